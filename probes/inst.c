@@ -1,0 +1,284 @@
+/* qbench probe inst: instruction latency and throughput in core cycles. */
+#include "clock.h"
+#include "counters.h"
+#include "cpu_features.h"
+#include "defaults.h"
+#include "error.h"
+#include "inst_kernels.h"
+#include "output.h"
+#include "pin.h"
+#include "pooled.h"
+#include "probe_common.h"
+#include "probes.h"
+#include "sysinfo.h"
+#include "timer.h"
+
+#include <math.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    qb_inst_kernel kernel;
+    int per_turn;
+    uint64_t turns;
+    bool latency;
+    qb_counters *ctr; /* cycles + instructions, when the PMU works */
+    double last_ctr_cycles, last_ctr_ins;
+} inst_ctx;
+
+/* Size the loop so one trial takes about target_us. */
+static uint64_t size_turns(qb_inst_kernel k, int per_turn, double target_us)
+{
+    const void *mem = qb_inst_consts();
+    uint64_t turns = 1000;
+    for (int i = 0; i < 4; i++) {
+        const uint64_t t0 = qb_now_ns();
+        k(turns, mem);
+        const double ns = (double)(qb_now_ns() - t0);
+        if (ns > target_us * 100.0) { /* at least a tenth of the target: good enough to scale */
+            const double scaled = (double)turns * target_us * 1000.0 / ns;
+            return scaled < 1 ? 1 : (uint64_t)scaled;
+        }
+        turns *= 10;
+    }
+    (void)per_turn;
+    return turns;
+}
+
+static int inst_trial(void *vctx, double *value)
+{
+    inst_ctx *c = vctx;
+    const void *mem = qb_inst_consts();
+    qb_bracket b;
+    long long cv[2] = {-1, -1};
+    uint64_t best_ns = UINT64_MAX;
+    qb_bracket_begin(&b);
+    for (int i = 0; i < QB_INST_BEST_OF_DEFAULT; i++) {
+        long long v[2] = {-1, -1};
+        if (c->ctr) qb_counters_start(c->ctr);
+        const uint64_t t0 = qb_now_ns();
+        c->kernel(c->turns, mem);
+        const uint64_t t1 = qb_now_ns();
+        if (c->ctr) qb_counters_stop(c->ctr, v);
+        if (t1 - t0 < best_ns) {
+            best_ns = t1 - t0;
+            cv[0] = v[0];
+            cv[1] = v[1];
+        }
+    }
+    qb_bracket_end(&b);
+    double cycles = (double)best_ns * b.ghz;
+    const double n = (double)c->turns * c->per_turn;
+    if (cv[0] > 0) {
+        cycles = (double)cv[0]; /* the PMU's own count beats the calibrated clock */
+        c->last_ctr_cycles = (double)cv[0];
+        c->last_ctr_ins = (double)cv[1];
+    }
+    value[0] = c->latency ? cycles / n : n / cycles;
+    return b.clock_changed && cv[0] <= 0 ? QB_TRIAL_DROP : QB_OK;
+}
+
+static int measure(const qb_rep_policy *pol, qb_inst_kernel k, int per_turn, bool latency,
+                   qb_counters *ctr, qb_rep_result *out)
+{
+    inst_ctx c = {.kernel = k, .per_turn = per_turn, .latency = latency, .ctr = ctr};
+    c.turns = size_turns(k, per_turn, QB_INST_TRIAL_US_DEFAULT);
+    return qb_repeat(pol, inst_trial, &c, out);
+}
+
+static double published(const qb_inst_desc *d, bool lat)
+{
+    const char *u = qb_sysinfo_uarch();
+    if (strcmp(u, "zen3") == 0) return lat ? d->zen3_lat : d->zen3_tput;
+    if (strcmp(u, "zen4") == 0) return lat ? d->zen4_lat : d->zen4_tput;
+    return 0;
+}
+
+/* Parameters of one record; metrics follow after every round has run. */
+static int describe(qb_record *rec, const qb_inst_desc *d, qb_counters *ctr)
+{
+    int rc = qb_record_param_str(rec, "instruction", d->name);
+    if (!rc) rc = qb_record_param_str(rec, "form", d->form);
+    if (!rc) rc = qb_record_param_num(rec, "threads", 1);
+    if (!rc) rc = qb_record_param_str(rec, "requires", d->requires[0] ? d->requires : "x86-64");
+    if (rc) return rc;
+    if (!qb_cpu_has(d->requires)) {
+        /* Never executed: the record says why instead. */
+        cJSON_AddBoolToObject(rec->params, "supported", false);
+        return qb_record_note(rec, "not supported by this CPU (needs %s)", d->requires);
+    }
+    cJSON_AddBoolToObject(rec->params, "supported", true);
+    qb_record_param_num(rec, "latency_unroll", d->lat_per_turn);
+    qb_record_param_num(rec, "throughput_chains", d->chains);
+    qb_record_param_str(rec, "cycle_source", ctr ? "PAPI_TOT_CYC" : "calibrated core clock");
+    const double pl = published(d, true), pt = published(d, false);
+    if (pl > 0) {
+        qb_record_param_num(rec, "published_latency", pl);
+        qb_record_param_num(rec, "published_throughput", pt);
+        char src[64];
+        snprintf(src, sizeof src, "uops.info, %s", qb_sysinfo_uarch());
+        qb_record_param_str(rec, "published_source", src);
+        if (d->ref_note) qb_record_param_str(rec, "published_note", d->ref_note);
+    }
+    return QB_OK;
+}
+
+static int measure_round(const qb_inst_desc *d, const qb_rep_policy *pol, qb_counters *ctr,
+                         qb_pooled *lat, qb_pooled *tput)
+{
+    qb_rep_result r;
+    int rc = measure(pol, d->lat, d->lat_per_turn, true, ctr, &r);
+    if (rc) return rc;
+    rc = qb_pooled_add(lat, &r);
+    qb_rep_result_free(&r);
+    if (rc) return rc;
+    rc = measure(pol, d->tput, d->tput_per_turn, false, ctr, &r);
+    if (rc) return rc;
+    rc = qb_pooled_add(tput, &r);
+    qb_rep_result_free(&r);
+    return rc;
+}
+
+static void fmt_ref(char *buf, size_t n, const cJSON *params, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItem(params, key);
+    if (cJSON_IsNumber(v)) snprintf(buf, n, "%.2f", v->valuedouble);
+    else snprintf(buf, n, "-");
+}
+
+static void fmt_dev(char *buf, size_t n, double meas, const cJSON *params, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItem(params, key);
+    if (cJSON_IsNumber(v) && v->valuedouble > 0)
+        snprintf(buf, n, "%+.1f%%", 100 * (meas - v->valuedouble) / v->valuedouble);
+    else snprintf(buf, n, "-");
+}
+
+static void print_inst(const qb_results *res)
+{
+    const cJSON *m = res->machine;
+    printf("Instruction latency and throughput, %s (%s), core clock %.3f GHz\n",
+           cJSON_GetStringValue(cJSON_GetObjectItem(m, "cpu")), qb_sysinfo_uarch(),
+           cJSON_GetNumberValue(cJSON_GetObjectItem(m, "core_ghz")));
+    printf("cycles: %s; published: uops.info for the same core (-: none)\n\n",
+           qb_counters_hw_available() ? "hardware counter PAPI_TOT_CYC"
+                                      : "calibrated core clock (no hardware counters on this machine)");
+    static const char *const head[] = {"instruction", "latency", "cv",  "published", "dev",
+                                       "tput/cycle",  "cv",      "published", "dev"};
+    qb_table t;
+    qb_table_init(&t, 9, head);
+    for (size_t i = 0; i < res->n; i++) {
+        const qb_record *r = &res->recs[i];
+        const qb_metric *l = qb_record_find_metric(r, "latency");
+        const qb_metric *tp = qb_record_find_metric(r, "throughput");
+        const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(r->params, "instruction"));
+        if (!l || !tp) {
+            qb_table_rowf(&t, "%s\tunsupported\t\t\t\t\t\t\t", name);
+            continue;
+        }
+        char pl[16], pt[16], dl[16], dt[16];
+        fmt_ref(pl, sizeof pl, r->params, "published_latency");
+        fmt_ref(pt, sizeof pt, r->params, "published_throughput");
+        fmt_dev(dl, sizeof dl, l->value, r->params, "published_latency");
+        fmt_dev(dt, sizeof dt, tp->value, r->params, "published_throughput");
+        qb_table_rowf(&t, "%s\t%.2f\t%.1f%%\t%s\t%s\t%.2f\t%.1f%%\t%s\t%s", name, l->value,
+                      100 * l->st.cv, pl, dl, tp->value, 100 * tp->st.cv, pt, dt);
+    }
+    qb_table_print(&t, stdout);
+    qb_table_free(&t);
+    qb_print_notes(res);
+}
+
+int qb_cmd_probe_inst(int argc, char **argv)
+{
+    qb_run_opts ro;
+    qb_run_opts_init(&ro);
+    const char *filter = NULL;
+    long cpu = -1;
+    const qb_opt opts[] = {
+        {"filter", 0, QB_OPT_STRING, &filter, "LIST", "instructions to measure: names or patterns, comma-separated", 0, 0},
+        {"cpu", 0, QB_OPT_INT, &cpu, "N", "pin to this CPU (default: the one qbench starts on)", 0, 4095},
+        QB_POLICY_OPTS(ro),
+        QB_OUTPUT_OPTS(ro),
+    };
+    const qb_cmd_spec spec = {
+        .path = "probe inst",
+        .summary = "Instruction latency (cycles) and throughput (instructions per cycle).",
+        .details =
+            "Latency: one dependency chain of the instruction. Throughput: independent chains,\n"
+            "more than latency x ports. Cycles come from hardware counters when they work,\n"
+            "else from the core clock calibrated around every trial (calibrate, test,\n"
+            "calibrate; a trial whose clock moved is dropped). Instructions the CPU lacks are\n"
+            "listed as unsupported and never executed. 'qbench list' names them all.",
+        .examples = "  qbench probe inst\n  qbench probe inst --filter 'vfmadd*,imul-r64' --json\n"
+                    "  qbench probe inst --quick -o out/inst.json\n",
+        .opts = opts,
+        .nopts = (int)(sizeof opts / sizeof opts[0]),
+    };
+    char *pos[1];
+    int npos;
+    int rc = qb_cli_parse(&spec, argc, argv, pos, &npos);
+    if (rc) return rc;
+    qb_rep_policy pol;
+    rc = qb_run_policy(&ro, &pol);
+    if (rc) return rc;
+    const char *names[64];
+    bool sel[64];
+    for (int i = 0; i < qb_inst_count; i++) names[i] = qb_inst_table[i].name;
+    rc = qb_filter_select("qbench probe inst --filter", filter, names, qb_inst_count, sel);
+    if (rc) return rc;
+    if (cpu >= 0 && cpu >= qb_cpu_count())
+        return qb_fail(QB_EUSAGE, "qbench probe inst --cpu: CPU %ld is not available", cpu);
+
+    qb_results res;
+    rc = qb_probe_results_begin(&res, &pol, ro.quick);
+    if (rc) return rc;
+    cpu_set_t saved;
+    rc = qb_pin_self(cpu >= 0 ? qb_cpu_nth((int)cpu) : sched_getcpu(), &saved);
+    if (rc) goto out;
+    qb_counters *ctr = NULL;
+    if (qb_counters_hw_available()) {
+        qb_event_status st[2];
+        if (qb_counters_open(qb_hw_events, 2, &ctr, st) != QB_OK || qb_counters_ok_count(ctr) != 2) {
+            qb_counters_close(ctr);
+            ctr = NULL;
+        }
+    }
+    qb_spin_ns(50000000ull); /* let the core reach its working clock */
+    qb_record *recs[64] = {0};
+    qb_pooled lat[64], tput[64];
+    memset(lat, 0, sizeof lat);
+    memset(tput, 0, sizeof tput);
+    for (int i = 0; i < qb_inst_count && rc == QB_OK; i++) {
+        if (!sel[i]) continue;
+        recs[i] = qb_results_add(&res, "probe.inst", qb_inst_table[i].name);
+        rc = recs[i] ? describe(recs[i], &qb_inst_table[i], ctr) : QB_ENOMEM;
+    }
+    for (int round = 0; round < pol.rounds && rc == QB_OK; round++) {
+        for (int i = 0; i < qb_inst_count && rc == QB_OK; i++) {
+            if (!sel[i] || !qb_cpu_has(qb_inst_table[i].requires)) continue;
+            qb_progress("probe inst: round %d/%d: %s", round + 1, pol.rounds, qb_inst_table[i].name);
+            rc = measure_round(&qb_inst_table[i], &pol, ctr, &lat[i], &tput[i]);
+        }
+    }
+    for (int i = 0; i < qb_inst_count && rc == QB_OK; i++) {
+        if (!sel[i] || !qb_cpu_has(qb_inst_table[i].requires)) continue;
+        rc = qb_pooled_record(recs[i], "latency", "cycles", QB_BETTER_LOWER, &lat[i], pol.target_cv);
+        if (!rc)
+            rc = qb_pooled_record(recs[i], "throughput", "per_cycle", QB_BETTER_HIGHER, &tput[i],
+                                  pol.target_cv);
+    }
+    for (int i = 0; i < qb_inst_count; i++) {
+        qb_pooled_free(&lat[i]);
+        qb_pooled_free(&tput[i]);
+    }
+    qb_progress_done();
+    qb_counters_close(ctr);
+    qb_unpin_self(&saved);
+    if (rc == QB_OK) rc = qb_emit(&ro, &res, print_inst);
+out:
+    qb_results_free(&res);
+    return rc;
+}

@@ -1,0 +1,84 @@
+#include "probe_common.h"
+
+#include "error.h"
+#include "pin.h"
+#include "sysinfo.h"
+
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <string.h>
+
+int qb_filter_select(const char *what, const char *filter, const char *const *names, int n,
+                     bool *sel)
+{
+    for (int i = 0; i < n; i++) sel[i] = filter == NULL;
+    if (!filter) return QB_OK;
+    char *copy = strdup(filter);
+    if (!copy) return qb_fail(QB_ENOMEM, "out of memory");
+    char *items[64];
+    const int k = qb_split_list(copy, items, 64);
+    int rc = QB_OK;
+    if (k < 0) {
+        rc = qb_fail(QB_EUSAGE, "%s: malformed list '%s'", what, filter);
+        goto out;
+    }
+    for (int j = 0; j < k; j++) {
+        bool any = false;
+        for (int i = 0; i < n; i++) {
+            if (fnmatch(items[j], names[i], 0) == 0) {
+                sel[i] = true;
+                any = true;
+            }
+        }
+        if (!any) {
+            rc = qb_fail(QB_EUSAGE, "%s: unknown name '%s' (qbench list shows them)", what, items[j]);
+            goto out;
+        }
+    }
+out:
+    free(copy);
+    return rc;
+}
+
+int qb_probe_results_begin(qb_results *res, const qb_rep_policy *pol, bool quick)
+{
+    int rc = qb_results_init(res);
+    if (rc) return rc;
+    rc = qb_sysinfo_fill(res->machine);
+    if (rc == QB_OK) rc = qb_settings_record(res, pol, quick);
+    if (rc) qb_results_free(res);
+    return rc;
+}
+
+int qb_parse_threads(const char *what, const char *s, int *out, int max, int *n)
+{
+    const int ncpu = qb_cpu_count();
+    char *copy = strdup(s);
+    if (!copy) return qb_fail(QB_ENOMEM, "out of memory");
+    char *items[32];
+    const int k = qb_split_list(copy, items, max < 32 ? max : 32);
+    int rc = QB_OK;
+    if (k < 0) {
+        rc = qb_fail(QB_EUSAGE, "%s: malformed list '%s'", what, s);
+        goto out;
+    }
+    for (int i = 0; i < k; i++) {
+        long v;
+        if (strcmp(items[i], "all") == 0 || strcmp(items[i], "max") == 0) {
+            v = ncpu;
+        } else {
+            rc = qb_parse_long(what, items[i], 1, 4096, &v);
+            if (rc) goto out;
+            if (v > ncpu) {
+                rc = qb_fail(QB_EUSAGE, "%s: %ld threads but only %d CPUs are available", what, v,
+                             ncpu);
+                goto out;
+            }
+        }
+        out[i] = (int)v;
+    }
+    *n = k;
+out:
+    free(copy);
+    return rc;
+}

@@ -1,0 +1,23 @@
+/* Pieces the probe commands share: choosing names from a table with --filter,
+ * and the common header of a results document. */
+#ifndef QB_PROBE_COMMON_H
+#define QB_PROBE_COMMON_H
+
+#include "output.h"
+#include "results.h"
+
+#include <stdbool.h>
+
+/* --filter: comma list of names or shell patterns ("vfma*"). A plain name
+ * that matches nothing is a usage error naming it. sel[i] is set for each
+ * selected names[i]. A NULL filter selects everything. */
+int qb_filter_select(const char *what, const char *filter, const char *const *names, int n,
+                     bool *sel);
+
+/* Start a results document: tool, machine (sysinfo), settings with the policy. */
+int qb_probe_results_begin(qb_results *res, const qb_rep_policy *pol, bool quick);
+
+/* Parse a thread-count list such as "1,2"; "all" or "max" means every allowed CPU. */
+int qb_parse_threads(const char *what, const char *s, int *out, int max, int *n);
+
+#endif

@@ -1,0 +1,13 @@
+/* Whole-file writes that never leave a half-written file behind. */
+#ifndef QB_ATOMIC_FILE_H
+#define QB_ATOMIC_FILE_H
+
+#include <stddef.h>
+
+/* Write data to path through a temporary file in the same directory, fsync it and rename. */
+int qb_write_file_atomic(const char *path, const char *data, size_t len);
+
+/* Read a whole file into a NUL-terminated buffer (caller frees). Limit in bytes. */
+int qb_read_file(const char *path, size_t limit, char **out, size_t *len);
+
+#endif

@@ -1,0 +1,39 @@
+/* Every tunable default, named once. --help prints them and every results
+ * document records the values a run used (qb_settings_json). */
+#ifndef QB_DEFAULTS_H
+#define QB_DEFAULTS_H
+
+/* Repetition policy (src/repeat.c). */
+#define QB_WARMUP_DEFAULT 2          /* trials run and discarded before measuring */
+#define QB_MIN_REPS_DEFAULT 9        /* kept samples before the stop rule may end a measurement */
+#define QB_MAX_REPS_DEFAULT 41       /* kept samples at most */
+#define QB_BUDGET_S_DEFAULT 0.6      /* seconds one measurement may take before it stops early */
+#define QB_TARGET_CV_DEFAULT 0.01    /* stop once the coefficient of variation is below this */
+#define QB_MAX_DROPPED_DEFAULT 20    /* preempted trials dropped before keeping them anyway */
+
+/* Interleaved rounds per measurement (src/pooled.h explains why). */
+#define QB_ROUNDS_DEFAULT 3
+#define QB_QUICK_ROUNDS 2
+
+/* --quick shrinks the policy to this. */
+#define QB_QUICK_MIN_REPS 5
+#define QB_QUICK_MAX_REPS 9
+#define QB_QUICK_BUDGET_S 0.15
+
+/* Core-clock calibration (src/clock.c): dependent adds per calibration run. */
+#define QB_CALIB_ADDS_DEFAULT 2000000
+/* Each side of a bracket: the fastest of this many chains of this many adds. */
+#define QB_BRACKET_ADDS_DEFAULT 300000
+#define QB_BRACKET_RUNS_DEFAULT 3
+/* Bracketing calibrations that differ by more than this mark the trial as clock-changed. */
+#define QB_CALIB_DRIFT_MAX 0.03
+
+/* Instruction and peak probes: the length of one timed trial (the loop count
+ * is sized from a short pilot run to take about this long). */
+#define QB_INST_TRIAL_US_DEFAULT 300
+#define QB_PEAK_TRIAL_US_DEFAULT 2000
+/* A trial times its kernel this many times and keeps the fastest run (the
+ * one least disturbed); the samples across trials give the spread. */
+#define QB_INST_BEST_OF_DEFAULT 3
+
+#endif

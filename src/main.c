@@ -1,0 +1,117 @@
+/* qbench: the command table and dispatch. */
+#include "error.h"
+#include "probes.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+    const char *word;    /* first word */
+    const char *sub;     /* second word, or NULL */
+    const char *summary;
+    int (*fn)(int argc, char **argv);
+    const char *planned; /* for commands not built yet: which issue brings them */
+} qb_command;
+
+static int cmd_list(int argc, char **argv);
+
+static const qb_command commands[] = {
+    {"sysinfo", NULL, "CPU, ISA, caches, calibrated core clock, counters", qb_cmd_sysinfo, NULL},
+    {"list", NULL, "every probe and operator with its parameters", cmd_list, NULL},
+    {"probe", "inst", "instruction latency and throughput in core cycles", qb_cmd_probe_inst, NULL},
+    {"probe", "peak", "peak compute per data type, 1..N threads", qb_cmd_probe_peak, NULL},
+    {"probe", "mem", "cache and DRAM bandwidth and latency", NULL, "issue #3"},
+    {"probe", "ctx", "syscall and context-switch cost", NULL, "issue #3"},
+    {"ops", NULL, "operator benchmarks in fp32, fp16 and int8", NULL, "issue #4"},
+    {"quant", NULL, "quantization error of each policy", NULL, "issue #5"},
+    {"fuse", NULL, "fused vs unfused operator chains", NULL, "issue #5"},
+    {"roofline", NULL, "roofline analysis of operators", NULL, "issue #6"},
+    {"run", NULL, "the whole suite into one results file", NULL, "issue #7"},
+    {"report", NULL, "HTML report with charts from results files", NULL, "issue #6"},
+    {"compare", NULL, "regression gate between two results files", NULL, "issue #7"},
+};
+#define NCOMMANDS ((int)(sizeof commands / sizeof commands[0]))
+
+static void usage(FILE *f)
+{
+    fprintf(f, "qbench %s: how fast this machine runs, from instructions to neural-network operators\n\n"
+               "Usage: qbench COMMAND [options]   (qbench COMMAND --help for its options)\n\nCommands:\n",
+            QB_VERSION);
+    for (int i = 0; i < NCOMMANDS; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "%s%s%s", commands[i].word, commands[i].sub ? " " : "",
+                 commands[i].sub ? commands[i].sub : "");
+        fprintf(f, "  %-16s %s%s%s%s\n", name, commands[i].summary,
+                commands[i].planned ? " (planned: " : "",
+                commands[i].planned ? commands[i].planned : "", commands[i].planned ? ")" : "");
+    }
+    fprintf(f, "\nEvery command takes --json (JSON to stdout) and -o FILE (JSON written atomically).\n"
+               "Exit status: 0 ok, 1 regression found, 2 usage or input error.\n"
+               "\nExamples:\n  qbench sysinfo\n  qbench probe inst --quick\n"
+               "  qbench probe peak -o out/peak.json\n");
+}
+
+static int cmd_list(int argc, char **argv)
+{
+    (void)argv;
+    if (argc > 0 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0)) {
+        printf("Usage: qbench list\n\nList every probe and operator with its parameters.\n"
+               "\nExamples:\n  qbench list\n");
+        return QB_DONE;
+    }
+    if (argc > 0) return qb_fail(QB_EUSAGE, "qbench list: unexpected argument '%s'", argv[0]);
+    qb_probes_list();
+    return QB_OK;
+}
+
+static int dispatch(int argc, char **argv)
+{
+    if (argc < 2) return qb_fail(QB_EUSAGE, "qbench: a command is required (see qbench --help)");
+    const char *w = argv[1];
+    if (strcmp(w, "--help") == 0 || strcmp(w, "-h") == 0 || strcmp(w, "help") == 0) {
+        usage(stdout);
+        return QB_OK;
+    }
+    if (strcmp(w, "--version") == 0 || strcmp(w, "version") == 0) {
+        printf("qbench %s (git %s)\n", QB_VERSION, QB_GIT);
+        return QB_OK;
+    }
+    bool known_word = false;
+    for (int i = 0; i < NCOMMANDS; i++) {
+        const qb_command *c = &commands[i];
+        if (strcmp(c->word, w) != 0) continue;
+        known_word = true;
+        int skip = 2;
+        if (c->sub) {
+            if (argc < 3 || strcmp(argv[2], c->sub) != 0) continue;
+            skip = 3;
+        }
+        if (!c->fn)
+            return qb_fail(QB_EUSAGE, "qbench %s%s%s: not implemented yet (%s)", c->word,
+                           c->sub ? " " : "", c->sub ? c->sub : "", c->planned);
+        return c->fn(argc - skip, argv + skip);
+    }
+    if (known_word) {
+        if (argc >= 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
+            printf("Usage: qbench %s SUBCOMMAND [options]\n\nSubcommands:\n", w);
+            for (int i = 0; i < NCOMMANDS; i++)
+                if (strcmp(commands[i].word, w) == 0)
+                    printf("  %-8s %s\n", commands[i].sub, commands[i].summary);
+            return QB_OK;
+        }
+        return qb_fail(QB_EUSAGE, "qbench %s: unknown subcommand '%s' (see qbench %s --help)", w,
+                       argc >= 3 ? argv[2] : "", w);
+    }
+    return qb_fail(QB_EUSAGE, "qbench: unknown command '%s' (see qbench --help)", w);
+}
+
+int main(int argc, char **argv)
+{
+    const int rc = dispatch(argc, argv);
+    if (rc < 0) {
+        const char *msg = qb_last_error(rc);
+        fprintf(stderr, "%s%s\n", strncmp(msg, "qbench", 6) == 0 ? "" : "qbench: ", msg);
+    }
+    return qb_exit_status(rc);
+}

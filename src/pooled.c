@@ -1,0 +1,96 @@
+#include "pooled.h"
+
+#include "error.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+int qb_pooled_add(qb_pooled *p, const qb_rep_result *r)
+{
+    if (p->n + r->n > p->cap) {
+        const int cap = (p->n + r->n) * 2;
+        double *na = realloc(p->all, (size_t)cap * sizeof *na);
+        if (!na) return qb_fail(QB_ENOMEM, "out of memory");
+        p->all = na;
+        double *nx = realloc(p->aux, (size_t)cap * sizeof *nx);
+        if (!nx) return qb_fail(QB_ENOMEM, "out of memory");
+        p->aux = nx;
+        p->cap = cap;
+    }
+    memcpy(p->all + p->n, r->samples, (size_t)r->n * sizeof *r->samples);
+    memcpy(p->aux + p->n, r->aux, (size_t)r->n * sizeof *r->aux);
+    if (p->rounds < (int)(sizeof p->round_start / sizeof p->round_start[0]))
+        p->round_start[p->rounds] = p->n;
+    p->n += r->n;
+    if (p->rounds < (int)(sizeof p->round_median / sizeof p->round_median[0]))
+        p->round_median[p->rounds++] = r->st.median;
+    p->dropped += r->dropped;
+    p->target_missed |= !r->target_met;
+    if (r->st.cv > p->worst_cv) p->worst_cv = r->st.cv;
+    return QB_OK;
+}
+
+static int best_round(const qb_pooled *p, int better)
+{
+    int best = 0;
+    for (int i = 1; i < p->rounds; i++) {
+        const double v = p->round_median[i], b = p->round_median[best];
+        if (better == QB_BETTER_LOWER ? v < b : v > b) best = i;
+    }
+    return best;
+}
+
+double qb_pooled_best(const qb_pooled *p, int better)
+{
+    return p->rounds ? p->round_median[best_round(p, better)] : NAN;
+}
+
+int qb_pooled_record_aux(qb_record *rec, const char *name, const char *unit, int better,
+                         const qb_pooled *p, int primary_better)
+{
+    if (p->n == 0) return qb_fail(QB_EINTERNAL, "%s: no samples for %s", rec->id, name);
+    int rc = qb_record_metric_samples(rec, name, unit, better, p->aux, (size_t)p->n);
+    if (rc) return rc;
+    const int b = best_round(p, primary_better);
+    const int from = p->round_start[b], to = b + 1 < p->rounds ? p->round_start[b + 1] : p->n;
+    qb_stats st;
+    rc = qb_stats_compute(p->aux + from, (size_t)(to - from), &st);
+    if (rc) return rc;
+    rec->metrics[rec->nmetrics - 1].value = st.median;
+    return QB_OK;
+}
+
+int qb_pooled_record(qb_record *rec, const char *name, const char *unit, int better,
+                     const qb_pooled *p, double target_cv)
+{
+    if (p->n == 0) return qb_fail(QB_EINTERNAL, "%s: no samples for %s", rec->id, name);
+    int rc = qb_record_metric_samples(rec, name, unit, better, p->all, (size_t)p->n);
+    if (rc) return rc;
+    const double best = qb_pooled_best(p, better);
+    rec->metrics[rec->nmetrics - 1].value = best;
+    double lo = best, hi = best;
+    for (int i = 0; i < p->rounds; i++) {
+        if (p->round_median[i] < lo) lo = p->round_median[i];
+        if (p->round_median[i] > hi) hi = p->round_median[i];
+    }
+    if (p->rounds > 1 && best != 0 && (hi - lo) / fabs(best) > QB_ROUNDS_DISAGREE)
+        rc = qb_record_note(rec,
+                            "%s: round medians range %.3g..%.3g %s: something else used this core "
+                            "(SMT sibling or host); the best round is reported",
+                            name, lo, hi, unit);
+    if (!rc && p->target_missed)
+        rc = qb_record_note(rec, "%s: spread up to %.2f%% within a round, above the %.2f%% target",
+                            name, 100 * p->worst_cv, 100 * target_cv);
+    if (!rc && p->dropped > 0)
+        rc = qb_record_note(rec, "%s: %d preempted or clock-changed trials dropped", name,
+                            p->dropped);
+    return rc;
+}
+
+void qb_pooled_free(qb_pooled *p)
+{
+    free(p->all);
+    free(p->aux);
+    memset(p, 0, sizeof *p);
+}

@@ -1,0 +1,227 @@
+#include "results.h"
+
+#include "error.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#ifndef QB_VERSION
+#define QB_VERSION "0.0.0"
+#endif
+#ifndef QB_GIT
+#define QB_GIT "unknown"
+#endif
+#ifndef QB_FLAGS
+#define QB_FLAGS ""
+#endif
+
+static char *dupstr(const char *s)
+{
+    const size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d) memcpy(d, s, n);
+    return d;
+}
+
+int qb_results_init(qb_results *r)
+{
+    memset(r, 0, sizeof *r);
+    r->tool = cJSON_CreateObject();
+    r->machine = cJSON_CreateObject();
+    r->settings = cJSON_CreateObject();
+    if (!r->tool || !r->machine || !r->settings) goto nomem;
+    char compiler[64];
+#if defined(__clang__)
+    snprintf(compiler, sizeof compiler, "clang %d.%d.%d", __clang_major__, __clang_minor__,
+             __clang_patchlevel__);
+#elif defined(__GNUC__)
+    snprintf(compiler, sizeof compiler, "gcc %d.%d.%d", __GNUC__, __GNUC_MINOR__,
+             __GNUC_PATCHLEVEL__);
+#else
+    snprintf(compiler, sizeof compiler, "unknown");
+#endif
+    if (!cJSON_AddStringToObject(r->tool, "name", "qbench") ||
+        !cJSON_AddStringToObject(r->tool, "version", QB_VERSION) ||
+        !cJSON_AddStringToObject(r->tool, "git", QB_GIT) ||
+        !cJSON_AddStringToObject(r->tool, "compiler", compiler) ||
+        !cJSON_AddStringToObject(r->tool, "flags", QB_FLAGS))
+        goto nomem;
+    const time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(r->started, sizeof r->started, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return QB_OK;
+nomem:
+    qb_results_free(r);
+    return qb_fail(QB_ENOMEM, "out of memory");
+}
+
+static void metric_free(qb_metric *m)
+{
+    free(m->name);
+    free(m->unit);
+    free(m->samples);
+}
+
+static void record_free(qb_record *rec)
+{
+    free(rec->id);
+    free(rec->group);
+    cJSON_Delete(rec->params);
+    cJSON_Delete(rec->notes);
+    for (size_t i = 0; i < rec->nmetrics; i++) metric_free(&rec->metrics[i]);
+    free(rec->metrics);
+}
+
+void qb_results_free(qb_results *r)
+{
+    cJSON_Delete(r->tool);
+    cJSON_Delete(r->machine);
+    cJSON_Delete(r->settings);
+    for (size_t i = 0; i < r->n; i++) record_free(&r->recs[i]);
+    free(r->recs);
+    memset(r, 0, sizeof *r);
+}
+
+/* Takes ownership of id and group on success. */
+static qb_record *append(qb_results *r, char *id, char *group)
+{
+    if (r->n == r->cap) {
+        const size_t cap = r->cap ? r->cap * 2 : 32;
+        qb_record *nr = realloc(r->recs, cap * sizeof *nr);
+        if (!nr) return NULL;
+        r->recs = nr;
+        r->cap = cap;
+    }
+    qb_record *rec = &r->recs[r->n];
+    memset(rec, 0, sizeof *rec);
+    rec->params = cJSON_CreateObject();
+    rec->notes = cJSON_CreateArray();
+    if (!rec->params || !rec->notes) {
+        cJSON_Delete(rec->params);
+        cJSON_Delete(rec->notes);
+        return NULL;
+    }
+    rec->id = id;
+    rec->group = group;
+    r->n++;
+    return rec;
+}
+
+qb_record *qb_results_add(qb_results *r, const char *group, const char *name)
+{
+    const size_t len = strlen(group) + strlen(name) + 2;
+    char *id = malloc(len);
+    char *g = dupstr(group);
+    if (!id || !g) goto nomem;
+    snprintf(id, len, "%s/%s", group, name);
+    if (qb_results_find(r, id)) {
+        qb_fail(QB_EINTERNAL, "duplicate result id '%s'", id);
+        free(id);
+        free(g);
+        return NULL;
+    }
+    qb_record *rec = append(r, id, g);
+    if (rec) return rec;
+nomem:
+    free(id);
+    free(g);
+    qb_fail(QB_ENOMEM, "out of memory");
+    return NULL;
+}
+
+const qb_record *qb_results_find(const qb_results *r, const char *id)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (strcmp(r->recs[i].id, id) == 0) return &r->recs[i];
+    return NULL;
+}
+
+int qb_record_param_num(qb_record *rec, const char *key, double v)
+{
+    if (!isfinite(v)) return qb_fail(QB_EINTERNAL, "%s: parameter %s is not finite", rec->id, key);
+    return cJSON_AddNumberToObject(rec->params, key, v) ? QB_OK
+                                                        : qb_fail(QB_ENOMEM, "out of memory");
+}
+
+int qb_record_param_str(qb_record *rec, const char *key, const char *v)
+{
+    return cJSON_AddStringToObject(rec->params, key, v) ? QB_OK
+                                                        : qb_fail(QB_ENOMEM, "out of memory");
+}
+
+int qb_record_note(qb_record *rec, const char *fmt, ...)
+{
+    char buf[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    cJSON *s = cJSON_CreateString(buf);
+    if (!s || !cJSON_AddItemToArray(rec->notes, s)) {
+        cJSON_Delete(s);
+        return qb_fail(QB_ENOMEM, "out of memory");
+    }
+    return QB_OK;
+}
+
+static qb_metric *new_metric(qb_record *rec, const char *name, const char *unit, int better)
+{
+    qb_metric *nm = realloc(rec->metrics, (rec->nmetrics + 1) * sizeof *nm);
+    if (!nm) return NULL;
+    rec->metrics = nm;
+    qb_metric *m = &nm[rec->nmetrics];
+    memset(m, 0, sizeof *m);
+    m->name = dupstr(name);
+    m->unit = dupstr(unit);
+    if (!m->name || !m->unit) {
+        metric_free(m);
+        return NULL;
+    }
+    m->better = better;
+    rec->nmetrics++;
+    return m;
+}
+
+int qb_record_metric(qb_record *rec, const char *name, const char *unit, int better, double value)
+{
+    if (!isfinite(value))
+        return qb_fail(QB_EINTERNAL, "%s: metric %s is not a finite number", rec->id, name);
+    qb_metric *m = new_metric(rec, name, unit, better);
+    if (!m) return qb_fail(QB_ENOMEM, "out of memory");
+    m->value = value;
+    return QB_OK;
+}
+
+int qb_record_metric_samples(qb_record *rec, const char *name, const char *unit, int better,
+                             const double *samples, size_t n)
+{
+    qb_stats st;
+    int rc = qb_stats_compute(samples, n, &st);
+    if (rc) return rc;
+    double *copy = malloc(n * sizeof *copy);
+    if (!copy) return qb_fail(QB_ENOMEM, "out of memory");
+    memcpy(copy, samples, n * sizeof *copy);
+    qb_metric *m = new_metric(rec, name, unit, better);
+    if (!m) {
+        free(copy);
+        return qb_fail(QB_ENOMEM, "out of memory");
+    }
+    m->samples = copy;
+    m->nsamples = n;
+    m->has_stats = true;
+    m->st = st;
+    m->value = st.median;
+    return QB_OK;
+}
+
+const qb_metric *qb_record_find_metric(const qb_record *rec, const char *name)
+{
+    for (size_t i = 0; i < rec->nmetrics; i++)
+        if (strcmp(rec->metrics[i].name, name) == 0) return &rec->metrics[i];
+    return NULL;
+}

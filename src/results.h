@@ -1,0 +1,77 @@
+/* The results model: one document per run, as in DESIGN section 4. Probes and
+ * benchmarks add records; report, compare and roofline only read them. */
+#ifndef QB_RESULTS_H
+#define QB_RESULTS_H
+
+#include "stats.h"
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define QB_SCHEMA "qbench.results/1"
+
+enum { QB_BETTER_NONE = 0, QB_BETTER_LOWER = -1, QB_BETTER_HIGHER = 1 };
+
+typedef struct {
+    char *name;
+    char *unit;
+    int better;
+    double value;     /* the summary: the median when samples exist */
+    double *samples;  /* may be NULL */
+    size_t nsamples;
+    bool has_stats;
+    qb_stats st;
+} qb_metric;
+
+typedef struct {
+    char *id;    /* group/name */
+    char *group;
+    cJSON *params;  /* object */
+    qb_metric *metrics;
+    size_t nmetrics;
+    cJSON *notes;   /* array of strings: warnings about this record, e.g. spread not reached */
+} qb_record;
+
+typedef struct {
+    cJSON *tool;     /* object */
+    cJSON *machine;  /* object */
+    cJSON *settings; /* object: the defaults and options the run used */
+    char started[32];
+    qb_record *recs;
+    size_t n, cap;
+} qb_results;
+
+/* An empty document with tool info filled in and the start time set to now. */
+int qb_results_init(qb_results *r);
+void qb_results_free(qb_results *r);
+
+/* Append a record with id "group/name". Returns NULL (and sets the error) on failure. */
+qb_record *qb_results_add(qb_results *r, const char *group, const char *name);
+const qb_record *qb_results_find(const qb_results *r, const char *id);
+
+int qb_record_param_num(qb_record *rec, const char *key, double v);
+int qb_record_param_str(qb_record *rec, const char *key, const char *v);
+int qb_record_note(qb_record *rec, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Add a metric with a plain value. */
+int qb_record_metric(qb_record *rec, const char *name, const char *unit, int better, double value);
+/* Add a metric from samples: value is their median; samples are copied and kept. */
+int qb_record_metric_samples(qb_record *rec, const char *name, const char *unit, int better,
+                             const double *samples, size_t n);
+const qb_metric *qb_record_find_metric(const qb_record *rec, const char *name);
+
+/* Serialise / parse. The reader validates the schema and every required key. */
+cJSON *qb_results_to_json(const qb_results *r);
+int qb_results_from_json(const cJSON *doc, qb_results *out);
+
+/* Write atomically (temporary file in the same folder, fsync, rename). */
+int qb_results_write(const qb_results *r, const char *path);
+int qb_results_read(const char *path, qb_results *out);
+
+/* Write or print a JSON value: path NULL or "-" means stdout. Atomic for files. */
+int qb_json_write(const cJSON *v, const char *path);
+/* Read and parse a JSON file; a parse error names the line and column. */
+int qb_json_read(const char *path, cJSON **out);
+
+#endif

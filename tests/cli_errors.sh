@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# The command line: bad words get one line on stderr naming them and exit 2;
+# --help and --version exit 0; JSON output parses.
+set -u
+QB=$1
+pass=0 fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+expect() { # expect STATUS WORD-IN-MESSAGE ARGS...
+    local want=$1 word=$2
+    shift 2
+    "$QB" "$@" >"$tmp/out" 2>"$tmp/err"
+    local got=$?
+    if [ "$got" -ne "$want" ]; then
+        echo "FAIL: qbench $* exited $got, expected $want"; cat "$tmp/err"; fail=$((fail + 1)); return
+    fi
+    if [ "$want" -eq 2 ]; then
+        if [ "$(wc -l <"$tmp/err")" -ne 1 ] || ! grep -qF -- "$word" "$tmp/err"; then
+            echo "FAIL: qbench $*: expected one line naming '$word', got:"; cat "$tmp/err"
+            fail=$((fail + 1)); return
+        fi
+    fi
+    pass=$((pass + 1))
+}
+
+expect 2 "a command is required"
+expect 2 "frobnicate" frobnicate
+expect 2 "--bogus" sysinfo --bogus
+expect 2 "-z" sysinfo -z
+expect 2 "nope" probe nope
+expect 2 "no-such-insn" probe inst --filter no-such-insn
+expect 2 "abc" probe inst --reps abc
+expect 2 "out of range" probe inst --reps 0
+expect 2 "out of range" probe inst --rounds 99
+expect 2 "1e999" probe inst --budget 1e999
+expect 2 "needs a value" probe inst --filter
+expect 2 "malformed" probe inst --filter 'add-r64,,imul-r64'
+expect 2 "99999" probe peak --threads 99999
+expect 2 "only" probe peak --threads 4096
+expect 2 "x" probe peak --threads x
+expect 2 "fp7" probe peak --filter fp7
+expect 2 "extra" sysinfo extra
+expect 2 "not implemented yet" ops
+expect 2 "cannot write" sysinfo -o /nonexistent/dir/x.json
+expect 0 "" --help
+expect 0 "" --version
+expect 0 "" sysinfo --help
+expect 0 "" probe inst --help
+expect 0 "" probe peak --help
+expect 0 "" probe --help
+expect 0 "" list
+
+# --help shows every default it names.
+"$QB" probe inst --help | grep -q "default 9" && pass=$((pass + 1)) || { echo "FAIL: defaults missing from --help"; fail=$((fail + 1)); }
+
+# JSON to stdout parses and carries the contract's keys; -o writes the same document.
+if "$QB" probe inst --filter imul-r64 --quick --json >"$tmp/inst.json" &&
+    python3 - "$tmp/inst.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["schema"] == "qbench.results/1"
+assert d["machine"]["core_ghz"] > 0 and "counters" in d["machine"]
+r = d["results"][0]
+assert r["id"] == "probe.inst/imul-r64" and r["group"] == "probe.inst"
+lat = r["metrics"]["latency"]
+assert lat["unit"] == "cycles" and lat["better"] == "lower" and len(lat["samples"]) >= 5
+assert r["metrics"]["throughput"]["unit"] == "per_cycle"
+assert d["settings"]["repetition"]["quick"] is True
+PY
+then pass=$((pass + 1)); else echo "FAIL: probe inst --json"; fail=$((fail + 1)); fi
+
+if "$QB" probe peak --filter fp32 --threads 1 --quick -o "$tmp/peak.json" >"$tmp/peak.txt" &&
+    grep -q "fp32" "$tmp/peak.txt" && python3 - "$tmp/peak.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+r = d["results"][0]
+assert r["id"] == "probe.peak/fp32/t1"
+assert r["params"]["dtype"] == "fp32" and r["params"]["threads"] == 1
+assert r["metrics"]["gops"]["unit"] == "GOP/s" and r["metrics"]["gops"]["value"] > 0
+assert r["metrics"]["ops_per_cycle"]["value"] > 0
+PY
+then pass=$((pass + 1)); else echo "FAIL: probe peak -o"; fail=$((fail + 1)); fi
+
+echo "cli_errors: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

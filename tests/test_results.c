@@ -1,0 +1,108 @@
+/* The results model: JSON round trip, atomic write, and rejection of bad files. */
+#include "check.h"
+#include "error.h"
+#include "results.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char tmpdir[] = "/tmp/qbench-test-XXXXXX";
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    fputs(text, f);
+    fclose(f);
+}
+
+static int read_rc(const char *path)
+{
+    qb_results r;
+    const int rc = qb_results_read(path, &r);
+    if (rc == QB_OK) qb_results_free(&r);
+    return rc;
+}
+
+int main(void)
+{
+    CHECK(mkdtemp(tmpdir) != NULL);
+    char path[256];
+    snprintf(path, sizeof path, "%s/r.json", tmpdir);
+
+    qb_results r;
+    CHECK(qb_results_init(&r) == QB_OK);
+    cJSON_AddStringToObject(r.machine, "cpu", "test cpu");
+    qb_record *rec = qb_results_add(&r, "probe.inst", "add-r64");
+    CHECK(rec != NULL);
+    CHECK(qb_record_param_num(rec, "threads", 1) == QB_OK);
+    CHECK(qb_record_param_str(rec, "form", "ADD r64, r64") == QB_OK);
+    const double lat[] = {1.0, 1.01, 0.99, 1.0, 1.0};
+    CHECK(qb_record_metric_samples(rec, "latency", "cycles", QB_BETTER_LOWER, lat, 5) == QB_OK);
+    CHECK(qb_record_metric(rec, "throughput", "per_cycle", QB_BETTER_HIGHER, 3.96) == QB_OK);
+    CHECK(qb_record_note(rec, "a note %d", 7) == QB_OK);
+    /* ids are unique within a run */
+    CHECK(qb_results_add(&r, "probe.inst", "add-r64") == NULL);
+    CHECK(qb_record_metric(rec, "bad", "x", QB_BETTER_NONE, NAN) == QB_EINTERNAL);
+    CHECK(qb_results_write(&r, path) == QB_OK);
+
+    qb_results back;
+    CHECK(qb_results_read(path, &back) == QB_OK);
+    CHECK(back.n == 1);
+    CHECK(strcmp(back.recs[0].id, "probe.inst/add-r64") == 0);
+    CHECK(strcmp(back.recs[0].group, "probe.inst") == 0);
+    const qb_metric *m = qb_record_find_metric(&back.recs[0], "latency");
+    CHECK(m && m->nsamples == 5 && strcmp(m->unit, "cycles") == 0 && m->better == QB_BETTER_LOWER);
+    CHECK(m && m->samples[1] == 1.01 && m->value == 1.0);
+    m = qb_record_find_metric(&back.recs[0], "throughput");
+    CHECK(m && m->value == 3.96 && m->samples == NULL && m->better == QB_BETTER_HIGHER);
+    CHECK(cJSON_GetArraySize(back.recs[0].notes) == 1);
+    CHECK(strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(back.machine, "cpu")), "test cpu") == 0);
+    CHECK(strcmp(back.started, r.started) == 0);
+    /* Write what was read: the second file is byte-identical to the first. */
+    char path2[256];
+    snprintf(path2, sizeof path2, "%s/r2.json", tmpdir);
+    CHECK(qb_results_write(&back, path2) == QB_OK);
+    char *a = NULL, *b = NULL;
+    size_t la = 0, lb = 0;
+    FILE *fa = fopen(path, "r"), *fb = fopen(path2, "r");
+    CHECK(getdelim(&a, &la, '\0', fa) > 0 && getdelim(&b, &lb, '\0', fb) > 0);
+    CHECK(a && b && strcmp(a, b) == 0);
+    fclose(fa);
+    fclose(fb);
+    free(a);
+    free(b);
+    qb_results_free(&back);
+    qb_results_free(&r);
+
+    /* No temporary file is left beside the result. */
+    char tmpname[300];
+    snprintf(tmpname, sizeof tmpname, "%s/r.json.tmp.%ld", tmpdir, (long)getpid());
+    CHECK(access(tmpname, F_OK) != 0);
+
+    /* Bad inputs: each is QB_EINPUT with a message. */
+    CHECK(read_rc("fixtures/truncated.json") == QB_EINPUT);
+    CHECK(strstr(qb_last_error(QB_EINPUT), "truncated") != NULL);
+    CHECK(read_rc("fixtures/wrong-schema.json") == QB_EINPUT);
+    CHECK(strstr(qb_last_error(QB_EINPUT), "schema") != NULL);
+    CHECK(read_rc("fixtures/not-json.txt") == QB_EINPUT);
+    CHECK(read_rc("fixtures/missing-key.json") == QB_EINPUT);
+    CHECK(strstr(qb_last_error(QB_EINPUT), "unit") != NULL);
+    CHECK(read_rc("fixtures/bad-id.json") == QB_EINPUT);
+    CHECK(read_rc("/nonexistent/file.json") == QB_EINPUT);
+    snprintf(path, sizeof path, "%s/empty.json", tmpdir);
+    write_text(path, "");
+    CHECK(read_rc(path) == QB_EINPUT);
+    snprintf(path, sizeof path, "%s/array.json", tmpdir);
+    write_text(path, "[1,2,3]");
+    CHECK(read_rc(path) == QB_EINPUT);
+    CHECK(read_rc("fixtures/valid.json") == QB_OK);
+
+    /* Writing into a folder that does not exist fails cleanly. */
+    qb_results w;
+    CHECK(qb_results_init(&w) == QB_OK);
+    CHECK(qb_results_write(&w, "/nonexistent/dir/out.json") == QB_EIO);
+    qb_results_free(&w);
+    TEST_DONE();
+}

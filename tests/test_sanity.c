@@ -1,0 +1,51 @@
+/* Sanity of the measurement itself: the calibrated clock is a plausible core
+ * clock and a known latency reads right. Wide bounds: this is a check that
+ * the method works, not a speed target. */
+#include "check.h"
+#include "clock.h"
+#include "cpu_features.h"
+#include "inst_kernels.h"
+#include "timer.h"
+
+#include <string.h>
+
+static double latency_of(const char *name)
+{
+    for (int i = 0; i < qb_inst_count; i++) {
+        const qb_inst_desc *d = &qb_inst_table[i];
+        if (strcmp(d->name, name) != 0) continue;
+        double best = 1e9;
+        for (int k = 0; k < 15; k++) {
+            qb_bracket b;
+            qb_bracket_begin(&b);
+            const uint64_t t0 = qb_now_ns();
+            d->lat(20000, qb_inst_consts());
+            const uint64_t t1 = qb_now_ns();
+            qb_bracket_end(&b);
+            const double cyc = (double)(t1 - t0) * b.ghz / (20000.0 * d->lat_per_turn);
+            if (cyc < best) best = cyc;
+        }
+        return best;
+    }
+    return -1;
+}
+
+int main(void)
+{
+    const double ghz = qb_core_ghz();
+    CHECK(ghz > 0.5 && ghz < 6.0);
+    CHECK(qb_tsc_ghz() > 0.1 && qb_tsc_ghz() < 10.0);
+    const double imul = latency_of("imul-r64");
+    CHECK(imul >= 2.0 && imul <= 5.0);
+    /* The add chain is the clock itself: its latency reads one cycle. */
+    const double add = latency_of("add-r64");
+    CHECK(add > 0.8 && add < 1.25);
+    /* Every table entry names a kernel and a positive unroll. */
+    for (int i = 0; i < qb_inst_count; i++) {
+        CHECK(qb_inst_table[i].lat && qb_inst_table[i].tput);
+        CHECK(qb_inst_table[i].lat_per_turn > 0 && qb_inst_table[i].tput_per_turn > 0);
+    }
+    CHECK(qb_cpu_has("") && !qb_cpu_has("no-such-feature") && qb_cpu_has("sse4.2"));
+    CHECK(qb_cpu_has("avx2+fma") == (qb_cpu_has("avx2") && qb_cpu_has("fma")));
+    TEST_DONE();
+}
