@@ -9,6 +9,7 @@
 #include "pin.h"
 #include "pooled.h"
 #include "probe_common.h"
+#include "commands.h"
 #include "probes.h"
 #include "sysinfo.h"
 #include "timer.h"

@@ -4,6 +4,7 @@
 #include "counters.h"
 #include "cpu_features.h"
 #include "error.h"
+#include "commands.h"
 #include "output.h"
 #include "pin.h"
 #include "timer.h"

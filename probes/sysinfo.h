@@ -28,7 +28,5 @@ const char *qb_sysinfo_uarch(void);
 /* Fill the machine object of a results document (calibrates the clock once). */
 int qb_sysinfo_fill(cJSON *machine);
 
-/* qbench sysinfo */
-int qb_cmd_sysinfo(int argc, char **argv);
 
 #endif

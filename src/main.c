@@ -1,6 +1,6 @@
 /* qbench: the command table and dispatch. */
+#include "commands.h"
 #include "error.h"
-#include "probes.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -11,25 +11,22 @@ typedef struct {
     const char *sub;     /* second word, or NULL */
     const char *summary;
     int (*fn)(int argc, char **argv);
-    const char *planned; /* for commands not built yet: which issue brings them */
 } qb_command;
 
-static int cmd_list(int argc, char **argv);
-
 static const qb_command commands[] = {
-    {"sysinfo", NULL, "CPU, ISA, caches, calibrated core clock, counters", qb_cmd_sysinfo, NULL},
-    {"list", NULL, "every probe and operator with its parameters", cmd_list, NULL},
-    {"probe", "inst", "instruction latency and throughput in core cycles", qb_cmd_probe_inst, NULL},
-    {"probe", "peak", "peak compute per data type, 1..N threads", qb_cmd_probe_peak, NULL},
-    {"probe", "mem", "cache and DRAM bandwidth and latency", NULL, "issue #3"},
-    {"probe", "ctx", "syscall and context-switch cost", NULL, "issue #3"},
-    {"ops", NULL, "operator benchmarks in fp32, fp16 and int8", NULL, "issue #4"},
-    {"quant", NULL, "quantization error of each policy", NULL, "issue #5"},
-    {"fuse", NULL, "fused vs unfused operator chains", NULL, "issue #5"},
-    {"roofline", NULL, "roofline analysis of operators", NULL, "issue #6"},
-    {"run", NULL, "the whole suite into one results file", NULL, "issue #7"},
-    {"report", NULL, "HTML report with charts from results files", NULL, "issue #6"},
-    {"compare", NULL, "regression gate between two results files", NULL, "issue #7"},
+    {"sysinfo", NULL, "CPU, ISA, caches, calibrated core clock, counters", qb_cmd_sysinfo},
+    {"list", NULL, "every probe and operator with its parameters", qb_cmd_list},
+    {"probe", "inst", "instruction latency and throughput in core cycles", qb_cmd_probe_inst},
+    {"probe", "peak", "peak compute per data type, 1..N threads", qb_cmd_probe_peak},
+    {"probe", "mem", "cache and DRAM bandwidth and latency", qb_cmd_probe_mem},
+    {"probe", "ctx", "syscall and context-switch cost", qb_cmd_probe_ctx},
+    {"ops", NULL, "operator benchmarks in fp32, fp16 and int8", qb_cmd_ops},
+    {"quant", NULL, "quantization error of each policy", qb_cmd_quant},
+    {"fuse", NULL, "fused vs unfused operator chains", qb_cmd_fuse},
+    {"roofline", NULL, "roofline analysis of operators", qb_cmd_roofline},
+    {"run", NULL, "the whole suite into one results file", qb_cmd_run},
+    {"report", NULL, "HTML report with charts from results files", qb_cmd_report},
+    {"compare", NULL, "regression gate between two results files", qb_cmd_compare},
 };
 #define NCOMMANDS ((int)(sizeof commands / sizeof commands[0]))
 
@@ -42,27 +39,12 @@ static void usage(FILE *f)
         char name[32];
         snprintf(name, sizeof name, "%s%s%s", commands[i].word, commands[i].sub ? " " : "",
                  commands[i].sub ? commands[i].sub : "");
-        fprintf(f, "  %-16s %s%s%s%s\n", name, commands[i].summary,
-                commands[i].planned ? " (planned: " : "",
-                commands[i].planned ? commands[i].planned : "", commands[i].planned ? ")" : "");
+        fprintf(f, "  %-16s %s\n", name, commands[i].summary);
     }
     fprintf(f, "\nEvery command takes --json (JSON to stdout) and -o FILE (JSON written atomically).\n"
                "Exit status: 0 ok, 1 regression found, 2 usage or input error.\n"
                "\nExamples:\n  qbench sysinfo\n  qbench probe inst --quick\n"
                "  qbench probe peak -o out/peak.json\n");
-}
-
-static int cmd_list(int argc, char **argv)
-{
-    (void)argv;
-    if (argc > 0 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0)) {
-        printf("Usage: qbench list\n\nList every probe and operator with its parameters.\n"
-               "\nExamples:\n  qbench list\n");
-        return QB_DONE;
-    }
-    if (argc > 0) return qb_fail(QB_EUSAGE, "qbench list: unexpected argument '%s'", argv[0]);
-    qb_probes_list();
-    return QB_OK;
 }
 
 static int dispatch(int argc, char **argv)
@@ -87,9 +69,6 @@ static int dispatch(int argc, char **argv)
             if (argc < 3 || strcmp(argv[2], c->sub) != 0) continue;
             skip = 3;
         }
-        if (!c->fn)
-            return qb_fail(QB_EUSAGE, "qbench %s%s%s: not implemented yet (%s)", c->word,
-                           c->sub ? " " : "", c->sub ? c->sub : "", c->planned);
         return c->fn(argc - skip, argv + skip);
     }
     if (known_word) {

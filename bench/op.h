@@ -1,0 +1,69 @@
+/* The operator registry contract: every operator class of the lecture is one
+ * entry of one static table (bench/op_table.c), with its FLOP and byte
+ * formulas beside its kernels. ops, quant, fuse and roofline read only this. */
+#ifndef QB_OP_H
+#define QB_OP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef enum { QB_FP32 = 0, QB_FP16 = 1, QB_INT8 = 2, QB_NDTYPES = 3 } qb_dtype;
+typedef enum { QB_QNONE = 0, QB_PER_TENSOR = 1, QB_PER_CHANNEL = 2 } qb_qgran;
+typedef enum { QB_PNONE = 0, QB_SYMMETRIC = 1, QB_ASYMMETRIC = 2, QB_POW2 = 3 } qb_qpolicy;
+
+const char *qb_dtype_name(qb_dtype d);     /* "fp32" */
+const char *qb_qgran_name(qb_qgran g);     /* "none", "per-tensor", "per-channel" */
+const char *qb_qpolicy_name(qb_qpolicy p); /* "none", "symmetric", "asymmetric", "pow2" */
+size_t qb_dtype_bytes(qb_dtype d);         /* 4, 2, 1 */
+
+/* A shape is the op's named integer parameters in the order of shape_keys. */
+#define QB_SHAPE_MAX 12
+typedef struct {
+    long v[QB_SHAPE_MAX];
+    int n;
+} qb_shape;
+
+/* Parse "1,64,56,56" (or "1x64x56x56") into exactly nkeys positive integers. */
+int qb_shape_parse(const char *text, int nkeys, qb_shape *out);
+
+/* One benchmark variant of an op. Float dtypes use QB_QNONE/QB_PNONE. */
+typedef struct {
+    qb_dtype dtype;
+    qb_qgran gran;
+    qb_qpolicy policy;
+    int threads;
+} qb_variant;
+
+typedef struct qb_op_instance qb_op_instance; /* an op's buffers, private to its file */
+
+typedef struct {
+    const char *name;          /* "conv", "relu", ... as on the command line */
+    const char *klass;         /* "compute" or "memory" */
+    const char *summary;
+    const char *shape_keys;    /* "N,C,H,W,K,R,S,stride,pad" */
+    const char *default_shape; /* from a real network */
+    const char *shape_source;  /* "ResNet-50 conv2_x: 3x3 64->64 at 56x56" */
+    bool per_channel;          /* has an output-channel axis for per-channel scales */
+    /* Reject an absurd shape (zero, overflow, more memory than the machine has). */
+    int (*check)(const qb_shape *s);
+    /* Operation count: FLOP or integer OP, one multiply-add counts 2. */
+    double (*ops)(const qb_shape *s);
+    /* Bytes moved: inputs, weights, scales and outputs, each read or written once. */
+    double (*bytes)(const qb_shape *s, const qb_variant *v);
+    /* Allocate and fill deterministic inputs (and quantization parameters). */
+    int (*create)(const qb_shape *s, const qb_variant *v, qb_op_instance **out);
+    /* The timed kernel. */
+    int (*run)(qb_op_instance *inst);
+    /* Compare the kernel's last output with a plain scalar reference on the
+     * same inputs: fp32 relative tolerance, fp16 from its precision, int8
+     * bit-exact against an integer reference of the same arithmetic.
+     * Fills *max_err (relative for floats, absolute LSBs for int8). */
+    int (*verify)(qb_op_instance *inst, double *max_err, bool *ok);
+    void (*destroy)(qb_op_instance *inst);
+} qb_op_desc;
+
+extern const qb_op_desc qb_op_table[];
+extern const int qb_op_count;
+const qb_op_desc *qb_op_find(const char *name);
+
+#endif

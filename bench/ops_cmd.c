@@ -1,0 +1,10 @@
+/* Placeholder until issue #4 lands: the command is listed but says it is not built yet. */
+#include "commands.h"
+#include "error.h"
+
+int qb_cmd_ops(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    return qb_fail(QB_EUSAGE, "qbench ops: not implemented yet (issue #4)");
+}

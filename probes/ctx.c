@@ -1,0 +1,10 @@
+/* Placeholder until issue #3 lands: the command is listed but says it is not built yet. */
+#include "commands.h"
+#include "error.h"
+
+int qb_cmd_probe_ctx(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    return qb_fail(QB_EUSAGE, "qbench probe ctx: not implemented yet (issue #3)");
+}
