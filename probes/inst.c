@@ -6,6 +6,7 @@
 #include "error.h"
 #include "inst_kernels.h"
 #include "output.h"
+#include "interrupt.h"
 #include "pin.h"
 #include "pooled.h"
 #include "probe_common.h"
@@ -192,6 +193,66 @@ static void print_inst(const qb_results *res)
     qb_print_notes(res);
 }
 
+int qb_probe_inst_measure(qb_results *res, const char *filter, int cpu, const qb_rep_policy *pol)
+{
+    const char *names[64];
+    bool sel[64];
+    for (int i = 0; i < qb_inst_count; i++) names[i] = qb_inst_table[i].name;
+    int rc = qb_filter_select("probe inst --filter", filter, names, qb_inst_count, sel);
+    if (rc) return rc;
+    if (cpu >= qb_cpu_count())
+        return qb_fail(QB_EUSAGE, "probe inst --cpu: CPU %d is not available", cpu);
+    cpu_set_t saved;
+    rc = qb_pin_self(cpu >= 0 ? qb_cpu_nth(cpu) : sched_getcpu(), &saved);
+    if (rc) return rc;
+    qb_counters *ctr = NULL;
+    if (qb_counters_hw_available()) {
+        qb_event_status st[2];
+        if (qb_counters_open(qb_hw_events, 2, &ctr, st) != QB_OK || qb_counters_ok_count(ctr) != 2) {
+            qb_counters_close(ctr);
+            ctr = NULL;
+        }
+    }
+    qb_spin_ns(50000000ull); /* let the core reach its working clock */
+    qb_record *recs[64] = {0};
+    qb_pooled lat[64], tput[64];
+    memset(lat, 0, sizeof lat);
+    memset(tput, 0, sizeof tput);
+    for (int i = 0; i < qb_inst_count && rc == QB_OK; i++) {
+        if (!sel[i]) continue;
+        recs[i] = qb_results_add(res, "probe.inst", qb_inst_table[i].name);
+        rc = recs[i] ? describe(recs[i], &qb_inst_table[i], ctr) : QB_ENOMEM;
+    }
+    for (int round = 0; round < pol->rounds && rc == QB_OK && !qb_interrupted(); round++) {
+        for (int i = 0; i < qb_inst_count && rc == QB_OK && !qb_interrupted(); i++) {
+            if (!sel[i] || !qb_cpu_has(qb_inst_table[i].requires)) continue;
+            qb_progress("probe inst: round %d/%d: %s", round + 1, pol->rounds, qb_inst_table[i].name);
+            rc = measure_round(&qb_inst_table[i], pol, ctr, &lat[i], &tput[i]);
+        }
+    }
+    /* Records of an interrupted run keep the rounds that finished. */
+    for (int i = 0; i < qb_inst_count && rc == QB_OK; i++) {
+        if (!sel[i] || !qb_cpu_has(qb_inst_table[i].requires)) continue;
+        if (lat[i].n == 0 || tput[i].n == 0) {
+            rc = qb_record_note(recs[i], "interrupted before it was measured");
+            continue;
+        }
+        rc = qb_pooled_record(recs[i], "latency", "cycles", QB_BETTER_LOWER, &lat[i], pol->target_cv);
+        if (!rc)
+            rc = qb_pooled_record(recs[i], "throughput", "per_cycle", QB_BETTER_HIGHER, &tput[i],
+                                  pol->target_cv);
+    }
+    for (int i = 0; i < qb_inst_count; i++) {
+        qb_pooled_free(&lat[i]);
+        qb_pooled_free(&tput[i]);
+    }
+    qb_progress_done();
+    qb_counters_close(ctr);
+    qb_unpin_self(&saved);
+    if (rc == QB_OK && qb_interrupted()) rc = qb_fail(QB_EINTR, "probe inst: interrupted");
+    return rc;
+}
+
 int qb_cmd_probe_inst(int argc, char **argv)
 {
     qb_run_opts ro;
@@ -225,61 +286,12 @@ int qb_cmd_probe_inst(int argc, char **argv)
     qb_rep_policy pol;
     rc = qb_run_policy(&ro, &pol);
     if (rc) return rc;
-    const char *names[64];
-    bool sel[64];
-    for (int i = 0; i < qb_inst_count; i++) names[i] = qb_inst_table[i].name;
-    rc = qb_filter_select("qbench probe inst --filter", filter, names, qb_inst_count, sel);
-    if (rc) return rc;
-    if (cpu >= 0 && cpu >= qb_cpu_count())
-        return qb_fail(QB_EUSAGE, "qbench probe inst --cpu: CPU %ld is not available", cpu);
-
     qb_results res;
     rc = qb_probe_results_begin(&res, &pol, ro.quick);
     if (rc) return rc;
-    cpu_set_t saved;
-    rc = qb_pin_self(cpu >= 0 ? qb_cpu_nth((int)cpu) : sched_getcpu(), &saved);
-    if (rc) goto out;
-    qb_counters *ctr = NULL;
-    if (qb_counters_hw_available()) {
-        qb_event_status st[2];
-        if (qb_counters_open(qb_hw_events, 2, &ctr, st) != QB_OK || qb_counters_ok_count(ctr) != 2) {
-            qb_counters_close(ctr);
-            ctr = NULL;
-        }
-    }
-    qb_spin_ns(50000000ull); /* let the core reach its working clock */
-    qb_record *recs[64] = {0};
-    qb_pooled lat[64], tput[64];
-    memset(lat, 0, sizeof lat);
-    memset(tput, 0, sizeof tput);
-    for (int i = 0; i < qb_inst_count && rc == QB_OK; i++) {
-        if (!sel[i]) continue;
-        recs[i] = qb_results_add(&res, "probe.inst", qb_inst_table[i].name);
-        rc = recs[i] ? describe(recs[i], &qb_inst_table[i], ctr) : QB_ENOMEM;
-    }
-    for (int round = 0; round < pol.rounds && rc == QB_OK; round++) {
-        for (int i = 0; i < qb_inst_count && rc == QB_OK; i++) {
-            if (!sel[i] || !qb_cpu_has(qb_inst_table[i].requires)) continue;
-            qb_progress("probe inst: round %d/%d: %s", round + 1, pol.rounds, qb_inst_table[i].name);
-            rc = measure_round(&qb_inst_table[i], &pol, ctr, &lat[i], &tput[i]);
-        }
-    }
-    for (int i = 0; i < qb_inst_count && rc == QB_OK; i++) {
-        if (!sel[i] || !qb_cpu_has(qb_inst_table[i].requires)) continue;
-        rc = qb_pooled_record(recs[i], "latency", "cycles", QB_BETTER_LOWER, &lat[i], pol.target_cv);
-        if (!rc)
-            rc = qb_pooled_record(recs[i], "throughput", "per_cycle", QB_BETTER_HIGHER, &tput[i],
-                                  pol.target_cv);
-    }
-    for (int i = 0; i < qb_inst_count; i++) {
-        qb_pooled_free(&lat[i]);
-        qb_pooled_free(&tput[i]);
-    }
-    qb_progress_done();
-    qb_counters_close(ctr);
-    qb_unpin_self(&saved);
-    if (rc == QB_OK) rc = qb_emit(&ro, &res, print_inst);
-out:
+    qb_interrupt_install();
+    rc = qb_probe_inst_measure(&res, filter, (int)cpu, &pol);
+    rc = qb_finish(&ro, &res, print_inst, rc);
     qb_results_free(&res);
     return rc;
 }

@@ -5,6 +5,7 @@
 #include "error.h"
 #include "output.h"
 #include "peak_kernels.h"
+#include "interrupt.h"
 #include "pin.h"
 #include "pooled.h"
 #include "probe_common.h"
@@ -144,6 +145,66 @@ static void print_peak(const qb_results *res)
     qb_print_notes(res);
 }
 
+int qb_probe_peak_measure(qb_results *res, const char *filter, const int *threads, int nthreads,
+                          const qb_rep_policy *pol)
+{
+    const char *names[32];
+    bool sel[32];
+    for (int i = 0; i < qb_peak_count; i++) names[i] = qb_peak_table[i].dtype;
+    int rc = qb_filter_select("probe peak --filter", filter, names, qb_peak_count, sel);
+    if (rc) return rc;
+    if (nthreads < 1 || nthreads > 32) return qb_fail(QB_EUSAGE, "probe peak: 1 to 32 thread counts");
+    cpu_set_t saved;
+    rc = qb_pin_self(qb_cpu_nth(0), &saved);
+    if (rc) return rc;
+    const int maxt = qb_cpu_count();
+    /* Pin every thread of the largest team once; OpenMP reuses the threads. */
+#pragma omp parallel num_threads(maxt)
+    qb_omp_pin_thread();
+    qb_spin_ns(50000000ull);
+    enum { MAXP = 32 };
+    qb_record *recs[32][MAXP] = {{0}};
+    qb_pooled pooled[32][MAXP];
+    memset(pooled, 0, sizeof pooled);
+    for (int ti = 0; ti < nthreads && rc == QB_OK; ti++) {
+        for (int i = 0; i < qb_peak_count && rc == QB_OK; i++) {
+            if (!sel[i]) continue;
+            char name[48];
+            snprintf(name, sizeof name, "%s/t%d", qb_peak_table[i].dtype, threads[ti]);
+            recs[ti][i] = qb_results_add(res, "probe.peak", name);
+            rc = recs[ti][i] ? describe(recs[ti][i], &qb_peak_table[i], threads[ti]) : QB_ENOMEM;
+        }
+    }
+    for (int round = 0; round < pol->rounds && rc == QB_OK && !qb_interrupted(); round++) {
+        for (int ti = 0; ti < nthreads && rc == QB_OK && !qb_interrupted(); ti++) {
+            for (int i = 0; i < qb_peak_count && rc == QB_OK && !qb_interrupted(); i++) {
+                const qb_peak_desc *d = &qb_peak_table[i];
+                if (!sel[i] || !qb_cpu_has(d->requires)) continue;
+                qb_progress("probe peak: round %d/%d: %s on %d thread(s)", round + 1, pol->rounds,
+                            d->dtype, threads[ti]);
+                peak_ctx c = {.d = d, .threads = threads[ti], .turns = size_turns(d)};
+                qb_rep_result r;
+                rc = qb_repeat(pol, peak_trial, &c, &r);
+                if (rc) break;
+                rc = qb_pooled_add(&pooled[ti][i], &r);
+                qb_rep_result_free(&r);
+            }
+        }
+    }
+    for (int ti = 0; ti < nthreads; ti++) {
+        for (int i = 0; i < qb_peak_count; i++) {
+            if (rc == QB_OK && sel[i] && qb_cpu_has(qb_peak_table[i].requires))
+                rc = pooled[ti][i].n ? finish(recs[ti][i], threads[ti], &pooled[ti][i], pol)
+                                     : qb_record_note(recs[ti][i], "interrupted before it was measured");
+            qb_pooled_free(&pooled[ti][i]);
+        }
+    }
+    qb_progress_done();
+    qb_unpin_self(&saved);
+    if (rc == QB_OK && qb_interrupted()) rc = qb_fail(QB_EINTR, "probe peak: interrupted");
+    return rc;
+}
+
 int qb_cmd_probe_peak(int argc, char **argv)
 {
     qb_run_opts ro;
@@ -182,63 +243,12 @@ int qb_cmd_probe_peak(int argc, char **argv)
         threads[nthreads++] = 1;
         if (qb_cpu_count() > 1) threads[nthreads++] = qb_cpu_count();
     }
-    const char *names[32];
-    bool sel[32];
-    for (int i = 0; i < qb_peak_count; i++) names[i] = qb_peak_table[i].dtype;
-    rc = qb_filter_select("qbench probe peak --filter", filter, names, qb_peak_count, sel);
-    if (rc) return rc;
-
     qb_results res;
     rc = qb_probe_results_begin(&res, &pol, ro.quick);
     if (rc) return rc;
-    cpu_set_t saved;
-    rc = qb_pin_self(qb_cpu_nth(0), &saved);
-    if (rc) goto out;
-    const int maxt = qb_cpu_count();
-    /* Pin every thread of the largest team once; OpenMP reuses the threads. */
-#pragma omp parallel num_threads(maxt)
-    qb_omp_pin_thread();
-    qb_spin_ns(50000000ull);
-    enum { MAXP = 32 };
-    qb_record *recs[32][MAXP] = {{0}};
-    qb_pooled pooled[32][MAXP];
-    memset(pooled, 0, sizeof pooled);
-    for (int ti = 0; ti < nthreads && rc == QB_OK; ti++) {
-        for (int i = 0; i < qb_peak_count && rc == QB_OK; i++) {
-            if (!sel[i]) continue;
-            char name[48];
-            snprintf(name, sizeof name, "%s/t%d", qb_peak_table[i].dtype, threads[ti]);
-            recs[ti][i] = qb_results_add(&res, "probe.peak", name);
-            rc = recs[ti][i] ? describe(recs[ti][i], &qb_peak_table[i], threads[ti]) : QB_ENOMEM;
-        }
-    }
-    for (int round = 0; round < pol.rounds && rc == QB_OK; round++) {
-        for (int ti = 0; ti < nthreads && rc == QB_OK; ti++) {
-            for (int i = 0; i < qb_peak_count && rc == QB_OK; i++) {
-                const qb_peak_desc *d = &qb_peak_table[i];
-                if (!sel[i] || !qb_cpu_has(d->requires)) continue;
-                qb_progress("probe peak: round %d/%d: %s on %d thread(s)", round + 1, pol.rounds,
-                            d->dtype, threads[ti]);
-                peak_ctx c = {.d = d, .threads = threads[ti], .turns = size_turns(d)};
-                qb_rep_result r;
-                rc = qb_repeat(&pol, peak_trial, &c, &r);
-                if (rc) break;
-                rc = qb_pooled_add(&pooled[ti][i], &r);
-                qb_rep_result_free(&r);
-            }
-        }
-    }
-    for (int ti = 0; ti < nthreads; ti++) {
-        for (int i = 0; i < qb_peak_count; i++) {
-            if (rc == QB_OK && sel[i] && qb_cpu_has(qb_peak_table[i].requires))
-                rc = finish(recs[ti][i], threads[ti], &pooled[ti][i], &pol);
-            qb_pooled_free(&pooled[ti][i]);
-        }
-    }
-    qb_progress_done();
-    qb_unpin_self(&saved);
-    if (rc == QB_OK) rc = qb_emit(&ro, &res, print_peak);
-out:
+    qb_interrupt_install();
+    rc = qb_probe_peak_measure(&res, filter, threads, nthreads, &pol);
+    rc = qb_finish(&ro, &res, print_peak, rc);
     qb_results_free(&res);
     return rc;
 }

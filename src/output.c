@@ -92,6 +92,17 @@ void qb_print_notes(const qb_results *res)
                routine);
 }
 
+int qb_finish(const qb_run_opts *o, const qb_results *res, void (*human)(const qb_results *), int rc)
+{
+    if (rc != QB_OK && rc != QB_EINTR) return rc;
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", qb_last_error(rc));
+    const int erc = qb_emit(o, res, human);
+    if (erc) return erc;
+    if (rc == QB_EINTR) return qb_fail(QB_EINTR, "%s (finished records were saved)", msg);
+    return QB_OK;
+}
+
 static bool progress_shown;
 
 void qb_progress(const char *fmt, ...)
