@@ -62,8 +62,10 @@ typedef struct {
     void (*destroy)(qb_op_instance *inst);
 } qb_op_desc;
 
-extern const qb_op_desc qb_op_table[];
-extern const int qb_op_count;
+/* The registry: bench/op_table.c lists every op's descriptor (defined in the
+ * op's own file), NULL-terminated. */
+extern const qb_op_desc *const qb_op_table[];
+int qb_op_count(void);
 const qb_op_desc *qb_op_find(const char *name);
 
 #endif

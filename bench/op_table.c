@@ -1,0 +1,17 @@
+/* The operator registry: one line per operator class, in the order qbench
+ * lists them. Each descriptor lives beside its kernels in its own file. */
+#include "op.h"
+#include "ops_compute.h"
+#include "ops_memory.h"
+
+#include <stddef.h>
+
+const qb_op_desc *const qb_op_table[] = {
+    /* compute-bound */
+    /* QB_COMPUTE_OPS_BEGIN */
+    /* QB_COMPUTE_OPS_END */
+    /* memory-bound */
+    /* QB_MEMORY_OPS_BEGIN */
+    /* QB_MEMORY_OPS_END */
+    NULL,
+};
