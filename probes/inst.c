@@ -213,6 +213,8 @@ int qb_probe_inst_measure(qb_results *res, const char *filter, int cpu, const qb
             ctr = NULL;
         }
     }
+    qb_settings_put(res, "probe.inst", "trial_us", QB_INST_TRIAL_US_DEFAULT);
+    qb_settings_put(res, "probe.inst", "best_of", QB_INST_BEST_OF_DEFAULT);
     qb_spin_ns(50000000ull); /* let the core reach its working clock */
     qb_record *recs[64] = {0};
     qb_pooled lat[64], tput[64];

@@ -161,6 +161,7 @@ int qb_probe_peak_measure(qb_results *res, const char *filter, const int *thread
     /* Pin every thread of the largest team once; OpenMP reuses the threads. */
 #pragma omp parallel num_threads(maxt)
     qb_omp_pin_thread();
+    qb_settings_put(res, "probe.peak", "trial_us", QB_PEAK_TRIAL_US_DEFAULT);
     qb_spin_ns(50000000ull);
     enum { MAXP = 32 };
     qb_record *recs[32][MAXP] = {{0}};

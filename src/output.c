@@ -59,6 +59,15 @@ int qb_settings_record(qb_results *res, const qb_rep_policy *p, bool quick)
     return QB_OK;
 }
 
+int qb_settings_put(qb_results *res, const char *section, const char *key, double value)
+{
+    cJSON *sec = cJSON_GetObjectItemCaseSensitive(res->settings, section);
+    if (!sec) sec = cJSON_AddObjectToObject(res->settings, section);
+    if (!sec) return qb_fail(QB_ENOMEM, "out of memory");
+    cJSON_DeleteItemFromObjectCaseSensitive(sec, key);
+    return cJSON_AddNumberToObject(sec, key, value) ? QB_OK : qb_fail(QB_ENOMEM, "out of memory");
+}
+
 int qb_emit(const qb_run_opts *o, const qb_results *res, void (*human)(const qb_results *))
 {
     int rc = QB_OK;

@@ -64,6 +64,9 @@ int qb_run_policy(const qb_run_opts *o, qb_rep_policy *p);
 /* Record the policy and the calibration defaults in results->settings. */
 int qb_settings_record(qb_results *res, const qb_rep_policy *p, bool quick);
 
+/* Record a probe's own tunable default in results->settings[section][key]. */
+int qb_settings_put(qb_results *res, const char *section, const char *key, double value);
+
 /* End a measuring command: on QB_OK or QB_EINTR emit what was measured (an
  * interrupted run keeps its finished records), then return rc. */
 int qb_finish(const qb_run_opts *o, const qb_results *res, void (*human)(const qb_results *), int rc);
