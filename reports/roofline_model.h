@@ -1,0 +1,71 @@
+/* The roofline model: ceilings (peak compute per data type, bandwidth per
+ * memory level) and the analysis of one operator point under them. Pure
+ * arithmetic, no I/O: the roofline command and the report both use it. */
+#ifndef QB_ROOFLINE_MODEL_H
+#define QB_ROOFLINE_MODEL_H
+
+#include <stdbool.h>
+
+#define QB_RL_MAX_DTYPES 16
+#define QB_RL_MAX_LEVELS 4
+
+typedef struct {
+    char dtype[24];
+    double gops; /* GOP/s */
+} qb_rl_compute;
+
+typedef struct {
+    char level[8];  /* "L1", "L2", "L3", "DRAM" */
+    double gbs;     /* GB/s */
+    char kernel[16];
+} qb_rl_memory;
+
+typedef struct {
+    int threads;
+    qb_rl_compute compute[QB_RL_MAX_DTYPES];
+    int ncompute;
+    qb_rl_memory memory[QB_RL_MAX_LEVELS]; /* fastest (L1) first, DRAM last */
+    int nmemory;
+} qb_ceilings;
+
+/* Add or replace a ceiling. Levels are kept in L1, L2, L3, DRAM order. */
+int qb_ceilings_set_compute(qb_ceilings *c, const char *dtype, double gops);
+int qb_ceilings_set_memory(qb_ceilings *c, const char *level, double gbs, const char *kernel);
+const qb_rl_compute *qb_ceilings_compute(const qb_ceilings *c, const char *dtype);
+const qb_rl_memory *qb_ceilings_level(const qb_ceilings *c, const char *level);
+
+typedef enum { QB_RL_COMPUTE_BOUND, QB_RL_MEMORY_BOUND } qb_rl_verdict;
+
+typedef struct {
+    double ops, bytes, seconds; /* the point: counts from the registry formulas */
+} qb_rl_point;
+
+typedef struct {
+    double ai;                              /* ops per byte */
+    double peak;                            /* GOP/s of the point's data type */
+    double measured;                        /* GOP/s (ops > 0) */
+    double measured_gbs;                    /* GB/s from the byte formula */
+    double attainable[QB_RL_MAX_LEVELS];    /* min(peak, ai * bw) per level, GOP/s */
+    double ridge[QB_RL_MAX_LEVELS];         /* peak / bw per level, ops per byte */
+    double dram_attainable;                 /* the classic roofline's roof */
+    qb_rl_verdict verdict;
+    int bound_level;                        /* the level whose roof bounds it, -1 for compute */
+    double roof;                            /* the bounding roof, GOP/s (GB/s when ops == 0) */
+    double efficiency;                      /* measured / roof */
+    bool far_below;                         /* efficiency below QB_RL_FAR_BELOW */
+    bool above_roof;                        /* measured above every roof: caches served more than the formula counts */
+} qb_rl_result;
+
+/* Points below this fraction of their roof are flagged: overhead, latency or
+ * an implementation gap, not the roof, limits them. */
+#define QB_RL_FAR_BELOW 0.5
+
+/* Analyse a point. cache_aware: the bounding level is the one whose roof is
+ * the lowest roof still above the measured point (a point above the DRAM
+ * roof was served by a cache); otherwise only the DRAM roof and the peak
+ * count (the classic roofline). A point with no operations (pure data
+ * movement) is memory-bound by definition and its efficiency is in bytes. */
+int qb_roofline_analyse(const qb_ceilings *c, const char *dtype, const qb_rl_point *p,
+                        bool cache_aware, qb_rl_result *out);
+
+#endif

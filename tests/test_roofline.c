@@ -1,0 +1,75 @@
+/* The roofline analysis on hand-made ceilings and points with known answers. */
+#include "check.h"
+#include "error.h"
+#include "roofline_model.h"
+
+#include <string.h>
+
+int main(void)
+{
+    qb_ceilings c = {0};
+    CHECK(qb_ceilings_set_memory(&c, "DRAM", 20, "copy") == QB_OK);
+    CHECK(qb_ceilings_set_memory(&c, "L1", 200, "read") == QB_OK);
+    CHECK(qb_ceilings_set_memory(&c, "L2", 100, "read") == QB_OK);
+    CHECK(qb_ceilings_set_memory(&c, "L3", 50, "read") == QB_OK);
+    CHECK(c.nmemory == 4);
+    CHECK(strcmp(c.memory[0].level, "L1") == 0 && strcmp(c.memory[3].level, "DRAM") == 0);
+    CHECK(qb_ceilings_set_memory(&c, "L4", 1, "x") == QB_EINPUT);
+    CHECK(qb_ceilings_set_compute(&c, "fp32", 100) == QB_OK);
+    CHECK(qb_ceilings_set_compute(&c, "int8", 200) == QB_OK);
+    CHECK(qb_ceilings_set_compute(&c, "bad", -1) == QB_EINPUT);
+
+    qb_rl_result r;
+    /* GEMM-like: 2e9 ops over 1.2e7 bytes (AI 167) at 80 GOP/s: compute-bound, 80% of peak. */
+    qb_rl_point gemm = {2e9, 1.2e7, 2e9 / 80e9};
+    CHECK(qb_roofline_analyse(&c, "fp32", &gemm, true, &r) == QB_OK);
+    CHECK(r.verdict == QB_RL_COMPUTE_BOUND && r.bound_level == -1);
+    CHECK_NEAR(r.efficiency, 0.8, 1e-9);
+    CHECK_NEAR(r.ridge[3], 100.0 / 20.0, 1e-12);
+    /* int8 has twice the peak: its ridge point lies at twice the intensity. */
+    qb_rl_result r8;
+    CHECK(qb_roofline_analyse(&c, "int8", &gemm, true, &r8) == QB_OK);
+    CHECK_NEAR(r8.ridge[3], 2 * r.ridge[3], 1e-12);
+
+    /* ReLU over DRAM sizes: 1 op per 8 bytes at 2.4 GOP/s (19.2 GB/s): DRAM-bound. */
+    qb_rl_point relu = {1.6e7, 1.28e8, 1.6e7 / 2.4e9};
+    CHECK(qb_roofline_analyse(&c, "fp32", &relu, true, &r) == QB_OK);
+    CHECK(r.verdict == QB_RL_MEMORY_BOUND && r.bound_level == 3);
+    CHECK_NEAR(r.ai, 0.125, 1e-12);
+    CHECK_NEAR(r.roof, 2.5, 1e-9);
+    CHECK_NEAR(r.efficiency, 0.96, 1e-9);
+    CHECK(!r.far_below && !r.above_roof);
+    /* The same op at cache sizes runs above the DRAM roof: cache-aware says L2. */
+    qb_rl_point relu_l2 = {1e5, 8e5, 1e5 / 10e9};
+    CHECK(qb_roofline_analyse(&c, "fp32", &relu_l2, true, &r) == QB_OK);
+    CHECK(r.verdict == QB_RL_MEMORY_BOUND && r.bound_level == 1);
+    CHECK_NEAR(r.roof, 12.5, 1e-9);
+    /* The classic roofline cannot place it under a roof. */
+    CHECK(qb_roofline_analyse(&c, "fp32", &relu_l2, false, &r) == QB_OK);
+    CHECK(r.above_roof && r.bound_level == 3);
+
+    /* fp16 halves the bytes: the point moves right (higher intensity). */
+    qb_rl_point relu16 = {1.6e7, 6.4e7, 1.6e7 / 4.8e9};
+    CHECK(qb_roofline_analyse(&c, "fp32", &relu16, true, &r) == QB_OK);
+    CHECK_NEAR(r.ai, 0.25, 1e-12);
+
+    /* Far below the roof is flagged rather than trusted. */
+    qb_rl_point slow = {2e9, 1.2e7, 2e9 / 10e9};
+    CHECK(qb_roofline_analyse(&c, "fp32", &slow, true, &r) == QB_OK);
+    CHECK(r.far_below);
+
+    /* Pure data movement (transpose): memory-bound, efficiency in bytes. */
+    qb_rl_point tr = {0, 1.28e8, 1.28e8 / 16e9};
+    CHECK(qb_roofline_analyse(&c, "fp32", &tr, true, &r) == QB_OK);
+    CHECK(r.verdict == QB_RL_MEMORY_BOUND && r.bound_level == 3);
+    CHECK_NEAR(r.efficiency, 0.8, 1e-9);
+
+    /* Missing ceilings and bad points are input errors. */
+    CHECK(qb_roofline_analyse(&c, "fp64", &gemm, true, &r) == QB_EINPUT);
+    qb_rl_point bad = {1, 0, 1};
+    CHECK(qb_roofline_analyse(&c, "fp32", &bad, true, &r) == QB_EINPUT);
+    qb_ceilings empty = {0};
+    CHECK(qb_ceilings_set_compute(&empty, "fp32", 1) == QB_OK);
+    CHECK(qb_roofline_analyse(&empty, "fp32", &gemm, true, &r) == QB_EINPUT);
+    TEST_DONE();
+}
