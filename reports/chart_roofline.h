@@ -1,0 +1,20 @@
+/* The roofline chart: log-log, one roof per data type (its compute ceiling
+ * with the bandwidth line of each memory level, drawn as explicit segments
+ * through the ridge points), the ridge points marked, operator points labelled. */
+#ifndef QB_CHART_ROOFLINE_H
+#define QB_CHART_ROOFLINE_H
+
+#include "roofline_model.h"
+
+typedef struct {
+    char label[96]; /* "conv/int8/per-channel" */
+    char dtype[24]; /* the roof it belongs to */
+    double ai;      /* ops per byte; points with ai <= 0 cannot sit on a log axis and are skipped */
+    double gops;
+} qb_rl_plot_point;
+
+/* Write dir/name.{dat,gp} and run gnuplot (see gnuplot.h for the return codes). */
+int qb_chart_roofline(const char *dir, const char *name, const char *title, const qb_ceilings *c,
+                      const char *const *dtypes, int ndtypes, const qb_rl_plot_point *pts, int npts);
+
+#endif
