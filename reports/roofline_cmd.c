@@ -1,10 +1,194 @@
-/* Placeholder until issue #6 lands: the command is listed but says it is not built yet. */
+/* qbench roofline: ceilings (stored machine profile, a results file, or a
+ * quick measurement) + operator points (measured now or read from a saved
+ * run) -> verdicts, a table, and a chart. */
+#include "ceilings.h"
 #include "commands.h"
 #include "error.h"
+#include "gnuplot.h"
+#include "interrupt.h"
+#include "output.h"
+#include "pin.h"
+#include "probe_common.h"
+#include "roofline.h"
+#include "sysinfo.h"
+
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+typedef struct {
+    const char *op, *dtype, *quant, *policy;
+} rl_filter;
+
+static bool in_list(const char *list, const char *word)
+{
+    if (!list || strcmp(list, "all") == 0) return true;
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", list);
+    char *save = NULL;
+    for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
+        if (fnmatch(t, word, 0) == 0) return true;
+    return false;
+}
+
+static bool wanted(const rl_filter *f, const qb_record *r)
+{
+    const char *op = cJSON_GetStringValue(cJSON_GetObjectItem(r->params, "op"));
+    const char *dt = cJSON_GetStringValue(cJSON_GetObjectItem(r->params, "dtype"));
+    const char *q = cJSON_GetStringValue(cJSON_GetObjectItem(r->params, "quant"));
+    const char *p = cJSON_GetStringValue(cJSON_GetObjectItem(r->params, "policy"));
+    if (!op || !dt) return false;
+    const bool quantized = strcmp(dt, "int8") == 0;
+    return in_list(f->op, op) && in_list(f->dtype, dt) &&
+           (!quantized || ((!q || in_list(f->quant, q)) && (!p || in_list(f->policy, p))));
+}
+
+/* Keep only the wanted ops records of a saved run (ceilings stay). */
+static int select_points(const qb_results *from, const rl_filter *f, qb_results *out)
+{
+    int rc = qb_results_init(out);
+    if (rc) return rc;
+    for (size_t i = 0; i < from->n && rc == QB_OK; i++) {
+        const qb_record *r = &from->recs[i];
+        if (strcmp(r->group, "ops") != 0 || !wanted(f, r)) continue;
+        qb_record *c = qb_results_add(out, r->group, r->id + strlen(r->group) + 1);
+        if (!c) return QB_ENOMEM;
+        cJSON_Delete(c->params);
+        c->params = cJSON_Duplicate(r->params, 1);
+        for (size_t m = 0; m < r->nmetrics && rc == QB_OK; m++)
+            rc = qb_record_metric(c, r->metrics[m].name, r->metrics[m].unit, r->metrics[m].better,
+                                  r->metrics[m].value);
+    }
+    return rc;
+}
+
+static int ensure_dir(const char *dir)
+{
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+        return qb_fail(QB_EIO, "cannot create '%s': %s", dir, strerror(errno));
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return qb_fail(QB_EUSAGE, "'%s' is not a folder", dir);
+    return QB_OK;
+}
 
 int qb_cmd_roofline(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    return qb_fail(QB_EUSAGE, "qbench roofline: not implemented yet (issue #6)");
+    qb_run_opts ro;
+    qb_run_opts_init(&ro);
+    rl_filter f = {.op = "conv", .dtype = "fp32,fp16,int8", .quant = "per-tensor,per-channel", .policy = "symmetric"};
+    const char *from = NULL, *ceil_file = NULL, *level = "cache", *dir = NULL;
+    long threads = qb_cpu_count();
+    bool refresh = false, json = false;
+    const qb_opt opts[] = {
+        {"op", 0, QB_OPT_STRING, &f.op, "LIST", "operators (names, patterns or all)", 0, 0},
+        {"dtype", 0, QB_OPT_STRING, &f.dtype, "LIST", "data types", 0, 0},
+        {"quant", 0, QB_OPT_STRING, &f.quant, "LIST", "int8 granularities", 0, 0},
+        {"policy", 0, QB_OPT_STRING, &f.policy, "LIST", "int8 policies", 0, 0},
+        {"threads", 't', QB_OPT_INT, &threads, "N", "threads (default: every CPU)", 1, 4096},
+        {"level", 0, QB_OPT_STRING, &level, "MODE", "cache (cache-aware roofline) or dram (classic)", 0, 0},
+        {"from", 0, QB_OPT_STRING, &from, "FILE", "analyse a saved run (ops records) without measuring", 0, 0},
+        {"ceilings", 0, QB_OPT_STRING, &ceil_file, "FILE", "take the ceilings from a results file (probe peak + probe mem)", 0, 0},
+        {"refresh", 0, QB_OPT_FLAG, &refresh, NULL, "measure the machine profile again", 0, 0},
+        {"json", 0, QB_OPT_FLAG, &json, NULL, "print the JSON results to stdout, no table", 0, 0},
+        {"output", 'o', QB_OPT_STRING, &dir, "DIR", "write roofline.json and the chart (roofline.svg, .dat, .gp) to DIR", 0, 0},
+        QB_POLICY_OPTS(ro),
+    };
+    const qb_cmd_spec spec = {
+        .path = "roofline",
+        .summary = "Place operators under the measured ceilings: compute-bound or memory-bound, and how far below the roof.",
+        .details =
+            "Ceilings come from --ceilings FILE, else from the saved run (--from) when it has\n"
+            "them, else from the stored machine profile (measured quickly the first time and\n"
+            "kept under $XDG_CACHE_HOME/qbench/). The cache-aware roofline names the memory\n"
+            "level whose roof bounds each point; points far below their roof are flagged.",
+        .examples = "  qbench roofline --op conv\n"
+                    "  qbench roofline --op conv,gemm,relu --dtype fp32,int8 -o out/roofline\n"
+                    "  qbench roofline --from results.json --level dram --json\n",
+        .opts = opts,
+        .nopts = (int)(sizeof opts / sizeof opts[0]),
+    };
+    char *pos[1];
+    int npos;
+    int rc = qb_cli_parse(&spec, argc, argv, pos, &npos);
+    if (rc) return rc;
+    if (strcmp(level, "cache") != 0 && strcmp(level, "dram") != 0)
+        return qb_fail(QB_EUSAGE, "qbench roofline --level: '%s' is not cache or dram", level);
+    if (threads > qb_cpu_count())
+        return qb_fail(QB_EUSAGE, "qbench roofline --threads: %ld threads but only %d CPUs", threads,
+                       qb_cpu_count());
+    qb_rep_policy pol;
+    rc = qb_run_policy(&ro, &pol);
+    if (rc) return rc;
+    if (dir && (rc = ensure_dir(dir))) return rc;
+
+    qb_results saved = {0}, points = {0}, out = {0};
+    bool have_saved = false;
+    qb_ceilings c = {0};
+    if (from) {
+        rc = qb_results_read(from, &saved);
+        if (rc) return rc;
+        have_saved = true;
+    }
+    if (ceil_file) {
+        qb_results cf;
+        rc = qb_results_read(ceil_file, &cf);
+        if (rc) goto out;
+        rc = qb_ceilings_from_results(&cf, (int)threads, &c);
+        qb_results_free(&cf);
+        if (rc == QB_OK && (c.ncompute == 0 || c.nmemory == 0))
+            rc = qb_fail(QB_EINPUT, "'%s' has no %s ceilings for %ld thread(s) (probe.peak and probe.mem level records)",
+                         ceil_file, c.ncompute == 0 ? "compute" : "bandwidth", threads);
+    } else if (have_saved && qb_ceilings_from_results(&saved, (int)threads, &c) == QB_OK &&
+               c.ncompute > 0 && c.nmemory > 0) {
+        rc = QB_OK;
+    } else {
+        rc = qb_ceilings_obtain((int)threads, refresh, &c);
+    }
+    if (rc) goto out;
+
+    if (have_saved) {
+        rc = select_points(&saved, &f, &points);
+    } else {
+        rc = qb_fail(QB_EUNSUPPORTED, "qbench roofline: measuring operators needs qbench ops (not built yet); use --from FILE");
+    }
+    if (rc) goto out;
+
+    rc = qb_results_init(&out);
+    if (rc) goto out;
+    if (have_saved) {
+        cJSON_Delete(out.machine);
+        out.machine = cJSON_Duplicate(saved.machine, 1);
+    } else {
+        rc = qb_sysinfo_fill(out.machine);
+    }
+    if (!rc) rc = qb_settings_record(&out, &pol, ro.quick);
+    if (!rc) rc = qb_roofline_records(&points, &c, (int)threads, strcmp(level, "cache") == 0, &out);
+    if (rc) goto out;
+    if (dir) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/roofline.json", dir);
+        rc = qb_results_write(&out, path);
+        if (rc) goto out;
+        const int crc = qb_roofline_chart(&out, dir);
+        if (crc == QB_EUNSUPPORTED)
+            fprintf(stderr, "qbench: %s\n", qb_last_error(crc));
+        else if (crc)
+            rc = crc;
+    }
+    if (rc) goto out;
+    if (json) {
+        rc = qb_results_write(&out, NULL);
+    } else {
+        qb_roofline_print(&out);
+        if (dir) printf("\nroofline.json and the chart (roofline.svg) written to %s\n", dir);
+    }
+out:
+    qb_results_free(&out);
+    qb_results_free(&points);
+    if (have_saved) qb_results_free(&saved);
+    return rc;
 }

@@ -36,4 +36,7 @@
  * one least disturbed); the samples across trials give the spread. */
 #define QB_INST_BEST_OF_DEFAULT 3
 
+/* Roofline (reports/): a stored machine profile older than this is measured again. */
+#define QB_PROFILE_MAX_AGE_DAYS 30
+
 #endif

@@ -1,0 +1,236 @@
+#include "roofline.h"
+
+#include "chart_roofline.h"
+#include "error.h"
+#include "output.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *pstr(const qb_record *r, const char *key)
+{
+    const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r->params, key));
+    return s ? s : "";
+}
+
+static double pnum(const qb_record *r, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(r->params, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+static double metric(const qb_record *r, const char *name)
+{
+    const qb_metric *m = qb_record_find_metric(r, name);
+    return m ? m->value : NAN;
+}
+
+const char *qb_roofline_ceiling_dtype(const qb_record *r)
+{
+    const char *dt = pstr(r, "dtype");
+    if (strcmp(dt, "int8") == 0 && strstr(pstr(r, "isa"), "vnni")) return "int8-vnni";
+    return dt;
+}
+
+static int add_ceiling_records(const qb_ceilings *c, qb_results *out)
+{
+    char name[64];
+    for (int i = 0; i < c->ncompute; i++) {
+        snprintf(name, sizeof name, "compute/%s/t%d", c->compute[i].dtype, c->threads);
+        qb_record *r = qb_results_add(out, "roofline.ceiling", name);
+        if (!r) return QB_ENOMEM;
+        int rc = qb_record_param_str(r, "kind", "compute");
+        if (!rc) rc = qb_record_param_str(r, "dtype", c->compute[i].dtype);
+        if (!rc) rc = qb_record_param_num(r, "threads", c->threads);
+        if (!rc) rc = qb_record_metric(r, "peak", "GOP/s", QB_BETTER_HIGHER, c->compute[i].gops);
+        if (rc) return rc;
+    }
+    for (int i = 0; i < c->nmemory; i++) {
+        snprintf(name, sizeof name, "memory/%s/t%d", c->memory[i].level, c->threads);
+        qb_record *r = qb_results_add(out, "roofline.ceiling", name);
+        if (!r) return QB_ENOMEM;
+        int rc = qb_record_param_str(r, "kind", "memory");
+        if (!rc) rc = qb_record_param_str(r, "level", c->memory[i].level);
+        if (!rc) rc = qb_record_param_str(r, "kernel", c->memory[i].kernel);
+        if (!rc) rc = qb_record_param_num(r, "threads", c->threads);
+        if (!rc) rc = qb_record_metric(r, "bandwidth", "GB/s", QB_BETTER_HIGHER, c->memory[i].gbs);
+        if (rc) return rc;
+    }
+    return QB_OK;
+}
+
+int qb_roofline_ceilings_of(const qb_results *res, qb_ceilings *c)
+{
+    memset(c, 0, sizeof *c);
+    for (size_t i = 0; i < res->n; i++) {
+        const qb_record *r = &res->recs[i];
+        if (strcmp(r->group, "roofline.ceiling") != 0) continue;
+        c->threads = (int)pnum(r, "threads");
+        int rc = QB_OK;
+        if (strcmp(pstr(r, "kind"), "compute") == 0)
+            rc = qb_ceilings_set_compute(c, pstr(r, "dtype"), metric(r, "peak"));
+        else
+            rc = qb_ceilings_set_memory(c, pstr(r, "level"), metric(r, "bandwidth"), pstr(r, "kernel"));
+        if (rc) return rc;
+    }
+    return QB_OK;
+}
+
+/* The time of the same op, shape and threads in fp32, for the speedup columns. */
+static const qb_record *fp32_twin(const qb_results *in, const qb_record *r)
+{
+    for (size_t i = 0; i < in->n; i++) {
+        const qb_record *t = &in->recs[i];
+        if (strcmp(t->group, "ops") == 0 && strcmp(pstr(t, "op"), pstr(r, "op")) == 0 &&
+            strcmp(pstr(t, "dtype"), "fp32") == 0 && strcmp(pstr(t, "backend"), pstr(r, "backend")) == 0 &&
+            pnum(t, "threads") == pnum(r, "threads"))
+            return t;
+    }
+    return NULL;
+}
+
+int qb_roofline_records(const qb_results *in, const qb_ceilings *c, int threads, bool cache_aware,
+                        qb_results *out)
+{
+    int rc = add_ceiling_records(c, out);
+    if (rc) return rc;
+    int analysed = 0;
+    for (size_t i = 0; i < in->n && rc == QB_OK; i++) {
+        const qb_record *r = &in->recs[i];
+        if (strcmp(r->group, "ops") != 0 || pnum(r, "threads") != threads) continue;
+        const qb_rl_point p = {metric(r, "ops"), metric(r, "bytes"), metric(r, "time")};
+        if (!isfinite(p.ops) || !isfinite(p.bytes) || !isfinite(p.seconds)) continue;
+        const char *cdt = qb_roofline_ceiling_dtype(r);
+        qb_rl_result a;
+        rc = qb_roofline_analyse(c, cdt, &p, cache_aware, &a);
+        if (rc) {
+            char msg[300];
+            snprintf(msg, sizeof msg, "%s", qb_last_error(rc));
+            return qb_fail(rc, "%s: %s (measure the ceilings of this data type with probe peak)",
+                           r->id, msg);
+        }
+        qb_record *o = qb_results_add(out, "roofline", r->id + strlen("ops/"));
+        if (!o) return QB_ENOMEM;
+        static const char *const keys[] = {"op", "dtype", "quant", "policy", "backend", "isa"};
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0] && rc == QB_OK; k++)
+            if (pstr(r, keys[k])[0]) rc = qb_record_param_str(o, keys[k], pstr(r, keys[k]));
+        if (rc) return rc;
+        qb_record_param_num(o, "threads", threads);
+        qb_record_param_str(o, "ceiling_dtype", cdt);
+        qb_record_param_str(o, "roofline", cache_aware ? "cache-aware" : "classic (DRAM)");
+        qb_record_param_str(o, "verdict", a.verdict == QB_RL_COMPUTE_BOUND ? "compute-bound" : "memory-bound");
+        qb_record_param_str(o, "bound_by", a.bound_level < 0 ? "compute" : c->memory[a.bound_level].level);
+        cJSON_AddBoolToObject(o->params, "far_below_roof", a.far_below);
+        cJSON_AddBoolToObject(o->params, "above_roof", a.above_roof);
+        rc = qb_record_metric(o, "ops", "op", QB_BETTER_NONE, p.ops);
+        if (!rc) rc = qb_record_metric(o, "bytes", "B", QB_BETTER_NONE, p.bytes);
+        if (!rc) rc = qb_record_metric(o, "intensity", "op/B", QB_BETTER_NONE, a.ai);
+        if (!rc) rc = qb_record_metric(o, "performance", "GOP/s", QB_BETTER_HIGHER, a.measured);
+        if (!rc) rc = qb_record_metric(o, "bandwidth", "GB/s", QB_BETTER_HIGHER, a.measured_gbs);
+        if (!rc) rc = qb_record_metric(o, "peak", "GOP/s", QB_BETTER_NONE, a.peak);
+        if (!rc) rc = qb_record_metric(o, "attainable_dram", "GOP/s", QB_BETTER_NONE, a.dram_attainable);
+        for (int l = 0; l < c->nmemory && !rc; l++) {
+            char name[48];
+            snprintf(name, sizeof name, "ridge_%s", c->memory[l].level);
+            rc = qb_record_metric(o, name, "op/B", QB_BETTER_NONE, a.ridge[l]);
+        }
+        if (!rc)
+            rc = qb_record_metric(o, "roof", p.ops > 0 ? "GOP/s" : "GB/s", QB_BETTER_NONE, a.roof);
+        if (!rc) rc = qb_record_metric(o, "efficiency", "ratio", QB_BETTER_HIGHER, a.efficiency);
+        const qb_record *twin = strcmp(pstr(r, "dtype"), "fp32") != 0 ? fp32_twin(in, r) : NULL;
+        if (!rc && twin) {
+            /* What quantization buys: the measured speedup over fp32, and the
+             * ratio of the two roofs, its upper bound on this machine. */
+            qb_rl_result af;
+            const qb_rl_point pf = {metric(twin, "ops"), metric(twin, "bytes"), metric(twin, "time")};
+            if (qb_roofline_analyse(c, qb_roofline_ceiling_dtype(twin), &pf, cache_aware, &af) == QB_OK &&
+                p.ops > 0 && pf.ops > 0) {
+                rc = qb_record_metric(o, "speedup_vs_fp32", "x", QB_BETTER_HIGHER, pf.seconds / p.seconds);
+                if (!rc)
+                    rc = qb_record_metric(o, "roof_gain_vs_fp32", "x", QB_BETTER_NONE,
+                                          a.dram_attainable / af.dram_attainable);
+            }
+        }
+        if (!rc && a.far_below)
+            rc = qb_record_note(o, "runs at %.0f%% of its roof: overhead, latency or the kernel, not "
+                                   "the %s roof, limits it; the verdict is the roof it would hit",
+                                100 * a.efficiency, a.bound_level < 0 ? "compute" : c->memory[a.bound_level].level);
+        if (!rc && a.above_roof)
+            rc = qb_record_note(o, "runs above every roof: its data stayed in a faster cache than "
+                                   "the byte formula assumes (or the timing is off)");
+        if (!rc && a.verdict == QB_RL_MEMORY_BOUND && p.ops > 0)
+            rc = qb_record_note(o, "memory-bound: fewer bytes (int8/fp16) or fusing it into its "
+                                   "neighbour (qbench fuse) speeds it up, more compute does not");
+        analysed++;
+    }
+    if (rc == QB_OK && analysed == 0)
+        return qb_fail(QB_EINPUT, "no operator results with %d thread(s) to analyse", threads);
+    return rc;
+}
+
+void qb_roofline_print(const qb_results *res)
+{
+    qb_ceilings c;
+    if (qb_roofline_ceilings_of(res, &c) == QB_OK) {
+        printf("Ceilings (%d thread%s):", c.threads, c.threads == 1 ? "" : "s");
+        for (int i = 0; i < c.ncompute; i++) printf("  %s %.0f GOP/s", c.compute[i].dtype, c.compute[i].gops);
+        printf("\n          ");
+        for (int i = 0; i < c.nmemory; i++)
+            printf("  %s %.0f GB/s (%s)", c.memory[i].level, c.memory[i].gbs, c.memory[i].kernel);
+        printf("\n\n");
+    }
+    static const char *const head[] = {"operator", "intensity", "GOP/s", "roof", "efficiency",
+                                       "verdict", "bound by", "vs fp32", "roof gain"};
+    qb_table t;
+    qb_table_init(&t, 9, head);
+    for (size_t i = 0; i < res->n; i++) {
+        const qb_record *r = &res->recs[i];
+        if (strcmp(r->group, "roofline") != 0) continue;
+        char sp[16] = "-", rg[16] = "-", eff[24];
+        const qb_metric *m = qb_record_find_metric(r, "speedup_vs_fp32");
+        if (m) snprintf(sp, sizeof sp, "%.2fx", m->value);
+        m = qb_record_find_metric(r, "roof_gain_vs_fp32");
+        if (m) snprintf(rg, sizeof rg, "%.2fx", m->value);
+        const bool far = cJSON_IsTrue(cJSON_GetObjectItem(r->params, "far_below_roof"));
+        const bool above = cJSON_IsTrue(cJSON_GetObjectItem(r->params, "above_roof"));
+        snprintf(eff, sizeof eff, "%.0f%%%s", 100 * metric(r, "efficiency"),
+                 far ? " (far below)" : above ? " (above)" : "");
+        const bool bytes_only = metric(r, "ops") == 0;
+        char perf[32], roof[32];
+        snprintf(perf, sizeof perf, bytes_only ? "%.1f GB/s" : "%.1f", bytes_only ? metric(r, "bandwidth") : metric(r, "performance"));
+        snprintf(roof, sizeof roof, bytes_only ? "%.1f GB/s" : "%.1f", metric(r, "roof"));
+        qb_table_rowf(&t, "%s\t%.3g\t%s\t%s\t%s\t%s\t%s\t%s\t%s", r->id + strlen("roofline/"),
+                      metric(r, "intensity"), perf, roof, eff, pstr(r, "verdict"), pstr(r, "bound_by"), sp, rg);
+    }
+    qb_table_print(&t, stdout);
+    qb_table_free(&t);
+    qb_print_notes(res);
+}
+
+int qb_roofline_chart(const qb_results *res, const char *dir)
+{
+    qb_ceilings c;
+    int rc = qb_roofline_ceilings_of(res, &c);
+    if (rc) return rc;
+    enum { MAXP = 256 };
+    static qb_rl_plot_point pts[MAXP];
+    const char *dtypes[QB_RL_MAX_DTYPES];
+    int np = 0, nd = 0;
+    for (size_t i = 0; i < res->n && np < MAXP; i++) {
+        const qb_record *r = &res->recs[i];
+        if (strcmp(r->group, "roofline") != 0) continue;
+        qb_rl_plot_point *p = &pts[np++];
+        snprintf(p->label, sizeof p->label, "%s", r->id + strlen("roofline/"));
+        snprintf(p->dtype, sizeof p->dtype, "%s", pstr(r, "ceiling_dtype"));
+        p->ai = metric(r, "intensity");
+        p->gops = metric(r, "performance");
+        bool seen = false;
+        for (int d = 0; d < nd; d++) seen |= strcmp(dtypes[d], pstr(r, "ceiling_dtype")) == 0;
+        if (!seen && nd < QB_RL_MAX_DTYPES && qb_ceilings_compute(&c, pstr(r, "ceiling_dtype")))
+            dtypes[nd++] = qb_ceilings_compute(&c, pstr(r, "ceiling_dtype"))->dtype;
+    }
+    char title[128];
+    snprintf(title, sizeof title, "Roofline, %d thread%s", c.threads, c.threads == 1 ? "" : "s");
+    return qb_chart_roofline(dir, "roofline", title, &c, dtypes, nd, pts, np);
+}

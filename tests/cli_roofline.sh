@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# qbench roofline on a saved run: the verdicts of the known cases, the chart
+# (and what happens without gnuplot), and bad input.
+set -u
+QB=$1
+FIX=$2/fixtures
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export XDG_CACHE_HOME=$tmp/cache
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
+
+if "$QB" roofline --from "$FIX/roofline-run.json" --op all --threads 2 --json >"$tmp/r.json" &&
+    python3 - "$tmp/r.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+R = {r["id"]: r for r in d["results"]}
+def verdict(i): return R["roofline/" + i]["params"]["verdict"]
+assert verdict("conv/fp32/none/none") == "compute-bound"
+assert verdict("conv/int8/per-channel/symmetric") == "compute-bound"
+assert verdict("gemm/fp32/none/none") == "compute-bound"
+assert verdict("relu/fp32/none/none") == "memory-bound"
+assert R["roofline/relu/fp32/none/none"]["params"]["bound_by"] == "DRAM"
+assert verdict("transpose/fp32/none/none") == "memory-bound"
+# gemm at 17% of its roof is flagged rather than trusted
+assert R["roofline/gemm/fp32/none/none"]["params"]["far_below_roof"] is True
+# int8's ridge lies at a higher intensity than fp32's (twice the peak)
+c = R["roofline/conv/int8/per-channel/symmetric"]["metrics"]["ridge_DRAM"]["value"]
+f = R["roofline/conv/fp32/none/none"]["metrics"]["ridge_DRAM"]["value"]
+assert abs(c / f - 2) < 0.05, (c, f)
+# int8 moves the memory-bound point right (fewer bytes per op)
+assert R["roofline/relu/int8/per-tensor/symmetric"]["metrics"]["intensity"]["value"] == 4 * R["roofline/relu/fp32/none/none"]["metrics"]["intensity"]["value"]
+# the ceilings travel with the analysis, with units
+assert R["roofline.ceiling/memory/DRAM/t2"]["metrics"]["bandwidth"]["unit"] == "GB/s"
+for r in d["results"]:
+    for m in r["metrics"].values():
+        assert m["unit"], r["id"]
+PY
+then ok; else bad "roofline verdicts"; fi
+
+# The chart: SVG written, labels exactly as written (no enhanced-text mangling).
+if "$QB" roofline --from "$FIX/roofline-run.json" --op conv,relu --threads 2 -o "$tmp/chart" >/dev/null &&
+    [ -s "$tmp/chart/roofline.svg" ] && [ -s "$tmp/chart/roofline.json" ] &&
+    python3 -c "import sys, xml.dom.minidom as m; m.parse(sys.argv[1])" "$tmp/chart/roofline.svg" &&
+    grep -q "conv/int8/per-channel/symmetric" "$tmp/chart/roofline.svg"; then ok; else bad "roofline chart"; fi
+
+# Without gnuplot: it says so, keeps the data and the script, and exits 0.
+if QB_GNUPLOT=/nonexistent/gnuplot "$QB" roofline --from "$FIX/roofline-run.json" --threads 2 -o "$tmp/nognu" >/dev/null 2>"$tmp/err" &&
+    grep -q "gnuplot" "$tmp/err" && [ -s "$tmp/nognu/roofline.gp" ] && [ -s "$tmp/nognu/roofline.dat" ] &&
+    [ ! -e "$tmp/nognu/roofline.svg" ]; then ok; else bad "roofline without gnuplot"; cat "$tmp/err"; fi
+
+# Bad input: one line, exit 2, nothing written.
+expect2() {
+    local out=$tmp/bad$pass$fail
+    "$QB" "$@" -o "$out" >/dev/null 2>"$tmp/err"
+    local rc=$?
+    if [ "$rc" -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && [ -z "$(ls -A "$out" 2>/dev/null)" ]; then ok; else bad "roofline $* (exit $rc)"; cat "$tmp/err"; fi
+}
+expect2 roofline --from "$FIX/truncated.json" --threads 2
+expect2 roofline --from "$FIX/wrong-schema.json" --threads 2
+expect2 roofline --from "$FIX/roofline-run.json" --threads 2 --level attic
+expect2 roofline --from "$FIX/roofline-run.json" --threads 2 --ceilings "$FIX/roofline-no-int8-peak.json" --dtype int8
+expect2 roofline --from "$FIX/roofline-run.json" --threads 1 --ceilings "$FIX/roofline-run.json"
+expect2 roofline --from "$FIX/roofline-run.json" --threads 2 --op nosuchop
+
+echo "cli_roofline: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
