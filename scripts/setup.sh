@@ -3,7 +3,8 @@
 # Idempotent: installs only what is missing, and runs apt-get update only then.
 set -euo pipefail
 
-PACKAGES=(build-essential cmake pkg-config git python3 libpapi-dev papi-tools libpfm4-dev libcjson-dev)
+PACKAGES=(build-essential cmake pkg-config git python3 libpapi-dev papi-tools libpfm4-dev libcjson-dev
+          gnuplot-nox chromium)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

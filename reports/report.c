@@ -1,0 +1,484 @@
+#include "report.h"
+
+#include "atomic_file.h"
+#include "charts.h"
+#include "ceilings.h"
+#include "error.h"
+#include "html.h"
+#include "roofline.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+typedef struct {
+    const qb_report_input *in;
+    int nin;
+    const char *dir;
+    char chartdir[4096];
+    qb_buf html;
+    char warning[512];
+    int charts_made, charts_missing;
+} report;
+
+static const char *pstr(const qb_record *r, const char *key)
+{
+    const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r->params, key));
+    return s ? s : "";
+}
+
+static double pnum(const qb_record *r, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(r->params, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+static double mval(const qb_record *r, const char *name)
+{
+    const qb_metric *m = qb_record_find_metric(r, name);
+    return m ? m->value : NAN;
+}
+
+static bool has_group(const qb_results *res, const char *group)
+{
+    for (size_t i = 0; i < res->n; i++)
+        if (strcmp(res->recs[i].group, group) == 0) return true;
+    return false;
+}
+
+static bool any_has_group(const report *rp, const char *group)
+{
+    for (int i = 0; i < rp->nin; i++)
+        if (has_group(&rp->in[i].res, group)) return true;
+    return false;
+}
+
+/* Put a chart into the page: its SVG inline, or a line saying why not. */
+static void chart(report *rp, const char *name, int rc)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s.svg", rp->chartdir, name);
+    if (rc == QB_OK && qb_html_inline_svg(&rp->html, path) == QB_OK) {
+        rp->charts_made++;
+        return;
+    }
+    rp->charts_missing++;
+    if (!rp->warning[0]) snprintf(rp->warning, sizeof rp->warning, "%s", qb_last_error(rc));
+    qb_buf_printf(&rp->html, "<p class=\"warn\">Chart %s not drawn: ", name);
+    qb_html_text(&rp->html, qb_last_error(rc));
+    qb_buf_printf(&rp->html, " (data and gnuplot script are in charts/%s.dat and .gp).</p>\n", name);
+}
+
+static void fmt_metric(char *buf, size_t n, const qb_metric *m)
+{
+    if (!m) {
+        snprintf(buf, n, "-");
+        return;
+    }
+    if (m->has_stats && m->st.n > 1)
+        snprintf(buf, n, "%.4g %s &plusmn;%.1f%%", m->value, m->unit, 100 * m->st.cv);
+    else
+        snprintf(buf, n, "%.4g %s", m->value, m->unit);
+}
+
+/* A record's params as "k=v, k=v" (skipping the long descriptive ones). */
+static void fmt_params(qb_buf *b, const qb_record *r)
+{
+    const cJSON *p;
+    bool first = true;
+    cJSON_ArrayForEach(p, r->params)
+    {
+        if (strstr(p->string, "published") || strcmp(p->string, "instructions") == 0 ||
+            strcmp(p->string, "form") == 0 || strcmp(p->string, "requires") == 0)
+            continue;
+        char v[96];
+        if (cJSON_IsString(p)) snprintf(v, sizeof v, "%s", p->valuestring);
+        else if (cJSON_IsNumber(p)) snprintf(v, sizeof v, "%.6g", p->valuedouble);
+        else if (cJSON_IsBool(p)) snprintf(v, sizeof v, "%s", cJSON_IsTrue(p) ? "true" : "false");
+        else continue;
+        qb_buf_printf(b, "%s", first ? "" : ", ");
+        qb_html_text(b, p->string);
+        qb_buf_printf(b, "=");
+        qb_html_text(b, v);
+        first = false;
+    }
+}
+
+/* Every record of a group, one row per (record, metric), one value column per input. */
+static void group_table_in(qb_buf *h, const qb_report_input *in, int nin, const char *group)
+{
+    qb_buf_printf(h, "<table><tr><th>result</th><th>parameters</th><th>metric</th>");
+    for (int i = 0; i < nin; i++) {
+        qb_buf_printf(h, "<th>");
+        qb_html_text(h, in[i].label);
+        qb_buf_printf(h, "</th>");
+    }
+    qb_buf_printf(h, "</tr>\n");
+    for (int src = 0; src < nin; src++) {
+        const qb_results *res = &in[src].res;
+        for (size_t k = 0; k < res->n; k++) {
+            const qb_record *r = &res->recs[k];
+            if (strcmp(r->group, group) != 0) continue;
+            /* A record already shown from an earlier input is not repeated. */
+            bool seen = false;
+            for (int e = 0; e < src && !seen; e++) seen = qb_results_find(&in[e].res, r->id) != NULL;
+            if (seen) continue;
+            const size_t rows = r->nmetrics ? r->nmetrics : 1;
+            for (size_t mi = 0; mi < rows; mi++) {
+                qb_buf_printf(h, "<tr>");
+                if (mi == 0) {
+                    qb_buf_printf(h, "<td rowspan=\"%zu\">", rows);
+                    qb_html_text(h, r->id + strlen(group) + 1);
+                    qb_buf_printf(h, "</td><td rowspan=\"%zu\" class=\"params\">", rows);
+                    fmt_params(h, r);
+                    qb_buf_printf(h, "</td>");
+                }
+                if (!r->nmetrics) {
+                    qb_buf_printf(h, "<td>-</td><td colspan=\"%d\">", nin);
+                    const cJSON *n = cJSON_GetArrayItem(r->notes, 0);
+                    qb_html_text(h, n ? n->valuestring : "no metrics");
+                    qb_buf_printf(h, "</td></tr>\n");
+                    continue;
+                }
+                const char *mname = r->metrics[mi].name;
+                qb_buf_printf(h, "<td>");
+                qb_html_text(h, mname);
+                qb_buf_printf(h, "</td>");
+                for (int i = 0; i < nin; i++) {
+                    const qb_record *o = qb_results_find(&in[i].res, r->id);
+                    char v[96];
+                    fmt_metric(v, sizeof v, o ? qb_record_find_metric(o, mname) : NULL);
+                    qb_buf_printf(h, "<td class=\"num\">%s</td>", v);
+                }
+                qb_buf_printf(h, "</tr>\n");
+            }
+        }
+    }
+    qb_buf_printf(h, "</table>\n");
+}
+
+static void group_table(report *rp, const char *group)
+{
+    group_table_in(&rp->html, rp->in, rp->nin, group);
+}
+
+/* Bars of one metric per record of a group, one series per input. */
+static void group_bars(report *rp, const char *group, const char *metric, const char *name,
+                       const char *title, const char *ylabel, bool logy)
+{
+    enum { MAXC = 128 };
+    const char *cats[MAXC];
+    char labels[MAXC][96];
+    const char *series[QB_REPORT_MAX_INPUTS];
+    static double values[MAXC * QB_REPORT_MAX_INPUTS];
+    int nc = 0;
+    for (int src = 0; src < rp->nin; src++) {
+        const qb_results *res = &rp->in[src].res;
+        for (size_t k = 0; k < res->n && nc < MAXC; k++) {
+            const qb_record *r = &res->recs[k];
+            if (strcmp(r->group, group) != 0 || !qb_record_find_metric(r, metric)) continue;
+            bool seen = false;
+            for (int c = 0; c < nc && !seen; c++) seen = strcmp(labels[c], r->id + strlen(group) + 1) == 0;
+            if (seen) continue;
+            snprintf(labels[nc], sizeof labels[nc], "%s", r->id + strlen(group) + 1);
+            cats[nc] = labels[nc];
+            nc++;
+        }
+    }
+    if (nc == 0) return;
+    /* One series per input that has this group. */
+    int src_of[QB_REPORT_MAX_INPUTS], ns = 0;
+    for (int i = 0; i < rp->nin; i++)
+        if (has_group(&rp->in[i].res, group)) {
+            src_of[ns] = i;
+            series[ns++] = rp->in[i].label;
+        }
+    for (int c = 0; c < nc; c++)
+        for (int s = 0; s < ns; s++) {
+            char id[256];
+            snprintf(id, sizeof id, "%.60s/%.96s", group, labels[c]);
+            const qb_record *r = qb_results_find(&rp->in[src_of[s]].res, id);
+            values[c * ns + s] = r ? mval(r, metric) : NAN;
+        }
+    const qb_bar_chart bc = {title, ylabel, logy, nc, ns, cats, series, values};
+    chart(rp, name, qb_chart_bars(rp->chartdir, name, &bc));
+}
+
+static void section(report *rp, const char *id, const char *title, const char *intro)
+{
+    qb_buf_printf(&rp->html, "<h2 id=\"%s\">", id);
+    qb_html_text(&rp->html, title);
+    qb_buf_printf(&rp->html, "</h2>\n");
+    if (intro) {
+        qb_buf_printf(&rp->html, "<p>");
+        qb_html_text(&rp->html, intro);
+        qb_buf_printf(&rp->html, "</p>\n");
+    }
+}
+
+static void machine_section(report *rp)
+{
+    qb_buf *h = &rp->html;
+    section(rp, "machine", "Machine", NULL);
+    static const char *const keys[] = {"cpu", "uarch", "vendor", "cores", "threads", "core_ghz", "tsc_ghz",
+                                       "virtualized", "hypervisor", "kernel", "memory_bytes"};
+    qb_buf_printf(h, "<table><tr><th></th>");
+    for (int i = 0; i < rp->nin; i++) {
+        qb_buf_printf(h, "<th>");
+        qb_html_text(h, rp->in[i].label);
+        qb_buf_printf(h, "</th>");
+    }
+    qb_buf_printf(h, "</tr>\n");
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+        qb_buf_printf(h, "<tr><td>%s</td>", keys[k]);
+        for (int i = 0; i < rp->nin; i++) {
+            char *s = cJSON_PrintUnformatted(cJSON_GetObjectItem(rp->in[i].res.machine, keys[k]));
+            qb_buf_printf(h, "<td>");
+            qb_html_text(h, s ? s : "-");
+            qb_buf_printf(h, "</td>");
+            free(s);
+        }
+        qb_buf_printf(h, "</tr>\n");
+    }
+    static const char *const more[] = {"isa", "caches", "counters"};
+    for (size_t k = 0; k < 3; k++) {
+        qb_buf_printf(h, "<tr><td>%s</td>", more[k]);
+        for (int i = 0; i < rp->nin; i++) {
+            char *s = cJSON_PrintUnformatted(cJSON_GetObjectItem(rp->in[i].res.machine, more[k]));
+            qb_buf_printf(h, "<td class=\"params\">");
+            qb_html_text(h, s ? s : "-");
+            qb_buf_printf(h, "</td>");
+            free(s);
+        }
+        qb_buf_printf(h, "</tr>\n");
+    }
+    qb_buf_printf(h, "<tr><td>qbench</td>");
+    for (int i = 0; i < rp->nin; i++) {
+        char *s = cJSON_PrintUnformatted(rp->in[i].res.tool);
+        qb_buf_printf(h, "<td class=\"params\">");
+        qb_html_text(h, s ? s : "-");
+        qb_buf_printf(h, " started ");
+        qb_html_text(h, rp->in[i].res.started);
+        qb_buf_printf(h, "</td>");
+        free(s);
+    }
+    qb_buf_printf(h, "</tr></table>\n");
+}
+
+/* Memory sweep lines from the first input that has them: bandwidth and latency against size. */
+static void mem_charts(report *rp)
+{
+    const qb_report_input *src = NULL;
+    for (int i = 0; i < rp->nin && !src; i++)
+        if (has_group(&rp->in[i].res, "probe.mem")) src = &rp->in[i];
+    if (!src) return;
+    enum { MAXN = 256 };
+    static double xs[QB_CHART_MAX_SERIES][MAXN], ys[QB_CHART_MAX_SERIES][MAXN];
+    static char names[QB_CHART_MAX_SERIES][64];
+    for (int pass = 0; pass < 2; pass++) {
+        const bool lat = pass == 1;
+        qb_line_chart lc = {0};
+        lc.title = lat ? "Load latency against working set" : "Bandwidth against working set";
+        lc.xlabel = "working set (bytes)";
+        lc.ylabel = lat ? "latency (ns)" : "bandwidth (GB/s)";
+        lc.logx = true;
+        lc.logy = lat;
+        for (size_t k = 0; k < src->res.n; k++) {
+            const qb_record *r = &src->res.recs[k];
+            if (strcmp(r->group, "probe.mem") != 0 || pstr(r, "level")[0] || !isfinite(pnum(r, "bytes"))) continue;
+            const bool is_lat = strcmp(pstr(r, "kernel"), "latency") == 0;
+            if (is_lat != lat) continue;
+            const double y = mval(r, lat ? "latency" : "bandwidth");
+            if (!isfinite(y)) continue;
+            char sname[64];
+            snprintf(sname, sizeof sname, "%s t%.0f", pstr(r, "kernel"), isfinite(pnum(r, "threads")) ? pnum(r, "threads") : 1);
+            int s = 0;
+            while (s < lc.nser && strcmp(names[s], sname) != 0) s++;
+            if (s == lc.nser) {
+                if (lc.nser == QB_CHART_MAX_SERIES) continue;
+                snprintf(names[s], sizeof names[s], "%s", sname);
+                lc.series[s] = names[s];
+                lc.x[s] = xs[s];
+                lc.y[s] = ys[s];
+                lc.nser++;
+            }
+            if (lc.n[s] < MAXN) {
+                xs[s][lc.n[s]] = pnum(r, "bytes");
+                ys[s][lc.n[s]++] = y;
+            }
+        }
+        if (lc.nser == 0) continue;
+        static char marklabels[8][32];
+        const cJSON *c;
+        cJSON_ArrayForEach(c, cJSON_GetObjectItem(src->res.machine, "caches"))
+        {
+            const char *type = cJSON_GetStringValue(cJSON_GetObjectItem(c, "type"));
+            if (!type || strcmp(type, "instruction") == 0 || lc.nmarks == 8) continue;
+            snprintf(marklabels[lc.nmarks], sizeof marklabels[0], "L%d (sysfs)",
+                     (int)cJSON_GetNumberValue(cJSON_GetObjectItem(c, "level")));
+            lc.marks[lc.nmarks] = cJSON_GetNumberValue(cJSON_GetObjectItem(c, "bytes"));
+            lc.mark_labels[lc.nmarks] = marklabels[lc.nmarks];
+            lc.nmarks++;
+        }
+        chart(rp, lat ? "mem-latency" : "mem-bandwidth", qb_chart_lines(rp->chartdir, lat ? "mem-latency" : "mem-bandwidth", &lc));
+    }
+}
+
+/* The roofline: from roofline records, or analysed here from ops records and ceilings. */
+static void roofline_part(report *rp)
+{
+    for (int i = 0; i < rp->nin; i++) {
+        const qb_results *res = &rp->in[i].res;
+        if (has_group(res, "roofline")) {
+            chart(rp, "roofline", qb_roofline_chart(res, rp->chartdir));
+            return;
+        }
+    }
+    for (int i = 0; i < rp->nin; i++) {
+        const qb_results *res = &rp->in[i].res;
+        int threads = 0;
+        for (size_t k = 0; k < res->n && !threads; k++)
+            if (strcmp(res->recs[k].group, "ops") == 0) threads = (int)pnum(&res->recs[k], "threads");
+        if (threads <= 0) continue;
+        qb_ceilings c;
+        if (qb_ceilings_from_results(res, threads, &c) != QB_OK || !c.ncompute || !c.nmemory) continue;
+        qb_results tmp;
+        if (qb_results_init(&tmp) != QB_OK) return;
+        if (qb_roofline_records(res, &c, threads, true, &tmp) == QB_OK) {
+            chart(rp, "roofline", qb_roofline_chart(&tmp, rp->chartdir));
+            section(rp, "roofline-table", "Roofline verdicts", NULL);
+            qb_report_input one = {.path = "", .res = tmp};
+            snprintf(one.label, sizeof one.label, "%s", rp->in[i].label);
+            group_table_in(&rp->html, &one, 1, "roofline");
+        }
+        qb_results_free(&tmp);
+        return;
+    }
+    qb_buf_printf(&rp->html, "<p>No roofline: the run has no operator results with ceilings "
+                             "(run qbench run, or qbench roofline).</p>\n");
+}
+
+static void conditions_section(report *rp)
+{
+    qb_buf *h = &rp->html;
+    section(rp, "conditions", "Measurement conditions",
+            "The repetition policy and calibration each run used, and every warning its records carry.");
+    for (int i = 0; i < rp->nin; i++) {
+        const qb_results *res = &rp->in[i].res;
+        char *s = cJSON_Print(res->settings);
+        qb_buf_printf(h, "<h3>");
+        qb_html_text(h, rp->in[i].label);
+        qb_buf_printf(h, "</h3><pre>");
+        qb_html_text(h, s ? s : "{}");
+        qb_buf_printf(h, "</pre>\n<ul class=\"notes\">\n");
+        free(s);
+        int shown = 0, total = 0;
+        for (size_t k = 0; k < res->n; k++) {
+            const cJSON *n;
+            cJSON_ArrayForEach(n, res->recs[k].notes)
+            {
+                total++;
+                if (shown >= 300) continue;
+                shown++;
+                qb_buf_printf(h, "<li><code>");
+                qb_html_text(h, res->recs[k].id);
+                qb_buf_printf(h, "</code>: ");
+                qb_html_text(h, n->valuestring);
+                qb_buf_printf(h, "</li>\n");
+            }
+        }
+        if (total > shown) qb_buf_printf(h, "<li>... %d more in the JSON file</li>\n", total - shown);
+        qb_buf_printf(h, "</ul>\n");
+    }
+}
+
+static const char *const style =
+    "body{font-family:sans-serif;margin:2em;max-width:1200px;color:#222}"
+    "table{border-collapse:collapse;margin:1em 0;font-size:13px}"
+    "td,th{border:1px solid #ccc;padding:3px 7px;vertical-align:top}"
+    "th{background:#f0f0f0}td.num{text-align:right;white-space:nowrap}"
+    "td.params{font-size:11px;color:#555;max-width:420px;word-break:break-word}"
+    ".chart svg{max-width:100%;height:auto}.warn{color:#a40}"
+    "nav a{margin-right:1em}pre{background:#f7f7f7;padding:.5em;font-size:12px}";
+
+int qb_report_write(const qb_report_input *in, int nin, const char *dir, char *chart_warning,
+                    size_t wlen)
+{
+    report rp = {.in = in, .nin = nin, .dir = dir};
+    snprintf(rp.chartdir, sizeof rp.chartdir, "%s/charts", dir);
+    if (mkdir(rp.chartdir, 0755) != 0 && errno != EEXIST)
+        return qb_fail(QB_EIO, "cannot create '%s': %s", rp.chartdir, strerror(errno));
+    qb_buf *h = &rp.html;
+    qb_buf_printf(h, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                     "<title>qbench report</title><style>%s</style></head><body>\n<h1>qbench report</h1>\n<p>",
+                  style);
+    for (int i = 0; i < nin; i++) {
+        qb_buf_printf(h, "%s<code>", i ? ", " : "Results: ");
+        qb_html_text(h, in[i].path);
+        qb_buf_printf(h, "</code>");
+    }
+    qb_buf_printf(h, "</p>\n<nav><a href=\"#machine\">machine</a><a href=\"#inst\">instructions</a>"
+                     "<a href=\"#peak\">peak</a><a href=\"#mem\">memory</a><a href=\"#ctx\">OS costs</a>"
+                     "<a href=\"#ops\">operators</a><a href=\"#roofline\">roofline</a><a href=\"#quant\">quantization</a>"
+                     "<a href=\"#fuse\">fusion</a><a href=\"#conditions\">conditions</a></nav>\n");
+    machine_section(&rp);
+    if (any_has_group(&rp, "probe.inst")) {
+        section(&rp, "inst", "Instructions: latency and throughput (core cycles)",
+                "The lecture's instruction table for this machine: latency of a dependency chain and "
+                "throughput of independent chains; published figures are uops.info's for the same core.");
+        group_bars(&rp, "probe.inst", "latency", "inst-latency", "Instruction latency", "cycles", false);
+        group_bars(&rp, "probe.inst", "throughput", "inst-throughput", "Instruction throughput", "instructions per cycle", false);
+        group_table(&rp, "probe.inst");
+    }
+    if (any_has_group(&rp, "probe.peak")) {
+        section(&rp, "peak", "Peak compute per data type", "GOP/s with the instruction mix a real kernel uses; a multiply-add counts 2.");
+        group_bars(&rp, "probe.peak", "gops", "peak", "Peak compute", "GOP/s", false);
+        group_table(&rp, "probe.peak");
+    }
+    if (any_has_group(&rp, "probe.mem")) {
+        section(&rp, "mem", "Memory hierarchy: bandwidth and latency", "Bytes counted as STREAM counts them; GB/s = 1e9 bytes/s.");
+        mem_charts(&rp);
+        group_table(&rp, "probe.mem");
+    }
+    if (any_has_group(&rp, "probe.ctx")) {
+        section(&rp, "ctx", "Operating system costs: syscalls and context switches", NULL);
+        group_table(&rp, "probe.ctx");
+    }
+    if (any_has_group(&rp, "ops")) {
+        section(&rp, "ops", "Operators", "Throughput of each operator and data type.");
+        group_bars(&rp, "ops", "gops", "ops", "Operator throughput", "GOP/s", true);
+        group_table(&rp, "ops");
+    }
+    section(&rp, "roofline", "Roofline", NULL);
+    roofline_part(&rp);
+    if (any_has_group(&rp, "roofline")) group_table(&rp, "roofline");
+    if (any_has_group(&rp, "quant")) {
+        section(&rp, "quant", "Quantization error", "Noise-to-signal ratio of each policy, in dB (lower is better).");
+        group_bars(&rp, "quant", "nsr_db", "quant", "Quantization error", "NSR (dB)", false);
+        group_table(&rp, "quant");
+    }
+    if (any_has_group(&rp, "fuse")) {
+        section(&rp, "fuse", "Operator fusion", NULL);
+        group_bars(&rp, "fuse", "speedup", "fuse", "Fusion speedup over the unfused chain", "x", false);
+        group_table(&rp, "fuse");
+    }
+    conditions_section(&rp);
+    qb_buf_printf(h, "</body></html>\n");
+    int rc = h->oom ? qb_fail(QB_ENOMEM, "out of memory building the report") : QB_OK;
+    if (rc == QB_OK) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/report.html", dir);
+        rc = qb_write_file_atomic(path, h->s, h->len);
+    }
+    if (chart_warning && wlen) {
+        if (rp.charts_missing)
+            snprintf(chart_warning, wlen, "%d chart(s) not drawn: %s", rp.charts_missing, rp.warning);
+        else
+            chart_warning[0] = '\0';
+    }
+    qb_buf_free(h);
+    return rc;
+}
