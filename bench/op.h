@@ -32,9 +32,14 @@ typedef struct {
     qb_qgran gran;
     qb_qpolicy policy;
     int threads;
+    /* Kernel ISA: NULL or "auto" picks the best this CPU has; "avx2" forces
+     * the AVX2 path (ops with an AVX512-VNNI int8 path honour it; others
+     * ignore it). describe() records which one ran as params "isa". */
+    const char *isa;
 } qb_variant;
 
 typedef struct qb_op_instance qb_op_instance; /* an op's buffers, private to its file */
+struct cJSON;
 
 typedef struct {
     const char *name;          /* "conv", "relu", ... as on the command line */
@@ -60,6 +65,21 @@ typedef struct {
      * Fills *max_err (relative for floats, absolute LSBs for int8). */
     int (*verify)(qb_op_instance *inst, double *max_err, bool *ok);
     void (*destroy)(qb_op_instance *inst);
+    /* ---- optional (NULL allowed); added for qbench ops and qbench quant ----
+     * Same inputs across variants: create() draws the op's float inputs from
+     * a fixed seed that depends on the shape only, never on the dtype; the
+     * fp16 variant converts them and the int8 variant quantizes them (scales
+     * chosen from that float data). So output() of an int8 run against
+     * output() of the fp32 run of the same shape is the quantization error on
+     * the same inputs. */
+    /* Number of output elements (what output() writes). */
+    size_t (*output_elems)(const qb_shape *s);
+    /* The last run's output as float: fp32 copied, fp16 widened, int8
+     * dequantized with the output's scale and zero point ((q - zp) * s). */
+    int (*output)(qb_op_instance *inst, float *out);
+    /* Add what the kernel did to a record's params (a cJSON object): e.g.
+     * "isa", "requant", "int16_guard", "weights", "math". */
+    int (*describe)(qb_op_instance *inst, struct cJSON *params);
 } qb_op_desc;
 
 /* The registry: bench/op_table.c lists every op's descriptor (defined in the
