@@ -90,12 +90,16 @@ void qb_results_free(qb_results *r)
 /* Takes ownership of id and group on success. */
 static qb_record *append(qb_results *r, char *id, char *group)
 {
+    if (!r->recs) {
+        /* Reserved once so that record pointers stay valid while more records
+         * are added; pages never touched cost no memory. */
+        r->recs = calloc(QB_RESULTS_MAX_RECORDS, sizeof *r->recs);
+        if (!r->recs) return NULL;
+        r->cap = QB_RESULTS_MAX_RECORDS;
+    }
     if (r->n == r->cap) {
-        const size_t cap = r->cap ? r->cap * 2 : 32;
-        qb_record *nr = realloc(r->recs, cap * sizeof *nr);
-        if (!nr) return NULL;
-        r->recs = nr;
-        r->cap = cap;
+        qb_fail(QB_EINPUT, "more than %d records in one document", QB_RESULTS_MAX_RECORDS);
+        return NULL;
     }
     qb_record *rec = &r->recs[r->n];
     memset(rec, 0, sizeof *rec);
@@ -127,6 +131,11 @@ qb_record *qb_results_add(qb_results *r, const char *group, const char *name)
     }
     qb_record *rec = append(r, id, g);
     if (rec) return rec;
+    if (r->n == QB_RESULTS_MAX_RECORDS) {
+        free(id);
+        free(g);
+        return NULL;
+    }
 nomem:
     free(id);
     free(g);
@@ -139,6 +148,16 @@ const qb_record *qb_results_find(const qb_results *r, const char *id)
     for (size_t i = 0; i < r->n; i++)
         if (strcmp(r->recs[i].id, id) == 0) return &r->recs[i];
     return NULL;
+}
+
+void qb_results_keep_if(qb_results *r, bool (*keep)(const qb_record *rec, void *ctx), void *ctx)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        if (keep(&r->recs[i], ctx)) r->recs[w++] = r->recs[i];
+        else record_free(&r->recs[i]);
+    }
+    r->n = w;
 }
 
 int qb_record_param_num(qb_record *rec, const char *key, double v)

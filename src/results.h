@@ -33,6 +33,10 @@ typedef struct {
     cJSON *notes;   /* array of strings: warnings about this record, e.g. spread not reached */
 } qb_record;
 
+/* Records are stored in one block reserved at the first add, so a record
+ * pointer returned by qb_results_add stays valid for the document's life. */
+#define QB_RESULTS_MAX_RECORDS 262144
+
 typedef struct {
     cJSON *tool;     /* object */
     cJSON *machine;  /* object */
@@ -49,6 +53,8 @@ void qb_results_free(qb_results *r);
 /* Append a record with id "group/name". Returns NULL (and sets the error) on failure. */
 qb_record *qb_results_add(qb_results *r, const char *group, const char *name);
 const qb_record *qb_results_find(const qb_results *r, const char *id);
+/* Drop (and free) every record for which keep() is false; order is kept. */
+void qb_results_keep_if(qb_results *r, bool (*keep)(const qb_record *rec, void *ctx), void *ctx);
 
 int qb_record_param_num(qb_record *rec, const char *key, double v);
 int qb_record_param_str(qb_record *rec, const char *key, const char *v);

@@ -1,10 +1,229 @@
-/* Placeholder until issue #7 lands: the command is listed but says it is not built yet. */
+/* qbench run: the whole suite into one results file. Each step appends the
+ * records of one probe or benchmark family; the roofline is analysed from
+ * them at the end. */
+#include "ceilings.h"
 #include "commands.h"
 #include "error.h"
+#include "interrupt.h"
+#include "output.h"
+#include "pin.h"
+#include "probe_common.h"
+#include "probes.h"
+#include "results_pool.h"
+#include "roofline.h"
+#include "timer.h"
+
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    bool quick;
+    qb_rep_policy pol;
+    int threads[2];
+    int nthreads;
+} run_cfg;
+
+typedef struct {
+    const char *name; /* the group of the records it makes */
+    const char *summary;
+    int (*fn)(qb_results *res, const run_cfg *cfg);
+} run_step;
+
+static int step_inst(qb_results *res, const run_cfg *cfg)
+{
+    return qb_probe_inst_measure(res, NULL, -1, &cfg->pol);
+}
+
+static int step_peak(qb_results *res, const run_cfg *cfg)
+{
+    return qb_probe_peak_measure(res, NULL, cfg->threads, cfg->nthreads, &cfg->pol);
+}
+
+static const run_step steps[] = {
+    {"probe.inst", "instruction latency and throughput", step_inst},
+    {"probe.peak", "peak compute per data type", step_peak},
+};
+#define NSTEPS ((int)(sizeof steps / sizeof steps[0]))
+
+/* Does any --filter pattern's group part match this step? */
+static bool step_wanted(const char *filter, const char *step)
+{
+    if (!filter) return true;
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", filter);
+    char *save = NULL;
+    for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        char group[256];
+        snprintf(group, sizeof group, "%s", t);
+        char *slash = strchr(group, '/');
+        if (slash) *slash = '\0';
+        if (fnmatch(group, step, 0) == 0) return true;
+    }
+    return false;
+}
+
+static bool id_wanted(const char *filter, const char *id)
+{
+    if (!filter) return true;
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", filter);
+    char *save = NULL;
+    for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (fnmatch(t, id, 0) == 0) return true;
+        /* A bare group ("probe.peak") selects the whole group. */
+        if (!strchr(t, '/') && strncmp(id, t, strlen(t)) == 0 && id[strlen(t)] == '/') return true;
+    }
+    return false;
+}
+
+/* One pass of the suite into res. Returns QB_EINTR when interrupted. */
+static int run_pass(qb_results *res, const run_cfg *cfg, const char *filter, int pass, int npasses)
+{
+    int rc = QB_OK;
+    for (int s = 0; s < NSTEPS && rc == QB_OK; s++) {
+        if (!step_wanted(filter, steps[s].name)) continue;
+        if (qb_interrupted()) return qb_fail(QB_EINTR, "qbench run: interrupted");
+        qb_progress("run: pass %d/%d: %s", pass + 1, npasses, steps[s].name);
+        rc = steps[s].fn(res, cfg);
+    }
+    return rc;
+}
+
+static bool keep_wanted(const qb_record *r, void *filter) { return id_wanted(filter, r->id); }
+
+/* Roofline records from the run's own ops, peak and mem records. */
+static int analyse_roofline(qb_results *res, const run_cfg *cfg)
+{
+    for (int t = 0; t < cfg->nthreads; t++) {
+        qb_ceilings c;
+        int rc = qb_ceilings_from_results(res, cfg->threads[t], &c);
+        if (rc) return rc;
+        bool has_ops = false;
+        for (size_t i = 0; i < res->n && !has_ops; i++) has_ops = strcmp(res->recs[i].group, "ops") == 0;
+        if (!has_ops || !c.ncompute || !c.nmemory) continue;
+        qb_results tmp;
+        rc = qb_results_init(&tmp);
+        if (rc) return rc;
+        rc = qb_roofline_records(res, &c, cfg->threads[t], true, &tmp);
+        if (rc == QB_OK) {
+            /* Move the analysis records over (ids are new to res). */
+            for (size_t i = 0; i < tmp.n && rc == QB_OK; i++) {
+                qb_record *o = qb_results_add(res, tmp.recs[i].group, tmp.recs[i].id + strlen(tmp.recs[i].group) + 1);
+                if (!o) {
+                    rc = QB_ENOMEM;
+                    break;
+                }
+                cJSON_Delete(o->params);
+                cJSON_Delete(o->notes);
+                o->params = tmp.recs[i].params;
+                o->notes = tmp.recs[i].notes;
+                o->metrics = tmp.recs[i].metrics;
+                o->nmetrics = tmp.recs[i].nmetrics;
+                tmp.recs[i].params = tmp.recs[i].notes = NULL;
+                tmp.recs[i].metrics = NULL;
+                tmp.recs[i].nmetrics = 0;
+            }
+        } else if (rc == QB_EINPUT) {
+            rc = QB_OK; /* an op whose dtype has no ceiling: the roofline command says more */
+        }
+        qb_results_free(&tmp);
+        if (rc) return rc;
+    }
+    return QB_OK;
+}
+
+static void print_summary(const qb_results *res)
+{
+    static const char *const head[] = {"group", "records", "with metrics", "notes"};
+    qb_table t;
+    qb_table_init(&t, 4, head);
+    for (size_t i = 0; i < res->n;) {
+        const char *g = res->recs[i].group;
+        int n = 0, m = 0, notes = 0;
+        for (; i < res->n && strcmp(res->recs[i].group, g) == 0; i++) {
+            n++;
+            m += res->recs[i].nmetrics > 0;
+            notes += cJSON_GetArraySize(res->recs[i].notes);
+        }
+        qb_table_rowf(&t, "%s\t%d\t%d\t%d", g, n, m, notes);
+    }
+    printf("qbench run: %zu records\n\n", res->n);
+    qb_table_print(&t, stdout);
+    qb_table_free(&t);
+}
 
 int qb_cmd_run(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    return qb_fail(QB_EUSAGE, "qbench run: not implemented yet (issue #7)");
+    qb_run_opts ro;
+    qb_run_opts_init(&ro);
+    bool full = false;
+    const char *filter = NULL;
+    long reps = -1, interleave = 1;
+    const qb_opt opts[] = {
+        {"full", 0, QB_OPT_FLAG, &full, NULL, "the full policy (default unless --quick)", 0, 0},
+        {"filter", 0, QB_OPT_STRING, &filter, "LIST", "result ids or groups to run (patterns: 'probe.*,ops/gemm/*')", 0, 0},
+        {"repetitions", 0, QB_OPT_INT, &reps, "N", "kept samples per round at least (same as --reps)", 1, 100000},
+        {"interleave", 0, QB_OPT_INT, &interleave, "K", "run the suite K times, alternating benchmarks, and pool the passes (default 1)", 1, 100},
+        QB_POLICY_OPTS(ro),
+        QB_OUTPUT_OPTS(ro),
+    };
+    const qb_cmd_spec spec = {
+        .path = "run",
+        .summary = "Run the whole suite (probes, operators, roofline) into one results file.",
+        .details = "--quick is the CI suite: every metric keeps at least 9 samples (2 rounds of\n"
+                   "5). Ctrl-C stops at the next measurement boundary, writes every finished\n"
+                   "record atomically and exits 130. Steps: probe.inst, probe.peak.",
+        .examples = "  qbench run --quick -o out/results.json\n"
+                    "  qbench run --filter 'probe.inst,probe.peak/fp32/*' --json\n"
+                    "  qbench run --quick --interleave 3 -o base.json\n",
+        .opts = opts,
+        .nopts = (int)(sizeof opts / sizeof opts[0]),
+    };
+    char *pos[1];
+    int npos;
+    int rc = qb_cli_parse(&spec, argc, argv, pos, &npos);
+    if (rc) return rc;
+    if (full && ro.quick) return qb_fail(QB_EUSAGE, "qbench run: --quick and --full exclude each other");
+    if (reps > 0) ro.reps = reps;
+    run_cfg cfg = {.quick = ro.quick};
+    rc = qb_run_policy(&ro, &cfg.pol);
+    if (rc) return rc;
+    cfg.threads[cfg.nthreads++] = 1;
+    if (qb_cpu_count() > 1) cfg.threads[cfg.nthreads++] = qb_cpu_count();
+    if (filter) {
+        bool any = false;
+        for (int s = 0; s < NSTEPS; s++) any |= step_wanted(filter, steps[s].name);
+        if (!any) return qb_fail(QB_EUSAGE, "qbench run --filter: '%s' matches no suite step", filter);
+    }
+
+    const uint64_t t0 = qb_now_ns();
+    qb_interrupt_install();
+    qb_results *passes = calloc((size_t)interleave, sizeof *passes);
+    if (!passes) return qb_fail(QB_ENOMEM, "out of memory");
+    qb_results res = {0};
+    int done = 0;
+    for (int p = 0; p < interleave && rc == QB_OK; p++) {
+        rc = qb_probe_results_begin(&passes[p], &cfg.pol, cfg.quick);
+        if (rc) break;
+        done++;
+        rc = run_pass(&passes[p], &cfg, filter, p, (int)interleave);
+    }
+    qb_progress_done();
+    const int measure_rc = rc;
+    if (rc == QB_OK || rc == QB_EINTR) {
+        rc = qb_probe_results_begin(&res, &cfg.pol, cfg.quick);
+        if (rc == QB_OK) rc = qb_results_pool(&res, passes, done);
+        if (rc == QB_OK && filter) qb_results_keep_if(&res, keep_wanted, (void *)filter);
+        if (rc == QB_OK) rc = qb_settings_put(&res, "run", "interleave", (double)interleave);
+        if (rc == QB_OK) rc = qb_settings_put(&res, "run", "seconds", (double)(qb_now_ns() - t0) * 1e-9);
+        if (rc == QB_OK && measure_rc == QB_OK) rc = analyse_roofline(&res, &cfg);
+        if (rc == QB_OK) rc = measure_rc;
+    }
+    for (int p = 0; p < done; p++) qb_results_free(&passes[p]);
+    free(passes);
+    rc = qb_finish(&ro, &res, print_summary, rc);
+    qb_results_free(&res);
+    return rc;
 }

@@ -1,0 +1,69 @@
+#include "results_pool.h"
+
+#include "error.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int pool_metric(qb_record *out, const qb_metric *m0, const qb_results *passes, int np,
+                       const char *id)
+{
+    size_t total = 0;
+    double best = m0->value, lo = m0->value, hi = m0->value;
+    for (int p = 0; p < np; p++) {
+        const qb_record *r = qb_results_find(&passes[p], id);
+        const qb_metric *m = r ? qb_record_find_metric(r, m0->name) : NULL;
+        if (!m) continue;
+        total += m->samples ? m->nsamples : 1;
+        const double v = m->value;
+        if ((m0->better == QB_BETTER_LOWER && v < best) || (m0->better == QB_BETTER_HIGHER && v > best))
+            best = v;
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+    }
+    double *all = malloc(total * sizeof *all);
+    if (!all) return qb_fail(QB_ENOMEM, "out of memory");
+    size_t n = 0;
+    for (int p = 0; p < np; p++) {
+        const qb_record *r = qb_results_find(&passes[p], id);
+        const qb_metric *m = r ? qb_record_find_metric(r, m0->name) : NULL;
+        if (!m) continue;
+        if (m->samples) {
+            memcpy(all + n, m->samples, m->nsamples * sizeof *all);
+            n += m->nsamples;
+        } else {
+            all[n++] = m->value;
+        }
+    }
+    int rc = qb_record_metric_samples(out, m0->name, m0->unit, m0->better, all, n);
+    free(all);
+    if (rc) return rc;
+    out->metrics[out->nmetrics - 1].value = best;
+    if (np > 1 && best != 0 && (hi - lo) / fabs(best) > 0.03 && m0->better != QB_BETTER_NONE)
+        rc = qb_record_note(out, "%s: passes range %.4g..%.4g %s; the best pass is reported", m0->name,
+                            lo, hi, m0->unit);
+    return rc;
+}
+
+int qb_results_pool(qb_results *dst, const qb_results *passes, int np)
+{
+    for (int p = 0; p < np; p++) {
+        for (size_t i = 0; i < passes[p].n; i++) {
+            const qb_record *r = &passes[p].recs[i];
+            if (qb_results_find(dst, r->id)) continue;
+            qb_record *o = qb_results_add(dst, r->group, r->id + strlen(r->group) + 1);
+            if (!o) return QB_ENOMEM;
+            cJSON_Delete(o->params);
+            cJSON_Delete(o->notes);
+            o->params = cJSON_Duplicate(r->params, 1);
+            o->notes = cJSON_Duplicate(r->notes, 1);
+            if (!o->params || !o->notes) return qb_fail(QB_ENOMEM, "out of memory");
+            for (size_t m = 0; m < r->nmetrics; m++) {
+                const int rc = pool_metric(o, &r->metrics[m], passes + p, np - p, r->id);
+                if (rc) return rc;
+            }
+        }
+    }
+    return QB_OK;
+}

@@ -1,0 +1,42 @@
+/* Pooling passes of a run: samples concatenated, the best pass's value kept
+ * in each metric's direction, records of any pass kept. */
+#include "check.h"
+#include "error.h"
+#include "results_pool.h"
+
+#include <string.h>
+
+static void pass(qb_results *r, double lat_median, double tput, bool extra)
+{
+    qb_results_init(r);
+    qb_record *rec = qb_results_add(r, "probe.inst", "add-r64");
+    const double s[3] = {lat_median - 0.01, lat_median, lat_median + 0.01};
+    qb_record_metric_samples(rec, "latency", "cycles", QB_BETTER_LOWER, s, 3);
+    qb_record_metric(rec, "throughput", "per_cycle", QB_BETTER_HIGHER, tput);
+    if (extra) {
+        qb_record *x = qb_results_add(r, "probe.inst", "only-here");
+        qb_record_metric(x, "latency", "cycles", QB_BETTER_LOWER, 7);
+    }
+}
+
+int main(void)
+{
+    qb_results p[2], out;
+    pass(&p[0], 1.10, 3.0, false);
+    pass(&p[1], 1.00, 3.9, true);
+    CHECK(qb_results_init(&out) == QB_OK);
+    CHECK(qb_results_pool(&out, p, 2) == QB_OK);
+    CHECK(out.n == 2);
+    const qb_record *r = qb_results_find(&out, "probe.inst/add-r64");
+    const qb_metric *lat = r ? qb_record_find_metric(r, "latency") : NULL;
+    CHECK(lat && lat->nsamples == 6 && lat->value == 1.00);
+    const qb_metric *tp = r ? qb_record_find_metric(r, "throughput") : NULL;
+    CHECK(tp && tp->nsamples == 2 && tp->value == 3.9);
+    CHECK(r && cJSON_GetArraySize(r->notes) >= 1); /* 3.0..3.9 disagree */
+    const qb_record *x = qb_results_find(&out, "probe.inst/only-here");
+    CHECK(x && qb_record_find_metric(x, "latency")->value == 7);
+    qb_results_free(&out);
+    qb_results_free(&p[0]);
+    qb_results_free(&p[1]);
+    TEST_DONE();
+}
