@@ -17,5 +17,6 @@ int qb_cmd_roofline(int argc, char **argv);   /* reports/roofline_cmd.c */
 int qb_cmd_report(int argc, char **argv);     /* reports/report_cmd.c */
 int qb_cmd_compare(int argc, char **argv);    /* reports/compare_cmd.c */
 int qb_cmd_run(int argc, char **argv);        /* src/run_cmd.c */
+int qb_cmd_merge(int argc, char **argv);      /* src/merge_cmd.c */
 
 #endif
