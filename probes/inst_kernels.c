@@ -136,6 +136,11 @@ KERNEL(cvtph2ps_tput, VSET(OFF_F16), EACH(VEC12, "vcvtph2ps %%xmm15, %%ymm\\i"),
 KERNEL(cvtps2ph_lat, VSET(OFF_ONE), "vcvtps2ph $0, %%ymm0, %%xmm0", 100)
 KERNEL(cvtps2ph_tput, VSET(OFF_ONE), EACH(VEC12, "vcvtps2ph $0, %%ymm15, %%xmm\\i"), 8)
 
+/* Native binary16 FMA (AVX512-FP16, e.g. Sapphire Rapids): listed so a CPU
+ * with FP16 arithmetic shows it; on one without, it is never executed. */
+KERNEL(fmaph_lat, VSET(OFF_F16), "vfmadd231ph %%ymm14, %%ymm15, %%ymm0", 100)
+KERNEL(fmaph_tput, VSET(OFF_F16), EACH(VEC12, "vfmadd231ph %%ymm14, %%ymm15, %%ymm\\i"), 8)
+
 /* 512-bit FMA, where the CPU has AVX-512 (Zen 4 runs it as two 256-bit halves). */
 #define ZSET                                                                                       \
     ".irp i,0,1,2,3,4,5,6,7,8,9,10,11\n\t"                                                         \
@@ -179,6 +184,8 @@ const qb_inst_desc qb_inst_table[] = {
      NULL},
     {"vfmadd231ps-zmm", "VFMADD231PS zmm, zmm, zmm", "avx512f", VEC_T(fmaz_lat, fmaz_tput), 0, 0, 4,
      1, NULL},
+    {"vfmadd231ph-ymm", "VFMADD231PH ymm, ymm, ymm (AVX512-FP16 native binary16 FMA)",
+     "avx512fp16+avx512vl", VEC_T(fmaph_lat, fmaph_tput), 0, 0, 0, 0, NULL},
     {"vpmaddubsw-ymm", "VPMADDUBSW ymm, ymm, ymm (u8 x s8 -> s16, saturating)", "avx2",
      VEC_T(maddubs_lat, maddubs_tput), 3, 2, 3, 2, NULL},
     {"vpmaddwd-ymm", "VPMADDWD ymm, ymm, ymm (s16 x s16 -> s32)", "avx2",

@@ -82,5 +82,16 @@ assert r["metrics"]["ops_per_cycle"]["value"] > 0
 PY
 then pass=$((pass + 1)); else echo "FAIL: probe peak -o"; fail=$((fail + 1)); fi
 
+# An instruction the CPU lacks is listed as unsupported and never executed.
+if ! grep -qw avx512fp16 /proc/cpuinfo; then
+    if "$QB" probe inst --filter vfmadd231ph-ymm --quick --json >"$tmp/ph.json" && python3 - "$tmp/ph.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"][0]
+assert r["params"]["supported"] is False and r["metrics"] == {}
+assert "not supported" in r["notes"][0]
+PY
+    then pass=$((pass + 1)); else echo "FAIL: unsupported instruction"; fail=$((fail + 1)); fi
+fi
+
 echo "cli_errors: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
