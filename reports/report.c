@@ -243,18 +243,48 @@ static void machine_section(report *rp)
         }
         qb_buf_printf(h, "</tr>\n");
     }
-    static const char *const more[] = {"isa", "caches", "counters"};
-    for (size_t k = 0; k < 3; k++) {
-        qb_buf_printf(h, "<tr><td>%s</td>", more[k]);
-        for (int i = 0; i < rp->nin; i++) {
-            char *s = cJSON_PrintUnformatted(cJSON_GetObjectItem(rp->in[i].res.machine, more[k]));
-            qb_buf_printf(h, "<td class=\"params\">");
-            qb_html_text(h, s ? s : "-");
-            qb_buf_printf(h, "</td>");
-            free(s);
+    qb_buf_printf(h, "<tr><td>isa</td>");
+    for (int i = 0; i < rp->nin; i++) {
+        qb_buf_printf(h, "<td class=\"params\">");
+        const cJSON *f;
+        cJSON_ArrayForEach(f, cJSON_GetObjectItem(rp->in[i].res.machine, "isa"))
+        {
+            qb_html_text(h, cJSON_GetStringValue(f));
+            qb_buf_printf(h, " ");
         }
-        qb_buf_printf(h, "</tr>\n");
+        qb_buf_printf(h, "</td>");
     }
+    qb_buf_printf(h, "</tr>\n<tr><td>caches (sysfs)</td>");
+    for (int i = 0; i < rp->nin; i++) {
+        qb_buf_printf(h, "<td>");
+        const cJSON *c;
+        cJSON_ArrayForEach(c, cJSON_GetObjectItem(rp->in[i].res.machine, "caches"))
+        {
+            const char *type = cJSON_GetStringValue(cJSON_GetObjectItem(c, "type"));
+            qb_buf_printf(h, "L%d%s %.0f KiB (shared by %d)<br>", (int)cJSON_GetNumberValue(cJSON_GetObjectItem(c, "level")),
+                          type && strcmp(type, "instruction") == 0 ? "i" : type && strcmp(type, "data") == 0 ? "d" : "",
+                          cJSON_GetNumberValue(cJSON_GetObjectItem(c, "bytes")) / 1024,
+                          (int)cJSON_GetNumberValue(cJSON_GetObjectItem(c, "shared_by")));
+        }
+        qb_buf_printf(h, "</td>");
+    }
+    qb_buf_printf(h, "</tr>\n<tr><td>counters</td>");
+    for (int i = 0; i < rp->nin; i++) {
+        const cJSON *ct = cJSON_GetObjectItem(rp->in[i].res.machine, "counters");
+        qb_buf_printf(h, "<td class=\"params\">");
+        if (!ct) qb_buf_printf(h, "-");
+        else if (cJSON_IsTrue(cJSON_GetObjectItem(ct, "hardware"))) qb_buf_printf(h, "hardware counters available");
+        else qb_html_text(h, cJSON_GetStringValue(cJSON_GetObjectItem(ct, "reason")));
+        const cJSON *e;
+        cJSON_ArrayForEach(e, cJSON_GetObjectItem(ct, "events"))
+        {
+            qb_buf_printf(h, "<br>");
+            qb_html_text(h, cJSON_GetStringValue(cJSON_GetObjectItem(e, "name")));
+            qb_buf_printf(h, ": %s", cJSON_IsTrue(cJSON_GetObjectItem(e, "ok")) ? "ok" : "unavailable");
+        }
+        qb_buf_printf(h, "</td>");
+    }
+    qb_buf_printf(h, "</tr>\n");
     qb_buf_printf(h, "<tr><td>qbench</td>");
     for (int i = 0; i < rp->nin; i++) {
         char *s = cJSON_PrintUnformatted(rp->in[i].res.tool);
