@@ -5,6 +5,8 @@
  * Loop overhead is one fused dec/jnz per 96-100 instructions (about 1%). */
 #include "inst_kernels.h"
 
+#include "asm_kernel.h"
+
 #include <stdalign.h>
 #include <string.h>
 
@@ -40,32 +42,10 @@ const void *qb_inst_consts(void)
     return consts;
 }
 
-#define CLOBBERS                                                                                   \
-    "cc", "memory", "rax", "rbx", "rdx", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14",     \
-        "r15", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",     \
-        "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15"
-
-/* A kernel: setup, then `turns` repetitions of REPS copies of BODY. */
-#define KERNEL(fn, setup, body, reps)                                                              \
-    static void fn(uint64_t turns, const void *mem)                                                \
-    {                                                                                              \
-        __asm__ volatile(setup "\n\t"                                                              \
-                               ".p2align 6\n\t"                                                    \
-                               "1:\n\t"                                                            \
-                               ".rept " #reps "\n\t" body "\n\t"                                   \
-                               ".endr\n\t"                                                         \
-                               "dec %%rcx\n\t"                                                     \
-                               "jnz 1b\n\t"                                                        \
-                               "vzeroupper"                                                        \
-                         : "+c"(turns)                                                             \
-                         : "S"(mem)                                                                \
-                         : CLOBBERS);                                                              \
-    }
-
-/* Register lists for the independent chains. */
-#define GPR8 "8,9,10,11,12,13,14,15"
-#define VEC12 "0,1,2,3,4,5,6,7,8,9,10,11"
-#define EACH(list, insn) ".irp i," list "\n\t" insn "\n\t.endr"
+#define KERNEL QB_ASM_KERNEL
+#define GPR8 QB_GPR8
+#define VEC12 QB_VEC12
+#define EACH QB_EACH
 
 /* Setups: every vector register starts from the same value (OFF) and the
  * constant operands sit in registers 13-15. */

@@ -3,31 +3,15 @@
  * instruction kernels use (inst_kernels.c). */
 #include "peak_kernels.h"
 
+#include "asm_kernel.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
-#define CLOBBERS                                                                                   \
-    "cc", "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8",        \
-        "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15"
+#define KERNEL QB_ASM_KERNEL
+#define VEC12 QB_VEC12
+#define EACH QB_EACH
 
-#define KERNEL(fn, setup, body, reps)                                                              \
-    static void fn(uint64_t turns, const void *mem)                                                \
-    {                                                                                              \
-        __asm__ volatile(setup "\n\t"                                                              \
-                               ".p2align 6\n\t"                                                    \
-                               "1:\n\t"                                                            \
-                               ".rept " #reps "\n\t" body "\n\t"                                   \
-                               ".endr\n\t"                                                         \
-                               "dec %%rcx\n\t"                                                     \
-                               "jnz 1b\n\t"                                                        \
-                               "vzeroupper"                                                        \
-                         : "+c"(turns)                                                             \
-                         : "S"(mem)                                                                \
-                         : CLOBBERS);                                                              \
-    }
-
-#define VEC12 "0,1,2,3,4,5,6,7,8,9,10,11"
-#define EACH(list, insn) ".irp i," list "\n\t" insn "\n\t.endr"
 /* Accumulators start at 1.0, the multiplicands at 0.5 and 1.0 (offsets as in inst_kernels.c). */
 #define VSET                                                                                       \
     ".irp i,0,1,2,3,4,5,6,7,8,9,10,11,12,13\n\t"                                                   \

@@ -16,34 +16,22 @@
 #include <sys/stat.h>
 #include <time.h>
 
-static const char *param_str(const qb_record *r, const char *key)
-{
-    const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r->params, key));
-    return s ? s : "";
-}
-
-static double param_num(const qb_record *r, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(r->params, key);
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
 int qb_ceilings_from_results(const qb_results *res, int threads, qb_ceilings *c)
 {
     memset(c, 0, sizeof *c);
     c->threads = threads;
     for (size_t i = 0; i < res->n; i++) {
         const qb_record *r = &res->recs[i];
-        if (param_num(r, "threads") != threads) continue;
+        if (qb_param_num(r, "threads") != threads) continue;
         if (strcmp(r->group, "probe.peak") == 0) {
             const qb_metric *m = qb_record_find_metric(r, "gops");
-            if (!m || !param_str(r, "dtype")[0]) continue;
-            const qb_rl_compute *old = qb_ceilings_compute(c, param_str(r, "dtype"));
+            if (!m || !qb_param_str(r, "dtype")[0]) continue;
+            const qb_rl_compute *old = qb_ceilings_compute(c, qb_param_str(r, "dtype"));
             if (old && old->gops >= m->value) continue;
-            const int rc = qb_ceilings_set_compute(c, param_str(r, "dtype"), m->value);
+            const int rc = qb_ceilings_set_compute(c, qb_param_str(r, "dtype"), m->value);
             if (rc) return rc;
         } else if (strcmp(r->group, "probe.mem") == 0) {
-            const char *level = param_str(r, "level"), *kernel = param_str(r, "kernel");
+            const char *level = qb_param_str(r, "level"), *kernel = qb_param_str(r, "kernel");
             const qb_metric *m = qb_record_find_metric(r, "bandwidth");
             if (!m || !level[0] || strcmp(kernel, "write-nt") == 0 || strcmp(kernel, "latency") == 0)
                 continue;

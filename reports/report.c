@@ -24,24 +24,6 @@ typedef struct {
     int charts_made, charts_missing;
 } report;
 
-static const char *pstr(const qb_record *r, const char *key)
-{
-    const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r->params, key));
-    return s ? s : "";
-}
-
-static double pnum(const qb_record *r, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(r->params, key);
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
-static double mval(const qb_record *r, const char *name)
-{
-    const qb_metric *m = qb_record_find_metric(r, name);
-    return m ? m->value : NAN;
-}
-
 static bool has_group(const qb_results *res, const char *group)
 {
     for (size_t i = 0; i < res->n; i++)
@@ -201,7 +183,7 @@ static void group_bars(report *rp, const char *group, const char *metric, const 
             char id[256];
             snprintf(id, sizeof id, "%.60s/%.96s", group, labels[c]);
             const qb_record *r = qb_results_find(&rp->in[src_of[s]].res, id);
-            values[c * ns + s] = r ? mval(r, metric) : NAN;
+            values[c * ns + s] = r ? qb_metric_value(r, metric) : NAN;
         }
     const qb_bar_chart bc = {title, ylabel, logy, nc, ns, cats, series, values};
     chart(rp, name, qb_chart_bars(rp->chartdir, name, &bc));
@@ -318,13 +300,13 @@ static void mem_charts(report *rp)
         lc.logy = lat;
         for (size_t k = 0; k < src->res.n; k++) {
             const qb_record *r = &src->res.recs[k];
-            if (strcmp(r->group, "probe.mem") != 0 || pstr(r, "level")[0] || !isfinite(pnum(r, "bytes"))) continue;
-            const bool is_lat = strcmp(pstr(r, "kernel"), "latency") == 0;
+            if (strcmp(r->group, "probe.mem") != 0 || qb_param_str(r, "level")[0] || !isfinite(qb_param_num(r, "bytes"))) continue;
+            const bool is_lat = strcmp(qb_param_str(r, "kernel"), "latency") == 0;
             if (is_lat != lat) continue;
-            const double y = mval(r, lat ? "latency" : "bandwidth");
+            const double y = qb_metric_value(r, lat ? "latency" : "bandwidth");
             if (!isfinite(y)) continue;
             char sname[64];
-            snprintf(sname, sizeof sname, "%s t%.0f", pstr(r, "kernel"), isfinite(pnum(r, "threads")) ? pnum(r, "threads") : 1);
+            snprintf(sname, sizeof sname, "%s t%.0f", qb_param_str(r, "kernel"), isfinite(qb_param_num(r, "threads")) ? qb_param_num(r, "threads") : 1);
             int s = 0;
             while (s < lc.nser && strcmp(names[s], sname) != 0) s++;
             if (s == lc.nser) {
@@ -336,7 +318,7 @@ static void mem_charts(report *rp)
                 lc.nser++;
             }
             if (lc.n[s] < MAXN) {
-                xs[s][lc.n[s]] = pnum(r, "bytes");
+                xs[s][lc.n[s]] = qb_param_num(r, "bytes");
                 ys[s][lc.n[s]++] = y;
             }
         }
@@ -371,7 +353,7 @@ static void roofline_part(report *rp)
         const qb_results *res = &rp->in[i].res;
         int threads = 0;
         for (size_t k = 0; k < res->n && !threads; k++)
-            if (strcmp(res->recs[k].group, "ops") == 0) threads = (int)pnum(&res->recs[k], "threads");
+            if (strcmp(res->recs[k].group, "ops") == 0) threads = (int)qb_param_num(&res->recs[k], "threads");
         if (threads <= 0) continue;
         qb_ceilings c;
         if (qb_ceilings_from_results(res, threads, &c) != QB_OK || !c.ncompute || !c.nmemory) continue;

@@ -8,28 +8,10 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *pstr(const qb_record *r, const char *key)
-{
-    const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r->params, key));
-    return s ? s : "";
-}
-
-static double pnum(const qb_record *r, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(r->params, key);
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
-static double metric(const qb_record *r, const char *name)
-{
-    const qb_metric *m = qb_record_find_metric(r, name);
-    return m ? m->value : NAN;
-}
-
 const char *qb_roofline_ceiling_dtype(const qb_record *r)
 {
-    const char *dt = pstr(r, "dtype");
-    if (strcmp(dt, "int8") == 0 && strstr(pstr(r, "isa"), "vnni")) return "int8-vnni";
+    const char *dt = qb_param_str(r, "dtype");
+    if (strcmp(dt, "int8") == 0 && strstr(qb_param_str(r, "isa"), "vnni")) return "int8-vnni";
     return dt;
 }
 
@@ -66,12 +48,12 @@ int qb_roofline_ceilings_of(const qb_results *res, qb_ceilings *c)
     for (size_t i = 0; i < res->n; i++) {
         const qb_record *r = &res->recs[i];
         if (strcmp(r->group, "roofline.ceiling") != 0) continue;
-        c->threads = (int)pnum(r, "threads");
+        c->threads = (int)qb_param_num(r, "threads");
         int rc = QB_OK;
-        if (strcmp(pstr(r, "kind"), "compute") == 0)
-            rc = qb_ceilings_set_compute(c, pstr(r, "dtype"), metric(r, "peak"));
+        if (strcmp(qb_param_str(r, "kind"), "compute") == 0)
+            rc = qb_ceilings_set_compute(c, qb_param_str(r, "dtype"), qb_metric_value(r, "peak"));
         else
-            rc = qb_ceilings_set_memory(c, pstr(r, "level"), metric(r, "bandwidth"), pstr(r, "kernel"));
+            rc = qb_ceilings_set_memory(c, qb_param_str(r, "level"), qb_metric_value(r, "bandwidth"), qb_param_str(r, "kernel"));
         if (rc) return rc;
     }
     return QB_OK;
@@ -82,9 +64,9 @@ static const qb_record *fp32_twin(const qb_results *in, const qb_record *r)
 {
     for (size_t i = 0; i < in->n; i++) {
         const qb_record *t = &in->recs[i];
-        if (strcmp(t->group, "ops") == 0 && strcmp(pstr(t, "op"), pstr(r, "op")) == 0 &&
-            strcmp(pstr(t, "dtype"), "fp32") == 0 && strcmp(pstr(t, "backend"), pstr(r, "backend")) == 0 &&
-            pnum(t, "threads") == pnum(r, "threads"))
+        if (strcmp(t->group, "ops") == 0 && strcmp(qb_param_str(t, "op"), qb_param_str(r, "op")) == 0 &&
+            strcmp(qb_param_str(t, "dtype"), "fp32") == 0 && strcmp(qb_param_str(t, "backend"), qb_param_str(r, "backend")) == 0 &&
+            qb_param_num(t, "threads") == qb_param_num(r, "threads"))
             return t;
     }
     return NULL;
@@ -98,8 +80,8 @@ int qb_roofline_records(const qb_results *in, const qb_ceilings *c, int threads,
     int analysed = 0;
     for (size_t i = 0; i < in->n && rc == QB_OK; i++) {
         const qb_record *r = &in->recs[i];
-        if (strcmp(r->group, "ops") != 0 || pnum(r, "threads") != threads) continue;
-        const qb_rl_point p = {metric(r, "ops"), metric(r, "bytes"), metric(r, "time")};
+        if (strcmp(r->group, "ops") != 0 || qb_param_num(r, "threads") != threads) continue;
+        const qb_rl_point p = {qb_metric_value(r, "ops"), qb_metric_value(r, "bytes"), qb_metric_value(r, "time")};
         if (!isfinite(p.ops) || !isfinite(p.bytes) || !isfinite(p.seconds)) continue;
         const char *cdt = qb_roofline_ceiling_dtype(r);
         qb_rl_result a;
@@ -114,7 +96,7 @@ int qb_roofline_records(const qb_results *in, const qb_ceilings *c, int threads,
         if (!o) return QB_ENOMEM;
         static const char *const keys[] = {"op", "dtype", "quant", "policy", "backend", "isa"};
         for (size_t k = 0; k < sizeof keys / sizeof keys[0] && rc == QB_OK; k++)
-            if (pstr(r, keys[k])[0]) rc = qb_record_param_str(o, keys[k], pstr(r, keys[k]));
+            if (qb_param_str(r, keys[k])[0]) rc = qb_record_param_str(o, keys[k], qb_param_str(r, keys[k]));
         if (rc) return rc;
         qb_record_param_num(o, "threads", threads);
         qb_record_param_str(o, "ceiling_dtype", cdt);
@@ -138,12 +120,12 @@ int qb_roofline_records(const qb_results *in, const qb_ceilings *c, int threads,
         if (!rc)
             rc = qb_record_metric(o, "roof", p.ops > 0 ? "GOP/s" : "GB/s", QB_BETTER_NONE, a.roof);
         if (!rc) rc = qb_record_metric(o, "efficiency", "ratio", QB_BETTER_HIGHER, a.efficiency);
-        const qb_record *twin = strcmp(pstr(r, "dtype"), "fp32") != 0 ? fp32_twin(in, r) : NULL;
+        const qb_record *twin = strcmp(qb_param_str(r, "dtype"), "fp32") != 0 ? fp32_twin(in, r) : NULL;
         if (!rc && twin) {
             /* What quantization buys: the measured speedup over fp32, and the
              * ratio of the two roofs, its upper bound on this machine. */
             qb_rl_result af;
-            const qb_rl_point pf = {metric(twin, "ops"), metric(twin, "bytes"), metric(twin, "time")};
+            const qb_rl_point pf = {qb_metric_value(twin, "ops"), qb_metric_value(twin, "bytes"), qb_metric_value(twin, "time")};
             if (qb_roofline_analyse(c, qb_roofline_ceiling_dtype(twin), &pf, cache_aware, &af) == QB_OK &&
                 p.ops > 0 && pf.ops > 0) {
                 rc = qb_record_metric(o, "speedup_vs_fp32", "x", QB_BETTER_HIGHER, pf.seconds / p.seconds);
@@ -194,14 +176,14 @@ void qb_roofline_print(const qb_results *res)
         if (m) snprintf(rg, sizeof rg, "%.2fx", m->value);
         const bool far = cJSON_IsTrue(cJSON_GetObjectItem(r->params, "far_below_roof"));
         const bool above = cJSON_IsTrue(cJSON_GetObjectItem(r->params, "above_roof"));
-        snprintf(eff, sizeof eff, "%.0f%%%s", 100 * metric(r, "efficiency"),
+        snprintf(eff, sizeof eff, "%.0f%%%s", 100 * qb_metric_value(r, "efficiency"),
                  far ? " (far below)" : above ? " (above)" : "");
-        const bool bytes_only = metric(r, "ops") == 0;
+        const bool bytes_only = qb_metric_value(r, "ops") == 0;
         char perf[32], roof[32];
-        snprintf(perf, sizeof perf, bytes_only ? "%.1f GB/s" : "%.1f", bytes_only ? metric(r, "bandwidth") : metric(r, "performance"));
-        snprintf(roof, sizeof roof, bytes_only ? "%.1f GB/s" : "%.1f", metric(r, "roof"));
+        snprintf(perf, sizeof perf, bytes_only ? "%.1f GB/s" : "%.1f", bytes_only ? qb_metric_value(r, "bandwidth") : qb_metric_value(r, "performance"));
+        snprintf(roof, sizeof roof, bytes_only ? "%.1f GB/s" : "%.1f", qb_metric_value(r, "roof"));
         qb_table_rowf(&t, "%s\t%.3g\t%s\t%s\t%s\t%s\t%s\t%s\t%s", r->id + strlen("roofline/"),
-                      metric(r, "intensity"), perf, roof, eff, pstr(r, "verdict"), pstr(r, "bound_by"), sp, rg);
+                      qb_metric_value(r, "intensity"), perf, roof, eff, qb_param_str(r, "verdict"), qb_param_str(r, "bound_by"), sp, rg);
     }
     qb_table_print(&t, stdout);
     qb_table_free(&t);
@@ -222,13 +204,13 @@ int qb_roofline_chart(const qb_results *res, const char *dir)
         if (strcmp(r->group, "roofline") != 0) continue;
         qb_rl_plot_point *p = &pts[np++];
         snprintf(p->label, sizeof p->label, "%s", r->id + strlen("roofline/"));
-        snprintf(p->dtype, sizeof p->dtype, "%s", pstr(r, "ceiling_dtype"));
-        p->ai = metric(r, "intensity");
-        p->gops = metric(r, "performance");
+        snprintf(p->dtype, sizeof p->dtype, "%s", qb_param_str(r, "ceiling_dtype"));
+        p->ai = qb_metric_value(r, "intensity");
+        p->gops = qb_metric_value(r, "performance");
         bool seen = false;
-        for (int d = 0; d < nd; d++) seen |= strcmp(dtypes[d], pstr(r, "ceiling_dtype")) == 0;
-        if (!seen && nd < QB_RL_MAX_DTYPES && qb_ceilings_compute(&c, pstr(r, "ceiling_dtype")))
-            dtypes[nd++] = qb_ceilings_compute(&c, pstr(r, "ceiling_dtype"))->dtype;
+        for (int d = 0; d < nd; d++) seen |= strcmp(dtypes[d], qb_param_str(r, "ceiling_dtype")) == 0;
+        if (!seen && nd < QB_RL_MAX_DTYPES && qb_ceilings_compute(&c, qb_param_str(r, "ceiling_dtype")))
+            dtypes[nd++] = qb_ceilings_compute(&c, qb_param_str(r, "ceiling_dtype"))->dtype;
     }
     char title[128];
     snprintf(title, sizeof title, "Roofline, %d thread%s", c.threads, c.threads == 1 ? "" : "s");

@@ -244,3 +244,21 @@ const qb_metric *qb_record_find_metric(const qb_record *rec, const char *name)
         if (strcmp(rec->metrics[i].name, name) == 0) return &rec->metrics[i];
     return NULL;
 }
+
+const char *qb_param_str(const qb_record *rec, const char *key)
+{
+    const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec->params, key));
+    return s ? s : "";
+}
+
+double qb_param_num(const qb_record *rec, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(rec->params, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+double qb_metric_value(const qb_record *rec, const char *name)
+{
+    const qb_metric *m = qb_record_find_metric(rec, name);
+    return m ? m->value : NAN;
+}

@@ -67,6 +67,12 @@ int qb_record_metric_samples(qb_record *rec, const char *name, const char *unit,
                              const double *samples, size_t n);
 const qb_metric *qb_record_find_metric(const qb_record *rec, const char *name);
 
+/* Readers' shortcuts: a string param ("" when absent), a number param and a
+ * metric's value (NAN when absent). */
+const char *qb_param_str(const qb_record *rec, const char *key);
+double qb_param_num(const qb_record *rec, const char *key);
+double qb_metric_value(const qb_record *rec, const char *name);
+
 /* Serialise / parse. The reader validates the schema and every required key. */
 cJSON *qb_results_to_json(const qb_results *r);
 int qb_results_from_json(const cJSON *doc, qb_results *out);
