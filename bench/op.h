@@ -80,12 +80,20 @@ typedef struct {
     /* Add what the kernel did to a record's params (a cJSON object): e.g.
      * "isa", "requant", "int16_guard", "weights", "math". */
     int (*describe)(qb_op_instance *inst, struct cJSON *params);
+    /* Shape keys that may be 0 (e.g. "pad" of a 1x1 conv), comma-separated;
+     * NULL: every key must be positive. */
+    const char *zero_keys;
 } qb_op_desc;
 
 /* The registry: bench/op_table.c lists every op's descriptor (defined in the
  * op's own file), NULL-terminated. */
 extern const qb_op_desc *const qb_op_table[];
 int qb_op_count(void);
+/* An op's shape from --shape text (NULL: its default shape): qb_shape_parse's
+ * syntax, but the keys in zero_keys may be 0; then op->check. One-line error
+ * naming the bad word (QB_EUSAGE malformed, QB_EINPUT absurd). Defined in
+ * bench/ops_run_shape.c. */
+int qb_op_shape(const qb_op_desc *op, const char *text, qb_shape *out);
 const qb_op_desc *qb_op_find(const char *name);
 
 #endif
