@@ -1,0 +1,157 @@
+/* Quantization error of a registry operator: each int8 policy and
+ * granularity runs beside the fp32 variant of the same shape. The contract
+ * (op.h) makes create() draw the same float inputs for every dtype, so the
+ * int8 output, dequantized by output(), against the fp32 output is the error
+ * quantization costs on the same inputs; the time of both is the speed it buys. */
+#include "quant_bench.h"
+
+#include "defaults.h"
+#include "error.h"
+#include "interrupt.h"
+#include "output.h"
+#include "qerror.h"
+#include "timer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Warm up once, then time QB_QUANT_OP_TIME_REPS runs (seconds each). */
+static int time_runs(const qb_op_desc *op, qb_op_instance *inst, double *t)
+{
+    int rc = op->run(inst);
+    for (int i = 0; i < QB_QUANT_OP_TIME_REPS && rc == QB_OK; i++) {
+        const uint64_t t0 = qb_now_ns();
+        rc = op->run(inst);
+        t[i] = (double)(qb_now_ns() - t0) * 1e-9;
+    }
+    return rc;
+}
+
+static double median_of(const double *v, int n)
+{
+    double s[QB_QUANT_OP_TIME_REPS];
+    memcpy(s, v, (size_t)n * sizeof *s);
+    qb_sort_doubles(s, (size_t)n);
+    return n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
+}
+
+/* Create, time and read the output of one variant. */
+static int run_variant(const qb_op_desc *op, const qb_shape *s, const qb_variant *v, float *out,
+                       double *times, qb_op_instance **keep)
+{
+    qb_op_instance *inst = NULL;
+    int rc = op->create(s, v, &inst);
+    if (rc) return rc;
+    rc = time_runs(op, inst, times);
+    if (!rc) rc = op->output(inst, out);
+    if (rc || !keep) op->destroy(inst);
+    else *keep = inst;
+    return rc;
+}
+
+static int nkeys_of(const char *keys)
+{
+    int n = 1;
+    for (const char *p = keys; *p; p++) n += *p == ',';
+    return n;
+}
+
+int qb_quant_op_measure(qb_results *res, const qb_op_desc *op, const char *shape_text,
+                        const qb_qpolicy *policies, int npol, const qb_qgran *grans, int ngran,
+                        int threads)
+{
+    if (!op->output || !op->output_elems)
+        return qb_fail(QB_EUNSUPPORTED, "quant: operator '%s' does not expose its output", op->name);
+    const char *text = shape_text ? shape_text : op->default_shape;
+    qb_shape s;
+    int rc = qb_shape_parse(text, nkeys_of(op->shape_keys), &s);
+    if (!rc && op->check) rc = op->check(&s);
+    if (rc) return rc;
+    const size_t n = op->output_elems(&s);
+    if (n == 0) return qb_fail(QB_EINTERNAL, "quant: operator '%s' has no output elements", op->name);
+    float *ref = malloc(n * sizeof *ref), *got = malloc(n * sizeof *got);
+    if (!ref || !got) {
+        free(ref);
+        free(got);
+        return qb_fail(QB_ENOMEM, "quant: out of memory for %zu output elements", n);
+    }
+    double tf[QB_QUANT_OP_TIME_REPS], ti[QB_QUANT_OP_TIME_REPS];
+    const qb_variant fv = {.dtype = QB_FP32, .gran = QB_QNONE, .policy = QB_PNONE, .threads = threads};
+    qb_progress("quant --op %s: fp32", op->name);
+    rc = run_variant(op, &s, &fv, ref, tf, NULL);
+    const double t_fp32 = rc ? 0 : median_of(tf, QB_QUANT_OP_TIME_REPS);
+    for (int a = 0; a < npol && rc == QB_OK && !qb_interrupted(); a++) {
+        for (int b = 0; b < ngran && rc == QB_OK && !qb_interrupted(); b++) {
+            char name[160];
+            snprintf(name, sizeof name, "%s/%s/%s-%s", op->name, text, qb_qpolicy_name(policies[a]),
+                     qb_qgran_name(grans[b]));
+            qb_record *rec = qb_results_add(res, "quant.op", name);
+            if (!rec) {
+                rc = QB_ENOMEM;
+                break;
+            }
+            rc = qb_record_param_str(rec, "op", op->name);
+            if (!rc) rc = qb_record_param_str(rec, "shape", text);
+            if (!rc) rc = qb_record_param_str(rec, "shape_keys", op->shape_keys);
+            if (!rc) rc = qb_record_param_str(rec, "dtype", "int8");
+            if (!rc) rc = qb_record_param_str(rec, "policy", qb_qpolicy_name(policies[a]));
+            if (!rc) rc = qb_record_param_str(rec, "granularity", qb_qgran_name(grans[b]));
+            if (!rc) rc = qb_record_param_num(rec, "threads", threads);
+            if (!rc) rc = qb_record_param_str(rec, "reference", "the fp32 variant on the same inputs");
+            if (rc) break;
+            if (grans[b] == QB_PER_CHANNEL && !op->per_channel) {
+                cJSON_AddBoolToObject(rec->params, "supported", false);
+                qb_record_note(rec, "%s has no output-channel axis for per-channel scales", op->name);
+                continue;
+            }
+            qb_progress("quant --op %s: int8 %s %s", op->name, qb_qpolicy_name(policies[a]),
+                        qb_qgran_name(grans[b]));
+            const qb_variant iv = {.dtype = QB_INT8, .gran = grans[b], .policy = policies[a],
+                                   .threads = threads};
+            qb_op_instance *inst = NULL;
+            int r = run_variant(op, &s, &iv, got, ti, &inst);
+            if (r == QB_EUNSUPPORTED || r == QB_EUSAGE) {
+                cJSON_AddBoolToObject(rec->params, "supported", false);
+                qb_record_note(rec, "not available: %s", qb_last_error(r));
+                qb_clear_error();
+                continue;
+            }
+            if (r) {
+                rc = r;
+                break;
+            }
+            cJSON_AddBoolToObject(rec->params, "supported", true);
+            double verr = 0;
+            bool ok = true;
+            if (op->verify) r = op->verify(inst, &verr, &ok);
+            if (!r && op->describe) r = op->describe(inst, rec->params);
+            op->destroy(inst);
+            if (r) {
+                rc = r;
+                break;
+            }
+            if (op->verify) {
+                cJSON_AddBoolToObject(rec->params, "verified", ok);
+                if (!ok) qb_record_note(rec, "int8 kernel differs from its integer reference by %g LSB", verr);
+            }
+            qb_qerror e;
+            qb_qerror_measure(ref, got, n, &e);
+            const double t_int8 = median_of(ti, QB_QUANT_OP_TIME_REPS);
+            rc = qb_record_metric(rec, "nsr", "ratio", QB_BETTER_LOWER, e.nsr);
+            if (!rc) rc = qb_record_metric(rec, "nsr_db", "dB", QB_BETTER_LOWER, e.nsr_db);
+            if (!rc) rc = qb_record_metric(rec, "max_abs_err", "abs", QB_BETTER_LOWER, e.max_abs);
+            if (!rc) rc = qb_record_metric(rec, "cosine", "ratio", QB_BETTER_HIGHER, e.cosine);
+            if (!rc) rc = qb_record_metric_samples(rec, "time_int8", "s", QB_BETTER_LOWER, ti, QB_QUANT_OP_TIME_REPS);
+            if (!rc) rc = qb_record_metric_samples(rec, "time_fp32", "s", QB_BETTER_LOWER, tf, QB_QUANT_OP_TIME_REPS);
+            if (!rc) rc = qb_record_metric(rec, "speedup", "x", QB_BETTER_HIGHER, t_fp32 / t_int8);
+            if (!rc && e.nonfinite)
+                rc = qb_record_note(rec, "%zu output values were NaN or Inf and left out", e.nonfinite);
+        }
+    }
+    qb_progress_done();
+    free(ref);
+    free(got);
+    if (rc == QB_OK && qb_interrupted()) rc = qb_fail(QB_EINTR, "quant: interrupted");
+    return rc;
+}
