@@ -308,7 +308,7 @@ int qb_cmd_quant(int argc, char **argv)
         for (int i = 0; i < nspecs; i++) {
             qb_qlayout L;
             rc = qb_qlayout_make(in.dims, in.ndim, specs[i].gran, specs[i].axis, &L);
-            if (rc) return qb_fail(QB_EUSAGE, "qbench quant: %s", qb_last_error(rc));
+            if (rc) return rc;
         }
     }
     qb_rep_policy pol;

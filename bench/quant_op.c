@@ -50,13 +50,6 @@ static int run_variant(const qb_op_desc *op, const qb_shape *s, const qb_variant
     return rc;
 }
 
-static int nkeys_of(const char *keys)
-{
-    int n = 1;
-    for (const char *p = keys; *p; p++) n += *p == ',';
-    return n;
-}
-
 int qb_quant_op_measure(qb_results *res, const qb_op_desc *op, const char *shape_text,
                         const qb_qpolicy *policies, int npol, const qb_qgran *grans, int ngran,
                         int threads)
@@ -65,8 +58,7 @@ int qb_quant_op_measure(qb_results *res, const qb_op_desc *op, const char *shape
         return qb_fail(QB_EUNSUPPORTED, "quant: operator '%s' does not expose its output", op->name);
     const char *text = shape_text ? shape_text : op->default_shape;
     qb_shape s;
-    int rc = qb_shape_parse(text, nkeys_of(op->shape_keys), &s);
-    if (!rc && op->check) rc = op->check(&s);
+    int rc = qb_op_shape(op, shape_text, &s);
     if (rc) return rc;
     const size_t n = op->output_elems(&s);
     if (n == 0) return qb_fail(QB_EINTERNAL, "quant: operator '%s' has no output elements", op->name);

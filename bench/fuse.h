@@ -1,0 +1,57 @@
+/* Operator fusion: the lecture's chain y = relu((x + 1 + 2) * 2) run three
+ * ways over the same data, in fp32, fp16 (F16C storage, fp32 math) and int8:
+ *
+ *   unfused  one pass per operator (add, add, mul, relu), every intermediate
+ *            tensor written to memory and read back by the next operator;
+ *   fused    one pass, the four operators applied in registers;
+ *   folded   one pass after constant folding: (x + 1 + 2) * 2 = x * 2 + 6.
+ *
+ * Each form states its passes and operations per element beside its kernel
+ * (fuse_chain.c); bytes are counted as STREAM does, each pass reading its
+ * input and writing its output once: 2 * passes * N * sizeof(dtype). */
+#ifndef QB_FUSE_H
+#define QB_FUSE_H
+
+#include "results.h"
+#include "repeat.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum { QB_FUSE_UNFUSED = 0, QB_FUSE_FUSED = 1, QB_FUSE_FOLDED = 2, QB_FUSE_NFORMS = 3 } qb_fuse_form;
+
+const char *qb_fuse_form_name(qb_fuse_form f); /* "unfused", "fused", "folded" */
+
+/* The int8 chain's quantization: x in [-8, 8) with s = 8/128 as int8, every
+ * operator's output requantized to its own range (x+1, x+3, 2x+6, relu); the
+ * constants below are that chain's scales. */
+#define QB_FUSE_X_RANGE 8.0f
+
+/* A chain in one data type: its buffers and its kernels. */
+typedef struct qb_fuse_chain qb_fuse_chain;
+
+/* dtype "fp32", "fp16" or "int8"; n elements; buffers first-touched by the
+ * threads that will use them. */
+int qb_fuse_chain_create(const char *dtype, size_t n, int threads, uint64_t seed,
+                         qb_fuse_chain **out);
+void qb_fuse_chain_destroy(qb_fuse_chain *c);
+/* Run one form over all n elements on the chain's threads. */
+void qb_fuse_chain_run(qb_fuse_chain *c, qb_fuse_form f);
+/* The form's last output against a scalar reference of the same arithmetic:
+ * bit-exact expected (max_diff in ulps of the dtype, 0 when exact); and the
+ * largest difference from the unfused form's output (forms round differently:
+ * unfused rounds every intermediate to the dtype). */
+int qb_fuse_chain_verify(qb_fuse_chain *c, qb_fuse_form f, double *max_diff, double *vs_unfused);
+
+/* Formulas: memory passes and arithmetic operations per element of a form. */
+int qb_fuse_passes(qb_fuse_form f);
+int qb_fuse_ops_per_elem(qb_fuse_form f);
+double qb_fuse_bytes(qb_fuse_form f, size_t n, size_t elem_bytes);
+
+/* qbench fuse's measurement, for `qbench run` too: one record
+ * fuse/relu-chain/<dtype> per dtype with time_<form>, speedup_<form>,
+ * bytes_<form>, bytes_saved_<form> and gbps_<form>. */
+int qb_fuse_measure(qb_results *res, const char *const *dtypes, int ndtypes, size_t n,
+                    int threads, const qb_rep_policy *pol);
+
+#endif

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# qbench fuse: bad words exit 2 naming them; a small run gives one record per
+# dtype with every form's time, the speedups and the bytes saved.
+set -u
+QB=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export XDG_CACHE_HOME=$tmp/cache
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
+
+expect2() {
+    local word=$1
+    shift
+    "$QB" fuse "$@" >"$tmp/out" 2>"$tmp/err"
+    local got=$?
+    if [ "$got" -ne 2 ] || [ "$(wc -l <"$tmp/err")" -ne 1 ] || ! grep -qF -- "$word" "$tmp/err"; then
+        bad "qbench fuse $* exited $got, expected 2 and one line naming '$word':"; cat "$tmp/err"
+    else ok; fi
+}
+expect2 "bf16" --dtype bf16
+expect2 "malformed" --dtype fp32,,int8
+expect2 "--elems" --elems 10
+expect2 "--elems" --elems abc
+expect2 "do not fit" --elems 4000000000
+expect2 "threads" --threads 999
+
+if "$QB" fuse --elems 262144 --reps 3 --max-reps 3 --rounds 1 --json >"$tmp/f.json" &&
+    python3 - "$tmp/f.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+ids = [r["id"] for r in d["results"]]
+assert ids == ["fuse/relu-chain/fp32", "fuse/relu-chain/fp16", "fuse/relu-chain/int8"], ids
+for r in d["results"]:
+    m = r["metrics"]
+    for f in ("unfused", "fused", "folded"):
+        assert m["time_" + f]["unit"] == "s" and m["time_" + f]["value"] > 0
+        assert r["params"]["max_err_" + f] == 0, r["params"]
+    size = {"fp32": 4, "fp16": 2, "int8": 1}[r["params"]["dtype"]]
+    assert m["bytes_unfused"]["value"] == 8 * 262144 * size
+    assert m["bytes_saved_fused"]["value"] == 6 * 262144 * size
+    assert m["speedup_fused"]["unit"] == "x"
+PY
+then ok; else bad "fuse small run"; fi
+
+echo "cli_fuse: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,87 @@
+/* The fusion chain: every form of every dtype against its scalar reference
+ * (bit-exact), on sizes with ragged tails and one or two threads, the byte
+ * formulas, hand-computed int8 values, and the records qb_fuse_measure makes. */
+#include "check.h"
+#include "error.h"
+#include "fuse.h"
+#include "pin.h"
+#include "repeat.h"
+
+#include <math.h>
+#include <string.h>
+
+static void forms(void)
+{
+    static const char *const dts[] = {"fp32", "fp16", "int8"};
+    static const size_t sizes[] = {1000003, 4096, 37};
+    for (int d = 0; d < 3; d++)
+        for (int s = 0; s < 3; s++)
+            for (int threads = 1; threads <= 2; threads++) {
+                qb_fuse_chain *c = NULL;
+                CHECK(qb_fuse_chain_create(dts[d], sizes[s], threads, 3, &c) == QB_OK);
+                if (!c) continue;
+                for (int f = 0; f < QB_FUSE_NFORMS; f++) {
+                    qb_fuse_chain_run(c, (qb_fuse_form)f);
+                    double diff = -1, vs = -1;
+                    CHECK(qb_fuse_chain_verify(c, (qb_fuse_form)f, &diff, &vs) == QB_OK);
+                    CHECK(diff == 0);
+                    if (diff != 0)
+                        fprintf(stderr, "  %s n=%zu t=%d %s: %g\n", dts[d], sizes[s], threads,
+                                qb_fuse_form_name((qb_fuse_form)f), diff);
+                    /* fp32: x is a multiple of 2^-20 in [-8, 8), so every form is exact */
+                    if (d == 0) CHECK(vs == 0);
+                    /* fp16 unfused rounds each intermediate: at most a few binary16 steps apart */
+                    if (d == 1) CHECK(vs <= 0.02);
+                    /* int8: each requantization can move one step (22/127) */
+                    if (d == 2) CHECK(vs <= 4 * 22.0 / 127.0);
+                }
+                qb_fuse_chain_destroy(c);
+            }
+    qb_fuse_chain *c = NULL;
+    CHECK(qb_fuse_chain_create("bf16", 100, 1, 1, &c) == QB_EUSAGE && c == NULL);
+}
+
+static void formulas(void)
+{
+    CHECK(qb_fuse_passes(QB_FUSE_UNFUSED) == 4 && qb_fuse_passes(QB_FUSE_FUSED) == 1);
+    CHECK(qb_fuse_bytes(QB_FUSE_UNFUSED, 1000, 4) == 32000);
+    CHECK(qb_fuse_bytes(QB_FUSE_FUSED, 1000, 4) == 8000);
+    CHECK(qb_fuse_bytes(QB_FUSE_FOLDED, 1000, 1) == 2000);
+    CHECK(qb_fuse_bytes(QB_FUSE_UNFUSED, 1000, 2) / qb_fuse_bytes(QB_FUSE_FUSED, 1000, 2) == 4);
+    CHECK(strcmp(qb_fuse_form_name(QB_FUSE_FOLDED), "folded") == 0);
+}
+
+static void measure(void)
+{
+    qb_results res;
+    CHECK(qb_results_init(&res) == QB_OK);
+    qb_rep_policy pol = qb_rep_policy_default(true);
+    pol.min_reps = 2;
+    pol.max_reps = 2;
+    pol.warmup = 0;
+    pol.rounds = 1;
+    const char *const dts[] = {"fp32", "int8"};
+    CHECK(qb_fuse_measure(&res, dts, 2, 65536, 1, &pol) == QB_OK);
+    CHECK(res.n == 2);
+    const qb_record *r = qb_results_find(&res, "fuse/relu-chain/fp32");
+    CHECK(r != NULL);
+    if (r) {
+        const char *names[] = {"time_unfused", "time_fused", "time_folded", "speedup_fused",
+                               "speedup_folded", "bytes_unfused", "bytes_saved_fused", "gbps_fused"};
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+            CHECK(qb_record_find_metric(r, names[i]) != NULL);
+        const qb_metric *b = qb_record_find_metric(r, "bytes_saved_fused");
+        CHECK(b && b->value == 6.0 * 65536 * 4 && strcmp(b->unit, "bytes") == 0);
+        const qb_metric *t = qb_record_find_metric(r, "time_unfused");
+        CHECK(t && t->nsamples == 2 && strcmp(t->unit, "s") == 0);
+    }
+    qb_results_free(&res);
+}
+
+int main(void)
+{
+    forms();
+    formulas();
+    measure();
+    TEST_DONE();
+}
