@@ -32,11 +32,14 @@ void qb_mc_opts_default(qb_mc_opts *o, bool quick);
 int qb_quant_synth_measure(qb_results *res, const qb_tensor_spec *in, const qb_qspec *specs,
                            int nspecs, const qb_mc_opts *mc);
 
-/* One record quant.op/<op>/<policy>-<granularity> per (policy, granularity)
- * the op supports, with the output's nsr, nsr_db, max_abs_err and cosine
- * against the fp32 variant on the same inputs, and the time of both. */
+/* One record quant.op/<op>/<shape>/<policy>-<granularity> per (policy,
+ * granularity), with the output's nsr, nsr_db, max_abs_err and cosine against
+ * the fp32 variant on the same inputs, and the time of both (timed by pol;
+ * one round is enough beside qbench ops, which measures speed in earnest).
+ * A variant the op does not offer is a record with supported = false and a
+ * note. shape NULL: the op's default shape. */
 int qb_quant_op_measure(qb_results *res, const qb_op_desc *op, const char *shape,
                         const qb_qpolicy *policies, int npol, const qb_qgran *grans, int ngran,
-                        int threads);
+                        int threads, const qb_rep_policy *pol);
 
 #endif

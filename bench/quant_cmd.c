@@ -41,13 +41,16 @@ static void print_synth(const qb_results *res)
 {
     static const char *const head[] = {"input", "policy", "granularity", "range", "scale",
                                        "trials", "NSR (MC mean)", "dB", "NSR (ctrl var)",
-                                       "model", "MC/model-1", "max|err|", "cosine"};
+                                       "model", "MC/model-1", "worst row", "max|err|", "cosine"};
     qb_table t;
-    qb_table_init(&t, 13, head);
+    qb_table_init(&t, 14, head);
     for (size_t i = 0; i < res->n; i++) {
         const qb_record *r = &res->recs[i];
         char input[96], scale[48], mc[48], cv[48], model[24] = "-", diff[24] = "-";
-        snprintf(input, sizeof input, "%s:%s%s", param_str(r, "input"), param_str(r, "shape"),
+        const cJSON *sp = cJSON_GetObjectItem(r->params, "channel_spread");
+        char sps[24] = "";
+        if (cJSON_IsNumber(sp)) snprintf(sps, sizeof sps, "*%g", sp->valuedouble);
+        snprintf(input, sizeof input, "%s:%s%s%s", param_str(r, "input"), param_str(r, "shape"), sps,
                  cJSON_IsTrue(cJSON_GetObjectItem(r->params, "relu")) ? "+relu" : "");
         const cJSON *pct = cJSON_GetObjectItem(r->params, "percentile");
         const char *src = param_str(r, "scale_source");
@@ -64,15 +67,18 @@ static void print_synth(const qb_results *res)
             snprintf(model, sizeof model, "%.4g", metric(r, "nsr_model"));
             snprintf(diff, sizeof diff, "%+.2f%%", 100 * metric(r, "model_error"));
         }
-        qb_table_rowf(&t, "%s\t%s\t%s\t%s\t%s\t%.0f\t%s\t%.2f\t%s\t%s\t%s\t%.3g\t%.6f", input,
+        char worst[24] = "-";
+        if (isfinite(metric(r, "nsr_worst_row"))) snprintf(worst, sizeof worst, "%.3g", metric(r, "nsr_worst_row"));
+        qb_table_rowf(&t, "%s\t%s\t%s\t%s\t%s\t%.0f\t%s\t%.2f\t%s\t%s\t%s\t%s\t%.3g\t%.6f", input,
                       param_str(r, "policy"), param_str(r, "granularity"), param_str(r, "range"),
                       scale, cJSON_GetNumberValue(cJSON_GetObjectItem(r->params, "trials")), mc,
-                      metric(r, "nsr_db"), cv, model, diff, metric(r, "max_abs_err"),
+                      metric(r, "nsr_db"), cv, model, diff, worst, metric(r, "max_abs_err"),
                       metric(r, "cosine"));
     }
     printf("Quantization error, NSR = sum((x'-x)^2) / sum(x^2), mean over trials +- standard error\n"
            "(ctrl var: the same trials with the model's prediction at each trial's own scale\n"
-           "subtracted, a control variate; model: s^2/12 rounding noise with the expected max)\n\n");
+           "subtracted, a control variate; model: s^2/12 rounding noise with the expected max;\n"
+           "worst row: the largest NSR of one row along axis 0)\n\n");
     qb_table_print(&t, stdout);
     qb_table_free(&t);
     qb_print_notes(res);
@@ -167,6 +173,7 @@ int qb_cmd_quant(int argc, char **argv)
     spec_words w = {.policy = NULL, .gran = "per-tensor,per-channel", .range = NULL,
                     .scale = NULL, .pow2 = "ceil", .axis = 0};
     bool relu = false;
+    double spread = 1.0;
     long trials = 0, seed = QB_QUANT_SEED_DEFAULT;
     double target = QB_QUANT_TARGET_RSE_DEFAULT, budget = -1;
     const qb_opt opts[] = {
@@ -174,6 +181,9 @@ int qb_cmd_quant(int argc, char **argv)
          "synthetic tensor: gaussian, uniform or laplace, e.g. gaussian:256x256 (default "
          QB_QUANT_INPUT_DEFAULT ")", 0, 0},
         {"relu", 0, QB_OPT_FLAG, &relu, NULL, "zero the negative values first", 0, 0},
+        {"channel-spread", 0, QB_OPT_DOUBLE, &spread, "F",
+         "rows (axis 0) scaled geometrically so the largest has F times the smallest's "
+         "spread, as real weights per output channel (default 1)", 1, 1e6},
         {"policy", 0, QB_OPT_STRING, &w.policy, "LIST",
          "symmetric, asymmetric, pow2 (default: all three; --op: the op's own)", 0, 0},
         {"granularity", 0, QB_OPT_STRING, &w.gran, "LIST",
@@ -193,7 +203,7 @@ int qb_cmd_quant(int argc, char **argv)
         {"target-se", 0, QB_OPT_DOUBLE, &target, "X",
          "automatic trials stop at standard error / mean below X (default "
          QB_STR(QB_QUANT_TARGET_RSE_DEFAULT) ")", 1e-6, 1},
-        {"budget", 0, QB_OPT_DOUBLE, &budget, "SEC",
+        {"mc-budget", 0, QB_OPT_DOUBLE, &budget, "SEC",
          "automatic trials: seconds per policy at most (default " QB_STR(QB_QUANT_BUDGET_S_DEFAULT)
          ", " QB_STR(QB_QUANT_QUICK_BUDGET_S) " with --quick)", 1e-3, 86400},
         {"seed", 0, QB_OPT_INT, &seed, "S", "random seed (default " QB_STR(QB_QUANT_SEED_DEFAULT) ")",
@@ -203,7 +213,7 @@ int qb_cmd_quant(int argc, char **argv)
          "measure a registry operator's int8 output against its fp32 output instead", 0, 0},
         {"shape", 0, QB_OPT_STRING, &shape, "SHAPE", "with --op: the op's shape (default: its own)",
          0, 0},
-        {"quick", 0, QB_OPT_FLAG, &ro.quick, NULL, "smaller time budget", 0, 0},
+        QB_POLICY_OPTS(ro),
         QB_OUTPUT_OPTS(ro),
     };
     const qb_cmd_spec spec = {
@@ -227,6 +237,7 @@ int qb_cmd_quant(int argc, char **argv)
             "  qbench quant --input gaussian:256x256 --relu --policy symmetric,asymmetric "
             "--range int8,uint8\n"
             "  qbench quant --input laplace:64x4096 --scale absmax,percentile:99.99 --trials 100\n"
+            "  qbench quant --input gaussian:64x1024 --channel-spread 100 --policy symmetric\n"
             "  qbench quant --op conv\n",
         .opts = opts,
         .nopts = (int)(sizeof opts / sizeof opts[0]),
@@ -250,9 +261,9 @@ int qb_cmd_quant(int argc, char **argv)
     qb_qgran grans[2];
     int npol = 0, ngran = 0;
     if (op_name) {
-        if (input || relu || trials)
-            return qb_fail(QB_EUSAGE, "qbench quant: --op measures an operator; --input, --relu "
-                                      "and --trials are for synthetic tensors");
+        if (input || relu || trials || spread != 1.0)
+            return qb_fail(QB_EUSAGE, "qbench quant: --op measures an operator; --input, --relu, "
+                                      "--channel-spread and --trials are for synthetic tensors");
         char ob[256], pb[128], gb[128];
         char *ow[MAX_WORDS], *pw[MAX_WORDS], *gw[MAX_WORDS];
         int no = 0, np = 0, ng = 0;
@@ -302,6 +313,7 @@ int qb_cmd_quant(int argc, char **argv)
                                   (size_t)(QB_QUANT_MEM_FRACTION * (double)phys), &in);
         if (rc) return rc;
         in.relu = relu;
+        in.spread = spread;
         if (!w.policy) w.policy = "symmetric,asymmetric,pow2";
         rc = build_specs(&w, specs, &nspecs);
         if (rc) return rc;
@@ -314,13 +326,17 @@ int qb_cmd_quant(int argc, char **argv)
     qb_rep_policy pol;
     rc = qb_run_policy(&ro, &pol);
     if (rc) return rc;
+    /* --op times each variant once beside its error: one round, the quick
+     * budget, unless asked otherwise */
+    if (ro.rounds < 0) pol.rounds = 1;
+    if (ro.budget < 0) pol.budget_s = QB_QUICK_BUDGET_S;
     qb_results res;
     rc = qb_probe_results_begin(&res, &pol, ro.quick);
     if (rc) return rc;
     qb_interrupt_install();
     if (op_name) {
         for (int i = 0; i < nops && rc == QB_OK; i++)
-            rc = qb_quant_op_measure(&res, ops[i], shape, pols, npol, grans, ngran, threads);
+            rc = qb_quant_op_measure(&res, ops[i], shape, pols, npol, grans, ngran, threads, &pol);
         rc = qb_finish(&ro, &res, print_op, rc);
         qb_results_free(&res);
         return rc;

@@ -16,43 +16,93 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Warm up once, then time QB_QUANT_OP_TIME_REPS runs (seconds each). */
-static int time_runs(const qb_op_desc *op, qb_op_instance *inst, double *t)
+typedef struct {
+    const qb_op_desc *op;
+    qb_op_instance *inst;
+} run_ctx;
+
+static int run_trial(void *vctx, double v[2])
 {
-    int rc = op->run(inst);
-    for (int i = 0; i < QB_QUANT_OP_TIME_REPS && rc == QB_OK; i++) {
-        const uint64_t t0 = qb_now_ns();
-        rc = op->run(inst);
-        t[i] = (double)(qb_now_ns() - t0) * 1e-9;
-    }
+    run_ctx *c = vctx;
+    const uint64_t t0 = qb_now_ns();
+    const int rc = c->op->run(c->inst);
+    v[0] = (double)(qb_now_ns() - t0) * 1e-9;
     return rc;
 }
 
-static double median_of(const double *v, int n)
+/* Time the kernel by the repetition policy (its samples in seconds). */
+static int time_runs(const qb_op_desc *op, qb_op_instance *inst, const qb_rep_policy *pol,
+                     qb_rep_result *r)
 {
-    double s[QB_QUANT_OP_TIME_REPS];
-    memcpy(s, v, (size_t)n * sizeof *s);
-    qb_sort_doubles(s, (size_t)n);
-    return n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
+    run_ctx c = {op, inst};
+    return qb_repeat(pol, run_trial, &c, r);
 }
 
 /* Create, time and read the output of one variant. */
 static int run_variant(const qb_op_desc *op, const qb_shape *s, const qb_variant *v, float *out,
-                       double *times, qb_op_instance **keep)
+                       const qb_rep_policy *pol, qb_rep_result *times, qb_op_instance **keep)
 {
     qb_op_instance *inst = NULL;
+    memset(times, 0, sizeof *times);
     int rc = op->create(s, v, &inst);
     if (rc) return rc;
-    rc = time_runs(op, inst, times);
+    rc = time_runs(op, inst, pol, times);
     if (!rc) rc = op->output(inst, out);
     if (rc || !keep) op->destroy(inst);
     else *keep = inst;
     return rc;
 }
 
+/* One int8 variant: run, verify, compare with the fp32 output, record. An
+ * op that does not offer the variant gets a note, not an error. */
+static int measure_variant(const qb_op_desc *op, const qb_shape *s, qb_qpolicy policy,
+                           qb_qgran gran, int threads, const qb_rep_policy *pol, const float *ref,
+                           float *got, size_t n, const qb_rep_result *tf, qb_record *rec)
+{
+    qb_progress("quant --op %s: int8 %s %s", op->name, qb_qpolicy_name(policy), qb_qgran_name(gran));
+    const qb_variant iv = {.dtype = QB_INT8, .gran = gran, .policy = policy, .threads = threads};
+    qb_op_instance *inst = NULL;
+    qb_rep_result ti;
+    int rc = run_variant(op, s, &iv, got, pol, &ti, &inst);
+    if (rc == QB_EUNSUPPORTED || rc == QB_EUSAGE) {
+        cJSON_AddBoolToObject(rec->params, "supported", false);
+        rc = qb_record_note(rec, "not available: %s", qb_last_error(rc));
+        qb_clear_error();
+        qb_rep_result_free(&ti);
+        return rc;
+    }
+    if (rc) {
+        qb_rep_result_free(&ti);
+        return rc;
+    }
+    cJSON_AddBoolToObject(rec->params, "supported", true);
+    double verr = 0;
+    bool ok = true;
+    if (op->verify) rc = op->verify(inst, &verr, &ok);
+    if (!rc && op->describe) rc = op->describe(inst, rec->params);
+    op->destroy(inst);
+    if (!rc && op->verify) {
+        cJSON_AddBoolToObject(rec->params, "verified", ok);
+        if (!ok) rc = qb_record_note(rec, "int8 kernel differs from its integer reference by %g LSB", verr);
+    }
+    qb_qerror e;
+    qb_qerror_measure(ref, got, n, &e);
+    if (!rc) rc = qb_record_metric(rec, "nsr", "ratio", QB_BETTER_LOWER, e.nsr);
+    if (!rc) rc = qb_record_metric(rec, "nsr_db", "dB", QB_BETTER_LOWER, e.nsr_db);
+    if (!rc) rc = qb_record_metric(rec, "max_abs_err", "abs", QB_BETTER_LOWER, e.max_abs);
+    if (!rc) rc = qb_record_metric(rec, "cosine", "ratio", QB_BETTER_HIGHER, e.cosine);
+    if (!rc) rc = qb_record_metric_samples(rec, "time_int8", "s", QB_BETTER_LOWER, ti.samples, (size_t)ti.n);
+    if (!rc) rc = qb_record_metric_samples(rec, "time_fp32", "s", QB_BETTER_LOWER, tf->samples, (size_t)tf->n);
+    if (!rc) rc = qb_record_metric(rec, "speedup", "x", QB_BETTER_HIGHER, tf->st.median / ti.st.median);
+    if (!rc && e.nonfinite)
+        rc = qb_record_note(rec, "%zu output values were NaN or Inf and left out", e.nonfinite);
+    qb_rep_result_free(&ti);
+    return rc;
+}
+
 int qb_quant_op_measure(qb_results *res, const qb_op_desc *op, const char *shape_text,
                         const qb_qpolicy *policies, int npol, const qb_qgran *grans, int ngran,
-                        int threads)
+                        int threads, const qb_rep_policy *pol)
 {
     if (!op->output || !op->output_elems)
         return qb_fail(QB_EUNSUPPORTED, "quant: operator '%s' does not expose its output", op->name);
@@ -68,11 +118,10 @@ int qb_quant_op_measure(qb_results *res, const qb_op_desc *op, const char *shape
         free(got);
         return qb_fail(QB_ENOMEM, "quant: out of memory for %zu output elements", n);
     }
-    double tf[QB_QUANT_OP_TIME_REPS], ti[QB_QUANT_OP_TIME_REPS];
+    qb_rep_result tf;
     const qb_variant fv = {.dtype = QB_FP32, .gran = QB_QNONE, .policy = QB_PNONE, .threads = threads};
     qb_progress("quant --op %s: fp32", op->name);
-    rc = run_variant(op, &s, &fv, ref, tf, NULL);
-    const double t_fp32 = rc ? 0 : median_of(tf, QB_QUANT_OP_TIME_REPS);
+    rc = run_variant(op, &s, &fv, ref, pol, &tf, NULL);
     for (int a = 0; a < npol && rc == QB_OK && !qb_interrupted(); a++) {
         for (int b = 0; b < ngran && rc == QB_OK && !qb_interrupted(); b++) {
             char name[160];
@@ -97,50 +146,10 @@ int qb_quant_op_measure(qb_results *res, const qb_op_desc *op, const char *shape
                 qb_record_note(rec, "%s has no output-channel axis for per-channel scales", op->name);
                 continue;
             }
-            qb_progress("quant --op %s: int8 %s %s", op->name, qb_qpolicy_name(policies[a]),
-                        qb_qgran_name(grans[b]));
-            const qb_variant iv = {.dtype = QB_INT8, .gran = grans[b], .policy = policies[a],
-                                   .threads = threads};
-            qb_op_instance *inst = NULL;
-            int r = run_variant(op, &s, &iv, got, ti, &inst);
-            if (r == QB_EUNSUPPORTED || r == QB_EUSAGE) {
-                cJSON_AddBoolToObject(rec->params, "supported", false);
-                qb_record_note(rec, "not available: %s", qb_last_error(r));
-                qb_clear_error();
-                continue;
-            }
-            if (r) {
-                rc = r;
-                break;
-            }
-            cJSON_AddBoolToObject(rec->params, "supported", true);
-            double verr = 0;
-            bool ok = true;
-            if (op->verify) r = op->verify(inst, &verr, &ok);
-            if (!r && op->describe) r = op->describe(inst, rec->params);
-            op->destroy(inst);
-            if (r) {
-                rc = r;
-                break;
-            }
-            if (op->verify) {
-                cJSON_AddBoolToObject(rec->params, "verified", ok);
-                if (!ok) qb_record_note(rec, "int8 kernel differs from its integer reference by %g LSB", verr);
-            }
-            qb_qerror e;
-            qb_qerror_measure(ref, got, n, &e);
-            const double t_int8 = median_of(ti, QB_QUANT_OP_TIME_REPS);
-            rc = qb_record_metric(rec, "nsr", "ratio", QB_BETTER_LOWER, e.nsr);
-            if (!rc) rc = qb_record_metric(rec, "nsr_db", "dB", QB_BETTER_LOWER, e.nsr_db);
-            if (!rc) rc = qb_record_metric(rec, "max_abs_err", "abs", QB_BETTER_LOWER, e.max_abs);
-            if (!rc) rc = qb_record_metric(rec, "cosine", "ratio", QB_BETTER_HIGHER, e.cosine);
-            if (!rc) rc = qb_record_metric_samples(rec, "time_int8", "s", QB_BETTER_LOWER, ti, QB_QUANT_OP_TIME_REPS);
-            if (!rc) rc = qb_record_metric_samples(rec, "time_fp32", "s", QB_BETTER_LOWER, tf, QB_QUANT_OP_TIME_REPS);
-            if (!rc) rc = qb_record_metric(rec, "speedup", "x", QB_BETTER_HIGHER, t_fp32 / t_int8);
-            if (!rc && e.nonfinite)
-                rc = qb_record_note(rec, "%zu output values were NaN or Inf and left out", e.nonfinite);
+            rc = measure_variant(op, &s, policies[a], grans[b], threads, pol, ref, got, n, &tf, rec);
         }
     }
+    qb_rep_result_free(&tf);
     qb_progress_done();
     free(ref);
     free(got);

@@ -103,7 +103,7 @@ static void fake_quant_error(const float *x, size_t n, float s, int32_t zp, int3
 }
 
 typedef struct {
-    double nsr, ctrl, max_abs, cosine;
+    double nsr, ctrl, max_abs, cosine, worst_row;
 } trial_out;
 
 typedef struct {
@@ -118,7 +118,7 @@ static int one_trial(const trial_ctx *c, long t, float *buf, trial_out *o)
 {
     qb_rng r;
     qb_rng_seed(&r, c->seed, (uint64_t)t);
-    qb_tensor_fill(buf, c->n, c->in->dist, c->in->relu, &r);
+    qb_tensor_fill_spec(buf, c->in, &r);
     qb_qparams p;
     int rc = qb_qchoose(buf, c->in->dims, c->in->ndim, c->spec, &p);
     if (rc) return rc;
@@ -130,12 +130,25 @@ static int one_trial(const trial_ctx *c, long t, float *buf, trial_out *o)
     }
     qb_qerror_acc a;
     qb_qerror_acc_init(&a);
-    double s2 = 0;
+    double s2 = 0, worst = 0;
     for (size_t ch = 0; ch < L.nch; ch++) s2 += (double)p.scale[ch] * p.scale[ch];
-    for (size_t oi = 0; oi < L.outer; oi++)
-        for (size_t ch = 0; ch < L.nch; ch++)
-            fake_quant_error(buf + (oi * L.nch + ch) * L.inner, L.inner, p.scale[ch],
-                             p.zero_point[ch], p.qmin, p.qmax, &a);
+    /* row by row along axis 0, so the worst row's NSR is seen too: with
+     * rows of different scales one scale for all drowns the small rows */
+    const size_t rows = c->in->dims[0], R = c->n / rows;
+    for (size_t row = 0; row < rows; row++) {
+        qb_qerror_acc ra;
+        qb_qerror_acc_init(&ra);
+        for (size_t i = row * R, end = i + R; i < end;) {
+            const size_t blk = i / L.inner, ch = blk % L.nch;
+            const size_t stop = (blk + 1) * L.inner < end ? (blk + 1) * L.inner : end;
+            fake_quant_error(buf + i, stop - i, p.scale[ch], p.zero_point[ch], p.qmin, p.qmax, &ra);
+            i = stop;
+        }
+        const double rn = qb_nsr_ratio(ra.noise, ra.signal);
+        worst = rn > worst ? rn : worst;
+        qb_qerror_acc_merge(&a, &ra);
+    }
+    o->worst_row = worst;
     qb_qparams_free(&p);
     qb_qerror e;
     qb_qerror_acc_finish(&a, &e);
@@ -161,7 +174,7 @@ static void mean_se(const double *v, long n, double *mean, double *se)
 }
 
 typedef struct {
-    double *nsr, *resid, *max_abs, *cosine;
+    double *nsr, *resid, *max_abs, *cosine, *worst;
     long n, cap;
 } trial_log;
 
@@ -170,8 +183,8 @@ static int log_reserve(trial_log *l, long want)
     if (want <= l->cap) return QB_OK;
     long cap = l->cap ? l->cap : 64;
     while (cap < want) cap *= 2;
-    double **arr[4] = {&l->nsr, &l->resid, &l->max_abs, &l->cosine};
-    for (int k = 0; k < 4; k++) {
+    double **arr[5] = {&l->nsr, &l->resid, &l->max_abs, &l->cosine, &l->worst};
+    for (int k = 0; k < 5; k++) {
         double *p = realloc(*arr[k], (size_t)cap * sizeof **arr[k]);
         if (!p) return qb_fail(QB_ENOMEM, "out of memory for %ld trial results", cap);
         *arr[k] = p;
@@ -186,6 +199,7 @@ static void log_free(trial_log *l)
     free(l->resid);
     free(l->max_abs);
     free(l->cosine);
+    free(l->worst);
 }
 
 static void record_name(const qb_tensor_spec *in, const qb_qspec *s, char *buf, size_t len)
@@ -197,7 +211,9 @@ static void record_name(const qb_tensor_spec *in, const qb_qspec *s, char *buf, 
     else snprintf(src, sizeof src, "%s", qb_qsource_name(s->source));
     char axis[16] = "";
     if (s->gran == QB_PER_CHANNEL && s->axis != 0) snprintf(axis, sizeof axis, "%d", s->axis);
-    snprintf(buf, len, "%s-%s%s/%s-%s%s-%s-%s%s%s%s", qb_dist_name(in->dist), shape,
+    char spread[32] = "";
+    if (in->spread != 1.0) snprintf(spread, sizeof spread, "-spread%g", in->spread);
+    snprintf(buf, len, "%s-%s%s%s/%s-%s%s-%s-%s%s%s%s", qb_dist_name(in->dist), shape, spread,
              in->relu ? "-relu" : "", qb_qpolicy_name(s->policy), qb_qgran_name(s->gran), axis,
              qb_qrange_name(s->range), src, div, s->policy == QB_POW2 ? "-" : "",
              s->policy == QB_POW2 ? qb_pow2_round_name(s->pow2_round) : "");
@@ -214,6 +230,7 @@ static int describe(qb_record *rec, const qb_tensor_spec *in, const qb_qspec *s,
     int rc = qb_record_param_str(rec, "input", qb_dist_name(in->dist));
     if (!rc) rc = qb_record_param_str(rec, "shape", shape);
     if (!rc) cJSON_AddBoolToObject(rec->params, "relu", in->relu);
+    if (!rc && in->spread != 1.0) rc = qb_record_param_num(rec, "channel_spread", in->spread);
     if (!rc) rc = qb_record_param_num(rec, "elements", (double)qb_tensor_count(in));
     if (!rc) rc = qb_record_param_str(rec, "policy", qb_qpolicy_name(s->policy));
     if (!rc) rc = qb_record_param_str(rec, "granularity", qb_qgran_name(s->gran));
@@ -238,7 +255,7 @@ static int describe(qb_record *rec, const qb_tensor_spec *in, const qb_qspec *s,
 }
 
 static int finish_record(qb_record *rec, const trial_log *l, const qb_qmodel *m,
-                         const qb_mc_opts *mc, const char *stop)
+                         const qb_mc_opts *mc, const char *stop, size_t rec_rows)
 {
     double mean, se, cvm = 0, cvse = 0, mx, mxse, cs, csse;
     mean_se(l->nsr, l->n, &mean, &se);
@@ -261,6 +278,11 @@ static int finish_record(qb_record *rec, const trial_log *l, const qb_qmodel *m,
     }
     if (!rc) rc = qb_record_metric(rec, "max_abs_err", "abs", QB_BETTER_LOWER, mx);
     if (!rc) rc = qb_record_metric(rec, "cosine", "ratio", QB_BETTER_HIGHER, cs);
+    if (!rc && rec_rows > 1) {
+        double wm, wse;
+        mean_se(l->worst, l->n, &wm, &wse);
+        rc = qb_record_metric(rec, "nsr_worst_row", "ratio", QB_BETTER_LOWER, wm);
+    }
     if (!rc && mc->trials == 0) {
         const double best = m->valid ? cvse / (m->nsr + cvm) : se / mean;
         if (!(best <= mc->target_rse))
@@ -303,6 +325,7 @@ static int run_spec(const trial_ctx *c, const qb_mc_opts *mc, float **bufs, tria
             l->resid[t] = o.nsr - o.ctrl;
             l->max_abs[t] = o.max_abs;
             l->cosine[t] = o.cosine;
+            l->worst[t] = o.worst_row;
         }
         if (bad) return qb_fail(bad, "quant: a trial failed (%s)", qb_strerror(bad));
         if (qb_interrupted()) {
@@ -373,6 +396,10 @@ int qb_quant_synth_measure(qb_results *res, const qb_tensor_spec *in, const qb_q
         qb_qlayout_make(in->dims, in->ndim, s->gran, s->axis, &L);
         qb_qmodel model;
         qb_qmodel_eval(in->dist, in->relu, s, n / L.nch, &model);
+        if (in->spread != 1.0 && model.valid) {
+            model.valid = false;
+            model.reason = "rows of different scales (--channel-spread): the model assumes iid values";
+        }
         char name[192];
         record_name(in, s, name, sizeof name);
         qb_record *rec = qb_results_add(res, "quant", name);
@@ -387,7 +414,7 @@ int qb_quant_synth_measure(qb_results *res, const qb_tensor_spec *in, const qb_q
         const char *stop = "";
         rc = run_spec(&c, mc, bufs, &l, &stop);
         if (l.n > 0 && (rc == QB_OK || rc == QB_EINTR)) {
-            const int r2 = finish_record(rec, &l, &model, mc, stop);
+            const int r2 = finish_record(rec, &l, &model, mc, stop, in->dims[0]);
             if (r2) rc = r2;
         } else if (rc == QB_EINTR) {
             qb_record_note(rec, "interrupted before a trial finished");

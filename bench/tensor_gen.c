@@ -39,6 +39,7 @@ int qb_tensor_spec_parse(const char *word, size_t max_bytes, qb_tensor_spec *out
         return qb_fail(QB_EUSAGE, "unknown distribution '%.*s' in '%s' (gaussian, uniform, laplace)",
                        (int)len, word, word);
     out->dist = (qb_dist)d;
+    out->spread = 1.0;
     const char *p = colon + 1;
     size_t total = 1;
     for (;;) {
@@ -183,4 +184,16 @@ void qb_tensor_fill(float *x, size_t n, qb_dist d, bool relu, qb_rng *rng)
     if (relu)
         for (size_t i = 0; i < n; i++) x[i] = x[i] > 0 ? x[i] : 0.0f;
     *rng = local;
+}
+
+void qb_tensor_fill_spec(float *x, const qb_tensor_spec *t, qb_rng *r)
+{
+    const size_t n = qb_tensor_count(t);
+    qb_tensor_fill(x, n, t->dist, t->relu, r);
+    if (t->spread == 1.0 || t->dims[0] < 2) return;
+    const size_t rows = t->dims[0], inner = n / rows;
+    for (size_t c = 0; c < rows; c++) {
+        const float f = (float)pow(t->spread, (double)c / (double)(rows - 1) - 0.5);
+        for (size_t i = 0; i < inner; i++) x[c * inner + i] *= f;
+    }
 }

@@ -18,12 +18,16 @@ typedef struct {
     size_t dims[QB_TENSOR_MAX_DIMS];
     int ndim;
     bool relu;
+    /* Ratio of the largest to the smallest standard deviation along axis 0,
+     * spaced geometrically (1: every row alike). Real weights differ by
+     * output channel like this, which is what per-channel scales are for. */
+    double spread;
 } qb_tensor_spec;
 
 const char *qb_dist_name(qb_dist d); /* "gaussian", "uniform", "laplace" */
 
 /* "gaussian:256x256", "uniform:1024", "laplace:64x3x3x3": a distribution and
- * 1 to 4 positive dimensions. Rejects sizes beyond max_bytes of float data
+ * 1 to 4 positive dimensions (spread 1, no ReLU). Rejects sizes beyond max_bytes of float data
  * (QB_EINPUT naming the word) before anything is allocated. */
 int qb_tensor_spec_parse(const char *word, size_t max_bytes, qb_tensor_spec *out);
 size_t qb_tensor_count(const qb_tensor_spec *t);
@@ -61,6 +65,8 @@ double qb_rng_gaussian(qb_rng *r); /* N(0, 1), ziggurat */
 
 /* Fill x[0..n) with the distribution (and ReLU). */
 void qb_tensor_fill(float *x, size_t n, qb_dist d, bool relu, qb_rng *r);
+/* Fill a whole tensor of the spec: the distribution, the spread along axis 0, the ReLU. */
+void qb_tensor_fill_spec(float *x, const qb_tensor_spec *t, qb_rng *r);
 
 /* Physical memory in bytes (0 if unknown): the ceiling for size checks. */
 size_t qb_phys_mem_bytes(void);

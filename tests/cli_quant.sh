@@ -38,6 +38,8 @@ expect2 "no-such-op" --op no-such-op
 expect2 "--shape needs --op" --shape 1,2,3
 expect2 "--trials" --trials -1
 expect2 "--target-se" --target-se 0
+expect2 "--channel-spread" --channel-spread 0.5
+expect2 "--op measures an operator" --op no-such-op --relu
 
 # exercise 1 of the lecture (n = 64 to stay fast): Monte Carlo within 1% of the model
 if "$QB" quant --input gaussian:64x64 --policy symmetric --granularity per-tensor \

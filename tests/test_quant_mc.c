@@ -201,6 +201,23 @@ static void monte_carlo(void)
                       "target met") == 0);
     qb_results_free(&res2);
 
+    /* rows 100x apart: one scale drowns the small rows, per-channel does not */
+    qb_results res4;
+    CHECK(qb_results_init(&res4) == QB_OK);
+    qb_tensor_spec sp = in;
+    sp.spread = 100;
+    qb_qspec two[2] = {qb_qspec_default(QB_SYMMETRIC), qb_qspec_default(QB_SYMMETRIC)};
+    two[1].gran = QB_PER_CHANNEL;
+    mc.trials = 20;
+    CHECK(qb_quant_synth_measure(&res4, &sp, two, 2, &mc) == QB_OK);
+    CHECK(res4.n == 2);
+    CHECK(metric(only(&res4, 0), "nsr_worst_row") > 0.1);
+    CHECK(metric(only(&res4, 1), "nsr_worst_row") < 1e-3);
+    CHECK(metric(only(&res4, 1), "nsr") < metric(only(&res4, 0), "nsr"));
+    CHECK(isnan(metric(only(&res4, 0), "nsr_model"))); /* not iid: no model */
+    qb_results_free(&res4);
+    mc.trials = 0;
+
     /* a bad axis is refused before anything runs */
     qb_results res3;
     CHECK(qb_results_init(&res3) == QB_OK);

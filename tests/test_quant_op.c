@@ -161,11 +161,13 @@ static double metric(const qb_results *res, const char *id, const char *name)
 
 int main(void)
 {
+    qb_rep_policy pol = qb_rep_policy_default(true);
+    pol.rounds = 1;
     qb_results res;
     CHECK(qb_results_init(&res) == QB_OK);
     const qb_qpolicy pols[3] = {QB_SYMMETRIC, QB_ASYMMETRIC, QB_POW2};
     const qb_qgran grans[2] = {QB_PER_TENSOR, QB_PER_CHANNEL};
-    CHECK(qb_quant_op_measure(&res, &tiny, NULL, pols, 3, grans, 2, 1) == QB_OK);
+    CHECK(qb_quant_op_measure(&res, &tiny, NULL, pols, 3, grans, 2, 1, &pol) == QB_OK);
     CHECK(res.n == 6);
     const char *pt = "quant.op/tiny-scale/8,4096/symmetric-per-tensor";
     const char *pc = "quant.op/tiny-scale/8,4096/symmetric-per-channel";
@@ -185,15 +187,15 @@ int main(void)
 
     /* bad shape, and an op that does not expose its output */
     CHECK(qb_results_init(&res) == QB_OK);
-    CHECK(qb_quant_op_measure(&res, &tiny, "8", pols, 1, grans, 1, 1) == QB_EUSAGE);
-    CHECK(qb_quant_op_measure(&res, &tiny, "100,10", pols, 1, grans, 1, 1) == QB_EUSAGE);
+    CHECK(qb_quant_op_measure(&res, &tiny, "8", pols, 1, grans, 1, 1, &pol) == QB_EUSAGE);
+    CHECK(qb_quant_op_measure(&res, &tiny, "100,10", pols, 1, grans, 1, 1, &pol) == QB_EUSAGE);
     qb_op_desc blind = tiny;
     blind.output = NULL;
-    CHECK(qb_quant_op_measure(&res, &blind, NULL, pols, 1, grans, 1, 1) == QB_EUNSUPPORTED);
+    CHECK(qb_quant_op_measure(&res, &blind, NULL, pols, 1, grans, 1, 1, &pol) == QB_EUNSUPPORTED);
     /* an op without a channel axis: per-channel is recorded as not supported */
     qb_op_desc flat = tiny;
     flat.per_channel = false;
-    CHECK(qb_quant_op_measure(&res, &flat, NULL, pols, 1, grans + 1, 1, 1) == QB_OK);
+    CHECK(qb_quant_op_measure(&res, &flat, NULL, pols, 1, grans + 1, 1, 1, &pol) == QB_OK);
     CHECK(res.n == 1 && cJSON_IsFalse(cJSON_GetObjectItem(res.recs[0].params, "supported")));
     qb_results_free(&res);
     TEST_DONE();
