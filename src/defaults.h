@@ -48,20 +48,6 @@
 #define QB_QUANT_BUDGET_S_DEFAULT 10.0     /* auto trials: seconds per policy at most */
 #define QB_QUANT_QUICK_BUDGET_S 1.0
 #define QB_QUANT_MEM_FRACTION 0.5          /* tensors may use this share of physical memory */
-#define QB_QUANT_OP_TIME_REPS 5            /* qbench quant --op: timed runs per variant (median) */
-
-/* Operator fusion (bench/fuse_*.c, qbench fuse). */
-#define QB_FUSE_ELEMS_DEFAULT (16L << 20)  /* elements of the relu((x+1+2)*2) chain */
-
-/* Quantization error (bench/quant_*.c, qbench quant). */
-#define QB_QUANT_INPUT_DEFAULT "gaussian:256x256" /* synthetic tensor when no --op is given */
-#define QB_QUANT_SEED_DEFAULT 1            /* trial t draws its tensor from stream (seed, t) */
-#define QB_QUANT_TARGET_RSE_DEFAULT 0.001  /* auto trials: stop once SE/mean is below this */
-#define QB_QUANT_MIN_TRIALS_DEFAULT 32     /* auto trials: at least this many */
-#define QB_QUANT_MAX_TRIALS_DEFAULT 1000000
-#define QB_QUANT_BUDGET_S_DEFAULT 10.0     /* auto trials: seconds per policy at most */
-#define QB_QUANT_QUICK_BUDGET_S 1.0
-#define QB_QUANT_MEM_FRACTION 0.5          /* tensors may use this share of physical memory */
 
 /* Operator fusion (bench/fuse_*.c, qbench fuse). */
 #define QB_FUSE_ELEMS_DEFAULT (16L << 20)  /* elements of the relu((x+1+2)*2) chain */
