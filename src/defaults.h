@@ -52,4 +52,12 @@
 /* Operator fusion (bench/fuse_*.c, qbench fuse). */
 #define QB_FUSE_ELEMS_DEFAULT (16L << 20)  /* elements of the relu((x+1+2)*2) chain */
 
+/* qbench compare (reports/compare*.c): a metric regresses when its value moves
+ * the bad way by more than the threshold and the noise floor, and the U test
+ * on the samples is significant at alpha. */
+#define QB_COMPARE_THRESHOLD_DEFAULT 0.05  /* relative change of the reported values */
+#define QB_COMPARE_ALPHA_DEFAULT 0.05      /* two-sided Mann-Whitney U test */
+#define QB_COMPARE_NOISE_DEFAULT 1.0       /* noise floor = this x both runs' p10..p90 spreads in quadrature */
+#define QB_COMPARE_MIN_SAMPLES_DEFAULT 5   /* per file; fewer makes a change "unreliable" */
+
 #endif

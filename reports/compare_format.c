@@ -1,0 +1,358 @@
+#include "compare_format.h"
+
+#include "output.h"
+
+#include <math.h>
+#include <string.h>
+
+static void fmt_value(char *buf, size_t n, double v, const char *unit)
+{
+    snprintf(buf, n, "%.4g %s", v, unit);
+}
+
+static void fmt_change(char *buf, size_t n, double change)
+{
+    if (isnan(change)) snprintf(buf, n, "n/a");
+    else snprintf(buf, n, "%+.1f%%", 100 * change);
+}
+
+static void fmt_p(char *buf, size_t n, const qb_cmp_metric *x)
+{
+    if (!x->tested) snprintf(buf, n, "-");
+    else if (x->mwu.p < 1e-4) snprintf(buf, n, "<1e-4");
+    else snprintf(buf, n, "%.4f", x->mwu.p);
+}
+
+static const char *verdict(const qb_cmp_metric *x, bool loud)
+{
+    switch (x->status) {
+    case QB_CMP_REGRESSED:
+        if (!x->gating) return "regressed (not gating)";
+        return loud ? "REGRESSED" : "regressed";
+    case QB_CMP_IMPROVED: return "improved";
+    case QB_CMP_UNCHANGED: return "unchanged";
+    case QB_CMP_NOISE: return "noise";
+    case QB_CMP_UNRELIABLE: return "unreliable";
+    case QB_CMP_INFO: return "info";
+    }
+    return "?";
+}
+
+static const char *str_or(const cJSON *o, const char *key, const char *dflt)
+{
+    const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));
+    return s ? s : dflt;
+}
+
+static void describe_file(FILE *f, const char *label, const char *path, const qb_results *r,
+                          bool md)
+{
+    const char *q = md ? "`" : "";
+    fprintf(f, "%s%s%s%s (git %s, started %s, %zu records)", label, q, path, q,
+            str_or(r->tool, "git", "unknown"), r->started, r->n);
+}
+
+static void overall(FILE *f, const qb_comparison *c)
+{
+    if (c->ngeomean == 0) {
+        fprintf(f, "overall: no metric with positive values on both sides to average\n");
+        return;
+    }
+    const double pct = 100 * (c->geomean - 1);
+    char what[48];
+    if (fabs(pct) < 0.05) snprintf(what, sizeof what, "no change");
+    else snprintf(what, sizeof what, "%.1f%% %s", fabs(pct), pct > 0 ? "better" : "worse");
+    fprintf(f, "overall: %.4fx, %s (geometric mean over %zu metrics, each in its own direction)\n",
+            c->geomean, what, c->ngeomean);
+}
+
+static void summary_counts(FILE *f, const qb_comparison *c)
+{
+    fprintf(f, "%zu regressed, %zu improved, %zu unchanged, %zu noise, %zu unreliable, %zu info; "
+               "%zu added, %zu removed",
+            c->count[QB_CMP_REGRESSED], c->count[QB_CMP_IMPROVED], c->count[QB_CMP_UNCHANGED],
+            c->count[QB_CMP_NOISE], c->count[QB_CMP_UNRELIABLE], c->count[QB_CMP_INFO], c->nadded,
+            c->nremoved);
+}
+
+static void settings_line(FILE *f, const qb_cmp_options *o)
+{
+    fprintf(f, "threshold %.3g%%, alpha %.3g, noise floor %.3gx the p10..p90 spreads, at least %ld samples per file",
+            100 * o->threshold, o->alpha, o->noise_k, o->min_samples);
+    if (o->fail_on) fprintf(f, ", gating: %s", o->fail_on);
+}
+
+static void name_list(FILE *f, const char *what, char *const *names, size_t n, size_t max)
+{
+    if (n == 0) return;
+    fprintf(f, "%s (%zu):", what, n);
+    for (size_t i = 0; i < n && i < max; i++) fprintf(f, "%s %s", i ? "," : "", names[i]);
+    if (n > max) fprintf(f, ", ... (%zu more in --json)", n - max);
+    fprintf(f, "\n");
+}
+
+void qb_compare_print_text(FILE *f, const qb_cmp_context *ctx, const qb_comparison *c)
+{
+    describe_file(f, "base: ", ctx->base_path, ctx->base, false);
+    fprintf(f, "\n");
+    describe_file(f, "new:  ", ctx->cur_path, ctx->cur, false);
+    fprintf(f, "\n");
+    settings_line(f, ctx->opt);
+    fprintf(f, "\n\n");
+    static const char *const head[] = {"id", "metric", "base", "new", "change", "limit", "p", "verdict"};
+    qb_table t;
+    qb_table_init(&t, 8, head);
+    for (size_t i = 0; i < c->nm; i++) {
+        const qb_cmp_metric *x = &c->m[i];
+        char b[48], n[48], ch[24], lim[24], p[24];
+        fmt_value(b, sizeof b, x->base->value, x->base->unit);
+        fmt_value(n, sizeof n, x->cur->value, x->cur->unit);
+        fmt_change(ch, sizeof ch, x->change);
+        snprintf(lim, sizeof lim, "%.1f%%", 100 * x->limit);
+        fmt_p(p, sizeof p, x);
+        const char *cells[] = {x->rec->id, x->base->name, b, n, ch, lim, p, verdict(x, true)};
+        qb_table_row(&t, cells);
+    }
+    if (c->nm) qb_table_print(&t, f);
+    else fprintf(f, "(no metric in both files)\n");
+    qb_table_free(&t);
+    fprintf(f, "\n");
+    name_list(f, "added", c->added, c->nadded, 20);
+    name_list(f, "removed", c->removed, c->nremoved, 20);
+    for (int i = 0; i < c->nwarnings; i++) fprintf(f, "warning: %s\n", c->warnings[i]);
+    overall(f, c);
+    fprintf(f, "summary: ");
+    summary_counts(f, c);
+    fprintf(f, "\n");
+    if (c->gating_regressions)
+        fprintf(f, "result: REGRESSION in %zu gating metric%s (exit 1)\n", c->gating_regressions,
+                c->gating_regressions == 1 ? "" : "s");
+    else
+        fprintf(f, "result: no regression (exit 0)\n");
+}
+
+/* ---- Markdown ---- */
+
+static void md_cell(FILE *f, const char *s)
+{
+    fputs("| ", f);
+    for (; *s; s++) {
+        if (*s == '|') fputs("\\|", f);
+        else if (*s == '\n') fputc(' ', f);
+        else fputc(*s, f);
+    }
+    fputc(' ', f);
+}
+
+static void md_table(FILE *f, const qb_comparison *c, bool notable_only)
+{
+    fprintf(f, "| id | metric | base | new | change | limit | p | verdict |\n"
+               "|---|---|--:|--:|--:|--:|--:|---|\n");
+    for (size_t i = 0; i < c->nm; i++) {
+        const qb_cmp_metric *x = &c->m[i];
+        if (notable_only && (x->status == QB_CMP_UNCHANGED || x->status == QB_CMP_INFO)) continue;
+        char b[48], n[48], ch[24], lim[24], p[24], v[48];
+        fmt_value(b, sizeof b, x->base->value, x->base->unit);
+        fmt_value(n, sizeof n, x->cur->value, x->cur->unit);
+        fmt_change(ch, sizeof ch, x->change);
+        snprintf(lim, sizeof lim, "%.1f%%", 100 * x->limit);
+        fmt_p(p, sizeof p, x);
+        snprintf(v, sizeof v, x->status == QB_CMP_REGRESSED && x->gating ? "**%s**" : "%s",
+                 verdict(x, false));
+        md_cell(f, x->rec->id);
+        md_cell(f, x->base->name);
+        md_cell(f, b);
+        md_cell(f, n);
+        md_cell(f, ch);
+        md_cell(f, lim);
+        md_cell(f, p);
+        md_cell(f, v);
+        fputs("|\n", f);
+    }
+}
+
+void qb_compare_print_markdown(FILE *f, const qb_cmp_context *ctx, const qb_comparison *c)
+{
+    if (c->gating_regressions)
+        fprintf(f, "### qbench compare: **regression** in %zu metric%s\n\n", c->gating_regressions,
+                c->gating_regressions == 1 ? "" : "s");
+    else
+        fprintf(f, "### qbench compare: no regression\n\n");
+    describe_file(f, "Base ", ctx->base_path, ctx->base, true);
+    fprintf(f, "  \n");
+    describe_file(f, "New ", ctx->cur_path, ctx->cur, true);
+    fprintf(f, "  \n");
+    settings_line(f, ctx->opt);
+    fprintf(f, ".\n\n");
+    for (int i = 0; i < c->nwarnings; i++) fprintf(f, "> **Warning:** %s\n\n", c->warnings[i]);
+    const size_t notable = c->count[QB_CMP_REGRESSED] + c->count[QB_CMP_IMPROVED] +
+                           c->count[QB_CMP_NOISE] + c->count[QB_CMP_UNRELIABLE];
+    if (notable) {
+        md_table(f, c, true);
+        fprintf(f, "\n");
+    }
+    summary_counts(f, c);
+    fprintf(f, ".  \n");
+    overall(f, c);
+    fprintf(f, "\n");
+    if (c->nadded || c->nremoved) {
+        name_list(f, "Added", c->added, c->nadded, 50);
+        if (c->nadded && c->nremoved) fprintf(f, "\n");
+        name_list(f, "Removed", c->removed, c->nremoved, 50);
+        fprintf(f, "\n");
+    }
+    if (c->nm) {
+        fprintf(f, "<details><summary>All %zu metrics</summary>\n\n", c->nm);
+        md_table(f, c, false);
+        fprintf(f, "\n</details>\n");
+    }
+}
+
+/* ---- CSV ---- */
+
+void qb_csv_field(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"') fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static const char *better_name(int b)
+{
+    return b == QB_BETTER_LOWER ? "lower" : b == QB_BETTER_HIGHER ? "higher" : "none";
+}
+
+static const char *test_name(const qb_cmp_metric *x)
+{
+    return !x->tested ? "none" : x->mwu.exact ? "exact" : "normal";
+}
+
+void qb_compare_print_csv(FILE *f, const qb_comparison *c)
+{
+    fprintf(f, "id,metric,unit,better,base,new,change,limit,p,test,n_base,n_new,status,gating\n");
+    for (size_t i = 0; i < c->nm; i++) {
+        const qb_cmp_metric *x = &c->m[i];
+        qb_csv_field(f, x->rec->id);
+        fputc(',', f);
+        qb_csv_field(f, x->base->name);
+        fputc(',', f);
+        qb_csv_field(f, x->base->unit);
+        fprintf(f, ",%s,%.15g,%.15g,", better_name(x->base->better), x->base->value, x->cur->value);
+        if (!isnan(x->change)) fprintf(f, "%.6g", x->change);
+        fprintf(f, ",%.6g,", x->limit);
+        if (x->tested) fprintf(f, "%.6g", x->mwu.p);
+        fprintf(f, ",%s,%zu,%zu,%s,%s\n", test_name(x), x->base->nsamples, x->cur->nsamples,
+                qb_cmp_status_name(x->status), x->gating ? "true" : "false");
+    }
+}
+
+/* ---- JSON ---- */
+
+static void add_num(cJSON *o, const char *key, double v)
+{
+    if (isfinite(v)) cJSON_AddNumberToObject(o, key, v);
+    else cJSON_AddNullToObject(o, key);
+}
+
+static cJSON *file_json(const char *path, const qb_results *r)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return NULL;
+    cJSON_AddStringToObject(o, "path", path);
+    cJSON_AddStringToObject(o, "started", r->started);
+    cJSON_AddStringToObject(o, "git", str_or(r->tool, "git", "unknown"));
+    cJSON_AddNumberToObject(o, "records", (double)r->n);
+    return o;
+}
+
+static cJSON *string_array(char *const *s, size_t n)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; a && i < n; i++) cJSON_AddItemToArray(a, cJSON_CreateString(s[i]));
+    return a;
+}
+
+static cJSON *metric_json(const qb_cmp_metric *x)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return NULL;
+    cJSON_AddStringToObject(o, "id", x->rec->id);
+    cJSON_AddStringToObject(o, "group", x->rec->group);
+    cJSON_AddStringToObject(o, "metric", x->base->name);
+    cJSON_AddStringToObject(o, "unit", x->base->unit);
+    cJSON_AddStringToObject(o, "better", better_name(x->base->better));
+    add_num(o, "base", x->base->value);
+    add_num(o, "new", x->cur->value);
+    add_num(o, "change", x->change);
+    add_num(o, "base_median", x->base_median);
+    add_num(o, "new_median", x->cur_median);
+    cJSON_AddNumberToObject(o, "n_base", (double)x->base->nsamples);
+    cJSON_AddNumberToObject(o, "n_new", (double)x->cur->nsamples);
+    add_num(o, "noise", x->noise);
+    add_num(o, "limit", x->limit);
+    cJSON_AddStringToObject(o, "test", test_name(x));
+    if (x->tested) {
+        cJSON_AddNumberToObject(o, "u", x->mwu.u1);
+        cJSON_AddNumberToObject(o, "p", x->mwu.p);
+    } else {
+        cJSON_AddNullToObject(o, "u");
+        cJSON_AddNullToObject(o, "p");
+    }
+    cJSON_AddStringToObject(o, "status", qb_cmp_status_name(x->status));
+    cJSON_AddBoolToObject(o, "gating", x->gating);
+    return o;
+}
+
+cJSON *qb_compare_to_json(const qb_cmp_context *ctx, const qb_comparison *c)
+{
+    const qb_cmp_options *opt = ctx->opt;
+    cJSON *doc = cJSON_CreateObject();
+    if (!doc) return NULL;
+    cJSON_AddStringToObject(doc, "schema", "qbench.compare/1");
+    cJSON_AddItemToObject(doc, "base", file_json(ctx->base_path, ctx->base));
+    cJSON_AddItemToObject(doc, "new", file_json(ctx->cur_path, ctx->cur));
+    cJSON *s = cJSON_AddObjectToObject(doc, "settings");
+    if (s) {
+        cJSON_AddNumberToObject(s, "threshold", opt->threshold);
+        cJSON_AddNumberToObject(s, "alpha", opt->alpha);
+        cJSON_AddNumberToObject(s, "noise", opt->noise_k);
+        cJSON_AddNumberToObject(s, "min_samples", (double)opt->min_samples);
+        if (opt->filter) cJSON_AddStringToObject(s, "filter", opt->filter);
+        else cJSON_AddNullToObject(s, "filter");
+        if (opt->fail_on) cJSON_AddStringToObject(s, "fail_on", opt->fail_on);
+        else cJSON_AddNullToObject(s, "fail_on");
+    }
+    cJSON *sum = cJSON_AddObjectToObject(doc, "summary");
+    if (sum) {
+        for (int st = QB_CMP_UNCHANGED; st <= QB_CMP_INFO; st++)
+            cJSON_AddNumberToObject(sum, qb_cmp_status_name((qb_cmp_status)st), (double)c->count[st]);
+        cJSON_AddNumberToObject(sum, "added", (double)c->nadded);
+        cJSON_AddNumberToObject(sum, "removed", (double)c->nremoved);
+        cJSON_AddNumberToObject(sum, "gating_regressions", (double)c->gating_regressions);
+        add_num(sum, "geomean", c->geomean);
+        cJSON_AddNumberToObject(sum, "geomean_metrics", (double)c->ngeomean);
+        cJSON_AddBoolToObject(sum, "regression", c->gating_regressions > 0);
+    }
+    cJSON *w = cJSON_AddArrayToObject(doc, "warnings");
+    for (int i = 0; w && i < c->nwarnings; i++) cJSON_AddItemToArray(w, cJSON_CreateString(c->warnings[i]));
+    cJSON_AddItemToObject(doc, "added", string_array(c->added, c->nadded));
+    cJSON_AddItemToObject(doc, "removed", string_array(c->removed, c->nremoved));
+    cJSON *arr = cJSON_AddArrayToObject(doc, "metrics");
+    if (!arr || !s || !sum || !w) goto fail;
+    for (size_t i = 0; i < c->nm; i++) {
+        cJSON *m = metric_json(&c->m[i]);
+        if (!m) goto fail;
+        cJSON_AddItemToArray(arr, m);
+    }
+    return doc;
+fail:
+    cJSON_Delete(doc);
+    return NULL;
+}

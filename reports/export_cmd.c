@@ -1,0 +1,98 @@
+/* qbench export: one results file in Google Benchmark's JSON or as CSV. */
+#include "atomic_file.h"
+#include "commands.h"
+#include "compare.h"
+#include "error.h"
+#include "export.h"
+#include "output.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int write_out(const char *path, const qb_results *r, bool gbench, const char *filter)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    int rc = QB_OK;
+    if (gbench) {
+        cJSON *doc = qb_export_gbench(r, filter);
+        buf = doc ? cJSON_Print(doc) : NULL;
+        cJSON_Delete(doc);
+        if (!buf) return qb_fail(QB_ENOMEM, "out of memory");
+        len = strlen(buf);
+        char *nl = realloc(buf, len + 2);
+        if (!nl) {
+            free(buf);
+            return qb_fail(QB_ENOMEM, "out of memory");
+        }
+        buf = nl;
+        buf[len++] = '\n';
+        buf[len] = '\0';
+    } else {
+        FILE *m = open_memstream(&buf, &len);
+        if (!m) return qb_fail(QB_ENOMEM, "out of memory");
+        qb_export_csv(m, r, filter);
+        if (fclose(m) != 0) rc = qb_fail(QB_ENOMEM, "out of memory");
+    }
+    if (!rc) {
+        if (path && strcmp(path, "-") != 0) {
+            rc = qb_write_file_atomic(path, buf, len);
+        } else if (fwrite(buf, 1, len, stdout) != len || fflush(stdout) != 0) {
+            rc = qb_fail(QB_EIO, "cannot write to standard output");
+        }
+    }
+    free(buf);
+    return rc;
+}
+
+int qb_cmd_export(int argc, char **argv)
+{
+    const char *out = NULL, *format = "gbench", *filter = NULL;
+    const qb_opt opts[] = {
+        {"format", 0, QB_OPT_STRING, &format, "FMT", "gbench (Google Benchmark JSON) or csv", 0, 0},
+        {"filter", 0, QB_OPT_STRING, &filter, "PATTERNS",
+         "export only these ID[:METRIC] globs, comma separated (as in qbench compare)", 0, 0},
+        {"output", 'o', QB_OPT_STRING, &out, "FILE", "write to FILE (atomically) instead of stdout", 0, 0},
+    };
+    const qb_cmd_spec spec = {
+        .path = "export",
+        .usage = "RESULTS.json [--format gbench|csv] [-o FILE]",
+        .summary = "Convert a results file for other tools: Google Benchmark JSON or CSV.",
+        .details =
+            "gbench: each metric of each record is a benchmark named ID/METRIC, one iteration\n"
+            "entry per sample plus mean, median, stddev and cv aggregates, as Google Benchmark\n"
+            "writes with --benchmark_repetitions; its tools/compare.py, github-action-benchmark\n"
+            "(tool: googlecpp) and bencher (adapter cpp_google) read it. Metrics in ns, us, ms\n"
+            "or s carry that time_unit; others keep their own numbers under time_unit \"ns\" and\n"
+            "name their unit and direction in \"label\". Those tools take a smaller real_time as\n"
+            "better, so export higher-is-better metrics (GOP/s, GB/s) to them only with care:\n"
+            "--filter picks what goes out, e.g. --filter '*:latency,*:time*'. Informational\n"
+            "metrics (better: none) are left out.\n"
+            "csv: one row per metric with its statistics, params as JSON and the samples.\n"
+            "To gate CI on a regression, use qbench compare (statistics, directions, exit 1).",
+        .examples = "  qbench export results.json --format gbench -o bench.json\n"
+                    "  qbench export results.json --format csv -o results.csv\n"
+                    "  qbench export results.json --filter 'probe.inst:latency' | jq '.benchmarks[0]'\n",
+        .opts = opts,
+        .nopts = (int)(sizeof opts / sizeof opts[0]),
+        .max_positional = 1,
+    };
+    char *pos[1];
+    int npos;
+    int rc = qb_cli_parse(&spec, argc, argv, pos, &npos);
+    if (rc) return rc;
+    if (npos != 1) return qb_fail(QB_EUSAGE, "qbench export: name one results file (see --help)");
+    const bool gbench = strcmp(format, "gbench") == 0;
+    if (!gbench && strcmp(format, "csv") != 0)
+        return qb_fail(QB_EUSAGE, "qbench export --format: unknown format '%s' (gbench, csv)", format);
+    rc = qb_cmp_check_patterns("qbench export --filter", filter);
+    if (rc) return rc;
+    qb_results r;
+    rc = qb_results_read(pos[0], &r);
+    if (rc) return rc;
+    rc = write_out(out, &r, gbench, filter);
+    qb_results_free(&r);
+    if (!rc && out && strcmp(out, "-") != 0) fprintf(stderr, "exported %s to %s\n", pos[0], out);
+    return rc;
+}

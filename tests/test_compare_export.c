@@ -1,0 +1,189 @@
+/* The comparison's writers (JSON, CSV, Markdown, text) and the results
+ * exporters (Google Benchmark JSON, CSV), checked on the fixtures. */
+#include "check.h"
+#include "compare.h"
+#include "compare_format.h"
+#include "error.h"
+#include "export.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static char *render(void (*fn)(FILE *, const qb_cmp_context *, const qb_comparison *),
+                    const qb_cmp_context *ctx, const qb_comparison *c)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    fn(f, ctx, c);
+    fclose(f);
+    return buf;
+}
+
+static int count_lines(const char *s)
+{
+    int n = 0;
+    for (; *s; s++) n += *s == '\n';
+    return n;
+}
+
+static void test_compare_writers(void)
+{
+    qb_results base, slow;
+    CHECK(qb_results_read("fixtures/compare-base.json", &base) == QB_OK);
+    CHECK(qb_results_read("fixtures/compare-slow.json", &slow) == QB_OK);
+    qb_cmp_options o;
+    qb_cmp_options_default(&o);
+    qb_comparison c;
+    CHECK(qb_compare(&base, &slow, &o, &c) == QB_OK);
+    const qb_cmp_context ctx = {"base.json", "slow.json", &base, &slow, &o};
+
+    cJSON *j = qb_compare_to_json(&ctx, &c);
+    CHECK(j != NULL);
+    CHECK(strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(j, "schema")), "qbench.compare/1") == 0);
+    const cJSON *sum = cJSON_GetObjectItem(j, "summary");
+    CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(sum, "regressed")) == 1);
+    CHECK(cJSON_IsTrue(cJSON_GetObjectItem(sum, "regression")));
+    CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(j, "metrics")) == (int)c.nm);
+    CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(j, "added")) == 1);
+    const cJSON *m;
+    int regressed = 0;
+    cJSON_ArrayForEach(m, cJSON_GetObjectItem(j, "metrics"))
+    {
+        const char *st = cJSON_GetStringValue(cJSON_GetObjectItem(m, "status"));
+        if (strcmp(st, "regressed") == 0) {
+            regressed++;
+            CHECK(strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(m, "metric")), "time") == 0);
+            CHECK(strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(m, "test")), "none") != 0);
+            CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(m, "p")) < 0.05);
+        }
+        if (strcmp(st, "unreliable") == 0) CHECK(cJSON_IsNull(cJSON_GetObjectItem(m, "p")));
+    }
+    CHECK(regressed == 1);
+    cJSON_Delete(j);
+
+    char *csv = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&csv, &len);
+    qb_compare_print_csv(f, &c);
+    fclose(f);
+    CHECK(strncmp(csv, "id,metric,unit,better,base,new,change,", 38) == 0);
+    CHECK(count_lines(csv) == (int)c.nm + 1);
+    CHECK(strstr(csv, "ops/gemm/fp32/none/none,time,s,lower,") != NULL);
+    free(csv);
+
+    char *md = render(qb_compare_print_markdown, &ctx, &c);
+    CHECK(strstr(md, "### qbench compare: **regression** in 1 metric") != NULL);
+    CHECK(strstr(md, "| ops/gemm/fp32/none/none | time |") != NULL);
+    CHECK(strstr(md, "<details>") != NULL);
+    free(md);
+
+    char *txt = render(qb_compare_print_text, &ctx, &c);
+    CHECK(strstr(txt, "REGRESSED") != NULL);
+    CHECK(strstr(txt, "added (1): ops/conv/fp32/none/none") != NULL);
+    CHECK(strstr(txt, "removed (1): ops/relu/fp32/none/none") != NULL);
+    CHECK(strstr(txt, "result: REGRESSION in 1 gating metric (exit 1)") != NULL);
+    free(txt);
+    qb_comparison_free(&c);
+
+    /* A CSV field with a comma or quote is quoted. */
+    f = open_memstream(&csv, &len);
+    qb_csv_field(f, "a,\"b\"");
+    fclose(f);
+    CHECK(strcmp(csv, "\"a,\"\"b\"\"\"") == 0);
+    free(csv);
+    qb_results_free(&base);
+    qb_results_free(&slow);
+}
+
+static const cJSON *bench_named(const cJSON *benches, const char *name, const char *run_type, int nth)
+{
+    const cJSON *b;
+    cJSON_ArrayForEach(b, benches)
+    {
+        if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(b, "name")), name) == 0 &&
+            strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(b, "run_type")), run_type) == 0 &&
+            nth-- == 0)
+            return b;
+    }
+    return NULL;
+}
+
+static void test_gbench(void)
+{
+    qb_results r;
+    CHECK(qb_results_read("fixtures/compare-base.json", &r) == QB_OK);
+    cJSON *doc = qb_export_gbench(&r, NULL);
+    CHECK(doc != NULL);
+    const cJSON *ctx = cJSON_GetObjectItem(doc, "context");
+    CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(ctx, "num_cpus")) == 2);
+    CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(ctx, "mhz_per_cpu")) == 3200);
+    CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(ctx, "caches")) == 2);
+    const cJSON *benches = cJSON_GetObjectItem(doc, "benchmarks");
+    /* ops/gemm time: 9 samples in seconds -> 9 iterations + 4 aggregates. */
+    const char *name = "ops/gemm/fp32/none/none/time";
+    int iters = 0;
+    for (int i = 0; bench_named(benches, name, "iteration", i); i++) iters++;
+    CHECK(iters == 9);
+    const cJSON *it = bench_named(benches, name, "iteration", 3);
+    CHECK(it && strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(it, "time_unit")), "s") == 0);
+    CHECK(it && cJSON_GetNumberValue(cJSON_GetObjectItem(it, "repetitions")) == 9);
+    CHECK(it && cJSON_GetNumberValue(cJSON_GetObjectItem(it, "repetition_index")) == 3);
+    const qb_metric *t = qb_record_find_metric(qb_results_find(&r, "ops/gemm/fp32/none/none"), "time");
+    CHECK(it && t && cJSON_GetNumberValue(cJSON_GetObjectItem(it, "real_time")) == t->samples[3]);
+    const cJSON *med = bench_named(benches, "ops/gemm/fp32/none/none/time_median", "aggregate", 0);
+    CHECK(med && strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(med, "aggregate_name")), "median") == 0);
+    CHECK(med && t && cJSON_GetNumberValue(cJSON_GetObjectItem(med, "real_time")) == t->st.median);
+    CHECK(med && strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(med, "run_name")), name) == 0);
+    const cJSON *cv = bench_named(benches, "ops/gemm/fp32/none/none/time_cv", "aggregate", 0);
+    CHECK(cv && strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(cv, "aggregate_unit")), "percentage") == 0);
+    /* A rate keeps its own number and names its unit and direction. */
+    const cJSON *g = bench_named(benches, "probe.peak/fp32/t1/gops", "iteration", 0);
+    CHECK(g && strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(g, "label")), "GOP/s, higher is better") == 0);
+    CHECK(g && strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(g, "qbench_better")), "higher") == 0);
+    /* A metric without samples is one iteration; informational ones are left out. */
+    CHECK(bench_named(benches, "ops/gemm/fp32/none/none/gops", "iteration", 0) != NULL);
+    CHECK(bench_named(benches, "ops/gemm/fp32/none/none/gops", "iteration", 1) == NULL);
+    CHECK(bench_named(benches, "ops/gemm/fp32/none/none/bytes", "iteration", 0) == NULL);
+    cJSON_Delete(doc);
+    /* A filter narrows the export. */
+    doc = qb_export_gbench(&r, "*:latency");
+    const cJSON *b;
+    int n = 0;
+    cJSON_ArrayForEach(b, cJSON_GetObjectItem(doc, "benchmarks"))
+    {
+        n++;
+        CHECK(strstr(cJSON_GetStringValue(cJSON_GetObjectItem(b, "name")), "/latency") != NULL);
+    }
+    CHECK(n == (10 + 4) + 3 + 4); /* add-r64: 10 samples + 4 aggregates; syscall: 3 + 4 */
+    cJSON_Delete(doc);
+    qb_results_free(&r);
+}
+
+static void test_csv_export(void)
+{
+    qb_results r;
+    CHECK(qb_results_read("fixtures/compare-base.json", &r) == QB_OK);
+    char *csv = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&csv, &len);
+    qb_export_csv(f, &r, NULL);
+    fclose(f);
+    size_t metrics = 0;
+    for (size_t i = 0; i < r.n; i++) metrics += r.recs[i].nmetrics;
+    CHECK(count_lines(csv) == (int)metrics + 1);
+    CHECK(strncmp(csv, "id,group,metric,unit,better,value,n,median,", 43) == 0);
+    /* params hold commas, so the JSON is quoted. */
+    CHECK(strstr(csv, "\"{\"\"threads\"\":1,\"\"dtype\"\":\"\"fp32\"\"}\"") != NULL);
+    CHECK(strstr(csv, "quant/gaussian/int8-symmetric-per-tensor,quant,nsr,ratio,lower,0.00012,0,,,") != NULL);
+    free(csv);
+    qb_results_free(&r);
+}
+
+int main(void)
+{
+    test_compare_writers();
+    test_gbench();
+    test_csv_export();
+    TEST_DONE();
+}
