@@ -94,21 +94,33 @@ int qb_cmp_check_patterns(const char *option, const char *patterns)
 
 /* ---- judging one metric ---- */
 
-/* Relative p10..p90 spread of the samples: how far the host moved this number
- * within one run. 0 without samples. */
-static int spread(const qb_metric *m, double *out)
+/* Relative p10..p90 spread of sorted samples: how far the host moved this
+ * number within one run. */
+static double spread(const double *s, size_t n)
 {
-    *out = 0;
-    if (!m->samples || m->nsamples < 2) return QB_OK;
-    double *s = malloc(m->nsamples * sizeof *s);
+    const double med = qb_percentile_sorted(s, n, 50);
+    const double w = qb_percentile_sorted(s, n, 90) - qb_percentile_sorted(s, n, 10);
+    return med != 0 && isfinite(w / fabs(med)) ? w / fabs(med) : 0;
+}
+
+/* Sorted copies of both files' samples serve the spreads and the U test. */
+static int test_samples(qb_cmp_metric *x)
+{
+    const qb_metric *b = x->base, *c = x->cur;
+    double *s = malloc((b->nsamples + c->nsamples) * sizeof *s);
     if (!s) return qb_fail(QB_ENOMEM, "out of memory");
-    memcpy(s, m->samples, m->nsamples * sizeof *s);
-    qb_sort_doubles(s, m->nsamples);
-    const double med = qb_percentile_sorted(s, m->nsamples, 50);
-    const double w = qb_percentile_sorted(s, m->nsamples, 90) - qb_percentile_sorted(s, m->nsamples, 10);
+    double *sb = s, *sc = s + b->nsamples;
+    memcpy(sb, b->samples, b->nsamples * sizeof *s);
+    memcpy(sc, c->samples, c->nsamples * sizeof *s);
+    qb_sort_doubles(sb, b->nsamples);
+    qb_sort_doubles(sc, c->nsamples);
+    /* Both runs are noisy: the spread of their difference adds in quadrature. */
+    x->noise = hypot(spread(sb, b->nsamples), spread(sc, c->nsamples));
+    /* cur first, so u1 counts the pairs where the new sample is larger. */
+    const int rc = qb_mwu_test_sorted(sc, c->nsamples, sb, b->nsamples, &x->mwu);
     free(s);
-    if (med != 0 && isfinite(w / fabs(med))) *out = w / fabs(med);
-    return QB_OK;
+    x->tested = rc == QB_OK;
+    return rc;
 }
 
 static int judge(qb_cmp_metric *x, const qb_cmp_options *o)
@@ -120,15 +132,8 @@ static int judge(qb_cmp_metric *x, const qb_cmp_options *o)
     x->cur_median = c->has_stats ? c->st.median : NAN;
     const size_t need = o->min_samples > 0 ? (size_t)o->min_samples : 1;
     if (b->samples && c->samples && b->nsamples >= need && c->nsamples >= need) {
-        double sb, sc;
-        int rc = spread(b, &sb);
-        if (!rc) rc = spread(c, &sc);
-        /* cur first, so u1 counts the pairs where the new sample is larger. */
-        if (!rc) rc = qb_mwu_test(c->samples, c->nsamples, b->samples, b->nsamples, &x->mwu);
+        const int rc = test_samples(x);
         if (rc) return rc;
-        /* Both runs are noisy: the spread of their difference adds in quadrature. */
-        x->noise = hypot(sb, sc);
-        x->tested = true;
     }
     x->limit = fmax(o->threshold, o->noise_k * x->noise);
     if (b->better == QB_BETTER_NONE) {

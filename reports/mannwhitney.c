@@ -1,21 +1,11 @@
 #include "mannwhitney.h"
 
 #include "error.h"
+#include "stats.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct {
-    double v;
-    int from_x;
-} ranked;
-
-static int cmp_ranked(const void *a, const void *b)
-{
-    const double x = ((const ranked *)a)->v, y = ((const ranked *)b)->v;
-    return (x > y) - (x < y);
-}
 
 double qb_normal_sf(double z) { return 0.5 * erfc(z / sqrt(2.0)); }
 
@@ -99,61 +89,69 @@ int qb_mwu_exact_cdf(size_t n1, size_t n2, double u, double *p)
     return QB_OK;
 }
 
-int qb_mwu_test(const double *x, size_t n1, const double *y, size_t n2, qb_mwu_result *out)
+int qb_mwu_test_sorted(const double *x, size_t n1, const double *y, size_t n2, qb_mwu_result *out)
 {
     memset(out, 0, sizeof *out);
     if (n1 == 0 || n2 == 0) return qb_fail(QB_EINPUT, "U test: a sample is empty");
-    const size_t n = n1 + n2;
-    ranked *r = malloc(n * sizeof *r);
-    if (!r) return qb_fail(QB_ENOMEM, "out of memory for %zu samples", n);
-    int rc = QB_OK;
-    for (size_t i = 0; i < n; i++) {
-        r[i].v = i < n1 ? x[i] : y[i - n1];
-        r[i].from_x = i < n1;
-        if (!isfinite(r[i].v)) {
-            rc = qb_fail(QB_EINPUT, "U test: sample %zu is not a finite number", i);
-            goto out;
-        }
-    }
-    qsort(r, n, sizeof *r, cmp_ranked);
-    /* Rank sum of x with tied values sharing their average rank, and the
-     * tie term sum(t^3 - t) of the variance correction. */
-    double rank_sum_x = 0, tie_term = 0;
-    for (size_t i = 0; i < n;) {
-        size_t j = i + 1;
-        while (j < n && r[j].v == r[i].v) j++;
-        const double t = (double)(j - i), avg = 0.5 * ((double)(i + 1) + (double)j);
-        for (size_t k = i; k < j; k++)
-            if (r[k].from_x) rank_sum_x += avg;
-        if (j - i > 1) {
+    /* Walk both sorted samples together: each run of equal values shares the
+     * average of the ranks it spans; x's share goes to its rank sum, and the
+     * run adds t^3 - t to the tie correction of the variance. */
+    double rank_sum_x = 0, tie_term = 0, pos = 0;
+    size_t i = 0, j = 0;
+    while (i < n1 || j < n2) {
+        const double v = j >= n2 || (i < n1 && x[i] <= y[j]) ? x[i] : y[j];
+        if (!isfinite(v)) return qb_fail(QB_EINPUT, "U test: a sample is not a finite number");
+        size_t tx = 0, ty = 0;
+        while (i < n1 && x[i] == v) i++, tx++;
+        while (j < n2 && y[j] == v) j++, ty++;
+        if (tx + ty == 0) return qb_fail(QB_EINPUT, "U test: samples are not sorted");
+        const double t = (double)(tx + ty);
+        rank_sum_x += (double)tx * (pos + (t + 1) / 2);
+        if (t > 1) {
             out->ties = true;
             tie_term += t * t * t - t;
         }
-        i = j;
+        pos += t;
     }
-    const double nn1 = (double)n1, nn2 = (double)n2, nn = (double)n;
+    const double nn1 = (double)n1, nn2 = (double)n2, nn = (double)(n1 + n2);
     out->n1 = n1;
     out->n2 = n2;
     out->u1 = rank_sum_x - nn1 * (nn1 + 1) / 2;
     out->u2 = nn1 * nn2 - out->u1;
     if (!out->ties && n1 < QB_MWU_EXACT_MAX && n2 < QB_MWU_EXACT_MAX) {
         double lower;
-        rc = qb_mwu_exact_cdf(n1, n2, fmin(out->u1, out->u2), &lower);
-        if (rc) goto out;
+        const int rc = qb_mwu_exact_cdf(n1, n2, fmin(out->u1, out->u2), &lower);
+        if (rc) return rc;
         out->exact = true;
         out->p = fmin(1.0, 2 * lower);
-        goto out;
+        return QB_OK;
     }
     const double mu = nn1 * nn2 / 2;
     const double var = nn1 * nn2 / 12 * ((nn + 1) - tie_term / (nn * (nn - 1)));
     if (!(var > 0)) { /* every value equal: nothing tells the samples apart */
         out->p = 1;
-        goto out;
+        return QB_OK;
     }
     const double d = fmax(0.0, fabs(out->u1 - mu) - 0.5);
     out->z = copysign(d / sqrt(var), out->u1 - mu);
     out->p = fmin(1.0, 2 * qb_normal_sf(fabs(out->z)));
-out:
-    free(r);
+    return QB_OK;
+}
+
+int qb_mwu_test(const double *x, size_t n1, const double *y, size_t n2, qb_mwu_result *out)
+{
+    memset(out, 0, sizeof *out);
+    if (n1 == 0 || n2 == 0) return qb_fail(QB_EINPUT, "U test: a sample is empty");
+    for (size_t i = 0; i < n1 + n2; i++)
+        if (!isfinite(i < n1 ? x[i] : y[i - n1]))
+            return qb_fail(QB_EINPUT, "U test: sample %zu is not a finite number", i);
+    double *s = malloc((n1 + n2) * sizeof *s);
+    if (!s) return qb_fail(QB_ENOMEM, "out of memory for %zu samples", n1 + n2);
+    memcpy(s, x, n1 * sizeof *s);
+    memcpy(s + n1, y, n2 * sizeof *s);
+    qb_sort_doubles(s, n1);
+    qb_sort_doubles(s + n1, n2);
+    const int rc = qb_mwu_test_sorted(s, n1, s + n1, n2, out);
+    free(s);
     return rc;
 }

@@ -30,6 +30,9 @@ typedef struct {
  * value that is not finite; QB_ENOMEM when the work arrays do not fit. */
 int qb_mwu_test(const double *x, size_t n1, const double *y, size_t n2, qb_mwu_result *out);
 
+/* The same on samples already sorted ascending (no copy, no sort). */
+int qb_mwu_test_sorted(const double *x, size_t n1, const double *y, size_t n2, qb_mwu_result *out);
+
 /* P(U <= u) when the two samples of sizes n1 and n2 (each below
  * QB_MWU_EXACT_MAX) come from one continuous distribution. */
 int qb_mwu_exact_cdf(size_t n1, size_t n2, double u, double *p);
