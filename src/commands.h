@@ -18,5 +18,6 @@ int qb_cmd_report(int argc, char **argv);     /* reports/report_cmd.c */
 int qb_cmd_compare(int argc, char **argv);    /* reports/compare_cmd.c */
 int qb_cmd_run(int argc, char **argv);        /* src/run_cmd.c */
 int qb_cmd_merge(int argc, char **argv);      /* src/merge_cmd.c */
+int qb_cmd_export(int argc, char **argv);     /* reports/export_cmd.c */
 
 #endif

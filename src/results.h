@@ -35,7 +35,7 @@ typedef struct {
 
 /* Records are stored in one block reserved at the first add, so a record
  * pointer returned by qb_results_add stays valid for the document's life. */
-#define QB_RESULTS_MAX_RECORDS 262144
+#define QB_RESULTS_MAX_RECORDS 65536
 
 typedef struct {
     cJSON *tool;     /* object */
