@@ -15,6 +15,7 @@
 #include "results.h"
 #include "repeat.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -48,10 +49,33 @@ int qb_fuse_passes(qb_fuse_form f);
 int qb_fuse_ops_per_elem(qb_fuse_form f);
 double qb_fuse_bytes(qb_fuse_form f, size_t n, size_t elem_bytes);
 
+/* Chains around a GEMM (fuse_gemm.c, on bench/gemm.h): gemm-relu fp32,
+ * conv-bias-relu fp32 and int8, gemm-requant int8, each unfused (the GEMM,
+ * then one pass per following operator) and fused. Shapes are fixed, from
+ * real networks (qb_fuse_gemm_shape, _source); the fused output is checked
+ * against the unfused one (verify runs both). */
+typedef struct qb_fuse_gemm qb_fuse_gemm;
+int qb_fuse_gemm_count(void);
+const char *qb_fuse_gemm_name(int chain);  /* "gemm-relu", ... */
+const char *qb_fuse_gemm_dtype(int chain); /* "fp32" or "int8" */
+const char *qb_fuse_gemm_shape(int chain);
+const char *qb_fuse_gemm_source(int chain);
+const char *qb_fuse_gemm_how(int chain, bool fused);
+int qb_fuse_gemm_passes(int chain, bool fused);
+double qb_fuse_gemm_bytes(int chain, bool fused);
+double qb_fuse_gemm_ops(int chain); /* multiply-adds count 2 */
+int qb_fuse_gemm_create(int chain, int threads, qb_fuse_gemm **out);
+int qb_fuse_gemm_run(qb_fuse_gemm *c, bool fused);
+int qb_fuse_gemm_verify(qb_fuse_gemm *c, double *max_diff);
+void qb_fuse_gemm_destroy(qb_fuse_gemm *c);
+
 /* qbench fuse's measurement, for `qbench run` too: one record
- * fuse/relu-chain/<dtype> per dtype with time_<form>, speedup_<form>,
- * bytes_<form>, bytes_saved_<form> and gbps_<form>. */
-int qb_fuse_measure(qb_results *res, const char *const *dtypes, int ndtypes, size_t n,
-                    int threads, const qb_rep_policy *pol);
+ * fuse/<chain>/<dtype> per chain and dtype selected (chains: "relu-chain",
+ * "gemm-relu", "conv-bias-relu", "gemm-requant"; NULL lists mean all) with
+ * time_<form>, speedup_<form>, bytes_<form>, bytes_saved_<form>,
+ * gbps_<form> and gops_<form>; n is the relu chain's element count. */
+int qb_fuse_measure(qb_results *res, const char *const *chains, int nchains,
+                    const char *const *dtypes, int ndtypes, size_t n, int threads,
+                    const qb_rep_policy *pol);
 
 #endif

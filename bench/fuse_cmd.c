@@ -99,51 +99,161 @@ static int finish(qb_record *rec, const char *dtype, size_t n, qb_pooled *p, con
     return rc;
 }
 
-int qb_fuse_measure(qb_results *res, const char *const *dtypes, int ndtypes, size_t n,
-                    int threads, const qb_rep_policy *pol)
+/* The element-wise chain in one dtype: verify every form, then rounds of
+ * interleaved timings. */
+static int measure_relu_chain(qb_results *res, const char *dtype, size_t n, int threads,
+                              const qb_rep_policy *pol)
 {
-    if (ndtypes < 1 || ndtypes > 3) return qb_fail(QB_EUSAGE, "fuse: 1 to 3 data types");
+    qb_progress("fuse: %s: allocating and first-touching %zu elements", dtype, n);
+    qb_fuse_chain *c = NULL;
+    int rc = qb_fuse_chain_create(dtype, n, threads, QB_QUANT_SEED_DEFAULT, &c);
+    if (rc) return rc;
+    char name[32];
+    snprintf(name, sizeof name, "relu-chain/%s", dtype);
+    qb_record *rec = qb_results_add(res, "fuse", name);
+    rc = rec ? describe(rec, dtype, n, threads) : QB_ENOMEM;
+    double vdiff[QB_FUSE_NFORMS] = {0}, vunf[QB_FUSE_NFORMS] = {0};
+    /* correctness first: each form once, checked against its reference */
+    for (int f = 0; f < QB_FUSE_NFORMS && rc == QB_OK; f++) {
+        qb_fuse_chain_run(c, (qb_fuse_form)f);
+        rc = qb_fuse_chain_verify(c, (qb_fuse_form)f, &vdiff[f], &vunf[f]);
+    }
+    qb_pooled p[QB_FUSE_NFORMS];
+    memset(p, 0, sizeof p);
+    /* rounds interleave the forms, so a slow spell of the host hits all of them */
+    for (int round = 0; round < pol->rounds && rc == QB_OK && !qb_interrupted(); round++) {
+        for (int f = 0; f < QB_FUSE_NFORMS && rc == QB_OK && !qb_interrupted(); f++) {
+            qb_progress("fuse: %s: round %d/%d: %s", dtype, round + 1, pol->rounds,
+                        qb_fuse_form_name((qb_fuse_form)f));
+            trial_ctx t = {.c = c, .f = (qb_fuse_form)f};
+            qb_rep_result r;
+            rc = qb_repeat(pol, trial, &t, &r);
+            if (rc) break;
+            rc = qb_pooled_add(&p[f], &r);
+            qb_rep_result_free(&r);
+        }
+    }
+    if (rc == QB_OK && p[QB_FUSE_FOLDED].n > 0) rc = finish(rec, dtype, n, p, vdiff, vunf, pol);
+    else if (rec && (rc == QB_OK || rc == QB_EINTR)) qb_record_note(rec, "interrupted before every form was measured");
+    for (int f = 0; f < QB_FUSE_NFORMS; f++) qb_pooled_free(&p[f]);
+    qb_fuse_chain_destroy(c);
+    return rc;
+}
+
+typedef struct {
+    qb_fuse_gemm *c;
+    bool fused;
+} gemm_ctx;
+
+static int gemm_trial(void *vctx, double v[2])
+{
+    gemm_ctx *t = vctx;
+    const uint64_t t0 = qb_now_ns();
+    const int rc = qb_fuse_gemm_run(t->c, t->fused);
+    v[0] = (double)(qb_now_ns() - t0) * 1e-9;
+    return rc;
+}
+
+static int finish_gemm(qb_record *rec, int ch, qb_pooled *p, const qb_rep_policy *pol)
+{
+    static const char *const fn[2] = {"unfused", "fused"};
+    double best[2];
+    int rc = QB_OK;
+    for (int f = 0; f < 2 && !rc; f++) {
+        char name[48];
+        snprintf(name, sizeof name, "time_%s", fn[f]);
+        rc = qb_pooled_record(rec, name, "s", QB_BETTER_LOWER, &p[f], pol->target_cv);
+        best[f] = qb_pooled_best(&p[f], QB_BETTER_LOWER);
+        const double bytes = qb_fuse_gemm_bytes(ch, f == 1);
+        snprintf(name, sizeof name, "bytes_%s", fn[f]);
+        if (!rc) rc = qb_record_metric(rec, name, "bytes", QB_BETTER_LOWER, bytes);
+        snprintf(name, sizeof name, "gbps_%s", fn[f]);
+        if (!rc) rc = qb_record_metric(rec, name, "GB/s", QB_BETTER_HIGHER, bytes / best[f] * 1e-9);
+        snprintf(name, sizeof name, "gops_%s", fn[f]);
+        if (!rc) rc = qb_record_metric(rec, name, "GOP/s", QB_BETTER_HIGHER, qb_fuse_gemm_ops(ch) / best[f] * 1e-9);
+    }
+    if (!rc) rc = qb_record_metric(rec, "speedup_fused", "x", QB_BETTER_HIGHER, best[0] / best[1]);
+    if (!rc)
+        rc = qb_record_metric(rec, "bytes_saved_fused", "bytes", QB_BETTER_HIGHER,
+                              qb_fuse_gemm_bytes(ch, false) - qb_fuse_gemm_bytes(ch, true));
+    return rc;
+}
+
+/* A chain around the GEMM: verify fused against unfused, then interleaved rounds. */
+static int measure_gemm_chain(qb_results *res, int ch, int threads, const qb_rep_policy *pol)
+{
+    const char *name = qb_fuse_gemm_name(ch), *dtype = qb_fuse_gemm_dtype(ch);
+    qb_progress("fuse: %s %s: setting up", name, dtype);
+    qb_fuse_gemm *c = NULL;
+    int rc = qb_fuse_gemm_create(ch, threads, &c);
+    if (rc) return rc;
+    char id[64];
+    snprintf(id, sizeof id, "%s/%s", name, dtype);
+    qb_record *rec = qb_results_add(res, "fuse", id);
+    if (!rec) rc = QB_ENOMEM;
+    if (!rc) rc = qb_record_param_str(rec, "chain", name);
+    if (!rc) rc = qb_record_param_str(rec, "dtype", dtype);
+    if (!rc) rc = qb_record_param_str(rec, "shape", qb_fuse_gemm_shape(ch));
+    if (!rc) rc = qb_record_param_str(rec, "shape_source", qb_fuse_gemm_source(ch));
+    if (!rc) rc = qb_record_param_num(rec, "threads", threads);
+    if (!rc) rc = qb_record_param_str(rec, "unfused", qb_fuse_gemm_how(ch, false));
+    if (!rc) rc = qb_record_param_str(rec, "fused", qb_fuse_gemm_how(ch, true));
+    if (!rc) rc = qb_record_param_num(rec, "passes_unfused", qb_fuse_gemm_passes(ch, false));
+    if (!rc) rc = qb_record_param_num(rec, "ops", qb_fuse_gemm_ops(ch));
+    if (!rc) rc = qb_record_param_str(rec, "bytes_formula", "each operand and intermediate read or written once per pass");
+    double diff = 0;
+    if (!rc) rc = qb_fuse_gemm_verify(c, &diff);
+    if (!rc) rc = qb_record_param_num(rec, "max_diff_fused_vs_unfused", diff);
+    if (!rc && diff != 0) rc = qb_record_note(rec, "fused and unfused outputs differ by up to %g", diff);
+    qb_pooled p[2];
+    memset(p, 0, sizeof p);
+    for (int round = 0; round < pol->rounds && rc == QB_OK && !qb_interrupted(); round++) {
+        for (int f = 0; f < 2 && rc == QB_OK && !qb_interrupted(); f++) {
+            qb_progress("fuse: %s %s: round %d/%d: %s", name, dtype, round + 1, pol->rounds,
+                        f ? "fused" : "unfused");
+            gemm_ctx t = {.c = c, .fused = f == 1};
+            qb_rep_result r;
+            rc = qb_repeat(pol, gemm_trial, &t, &r);
+            if (rc) break;
+            rc = qb_pooled_add(&p[f], &r);
+            qb_rep_result_free(&r);
+        }
+    }
+    if (rc == QB_OK && p[1].n > 0) rc = finish_gemm(rec, ch, p, pol);
+    else if (rec && (rc == QB_OK || rc == QB_EINTR)) qb_record_note(rec, "interrupted before both forms were measured");
+    qb_pooled_free(&p[0]);
+    qb_pooled_free(&p[1]);
+    qb_fuse_gemm_destroy(c);
+    return rc;
+}
+
+static bool selected(const char *const *list, int n, const char *word)
+{
+    if (!list) return true;
+    for (int i = 0; i < n; i++)
+        if (strcmp(list[i], word) == 0) return true;
+    return false;
+}
+
+int qb_fuse_measure(qb_results *res, const char *const *chains, int nchains,
+                    const char *const *dtypes, int ndtypes, size_t n, int threads,
+                    const qb_rep_policy *pol)
+{
+    static const char *const all_dtypes[] = {"fp32", "fp16", "int8"};
     cpu_set_t saved;
     int rc = qb_pin_self(qb_cpu_nth(0), &saved);
     if (rc) return rc;
 #pragma omp parallel num_threads(threads)
     qb_omp_pin_thread();
     qb_settings_put(res, "fuse", "elements", (double)n);
-    for (int d = 0; d < ndtypes && rc == QB_OK && !qb_interrupted(); d++) {
-        qb_progress("fuse: %s: allocating and first-touching %zu elements", dtypes[d], n);
-        qb_fuse_chain *c = NULL;
-        rc = qb_fuse_chain_create(dtypes[d], n, threads, QB_QUANT_SEED_DEFAULT, &c);
-        if (rc) break;
-        char name[32];
-        snprintf(name, sizeof name, "relu-chain/%s", dtypes[d]);
-        qb_record *rec = qb_results_add(res, "fuse", name);
-        rc = rec ? describe(rec, dtypes[d], n, threads) : QB_ENOMEM;
-        double vdiff[QB_FUSE_NFORMS] = {0}, vunf[QB_FUSE_NFORMS] = {0};
-        /* correctness first: each form once, checked against its reference */
-        for (int f = 0; f < QB_FUSE_NFORMS && rc == QB_OK; f++) {
-            qb_fuse_chain_run(c, (qb_fuse_form)f);
-            rc = qb_fuse_chain_verify(c, (qb_fuse_form)f, &vdiff[f], &vunf[f]);
-        }
-        qb_pooled p[QB_FUSE_NFORMS];
-        memset(p, 0, sizeof p);
-        /* rounds interleave the forms, so a slow spell of the host hits all of them */
-        for (int round = 0; round < pol->rounds && rc == QB_OK && !qb_interrupted(); round++) {
-            for (int f = 0; f < QB_FUSE_NFORMS && rc == QB_OK && !qb_interrupted(); f++) {
-                qb_progress("fuse: %s: round %d/%d: %s", dtypes[d], round + 1, pol->rounds,
-                            qb_fuse_form_name((qb_fuse_form)f));
-                trial_ctx t = {.c = c, .f = (qb_fuse_form)f};
-                qb_rep_result r;
-                rc = qb_repeat(pol, trial, &t, &r);
-                if (rc) break;
-                rc = qb_pooled_add(&p[f], &r);
-                qb_rep_result_free(&r);
-            }
-        }
-        if (rc == QB_OK && p[QB_FUSE_FOLDED].n > 0) rc = finish(rec, dtypes[d], n, p, vdiff, vunf, pol);
-        else if (rec && (rc == QB_OK || rc == QB_EINTR)) qb_record_note(rec, "interrupted before every form was measured");
-        for (int f = 0; f < QB_FUSE_NFORMS; f++) qb_pooled_free(&p[f]);
-        qb_fuse_chain_destroy(c);
-    }
+    if (selected(chains, nchains, "relu-chain"))
+        for (int d = 0; d < 3 && rc == QB_OK && !qb_interrupted(); d++)
+            if (selected(dtypes, ndtypes, all_dtypes[d]))
+                rc = measure_relu_chain(res, all_dtypes[d], n, threads, pol);
+    for (int ch = 0; ch < qb_fuse_gemm_count() && rc == QB_OK && !qb_interrupted(); ch++)
+        if (selected(chains, nchains, qb_fuse_gemm_name(ch)) &&
+            selected(dtypes, ndtypes, qb_fuse_gemm_dtype(ch)))
+            rc = measure_gemm_chain(res, ch, threads, pol);
     qb_progress_done();
     qb_unpin_self(&saved);
     if (rc == QB_OK && qb_interrupted()) rc = qb_fail(QB_EINTR, "fuse: interrupted");
@@ -156,43 +266,56 @@ static double metric(const qb_record *r, const char *k)
     return m ? m->value : NAN;
 }
 
+static double param_num(const qb_record *r, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItem(r->params, k);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
 static void print_fuse(const qb_results *res)
 {
     static const char *const head[] = {"chain", "dtype", "form", "passes", "ms", "GB/s",
                                        "MB moved", "MB saved", "speedup", "max err", "vs unfused"};
+    static const char *const forms3[] = {"unfused", "fused", "folded"};
     qb_table t;
     qb_table_init(&t, 11, head);
     for (size_t i = 0; i < res->n; i++) {
         const qb_record *r = &res->recs[i];
         const char *chain = cJSON_GetStringValue(cJSON_GetObjectItem(r->params, "chain"));
         const char *dt = cJSON_GetStringValue(cJSON_GetObjectItem(r->params, "dtype"));
-        for (int f = 0; f < QB_FUSE_NFORMS; f++) {
-            const char *fn = qb_fuse_form_name((qb_fuse_form)f);
-            char k[4][48], sp[16] = "1.00", saved[24] = "0", vs[24] = "-";
+        const bool elementwise = cJSON_GetObjectItem(r->params, "elements") != NULL;
+        const int nforms = elementwise ? 3 : 2;
+        for (int f = 0; f < nforms; f++) {
+            const char *fn = forms3[f];
+            char k[4][48], sp[16] = "1.00", saved[24] = "0", vs[24] = "-", err[24] = "-";
             snprintf(k[0], sizeof k[0], "time_%s", fn);
             snprintf(k[1], sizeof k[1], "gbps_%s", fn);
             snprintf(k[2], sizeof k[2], "bytes_%s", fn);
             snprintf(k[3], sizeof k[3], "speedup_%s", fn);
-            if (f != QB_FUSE_UNFUSED) {
+            if (f != 0) {
                 char bs[48], vk[48];
                 snprintf(sp, sizeof sp, "%.2f", metric(r, k[3]));
                 snprintf(bs, sizeof bs, "bytes_saved_%s", fn);
-                snprintf(saved, sizeof saved, "%.0f", metric(r, bs) / 1e6);
-                snprintf(vk, sizeof vk, "max_diff_%s_vs_unfused", fn);
-                snprintf(vs, sizeof vs, "%.3g",
-                         cJSON_GetNumberValue(cJSON_GetObjectItem(r->params, vk)));
+                snprintf(saved, sizeof saved, "%.1f", metric(r, bs) / 1e6);
+                snprintf(vk, sizeof vk, elementwise ? "max_diff_%s_vs_unfused" : "max_diff_%s_vs_unfused", fn);
+                snprintf(vs, sizeof vs, "%.3g", param_num(r, vk));
             }
-            char ek[48];
-            snprintf(ek, sizeof ek, "max_err_%s", fn);
-            qb_table_rowf(&t, "%s\t%s\t%s\t%d\t%.2f\t%.1f\t%.0f\t%s\t%s\t%.3g\t%s", chain, dt, fn,
-                          qb_fuse_passes((qb_fuse_form)f), 1e3 * metric(r, k[0]), metric(r, k[1]),
-                          metric(r, k[2]) / 1e6, saved, sp,
-                          cJSON_GetNumberValue(cJSON_GetObjectItem(r->params, ek)), vs);
+            if (elementwise) {
+                char ek[48];
+                snprintf(ek, sizeof ek, "max_err_%s", fn);
+                snprintf(err, sizeof err, "%.3g", param_num(r, ek));
+            }
+            const int passes = elementwise ? qb_fuse_passes((qb_fuse_form)f)
+                                           : (f ? 1 : (int)param_num(r, "passes_unfused"));
+            qb_table_rowf(&t, "%s\t%s\t%s\t%d\t%.3f\t%.1f\t%.1f\t%s\t%s\t%s\t%s", chain, dt, fn,
+                          passes, 1e3 * metric(r, k[0]), metric(r, k[1]), metric(r, k[2]) / 1e6,
+                          saved, sp, err, vs);
         }
     }
-    printf("Operator fusion: unfused (one pass per operator), fused (one pass), folded\n"
-           "(constants folded: x*2+6). Bytes: 2 x passes x elements x dtype size. Times are the\n"
-           "best round's median; max err is against a scalar reference of the same arithmetic.\n\n");
+    printf("Operator fusion: unfused (one pass per operator, intermediates in memory), fused\n"
+           "(one pass), folded (constants folded: x*2+6). Bytes: each tensor read or written once\n"
+           "per pass. Times are the best round's median; max err is against a scalar reference\n"
+           "of the same arithmetic; vs unfused is the largest output difference between forms.\n\n");
     qb_table_print(&t, stdout);
     qb_table_free(&t);
     qb_print_notes(res);
@@ -202,10 +325,12 @@ int qb_cmd_fuse(int argc, char **argv)
 {
     qb_run_opts ro;
     qb_run_opts_init(&ro);
-    const char *dtype_s = "fp32,fp16,int8", *threads_s = NULL;
+    const char *dtype_s = NULL, *chain_s = NULL, *threads_s = NULL;
     long elems = QB_FUSE_ELEMS_DEFAULT;
     const qb_opt opts[] = {
-        {"dtype", 0, QB_OPT_STRING, &dtype_s, "LIST", "fp32, fp16, int8 (default: all three)", 0, 0},
+        {"chain", 0, QB_OPT_STRING, &chain_s, "LIST",
+         "relu-chain, gemm-relu, conv-bias-relu, gemm-requant (default: all)", 0, 0},
+        {"dtype", 0, QB_OPT_STRING, &dtype_s, "LIST", "fp32, fp16, int8 (default: all)", 0, 0},
         {"elems", 'n', QB_OPT_INT, &elems, "N",
          "elements of the chain (default " QB_STR(QB_FUSE_ELEMS_DEFAULT) " = 16 Mi)", 1024,
          (double)(1L << 32)},
@@ -222,9 +347,13 @@ int qb_cmd_fuse(int argc, char **argv)
             "mul, relu: four passes, intermediates written to memory), fused (one pass) and\n"
             "constant-folded (relu(x*2 + 6), one pass), in fp32, fp16 (F16C storage, fp32\n"
             "math) and int8 (each operator requantized to its own scale). A memory-bound\n"
-            "chain runs at the speed of its bytes: fusing moves 4x fewer. Every form is\n"
-            "checked against a scalar reference before it is timed.",
-        .examples = "  qbench fuse\n  qbench fuse --dtype fp32 --threads 1\n"
+            "chain runs at the speed of its bytes: fusing moves 4x fewer. Then chains around\n"
+            "a GEMM: gemm + relu (fp32), conv + bias + relu (fp32, int8) and gemm +\n"
+            "requantize (int8), unfused (a pass per following operator) and fused (in the\n"
+            "GEMM's epilogue): the GEMM is compute-bound, so fusion saves little there.\n"
+            "Every form is checked against a reference before it is timed.",
+        .examples = "  qbench fuse\n  qbench fuse --chain relu-chain --dtype fp32 --threads 1\n"
+                    "  qbench fuse --chain gemm-requant,conv-bias-relu\n"
                     "  qbench fuse --elems 4194304 --quick --json\n",
         .opts = opts,
         .nopts = (int)(sizeof opts / sizeof opts[0]),
@@ -233,15 +362,31 @@ int qb_cmd_fuse(int argc, char **argv)
     int npos;
     int rc = qb_cli_parse(&spec, argc, argv, pos, &npos);
     if (rc) return rc;
-    char dbuf[64];
-    char *dw[8];
-    if (strlen(dtype_s) >= sizeof dbuf) return qb_fail(QB_EUSAGE, "fuse --dtype: list too long");
-    strcpy(dbuf, dtype_s);
-    const int nd = qb_split_list(dbuf, dw, 3);
-    if (nd < 0) return qb_fail(QB_EUSAGE, "fuse --dtype: malformed list '%s'", dtype_s);
-    for (int i = 0; i < nd; i++)
-        if (strcmp(dw[i], "fp32") && strcmp(dw[i], "fp16") && strcmp(dw[i], "int8"))
-            return qb_fail(QB_EUSAGE, "fuse --dtype: unknown data type '%s' (fp32, fp16, int8)", dw[i]);
+    char dbuf[64], cbuf[128];
+    char *dw[8], *cw[8];
+    int nd = 0, nc = 0;
+    if (dtype_s) {
+        if (strlen(dtype_s) >= sizeof dbuf) return qb_fail(QB_EUSAGE, "fuse --dtype: list too long");
+        strcpy(dbuf, dtype_s);
+        nd = qb_split_list(dbuf, dw, 3);
+        if (nd < 0) return qb_fail(QB_EUSAGE, "fuse --dtype: malformed list '%s'", dtype_s);
+        for (int i = 0; i < nd; i++)
+            if (strcmp(dw[i], "fp32") && strcmp(dw[i], "fp16") && strcmp(dw[i], "int8"))
+                return qb_fail(QB_EUSAGE, "fuse --dtype: unknown data type '%s' (fp32, fp16, int8)", dw[i]);
+    }
+    if (chain_s) {
+        if (strlen(chain_s) >= sizeof cbuf) return qb_fail(QB_EUSAGE, "fuse --chain: list too long");
+        strcpy(cbuf, chain_s);
+        nc = qb_split_list(cbuf, cw, 4);
+        if (nc < 0) return qb_fail(QB_EUSAGE, "fuse --chain: malformed list '%s'", chain_s);
+        for (int i = 0; i < nc; i++) {
+            bool known = strcmp(cw[i], "relu-chain") == 0;
+            for (int ch = 0; ch < qb_fuse_gemm_count(); ch++) known |= strcmp(cw[i], qb_fuse_gemm_name(ch)) == 0;
+            if (!known)
+                return qb_fail(QB_EUSAGE, "fuse --chain: unknown chain '%s' (relu-chain, gemm-relu, "
+                                          "conv-bias-relu, gemm-requant)", cw[i]);
+        }
+    }
     int threads = qb_cpu_count();
     if (threads_s) {
         int tl[1], nt;
@@ -250,7 +395,7 @@ int qb_cmd_fuse(int argc, char **argv)
         threads = tl[0];
     }
     /* 6 buffers of the widest type chosen must fit comfortably */
-    size_t widest = 1;
+    size_t widest = nd ? 1 : 4;
     for (int i = 0; i < nd; i++) widest = dtype_bytes(dw[i]) > widest ? dtype_bytes(dw[i]) : widest;
     const size_t phys = qb_phys_mem_bytes();
     if (phys && 8.0 * (double)elems * (double)widest > 0.5 * (double)phys)
@@ -259,11 +404,15 @@ int qb_cmd_fuse(int argc, char **argv)
     qb_rep_policy pol;
     rc = qb_run_policy(&ro, &pol);
     if (rc) return rc;
+    /* 17 forms to time: fewer rounds and a shorter budget than a probe's, unless asked */
+    if (!ro.quick && ro.rounds < 0) pol.rounds = QB_FUSE_ROUNDS_DEFAULT;
+    if (!ro.quick && ro.budget < 0) pol.budget_s = QB_FUSE_BUDGET_S_DEFAULT;
     qb_results res;
     rc = qb_probe_results_begin(&res, &pol, ro.quick);
     if (rc) return rc;
     qb_interrupt_install();
-    rc = qb_fuse_measure(&res, (const char *const *)dw, nd, (size_t)elems, threads, &pol);
+    rc = qb_fuse_measure(&res, nc ? (const char *const *)cw : NULL, nc,
+                         nd ? (const char *const *)dw : NULL, nd, (size_t)elems, threads, &pol);
     rc = qb_finish(&ro, &res, print_fuse, rc);
     qb_results_free(&res);
     return rc;

@@ -51,6 +51,8 @@
 
 /* Operator fusion (bench/fuse_*.c, qbench fuse). */
 #define QB_FUSE_ELEMS_DEFAULT (16L << 20)  /* elements of the relu((x+1+2)*2) chain */
+#define QB_FUSE_ROUNDS_DEFAULT 2           /* interleaved rounds per form (17 forms in all) */
+#define QB_FUSE_BUDGET_S_DEFAULT 0.3       /* seconds per form and round: the run stays under 30 s */
 
 /* qbench compare (reports/compare*.c): a metric regresses when its value moves
  * the bad way by more than the threshold and the noise floor, and the U test

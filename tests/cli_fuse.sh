@@ -25,8 +25,9 @@ expect2 "--elems" --elems 10
 expect2 "--elems" --elems abc
 expect2 "do not fit" --elems 4000000000
 expect2 "threads" --threads 999
+expect2 "matmul-softmax" --chain matmul-softmax
 
-if "$QB" fuse --elems 262144 --reps 3 --max-reps 3 --rounds 1 --json >"$tmp/f.json" &&
+if "$QB" fuse --chain relu-chain --elems 262144 --reps 3 --max-reps 3 --rounds 1 --json >"$tmp/f.json" &&
     python3 - "$tmp/f.json" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -43,6 +44,24 @@ for r in d["results"]:
     assert m["speedup_fused"]["unit"] == "x"
 PY
 then ok; else bad "fuse small run"; fi
+
+# the chains around the GEMM, when this build has it: fused output = unfused output
+if "$QB" fuse --chain gemm-requant --reps 2 --max-reps 2 --rounds 1 --json >"$tmp/g.json" 2>"$tmp/err"; then
+    if python3 - "$tmp/g.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+(r,) = d["results"]
+assert r["id"] == "fuse/gemm-requant/int8", r["id"]
+assert r["params"]["max_diff_fused_vs_unfused"] == 0
+m = r["metrics"]
+assert m["bytes_saved_fused"]["value"] > 0 and m["speedup_fused"]["value"] > 0
+PY
+    then ok; else bad "fuse --chain gemm-requant"; fi
+elif grep -q "unknown chain" "$tmp/err"; then
+    echo "note: built without the GEMM, gemm chains not tested"
+else
+    bad "fuse --chain gemm-requant failed"; cat "$tmp/err"
+fi
 
 echo "cli_fuse: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -1,6 +1,7 @@
 /* The fusion chain: every form of every dtype against its scalar reference
  * (bit-exact), on sizes with ragged tails and one or two threads, the byte
- * formulas, hand-computed int8 values, and the records qb_fuse_measure makes. */
+ * formulas, the chains around the GEMM (fused output = unfused output), and
+ * the records qb_fuse_measure makes. */
 #include "check.h"
 #include "error.h"
 #include "fuse.h"
@@ -61,7 +62,8 @@ static void measure(void)
     pol.warmup = 0;
     pol.rounds = 1;
     const char *const dts[] = {"fp32", "int8"};
-    CHECK(qb_fuse_measure(&res, dts, 2, 65536, 1, &pol) == QB_OK);
+    const char *const relu[] = {"relu-chain"};
+    CHECK(qb_fuse_measure(&res, relu, 1, dts, 2, 65536, 1, &pol) == QB_OK);
     CHECK(res.n == 2);
     const qb_record *r = qb_results_find(&res, "fuse/relu-chain/fp32");
     CHECK(r != NULL);
@@ -78,8 +80,39 @@ static void measure(void)
     qb_results_free(&res);
 }
 
+static void gemm_chains(void)
+{
+    if (qb_fuse_gemm_count() == 0) {
+        fprintf(stderr, "fuse: built without the GEMM, its chains are not tested\n");
+        return;
+    }
+    CHECK(qb_fuse_gemm_count() == 4);
+    for (int ch = 0; ch < qb_fuse_gemm_count(); ch++) {
+        /* fusion removes bytes, never adds them */
+        CHECK(qb_fuse_gemm_bytes(ch, true) < qb_fuse_gemm_bytes(ch, false));
+        CHECK(qb_fuse_gemm_passes(ch, true) == 1 && qb_fuse_gemm_passes(ch, false) >= 2);
+        for (int threads = 1; threads <= 2; threads++) {
+            qb_fuse_gemm *c = NULL;
+            CHECK(qb_fuse_gemm_create(ch, threads, &c) == QB_OK);
+            if (!c) continue;
+            double diff = -1;
+            CHECK(qb_fuse_gemm_verify(c, &diff) == QB_OK);
+            /* the same arithmetic fused or not: int8 byte for byte, fp32 exactly too
+             * (bias and relu commute with nothing in between) */
+            CHECK(diff == 0);
+            if (diff != 0)
+                fprintf(stderr, "  %s %s t=%d: fused differs by %g\n", qb_fuse_gemm_name(ch),
+                        qb_fuse_gemm_dtype(ch), threads, diff);
+            qb_fuse_gemm_destroy(c);
+        }
+    }
+    /* gemm-relu fp32, 256x3072x768: C is 3.1 MB; the relu pass reads and writes it */
+    CHECK(qb_fuse_gemm_bytes(0, false) - qb_fuse_gemm_bytes(0, true) == 2.0 * 4 * 256 * 3072);
+}
+
 int main(void)
 {
+    gemm_chains();
     forms();
     formulas();
     measure();
