@@ -332,7 +332,7 @@ int qb_cmd_fuse(int argc, char **argv)
          "relu-chain, gemm-relu, conv-bias-relu, gemm-requant (default: all)", 0, 0},
         {"dtype", 0, QB_OPT_STRING, &dtype_s, "LIST", "fp32, fp16, int8 (default: all)", 0, 0},
         {"elems", 'n', QB_OPT_INT, &elems, "N",
-         "elements of the chain (default " QB_STR(QB_FUSE_ELEMS_DEFAULT) " = 16 Mi)", 1024,
+         "elements of the relu chain (16 Mi as in the lecture)", 1024,
          (double)(1L << 32)},
         {"threads", 't', QB_OPT_STRING, &threads_s, "N", "OpenMP threads (default: all CPUs)", 0, 0},
         QB_POLICY_OPTS(ro),

@@ -9,6 +9,12 @@
 const qb_op_desc *const qb_op_table[] = {
     /* compute-bound */
     /* QB_COMPUTE_OPS_BEGIN */
+    &qb_op_conv,
+    &qb_op_matmul,
+    &qb_op_batched_matmul,
+    &qb_op_gemm,
+    &qb_op_lstm,
+    &qb_op_conv_transpose,
     /* QB_COMPUTE_OPS_END */
     /* memory-bound */
     /* QB_MEMORY_OPS_BEGIN */

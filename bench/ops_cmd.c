@@ -1,10 +1,84 @@
-/* Placeholder until issue #4 lands: the command is listed but says it is not built yet. */
+/* qbench ops: operator benchmarks per data type, quantization and backend. */
+#include "backend.h"
 #include "commands.h"
+#include "defaults.h"
 #include "error.h"
+#include "interrupt.h"
+#include "ops_run.h"
+#include "output.h"
+#include "probe_common.h"
+
+#include <stdio.h>
+#include <string.h>
 
 int qb_cmd_ops(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    return qb_fail(QB_EUSAGE, "qbench ops: not implemented yet (issue #4)");
+    qb_run_opts ro;
+    qb_run_opts_init(&ro);
+    qb_ops_opts oo;
+    qb_ops_opts_init(&oo);
+    const char *threads_s = NULL;
+    bool no_verify = false;
+    const qb_opt opts[] = {
+        {"op", 0, QB_OPT_STRING, &oo.ops, "LIST", "operators (qbench list), 'compute', 'memory' or all (default all)", 0, 0},
+        {"dtype", 0, QB_OPT_STRING, &oo.dtypes, "LIST", "data types (default " QB_OPS_DTYPES_DEFAULT ")", 0, 0},
+        {"quant", 0, QB_OPT_STRING, &oo.quants, "LIST", "int8 granularity (default " QB_OPS_QUANTS_DEFAULT ")", 0, 0},
+        {"policy", 0, QB_OPT_STRING, &oo.policies, "LIST", "int8 policies: symmetric, asymmetric, pow2 or all (default " QB_OPS_POLICIES_DEFAULT ")", 0, 0},
+        {"threads", 't', QB_OPT_STRING, &threads_s, "LIST", "thread counts, e.g. 1,2 or all (default 1 and all CPUs; all CPUs with --quick)", 0, 0},
+        {"shape", 0, QB_OPT_STRING, &oo.shape, "N,N,..", "the shape of a single --op, keys as qbench list shows", 0, 0},
+        {"backend", 'b', QB_OPT_STRING, &oo.backends, "LIST", "builtin, openblas, onednn or all (default " QB_OPS_BACKENDS_DEFAULT ")", 0, 0},
+        {"isa", 0, QB_OPT_STRING, &oo.isa, "WORD", "int8 kernel: auto, avx2 (vpmaddubsw) or avx512vnni (vpdpbusd) (default auto)", 0, 0},
+        {"no-verify", 0, QB_OPT_FLAG, &no_verify, NULL, "skip the check of each variant against its scalar reference", 0, 0},
+        QB_POLICY_OPTS(ro),
+        QB_OUTPUT_OPTS(ro),
+    };
+    static char details[1024];
+    snprintf(details, sizeof details,
+             "Every operator x data type x int8 quantization variant x backend x thread count,\n"
+             "checked against its scalar reference (fp32 relative tolerance, fp16 from its\n"
+             "precision, int8 bit-exact) and timed in interleaved rounds. fp16 is binary16 storage\n"
+             "with F16C conversion and fp32 arithmetic (this CPU has no FP16 arithmetic). int8 is\n"
+             "u8 activations x s8 weights (7 bits, so vpmaddubsw cannot saturate) into s32,\n"
+             "requantized per tensor or per output channel.\n"
+             "Records: ops/<op>/<dtype>/<quant>/<policy>[@backend]/t<threads>, metrics time (s),\n"
+             "gops (GOP/s), bandwidth (GB/s from the byte formula), ops and bytes.\n"
+             "Backends compiled in: builtin%s%s%s%s.",
+             qb_backend_available("openblas") ? ", openblas" : "",
+             qb_backend_available("onednn") ? ", onednn" : "",
+             qb_backend_available("openblas") ? "" : " (openblas: not compiled in)",
+             qb_backend_available("onednn") ? "" : " (onednn: not compiled in)");
+    const qb_cmd_spec spec = {
+        .path = "ops",
+        .summary = "Operator benchmarks in fp32, fp16 and int8 (per-tensor, per-channel), vs libraries.",
+        .details = details,
+        .examples = "  qbench ops --op conv --dtype fp32,fp16,int8 --quant per-tensor,per-channel\n"
+                    "  qbench ops --op gemm,conv --backend builtin,openblas,onednn --threads 1,2\n"
+                    "  qbench ops --op conv --shape 1,256,14,14,256,3,3,1,1 --policy all\n"
+                    "  qbench ops --quick -o ops.json\n",
+        .opts = opts,
+        .nopts = (int)(sizeof opts / sizeof opts[0]),
+    };
+    char *pos[1];
+    int npos;
+    int rc = qb_cli_parse(&spec, argc, argv, pos, &npos);
+    if (rc) return rc;
+    qb_rep_policy pol;
+    rc = qb_run_policy(&ro, &pol);
+    if (rc) return rc;
+    int threads[32];
+    if (threads_s) {
+        rc = qb_parse_threads("qbench ops --threads", threads_s, threads, 32, &oo.nthreads);
+        if (rc) return rc;
+        oo.threads = threads;
+    }
+    oo.quick = ro.quick;
+    oo.verify = !no_verify;
+    qb_results res;
+    rc = qb_probe_results_begin(&res, &pol, ro.quick);
+    if (rc) return rc;
+    qb_interrupt_install();
+    rc = qb_ops_measure(&res, &oo, &pol);
+    rc = qb_finish(&ro, &res, qb_ops_print, rc);
+    qb_results_free(&res);
+    return rc;
 }

@@ -178,17 +178,17 @@ int qb_cmd_quant(int argc, char **argv)
     double target = QB_QUANT_TARGET_RSE_DEFAULT, budget = -1;
     const qb_opt opts[] = {
         {"input", 0, QB_OPT_STRING, &input, "DIST:SHAPE",
-         "synthetic tensor: gaussian, uniform or laplace, e.g. gaussian:256x256 (default "
+         "synthetic tensor: gaussian, uniform or laplace and a shape, e.g. gaussian:256x256 (default "
          QB_QUANT_INPUT_DEFAULT ")", 0, 0},
         {"relu", 0, QB_OPT_FLAG, &relu, NULL, "zero the negative values first", 0, 0},
         {"channel-spread", 0, QB_OPT_DOUBLE, &spread, "F",
          "rows (axis 0) scaled geometrically so the largest has F times the smallest's "
-         "spread, as real weights per output channel (default 1)", 1, 1e6},
+         "spread, as real weights per output channel", 1, 1e6},
         {"policy", 0, QB_OPT_STRING, &w.policy, "LIST",
-         "symmetric, asymmetric, pow2 (default: all three; --op: the op's own)", 0, 0},
+         "symmetric, asymmetric, pow2 (default: all three)", 0, 0},
         {"granularity", 0, QB_OPT_STRING, &w.gran, "LIST",
-         "per-tensor, per-channel (default: both)", 0, 0},
-        {"axis", 0, QB_OPT_INT, &w.axis, "N", "per-channel axis of the tensor (default 0, rows)", 0, 3},
+         "per-tensor, per-channel", 0, 0},
+        {"axis", 0, QB_OPT_INT, &w.axis, "N", "per-channel axis of the tensor (0: rows)", 0, 3},
         {"range", 0, QB_OPT_STRING, &w.range, "LIST",
          "int8 [-128,127], int8-narrow [-127,127], uint8 [0,255] (default: int8, uint8 for "
          "asymmetric)", 0, 0},
@@ -196,21 +196,20 @@ int qb_cmd_quant(int argc, char **argv)
          "absmax, minmax or percentile:P, each with an optional /DIVISOR, e.g. absmax/128 "
          "(default: absmax/qmax, minmax/(qmax-qmin) for asymmetric)", 0, 0},
         {"pow2-round", 0, QB_OPT_STRING, &w.pow2, "LIST",
-         "pow2 scale rounding: ceil (nothing clips) or nearest (default ceil)", 0, 0},
+         "pow2 scale rounding: ceil (nothing clips) or nearest", 0, 0},
         {"trials", 0, QB_OPT_INT, &trials, "T",
-         "Monte Carlo trials; 0 = until the standard error is below --target-se (default 0)", 0,
+         "Monte Carlo trials; 0 = until the standard error is below --target-se", 0,
          QB_QUANT_MAX_TRIALS_DEFAULT},
         {"target-se", 0, QB_OPT_DOUBLE, &target, "X",
-         "automatic trials stop at standard error / mean below X (default "
-         QB_STR(QB_QUANT_TARGET_RSE_DEFAULT) ")", 1e-6, 1},
+         "automatic trials stop at standard error / mean below X", 1e-6, 1},
         {"mc-budget", 0, QB_OPT_DOUBLE, &budget, "SEC",
-         "automatic trials: seconds per policy at most (default " QB_STR(QB_QUANT_BUDGET_S_DEFAULT)
+         "automatic trials: seconds per policy at most (-1: " QB_STR(QB_QUANT_BUDGET_S_DEFAULT)
          ", " QB_STR(QB_QUANT_QUICK_BUDGET_S) " with --quick)", 1e-3, 86400},
-        {"seed", 0, QB_OPT_INT, &seed, "S", "random seed (default " QB_STR(QB_QUANT_SEED_DEFAULT) ")",
+        {"seed", 0, QB_OPT_INT, &seed, "S", "random seed: trial t draws from stream (seed, t)",
          0, 9.0e15},
         {"threads", 't', QB_OPT_STRING, &threads_s, "N", "threads (default: all CPUs)", 0, 0},
         {"op", 0, QB_OPT_STRING, &op_name, "NAME",
-         "measure a registry operator's int8 output against its fp32 output instead", 0, 0},
+         "operators (comma list, or all): int8 output against fp32 instead of a synthetic tensor", 0, 0},
         {"shape", 0, QB_OPT_STRING, &shape, "SHAPE", "with --op: the op's shape (default: its own)",
          0, 0},
         QB_POLICY_OPTS(ro),
@@ -238,7 +237,8 @@ int qb_cmd_quant(int argc, char **argv)
             "--range int8,uint8\n"
             "  qbench quant --input laplace:64x4096 --scale absmax,percentile:99.99 --trials 100\n"
             "  qbench quant --input gaussian:64x1024 --channel-spread 100 --policy symmetric\n"
-            "  qbench quant --op conv\n",
+            "  qbench quant --op conv\n"
+            "  qbench quant --op all --policy symmetric\n",
         .opts = opts,
         .nopts = (int)(sizeof opts / sizeof opts[0]),
     };

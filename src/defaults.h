@@ -62,4 +62,14 @@
 #define QB_COMPARE_NOISE_DEFAULT 1.0       /* noise floor = this x both runs' p10..p90 spreads in quadrature */
 #define QB_COMPARE_MIN_SAMPLES_DEFAULT 5   /* per file; fewer makes a change "unreliable" */
 
+/* Operator benchmarks (bench/ops_run*.c, qbench ops): what runs without
+ * --dtype/--quant/--policy/--backend, and a trial repeats the op until it
+ * lasts this long (fast ops would otherwise be timer noise). */
+#define QB_OPS_DTYPES_DEFAULT "fp32,fp16,int8"
+#define QB_OPS_QUANTS_DEFAULT "per-tensor,per-channel"
+#define QB_OPS_POLICIES_DEFAULT "symmetric"
+#define QB_OPS_BACKENDS_DEFAULT "builtin"
+#define QB_OPS_TRIAL_MIN_S_DEFAULT 0.002
+#define QB_OPS_TRIAL_MAX_RUNS 10000
+
 #endif

@@ -1,0 +1,353 @@
+/* conv-transpose: 2-D transposed convolution (the upsampling of decoders and
+ * GAN generators), NCHW, weights [C][K][R][S] as ONNX ConvTranspose, bias [K];
+ * OH = (H-1)*stride - 2*pad + R. Per image, one GEMM computes every tap's
+ * contribution, col[K*R*S][H*W] = W^T x, and col2im adds the taps into the
+ * output (float, or int32 before one requantization for int8). */
+#include "ops_compute.h"
+
+#include "error.h"
+#include "gemm.h"
+#include "gemm_f16.h"
+#include "ops_compute_util.h"
+
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { KN, KC, KH, KW, KK, KR, KS, KSTRIDE, KPAD };
+
+struct qb_op_instance {
+    qb_variant v;
+    qb_gemm_isa isa;
+    long N, C, H, W, K, R, S, st, pad, OH, OW;
+    qb_gemm_ws *ws;
+    float *x, *w, *bias, *y, *colf, *accf; /* accf: fp16's float sums of one image */
+    uint16_t *xh, *wh, *yh;
+    qb_cq_act act;
+    int8_t *wq;
+    qb_qparams wp, op;
+    float *mult;
+    int32_t *shift, *bias_q, *bias_col, *coli, *acci;
+    uint8_t *yq;
+};
+
+static void dims(const qb_shape *s, long *OH, long *OW)
+{
+    *OH = (s->v[KH] - 1) * s->v[KSTRIDE] - 2 * s->v[KPAD] + s->v[KR];
+    *OW = (s->v[KW] - 1) * s->v[KSTRIDE] - 2 * s->v[KPAD] + s->v[KS];
+}
+
+static int check(const qb_shape *s)
+{
+    static const char *const key[] = {"N", "C", "H", "W", "K", "R", "S", "stride", "pad"};
+    static const long hi[] = {4096, 1L << 16, 1L << 16, 1L << 16, 1L << 16, 64, 64, 64, 64};
+    for (int i = 0; i < 9; i++) {
+        int rc = qb_cq_key_range("conv-transpose", key[i], s->v[i], i == KPAD ? 0 : 1, hi[i]);
+        if (rc) return rc;
+    }
+    if (2 * s->v[KPAD] >= s->v[KR] || 2 * s->v[KPAD] >= s->v[KS])
+        return qb_fail(QB_EINPUT, "conv-transpose: 2 * pad %ld must be smaller than the filter", s->v[KPAD]);
+    long OH, OW;
+    dims(s, &OH, &OW);
+    const double in = (double)s->v[KN] * s->v[KC] * s->v[KH] * s->v[KW];
+    const double wt = (double)s->v[KK] * s->v[KC] * s->v[KR] * s->v[KS];
+    const double out = (double)s->v[KN] * s->v[KK] * OH * OW;
+    const double col = (double)s->v[KK] * s->v[KR] * s->v[KS] * s->v[KH] * s->v[KW];
+    return qb_cq_mem_check("conv-transpose", (in + wt + 2 * out + col) * 4 * 1.5 + 64e6);
+}
+
+static double ops(const qb_shape *s)
+{
+    return 2.0 * s->v[KN] * s->v[KC] * s->v[KH] * s->v[KW] * s->v[KK] * s->v[KR] * s->v[KS];
+}
+
+static double bytes(const qb_shape *s, const qb_variant *v)
+{
+    long OH, OW;
+    dims(s, &OH, &OW);
+    const double e = (double)qb_dtype_bytes(v->dtype);
+    const double in = (double)s->v[KN] * s->v[KC] * s->v[KH] * s->v[KW];
+    const double wt = (double)s->v[KK] * s->v[KC] * s->v[KR] * s->v[KS];
+    const double out = (double)s->v[KN] * s->v[KK] * OH * OW;
+    const double scales = v->dtype != QB_INT8 ? 0 : v->gran == QB_PER_CHANNEL ? 4.0 * s->v[KK] : 4.0;
+    return (in + wt + out) * e + 4.0 * s->v[KK] + scales;
+}
+
+static size_t output_elems(const qb_shape *s)
+{
+    long OH, OW;
+    dims(s, &OH, &OW);
+    return (size_t)(s->v[KN] * s->v[KK] * OH * OW);
+}
+
+static void destroy(qb_op_instance *c)
+{
+    if (!c) return;
+    qb_gemm_ws_destroy(c->ws);
+    void *bufs[] = {c->x, c->w, c->bias, c->y, c->colf, c->accf, c->xh, c->wh, c->yh, c->wq,
+                    c->mult, c->shift, c->bias_q, c->bias_col, c->coli, c->acci, c->yq};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
+    qb_cq_act_free(&c->act);
+    qb_qparams_free(&c->wp);
+    qb_qparams_free(&c->op);
+    free(c);
+}
+
+/* out[k][oh][ow] += col[(k, r, s)][h][w] for oh = h*st - pad + r (and ow alike). */
+#define COL2IM(T, col, out, c, k)                                                                  \
+    do {                                                                                           \
+        for (long r = 0; r < (c)->R; r++)                                                          \
+            for (long s = 0; s < (c)->S; s++) {                                                    \
+                const T *cr = (col) + (((k) * (c)->R + r) * (c)->S + s) * (c)->H * (c)->W;         \
+                /* w range whose ow lands inside [0, OW) */                                        \
+                long w0 = 0, w1 = (c)->W;                                                          \
+                while (w0 < w1 && w0 * (c)->st - (c)->pad + s < 0) w0++;                           \
+                while (w1 > w0 && (w1 - 1) * (c)->st - (c)->pad + s >= (c)->OW) w1--;              \
+                for (long h = 0; h < (c)->H; h++) {                                                \
+                    const long oh = h * (c)->st - (c)->pad + r;                                    \
+                    if (oh < 0 || oh >= (c)->OH) continue;                                         \
+                    T *o = (out) + ((k) * (c)->OH + oh) * (c)->OW;                                 \
+                    const T *ci = cr + h * (c)->W;                                                 \
+                    for (long w = w0; w < w1; w++) o[w * (c)->st - (c)->pad + s] += ci[w];         \
+                }                                                                                  \
+            }                                                                                      \
+    } while (0)
+
+static int pass(qb_op_instance *c, qb_dtype dt, float *yf)
+{
+    const long KRS = c->K * c->R * c->S, HW = c->H * c->W, P = c->OH * c->OW;
+    qb_mat A = {.ld = KRS, .layout = QB_MAT_COLS}, B = {.ld = HW, .layout = QB_MAT_ROWS};
+    qb_epilogue e = {.ldc = HW, .channel_is_row = true};
+    if (dt == QB_FP32) A.p = c->w, A.type = QB_MAT_F32, B.type = QB_MAT_F32, e.kind = QB_EPI_F32, e.c = c->colf;
+    else if (dt == QB_FP16) A.p = c->wh, A.type = QB_MAT_F16, B.type = QB_MAT_F16, e.kind = QB_EPI_F32, e.c = c->colf;
+    else A.p = c->wq, A.type = QB_MAT_S8, B.type = QB_MAT_U8, e.kind = QB_EPI_S32, e.c = c->coli, e.bias_i32 = c->bias_col;
+    qb_epilogue eo = {.ldc = P, .channel_is_row = true};
+    if (dt == QB_INT8) {
+        qb_cq_epilogue(&c->op, c->v.policy, &eo);
+        eo.mult = c->mult;
+        eo.shift = c->shift;
+    }
+    const size_t in_img = (size_t)(c->C * HW), out_img = (size_t)(c->K * P);
+    int rc = QB_OK;
+    for (long n = 0; n < c->N && rc == QB_OK; n++) {
+        B.p = dt == QB_FP32 ? (const void *)(c->x + n * in_img)
+              : dt == QB_FP16 ? (const void *)(c->xh + n * in_img)
+                              : (const void *)(c->act.q + n * in_img);
+        rc = qb_gemm(c->ws, KRS, HW, c->C, &A, &B, &e, c->v.threads);
+        if (rc) break;
+        eo.c = c->yq + n * out_img;
+#pragma omp parallel for num_threads(c->v.threads) schedule(static)
+        for (long k = 0; k < c->K; k++) {
+            if (dt == QB_INT8) {
+                int32_t *acc = c->acci + k * P;
+                for (long p = 0; p < P; p++) acc[p] = c->bias_q[k];
+                COL2IM(int32_t, c->coli, c->acci, c, k);
+                qb_epi_apply(&eo, acc, k, 0, P);
+            } else {
+                float *acc = dt == QB_FP32 ? yf + n * out_img + k * P : c->accf + k * P;
+                for (long p = 0; p < P; p++) acc[p] = c->bias[k];
+                COL2IM(float, c->colf, dt == QB_FP32 ? yf + n * out_img : c->accf, c, k);
+                if (dt == QB_FP16) qb_f32_to_f16_n(acc, c->yh + n * out_img + k * P, (size_t)P);
+            }
+        }
+    }
+    return rc;
+}
+
+static int run(qb_op_instance *c)
+{
+    return pass(c, c->v.dtype, c->y);
+}
+
+static int create(const qb_shape *s, const qb_variant *v, qb_op_instance **out)
+{
+    *out = NULL;
+    qb_op_instance *c = calloc(1, sizeof *c);
+    if (!c) return qb_fail(QB_ENOMEM, "out of memory");
+    c->v = *v;
+    int rc = qb_cq_isa(v, &c->isa);
+    if (rc) goto fail;
+    c->N = s->v[KN], c->C = s->v[KC], c->H = s->v[KH], c->W = s->v[KW], c->K = s->v[KK];
+    c->R = s->v[KR], c->S = s->v[KS], c->st = s->v[KSTRIDE], c->pad = s->v[KPAD];
+    dims(s, &c->OH, &c->OW);
+    const size_t nx = (size_t)(c->N * c->C * c->H * c->W), nw = (size_t)(c->K * c->C * c->R * c->S);
+    const size_t ny = output_elems(s), ncol = (size_t)(c->K * c->R * c->S * c->H * c->W);
+    const size_t P = (size_t)(c->OH * c->OW);
+    c->x = malloc(nx * 4);
+    c->w = malloc(nw * 4);
+    c->bias = malloc((size_t)c->K * 4);
+    c->colf = malloc(ncol * 4);
+    if (!c->x || !c->w || !c->bias || !c->colf) goto nomem;
+    qb_cq_fill(c->x, nx, 41, -1.0f, 1.0f);
+    qb_cq_fill(c->w, nw, 42, -1.0f, 1.0f);
+    qb_cq_fill(c->bias, (size_t)c->K, 43, -0.5f, 0.5f);
+    rc = qb_gemm_ws_create(v->threads, c->isa, &c->ws);
+    if (rc) goto fail;
+    if (v->dtype != QB_FP16) {
+        c->y = malloc(ny * 4);
+        if (!c->y) goto nomem;
+    }
+    if (v->dtype == QB_FP16) {
+        c->xh = malloc(nx * 2);
+        c->wh = malloc(nw * 2);
+        c->yh = malloc(ny * 2);
+        c->accf = malloc((size_t)c->K * P * 4);
+        if (!c->xh || !c->wh || !c->yh || !c->accf) goto nomem;
+        qb_f32_to_f16_n(c->x, c->xh, nx);
+        qb_f32_to_f16_n(c->w, c->wh, nw);
+    } else if (v->dtype == QB_INT8) {
+        rc = pass(c, QB_FP32, c->y); /* calibrates the output scale */
+        if (!rc) rc = qb_cq_act_quant(c->x, nx, v->policy, &c->act);
+        if (rc) goto fail;
+        const long KRS = c->K * c->R * c->S;
+        c->wq = malloc(nw);
+        c->mult = malloc((size_t)c->K * 4);
+        c->shift = malloc((size_t)c->K * 4);
+        c->bias_q = malloc((size_t)c->K * 4);
+        c->bias_col = malloc((size_t)KRS * 4);
+        c->coli = malloc(ncol * 4);
+        c->acci = malloc((size_t)c->K * P * 4);
+        c->yq = malloc(ny);
+        if (!c->wq || !c->mult || !c->shift || !c->bias_q || !c->bias_col || !c->coli || !c->acci || !c->yq)
+            goto nomem;
+        /* per-channel: axis 1 of [C][K][R][S] is the output channel */
+        const size_t wd[4] = {(size_t)c->C, (size_t)c->K, (size_t)c->R, (size_t)c->S};
+        rc = qb_cq_weights(c->w, wd, 4, 1, v->gran, v->policy, &c->wp, c->wq);
+        if (!rc) rc = qb_cq_out_params(c->y, ny, v->policy, &c->op);
+        if (rc) goto fail;
+        /* the bias goes in once per output pixel; the zero-point compensation
+         * once per tap, so it rides on the col rows */
+        qb_cq_requant(&c->act, &c->wp, &c->op, (int)c->K, c->bias, NULL, c->mult, c->shift, c->bias_q);
+        const size_t cd[2] = {(size_t)c->C, (size_t)KRS};
+        qb_cq_wsum(c->wq, cd, 2, 1, c->bias_col);
+        for (long m = 0; m < KRS; m++) c->bias_col[m] *= -c->act.za;
+        free(c->y);
+        c->y = NULL;
+        free(c->colf);
+        c->colf = NULL;
+    }
+    *out = c;
+    return QB_OK;
+nomem:
+    rc = qb_fail(QB_ENOMEM, "conv-transpose: out of memory for the buffers");
+fail:
+    destroy(c);
+    return rc;
+}
+
+/* The input pixels and taps that reach output (oh, ow): h*st - pad + r = oh. */
+#define TAPS(c, oh, ow, ...)                                                                       \
+    for (long r = 0; r < (c)->R; r++) {                                                            \
+        const long hh = (oh) + (c)->pad - r;                                                       \
+        if (hh < 0 || hh % (c)->st || hh / (c)->st >= (c)->H) continue;                            \
+        for (long s = 0; s < (c)->S; s++) {                                                        \
+            const long ww = (ow) + (c)->pad - s;                                                   \
+            if (ww < 0 || ww % (c)->st || ww / (c)->st >= (c)->W) continue;                        \
+            const long h = hh / (c)->st, w = ww / (c)->st;                                         \
+            __VA_ARGS__                                                                            \
+        }                                                                                          \
+    }
+
+static int verify(qb_op_instance *c, double *max_err, bool *ok)
+{
+    const long P = c->OH * c->OW;
+    const size_t ny = (size_t)(c->N * c->K * P);
+    const size_t ns = qb_cq_nsample(ny, (double)(c->C * c->R * c->S));
+    float *got = malloc(ns * 4), *want = malloc(ns * 4);
+    if (!got || !want) {
+        free(got);
+        free(want);
+        return qb_fail(QB_ENOMEM, "conv-transpose verify: out of memory");
+    }
+    qb_epilogue e = {.channel_is_row = true};
+    if (c->v.dtype == QB_INT8) {
+        qb_cq_epilogue(&c->op, c->v.policy, &e);
+        e.mult = c->mult;
+        e.shift = c->shift;
+    }
+    const bool sat = c->isa == QB_ISA_AVX2, half = c->v.dtype == QB_FP16;
+    double err = 0;
+    for (size_t j = 0; j < ns; j++) {
+        const size_t o = qb_cq_sample(ny, ns, j);
+        const long n = (long)o / (c->K * P), k = (long)o / P % c->K, oh = (long)o % P / c->OW, ow = (long)o % c->OW;
+        if (c->v.dtype == QB_INT8) {
+            /* per tap: the GEMM's dot product over channels in saturating pairs,
+             * minus za * the tap's weight sum; then the bias, then requantize */
+            int32_t acc = c->bias_q[k];
+            TAPS(c, oh, ow, {
+                int32_t pair = 0, ws = 0;
+                for (long ci = 0; ci < c->C; ci++) {
+                    const int32_t wv = c->wq[((ci * c->K + k) * c->R + r) * c->S + s];
+                    pair += c->act.q[((n * c->C + ci) * c->H + h) * c->W + w] * wv;
+                    ws += wv;
+                    if (ci % 2 == 1 || ci == c->C - 1) {
+                        acc += sat ? (pair > 32767 ? 32767 : pair < -32768 ? -32768 : pair) : pair;
+                        pair = 0;
+                    }
+                }
+                acc -= c->act.za * ws;
+            });
+            const int32_t q = qb_epi_requant(&e, k, acc);
+            const int32_t g = qb_epi_signed(&e) ? ((int8_t *)c->yq)[o] : c->yq[o];
+            if (abs(g - q) > err) err = abs(g - q);
+        } else {
+            double acc = c->bias[k];
+            TAPS(c, oh, ow, {
+                for (long ci = 0; ci < c->C; ci++) {
+                    const size_t xi = (size_t)(((n * c->C + ci) * c->H + h) * c->W + w);
+                    const size_t wi = (size_t)(((ci * c->K + k) * c->R + r) * c->S + s);
+                    acc += (half ? (double)qb_f16_to_f32(c->xh[xi]) : c->x[xi]) *
+                           (half ? (double)qb_f16_to_f32(c->wh[wi]) : c->w[wi]);
+                }
+            });
+            want[j] = (float)acc;
+            got[j] = half ? qb_f16_to_f32(c->yh[o]) : c->y[o];
+        }
+    }
+    if (c->v.dtype != QB_INT8) err = qb_cq_rel_err(got, want, ns);
+    free(got);
+    free(want);
+    *max_err = err;
+    *ok = c->v.dtype == QB_INT8 ? err == 0 : err <= (half ? QB_CQ_TOL_FP16 : QB_CQ_TOL_FP32);
+    return QB_OK;
+}
+
+static int output(qb_op_instance *c, float *out)
+{
+    const size_t ny = (size_t)(c->N * c->K * c->OH * c->OW);
+    if (c->v.dtype == QB_FP32) memcpy(out, c->y, ny * sizeof *out);
+    else if (c->v.dtype == QB_FP16) qb_f16_to_f32_n(c->yh, out, ny);
+    else qb_cq_dequant_out(c->yq, ny, &c->op, out);
+    return QB_OK;
+}
+
+static int describe(qb_op_instance *c, cJSON *params)
+{
+    int rc = qb_cq_describe(params, &c->v, c->isa);
+    if (!rc && !cJSON_AddStringToObject(params, "algorithm",
+                                        "GEMM of every tap (col = W^T x) then col2im; int8 sums "
+                                        "in int32 and requantizes once"))
+        rc = QB_ENOMEM;
+    return rc;
+}
+
+const qb_op_desc qb_op_conv_transpose = {
+    .name = "conv-transpose",
+    .klass = "compute",
+    .summary = "2-D transposed convolution (2x upsampling), NCHW, weights CKRS",
+    .shape_keys = "N,C,H,W,K,R,S,stride,pad",
+    .default_shape = "1,256,16,16,128,4,4,2,1",
+    .shape_source = "DCGAN generator: 4x4 stride-2 upsampling 256->128, 16x16 -> 32x32",
+    .per_channel = true,
+    .check = check,
+    .ops = ops,
+    .bytes = bytes,
+    .create = create,
+    .run = run,
+    .verify = verify,
+    .destroy = destroy,
+    .output_elems = output_elems,
+    .output = output,
+    .describe = describe,
+    .zero_keys = "pad",
+};

@@ -1,0 +1,138 @@
+/* GEMM entry points: the workspace, the int8 ISA choice, and the split of C
+ * over threads (each thread runs the serial blocked driver on its block with
+ * its own packing buffers, so no packed data is shared or synchronised). */
+#include "gemm.h"
+
+#include "cpu_features.h"
+#include "error.h"
+#include "gemm_pack.h"
+
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define VNNI_FEATURES "avx512f+avx512vl+avx512vnni"
+
+int qb_gemm_isa_parse(const char *word, qb_gemm_isa *out)
+{
+    if (!word || strcmp(word, "auto") == 0) {
+        *out = QB_ISA_AUTO;
+    } else if (strcmp(word, "avx2") == 0) {
+        *out = QB_ISA_AVX2;
+    } else if (strcmp(word, "avx512vnni") == 0) {
+        if (!qb_cpu_has(VNNI_FEATURES))
+            return qb_fail(QB_EUNSUPPORTED, "--isa avx512vnni: this CPU lacks AVX512-VNNI");
+        *out = QB_ISA_AVX512VNNI;
+    } else {
+        return qb_fail(QB_EUSAGE, "unknown --isa '%s' (auto, avx2, avx512vnni)", word);
+    }
+    return QB_OK;
+}
+
+qb_gemm_isa qb_gemm_isa_resolve(qb_gemm_isa isa)
+{
+    if (isa != QB_ISA_AUTO) return isa;
+    return qb_cpu_has(VNNI_FEATURES) ? QB_ISA_AVX512VNNI : QB_ISA_AVX2;
+}
+
+const char *qb_gemm_isa_name(qb_gemm_isa isa)
+{
+    return qb_gemm_isa_resolve(isa) == QB_ISA_AVX512VNNI ? "avx512vnni" : "avx2";
+}
+
+int qb_gemm_ws_create(int threads, qb_gemm_isa isa, qb_gemm_ws **out)
+{
+    *out = NULL;
+    if (threads < 1) return qb_fail(QB_EINTERNAL, "gemm workspace for %d threads", threads);
+    qb_gemm_ws *ws = calloc(1, sizeof *ws);
+    if (ws) ws->slot = calloc((size_t)threads, sizeof *ws->slot);
+    if (!ws || !ws->slot) {
+        free(ws);
+        return qb_fail(QB_ENOMEM, "out of memory for the GEMM workspace");
+    }
+    ws->nslots = threads;
+    ws->isa = qb_gemm_isa_resolve(isa);
+    *out = ws;
+    return QB_OK;
+}
+
+void qb_gemm_ws_destroy(qb_gemm_ws *ws)
+{
+    if (!ws) return;
+    for (int i = 0; i < ws->nslots; i++) {
+        free(ws->slot[i].a);
+        free(ws->slot[i].b);
+        free(ws->slot[i].acc);
+    }
+    free(ws->slot);
+    free(ws);
+}
+
+qb_gemm_isa qb_gemm_ws_isa(const qb_gemm_ws *ws)
+{
+    return ws->isa;
+}
+
+static int check_types(const qb_mat *A, const qb_mat *B, const qb_epilogue *e, bool *ints)
+{
+    const bool ia = A->type >= QB_MAT_U8, ib = B->type >= QB_MAT_U8;
+    const bool fe = e->kind == QB_EPI_F32 || e->kind == QB_EPI_F16;
+    if (ia != ib || (ia && A->type == B->type) || ia == fe)
+        return qb_fail(QB_EINTERNAL, "gemm: operand types and epilogue do not match");
+    if (A->layout == QB_MAT_IM2COL)
+        return qb_fail(QB_EINTERNAL, "gemm: the im2col view is for B only");
+    if ((e->kind == QB_EPI_RQ_FLOAT || e->kind == QB_EPI_DQ_F32) && !e->mult)
+        return qb_fail(QB_EINTERNAL, "gemm: epilogue without multipliers");
+    if (e->kind == QB_EPI_RQ_SHIFT && !e->shift)
+        return qb_fail(QB_EINTERNAL, "gemm: shift epilogue without shifts");
+    *ints = ia;
+    return QB_OK;
+}
+
+int qb_gemm_block(qb_gemm_ws *ws, int slot, long M, long N, long K, const qb_mat *A,
+                  const qb_mat *B, const qb_epilogue *e, long m0, long m1, long n0, long n1)
+{
+    bool ints = false;
+    int rc = check_types(A, B, e, &ints);
+    if (rc) return rc;
+    if (slot < 0 || slot >= ws->nslots) return qb_fail(QB_EINTERNAL, "gemm: no workspace slot %d", slot);
+    if (m0 >= m1 || n0 >= n1 || K < 1) return QB_OK;
+    return ints ? qb_gemm_block_i8(&ws->slot[slot], ws->isa, M, N, K, A, B, e, m0, m1, n0, n1)
+                : qb_gemm_block_f32(&ws->slot[slot], M, N, K, A, B, e, m0, m1, n0, n1);
+}
+
+/* Thread t's block of C: columns in NR-aligned strips when there are enough
+ * of them (B panels then stay private), rows otherwise. */
+static void split(long M, long N, int threads, int t, long *m0, long *m1, long *n0, long *n1)
+{
+    const long nr = 16, mr = 6;
+    if ((N + nr - 1) / nr >= 2L * threads || (M + mr - 1) / mr < threads) {
+        const long strips = (N + nr - 1) / nr;
+        *m0 = 0;
+        *m1 = M;
+        *n0 = strips * t / threads * nr;
+        *n1 = t == threads - 1 ? N : strips * (t + 1) / threads * nr;
+    } else {
+        const long tiles = (M + mr - 1) / mr;
+        *n0 = 0;
+        *n1 = N;
+        *m0 = tiles * t / threads * mr;
+        *m1 = t == threads - 1 ? M : tiles * (t + 1) / threads * mr;
+    }
+}
+
+int qb_gemm(qb_gemm_ws *ws, long M, long N, long K, const qb_mat *A, const qb_mat *B,
+            const qb_epilogue *e, int threads)
+{
+    if (threads > ws->nslots) threads = ws->nslots;
+    if (threads <= 1) return qb_gemm_block(ws, 0, M, N, K, A, B, e, 0, M, 0, N);
+    int rc = QB_OK;
+#pragma omp parallel num_threads(threads) reduction(min : rc)
+    {
+        const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+        long m0, m1, n0, n1;
+        split(M, N, nt, t, &m0, &m1, &n0, &n1);
+        rc = qb_gemm_block(ws, t, M, N, K, A, B, e, m0, m1, n0, n1);
+    }
+    return rc;
+}

@@ -1,0 +1,171 @@
+/* The float GEMM driver (fp32, and fp16 storage with fp32 math) and its AVX2
+ * + FMA 6x16 microkernel: 12 ymm accumulators, per k two B vectors and six
+ * broadcasts of A feed 12 FMAs, enough independent chains to cover the FMA
+ * latency on two pipes. */
+#include "gemm_pack.h"
+
+#include "error.h"
+#include "gemm_f16.h"
+
+#include <immintrin.h>
+#include <string.h>
+
+enum { MR = QB_F32_MR, NR = QB_F32_NR };
+
+/* C[6][16] (ldc) = (load ? C : 0) + sum_k a[k][0..6) x b[k][0..16). */
+static void ukernel_6x16(long kc, const float *restrict a, const float *restrict b,
+                         float *restrict c, long ldc, bool load)
+{
+    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+    __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+    for (int i = 0; i < MR; i++) _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
+    for (long k = 0; k < kc; k++) {
+        const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
+        __m256 av = _mm256_broadcast_ss(a);
+        c00 = _mm256_fmadd_ps(av, b0, c00);
+        c01 = _mm256_fmadd_ps(av, b1, c01);
+        av = _mm256_broadcast_ss(a + 1);
+        c10 = _mm256_fmadd_ps(av, b0, c10);
+        c11 = _mm256_fmadd_ps(av, b1, c11);
+        av = _mm256_broadcast_ss(a + 2);
+        c20 = _mm256_fmadd_ps(av, b0, c20);
+        c21 = _mm256_fmadd_ps(av, b1, c21);
+        av = _mm256_broadcast_ss(a + 3);
+        c30 = _mm256_fmadd_ps(av, b0, c30);
+        c31 = _mm256_fmadd_ps(av, b1, c31);
+        av = _mm256_broadcast_ss(a + 4);
+        c40 = _mm256_fmadd_ps(av, b0, c40);
+        c41 = _mm256_fmadd_ps(av, b1, c41);
+        av = _mm256_broadcast_ss(a + 5);
+        c50 = _mm256_fmadd_ps(av, b0, c50);
+        c51 = _mm256_fmadd_ps(av, b1, c51);
+        a += MR;
+        b += NR;
+    }
+#define QB_STORE_ROW(i, lo, hi)                                                                    \
+    do {                                                                                           \
+        float *r = c + (i) * ldc;                                                                  \
+        if (load) {                                                                                \
+            lo = _mm256_add_ps(lo, _mm256_loadu_ps(r));                                            \
+            hi = _mm256_add_ps(hi, _mm256_loadu_ps(r + 8));                                        \
+        }                                                                                          \
+        _mm256_storeu_ps(r, lo);                                                                   \
+        _mm256_storeu_ps(r + 8, hi);                                                               \
+    } while (0)
+    QB_STORE_ROW(0, c00, c01);
+    QB_STORE_ROW(1, c10, c11);
+    QB_STORE_ROW(2, c20, c21);
+    QB_STORE_ROW(3, c30, c31);
+    QB_STORE_ROW(4, c40, c41);
+    QB_STORE_ROW(5, c50, c51);
+#undef QB_STORE_ROW
+}
+
+/* After the last K block: add the bias and, for fp16, narrow the tile into C.
+ * t is the tile's float sums (in C itself for fp32). */
+static void finish_tile(const qb_epilogue *e, const float *t, long ldt, long i0, long j0, long mr,
+                        long nr)
+{
+    for (long ii = 0; ii < mr; ii++) {
+        const float *src = t + ii * ldt;
+        if (e->kind == QB_EPI_F32) {
+            if (!e->bias) return;
+            float *d = (float *)e->c + (i0 + ii) * e->ldc + j0;
+            for (long jj = 0; jj < nr; jj++)
+                d[jj] = src[jj] + e->bias[e->channel_is_row ? i0 + ii : j0 + jj];
+            continue;
+        }
+        uint16_t *d = (uint16_t *)e->c + (i0 + ii) * e->ldc + j0;
+        long jj = 0;
+        if (e->bias && e->channel_is_row) {
+            const __m256 bv = _mm256_set1_ps(e->bias[i0 + ii]);
+            for (; jj + 8 <= nr; jj += 8)
+                _mm_storeu_si128((__m128i *)(d + jj),
+                                 _mm256_cvtps_ph(_mm256_add_ps(_mm256_loadu_ps(src + jj), bv),
+                                                 _MM_FROUND_TO_NEAREST_INT));
+        } else if (e->bias) {
+            for (; jj + 8 <= nr; jj += 8)
+                _mm_storeu_si128((__m128i *)(d + jj),
+                                 _mm256_cvtps_ph(_mm256_add_ps(_mm256_loadu_ps(src + jj),
+                                                               _mm256_loadu_ps(e->bias + j0 + jj)),
+                                                 _MM_FROUND_TO_NEAREST_INT));
+        } else {
+            for (; jj + 8 <= nr; jj += 8)
+                _mm_storeu_si128((__m128i *)(d + jj),
+                                 _mm256_cvtps_ph(_mm256_loadu_ps(src + jj), _MM_FROUND_TO_NEAREST_INT));
+        }
+        for (; jj < nr; jj++) {
+            const float bv = e->bias ? e->bias[e->channel_is_row ? i0 + ii : j0 + jj] : 0.0f;
+            d[jj] = qb_f32_to_f16(src[jj] + bv);
+        }
+    }
+}
+
+int qb_gemm_block_f32(qb_gemm_slot *s, long M, long N, long K, const qb_mat *A, const qb_mat *B,
+                      const qb_epilogue *e, long m0, long m1, long n0, long n1)
+{
+    (void)M;
+    (void)N;
+    const bool f16 = e->kind == QB_EPI_F16;
+    const long nblk = (K + QB_F32_KC - 1) / QB_F32_KC;
+    const long kcb = (K + nblk - 1) / nblk; /* balanced K blocks */
+    const long mb = m1 - m0, nb = n1 - n0;
+    const long ncmax = nb < QB_F32_NC ? nb : QB_F32_NC;
+    int rc = qb_gemm_grow(&s->a, &s->a_cap, (size_t)QB_F32_MC * kcb * sizeof(float));
+    if (!rc) rc = qb_gemm_grow(&s->b, &s->b_cap, (size_t)((ncmax + NR - 1) / NR) * NR * kcb * sizeof(float));
+    /* fp16 output keeps fp32 partial sums of the block when K spans several blocks */
+    const bool scratch = f16 && nblk > 1;
+    if (!rc && scratch) rc = qb_gemm_grow(&s->acc, &s->acc_cap, (size_t)mb * nb * sizeof(float));
+    if (rc) return rc;
+    float *ap = s->a, *bp = s->b, *acc = s->acc;
+    float tile[MR * NR] __attribute__((aligned(32)));
+
+    for (long jc = n0; jc < n1; jc += QB_F32_NC) {
+        const long nc = n1 - jc < QB_F32_NC ? n1 - jc : QB_F32_NC;
+        for (long pb = 0; pb < nblk; pb++) {
+            const long pc = pb * kcb, kc = K - pc < kcb ? K - pc : kcb;
+            const bool first = pb == 0, last = pb == nblk - 1;
+            for (long jr = 0; jr < nc; jr += NR)
+                qb_pack_b_f32(B, pc, kc, jc + jr, nc - jr < NR ? nc - jr : NR, bp + jr * kc);
+            for (long ic = m0; ic < m1; ic += QB_F32_MC) {
+                const long mc = m1 - ic < QB_F32_MC ? m1 - ic : QB_F32_MC;
+                for (long ir = 0; ir < mc; ir += MR)
+                    qb_pack_a_f32(A, ic + ir, mc - ir < MR ? mc - ir : MR, pc, kc, ap + ir * kc);
+                for (long jr = 0; jr < nc; jr += NR) {
+                    const long nr = nc - jr < NR ? nc - jr : NR, j = jc + jr;
+                    for (long ir = 0; ir < mc; ir += MR) {
+                        const long mr = mc - ir < MR ? mc - ir : MR, i = ic + ir;
+                        const float *a = ap + ir * kc, *b = bp + jr * kc;
+                        /* where this tile's float sums live */
+                        float *t;
+                        long ldt;
+                        bool load;
+                        if (!f16) {
+                            t = (float *)e->c + i * e->ldc + j;
+                            ldt = e->ldc;
+                            load = !first || e->accumulate;
+                        } else if (scratch) {
+                            t = acc + (i - m0) * nb + (j - n0);
+                            ldt = nb;
+                            load = !first;
+                        } else {
+                            t = tile;
+                            ldt = NR;
+                            load = false;
+                        }
+                        if (mr == MR && nr == NR) {
+                            ukernel_6x16(kc, a, b, t, ldt, load);
+                        } else {
+                            ukernel_6x16(kc, a, b, tile, NR, false);
+                            for (long ii = 0; ii < mr; ii++)
+                                for (long jj = 0; jj < nr; jj++)
+                                    t[ii * ldt + jj] = (load ? t[ii * ldt + jj] : 0.0f) + tile[ii * NR + jj];
+                        }
+                        if (last) finish_tile(e, t, ldt, i, j, mr, nr);
+                    }
+                }
+            }
+        }
+    }
+    return QB_OK;
+}

@@ -1,0 +1,307 @@
+/* The int8 GEMM driver: u8 x s8 -> s32 microkernels (AVX2 vpmaddubsw +
+ * vpmaddwd + vpaddd, or AVX512-VNNI vpdpbusd on ymm) and the epilogues that
+ * requantize a tile to int8/uint8, dequantize it to float, or keep int32. */
+#include "gemm_pack.h"
+
+#include "error.h"
+#include "quant.h"
+
+#include <immintrin.h>
+#include <string.h>
+
+enum { MR = QB_I8_MR, NR = QB_I8_NR };
+
+static inline __m256i bcast4(const uint8_t *p)
+{
+    int32_t v;
+    memcpy(&v, p, 4);
+    return _mm256_set1_epi32(v);
+}
+
+/* vpmaddubsw takes the unsigned bytes first: the A broadcast when A holds the
+ * activations (gemm), the B vector when B does (conv). The int16 sum of each
+ * pair saturates; vpmaddwd by ones widens the pairs to int32 exactly. */
+static inline __attribute__((always_inline)) void
+ukernel_avx2(long kc4, const uint8_t *restrict a, const uint8_t *restrict b, int32_t *restrict c,
+             bool a_is_u8)
+{
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00;
+    __m256i c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+#define QB_MAC(acc, av, bv)                                                                        \
+    acc = _mm256_add_epi32(                                                                        \
+        acc, _mm256_madd_epi16(a_is_u8 ? _mm256_maddubs_epi16(av, bv) : _mm256_maddubs_epi16(bv, av), ones))
+    for (long k = 0; k < kc4; k++) {
+        const __m256i b0 = _mm256_load_si256((const __m256i *)b);
+        const __m256i b1 = _mm256_load_si256((const __m256i *)(b + 32));
+        __m256i av = bcast4(a);
+        QB_MAC(c00, av, b0);
+        QB_MAC(c01, av, b1);
+        av = bcast4(a + 4);
+        QB_MAC(c10, av, b0);
+        QB_MAC(c11, av, b1);
+        av = bcast4(a + 8);
+        QB_MAC(c20, av, b0);
+        QB_MAC(c21, av, b1);
+        av = bcast4(a + 12);
+        QB_MAC(c30, av, b0);
+        QB_MAC(c31, av, b1);
+        a += MR * 4;
+        b += NR * 4;
+    }
+#undef QB_MAC
+    _mm256_store_si256((__m256i *)(c + 0), c00);
+    _mm256_store_si256((__m256i *)(c + 8), c01);
+    _mm256_store_si256((__m256i *)(c + 16), c10);
+    _mm256_store_si256((__m256i *)(c + 24), c11);
+    _mm256_store_si256((__m256i *)(c + 32), c20);
+    _mm256_store_si256((__m256i *)(c + 40), c21);
+    _mm256_store_si256((__m256i *)(c + 48), c30);
+    _mm256_store_si256((__m256i *)(c + 56), c31);
+}
+
+static void ukernel_avx2_bu8(long kc4, const uint8_t *a, const uint8_t *b, int32_t *c)
+{
+    ukernel_avx2(kc4, a, b, c, false);
+}
+
+static void ukernel_avx2_au8(long kc4, const uint8_t *a, const uint8_t *b, int32_t *c)
+{
+    ukernel_avx2(kc4, a, b, c, true);
+}
+
+/* vpdpbusd: unsigned bytes in the second operand, signed in the third; four
+ * products summed straight into int32 (no int16 step, so no saturation). */
+#define QB_VNNI __attribute__((target("avx512f,avx512vl,avx512vnni"), always_inline)) inline
+static QB_VNNI void ukernel_vnni(long kc4, const uint8_t *restrict a, const uint8_t *restrict b,
+                                 int32_t *restrict c, bool a_is_u8)
+{
+    __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00;
+    __m256i c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+#define QB_DP(acc, av, bv) acc = a_is_u8 ? _mm256_dpbusd_epi32(acc, av, bv) : _mm256_dpbusd_epi32(acc, bv, av)
+    for (long k = 0; k < kc4; k++) {
+        const __m256i b0 = _mm256_load_si256((const __m256i *)b);
+        const __m256i b1 = _mm256_load_si256((const __m256i *)(b + 32));
+        __m256i av = bcast4(a);
+        QB_DP(c00, av, b0);
+        QB_DP(c01, av, b1);
+        av = bcast4(a + 4);
+        QB_DP(c10, av, b0);
+        QB_DP(c11, av, b1);
+        av = bcast4(a + 8);
+        QB_DP(c20, av, b0);
+        QB_DP(c21, av, b1);
+        av = bcast4(a + 12);
+        QB_DP(c30, av, b0);
+        QB_DP(c31, av, b1);
+        a += MR * 4;
+        b += NR * 4;
+    }
+#undef QB_DP
+    _mm256_store_si256((__m256i *)(c + 0), c00);
+    _mm256_store_si256((__m256i *)(c + 8), c01);
+    _mm256_store_si256((__m256i *)(c + 16), c10);
+    _mm256_store_si256((__m256i *)(c + 24), c11);
+    _mm256_store_si256((__m256i *)(c + 32), c20);
+    _mm256_store_si256((__m256i *)(c + 40), c21);
+    _mm256_store_si256((__m256i *)(c + 48), c30);
+    _mm256_store_si256((__m256i *)(c + 56), c31);
+}
+
+__attribute__((target("avx512f,avx512vl,avx512vnni"))) static void
+ukernel_vnni_bu8(long kc4, const uint8_t *a, const uint8_t *b, int32_t *c)
+{
+    ukernel_vnni(kc4, a, b, c, false);
+}
+
+__attribute__((target("avx512f,avx512vl,avx512vnni"))) static void
+ukernel_vnni_au8(long kc4, const uint8_t *a, const uint8_t *b, int32_t *c)
+{
+    ukernel_vnni(kc4, a, b, c, true);
+}
+
+typedef void (*ukernel_fn)(long kc4, const uint8_t *a, const uint8_t *b, int32_t *c);
+
+/* ---- epilogues of one tile row (nr <= 16 values of channel(s) ch) -------- */
+
+/* 16 int32 (already clamped to the output range) to 16 bytes. */
+static inline void store16_i8(__m256i v0, __m256i v1, void *dst, bool is_signed)
+{
+    const __m256i w = _mm256_packs_epi32(v0, v1); /* a0-3 b0-3 | a4-7 b4-7 */
+    const __m256i by = is_signed ? _mm256_packs_epi16(w, w) : _mm256_packus_epi16(w, w);
+    const __m256i ord = _mm256_permutevar8x32_epi32(by, _mm256_setr_epi32(0, 4, 1, 5, 0, 4, 1, 5));
+    _mm_storeu_si128((__m128i *)dst, _mm256_castsi256_si128(ord));
+}
+
+typedef struct {
+    bool shifts_positive; /* RQ_SHIFT: every k >= 1 (the vector form); else scalar */
+} epi_info;
+
+static void epi_row(const qb_epilogue *e, const epi_info *inf, const int32_t *acc, long i, long j,
+                    long nr)
+{
+    const bool row = e->channel_is_row;
+    const size_t off = (size_t)(i * e->ldc + j);
+    __m256i bi0 = _mm256_setzero_si256(), bi1 = bi0;
+    if (e->bias_i32) {
+        if (row) {
+            bi0 = bi1 = _mm256_set1_epi32(e->bias_i32[i]);
+        } else if (nr == NR) {
+            bi0 = _mm256_loadu_si256((const __m256i *)(e->bias_i32 + j));
+            bi1 = _mm256_loadu_si256((const __m256i *)(e->bias_i32 + j + 8));
+        }
+    }
+    const bool vec = nr == NR && (e->kind != QB_EPI_RQ_SHIFT || inf->shifts_positive);
+    if (!vec) {
+        for (long jj = 0; jj < nr; jj++) {
+            const long ch = row ? i : j + jj;
+            const int32_t a = acc[jj];
+            switch (e->kind) {
+            case QB_EPI_S32: ((int32_t *)e->c)[off + jj] = a + (e->bias_i32 ? e->bias_i32[ch] : 0); break;
+            case QB_EPI_DQ_F32:
+                ((float *)e->c)[off + jj] = fmaf((float)(a + (e->bias_i32 ? e->bias_i32[ch] : 0)),
+                                                 e->mult[ch], e->bias ? e->bias[ch] : 0.0f);
+                break;
+            default: {
+                const int32_t q = qb_epi_requant(e, ch, a);
+                if (qb_epi_signed(e))
+                    ((int8_t *)e->c)[off + jj] = (int8_t)q;
+                else
+                    ((uint8_t *)e->c)[off + jj] = (uint8_t)q;
+            }
+            }
+        }
+        return;
+    }
+    __m256i v0 = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)acc), bi0);
+    __m256i v1 = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(acc + 8)), bi1);
+    if (e->kind == QB_EPI_S32) {
+        _mm256_storeu_si256((__m256i *)((int32_t *)e->c + off), v0);
+        _mm256_storeu_si256((__m256i *)((int32_t *)e->c + off + 8), v1);
+        return;
+    }
+    if (e->kind == QB_EPI_DQ_F32) {
+        const __m256 m0 = row ? _mm256_set1_ps(e->mult[i]) : _mm256_loadu_ps(e->mult + j);
+        const __m256 m1 = row ? m0 : _mm256_loadu_ps(e->mult + j + 8);
+        __m256 fb0 = _mm256_setzero_ps(), fb1 = fb0;
+        if (e->bias) {
+            fb0 = row ? _mm256_set1_ps(e->bias[i]) : _mm256_loadu_ps(e->bias + j);
+            fb1 = row ? fb0 : _mm256_loadu_ps(e->bias + j + 8);
+        }
+        float *d = (float *)e->c + off;
+        _mm256_storeu_ps(d, _mm256_fmadd_ps(_mm256_cvtepi32_ps(v0), m0, fb0));
+        _mm256_storeu_ps(d + 8, _mm256_fmadd_ps(_mm256_cvtepi32_ps(v1), m1, fb1));
+        return;
+    }
+    const __m256i zo = _mm256_set1_epi32(e->zo);
+    if (e->kind == QB_EPI_RQ_FLOAT) {
+        /* rintf((float)acc * m): clamping the product to one past the output
+         * range first gives the same result and keeps vcvtps2dq in range. */
+        const __m256 hi = _mm256_set1_ps((float)(e->qmax - e->zo + 1));
+        const __m256 lo = _mm256_set1_ps((float)(e->qmin - e->zo - 1));
+        const __m256 m0 = row ? _mm256_set1_ps(e->mult[i]) : _mm256_loadu_ps(e->mult + j);
+        const __m256 m1 = row ? m0 : _mm256_loadu_ps(e->mult + j + 8);
+        __m256 f0 = _mm256_mul_ps(_mm256_cvtepi32_ps(v0), m0);
+        __m256 f1 = _mm256_mul_ps(_mm256_cvtepi32_ps(v1), m1);
+        f0 = _mm256_max_ps(_mm256_min_ps(f0, hi), lo);
+        f1 = _mm256_max_ps(_mm256_min_ps(f1, hi), lo);
+        v0 = _mm256_cvtps_epi32(f0);
+        v1 = _mm256_cvtps_epi32(f1);
+    } else { /* RQ_SHIFT, k >= 1: (acc >> k) + ((acc >> (k-1)) & 1) */
+        const __m256i one = _mm256_set1_epi32(1);
+        const __m256i k0 = row ? _mm256_set1_epi32(e->shift[i]) : _mm256_loadu_si256((const __m256i *)(e->shift + j));
+        const __m256i k1 = row ? k0 : _mm256_loadu_si256((const __m256i *)(e->shift + j + 8));
+        v0 = _mm256_add_epi32(_mm256_srav_epi32(v0, k0),
+                              _mm256_and_si256(_mm256_srav_epi32(v0, _mm256_sub_epi32(k0, one)), one));
+        v1 = _mm256_add_epi32(_mm256_srav_epi32(v1, k1),
+                              _mm256_and_si256(_mm256_srav_epi32(v1, _mm256_sub_epi32(k1, one)), one));
+    }
+    /* + zo may only overflow where the value is far outside the range anyway:
+     * clamp before adding so the sum stays exact */
+    const __m256i qlo = _mm256_set1_epi32(e->qmin), qhi = _mm256_set1_epi32(e->qmax);
+    const __m256i rlo = _mm256_sub_epi32(qlo, zo), rhi = _mm256_sub_epi32(qhi, zo);
+    v0 = _mm256_add_epi32(_mm256_min_epi32(_mm256_max_epi32(v0, rlo), rhi), zo);
+    v1 = _mm256_add_epi32(_mm256_min_epi32(_mm256_max_epi32(v1, rlo), rhi), zo);
+    store16_i8(v0, v1, (uint8_t *)e->c + off, qb_epi_signed(e));
+}
+
+static epi_info epi_info_of(const qb_epilogue *e, long M, long N)
+{
+    epi_info inf = {.shifts_positive = true};
+    if (e->kind == QB_EPI_RQ_SHIFT) {
+        const long nch = e->channel_is_row ? M : N;
+        for (long c = 0; c < nch; c++)
+            if (e->shift[c] < 1) inf.shifts_positive = false;
+    }
+    return inf;
+}
+
+void qb_epi_apply(const qb_epilogue *e, const int32_t *acc, long i, long j, long n)
+{
+    epi_info inf = {.shifts_positive = true};
+    if (e->kind == QB_EPI_RQ_SHIFT && e->channel_is_row) inf.shifts_positive = e->shift[i] >= 1;
+    if (e->kind == QB_EPI_RQ_SHIFT && !e->channel_is_row)
+        for (long c = j; c < j + n; c++)
+            if (e->shift[c] < 1) inf.shifts_positive = false;
+    for (long k = 0; k < n; k += NR) epi_row(e, &inf, acc + k, i, j + k, n - k < NR ? n - k : NR);
+}
+
+int qb_gemm_block_i8(qb_gemm_slot *s, qb_gemm_isa isa, long M, long N, long K, const qb_mat *A,
+                     const qb_mat *B, const qb_epilogue *e, long m0, long m1, long n0, long n1)
+{
+    const bool a_u8 = A->type == QB_MAT_U8;
+    const ukernel_fn uk = isa == QB_ISA_AVX512VNNI ? (a_u8 ? ukernel_vnni_au8 : ukernel_vnni_bu8)
+                                                   : (a_u8 ? ukernel_avx2_au8 : ukernel_avx2_bu8);
+    const epi_info inf = epi_info_of(e, M, N);
+    /* K blocks of a multiple of 4 (the pair structure of vpmaddubsw must not
+     * straddle a block), balanced */
+    const long nblk = (K + QB_I8_KC - 1) / QB_I8_KC;
+    const long kcb = ((K + nblk - 1) / nblk + 3) & ~3L;
+    const long mb = m1 - m0, nb = n1 - n0;
+    const long ncmax = nb < QB_I8_NC ? nb : QB_I8_NC;
+    int rc = qb_gemm_grow(&s->a, &s->a_cap, (size_t)QB_I8_MC * kcb);
+    if (!rc) rc = qb_gemm_grow(&s->b, &s->b_cap, (size_t)((ncmax + NR - 1) / NR) * NR * kcb);
+    const bool scratch = nblk > 1;
+    if (!rc && scratch) rc = qb_gemm_grow(&s->acc, &s->acc_cap, (size_t)mb * nb * sizeof(int32_t));
+    if (rc) return rc;
+    uint8_t *ap = s->a, *bp = s->b;
+    int32_t *acc = s->acc;
+    int32_t tile[MR * NR] __attribute__((aligned(32)));
+
+    for (long jc = n0; jc < n1; jc += QB_I8_NC) {
+        const long nc = n1 - jc < QB_I8_NC ? n1 - jc : QB_I8_NC;
+        for (long pb = 0; pb < nblk; pb++) {
+            const long pc = pb * kcb;
+            if (pc >= K) break;
+            const long kc = K - pc < kcb ? K - pc : kcb, kc4 = (kc + 3) / 4;
+            const bool first = pb == 0, last = pc + kc >= K;
+            for (long jr = 0; jr < nc; jr += NR)
+                qb_pack_b_i8(B, pc, kc, jc + jr, nc - jr < NR ? nc - jr : NR, bp + jr * kc4 * 4);
+            for (long ic = m0; ic < m1; ic += QB_I8_MC) {
+                const long mc = m1 - ic < QB_I8_MC ? m1 - ic : QB_I8_MC;
+                for (long ir = 0; ir < mc; ir += MR)
+                    qb_pack_a_i8(A, ic + ir, mc - ir < MR ? mc - ir : MR, pc, kc, ap + ir * kc4 * 4);
+                for (long jr = 0; jr < nc; jr += NR) {
+                    const long nr = nc - jr < NR ? nc - jr : NR, j = jc + jr;
+                    for (long ir = 0; ir < mc; ir += MR) {
+                        const long mr = mc - ir < MR ? mc - ir : MR, i = ic + ir;
+                        uk(kc4, ap + ir * kc4 * 4, bp + jr * kc4 * 4, tile);
+                        if (scratch) {
+                            for (long ii = 0; ii < mr; ii++) {
+                                int32_t *sr = acc + (i + ii - m0) * nb + (j - n0);
+                                int32_t *tr = tile + ii * NR;
+                                for (long jj = 0; jj < nr; jj++) {
+                                    if (!first) tr[jj] += sr[jj];
+                                    if (!last) sr[jj] = tr[jj];
+                                }
+                            }
+                        }
+                        if (last)
+                            for (long ii = 0; ii < mr; ii++) epi_row(e, &inf, tile + ii * NR, i + ii, j, nr);
+                    }
+                }
+            }
+        }
+    }
+    return QB_OK;
+}

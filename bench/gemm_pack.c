@@ -1,0 +1,229 @@
+/* Packing operand blocks into micro-panels. The hot cases are vector copies:
+ * B rows of a row-major matrix, and the im2col view of a convolution, where
+ * for one filter tap (r, s) the 16 output pixels of a panel usually read 16
+ * consecutive input pixels of every channel, so the plan is made once per tap
+ * and reused for all channels. */
+#include "gemm_pack.h"
+
+#include "error.h"
+#include "gemm_f16.h"
+
+#include <immintrin.h>
+#include <stdlib.h>
+#include <string.h>
+
+int qb_gemm_grow(void **p, size_t *cap, size_t n)
+{
+    if (n <= *cap) return QB_OK;
+    n = (n + 63) & ~(size_t)63;
+    void *q = aligned_alloc(64, n);
+    if (!q) return qb_fail(QB_ENOMEM, "out of memory for %zu bytes of GEMM packing buffers", n);
+    free(*p);
+    *p = q;
+    *cap = n;
+    return QB_OK;
+}
+
+static inline float ldf(const qb_mat *m, size_t off)
+{
+    return m->type == QB_MAT_F32 ? ((const float *)m->p)[off]
+                                 : qb_f16_to_f32(((const uint16_t *)m->p)[off]);
+}
+
+/* 16 values from src (f32 or f16) to dst as float. */
+static inline void row16f(const qb_mat *m, size_t off, float *dst)
+{
+    if (m->type == QB_MAT_F32) {
+        const float *s = (const float *)m->p + off;
+        _mm256_store_ps(dst, _mm256_loadu_ps(s));
+        _mm256_store_ps(dst + 8, _mm256_loadu_ps(s + 8));
+    } else {
+        const uint16_t *s = (const uint16_t *)m->p + off;
+        _mm256_store_ps(dst, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)s)));
+        _mm256_store_ps(dst + 8, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(s + 8))));
+    }
+}
+
+void qb_pack_a_f32(const qb_mat *A, long i0, long mr, long k0, long kc, float *dst)
+{
+    enum { MR = QB_F32_MR };
+    if (mr < MR) memset(dst, 0, (size_t)kc * MR * sizeof *dst);
+    if (A->layout == QB_MAT_ROWS) {
+        for (long ii = 0; ii < mr; ii++) {
+            const size_t base = (size_t)((i0 + ii) * A->ld + k0);
+            if (A->type == QB_MAT_F32) {
+                const float *s = (const float *)A->p + base;
+                for (long k = 0; k < kc; k++) dst[k * MR + ii] = s[k];
+            } else {
+                for (long k = 0; k < kc; k++) dst[k * MR + ii] = ldf(A, base + (size_t)k);
+            }
+        }
+    } else { /* COLS: one k holds the mr values contiguously */
+        for (long k = 0; k < kc; k++) {
+            const size_t base = (size_t)((k0 + k) * A->ld + i0);
+            for (long ii = 0; ii < mr; ii++) dst[k * MR + ii] = ldf(A, base + (size_t)ii);
+        }
+    }
+}
+
+/* The input offsets of a panel's nr output pixels for filter tap (r, s):
+ * off[jj] = ih * W + iw, or -1 in the padding. Returns true when all 16 are
+ * valid and consecutive (then only off[0] matters). */
+static bool im2col_plan(const qb_im2col *g, long r, long s, long j0, long nr, long *off)
+{
+    long oh = j0 / g->OW, ow = j0 % g->OW;
+    bool contig = nr == QB_F32_NR;
+    for (long jj = 0; jj < nr; jj++) {
+        const long ih = oh * g->sh - g->ph + r, iw = ow * g->sw - g->pw + s;
+        off[jj] = (ih >= 0 && ih < g->H && iw >= 0 && iw < g->W) ? ih * g->W + iw : -1;
+        if (off[jj] < 0 || (jj > 0 && off[jj] != off[0] + jj)) contig = false;
+        if (++ow == g->OW) {
+            ow = 0;
+            oh++;
+        }
+    }
+    return contig;
+}
+
+/* Rows k in [k0, k0+kc) of the im2col view, tap-major so each plan serves
+ * every channel: calls row(k - k0, channel offset, plan) for each. */
+#define IM2COL_ROWS(g, k0, kc, j0, nr, ...)                                                       \
+    do {                                                                                           \
+        const long rs_n = (g)->R * (g)->S, hw = (g)->H * (g)->W;                                   \
+        long off[QB_F32_NR];                                                                       \
+        for (long rs = 0; rs < rs_n; rs++) {                                                       \
+            const bool contig = im2col_plan((g), rs / (g)->S, rs % (g)->S, (j0), (nr), off);       \
+            long c = (k0) <= rs ? 0 : ((k0) - rs + rs_n - 1) / rs_n;                               \
+            for (long k = c * rs_n + rs; k < (k0) + (kc); k += rs_n, c++) {                        \
+                const long kk = k - (k0);                                                          \
+                const size_t cbase = (size_t)(c * hw);                                             \
+                __VA_ARGS__                                                                        \
+            }                                                                                      \
+        }                                                                                          \
+    } while (0)
+
+void qb_pack_b_f32(const qb_mat *B, long k0, long kc, long j0, long nr, float *dst)
+{
+    enum { NR = QB_F32_NR };
+    if (B->layout == QB_MAT_IM2COL) {
+        const qb_im2col *g = B->conv;
+        IM2COL_ROWS(g, k0, kc, j0, nr, {
+            float *d = dst + kk * NR;
+            if (contig) {
+                row16f(B, cbase + (size_t)off[0], d);
+            } else {
+                for (long jj = 0; jj < NR; jj++)
+                    d[jj] = jj < nr && off[jj] >= 0 ? ldf(B, cbase + (size_t)off[jj]) : 0.0f;
+            }
+        });
+        return;
+    }
+    if (B->layout == QB_MAT_ROWS) {
+        for (long k = 0; k < kc; k++) {
+            const size_t base = (size_t)((k0 + k) * B->ld + j0);
+            if (nr == NR) {
+                row16f(B, base, dst + k * NR);
+            } else {
+                for (long jj = 0; jj < NR; jj++)
+                    dst[k * NR + jj] = jj < nr ? ldf(B, base + (size_t)jj) : 0.0f;
+            }
+        }
+        return;
+    }
+    /* COLS (B stored [N][K], e.g. gemm weights): column jj is contiguous in k. */
+    if (nr < NR) memset(dst, 0, (size_t)kc * NR * sizeof *dst);
+    for (long jj = 0; jj < nr; jj++) {
+        const size_t base = (size_t)((j0 + jj) * B->ld + k0);
+        if (B->type == QB_MAT_F32) {
+            const float *s = (const float *)B->p + base;
+            for (long k = 0; k < kc; k++) dst[k * NR + jj] = s[k];
+        } else {
+            for (long k = 0; k < kc; k++) dst[k * NR + jj] = ldf(B, base + (size_t)k);
+        }
+    }
+}
+
+/* ---- int8 ---------------------------------------------------------------- */
+
+/* Interleave four 16-byte rows (k .. k+3) into 16 lanes of 4 bytes. */
+static inline void interleave4x16(const uint8_t *r0, const uint8_t *r1, const uint8_t *r2,
+                                  const uint8_t *r3, uint8_t *dst)
+{
+    const __m128i a = _mm_loadu_si128((const __m128i *)r0), b = _mm_loadu_si128((const __m128i *)r1);
+    const __m128i c = _mm_loadu_si128((const __m128i *)r2), d = _mm_loadu_si128((const __m128i *)r3);
+    const __m128i ablo = _mm_unpacklo_epi8(a, b), abhi = _mm_unpackhi_epi8(a, b);
+    const __m128i cdlo = _mm_unpacklo_epi8(c, d), cdhi = _mm_unpackhi_epi8(c, d);
+    _mm_storeu_si128((__m128i *)dst, _mm_unpacklo_epi16(ablo, cdlo));
+    _mm_storeu_si128((__m128i *)(dst + 16), _mm_unpackhi_epi16(ablo, cdlo));
+    _mm_storeu_si128((__m128i *)(dst + 32), _mm_unpacklo_epi16(abhi, cdhi));
+    _mm_storeu_si128((__m128i *)(dst + 48), _mm_unpackhi_epi16(abhi, cdhi));
+}
+
+static const uint8_t zero16[16];
+
+void qb_pack_a_i8(const qb_mat *A, long i0, long mr, long k0, long kc, uint8_t *dst)
+{
+    enum { MR = QB_I8_MR };
+    const long kc4 = (kc + 3) / 4;
+    memset(dst, 0, (size_t)kc4 * MR * 4);
+    const uint8_t *p = A->p;
+    for (long ii = 0; ii < mr; ii++) {
+        if (A->layout == QB_MAT_ROWS) {
+            const uint8_t *s = p + (i0 + ii) * A->ld + k0;
+            long k = 0;
+            for (; k + 4 <= kc; k += 4) memcpy(dst + (k / 4) * MR * 4 + ii * 4, s + k, 4);
+            for (; k < kc; k++) dst[(k / 4) * MR * 4 + ii * 4 + k % 4] = s[k];
+        } else {
+            for (long k = 0; k < kc; k++)
+                dst[(k / 4) * MR * 4 + ii * 4 + k % 4] = p[(k0 + k) * A->ld + i0 + ii];
+        }
+    }
+}
+
+void qb_pack_b_i8(const qb_mat *B, long k0, long kc, long j0, long nr, uint8_t *dst)
+{
+    enum { NR = QB_I8_NR };
+    const long kc4 = (kc + 3) / 4;
+    const uint8_t *p = B->p;
+    if (B->layout == QB_MAT_COLS) { /* weights [N][K]: 4 consecutive k are 4 bytes */
+        if (nr < NR || kc % 4) memset(dst, 0, (size_t)kc4 * NR * 4);
+        for (long jj = 0; jj < nr; jj++) {
+            const uint8_t *s = p + (j0 + jj) * B->ld + k0;
+            long k = 0;
+            for (; k + 4 <= kc; k += 4) memcpy(dst + (k / 4) * NR * 4 + jj * 4, s + k, 4);
+            for (; k < kc; k++) dst[(k / 4) * NR * 4 + jj * 4 + k % 4] = s[k];
+        }
+        return;
+    }
+    /* ROWS and IM2COL: gather plain 16-byte rows, then interleave by 4. */
+    uint8_t rows[QB_I8_KC][NR] __attribute__((aligned(16)));
+    const uint8_t *rp[QB_I8_KC];
+    if (B->layout == QB_MAT_IM2COL) {
+        const qb_im2col *g = B->conv;
+        IM2COL_ROWS(g, k0, kc, j0, nr, {
+            if (contig) {
+                rp[kk] = p + cbase + off[0];
+            } else {
+                for (long jj = 0; jj < NR; jj++)
+                    rows[kk][jj] = jj >= nr ? 0 : off[jj] >= 0 ? p[cbase + (size_t)off[jj]] : g->pad_u8;
+                rp[kk] = rows[kk];
+            }
+        });
+    } else {
+        for (long k = 0; k < kc; k++) {
+            const uint8_t *s = p + (k0 + k) * B->ld + j0;
+            if (nr == NR) {
+                rp[k] = s;
+            } else {
+                memset(rows[k], 0, NR);
+                memcpy(rows[k], s, (size_t)nr);
+                rp[k] = rows[k];
+            }
+        }
+    }
+    for (long k4 = 0; k4 < kc4; k4++) {
+        const long k = 4 * k4;
+        interleave4x16(rp[k], k + 1 < kc ? rp[k + 1] : zero16, k + 2 < kc ? rp[k + 2] : zero16,
+                       k + 3 < kc ? rp[k + 3] : zero16, dst + k4 * NR * 4);
+    }
+}

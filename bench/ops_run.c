@@ -1,0 +1,450 @@
+/* The operator measuring loop (ops_run.h): for each op and thread count, the
+ * selected variants are created together, checked against their reference,
+ * and timed in interleaved rounds (pooled.h), so a slow spell of the shared
+ * host does not land on one dtype only. */
+#include "ops_run.h"
+
+#include "backend.h"
+#include "defaults.h"
+#include "error.h"
+#include "interrupt.h"
+#include "op.h"
+#include "output.h"
+#include "pin.h"
+#include "pooled.h"
+#include "quant.h"
+#include "timer.h"
+#include "cpu_features.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void qb_ops_opts_init(qb_ops_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->verify = true;
+}
+
+#define MAXV 64 /* variants of one op and thread count */
+
+typedef struct {
+    qb_variant v;
+    const char *backend;
+    const qb_backend_impl *impl; /* NULL for builtin */
+    qb_op_instance *inst;
+    qb_record *rec;
+    qb_pooled pooled;
+    long reps; /* runs per trial */
+    double ops, bytes;
+} variant;
+
+typedef struct {
+    const qb_op_desc *op;
+    variant *var;
+} trial_ctx;
+
+static int run_once(const qb_op_desc *op, variant *x)
+{
+    return x->impl ? x->impl->run(x->inst) : op->run(x->inst);
+}
+
+/* One trial: reps runs back to back; the time of one run. */
+static int ops_trial(void *vctx, double v[2])
+{
+    trial_ctx *c = vctx;
+    const uint64_t t0 = qb_now_ns();
+    for (long i = 0; i < c->var->reps; i++) {
+        int rc = run_once(c->op, c->var);
+        if (rc) return rc;
+    }
+    const double s = (double)(qb_now_ns() - t0) * 1e-9 / (double)c->var->reps;
+    v[0] = s;
+    v[1] = c->var->ops > 0 ? c->var->ops / s * 1e-9 : c->var->bytes / s * 1e-9;
+    return QB_OK;
+}
+
+/* ---- selection lists ------------------------------------------------------ */
+
+static int split_words(const char *what, const char *list, char *buf, size_t cap, char **items, int max)
+{
+    snprintf(buf, cap, "%s", list);
+    const int n = qb_split_list(buf, items, max);
+    if (n < 0) return qb_fail(QB_EUSAGE, "%s: malformed list '%s'", what, list);
+    return n;
+}
+
+static int select_ops(const char *list, const qb_op_desc **ops, int *nops)
+{
+    *nops = 0;
+    if (!list || strcmp(list, "all") == 0) {
+        for (int i = 0; qb_op_table[i]; i++) ops[(*nops)++] = qb_op_table[i];
+        return QB_OK;
+    }
+    char buf[1024], *w[64];
+    const int n = split_words("--op", list, buf, sizeof buf, w, 64);
+    if (n < 0) return n;
+    for (int i = 0; i < n; i++) {
+        if (strcmp(w[i], "compute") == 0 || strcmp(w[i], "memory") == 0) {
+            for (int j = 0; qb_op_table[j]; j++)
+                if (strcmp(qb_op_table[j]->klass, w[i]) == 0) ops[(*nops)++] = qb_op_table[j];
+            continue;
+        }
+        const qb_op_desc *d = qb_op_find(w[i]);
+        if (!d) return qb_fail(QB_EUSAGE, "--op: unknown operator '%s' (qbench list shows them)", w[i]);
+        for (int j = 0; j < *nops; j++)
+            if (ops[j] == d) return qb_fail(QB_EUSAGE, "--op: '%s' given twice", w[i]);
+        ops[(*nops)++] = d;
+    }
+    return QB_OK;
+}
+
+static int select_dtypes(const char *list, bool *sel)
+{
+    char buf[256], *w[8];
+    const int n = split_words("--dtype", list, buf, sizeof buf, w, 8);
+    if (n < 0) return n;
+    memset(sel, 0, QB_NDTYPES * sizeof *sel);
+    for (int i = 0; i < n; i++) {
+        int d = -1;
+        for (int k = 0; k < QB_NDTYPES; k++)
+            if (strcmp(w[i], qb_dtype_name((qb_dtype)k)) == 0) d = k;
+        if (d < 0) return qb_fail(QB_EUSAGE, "--dtype: unknown data type '%s' (fp32, fp16, int8)", w[i]);
+        sel[d] = true;
+    }
+    return QB_OK;
+}
+
+static int select_quants(const char *list, bool *sel)
+{
+    char buf[256], *w[8];
+    const int n = split_words("--quant", list, buf, sizeof buf, w, 8);
+    if (n < 0) return n;
+    memset(sel, 0, 3 * sizeof *sel);
+    for (int i = 0; i < n; i++) {
+        qb_qgran g;
+        if (qb_qgran_parse(w[i], &g) || g == QB_QNONE)
+            return qb_fail(QB_EUSAGE, "--quant: unknown granularity '%s' (per-tensor, per-channel)", w[i]);
+        sel[g] = true;
+    }
+    return QB_OK;
+}
+
+static int select_policies(const char *list, bool *sel)
+{
+    memset(sel, 0, 4 * sizeof *sel);
+    if (strcmp(list, "all") == 0) {
+        sel[QB_SYMMETRIC] = sel[QB_ASYMMETRIC] = sel[QB_POW2] = true;
+        return QB_OK;
+    }
+    char buf[256], *w[8];
+    const int n = split_words("--policy", list, buf, sizeof buf, w, 8);
+    if (n < 0) return n;
+    for (int i = 0; i < n; i++) {
+        qb_qpolicy p;
+        if (qb_qpolicy_parse(w[i], &p) || p == QB_PNONE)
+            return qb_fail(QB_EUSAGE, "--policy: unknown policy '%s' (symmetric, asymmetric, pow2)", w[i]);
+        sel[p] = true;
+    }
+    return QB_OK;
+}
+
+static int select_backends(const char *list, bool *sel)
+{
+    memset(sel, 0, QB_BACKEND_MAX * sizeof *sel);
+    if (strcmp(list, "all") == 0) {
+        for (int k = 0; k < QB_BACKEND_MAX; k++) sel[k] = qb_backend_available(qb_backend_names[k]);
+        return QB_OK;
+    }
+    char buf[256], *w[8];
+    const int n = split_words("--backend", list, buf, sizeof buf, w, 8);
+    if (n < 0) return n;
+    for (int i = 0; i < n; i++) {
+        int b = -1;
+        for (int k = 0; k < QB_BACKEND_MAX; k++)
+            if (strcmp(w[i], qb_backend_names[k]) == 0) b = k;
+        if (b < 0) return qb_fail(QB_EUSAGE, "--backend: unknown backend '%s' (builtin, openblas, onednn)", w[i]);
+        if (!qb_backend_available(w[i]))
+            return qb_fail(QB_EUNSUPPORTED, "--backend %s: %s", w[i], qb_backend_version(w[i]));
+        sel[b] = true;
+    }
+    return QB_OK;
+}
+
+/* ---- one op, one thread count -------------------------------------------- */
+
+static void shape_text(const qb_shape *s, char *buf, size_t cap)
+{
+    size_t off = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < s->n && off < cap; i++)
+        off += (size_t)snprintf(buf + off, cap - off, "%s%ld", i ? "," : "", s->v[i]);
+}
+
+static int describe(const qb_op_desc *op, const qb_shape *s, variant *x)
+{
+    qb_record *r = x->rec;
+    int rc = qb_record_param_str(r, "op", op->name);
+    if (!rc) rc = qb_record_param_str(r, "class", op->klass);
+    if (!rc) rc = qb_record_param_str(r, "dtype", qb_dtype_name(x->v.dtype));
+    if (!rc) rc = qb_record_param_str(r, "quant", qb_qgran_name(x->v.gran));
+    if (!rc) rc = qb_record_param_str(r, "policy", qb_qpolicy_name(x->v.policy));
+    if (!rc) rc = qb_record_param_num(r, "threads", x->v.threads);
+    if (!rc) rc = qb_record_param_str(r, "backend", x->backend);
+    char st[256];
+    shape_text(s, st, sizeof st);
+    if (!rc) rc = qb_record_param_str(r, "shape", st);
+    if (!rc) rc = qb_record_param_str(r, "shape_keys", op->shape_keys);
+    /* one number per key */
+    const char *k = op->shape_keys;
+    for (int i = 0; i < s->n && k && !rc; i++) {
+        char key[32];
+        const size_t len = strcspn(k, ",");
+        snprintf(key, sizeof key, "%.*s", (int)len, k);
+        rc = qb_record_param_num(r, key, (double)s->v[i]);
+        k = k[len] ? k + len + 1 : NULL;
+    }
+    if (rc) return rc;
+    if (x->impl && x->impl->describe) return x->impl->describe(x->inst, r->params);
+    if (!x->impl && op->describe) return op->describe(x->inst, r->params);
+    return QB_OK;
+}
+
+/* Create, warm up, verify and size one variant. */
+static int prepare(const qb_op_desc *op, const qb_shape *s, const qb_ops_opts *o, variant *x)
+{
+    int rc = x->impl ? x->impl->create(op, s, &x->v, &x->inst) : op->create(s, &x->v, &x->inst);
+    if (rc) return rc;
+    x->ops = op->ops(s);
+    x->bytes = op->bytes(s, &x->v);
+    const uint64_t t0 = qb_now_ns();
+    rc = run_once(op, x);
+    if (rc) return rc;
+    const double first = (double)(qb_now_ns() - t0) * 1e-9;
+    rc = describe(op, s, x);
+    if (rc) return rc;
+    if (o->verify) {
+        double err = 0;
+        bool ok = false;
+        rc = x->impl ? x->impl->verify(x->inst, &err, &ok) : op->verify(x->inst, &err, &ok);
+        if (rc) return rc;
+        cJSON_AddBoolToObject(x->rec->params, "verified", ok);
+        qb_record_param_num(x->rec, "max_err", err);
+        qb_record_param_str(x->rec, "max_err_unit",
+                            x->v.dtype == QB_INT8 ? "LSB" : "relative to the largest output");
+        if (!ok) {
+            qb_record_note(x->rec, "WRONG RESULT: differs from the scalar reference by %g %s", err,
+                           x->v.dtype == QB_INT8 ? "LSB" : "(relative)");
+            fprintf(stderr, "qbench ops: %s differs from its reference by %g\n", x->rec->id, err);
+        }
+    }
+    /* a second run times the op warm; a trial repeats it to last QB_OPS_TRIAL_MIN_S */
+    const uint64_t t1 = qb_now_ns();
+    rc = run_once(op, x);
+    if (rc) return rc;
+    double one = (double)(qb_now_ns() - t1) * 1e-9;
+    if (one > first) one = first;
+    x->reps = one >= QB_OPS_TRIAL_MIN_S_DEFAULT ? 1 : (long)(QB_OPS_TRIAL_MIN_S_DEFAULT / (one > 1e-9 ? one : 1e-9)) + 1;
+    if (x->reps > QB_OPS_TRIAL_MAX_RUNS) x->reps = QB_OPS_TRIAL_MAX_RUNS;
+    qb_record_param_num(x->rec, "runs_per_trial", (double)x->reps);
+    return QB_OK;
+}
+
+static int finish(variant *x, const qb_rep_policy *pol)
+{
+    qb_record *r = x->rec;
+    if (x->pooled.n == 0) return qb_record_note(r, "interrupted before it was measured");
+    int rc = qb_pooled_record(r, "time", "s", QB_BETTER_LOWER, &x->pooled, pol->target_cv);
+    if (rc) return rc;
+    const double t = qb_pooled_best(&x->pooled, QB_BETTER_LOWER);
+    if (x->ops > 0) {
+        rc = qb_pooled_record_aux(r, "gops", "GOP/s", QB_BETTER_HIGHER, &x->pooled, QB_BETTER_LOWER);
+    } else {
+        rc = qb_record_metric(r, "gops", "GOP/s", QB_BETTER_HIGHER, 0.0);
+    }
+    if (!rc) rc = qb_record_metric(r, "bandwidth", "GB/s", QB_BETTER_HIGHER, x->bytes / t * 1e-9);
+    if (!rc) rc = qb_record_metric(r, "ops", "op", QB_BETTER_NONE, x->ops);
+    if (!rc) rc = qb_record_metric(r, "bytes", "B", QB_BETTER_NONE, x->bytes);
+    return rc;
+}
+
+static void destroy_variant(const qb_op_desc *op, variant *x)
+{
+    if (x->inst) {
+        if (x->impl) x->impl->destroy(x->inst);
+        else op->destroy(x->inst);
+    }
+    x->inst = NULL;
+    qb_pooled_free(&x->pooled);
+}
+
+typedef struct {
+    bool dt[QB_NDTYPES], gran[3], pol[4], be[QB_BACKEND_MAX];
+} selection;
+
+/* The variants of op at one thread count, in table order: backend, then
+ * dtype, then granularity, then policy. */
+static int list_variants(const qb_op_desc *op, const selection *sel, int threads, const char *isa,
+                         qb_results *res, cJSON *unavailable, variant *var, int *nvar)
+{
+    *nvar = 0;
+    for (int b = 0; b < QB_BACKEND_MAX; b++) {
+        if (!sel->be[b]) continue;
+        for (int d = 0; d < QB_NDTYPES; d++) {
+            if (!sel->dt[d]) continue;
+            for (int g = 0; g < 3; g++) {
+                if (d == QB_INT8 ? (g == QB_QNONE || !sel->gran[g]) : g != QB_QNONE) continue;
+                if (g == QB_PER_CHANNEL && !op->per_channel) continue;
+                for (int p = 0; p < 4; p++) {
+                    if (d == QB_INT8 ? (p == QB_PNONE || !sel->pol[p]) : p != QB_PNONE) continue;
+                    if (*nvar >= MAXV) return qb_fail(QB_EUSAGE, "too many variants of %s", op->name);
+                    variant *x = &var[*nvar];
+                    memset(x, 0, sizeof *x);
+                    x->v = (qb_variant){.dtype = (qb_dtype)d, .gran = (qb_qgran)g,
+                                        .policy = (qb_qpolicy)p, .threads = threads, .isa = isa};
+                    x->backend = qb_backend_names[b];
+                    char name[160];
+                    snprintf(name, sizeof name, "%s/%s/%s/%s%s%s/t%d", op->name, qb_dtype_name(x->v.dtype),
+                             qb_qgran_name(x->v.gran), qb_qpolicy_name(x->v.policy), b ? "@" : "",
+                             b ? x->backend : "", threads);
+                    if (b) {
+                        const char *why;
+                        x->impl = qb_backend_find(x->backend, op->name, &x->v, &why);
+                        if (!x->impl) {
+                            /* one line per op, backend and reason */
+                            char msg[256];
+                            snprintf(msg, sizeof msg, "%s@%s: %s", op->name, x->backend, why);
+                            bool seen = false;
+                            const cJSON *u;
+                            cJSON_ArrayForEach(u, unavailable) seen |= strcmp(u->valuestring, msg) == 0;
+                            if (!seen) cJSON_AddItemToArray(unavailable, cJSON_CreateString(msg));
+                            continue;
+                        }
+                    }
+                    x->rec = qb_results_add(res, "ops", name);
+                    if (!x->rec) return QB_ENOMEM;
+                    (*nvar)++;
+                }
+            }
+        }
+    }
+    return QB_OK;
+}
+
+static int measure_group(const qb_op_desc *op, const qb_shape *s, const selection *sel, int threads,
+                         const qb_ops_opts *o, const qb_rep_policy *pol, qb_results *res,
+                         cJSON *unavailable)
+{
+    variant *var = calloc(MAXV, sizeof *var);
+    if (!var) return qb_fail(QB_ENOMEM, "out of memory");
+    int nvar = 0;
+    int rc = list_variants(op, sel, threads, o->isa, res, unavailable, var, &nvar);
+    for (int i = 0; i < nvar && rc == QB_OK && !qb_interrupted(); i++) {
+        qb_progress("ops: %s: preparing %s", op->name, var[i].rec->id);
+        rc = prepare(op, s, o, &var[i]);
+        if (rc) {
+            char msg[400];
+            snprintf(msg, sizeof msg, "%s", qb_last_error(rc));
+            rc = qb_fail(rc, "%s: %s", var[i].rec->id, msg);
+        }
+    }
+    for (int round = 0; round < pol->rounds && rc == QB_OK && !qb_interrupted(); round++) {
+        for (int i = 0; i < nvar && rc == QB_OK && !qb_interrupted(); i++) {
+            if (!var[i].inst) continue;
+            qb_progress("ops: round %d/%d: %s", round + 1, pol->rounds, var[i].rec->id);
+            trial_ctx c = {.op = op, .var = &var[i]};
+            qb_rep_result r;
+            rc = qb_repeat(pol, ops_trial, &c, &r);
+            if (rc) break;
+            rc = qb_pooled_add(&var[i].pooled, &r);
+            qb_rep_result_free(&r);
+        }
+    }
+    for (int i = 0; i < nvar; i++) {
+        if (rc == QB_OK) rc = finish(&var[i], pol);
+        destroy_variant(op, &var[i]);
+    }
+    free(var);
+    return rc;
+}
+
+static int record_settings(qb_results *res, const qb_ops_opts *o, const selection *sel, cJSON **unavailable)
+{
+    cJSON *s = cJSON_GetObjectItemCaseSensitive(res->settings, "ops");
+    if (!s) s = cJSON_AddObjectToObject(res->settings, "ops");
+    if (!s) return QB_ENOMEM;
+    cJSON_DeleteItemFromObjectCaseSensitive(s, "trial_min_s");
+    cJSON_AddNumberToObject(s, "trial_min_s", QB_OPS_TRIAL_MIN_S_DEFAULT);
+    cJSON_DeleteItemFromObjectCaseSensitive(s, "verify");
+    cJSON_AddBoolToObject(s, "verify", o->verify);
+    cJSON_DeleteItemFromObjectCaseSensitive(s, "isa");
+    cJSON_AddStringToObject(s, "isa", o->isa ? o->isa : "auto");
+    cJSON *be = cJSON_CreateObject();
+    for (int b = 0; b < QB_BACKEND_MAX; b++) {
+        cJSON *one = cJSON_AddObjectToObject(be, qb_backend_names[b]);
+        cJSON_AddBoolToObject(one, "compiled_in", qb_backend_available(qb_backend_names[b]));
+        cJSON_AddBoolToObject(one, "selected", sel->be[b]);
+        cJSON_AddStringToObject(one, "version", qb_backend_version(qb_backend_names[b]));
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(s, "backends");
+    cJSON_AddItemToObject(s, "backends", be);
+    cJSON_DeleteItemFromObjectCaseSensitive(s, "fp16");
+    cJSON_AddStringToObject(s, "fp16", "binary16 storage converted with F16C, fp32 arithmetic: this CPU has no FP16 arithmetic (no AVX512-FP16)");
+    *unavailable = cJSON_GetObjectItemCaseSensitive(s, "unavailable");
+    if (!*unavailable) *unavailable = cJSON_AddArrayToObject(s, "unavailable");
+    return *unavailable ? QB_OK : QB_ENOMEM;
+}
+
+int qb_ops_measure(qb_results *res, const qb_ops_opts *o, const qb_rep_policy *pol)
+{
+    const qb_op_desc *ops[128];
+    int nops = 0;
+    selection sel;
+    int rc = select_ops(o->ops, ops, &nops);
+    if (!rc) rc = select_dtypes(o->dtypes ? o->dtypes : QB_OPS_DTYPES_DEFAULT, sel.dt);
+    if (!rc) rc = select_quants(o->quants ? o->quants : QB_OPS_QUANTS_DEFAULT, sel.gran);
+    if (!rc) rc = select_policies(o->policies ? o->policies : QB_OPS_POLICIES_DEFAULT, sel.pol);
+    if (!rc) rc = select_backends(o->backends ? o->backends : QB_OPS_BACKENDS_DEFAULT, sel.be);
+    if (rc) return rc;
+    if (o->shape && nops != 1) return qb_fail(QB_EUSAGE, "--shape needs exactly one --op (the keys differ per operator)");
+    if (o->isa && strcmp(o->isa, "auto") && strcmp(o->isa, "avx2") && strcmp(o->isa, "avx512vnni"))
+        return qb_fail(QB_EUSAGE, "--isa: unknown '%s' (auto, avx2, avx512vnni)", o->isa);
+    if (o->isa && strcmp(o->isa, "avx512vnni") == 0 && !qb_cpu_has("avx512f+avx512vl+avx512vnni"))
+        return qb_fail(QB_EUNSUPPORTED, "--isa avx512vnni: this CPU lacks AVX512-VNNI");
+    int threads[32], nthreads = 0;
+    if (o->nthreads > 0) {
+        for (int i = 0; i < o->nthreads && i < 32; i++) threads[nthreads++] = o->threads[i];
+    } else {
+        if (!o->quick || qb_cpu_count() == 1) threads[nthreads++] = 1;
+        if (qb_cpu_count() > 1) threads[nthreads++] = qb_cpu_count();
+    }
+    /* every shape is parsed and checked before anything is allocated */
+    qb_shape *shapes = calloc((size_t)nops, sizeof *shapes);
+    if (!shapes) return qb_fail(QB_ENOMEM, "out of memory");
+    for (int i = 0; i < nops && rc == QB_OK; i++) rc = qb_op_shape(ops[i], o->shape, &shapes[i]);
+    cJSON *unavailable = NULL;
+    if (!rc) rc = record_settings(res, o, &sel, &unavailable);
+    cpu_set_t saved;
+    bool pinned = false;
+    if (!rc) {
+        rc = qb_pin_self(qb_cpu_nth(0), &saved);
+        pinned = rc == QB_OK;
+    }
+    if (!rc) {
+        int maxt = 1;
+        for (int i = 0; i < nthreads; i++) maxt = threads[i] > maxt ? threads[i] : maxt;
+        /* pin every thread of the largest team once; OpenMP reuses them */
+#pragma omp parallel num_threads(maxt)
+        qb_omp_pin_thread();
+        qb_spin_ns(20000000ull);
+    }
+    for (int i = 0; i < nops && rc == QB_OK && !qb_interrupted(); i++)
+        for (int t = 0; t < nthreads && rc == QB_OK && !qb_interrupted(); t++)
+            rc = measure_group(ops[i], &shapes[i], &sel, threads[t], o, pol, res, unavailable);
+    qb_progress_done();
+    if (pinned) qb_unpin_self(&saved);
+    free(shapes);
+    if (rc == QB_OK && qb_interrupted()) rc = qb_fail(QB_EINTR, "qbench ops: interrupted");
+    return rc;
+}

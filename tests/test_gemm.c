@@ -1,0 +1,237 @@
+/* The blocked GEMM against its scalar reference: every operand layout (rows,
+ * transposed, im2col), fp32, fp16 and int8 in both operand orders, every
+ * epilogue, edge sizes that leave partial tiles and several K blocks, 1 and 2
+ * threads, the AVX2 and (when present) the VNNI int8 path, and the int16
+ * saturation of vpmaddubsw with full-range data. */
+#include "check.h"
+#include "cpu_features.h"
+#include "error.h"
+#include "gemm.h"
+#include "gemm_f16.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint32_t rng = 12345;
+static uint32_t next(void)
+{
+    rng = rng * 1664525u + 1013904223u;
+    return rng >> 8;
+}
+static float frand(void)
+{
+    return (float)next() / (float)(1u << 24) * 2.0f - 1.0f;
+}
+
+/* Fill a buffer of n elements of a type; int8 in [lo, hi]. */
+static void *fill(qb_mat_type t, size_t n, int lo, int hi)
+{
+    const size_t es = t == QB_MAT_F32 ? 4 : t == QB_MAT_F16 ? 2 : 1;
+    void *p = malloc(n * es + 64);
+    for (size_t i = 0; i < n; i++) {
+        if (t == QB_MAT_F32) ((float *)p)[i] = frand();
+        else if (t == QB_MAT_F16) ((uint16_t *)p)[i] = qb_f32_to_f16(frand());
+        else if (t == QB_MAT_U8) ((uint8_t *)p)[i] = (uint8_t)(lo + (int)(next() % (uint32_t)(hi - lo + 1)));
+        else ((int8_t *)p)[i] = (int8_t)(lo + (int)(next() % (uint32_t)(hi - lo + 1)));
+    }
+    return p;
+}
+
+static size_t out_bytes(qb_epi_kind k)
+{
+    return k == QB_EPI_F16 ? 2 : (k == QB_EPI_RQ_FLOAT || k == QB_EPI_RQ_SHIFT) ? 1 : 4;
+}
+
+/* Compare kernel and reference outputs; float within rel tolerance of the
+ * largest magnitude, integers exactly. */
+static int compare(qb_epi_kind k, const void *a, const void *b, size_t n, double tol)
+{
+    int bad = 0;
+    double maxabs = 1e-30;
+    if (k == QB_EPI_F32 || k == QB_EPI_DQ_F32)
+        for (size_t i = 0; i < n; i++) maxabs = fmax(maxabs, fabs(((const float *)b)[i]));
+    if (k == QB_EPI_F16)
+        for (size_t i = 0; i < n; i++) maxabs = fmax(maxabs, fabs(qb_f16_to_f32(((const uint16_t *)b)[i])));
+    for (size_t i = 0; i < n && bad < 5; i++) {
+        bool ok;
+        if (k == QB_EPI_F32) ok = fabs(((const float *)a)[i] - ((const float *)b)[i]) <= tol * maxabs;
+        else if (k == QB_EPI_DQ_F32) ok = ((const float *)a)[i] == ((const float *)b)[i];
+        else if (k == QB_EPI_F16)
+            ok = fabs(qb_f16_to_f32(((const uint16_t *)a)[i]) - qb_f16_to_f32(((const uint16_t *)b)[i])) <= tol * maxabs;
+        else if (k == QB_EPI_S32) ok = ((const int32_t *)a)[i] == ((const int32_t *)b)[i];
+        else ok = ((const uint8_t *)a)[i] == ((const uint8_t *)b)[i];
+        if (!ok) {
+            fprintf(stderr, "  mismatch at %zu\n", i);
+            bad++;
+        }
+    }
+    return bad;
+}
+
+typedef struct {
+    long M, N, K;
+    qb_mat_type ta, tb;
+    qb_mat_layout la, lb;
+    qb_epi_kind kind;
+    bool row_ch;
+    int threads;
+    qb_gemm_isa isa;
+    int wlo, whi, alo, ahi; /* s8 and u8 ranges */
+    bool with_bias;
+    bool is_signed;
+} gcase;
+
+static void run_case(const gcase *g)
+{
+    const long M = g->M, N = g->N, K = g->K;
+    qb_im2col geo;
+    qb_mat A = {.type = g->ta, .layout = g->la}, B = {.type = g->tb, .layout = g->lb};
+    size_t na = (size_t)(M * K), nb = (size_t)(K * N);
+    int lo_a = g->ta == QB_MAT_U8 ? g->alo : g->wlo, hi_a = g->ta == QB_MAT_U8 ? g->ahi : g->whi;
+    int lo_b = g->tb == QB_MAT_U8 ? g->alo : g->wlo, hi_b = g->tb == QB_MAT_U8 ? g->ahi : g->whi;
+    A.ld = g->la == QB_MAT_ROWS ? K : M;
+    B.ld = g->lb == QB_MAT_ROWS ? N : K;
+    long ncols = N;
+    if (g->lb == QB_MAT_IM2COL) {
+        /* K = C*3*3, N = OH*OW from a 3x3 pad-1 stride-1 (or 2) conv */
+        const long C = K / 9, HW = 9, st = N == 25 ? 2 : 1;
+        geo = (qb_im2col){.C = C, .H = HW, .W = HW, .R = 3, .S = 3, .sh = st, .sw = st, .ph = 1, .pw = 1,
+                          .OH = (HW + 2 - 3) / st + 1, .OW = (HW + 2 - 3) / st + 1, .pad_u8 = 7};
+        ncols = geo.OH * geo.OW;
+        CHECK(ncols == N);
+        nb = (size_t)(C * HW * HW);
+        B.conv = &geo;
+    }
+    A.p = fill(g->ta, na, lo_a, hi_a);
+    B.p = fill(g->tb, nb, lo_b, hi_b);
+    const long nch = g->row_ch ? M : N;
+    float *bias = malloc((size_t)nch * sizeof *bias), *mult = malloc((size_t)nch * sizeof *mult);
+    int32_t *bi = malloc((size_t)nch * sizeof *bi), *sh = malloc((size_t)nch * sizeof *sh);
+    for (long c = 0; c < nch; c++) {
+        bias[c] = frand();
+        mult[c] = (0.5f + 0.5f * (frand() + 1.0f)) / (float)(K * 40);
+        bi[c] = (int32_t)(next() % 4001) - 2000;
+        sh[c] = 6 + (int32_t)(next() % 8);
+    }
+    const size_t ob = out_bytes(g->kind), n = (size_t)(M * N);
+    void *c1 = calloc(n, ob), *c2 = calloc(n, ob);
+    qb_epilogue e = {.kind = g->kind, .ldc = N, .channel_is_row = g->row_ch,
+                     .bias = g->with_bias ? bias : NULL, .bias_i32 = g->with_bias ? bi : NULL,
+                     .mult = mult, .shift = sh, .zo = g->is_signed ? 3 : 100,
+                     .qmin = g->is_signed ? -128 : 0, .qmax = g->is_signed ? 127 : 255};
+    qb_gemm_ws *ws;
+    CHECK(qb_gemm_ws_create(g->threads, g->isa, &ws) == QB_OK);
+    e.c = c1;
+    CHECK(qb_gemm(ws, M, N, K, &A, &B, &e, g->threads) == QB_OK);
+    /* run twice: the second run reuses the grown buffers */
+    CHECK(qb_gemm(ws, M, N, K, &A, &B, &e, g->threads) == QB_OK);
+    e.c = c2;
+    const bool sat = qb_gemm_ws_isa(ws) == QB_ISA_AVX2;
+    CHECK(qb_gemm_ref(M, N, K, &A, &B, &e, sat) == QB_OK);
+    const double tol = g->kind == QB_EPI_F16 ? 2e-3 : 1e-5;
+    const int bad = compare(g->kind, c1, c2, n, tol);
+    if (bad)
+        fprintf(stderr, "case M=%ld N=%ld K=%ld types %d,%d layouts %d,%d epi %d row %d thr %d isa %d\n",
+                M, N, K, g->ta, g->tb, g->la, g->lb, g->kind, g->row_ch, g->threads, g->isa);
+    CHECK(bad == 0);
+    qb_gemm_ws_destroy(ws);
+    free((void *)A.p);
+    free((void *)B.p);
+    free(bias);
+    free(mult);
+    free(bi);
+    free(sh);
+    free(c1);
+    free(c2);
+}
+
+int main(void)
+{
+    static const long sizes[][3] = {{1, 1, 1}, {6, 16, 8}, {7, 17, 5}, {13, 33, 330}, {64, 48, 700},
+                                    {130, 70, 2100}, {5, 200, 64}};
+    const int ns = (int)(sizeof sizes / sizeof sizes[0]);
+    /* float: f32 and f16 with every B layout */
+    for (int s = 0; s < ns; s++) {
+        for (int t = 0; t < 2; t++) {
+            const qb_mat_type ty = t ? QB_MAT_F16 : QB_MAT_F32;
+            for (int la = 0; la < 2; la++) {
+                for (int lb = 0; lb < 2; lb++) {
+                    gcase g = {sizes[s][0], sizes[s][1], sizes[s][2], ty, ty, la, lb,
+                               t ? QB_EPI_F16 : QB_EPI_F32, (s + la) % 2 == 0, 1 + (s + lb) % 2,
+                               QB_ISA_AUTO, -63, 63, 0, 255, (s + lb) % 2 == 1, true};
+                    run_case(&g);
+                }
+            }
+        }
+    }
+    /* float im2col: K = C*9, N = 81 (stride 1) or 25 (stride 2) */
+    for (int t = 0; t < 2; t++) {
+        const qb_mat_type ty = t ? QB_MAT_F16 : QB_MAT_F32;
+        gcase g1 = {10, 81, 9 * 5, ty, ty, QB_MAT_ROWS, QB_MAT_IM2COL, t ? QB_EPI_F16 : QB_EPI_F32,
+                    true, 2, QB_ISA_AUTO, -63, 63, 0, 255, true, true};
+        run_case(&g1);
+        gcase g2 = {7, 25, 9 * 40, ty, ty, QB_MAT_ROWS, QB_MAT_IM2COL, t ? QB_EPI_F16 : QB_EPI_F32,
+                    true, 1, QB_ISA_AUTO, -63, 63, 0, 255, false, true};
+        run_case(&g2);
+    }
+    /* int8: both ISAs, both operand orders, every integer epilogue */
+    const bool vnni = qb_cpu_has("avx512f+avx512vl+avx512vnni");
+    static const qb_epi_kind kinds[] = {QB_EPI_RQ_FLOAT, QB_EPI_RQ_SHIFT, QB_EPI_DQ_F32, QB_EPI_S32};
+    for (int isa = 1; isa <= (vnni ? 2 : 1); isa++) {
+        for (int s = 0; s < ns; s++) {
+            for (int k = 0; k < 4; k++) {
+                for (int order = 0; order < 2; order++) {
+                    /* order 0: conv-like (A = s8 weights rows, B = u8); 1: gemm-like
+                     * (A = u8 activations, B = s8 weights stored [N][K]) */
+                    gcase g = {sizes[s][0], sizes[s][1], sizes[s][2],
+                               order ? QB_MAT_U8 : QB_MAT_S8, order ? QB_MAT_S8 : QB_MAT_U8,
+                               order ? QB_MAT_ROWS : (s % 2 ? QB_MAT_COLS : QB_MAT_ROWS),
+                               order ? QB_MAT_COLS : QB_MAT_ROWS, kinds[k], order == 0, 1 + s % 2,
+                               (qb_gemm_isa)isa, -63, 63, 0, 255, (s + k) % 2 == 0, (s + k + order) % 2 == 0};
+                    run_case(&g);
+                }
+            }
+        }
+        /* im2col with a u8 pad value, stride 1 and 2 */
+        gcase g1 = {64, 81, 9 * 12, QB_MAT_S8, QB_MAT_U8, QB_MAT_ROWS, QB_MAT_IM2COL, QB_EPI_RQ_FLOAT,
+                    true, 2, (qb_gemm_isa)isa, -63, 63, 0, 255, true, true};
+        run_case(&g1);
+        gcase g2 = {9, 25, 9 * 130, QB_MAT_S8, QB_MAT_U8, QB_MAT_ROWS, QB_MAT_IM2COL, QB_EPI_RQ_SHIFT,
+                    true, 1, (qb_gemm_isa)isa, -63, 63, 0, 255, false, false};
+        run_case(&g2);
+        /* full-range data: AVX2 saturates pairs to int16 and the reference must agree */
+        gcase g3 = {12, 40, 300, QB_MAT_S8, QB_MAT_U8, QB_MAT_ROWS, QB_MAT_ROWS, QB_EPI_S32, true, 1,
+                    (qb_gemm_isa)isa, -128, 127, 200, 255, false, true};
+        run_case(&g3);
+        gcase g4 = {12, 40, 300, QB_MAT_U8, QB_MAT_S8, QB_MAT_ROWS, QB_MAT_COLS, QB_EPI_S32, false, 2,
+                    (qb_gemm_isa)isa, -128, -100, 200, 255, false, true};
+        run_case(&g4);
+    }
+    /* the saturation is real: with full-range data the AVX2 result differs from exact sums */
+    {
+        const long K = 2;
+        uint8_t a[2] = {255, 255};
+        int8_t w[2] = {127, 127};
+        int32_t exact, sat;
+        qb_mat A = {.p = w, .ld = K, .type = QB_MAT_S8, .layout = QB_MAT_ROWS};
+        qb_mat B = {.p = a, .ld = 1, .type = QB_MAT_U8, .layout = QB_MAT_ROWS};
+        qb_epilogue e = {.kind = QB_EPI_S32, .ldc = 1, .c = &exact};
+        CHECK(qb_gemm_ref(1, 1, K, &A, &B, &e, false) == QB_OK);
+        e.c = &sat;
+        CHECK(qb_gemm_ref(1, 1, K, &A, &B, &e, true) == QB_OK);
+        CHECK(exact == 64770 && sat == 32767);
+        qb_gemm_ws *ws;
+        int32_t got = 0;
+        e.c = &got;
+        CHECK(qb_gemm_ws_create(1, QB_ISA_AVX2, &ws) == QB_OK);
+        CHECK(qb_gemm(ws, 1, 1, K, &A, &B, &e, 1) == QB_OK);
+        CHECK(got == 32767);
+        qb_gemm_ws_destroy(ws);
+    }
+    /* ISA words */
+    qb_gemm_isa isa;
+    CHECK(qb_gemm_isa_parse("avx2", &isa) == QB_OK && isa == QB_ISA_AVX2);
+    CHECK(qb_gemm_isa_parse("sse9", &isa) == QB_EUSAGE);
+    TEST_DONE();
+}
