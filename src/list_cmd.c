@@ -1,6 +1,7 @@
 /* qbench list: every probe and operator, from their registries. */
 #include "commands.h"
 #include "error.h"
+#include "ops_run.h"
 #include "probes.h"
 
 #include <stdio.h>
@@ -15,5 +16,6 @@ int qb_cmd_list(int argc, char **argv)
     }
     if (argc > 0) return qb_fail(QB_EUSAGE, "qbench list: unexpected argument '%s'", argv[0]);
     qb_probes_list();
+    qb_ops_list();
     return QB_OK;
 }
