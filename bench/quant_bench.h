@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 /* How many trials: a fixed count (trials > 0) or automatic: at least
- * min_trials, then until the standard error of the best estimate is below
+ * min_trials, then until the standard error of the plain Monte Carlo mean is below
  * target_rse of it, or budget_s is spent, or max_trials is reached. */
 typedef struct {
     long trials;

@@ -43,7 +43,7 @@
 #define QB_QUANT_INPUT_DEFAULT "gaussian:256x256" /* synthetic tensor when no --op is given */
 #define QB_QUANT_SEED_DEFAULT 1            /* trial t draws its tensor from stream (seed, t) */
 #define QB_QUANT_TARGET_RSE_DEFAULT 0.001  /* auto trials: stop once SE/mean is below this */
-#define QB_QUANT_MIN_TRIALS_DEFAULT 32     /* auto trials: at least this many */
+#define QB_QUANT_MIN_TRIALS_DEFAULT 200    /* auto trials: at least this many (rare scales, e.g. a pow2 step, must show up) */
 #define QB_QUANT_MAX_TRIALS_DEFAULT 1000000
 #define QB_QUANT_BUDGET_S_DEFAULT 10.0     /* auto trials: seconds per policy at most */
 #define QB_QUANT_QUICK_BUDGET_S 1.0
