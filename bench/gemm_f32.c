@@ -12,9 +12,11 @@
 
 enum { MR = QB_F32_MR, NR = QB_F32_NR };
 
-/* C[6][16] (ldc) = (load ? C : 0) + sum_k a[k][0..6) x b[k][0..16). */
+/* C[6][16] (ldc) = (load ? C : 0) + sum_k a[k][0..6) x b[k][0..16), plus
+ * brow[i] on row i and bcol[j] on column j when given (the bias, added on the
+ * last K block while the tile is still in registers). */
 static void ukernel_6x16(long kc, const float *restrict a, const float *restrict b,
-                         float *restrict c, long ldc, bool load)
+                         float *restrict c, long ldc, bool load, const float *brow, const float *bcol)
 {
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
@@ -42,12 +44,23 @@ static void ukernel_6x16(long kc, const float *restrict a, const float *restrict
         a += MR;
         b += NR;
     }
+    const __m256 bc0 = bcol ? _mm256_loadu_ps(bcol) : _mm256_setzero_ps();
+    const __m256 bc1 = bcol ? _mm256_loadu_ps(bcol + 8) : _mm256_setzero_ps();
 #define QB_STORE_ROW(i, lo, hi)                                                                    \
     do {                                                                                           \
         float *r = c + (i) * ldc;                                                                  \
         if (load) {                                                                                \
             lo = _mm256_add_ps(lo, _mm256_loadu_ps(r));                                            \
             hi = _mm256_add_ps(hi, _mm256_loadu_ps(r + 8));                                        \
+        }                                                                                          \
+        if (brow) {                                                                                \
+            const __m256 bv = _mm256_broadcast_ss(brow + (i));                                     \
+            lo = _mm256_add_ps(lo, bv);                                                            \
+            hi = _mm256_add_ps(hi, bv);                                                            \
+        }                                                                                          \
+        if (bcol) {                                                                                \
+            lo = _mm256_add_ps(lo, bc0);                                                           \
+            hi = _mm256_add_ps(hi, bc1);                                                           \
         }                                                                                          \
         _mm256_storeu_ps(r, lo);                                                                   \
         _mm256_storeu_ps(r + 8, hi);                                                               \
@@ -61,20 +74,13 @@ static void ukernel_6x16(long kc, const float *restrict a, const float *restrict
 #undef QB_STORE_ROW
 }
 
-/* After the last K block: add the bias and, for fp16, narrow the tile into C.
- * t is the tile's float sums (in C itself for fp32). */
+/* After the last K block of an fp16 output: add the bias and narrow the
+ * tile's float sums t into C. */
 static void finish_tile(const qb_epilogue *e, const float *t, long ldt, long i0, long j0, long mr,
                         long nr)
 {
     for (long ii = 0; ii < mr; ii++) {
         const float *src = t + ii * ldt;
-        if (e->kind == QB_EPI_F32) {
-            if (!e->bias) return;
-            float *d = (float *)e->c + (i0 + ii) * e->ldc + j0;
-            for (long jj = 0; jj < nr; jj++)
-                d[jj] = src[jj] + e->bias[e->channel_is_row ? i0 + ii : j0 + jj];
-            continue;
-        }
         uint16_t *d = (uint16_t *)e->c + (i0 + ii) * e->ldc + j0;
         long jj = 0;
         if (e->bias && e->channel_is_row) {
@@ -110,7 +116,9 @@ int qb_gemm_block_f32(qb_gemm_slot *s, long M, long N, long K, const qb_mat *A, 
     const long nblk = (K + QB_F32_KC - 1) / QB_F32_KC;
     const long kcb = (K + nblk - 1) / nblk; /* balanced K blocks */
     const long mb = m1 - m0, nb = n1 - n0;
-    const long ncmax = nb < QB_F32_NC ? nb : QB_F32_NC;
+    /* balanced column blocks of at most QB_F32_NC, whole micro-panels */
+    const long njb = (nb + QB_F32_NC - 1) / QB_F32_NC;
+    const long ncmax = ((nb + njb - 1) / njb + NR - 1) / NR * NR;
     int rc = qb_gemm_grow(&s->a, &s->a_cap, (size_t)QB_F32_MC * kcb * sizeof(float));
     if (!rc) rc = qb_gemm_grow(&s->b, &s->b_cap, (size_t)((ncmax + NR - 1) / NR) * NR * kcb * sizeof(float));
     /* fp16 output keeps fp32 partial sums of the block when K spans several blocks */
@@ -120,8 +128,8 @@ int qb_gemm_block_f32(qb_gemm_slot *s, long M, long N, long K, const qb_mat *A, 
     float *ap = s->a, *bp = s->b, *acc = s->acc;
     float tile[MR * NR] __attribute__((aligned(32)));
 
-    for (long jc = n0; jc < n1; jc += QB_F32_NC) {
-        const long nc = n1 - jc < QB_F32_NC ? n1 - jc : QB_F32_NC;
+    for (long jc = n0; jc < n1; jc += ncmax) {
+        const long nc = n1 - jc < ncmax ? n1 - jc : ncmax;
         for (long pb = 0; pb < nblk; pb++) {
             const long pc = pb * kcb, kc = K - pc < kcb ? K - pc : kcb;
             const bool first = pb == 0, last = pb == nblk - 1;
@@ -153,15 +161,28 @@ int qb_gemm_block_f32(qb_gemm_slot *s, long M, long N, long K, const qb_mat *A, 
                             ldt = NR;
                             load = false;
                         }
+                        /* fp32: the bias rides on the last block's stores */
+                        const float *brow = NULL, *bcol = NULL;
+                        float bpad[NR] = {0};
+                        if (last && !f16 && e->bias) {
+                            const long n = e->channel_is_row ? mr : nr;
+                            const float *src = e->bias + (e->channel_is_row ? i : j);
+                            if (n < (e->channel_is_row ? MR : NR)) {
+                                memcpy(bpad, src, (size_t)n * sizeof *bpad);
+                                src = bpad;
+                            }
+                            if (e->channel_is_row) brow = src;
+                            else bcol = src;
+                        }
                         if (mr == MR && nr == NR) {
-                            ukernel_6x16(kc, a, b, t, ldt, load);
+                            ukernel_6x16(kc, a, b, t, ldt, load, brow, bcol);
                         } else {
-                            ukernel_6x16(kc, a, b, tile, NR, false);
+                            ukernel_6x16(kc, a, b, tile, NR, false, brow, bcol);
                             for (long ii = 0; ii < mr; ii++)
                                 for (long jj = 0; jj < nr; jj++)
                                     t[ii * ldt + jj] = (load ? t[ii * ldt + jj] : 0.0f) + tile[ii * NR + jj];
                         }
-                        if (last) finish_tile(e, t, ldt, i, j, mr, nr);
+                        if (last && f16) finish_tile(e, t, ldt, i, j, mr, nr);
                     }
                 }
             }

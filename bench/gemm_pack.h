@@ -12,9 +12,9 @@
  * a B micro-panel stay in L1, MC*KC*4 of the A block in L2. */
 #define QB_F32_MR 6
 #define QB_F32_NR 16
-#define QB_F32_KC 320
+#define QB_F32_KC 384
 #define QB_F32_MC 120
-#define QB_F32_NC 3072
+#define QB_F32_NC 1024
 
 /* int8: 4x16 tiles of s32 (8 ymm accumulators, 2 B vectors, the broadcast,
  * the ones vector and temporaries), K in groups of 4 bytes per lane. */

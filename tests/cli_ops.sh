@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# qbench ops on tiny shapes: the record contract (ids, params, metrics with
+# units, verified), the comparison backends when compiled in, the ISA choice,
+# and bad input (one line naming the word, exit 2, before any allocation).
+set -u
+QB=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
+FAST=(--reps 1 --max-reps 2 --rounds 1 --warmup 0 --budget 0.01)
+
+# The record contract on a small gemm in every dtype and policy, 1 and 2 threads.
+if "$QB" ops --op gemm --shape 24,40,56 --policy all --threads 1,2 "${FAST[@]}" --json >"$tmp/g.json" &&
+    python3 - "$tmp/g.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+R = {r["id"]: r for r in d["results"]}
+for t in (1, 2):
+    for v in ("fp32/none/none", "fp16/none/none", "int8/per-tensor/symmetric", "int8/per-channel/asymmetric",
+              "int8/per-channel/pow2"):
+        r = R["ops/gemm/%s/t%d" % (v, t)]
+        p = r["params"]
+        assert p["op"] == "gemm" and p["threads"] == t and p["backend"] == "builtin", p
+        assert p["M"] == 24 and p["N"] == 40 and p["K"] == 56 and p["shape"] == "24,40,56", p
+        assert p["verified"] is True, (r["id"], p.get("max_err"))
+        m = r["metrics"]
+        assert m["time"]["unit"] == "s" and m["time"]["better"] == "lower" and m["time"]["value"] > 0
+        assert m["gops"]["unit"] == "GOP/s" and m["bandwidth"]["unit"] == "GB/s"
+        assert m["ops"]["value"] == 2 * 24 * 40 * 56 and m["ops"]["unit"] == "op"
+        assert m["bytes"]["unit"] == "B" and m["bytes"]["value"] > 0
+        assert len(m["time"]["samples"]) >= 1
+# fp16 moves half the bytes of fp32 and says it computes in fp32
+f32, f16 = R["ops/gemm/fp32/none/none/t1"], R["ops/gemm/fp16/none/none/t1"]
+assert f16["metrics"]["bytes"]["value"] < 0.6 * f32["metrics"]["bytes"]["value"]
+assert "fp32 arithmetic" in f16["params"]["math"]
+q = R["ops/gemm/int8/per-channel/pow2/t1"]["params"]
+assert q["isa"] in ("avx2", "avx512vnni") and "7 bits" in q["int16_guard"] and q["requant"].startswith("shift")
+assert d["settings"]["ops"]["backends"]["builtin"]["compiled_in"] is True
+PY
+then ok; else bad "ops record contract"; fi
+
+# Every compute op on a small shape, int8 on the AVX2 path (selectable and recorded).
+shapes=("conv 1,8,9,9,12,3,3,1,1" "matmul 20,24,28" "batched-matmul 3,8,16,12" "lstm 3,2,16,8"
+        "conv-transpose 1,6,4,4,5,4,4,2,1")
+for s in "${shapes[@]}"; do
+    set -- $s
+    if "$QB" ops --op "$1" --shape "$2" --isa avx2 --threads 2 "${FAST[@]}" --json >"$tmp/o.json" &&
+        python3 - "$tmp/o.json" "$1" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+rs = [r for r in d["results"] if r["params"]["op"] == sys.argv[2]]
+assert len(rs) == 4, [r["id"] for r in rs]  # fp32, fp16, int8 per-tensor and per-channel
+for r in rs:
+    assert r["params"]["verified"] is True, r["id"]
+    if r["params"]["dtype"] == "int8":
+        assert r["params"]["isa"] == "avx2" and "vpmaddubsw" in r["params"]["math"], r["params"]
+PY
+    then ok; else bad "ops --op $1 --isa avx2"; fi
+done
+
+# The human table: dtypes side by side with the speedup over fp32.
+if "$QB" ops --op matmul --shape 16,16,16 --threads 1 "${FAST[@]}" >"$tmp/t.txt" &&
+    grep -q "^matmul" "$tmp/t.txt" && grep -q "int8 pc sym" "$tmp/t.txt" && grep -q "x)" "$tmp/t.txt"; then ok
+else bad "ops table"; cat "$tmp/t.txt"; fi
+
+# Comparison backends: side by side when compiled in, a clear error when not.
+for b in openblas onednn; do
+    if "$QB" ops --help | grep -q "Backends compiled in:.*$b"; then
+        if "$QB" ops --op gemm --shape 32,48,40 --backend builtin,$b --dtype fp32,int8 --threads 1 "${FAST[@]}" --json >"$tmp/b.json" &&
+            python3 - "$tmp/b.json" "$b" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+b = sys.argv[2]
+R = {r["id"]: r for r in d["results"]}
+r = R["ops/gemm/fp32/none/none@%s/t1" % b]
+assert r["params"]["backend"] == b and r["params"]["verified"] is True, r["params"]
+if b == "onednn":
+    r = R["ops/gemm/int8/per-channel/symmetric@onednn/t1"]
+    assert r["params"]["verified"] is True and r["params"]["max_err"] <= 1, r["params"]
+else:
+    assert "gemm@openblas: not in this data type" in d["settings"]["ops"]["unavailable"]
+assert d["settings"]["ops"]["backends"][b]["compiled_in"] is True
+PY
+        then ok; else bad "ops --backend $b"; fi
+    else
+        out=$("$QB" ops --op gemm --backend $b 2>&1 >/dev/null)
+        if [ $? -eq 2 ] && echo "$out" | grep -q "not compiled in"; then ok; else bad "ops --backend $b without it"; fi
+    fi
+done
+
+# qbench list shows the operators with their default shapes and sources.
+if "$QB" list | grep -q "conv .*1,64,56,56,64,3,3,1,1.*ResNet-50"; then ok; else bad "list ops"; fi
+
+# Bad input: one line naming the word, exit 2, and quickly (nothing allocated).
+expect2() {
+    local word=$1
+    shift
+    local t0=$SECONDS
+    "$QB" ops "$@" >/dev/null 2>"$tmp/err"
+    local rc=$?
+    if [ "$rc" -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -qF -- "$word" "$tmp/err" &&
+        [ $((SECONDS - t0)) -lt 20 ]; then ok; else bad "ops $* (exit $rc)"; cat "$tmp/err"; fi
+}
+expect2 "nosuchop" --op nosuchop
+expect2 "fp8" --op gemm --dtype fp8
+expect2 "per-row" --op gemm --quant per-row
+expect2 "sym" --op gemm --policy sym
+expect2 "cuda" --op gemm --backend cuda
+expect2 "sse" --op gemm --isa sse
+expect2 "exactly one" --op gemm,conv --shape 1,2,3
+expect2 "expected 3 integers" --op gemm --shape 1,2
+expect2 "-4" --op gemm --shape 1,-4,3
+expect2 "0x" --op gemm --shape 0x2x3
+expect2 "memory" --op gemm --shape 1000000,1000000,1000000
+expect2 "pad" --op conv --shape 1,3,8,8,4,3,3,1,5
+expect2 "larger than" --op conv --shape 1,3,2,2,4,9,9,1,1
+expect2 "malformed" --op gemm --threads 1,,2
+
+echo "cli_ops: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
