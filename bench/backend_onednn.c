@@ -254,6 +254,8 @@ static int create(const qb_op_desc *op, const qb_shape *s, const qb_variant *v, 
         rc = qb_fail(QB_ENOMEM, "oneDNN %s: out of memory", op->name);
         goto out;
     }
+    if (c->kind == DK_DW) /* its reference reads the float data: owned by c from here */
+        c->x = x, c->w = w, c->b = bias;
     const bool has_bias = c->kind == DK_CONV || c->kind == DK_DW || c->kind == DK_GEMM;
     if (conv) {
         qb_cq_fill(x, nx, QB_CQ_SEED_CONV_X, -1.0f, 1.0f);
@@ -274,11 +276,9 @@ static int create(const qb_op_desc *op, const qb_shape *s, const qb_variant *v, 
         const size_t cd[4] = {(size_t)c->K, (size_t)(c->kind == DK_DW ? 1 : c->C), (size_t)c->R, (size_t)c->S};
         const size_t gd[2] = {(size_t)c->Nn, (size_t)c->Kk};
         const size_t md[3] = {(size_t)c->batch, (size_t)c->Kk, (size_t)c->Nn};
-        c->b = bias; /* dw_ref reads it */
         rc = conv ? quantize(c, x, nx, w, cd, 4, 0, bias, yf, (int)nch, wq)
              : c->kind == DK_GEMM ? quantize(c, x, nx, w, gd, 2, 0, bias, yf, (int)nch, wq)
                                   : quantize(c, x, nx, w, md, 3, 2, NULL, yf, (int)nch, wq);
-        c->b = NULL;
         if (rc) goto out;
         /* output scales sa*sw/so (exact powers of two for pow2), per tensor or per channel */
         const int dst_ch_dim = conv ? 1 : c->kind == DK_BMM ? 2 : 1;
@@ -355,11 +355,8 @@ static int create(const qb_op_desc *op, const qb_shape *s, const qb_variant *v, 
     if (rc) goto out;
     DNNL_TRY(dnnl_memory_create(&c->dst, dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0), c->eng,
                                 DNNL_MEMORY_ALLOCATE));
-    if (c->kind == DK_DW) { /* its reference needs the float data */
-        c->x = x, c->w = w, c->b = bias;
-        x = w = bias = NULL;
-    }
 out:
+    if (c->kind == DK_DW) x = w = bias = NULL; /* c owns them */
     if (pd) dnnl_primitive_desc_destroy(pd);
     if (attr) dnnl_primitive_attr_destroy(attr);
     free(x);
