@@ -1,10 +1,323 @@
-/* Placeholder until issue #3 lands: the command is listed but says it is not built yet. */
+/* qbench probe mem: cache and DRAM bandwidth and latency, per level and over
+ * a working-set sweep. */
 #include "commands.h"
+#include "defaults.h"
 #include "error.h"
+#include "interrupt.h"
+#include "mem_alloc.h"
+#include "mem_kernels.h"
+#include "mem_sizes.h"
+#include "output.h"
+#include "pin.h"
+#include "probe_common.h"
+#include "probes.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *pstr(const qb_record *r, const char *key)
+{
+    const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r->params, key));
+    return s ? s : "";
+}
+
+static double pnum(const qb_record *r, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(r->params, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+static double mval(const qb_record *r, const char *name)
+{
+    const qb_metric *m = r ? qb_record_find_metric(r, name) : NULL;
+    return m ? m->value : NAN;
+}
+
+/* The record of a kernel at (level or bytes, threads); level "" means a sweep record. */
+static const qb_record *lookup(const qb_results *res, const char *level, const char *kernel,
+                               double threads, double bytes)
+{
+    for (size_t i = 0; i < res->n; i++) {
+        const qb_record *r = &res->recs[i];
+        if (strcmp(r->group, "probe.mem") != 0 || strcmp(pstr(r, "level"), level) != 0 ||
+            strcmp(pstr(r, "kernel"), kernel) != 0 || pnum(r, "threads") != threads)
+            continue;
+        if (level[0] || pnum(r, "bytes") == bytes) return r;
+    }
+    return NULL;
+}
+
+static void fmt_size(char *buf, size_t len, double b)
+{
+    if (!isfinite(b) || b <= 0) {
+        snprintf(buf, len, "-");
+        return;
+    }
+    static const char *const unit[] = {"B", "K", "M", "G", "T"};
+    int u = 0;
+    while (b >= 1024 && u < 4) {
+        b /= 1024;
+        u++;
+    }
+    snprintf(buf, len, b == floor(b) ? "%.0f%s" : "%.3g%s", b, unit[u]);
+}
+
+static void fmt_num(char *buf, size_t len, double v, const char *f)
+{
+    if (isfinite(v)) snprintf(buf, len, f, v);
+    else snprintf(buf, len, "-");
+}
+
+static int add_unique(double *v, int n, int max, double x)
+{
+    for (int i = 0; i < n; i++)
+        if (v[i] == x) return n;
+    if (n < max) v[n++] = x;
+    return n;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void print_levels(const qb_results *res, const double *threads, int nt)
+{
+    static const char *const lvls[] = {"L1", "L2", "L3", "L4", "DRAM"};
+    static const char *const head[] = {"level", "sysfs", "measured", "streaming", "point", "latency ns",
+                                       "cycles", "pages"};
+    qb_table t;
+    qb_table_init(&t, 8, head);
+    for (int l = 0; l < 5; l++) {
+        const qb_record *r = lookup(res, lvls[l], "latency", 1, 0);
+        if (!r) continue;
+        char s[6][24];
+        fmt_size(s[0], sizeof s[0], pnum(r, "sysfs_bytes"));
+        fmt_size(s[1], sizeof s[1], pnum(r, "measured_bytes"));
+        fmt_size(s[2], sizeof s[2], pnum(r, "streaming_bytes"));
+        fmt_size(s[3], sizeof s[3], pnum(r, "bytes"));
+        fmt_num(s[4], sizeof s[4], mval(r, "latency"), "%.2f");
+        fmt_num(s[5], sizeof s[5], mval(r, "latency_cycles"), "%.1f");
+        qb_table_rowf(&t, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", lvls[l], s[0], s[1], s[2], s[3], s[4], s[5],
+                      pstr(r, "pages"));
+    }
+    if (t.rows) {
+        printf("Memory levels: capacity by sysfs, measured by random loads and by streaming reads\n"
+               "(where latency, or time per byte, is halfway up to the next level on a log scale),\n"
+               "and load latency at the level's point\n\n");
+        qb_table_print(&t, stdout);
+        printf("\n");
+    }
+    qb_table_free(&t);
+
+    static const char *const bhead[] = {"level", "threads", "point", "read", "write", "write-nt", "copy", "triad"};
+    qb_table_init(&t, 8, bhead);
+    for (int ti = 0; ti < nt; ti++) {
+        for (int l = 0; l < 5; l++) {
+            char cells[8][24];
+            bool any = false;
+            double point = NAN;
+            for (int k = 0; k < qb_mem_kernel_count && k < 5; k++) {
+                const qb_record *r = lookup(res, lvls[l], qb_mem_kernels[k].name, threads[ti], 0);
+                fmt_num(cells[3 + k], sizeof cells[0], mval(r, "bandwidth"), "%.1f");
+                if (r) {
+                    any = true;
+                    point = pnum(r, "bytes");
+                }
+            }
+            if (!any) continue;
+            fmt_size(cells[2], sizeof cells[2], point);
+            qb_table_rowf(&t, "%s\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s", lvls[l], threads[ti], cells[2], cells[3],
+                          cells[4], cells[5], cells[6], cells[7]);
+        }
+    }
+    if (t.rows) {
+        printf("Bandwidth per level, GB/s (1e9 bytes/s, STREAM counting: no write-allocate)\n\n");
+        qb_table_print(&t, stdout);
+        printf("\n");
+    }
+    qb_table_free(&t);
+}
+
+static void print_sweep(const qb_results *res, const double *threads, int nt)
+{
+    double sizes[QB_MEM_MAX_SIZES];
+    int ns = 0;
+    bool lat = false;
+    for (size_t i = 0; i < res->n; i++) {
+        const qb_record *r = &res->recs[i];
+        if (strcmp(r->group, "probe.mem") != 0 || pstr(r, "level")[0]) continue;
+        ns = add_unique(sizes, ns, QB_MEM_MAX_SIZES, pnum(r, "bytes"));
+        lat |= strcmp(pstr(r, "kernel"), "latency") == 0;
+    }
+    if (ns == 0) return;
+    qsort(sizes, (size_t)ns, sizeof *sizes, cmp_double);
+    /* Columns: size, latency, then each kernel on each thread count present. */
+    const char *head[QB_TABLE_MAX_COLS];
+    char names[QB_TABLE_MAX_COLS][24];
+    int ncol = 0, colk[QB_TABLE_MAX_COLS];
+    double colt[QB_TABLE_MAX_COLS];
+    head[ncol++] = "bytes";
+    if (lat) {
+        head[ncol] = "lat ns";
+        colk[ncol++] = -1;
+    }
+    for (int ti = 0; ti < nt; ti++) {
+        for (int k = 0; k < qb_mem_kernel_count && ncol < QB_TABLE_MAX_COLS; k++) {
+            bool present = false;
+            for (int s = 0; s < ns && !present; s++)
+                present = lookup(res, "", qb_mem_kernels[k].name, threads[ti], sizes[s]) != NULL;
+            if (!present) continue;
+            snprintf(names[ncol], sizeof names[0], "%s t%.0f", qb_mem_kernels[k].name, threads[ti]);
+            head[ncol] = names[ncol];
+            colk[ncol] = k;
+            colt[ncol++] = threads[ti];
+        }
+    }
+    qb_table t;
+    qb_table_init(&t, ncol, head);
+    for (int s = 0; s < ns; s++) {
+        char cells[QB_TABLE_MAX_COLS][24];
+        const char *row[QB_TABLE_MAX_COLS];
+        fmt_size(cells[0], sizeof cells[0], sizes[s]);
+        row[0] = cells[0];
+        for (int c = 1; c < ncol; c++) {
+            if (colk[c] < 0)
+                fmt_num(cells[c], sizeof cells[c], mval(lookup(res, "", "latency", 1, sizes[s]), "latency"), "%.2f");
+            else
+                fmt_num(cells[c], sizeof cells[c],
+                        mval(lookup(res, "", qb_mem_kernels[colk[c]].name, colt[c], sizes[s]), "bandwidth"), "%.1f");
+            row[c] = cells[c];
+        }
+        qb_table_row(&t, row);
+    }
+    printf("Sweep: %s by working set (all threads together)\n\n",
+           lat ? "latency (ns per load) and bandwidth (GB/s)" : "bandwidth (GB/s)");
+    qb_table_print(&t, stdout);
+    qb_table_free(&t);
+}
+
+/* Notes of the level records in full; the sweep's only counted (they are
+ * many, and the level records carry the ones that matter). */
+static void print_notes(const qb_results *res)
+{
+    int counted = 0;
+    for (size_t i = 0; i < res->n; i++) {
+        const qb_record *r = &res->recs[i];
+        const bool level = pstr(r, "level")[0] != 0;
+        const cJSON *n;
+        cJSON_ArrayForEach(n, r->notes)
+        {
+            const char *s = n->valuestring;
+            if (!level || strstr(s, "dropped") || strstr(s, "within a round") || strstr(s, "round medians"))
+                counted++;
+            else printf("note: %s: %s\n", r->id, s);
+        }
+    }
+    if (counted)
+        printf("(%d more notes, on rounds that disagreed, dropped trials and spread targets, are in the JSON output)\n",
+               counted);
+}
+
+static void print_mem(const qb_results *res)
+{
+    double threads[32];
+    int nt = 0;
+    for (size_t i = 0; i < res->n; i++) {
+        const qb_record *r = &res->recs[i];
+        if (strcmp(r->group, "probe.mem") == 0 && strcmp(pstr(r, "kernel"), "latency") != 0)
+            nt = add_unique(threads, nt, 32, pnum(r, "threads"));
+    }
+    qsort(threads, (size_t)nt, sizeof *threads, cmp_double);
+    printf("qbench probe mem (%s)\n\n", cJSON_GetStringValue(cJSON_GetObjectItem(res->machine, "cpu")));
+    print_levels(res, threads, nt);
+    print_sweep(res, threads, nt);
+    printf("\n");
+    print_notes(res);
+}
 
 int qb_cmd_probe_mem(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    return qb_fail(QB_EUSAGE, "qbench probe mem: not implemented yet (issue #3)");
+    qb_run_opts ro;
+    qb_run_opts_init(&ro);
+    const char *kernels = NULL, *sizes_s = NULL, *threads_s = NULL;
+    long per_octave = 0;
+    bool levels_only = false;
+    const qb_opt opts[] = {
+        {"kernels", 'k', QB_OPT_STRING, &kernels, "LIST",
+         "read, write, write-nt, copy, triad, latency (names or patterns; default all)", 0, 0},
+        {"sizes", 's', QB_OPT_STRING, &sizes_s, "LIST",
+         "working sets instead of the sweep, e.g. 16K,256K,8M,1G (no level records)", 0, 0},
+        {"threads", 't', QB_OPT_STRING, &threads_s, "LIST", "thread counts, e.g. 1,2 or all (default: 1 and all CPUs)", 0, 0},
+        {"per-octave", 0, QB_OPT_INT, &per_octave, "N",
+         "sweep points per doubling (default " QB_STR(QB_MEM_PER_OCTAVE_DEFAULT) ", " QB_STR(
+             QB_MEM_QUICK_PER_OCTAVE) " with --quick)",
+         1, 16},
+        {"levels-only", 0, QB_OPT_FLAG, &levels_only, NULL,
+         "only the per-level records (the latency sweep still runs to place them)", 0, 0},
+        QB_POLICY_OPTS(ro),
+        QB_OUTPUT_OPTS(ro),
+    };
+    const qb_cmd_spec spec = {
+        .path = "probe mem",
+        .summary = "Memory bandwidth (GB/s) and load latency (ns, cycles) per cache level and over a working-set sweep.",
+        .details =
+            "Bandwidth kernels (AVX 256-bit): read (vector loads, summed), write, write-nt\n"
+            "(non-temporal stores), copy, triad (a = b + s*c). Bytes are counted as STREAM\n"
+            "counts them: each array once per pass, no write-allocate; GB/s = 1e9 bytes/s.\n"
+            "Threads are OpenMP threads pinned one per CPU; each first touches its own part.\n"
+            "Latency: a pointer chase over a random single cycle, one node per 64-byte line,\n"
+            "on transparent huge pages where the kernel gives them (the pages param says).\n"
+            "The sweep runs from 4K to " QB_STR(QB_MEM_LLC_MULTIPLE) "x sysfs's last-level cache, log-spaced, plus the\n"
+            "middle of each level. Each level's usable capacity is measured by fitting the\n"
+            "latency sweep (a VM may report a cache it cannot fully use); a shared level is\n"
+            "read between the private levels' total and its measured capacity. Trial length\n"
+            QB_STR(QB_MEM_TRIAL_US_DEFAULT) " us (" QB_STR(QB_MEM_QUICK_TRIAL_US) " with --quick); a working set may use "
+            "up to " QB_STR(QB_MEM_FREE_FRACTION) " of MemAvailable.",
+        .examples = "  qbench probe mem --quick\n"
+                    "  qbench probe mem --kernels triad,latency --threads 1\n"
+                    "  qbench probe mem --sizes 16K,256K,8M,1G --kernels read,write,copy,triad\n"
+                    "  qbench probe mem --levels-only --json -o mem.json\n",
+        .opts = opts,
+        .nopts = (int)(sizeof opts / sizeof opts[0]),
+    };
+    char *pos[1];
+    int npos;
+    int rc = qb_cli_parse(&spec, argc, argv, pos, &npos);
+    if (rc) return rc;
+    qb_rep_policy pol;
+    rc = qb_run_policy(&ro, &pol);
+    if (rc) return rc;
+    qb_mem_opts o;
+    qb_mem_opts_init(&o, ro.quick);
+    o.kernels = kernels;
+    o.per_octave = (int)per_octave;
+    o.levels_only = levels_only;
+    int threads[32], nthreads = 0;
+    if (threads_s) {
+        rc = qb_parse_threads("qbench probe mem --threads", threads_s, threads, 32, &nthreads);
+        if (rc) return rc;
+        o.threads = threads;
+        o.nthreads = nthreads;
+    }
+    static size_t sizes[QB_MEM_MAX_SIZES];
+    int nsizes = 0;
+    if (sizes_s) {
+        if (levels_only) return qb_fail(QB_EUSAGE, "qbench probe mem: --sizes and --levels-only do not go together");
+        rc = qb_mem_parse_sizes("qbench probe mem --sizes", sizes_s, sizes, QB_MEM_MAX_SIZES, &nsizes);
+        if (rc) return rc;
+        o.sizes = sizes;
+        o.nsizes = nsizes;
+    }
+    qb_results res;
+    rc = qb_probe_results_begin(&res, &pol, ro.quick);
+    if (rc) return rc;
+    qb_interrupt_install();
+    rc = qb_probe_mem_measure(&res, &o, &pol);
+    rc = qb_finish(&ro, &res, print_mem, rc);
+    qb_results_free(&res);
+    return rc;
 }

@@ -5,12 +5,61 @@
 #include "repeat.h"
 #include "results.h"
 
+#include <stdbool.h>
+#include <stddef.h>
+
 /* Measure into res (appending records), as the commands and 'qbench run' do.
  * They stop early and return QB_EINTR, keeping finished records, once
  * qb_interrupted() is set. cpu < 0: stay on the current CPU. */
 int qb_probe_inst_measure(qb_results *res, const char *filter, int cpu, const qb_rep_policy *pol);
 int qb_probe_peak_measure(qb_results *res, const char *filter, const int *threads, int nthreads,
                           const qb_rep_policy *pol);
+
+/* probe mem (probes/mem*.c). Records, all in group "probe.mem":
+ *   probe.mem/<kernel>/t<threads>/<bytes>   the sweep; params kernel (read, write,
+ *       write-nt, copy, triad), bytes (whole working set), threads; metric
+ *       bandwidth (GB/s = 1e9 bytes/s, STREAM byte counting)
+ *   probe.mem/latency/<bytes>               params kernel "latency", bytes, threads 1;
+ *       metrics latency (ns) and latency_cycles (cycles)
+ *   probe.mem/level/<L>/<kernel>/t<threads> the per-level ceilings; params level (L1,
+ *       L2, L3, DRAM), kernel, threads, bytes (the point read), sysfs_bytes,
+ *       measured_bytes, streaming_bytes; metric bandwidth
+ *   probe.mem/level/<L>/latency             params level, kernel "latency", threads 1,
+ *       bytes, sysfs_bytes, measured_bytes, streaming_bytes; metrics latency, latency_cycles
+ * Sweep and latency records also carry pages ("2M" or "4K": what the kernel gave).
+ * A level's bandwidth ceiling on T threads: the level record with that level and
+ * threads T, the fastest kernel but write-nt (reports/ceilings.c reads them so).
+ * levels_only: the level records alone (the roofline's quick ceilings). */
+typedef struct {
+    const char *kernels;  /* comma list of kernel names or patterns ("latency" too); NULL: all */
+    const size_t *sizes;  /* working sets in bytes; NULL: the log-spaced sweep */
+    int nsizes;
+    const int *threads;   /* thread counts; NULL: 1 and every allowed CPU */
+    int nthreads;
+    int per_octave;       /* sweep points per doubling; 0: the default */
+    bool levels_only;     /* only what the per-level records need (roofline ceilings) */
+    bool quick;           /* shorter trials and a coarser sweep */
+} qb_mem_opts;
+
+void qb_mem_opts_init(qb_mem_opts *o, bool quick);
+int qb_probe_mem_measure(qb_results *res, const qb_mem_opts *o, const qb_rep_policy *pol);
+
+/* probe ctx (probes/ctx*.c). Records in group "probe.ctx":
+ *   probe.ctx/syscall, probe.ctx/vdso, probe.ctx/thread/<placement>,
+ *   probe.ctx/process/<placement>/ws<bytes>; params kind, placement, working_set_bytes;
+ *   metrics latency (ns, overhead subtracted, never negative), latency_cycles,
+ *   and for switches raw_latency, overhead, switches_per_op. */
+typedef struct {
+    const char *kinds;      /* comma list: syscall, vdso, thread, process; NULL: all */
+    const char *placements; /* comma list: same-cpu, cross-cpu, unpinned; NULL: all */
+    const size_t *ws;       /* per-process working sets; NULL: the defaults */
+    int nws;
+    int procs;              /* processes in the ring; 0: the default */
+    bool quick;
+} qb_ctx_opts;
+
+void qb_ctx_opts_init(qb_ctx_opts *o, bool quick);
+int qb_probe_ctx_measure(qb_results *res, const qb_ctx_opts *o, const qb_rep_policy *pol);
 
 /* qbench list: the probe part of the listing. */
 void qb_probes_list(void);

@@ -62,6 +62,22 @@
 #define QB_COMPARE_NOISE_DEFAULT 1.0       /* noise floor = this x both runs' p10..p90 spreads in quadrature */
 #define QB_COMPARE_MIN_SAMPLES_DEFAULT 5   /* per file; fewer makes a change "unreliable" */
 
+/* Memory probe (probes/mem*.c, qbench probe mem). */
+#define QB_MEM_PER_OCTAVE_DEFAULT 2   /* sweep points per doubling of the working set */
+#define QB_MEM_QUICK_PER_OCTAVE 1
+#define QB_MEM_LLC_MULTIPLE 4         /* the sweep ends at this multiple of sysfs's last cache */
+#define QB_MEM_TRIAL_US_DEFAULT 1000  /* one timed trial (passes sized from a pilot) */
+#define QB_MEM_QUICK_TRIAL_US 500
+#define QB_MEM_FREE_FRACTION 0.8      /* a working set may use this share of MemAvailable */
+#define QB_MEM_CHASE_SEED 1           /* the random cycle of the latency chase */
+#define QB_MEM_REFINE_STEPS 4         /* bisection steps narrowing each measured capacity */
+
+/* Context-switch probe (probes/ctx*.c, qbench probe ctx). */
+#define QB_CTX_TRIAL_US_DEFAULT 2000  /* one timed trial (hop count sized from a pilot) */
+#define QB_CTX_QUICK_TRIAL_US 1000
+#define QB_CTX_PROCS_DEFAULT 2        /* processes in the pipe ring, as lmbench lat_ctx */
+#define QB_CTX_WS_DEFAULT "0,16K,64K,256K" /* per-process working sets touched at each hop */
+
 /* Operator benchmarks (bench/ops_run*.c, qbench ops): what runs without
  * --dtype/--quant/--policy/--backend, and a trial repeats the op until it
  * lasts this long (fast ops would otherwise be timer noise). */

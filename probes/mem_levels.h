@@ -1,0 +1,69 @@
+/* The memory levels of this machine: sysfs's cache sizes, the capacity each
+ * level really offers as measured from the sweeps, and the working-set point
+ * at which a level's bandwidth and latency are read.
+ *
+ * A random chase over a cycle the cache cannot hold misses almost every time
+ * (each line is evicted before the cycle comes back to it), so latency rises
+ * in steps. A level's plateau is the lowest latency between twice the level
+ * above and the level's sysfs size; its measured (usable) capacity is the
+ * working set at which latency has risen halfway, on a log scale, from its
+ * plateau to the next level's (a fifth to a third of the loads miss there,
+ * depending on the two latencies). Bandwidth falls in similar steps, later,
+ * as prefetchers help streams; the streaming capacity is read the same way
+ * from the time per byte of the one-thread read sweep. */
+#ifndef QB_MEM_LEVELS_H
+#define QB_MEM_LEVELS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define QB_MEM_MAX_LEVELS 4 /* cache levels; DRAM comes after them */
+
+typedef struct {
+    double bytes, value;
+} qb_mem_point;
+
+/* Sort points by size. */
+void qb_mem_points_sort(qb_mem_point *p, int n);
+
+/* The lowest value among points with lo <= bytes <= hi; NAN when there is none. */
+double qb_mem_plateau(const qb_mem_point *p, int n, double lo, double hi);
+
+/* On a rising curve (points sorted), the first pair of neighbours at or
+ * after `from` with value(a) < thr <= value(b). false when it never rises
+ * to thr. */
+bool qb_mem_bracket(const qb_mem_point *p, int n, double from, double thr, double *a, double *b);
+
+/* The size where the curve crosses thr, interpolated linearly in value and
+ * logarithmically in size between the bracketing points; NAN when it does not. */
+double qb_mem_crossing(const qb_mem_point *p, int n, double from, double thr);
+
+typedef struct {
+    char name[8];           /* L1, L2, L3, DRAM */
+    double sysfs_bytes;     /* 0 for DRAM */
+    double measured_bytes;  /* from the latency sweep; 0 when not measured */
+    double streaming_bytes; /* from the read bandwidth sweep; 0 when not measured */
+    bool per_core;          /* one instance per CPU: the aggregate grows with threads */
+} qb_mem_level;
+
+/* Cache levels from sysfs (data and unified caches) plus DRAM. Returns the count. */
+int qb_mem_levels_from_sysfs(qb_mem_level *out, int max);
+
+/* The working set at which level `which` is read on `threads` threads:
+ *  - the first level: half of it per thread;
+ *  - a later per-core level: a quarter of it per thread (the level above
+ *    holds at most an eighth; what else shares the level has room);
+ *  - a shared level: the geometric middle between twice what the levels
+ *    above hold on these threads (they miss entirely there) and its usable
+ *    capacity: the streaming one for bandwidth (streaming true), the random
+ *    loads' one for latency, sysfs's size when that was not measured; 0 when
+ *    it cannot be placed;
+ *  - DRAM: `largest`. */
+size_t qb_mem_level_point(const qb_mem_level *lv, int n, int which, int threads, size_t largest,
+                          bool streaming);
+
+/* The range [lo, hi] in which level `which`'s plateau is looked for (one thread). */
+void qb_mem_plateau_range(const qb_mem_level *lv, int n, int which, size_t largest, double *lo,
+                          double *hi);
+
+#endif

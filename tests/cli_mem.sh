@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# qbench probe mem on the command line: bad input gets one line naming the
+# bad word and exit 2 before anything is allocated; a small run gives the
+# records the roofline and report read.
+set -u
+QB=$1
+pass=0 fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+expect() { # expect STATUS WORD-IN-MESSAGE ARGS...
+    local want=$1 word=$2
+    shift 2
+    "$QB" "$@" >"$tmp/out" 2>"$tmp/err"
+    local got=$?
+    if [ "$got" -ne "$want" ]; then
+        echo "FAIL: qbench $* exited $got, expected $want"; cat "$tmp/err"; fail=$((fail + 1)); return
+    fi
+    if [ "$want" -eq 2 ] && { [ "$(wc -l <"$tmp/err")" -ne 1 ] || ! grep -qF -- "$word" "$tmp/err"; }; then
+        echo "FAIL: qbench $*: expected one line naming '$word', got:"; cat "$tmp/err"
+        fail=$((fail + 1)); return
+    fi
+    pass=$((pass + 1))
+}
+
+expect 2 "16Q" probe mem --sizes 16Q
+expect 2 "1K" probe mem --sizes 1K
+expect 2 "malformed" probe mem --sizes 16K,,8M
+expect 2 "-4K" probe mem --sizes -4K
+expect 2 "bogus" probe mem --kernels bogus
+expect 2 "bogus" probe mem --kernels read,bogus
+expect 2 "0" probe mem --threads 0
+expect 2 "only" probe mem --threads 4096
+expect 2 "x" probe mem --threads x
+expect 2 "out of range" probe mem --per-octave 0
+expect 2 "do not go together" probe mem --sizes 16K --levels-only
+expect 2 "extra" probe mem extra
+# Larger than free memory: refused at once, nothing mapped (a 60T mapping would fail anyway).
+start=$(date +%s%N)
+expect 2 "does not fit in free memory" probe mem --sizes 60T
+expect 2 "does not fit in free memory" probe mem --sizes 16K,60T --kernels latency
+[ $(( ($(date +%s%N) - start) / 1000000 )) -lt 5000 ] && pass=$((pass + 1)) || { echo "FAIL: the memory check was slow"; fail=$((fail + 1)); }
+expect 0 "" probe mem --help
+"$QB" probe mem --help | grep -q "default 2, 1 with --quick" && pass=$((pass + 1)) || { echo "FAIL: defaults missing from --help"; fail=$((fail + 1)); }
+
+fast=(--quick --rounds 1 --reps 2 --max-reps 2 --warmup 0)
+if "$QB" probe mem --sizes 16K,64K --kernels triad,latency,write-nt --threads 1 "${fast[@]}" --json >"$tmp/m.json" 2>"$tmp/err" &&
+    python3 - "$tmp/m.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+ids = {r["id"]: r for r in d["results"]}
+for want in ["probe.mem/triad/t1/16384", "probe.mem/triad/t1/65536", "probe.mem/write-nt/t1/16384",
+             "probe.mem/latency/16384", "probe.mem/latency/65536"]:
+    assert want in ids, (want, sorted(ids))
+t = ids["probe.mem/triad/t1/16384"]
+assert t["group"] == "probe.mem"
+assert t["params"]["kernel"] == "triad" and t["params"]["bytes"] == 16384 and t["params"]["threads"] == 1
+assert t["metrics"]["bandwidth"]["unit"] == "GB/s" and t["metrics"]["bandwidth"]["value"] > 0
+assert t["params"]["pages"] in ("2M", "4K", "unknown")
+l = ids["probe.mem/latency/65536"]
+assert l["params"]["kernel"] == "latency"
+assert l["metrics"]["latency"]["unit"] == "ns" and l["metrics"]["latency_cycles"]["unit"] == "cycles"
+assert not any("level" in r["params"] for r in d["results"]), "explicit sizes make no level records"
+assert d["settings"]["probe.mem"]["trial_us"] > 0
+PY
+then pass=$((pass + 1)); else echo "FAIL: probe mem --sizes JSON"; cat "$tmp/err"; fail=$((fail + 1)); fi
+
+# The level records the roofline reads, from the quickest levels-only run.
+if "$QB" probe mem --levels-only --kernels read --per-octave 1 "${fast[@]}" --json >"$tmp/l.json" 2>"$tmp/err" &&
+    python3 - "$tmp/l.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+lv = [r for r in d["results"] if "level" in r["params"]]
+assert lv, "no level records"
+for r in lv:
+    p = r["params"]
+    assert r["id"] == "probe.mem/level/%s/%s/t%d" % (p["level"], p["kernel"], p["threads"]), r["id"]
+    assert p["level"] in ("L1", "L2", "L3", "L4", "DRAM")
+    assert r["metrics"]["bandwidth"]["unit"] == "GB/s"
+names = {r["params"]["level"] for r in lv}
+assert {"L1", "DRAM"} <= names, names
+assert not any("level" not in r["params"] for r in d["results"]), "levels-only makes only level records"
+PY
+then pass=$((pass + 1)); else echo "FAIL: probe mem --levels-only JSON"; cat "$tmp/err"; fail=$((fail + 1)); fi
+
+echo "cli_mem: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
