@@ -12,28 +12,6 @@
 
 #include "error.h"
 
-#if !__has_include("gemm.h")
-/* Built before the GEMM landed: no chains around it. */
-int qb_fuse_gemm_count(void) { return 0; }
-const char *qb_fuse_gemm_name(int chain) { (void)chain; return "?"; }
-const char *qb_fuse_gemm_dtype(int chain) { (void)chain; return "?"; }
-const char *qb_fuse_gemm_shape(int chain) { (void)chain; return "?"; }
-const char *qb_fuse_gemm_source(int chain) { (void)chain; return "?"; }
-const char *qb_fuse_gemm_how(int chain, bool fused) { (void)chain, (void)fused; return "?"; }
-int qb_fuse_gemm_passes(int chain, bool fused) { (void)chain, (void)fused; return 0; }
-double qb_fuse_gemm_bytes(int chain, bool fused) { (void)chain, (void)fused; return 0; }
-double qb_fuse_gemm_ops(int chain) { (void)chain; return 0; }
-int qb_fuse_gemm_create(int chain, int threads, qb_fuse_gemm **out)
-{
-    (void)chain, (void)threads;
-    *out = NULL;
-    return qb_fail(QB_EUNSUPPORTED, "fuse: built without the GEMM (bench/gemm.h)");
-}
-int qb_fuse_gemm_run(qb_fuse_gemm *c, bool fused) { (void)c, (void)fused; return QB_EUNSUPPORTED; }
-int qb_fuse_gemm_verify(qb_fuse_gemm *c, double *d) { (void)c, (void)d; return QB_EUNSUPPORTED; }
-void qb_fuse_gemm_destroy(qb_fuse_gemm *c) { (void)c; }
-#else
-
 #include "gemm.h"
 #include "pin.h"
 #include "quant.h"
@@ -394,5 +372,3 @@ int qb_fuse_gemm_verify(qb_fuse_gemm *vc, double *max_diff)
     *max_diff = d;
     return QB_OK;
 }
-
-#endif
