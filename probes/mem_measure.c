@@ -1,14 +1,15 @@
 /* qb_probe_mem_measure: the latency sweep first (it tells how much of each
- * cache is really usable, which places the shared level's point), then the
- * bandwidth sweep and the level points, each in interleaved rounds. */
+ * cache random loads can use, which places the latency level points), then
+ * the bandwidth sweep (whose one-thread read tells the streaming capacity,
+ * which places the bandwidth level points), then the level-only points, each
+ * phase in interleaved rounds. */
 #include "clock.h"
 #include "defaults.h"
 #include "error.h"
 #include "interrupt.h"
 #include "mem_bw.h"
 #include "mem_lat.h"
-#include "mem_levels.h"
-#include "mem_sizes.h"
+#include "mem_run.h"
 #include "output.h"
 #include "pin.h"
 #include "pooled.h"
@@ -23,53 +24,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_T 32
-#define MAX_PTS (QB_MEM_MAX_SIZES + 2 * MAX_T * (QB_MEM_MAX_LEVELS + 1))
-#define MAX_K 8
-
-typedef struct {
-    size_t bytes;
-    bool in_sweep;  /* a sweep record; level-only points make level records only */
-    uint32_t want;  /* bandwidth: thread indices to measure it on */
-    uint32_t done;  /* ... and those already measured */
-} point;
-
-typedef struct {
-    const qb_mem_opts *o;
-    const qb_rep_policy *pol;
-    double trial_us;
-    bool sel[MAX_K]; /* qb_mem_kernels[], then latency at [qb_mem_kernel_count] */
-    bool want_lat, want_bw, sweep_mode;
-    int threads[MAX_T], nthreads;
-    qb_mem_level lv[QB_MEM_MAX_LEVELS + 1];
-    int nlv;
-    size_t largest;
-    point lat[MAX_PTS];
-    int nlat;
-    const char *lat_pages[MAX_PTS];
-    point bw[MAX_PTS];
-    int nbw;
-    const char *bw_pages[MAX_T][MAX_PTS];
-    qb_pooled *lat_pool; /* [nlat] */
-    qb_pooled *bw_pool;  /* [nthreads][nbw][kernels] */
-    qb_pooled *cal_pool; /* [nbw]: read on one thread, for the streaming capacity when the sweep lacks it */
-    int cal_ti;          /* the thread index whose read sweep gives it, or -1 for cal_pool */
-    bool unplaced_noted[MAX_T];
-    char cap_note[QB_MEM_MAX_LEVELS + 1][160];
-} mem_run;
-
 void qb_mem_opts_init(qb_mem_opts *o, bool quick)
 {
     memset(o, 0, sizeof *o);
     o->quick = quick;
 }
-
-static qb_pooled *bw_pool(mem_run *m, int ti, int si, int ki)
-{
-    return &m->bw_pool[((size_t)ti * MAX_PTS + (size_t)si) * MAX_K + (size_t)ki];
-}
-
-static int add_point(point *pts, int *n, size_t bytes, bool in_sweep)
+static int add_point(qb_mem_run_point *pts, int *n, size_t bytes, bool in_sweep)
 {
     for (int i = 0; i < *n; i++) {
         if (pts[i].bytes == bytes) {
@@ -77,19 +37,17 @@ static int add_point(point *pts, int *n, size_t bytes, bool in_sweep)
             return i;
         }
     }
-    if (*n == MAX_PTS) return -1;
-    pts[*n] = (point){bytes, in_sweep, 0, 0};
+    if (*n == QB_MEM_RUN_MAX_PTS) return -1;
+    pts[*n] = (qb_mem_run_point){bytes, in_sweep, 0, 0};
     return (*n)++;
 }
-
 static size_t pow2_at_least(double v)
 {
     size_t p = 1;
     while ((double)p < v) p <<= 1;
     return p;
 }
-
-static void fmt_bytes(char *buf, size_t len, double b)
+void qb_mem_fmt_bytes(char *buf, size_t len, double b)
 {
     static const char *const unit[] = {"", "K", "M", "G", "T"};
     int u = 0;
@@ -100,12 +58,11 @@ static void fmt_bytes(char *buf, size_t len, double b)
     if (b == floor(b)) snprintf(buf, len, "%.0f%s", b, unit[u]);
     else snprintf(buf, len, "%.3g%s", b, unit[u]);
 }
-
 /* Options that make no sense fail here, before anything is allocated. */
-static int plan(mem_run *m)
+static int plan(qb_mem_run *m)
 {
     const qb_mem_opts *o = m->o;
-    const char *names[MAX_K];
+    const char *names[QB_MEM_RUN_MAX_K];
     for (int i = 0; i < qb_mem_kernel_count; i++) names[i] = qb_mem_kernels[i].name;
     names[qb_mem_kernel_count] = "latency";
     int rc = qb_filter_select("probe mem --kernels", o->kernels, names, qb_mem_kernel_count + 1, m->sel);
@@ -115,8 +72,8 @@ static int plan(mem_run *m)
 
     const int ncpu = qb_cpu_count();
     if (o->threads) {
-        if (o->nthreads < 1 || o->nthreads > MAX_T)
-            return qb_fail(QB_EUSAGE, "probe mem: 1 to %d thread counts", MAX_T);
+        if (o->nthreads < 1 || o->nthreads > QB_MEM_RUN_MAX_T)
+            return qb_fail(QB_EUSAGE, "probe mem: 1 to %d thread counts", QB_MEM_RUN_MAX_T);
         for (int i = 0; i < o->nthreads; i++) {
             if (o->threads[i] < 1 || o->threads[i] > ncpu)
                 return qb_fail(QB_EUSAGE, "probe mem --threads: %d is not between 1 and the %d CPUs available",
@@ -125,7 +82,7 @@ static int plan(mem_run *m)
         }
     } else {
         m->threads[m->nthreads++] = 1;
-        if (ncpu > 1) m->threads[m->nthreads++] = ncpu < MAX_T ? ncpu : MAX_T;
+        if (ncpu > 1) m->threads[m->nthreads++] = ncpu < QB_MEM_RUN_MAX_T ? ncpu : QB_MEM_RUN_MAX_T;
     }
     if (o->per_octave < 0 || o->per_octave > 16)
         return qb_fail(QB_EUSAGE, "probe mem: %d points per octave (0 to 16)", o->per_octave);
@@ -150,7 +107,7 @@ static int plan(mem_run *m)
                                : o->quick    ? QB_MEM_QUICK_PER_OCTAVE
                                              : QB_MEM_PER_OCTAVE_DEFAULT;
         /* The middle of each level as sysfs reports it, on every thread count. */
-        size_t extra[MAX_T * (QB_MEM_MAX_LEVELS + 1)];
+        size_t extra[QB_MEM_RUN_MAX_T * (QB_MEM_MAX_LEVELS + 1)];
         int nextra = 0;
         for (int t = 0; t < m->nthreads; t++)
             for (int l = 0; l < ncache; l++) {
@@ -173,7 +130,7 @@ static int plan(mem_run *m)
         const size_t need = (size_t)m->threads[t] * 3 * QB_MEM_BLOCK_BYTES;
         if (smallest < need) {
             char b[32];
-            fmt_bytes(b, sizeof b, (double)smallest);
+            qb_mem_fmt_bytes(b, sizeof b, (double)smallest);
             return qb_fail(QB_EUSAGE, "probe mem: working set %s is too small for %d threads (at least %zu bytes)",
                            b, m->threads[t], need);
         }
@@ -187,8 +144,8 @@ static int plan(mem_run *m)
     const size_t avail = qb_mem_available_bytes();
     if (avail > 0 && (double)need > QB_MEM_FREE_FRACTION * (double)avail) {
         char a[32], w[32];
-        fmt_bytes(a, sizeof a, (double)avail);
-        fmt_bytes(w, sizeof w, (double)m->largest);
+        qb_mem_fmt_bytes(a, sizeof a, (double)avail);
+        qb_mem_fmt_bytes(w, sizeof w, (double)m->largest);
         return qb_fail(QB_EUSAGE, "probe mem: working set %s does not fit in free memory (%s available, %.0f%% usable)",
                        w, a, 100 * QB_MEM_FREE_FRACTION);
     }
@@ -196,13 +153,13 @@ static int plan(mem_run *m)
     return QB_OK;
 }
 
-static int latency_rounds(mem_run *m, int from)
+static int latency_rounds(qb_mem_run *m, int from)
 {
     int rc = QB_OK;
     for (int r = 0; r < m->pol->rounds && rc == QB_OK && !qb_interrupted(); r++) {
         for (int i = from; i < m->nlat && rc == QB_OK && !qb_interrupted(); i++) {
             char b[32];
-            fmt_bytes(b, sizeof b, (double)m->lat[i].bytes);
+            qb_mem_fmt_bytes(b, sizeof b, (double)m->lat[i].bytes);
             qb_progress("probe mem: round %d/%d: latency at %s", r + 1, m->pol->rounds, b);
             qb_lat_set s;
             rc = qb_lat_set_alloc(&s, m->lat[i].bytes, QB_MEM_CHASE_SEED + m->lat[i].bytes);
@@ -229,7 +186,7 @@ static bool plausible(const qb_mem_level *l, double cap)
 }
 
 /* Latency at one extra working set: each round's median, the lowest kept. */
-static int latency_at(mem_run *m, size_t bytes, double *value)
+static int latency_at(qb_mem_run *m, size_t bytes, double *value)
 {
     *value = NAN;
     int rc = QB_OK;
@@ -251,9 +208,9 @@ static int latency_at(mem_run *m, size_t bytes, double *value)
  * scale, from the level's plateau to the next one's (the geometric mean
  * heeds a noisy next plateau less than the arithmetic one), the bracket
  * narrowed by bisection so the answer is finer than the sweep's spacing. */
-static int latency_capacities(mem_run *m)
+static int latency_capacities(qb_mem_run *m)
 {
-    qb_mem_point pt[MAX_PTS + 4 * QB_MEM_MAX_LEVELS * QB_MEM_REFINE_STEPS];
+    qb_mem_point pt[QB_MEM_RUN_MAX_PTS + 4 * QB_MEM_MAX_LEVELS * QB_MEM_REFINE_STEPS];
     int n = 0;
     for (int i = 0; i < m->nlat; i++) {
         if (!m->lat[i].in_sweep || m->lat_pool[i].n == 0) continue;
@@ -282,7 +239,7 @@ static int latency_capacities(mem_run *m)
             const size_t mid = qb_mem_round_size(sqrt(a * b));
             if ((double)mid <= a || (double)mid >= b) break;
             char sz[32];
-            fmt_bytes(sz, sizeof sz, (double)mid);
+            qb_mem_fmt_bytes(sz, sizeof sz, (double)mid);
             qb_progress("probe mem: %s capacity: latency at %s", m->lv[k].name, sz);
             double v;
             rc = latency_at(m, mid, &v);
@@ -303,12 +260,12 @@ static int latency_capacities(mem_run *m)
 
 /* Streaming capacity from the one-thread read sweep, the same way, on time
  * per byte (which rises where bandwidth falls). */
-static void streaming_capacities(mem_run *m)
+static void streaming_capacities(qb_mem_run *m)
 {
-    qb_mem_point pt[MAX_PTS];
+    qb_mem_point pt[QB_MEM_RUN_MAX_PTS];
     int n = 0;
     for (int i = 0; i < m->nbw; i++) {
-        const qb_pooled *p = m->cal_ti >= 0 ? bw_pool(m, m->cal_ti, i, 0) : &m->cal_pool[i];
+        const qb_pooled *p = m->cal_ti >= 0 ? qb_mem_bw_pool(m, m->cal_ti, i, 0) : &m->cal_pool[i];
         if (m->bw[i].in_sweep && p->n > 0)
             pt[n++] = (qb_mem_point){(double)m->bw[i].bytes, 1.0 / qb_pooled_best(p, QB_BETTER_HIGHER)};
     }
@@ -330,7 +287,7 @@ static void streaming_capacities(mem_run *m)
 
 /* Level points not yet in a sweep are measured as level-only points; each
  * returns where its new points start. */
-static int add_latency_level_points(mem_run *m)
+static int add_latency_level_points(qb_mem_run *m)
 {
     const int first = m->nlat;
     for (int l = 0; l < m->nlv; l++) {
@@ -340,7 +297,7 @@ static int add_latency_level_points(mem_run *m)
     return first;
 }
 
-static void add_bandwidth_level_points(mem_run *m)
+static void add_bandwidth_level_points(qb_mem_run *m)
 {
     for (int l = 0; l < m->nlv; l++)
         for (int t = 0; t < m->nthreads; t++) {
@@ -352,14 +309,14 @@ static void add_bandwidth_level_points(mem_run *m)
 
 /* The one-thread read sweep the streaming capacity is read from, when the
  * sweep itself does not have it (levels only, or read or one thread not asked for). */
-static int calibration_rounds(mem_run *m)
+static int calibration_rounds(qb_mem_run *m)
 {
     int rc = QB_OK;
     for (int r = 0; r < m->pol->rounds && rc == QB_OK && !qb_interrupted(); r++) {
         for (int si = 0; si < m->nbw && rc == QB_OK && !qb_interrupted(); si++) {
             if (!m->bw[si].in_sweep) continue;
             char b[32];
-            fmt_bytes(b, sizeof b, (double)m->bw[si].bytes);
+            qb_mem_fmt_bytes(b, sizeof b, (double)m->bw[si].bytes);
             qb_progress("probe mem: round %d/%d: streaming capacity: read at %s", r + 1, m->pol->rounds, b);
             qb_bw_set s;
             rc = qb_bw_set_alloc(&s, m->bw[si].bytes, 1);
@@ -376,7 +333,7 @@ static int calibration_rounds(mem_run *m)
 }
 
 /* Every point on every thread count it wants and has not had yet. */
-static int bandwidth_rounds(mem_run *m)
+static int bandwidth_rounds(qb_mem_run *m)
 {
     int rc = QB_OK;
     for (int r = 0; r < m->pol->rounds && rc == QB_OK && !qb_interrupted(); r++) {
@@ -390,13 +347,13 @@ static int bandwidth_rounds(mem_run *m)
                 for (int k = 0; k < qb_mem_kernel_count && rc == QB_OK && !qb_interrupted(); k++) {
                     if (!m->sel[k]) continue;
                     char b[32];
-                    fmt_bytes(b, sizeof b, (double)m->bw[si].bytes);
+                    qb_mem_fmt_bytes(b, sizeof b, (double)m->bw[si].bytes);
                     qb_progress("probe mem: round %d/%d: %s at %s on %d thread(s)", r + 1,
                                 m->pol->rounds, qb_mem_kernels[k].name, b, m->threads[ti]);
                     qb_rep_result res;
                     rc = qb_bw_measure(&s, &qb_mem_kernels[k], m->pol, m->trial_us, &res);
                     if (rc) break;
-                    rc = qb_pooled_add(bw_pool(m, ti, si, k), &res);
+                    rc = qb_pooled_add(qb_mem_bw_pool(m, ti, si, k), &res);
                     qb_rep_result_free(&res);
                 }
                 qb_bw_set_free(&s);
@@ -406,131 +363,7 @@ static int bandwidth_rounds(mem_run *m)
     for (int si = 0; si < m->nbw; si++) m->bw[si].done |= m->bw[si].want;
     return rc;
 }
-
-static int bw_metrics(qb_record *rec, const qb_pooled *p, const qb_rep_policy *pol)
-{
-    int rc = qb_pooled_record(rec, "bandwidth", "GB/s", QB_BETTER_HIGHER, p, pol->target_cv);
-    if (!rc) rc = qb_pooled_record_aux(rec, "bytes_per_cycle", "bytes/cycle/core", QB_BETTER_HIGHER, p, QB_BETTER_HIGHER);
-    return rc;
-}
-
-static int lat_metrics(qb_record *rec, const qb_pooled *p, const qb_rep_policy *pol)
-{
-    int rc = qb_pooled_record(rec, "latency", "ns", QB_BETTER_LOWER, p, pol->target_cv);
-    if (!rc) rc = qb_pooled_record_aux(rec, "latency_cycles", "cycles", QB_BETTER_LOWER, p, QB_BETTER_LOWER);
-    return rc;
-}
-
-static int sweep_records(qb_results *res, mem_run *m)
-{
-    int rc = QB_OK;
-    for (int i = 0; i < m->nlat && rc == QB_OK && m->want_lat; i++) {
-        if (!m->lat[i].in_sweep || m->lat_pool[i].n == 0) continue;
-        char name[64];
-        snprintf(name, sizeof name, "latency/%zu", m->lat[i].bytes);
-        qb_record *r = qb_results_add(res, "probe.mem", name);
-        if (!r) return QB_ENOMEM;
-        rc = qb_record_param_str(r, "kernel", "latency");
-        if (!rc) rc = qb_record_param_num(r, "bytes", (double)m->lat[i].bytes);
-        if (!rc) rc = qb_record_param_num(r, "threads", 1);
-        if (!rc) rc = qb_record_param_str(r, "pages", m->lat_pages[i] ? m->lat_pages[i] : "unknown");
-        if (!rc) rc = lat_metrics(r, &m->lat_pool[i], m->pol);
-    }
-    for (int ti = 0; ti < m->nthreads && rc == QB_OK; ti++) {
-        for (int k = 0; k < qb_mem_kernel_count && rc == QB_OK; k++) {
-            for (int si = 0; si < m->nbw && rc == QB_OK; si++) {
-                const qb_pooled *p = bw_pool(m, ti, si, k);
-                if (!m->sel[k] || !m->bw[si].in_sweep || m->o->levels_only || p->n == 0) continue;
-                char name[64];
-                snprintf(name, sizeof name, "%s/t%d/%zu", qb_mem_kernels[k].name, m->threads[ti], m->bw[si].bytes);
-                qb_record *r = qb_results_add(res, "probe.mem", name);
-                if (!r) return QB_ENOMEM;
-                rc = qb_record_param_str(r, "kernel", qb_mem_kernels[k].name);
-                if (!rc) rc = qb_record_param_num(r, "bytes", (double)m->bw[si].bytes);
-                if (!rc) rc = qb_record_param_num(r, "threads", m->threads[ti]);
-                if (!rc) rc = qb_record_param_str(r, "pages", m->bw_pages[ti][si] ? m->bw_pages[ti][si] : "unknown");
-                if (!rc) rc = bw_metrics(r, p, m->pol);
-            }
-        }
-    }
-    return rc;
-}
-
-static int find_point(const point *pts, int n, size_t bytes)
-{
-    for (int i = 0; i < n; i++)
-        if (pts[i].bytes == bytes) return i;
-    return -1;
-}
-
-static int level_params(qb_record *r, const qb_mem_level *l, const char *kernel, int threads, size_t bytes)
-{
-    int rc = qb_record_param_str(r, "level", l->name);
-    if (!rc) rc = qb_record_param_str(r, "kernel", kernel);
-    if (!rc) rc = qb_record_param_num(r, "threads", threads);
-    if (!rc) rc = qb_record_param_num(r, "bytes", (double)bytes);
-    if (!rc && l->sysfs_bytes > 0) rc = qb_record_param_num(r, "sysfs_bytes", l->sysfs_bytes);
-    if (!rc && l->measured_bytes > 0) rc = qb_record_param_num(r, "measured_bytes", round(l->measured_bytes));
-    if (!rc && l->streaming_bytes > 0) rc = qb_record_param_num(r, "streaming_bytes", round(l->streaming_bytes));
-    return rc;
-}
-
-/* On the DRAM records: shared levels that had no room on these threads. */
-static int unplaced_notes(qb_record *r, const mem_run *m, int threads)
-{
-    int rc = QB_OK;
-    for (int l = 0; l + 1 < m->nlv && rc == QB_OK; l++) {
-        if (m->lv[l].per_core || qb_mem_level_point(m->lv, m->nlv, l, threads, m->largest, true)) continue;
-        char have[32];
-        fmt_bytes(have, sizeof have, m->lv[l].streaming_bytes > 0 ? m->lv[l].streaming_bytes : m->lv[l].sysfs_bytes);
-        rc = qb_record_note(r, "%s has no ceiling on %d threads: its streaming capacity (%s) is not above "
-                               "twice what the levels above hold there",
-                            m->lv[l].name, threads, have);
-    }
-    return rc;
-}
-
-static int level_records(qb_results *res, mem_run *m)
-{
-    int rc = QB_OK;
-    for (int l = 0; l < m->nlv && rc == QB_OK && m->want_lat; l++) {
-        const size_t p = qb_mem_level_point(m->lv, m->nlv, l, 1, m->largest, false);
-        const int i = find_point(m->lat, m->nlat, p);
-        if (!p || i < 0 || m->lat_pool[i].n == 0) continue;
-        char name[64];
-        snprintf(name, sizeof name, "level/%s/latency", m->lv[l].name);
-        qb_record *r = qb_results_add(res, "probe.mem", name);
-        if (!r) return QB_ENOMEM;
-        rc = level_params(r, &m->lv[l], "latency", 1, p);
-        if (!rc) rc = qb_record_param_str(r, "pages", m->lat_pages[i] ? m->lat_pages[i] : "unknown");
-        if (!rc) rc = lat_metrics(r, &m->lat_pool[i], m->pol);
-        if (!rc && m->cap_note[l][0]) rc = qb_record_note(r, "%s", m->cap_note[l]);
-    }
-    for (int ti = 0; ti < m->nthreads && rc == QB_OK; ti++) {
-        for (int l = 0; l < m->nlv && rc == QB_OK; l++) {
-            const size_t p = qb_mem_level_point(m->lv, m->nlv, l, m->threads[ti], m->largest, true);
-            const int si = find_point(m->bw, m->nbw, p);
-            if (!p || si < 0) continue;
-            for (int k = 0; k < qb_mem_kernel_count && rc == QB_OK; k++) {
-                const qb_pooled *pp = bw_pool(m, ti, si, k);
-                if (!m->sel[k] || pp->n == 0) continue;
-                char name[64];
-                snprintf(name, sizeof name, "level/%s/%s/t%d", m->lv[l].name, qb_mem_kernels[k].name, m->threads[ti]);
-                qb_record *r = qb_results_add(res, "probe.mem", name);
-                if (!r) return QB_ENOMEM;
-                rc = level_params(r, &m->lv[l], qb_mem_kernels[k].name, m->threads[ti], p);
-                if (!rc) rc = bw_metrics(r, pp, m->pol);
-                if (!rc && l == m->nlv - 1 && !m->unplaced_noted[ti]) {
-                    m->unplaced_noted[ti] = true;
-                    rc = unplaced_notes(r, m, m->threads[ti]);
-                }
-            }
-        }
-    }
-    return rc;
-}
-
-static int settings(qb_results *res, const mem_run *m)
+static int settings(qb_results *res, const qb_mem_run *m)
 {
     int rc = qb_settings_put(res, "probe.mem", "trial_us", m->trial_us);
     if (!rc) rc = qb_settings_put(res, "probe.mem", "llc_multiple", QB_MEM_LLC_MULTIPLE);
@@ -546,7 +379,7 @@ static int settings(qb_results *res, const mem_run *m)
 
 int qb_probe_mem_measure(qb_results *res, const qb_mem_opts *o, const qb_rep_policy *pol)
 {
-    mem_run *m = calloc(1, sizeof *m);
+    qb_mem_run *m = calloc(1, sizeof *m);
     if (!m) return qb_fail(QB_ENOMEM, "out of memory");
     m->o = o;
     m->pol = pol;
@@ -556,9 +389,9 @@ int qb_probe_mem_measure(qb_results *res, const qb_mem_opts *o, const qb_rep_pol
         return rc;
     }
     /* Room for the level-only points added once capacities are known. */
-    m->lat_pool = calloc(MAX_PTS, sizeof *m->lat_pool);
-    m->bw_pool = calloc((size_t)m->nthreads * MAX_PTS * MAX_K, sizeof *m->bw_pool);
-    m->cal_pool = calloc(MAX_PTS, sizeof *m->cal_pool);
+    m->lat_pool = calloc(QB_MEM_RUN_MAX_PTS, sizeof *m->lat_pool);
+    m->bw_pool = calloc((size_t)m->nthreads * QB_MEM_RUN_MAX_PTS * QB_MEM_RUN_MAX_K, sizeof *m->bw_pool);
+    m->cal_pool = calloc(QB_MEM_RUN_MAX_PTS, sizeof *m->cal_pool);
     cpu_set_t saved;
     bool pinned = false;
     if (!m->lat_pool || !m->bw_pool || !m->cal_pool) {
@@ -603,19 +436,18 @@ int qb_probe_mem_measure(qb_results *res, const qb_mem_opts *o, const qb_rep_pol
     qb_progress_done();
     const int keep = rc;
     if (rc == QB_OK || rc == QB_EINTR) {
-        rc = sweep_records(res, m);
-        if (rc == QB_OK && m->sweep_mode) rc = level_records(res, m);
+        rc = qb_mem_records(res, m);
         if (rc == QB_OK) rc = keep;
     }
     if (rc == QB_OK && qb_interrupted()) rc = qb_fail(QB_EINTR, "probe mem: interrupted");
 out:
     if (pinned) qb_unpin_self(&saved);
     if (m->lat_pool)
-        for (int i = 0; i < MAX_PTS; i++) qb_pooled_free(&m->lat_pool[i]);
+        for (int i = 0; i < QB_MEM_RUN_MAX_PTS; i++) qb_pooled_free(&m->lat_pool[i]);
     if (m->bw_pool)
-        for (size_t i = 0; i < (size_t)m->nthreads * MAX_PTS * MAX_K; i++) qb_pooled_free(&m->bw_pool[i]);
+        for (size_t i = 0; i < (size_t)m->nthreads * QB_MEM_RUN_MAX_PTS * QB_MEM_RUN_MAX_K; i++) qb_pooled_free(&m->bw_pool[i]);
     if (m->cal_pool)
-        for (int i = 0; i < MAX_PTS; i++) qb_pooled_free(&m->cal_pool[i]);
+        for (int i = 0; i < QB_MEM_RUN_MAX_PTS; i++) qb_pooled_free(&m->cal_pool[i]);
     free(m->lat_pool);
     free(m->bw_pool);
     free(m->cal_pool);
