@@ -12,6 +12,7 @@
 #include "qerror.h"
 #include "timer.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,8 +88,12 @@ static int measure_variant(const qb_op_desc *op, const qb_shape *s, qb_qpolicy p
     }
     qb_qerror e;
     qb_qerror_measure(ref, got, n, &e);
-    if (!rc) rc = qb_record_metric(rec, "nsr", "ratio", QB_BETTER_LOWER, e.nsr);
-    if (!rc) rc = qb_record_metric(rec, "nsr_db", "dB", QB_BETTER_LOWER, e.nsr_db);
+    /* JSON holds finite numbers only: an exact output (NSR 0, -Inf dB) or a
+     * zero reference (NSR Inf) is said in a note instead */
+    if (!rc && isfinite(e.nsr)) rc = qb_record_metric(rec, "nsr", "ratio", QB_BETTER_LOWER, e.nsr);
+    if (!rc && isfinite(e.nsr_db)) rc = qb_record_metric(rec, "nsr_db", "dB", QB_BETTER_LOWER, e.nsr_db);
+    if (!rc && e.nsr == 0) rc = qb_record_note(rec, "the int8 output equals the fp32 output: NSR 0");
+    if (!rc && isinf(e.nsr)) rc = qb_record_note(rec, "the fp32 output is all zero: NSR undefined");
     if (!rc) rc = qb_record_metric(rec, "max_abs_err", "abs", QB_BETTER_LOWER, e.max_abs);
     if (!rc) rc = qb_record_metric(rec, "cosine", "ratio", QB_BETTER_HIGHER, e.cosine);
     if (!rc) rc = qb_record_metric_samples(rec, "time_int8", "s", QB_BETTER_LOWER, ti.samples, (size_t)ti.n);

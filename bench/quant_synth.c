@@ -267,7 +267,8 @@ static int finish_record(qb_record *rec, const trial_log *l, const qb_qmodel *m,
     if (rc) return rc;
     rec->metrics[rec->nmetrics - 1].value = mean; /* a Monte Carlo estimate is the mean */
     rc = qb_record_metric(rec, "nsr_se", "ratio", QB_BETTER_NONE, se);
-    if (!rc) rc = qb_record_metric(rec, "nsr_db", "dB", QB_BETTER_LOWER, qb_nsr_db(mean));
+    if (!rc && isfinite(qb_nsr_db(mean)))
+        rc = qb_record_metric(rec, "nsr_db", "dB", QB_BETTER_LOWER, qb_nsr_db(mean));
     if (!rc && m->valid) {
         mean_se(l->resid, l->n, &cvm, &cvse);
         rc = qb_record_metric(rec, "nsr_cv", "ratio", QB_BETTER_LOWER, m->nsr + cvm);

@@ -139,6 +139,13 @@ static int output(qb_op_instance *k, float *out)
     return qb_dequantize(k->qy, d, 1, &k->py, out);
 }
 
+/* an operator whose output is all zero in every dtype: NSR 0/0 */
+static int zero_output(qb_op_instance *k, float *out)
+{
+    memset(out, 0, (size_t)(k->C * k->M) * sizeof *out);
+    return QB_OK;
+}
+
 static int check(const qb_shape *s)
 {
     return s->v[0] > 64 ? qb_fail(QB_EUSAGE, "tiny op: at most 64 channels") : QB_OK;
@@ -197,6 +204,18 @@ int main(void)
     flat.per_channel = false;
     CHECK(qb_quant_op_measure(&res, &flat, NULL, pols, 1, grans + 1, 1, 1, &pol) == QB_OK);
     CHECK(res.n == 1 && cJSON_IsFalse(cJSON_GetObjectItem(res.recs[0].params, "supported")));
+    qb_results_free(&res);
+
+    /* an exact output: no -Inf dB in the JSON, a note instead */
+    CHECK(qb_results_init(&res) == QB_OK);
+    qb_op_desc zero = tiny;
+    zero.output = zero_output;
+    CHECK(qb_quant_op_measure(&res, &zero, NULL, pols, 1, grans, 1, 1, &pol) == QB_OK);
+    CHECK(res.n == 1 && qb_record_find_metric(&res.recs[0], "nsr_db") == NULL);
+    CHECK(res.n == 1 && cJSON_GetArraySize(res.recs[0].notes) == 1);
+    cJSON *doc = qb_results_to_json(&res);
+    CHECK(doc != NULL);
+    cJSON_Delete(doc);
     qb_results_free(&res);
     TEST_DONE();
 }
