@@ -79,8 +79,8 @@ static int check_types(const qb_mat *A, const qb_mat *B, const qb_epilogue *e, b
     const bool fe = e->kind == QB_EPI_F32 || e->kind == QB_EPI_F16;
     if (ia != ib || (ia && A->type == B->type) || ia == fe)
         return qb_fail(QB_EINTERNAL, "gemm: operand types and epilogue do not match");
-    if (A->layout == QB_MAT_IM2COL)
-        return qb_fail(QB_EINTERNAL, "gemm: the im2col view is for B only");
+    if (A->layout == QB_MAT_IM2COL || A->layout == QB_MAT_PACKED)
+        return qb_fail(QB_EINTERNAL, "gemm: im2col and packed views are for B only");
     if ((e->kind == QB_EPI_RQ_FLOAT || e->kind == QB_EPI_DQ_F32) && !e->mult)
         return qb_fail(QB_EINTERNAL, "gemm: epilogue without multipliers");
     if (e->kind == QB_EPI_RQ_SHIFT && !e->shift)

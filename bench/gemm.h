@@ -33,6 +33,7 @@ typedef enum {
     QB_MAT_ROWS = 0,   /* element (i, j) at p[i * ld + j] */
     QB_MAT_COLS = 1,   /* element (i, j) at p[j * ld + i] (stored transposed) */
     QB_MAT_IM2COL = 2, /* B only: row k = (c, r, s), column n = (oh, ow) of one NCHW image */
+    QB_MAT_PACKED = 3, /* B only: qb_gemm_pack_b's micro-panels (ld holds K) */
 } qb_mat_layout;
 
 /* The convolution geometry an im2col view reads: B(k, n) with k = (c*R + r)*S + s
@@ -92,6 +93,14 @@ typedef struct qb_gemm_ws qb_gemm_ws;
 int qb_gemm_ws_create(int threads, qb_gemm_isa isa, qb_gemm_ws **out);
 void qb_gemm_ws_destroy(qb_gemm_ws *ws);
 qb_gemm_isa qb_gemm_ws_isa(const qb_gemm_ws *ws);
+
+/* Pack a constant B (K x N, rows or columns layout) once, as inference
+ * engines do with weights: micro-panels of 16 columns over all of K in the
+ * order the microkernels stream them (fp32; fp16 stays binary16 and is
+ * widened as it is streamed; int8 in groups of 4 along K). *out is a qb_mat
+ * with layout QB_MAT_PACKED that owns its buffer (qb_gemm_packed_free). */
+int qb_gemm_pack_b(const qb_mat *B, long K, long N, qb_mat *out);
+void qb_gemm_packed_free(qb_mat *m);
 
 /* C = epilogue(A * B) on `threads` OpenMP threads (C is split into blocks).
  * Float A and B need a float epilogue; u8 x s8 (either order) an int8 one. */

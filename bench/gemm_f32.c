@@ -126,6 +126,8 @@ int qb_gemm_block_f32(qb_gemm_slot *s, long M, long N, long K, const qb_mat *A, 
     if (!rc && scratch) rc = qb_gemm_grow(&s->acc, &s->acc_cap, (size_t)mb * nb * sizeof(float));
     if (rc) return rc;
     float *ap = s->a, *bp = s->b, *acc = s->acc;
+    /* a packed fp32 B is streamed where it lies */
+    const bool bdirect = B->layout == QB_MAT_PACKED && B->type == QB_MAT_F32;
     float tile[MR * NR] __attribute__((aligned(32)));
 
     for (long jc = n0; jc < n1; jc += ncmax) {
@@ -133,8 +135,10 @@ int qb_gemm_block_f32(qb_gemm_slot *s, long M, long N, long K, const qb_mat *A, 
         for (long pb = 0; pb < nblk; pb++) {
             const long pc = pb * kcb, kc = K - pc < kcb ? K - pc : kcb;
             const bool first = pb == 0, last = pb == nblk - 1;
-            for (long jr = 0; jr < nc; jr += NR)
-                qb_pack_b_f32(B, pc, kc, jc + jr, nc - jr < NR ? nc - jr : NR, bp + jr * kc);
+            for (long jr = 0; jr < nc && !bdirect; jr += NR) {
+                if (B->layout == QB_MAT_PACKED) qb_packed_f16_rows(B, pc, kc, jc + jr, bp + jr * kc);
+                else qb_pack_b_f32(B, pc, kc, jc + jr, nc - jr < NR ? nc - jr : NR, bp + jr * kc);
+            }
             for (long ic = m0; ic < m1; ic += QB_F32_MC) {
                 const long mc = m1 - ic < QB_F32_MC ? m1 - ic : QB_F32_MC;
                 for (long ir = 0; ir < mc; ir += MR)
@@ -143,7 +147,9 @@ int qb_gemm_block_f32(qb_gemm_slot *s, long M, long N, long K, const qb_mat *A, 
                     const long nr = nc - jr < NR ? nc - jr : NR, j = jc + jr;
                     for (long ir = 0; ir < mc; ir += MR) {
                         const long mr = mc - ir < MR ? mc - ir : MR, i = ic + ir;
-                        const float *a = ap + ir * kc, *b = bp + jr * kc;
+                        const float *a = ap + ir * kc;
+                        const float *b = bdirect ? (const float *)B->p + qb_packed_offset(B, j, pc)
+                                                 : bp + jr * kc;
                         /* where this tile's float sums live */
                         float *t;
                         long ldt;

@@ -266,6 +266,7 @@ int qb_gemm_block_i8(qb_gemm_slot *s, qb_gemm_isa isa, long M, long N, long K, c
     if (!rc && scratch) rc = qb_gemm_grow(&s->acc, &s->acc_cap, (size_t)mb * nb * sizeof(int32_t));
     if (rc) return rc;
     uint8_t *ap = s->a, *bp = s->b;
+    const bool bdirect = B->layout == QB_MAT_PACKED;
     int32_t *acc = s->acc;
     int32_t tile[MR * NR] __attribute__((aligned(32)));
 
@@ -276,7 +277,7 @@ int qb_gemm_block_i8(qb_gemm_slot *s, qb_gemm_isa isa, long M, long N, long K, c
             if (pc >= K) break;
             const long kc = K - pc < kcb ? K - pc : kcb, kc4 = (kc + 3) / 4;
             const bool first = pb == 0, last = pc + kc >= K;
-            for (long jr = 0; jr < nc; jr += NR)
+            for (long jr = 0; jr < nc && !bdirect; jr += NR)
                 qb_pack_b_i8(B, pc, kc, jc + jr, nc - jr < NR ? nc - jr : NR, bp + jr * kc4 * 4);
             for (long ic = m0; ic < m1; ic += QB_I8_MC) {
                 const long mc = m1 - ic < QB_I8_MC ? m1 - ic : QB_I8_MC;
@@ -286,7 +287,9 @@ int qb_gemm_block_i8(qb_gemm_slot *s, qb_gemm_isa isa, long M, long N, long K, c
                     const long nr = nc - jr < NR ? nc - jr : NR, j = jc + jr;
                     for (long ir = 0; ir < mc; ir += MR) {
                         const long mr = mc - ir < MR ? mc - ir : MR, i = ic + ir;
-                        uk(kc4, ap + ir * kc4 * 4, bp + jr * kc4 * 4, tile);
+                        const uint8_t *b = bdirect ? (const uint8_t *)B->p + qb_packed_offset(B, j, pc)
+                                                   : bp + jr * kc4 * 4;
+                        uk(kc4, ap + ir * kc4 * 4, b, tile);
                         if (scratch) {
                             for (long ii = 0; ii < mr; ii++) {
                                 int32_t *sr = acc + (i + ii - m0) * nb + (j - n0);

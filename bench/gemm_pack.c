@@ -227,3 +227,53 @@ void qb_pack_b_i8(const qb_mat *B, long k0, long kc, long j0, long nr, uint8_t *
                        k + 3 < kc ? rp[k + 3] : zero16, dst + k4 * NR * 4);
     }
 }
+
+/* ---- constant B packed once ----------------------------------------------- */
+
+int qb_gemm_pack_b(const qb_mat *B, long K, long N, qb_mat *out)
+{
+    memset(out, 0, sizeof *out);
+    if (B->layout == QB_MAT_IM2COL || B->layout == QB_MAT_PACKED)
+        return qb_fail(QB_EINTERNAL, "gemm: only a plain B can be packed");
+    const long panels = (N + 15) / 16;
+    const size_t esz = B->type == QB_MAT_F32 ? 4 : B->type == QB_MAT_F16 ? 2 : 1;
+    const size_t per = B->type >= QB_MAT_U8 ? (size_t)((K + 3) / 4) * 64 : (size_t)K * 16 * esz;
+    void *p = NULL;
+    size_t cap = 0;
+    int rc = qb_gemm_grow(&p, &cap, per * (size_t)panels);
+    if (rc) return rc;
+    *out = (qb_mat){.p = p, .ld = K, .type = B->type, .layout = QB_MAT_PACKED};
+    for (long j = 0; j < N; j += 16) {
+        const long nr = N - j < 16 ? N - j : 16;
+        uint8_t *dst = (uint8_t *)p + qb_packed_offset(out, j, 0) * esz; /* elements, so bytes x esz */
+        if (B->type == QB_MAT_F32) {
+            qb_pack_b_f32(B, 0, K, j, nr, (float *)dst);
+        } else if (B->type >= QB_MAT_U8) {
+            for (long k0 = 0; k0 < K; k0 += QB_I8_KC) /* the packer's row buffer holds QB_I8_KC */
+                qb_pack_b_i8(B, k0, K - k0 < QB_I8_KC ? K - k0 : QB_I8_KC, j, nr,
+                             dst + (size_t)(k0 / 4) * 64);
+        } else { /* binary16 kept as is */
+            uint16_t *d = (uint16_t *)dst;
+            const uint16_t *src = B->p;
+            for (long k = 0; k < K; k++)
+                for (long jj = 0; jj < 16; jj++)
+                    d[k * 16 + jj] = jj >= nr ? 0
+                                     : B->layout == QB_MAT_ROWS ? src[k * B->ld + j + jj]
+                                                                : src[(j + jj) * B->ld + k];
+        }
+    }
+    return QB_OK;
+}
+
+void qb_gemm_packed_free(qb_mat *m)
+{
+    if (m->layout == QB_MAT_PACKED) free((void *)m->p);
+    m->p = NULL;
+}
+
+void qb_packed_f16_rows(const qb_mat *B, long k0, long kc, long j0, float *dst)
+{
+    const uint16_t *s = (const uint16_t *)B->p + qb_packed_offset(B, j0, k0);
+    for (long i = 0; i < kc * 16; i += 8)
+        _mm256_store_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(s + i))));
+}

@@ -50,6 +50,18 @@ void qb_pack_b_f32(const qb_mat *B, long k0, long kc, long j0, long nr, float *d
 void qb_pack_a_i8(const qb_mat *A, long i0, long mr, long k0, long kc, uint8_t *dst);
 void qb_pack_b_i8(const qb_mat *B, long k0, long kc, long j0, long nr, uint8_t *dst);
 
+/* Where micro-panel j0 / NR of a packed B starts, at row k0, in elements (f32 and f16:
+ * K*NR elements per panel; int8: ceil(K/4)*NR*4 bytes, k0 a multiple of 4). */
+static inline size_t qb_packed_offset(const qb_mat *B, long j0, long k0)
+{
+    const long K = B->ld;
+    if (B->type >= QB_MAT_U8) return (size_t)((j0 / 16) * ((K + 3) / 4) * 64 + (k0 / 4) * 64);
+    return (size_t)((j0 / 16) * K * 16 + k0 * 16);
+}
+
+/* Widen rows [k0, k0+kc) of a packed binary16 B panel into dst[kc][16]. */
+void qb_packed_f16_rows(const qb_mat *B, long k0, long kc, long j0, float *dst);
+
 /* The two drivers (one thread, one block of C). */
 int qb_gemm_block_f32(qb_gemm_slot *s, long M, long N, long K, const qb_mat *A, const qb_mat *B,
                       const qb_epilogue *e, long m0, long m1, long n0, long n1);

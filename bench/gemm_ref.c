@@ -23,6 +23,10 @@ static const void *elem(const qb_mat *m, long i, long j, bool *pad)
             return NULL;
         }
         off = (size_t)((c * g->H + ih) * g->W + iw);
+    } else if (m->layout == QB_MAT_PACKED) { /* i is k, j is n: panel j/16, lane j%16 */
+        const long K = m->ld, jj = j % 16;
+        off = m->type >= QB_MAT_U8 ? (size_t)((j / 16) * ((K + 3) / 4) * 64 + (i / 4) * 64 + jj * 4 + i % 4)
+                                   : (size_t)((j / 16) * K * 16 + i * 16 + jj);
     } else if (m->layout == QB_MAT_ROWS) {
         off = (size_t)(i * m->ld + j);
     } else {

@@ -16,6 +16,7 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +34,7 @@ struct qb_op_instance {
     float *mult_w, *mult_r, hscale;
     int32_t *bias_w, *bias_r;
     uint8_t *hu;
+    qb_mat wpk, rpk; /* W and R packed once at creation (constant weights) */
 };
 
 static int check(const qb_shape *s)
@@ -69,6 +71,8 @@ static void destroy(qb_op_instance *c)
 {
     if (!c) return;
     qb_gemm_ws_destroy(c->ws);
+    qb_gemm_packed_free(&c->wpk);
+    qb_gemm_packed_free(&c->rpk);
     void *bufs[] = {c->x, c->w, c->r, c->bias, c->y, c->g, c->gh, c->cst, c->xh, c->wh, c->rh,
                     c->yh, c->wq, c->rq, c->yq, c->mult_w, c->mult_r, c->bias_w, c->bias_r, c->hu};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
@@ -76,6 +80,52 @@ static void destroy(qb_op_instance *c)
     qb_qparams_free(&c->wp);
     qb_qparams_free(&c->rp);
     free(c);
+}
+
+/* Several threads: one parallel region for the whole sequence. Thread t owns
+ * hidden units [j0, j1) of all four gates: it computes their columns of the
+ * input projection and of every step's recurrent GEMM, and their gates, so
+ * the only synchronisation is one barrier per step (h_t complete before step
+ * t+1 reads it). int8's u8 copy of h alternates between two buffers so a
+ * fast thread cannot overwrite what a slow one still reads. */
+static int run_parallel(qb_op_instance *c, const qb_mat *X, const qb_mat *W, const qb_mat *R,
+                        const qb_epilogue *eg, const qb_epilogue *eh)
+{
+    const long T = c->T, B = c->B, I = c->I, H = c->H, G4 = 4 * H;
+    const qb_dtype dt = c->v.dtype;
+    int rc = QB_OK;
+#pragma omp parallel num_threads(c->v.threads) reduction(min : rc)
+    {
+        const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+        const long blocks = H / 16, j0 = blocks * t / nt * 16, j1 = blocks * (t + 1) / nt * 16;
+        int r = QB_OK;
+        for (long g = 0; g < 4 && !r; g++)
+            r = qb_gemm_block(c->ws, t, T * B, G4, I, X, W, eg, 0, T * B, g * H + j0, g * H + j1);
+        for (long b = 0; b < B; b++) memset(c->cst + b * H + j0, 0, (size_t)(j1 - j0) * sizeof *c->cst);
+        for (long step = 0; step < T; step++) {
+            const size_t prev = (size_t)((step - 1) & 1) * (size_t)(B * H), cur = (size_t)(step & 1) * (size_t)(B * H);
+            if (step > 0 && !r) {
+                qb_mat Hm = {.ld = H, .layout = QB_MAT_ROWS};
+                if (dt == QB_FP32) Hm.p = c->y + (step - 1) * B * H, Hm.type = QB_MAT_F32;
+                else if (dt == QB_FP16) Hm.p = c->yh + (step - 1) * B * H, Hm.type = QB_MAT_F16;
+                else Hm.p = c->hu + prev, Hm.type = QB_MAT_U8;
+                for (long g = 0; g < 4 && !r; g++)
+                    r = qb_gemm_block(c->ws, t, B, G4, H, &Hm, R, eh, 0, B, g * H + j0, g * H + j1);
+            }
+            for (long b = 0; b < B && !r; b++) {
+                const size_t row = (size_t)((step * B + b) * H);
+                qb_lstm_hout o = {.scale = c->hscale};
+                if (dt == QB_FP32) o.f32 = c->y + row;
+                else if (dt == QB_FP16) o.f16 = c->yh + row;
+                else o.q = c->yq + row, o.u8 = c->hu + cur + b * H;
+                qb_lstm_cell_range(H, j0, j1, c->g + (step * B + b) * G4, step ? c->gh + b * G4 : NULL,
+                                   c->cst + b * H, &o);
+            }
+#pragma omp barrier
+        }
+        rc = r;
+    }
+    return rc;
 }
 
 static int run(qb_op_instance *c)
@@ -97,6 +147,9 @@ static int run(qb_op_instance *c)
         eg.mult = c->mult_w, eg.bias_i32 = c->bias_w;
         eh.mult = c->mult_r, eh.bias_i32 = c->bias_r;
     }
+    W = c->wpk, R = c->rpk;
+    if (c->v.threads > 1 && H % 16 == 0 && H / 16 >= c->v.threads)
+        return run_parallel(c, &X, &W, &R, &eg, &eh);
     int rc = qb_gemm(c->ws, T * B, G4, I, &X, &W, &eg, c->v.threads);
     if (rc) return rc;
     memset(c->cst, 0, (size_t)(B * H) * sizeof *c->cst);
@@ -183,7 +236,7 @@ static int create(const qb_shape *s, const qb_variant *v, qb_op_instance **out)
         c->wq = malloc(nw);
         c->rq = malloc(nr);
         c->yq = malloc(ny);
-        c->hu = malloc((size_t)(c->B * c->H));
+        c->hu = malloc((size_t)(2 * c->B * c->H)); /* two: run_parallel alternates */
         c->mult_w = malloc((size_t)G4 * 4);
         c->mult_r = malloc((size_t)G4 * 4);
         c->bias_w = malloc((size_t)G4 * 4);
@@ -198,6 +251,16 @@ static int create(const qb_shape *s, const qb_variant *v, qb_op_instance **out)
                                     c->mult_r, c->bias_r);
         if (rc) goto fail;
     }
+    /* the weights, packed once: the per-step GEMM has only `batch` rows, so
+     * packing R in every step would cost more than multiplying by it */
+    const qb_mat_type wt = v->dtype == QB_FP32 ? QB_MAT_F32 : v->dtype == QB_FP16 ? QB_MAT_F16 : QB_MAT_S8;
+    const void *wsrc = v->dtype == QB_FP32 ? (const void *)c->w : v->dtype == QB_FP16 ? (const void *)c->wh : (const void *)c->wq;
+    const void *rsrc = v->dtype == QB_FP32 ? (const void *)c->r : v->dtype == QB_FP16 ? (const void *)c->rh : (const void *)c->rq;
+    const qb_mat Wm = {.p = wsrc, .ld = c->I, .type = wt, .layout = QB_MAT_COLS};
+    const qb_mat Rm = {.p = rsrc, .ld = c->H, .type = wt, .layout = QB_MAT_COLS};
+    rc = qb_gemm_pack_b(&Wm, c->I, G4, &c->wpk);
+    if (!rc) rc = qb_gemm_pack_b(&Rm, c->H, G4, &c->rpk);
+    if (rc) goto fail;
     *out = c;
     return QB_OK;
 nomem:
@@ -344,7 +407,7 @@ static int describe(qb_op_instance *c, cJSON *params)
     const bool ok =
         cJSON_AddStringToObject(params, "algorithm",
                                 "input projection of all steps as one GEMM, then per step a "
-                                "[batch, 4H] GEMM and AVX2 gates; cell state fp32") &&
+                                "[batch, 4H] GEMM and AVX2 gates; weights packed once at creation; threads own hidden units, one barrier per step; cell state fp32") &&
         (c->v.dtype != QB_INT8 ||
          (cJSON_ReplaceItemInObject(params, "output", cJSON_CreateString("int8 h, fixed scale")) &&
           cJSON_AddNumberToObject(params, "hidden_scale", c->hscale) &&

@@ -23,6 +23,9 @@ typedef struct {
 /* One batch row of H units: gx and gh hold 4H pre-activations (gh may be
  * NULL at t = 0), c the H cell states (updated). */
 void qb_lstm_cell(long H, const float *gx, const float *gh, float *c, const qb_lstm_hout *out);
+/* The same for units [j0, j1) only (the pointers still address the whole row). */
+void qb_lstm_cell_range(long H, long j0, long j1, const float *gx, const float *gh, float *c,
+                        const qb_lstm_hout *out);
 
 /* exp, sigmoid and tanh of the same approximation, one value (for tests). */
 float qb_lstm_sigmoid1(float x);

@@ -77,17 +77,18 @@ static void store_h(const float *h, long j0, long n, const qb_lstm_hout *out)
     }
 }
 
-void qb_lstm_cell(long H, const float *gx, const float *gh, float *c, const qb_lstm_hout *out)
+void qb_lstm_cell_range(long H, long j0, long j1, const float *gx, const float *gh, float *c,
+                        const qb_lstm_hout *out)
 {
-    long j = 0;
+    long j = j0;
     float h[8];
-    for (; j + 8 <= H; j += 8) {
+    for (; j + 8 <= j1; j += 8) {
         cell8(H, gx + j, gh ? gh + j : NULL, c + j, h);
         store_h(h, j, 8, out);
     }
-    if (j == H) return;
+    if (j == j1) return;
     /* the tail on padded copies laid out with gate stride 8 */
-    const long n = H - j;
+    const long n = j1 - j;
     float tx[32] = {0}, th[32] = {0}, tc[8] = {0};
     for (int q = 0; q < 4; q++) {
         memcpy(tx + 8 * q, gx + q * H + j, (size_t)n * sizeof *tx);
@@ -97,6 +98,11 @@ void qb_lstm_cell(long H, const float *gx, const float *gh, float *c, const qb_l
     cell8(8, tx, gh ? th : NULL, tc, h);
     memcpy(c + j, tc, (size_t)n * sizeof *tc);
     store_h(h, j, n, out);
+}
+
+void qb_lstm_cell(long H, const float *gx, const float *gh, float *c, const qb_lstm_hout *out)
+{
+    qb_lstm_cell_range(H, 0, H, gx, gh, c, out);
 }
 
 float qb_lstm_sigmoid1(float x)

@@ -34,6 +34,7 @@ struct qb_op_instance {
     float *mult;
     int32_t *shift, *bias_i32; /* bias_i32: [batch][N] for matmul (run-time sums) */
     uint8_t *yq;
+    qb_mat wpk; /* gemm: the weights packed once at creation, as an inference engine does */
 };
 
 /* shape v[] -> batch, M, N, K */
@@ -100,6 +101,7 @@ static void destroy(qb_op_instance *c)
 {
     if (!c) return;
     qb_gemm_ws_destroy(c->ws);
+    qb_gemm_packed_free(&c->wpk);
     free(c->a);
     free(c->b);
     free(c->bias);
@@ -144,6 +146,7 @@ static void item(const qb_op_instance *c, qb_dtype dt, long i, qb_mat *A, qb_mat
         e->shift = c->shift;
         e->bias_i32 = c->bias_i32 + (gemm ? 0 : i * c->N);
     }
+    if (gemm && dt == c->v.dtype && c->wpk.p) *B = c->wpk;
 }
 
 /* matmul's second operand is an activation: its column sums, times the
@@ -260,6 +263,13 @@ static int create_kind(mm_kind kind, const qb_shape *s, const qb_variant *v, qb_
         free(c->y);
         c->y = NULL;
     }
+    if (kind == MM_GEMM) {
+        qb_mat A, B;
+        qb_epilogue e;
+        item(c, v->dtype, 0, &A, &B, &e);
+        rc = qb_gemm_pack_b(&B, c->K, c->N, &c->wpk);
+        if (rc) goto fail;
+    }
     *out = c;
     return QB_OK;
 nomem:
@@ -349,6 +359,7 @@ static int describe(qb_op_instance *c, cJSON *params)
 {
     int rc = qb_cq_describe(params, &c->v, c->isa);
     const char *alg = c->kind == MM_BATCHED ? "blocked GEMM per batch item, items spread over threads"
+                      : c->kind == MM_GEMM  ? "blocked GEMM, C split over threads, weights packed once at creation"
                                             : "blocked GEMM, C split over threads";
     if (!rc && !cJSON_AddStringToObject(params, "algorithm", alg)) rc = QB_ENOMEM;
     if (!rc && c->v.dtype == QB_INT8 && c->kind != MM_GEMM &&

@@ -80,6 +80,7 @@ typedef struct {
     int wlo, whi, alo, ahi; /* s8 and u8 ranges */
     bool with_bias;
     bool is_signed;
+    bool pack_b; /* the kernel gets B packed once (qb_gemm_pack_b) */
 } gcase;
 
 static void run_case(const gcase *g)
@@ -123,9 +124,17 @@ static void run_case(const gcase *g)
     qb_gemm_ws *ws;
     CHECK(qb_gemm_ws_create(g->threads, g->isa, &ws) == QB_OK);
     e.c = c1;
-    CHECK(qb_gemm(ws, M, N, K, &A, &B, &e, g->threads) == QB_OK);
+    qb_mat Bk = B;
+    if (g->pack_b) CHECK(qb_gemm_pack_b(&B, K, N, &Bk) == QB_OK);
+    CHECK(qb_gemm(ws, M, N, K, &A, &Bk, &e, g->threads) == QB_OK);
     /* run twice: the second run reuses the grown buffers */
-    CHECK(qb_gemm(ws, M, N, K, &A, &B, &e, g->threads) == QB_OK);
+    CHECK(qb_gemm(ws, M, N, K, &A, &Bk, &e, g->threads) == QB_OK);
+    if (g->pack_b) {
+        /* the reference reads the packed layout too */
+        float f1 = qb_mat_getf(&B, K - 1, N - 1), f2 = qb_mat_getf(&Bk, K - 1, N - 1);
+        CHECK(f1 == f2);
+        qb_gemm_packed_free(&Bk);
+    }
     e.c = c2;
     const bool sat = qb_gemm_ws_isa(ws) == QB_ISA_AVX2;
     CHECK(qb_gemm_ref(M, N, K, &A, &B, &e, sat) == QB_OK);
@@ -159,7 +168,7 @@ int main(void)
                 for (int lb = 0; lb < 2; lb++) {
                     gcase g = {sizes[s][0], sizes[s][1], sizes[s][2], ty, ty, la, lb,
                                t ? QB_EPI_F16 : QB_EPI_F32, (s + la) % 2 == 0, 1 + (s + lb) % 2,
-                               QB_ISA_AUTO, -63, 63, 0, 255, (s + lb) % 2 == 1, true};
+                               QB_ISA_AUTO, -63, 63, 0, 255, (s + lb) % 2 == 1, true, false};
                     run_case(&g);
                 }
             }
@@ -169,10 +178,10 @@ int main(void)
     for (int t = 0; t < 2; t++) {
         const qb_mat_type ty = t ? QB_MAT_F16 : QB_MAT_F32;
         gcase g1 = {10, 81, 9 * 5, ty, ty, QB_MAT_ROWS, QB_MAT_IM2COL, t ? QB_EPI_F16 : QB_EPI_F32,
-                    true, 2, QB_ISA_AUTO, -63, 63, 0, 255, true, true};
+                    true, 2, QB_ISA_AUTO, -63, 63, 0, 255, true, true, false};
         run_case(&g1);
         gcase g2 = {7, 25, 9 * 40, ty, ty, QB_MAT_ROWS, QB_MAT_IM2COL, t ? QB_EPI_F16 : QB_EPI_F32,
-                    true, 1, QB_ISA_AUTO, -63, 63, 0, 255, false, true};
+                    true, 1, QB_ISA_AUTO, -63, 63, 0, 255, false, true, false};
         run_case(&g2);
     }
     /* int8: both ISAs, both operand orders, every integer epilogue */
@@ -188,24 +197,24 @@ int main(void)
                                order ? QB_MAT_U8 : QB_MAT_S8, order ? QB_MAT_S8 : QB_MAT_U8,
                                order ? QB_MAT_ROWS : (s % 2 ? QB_MAT_COLS : QB_MAT_ROWS),
                                order ? QB_MAT_COLS : QB_MAT_ROWS, kinds[k], order == 0, 1 + s % 2,
-                               (qb_gemm_isa)isa, -63, 63, 0, 255, (s + k) % 2 == 0, (s + k + order) % 2 == 0};
+                               (qb_gemm_isa)isa, -63, 63, 0, 255, (s + k) % 2 == 0, (s + k + order) % 2 == 0, false};
                     run_case(&g);
                 }
             }
         }
         /* im2col with a u8 pad value, stride 1 and 2 */
         gcase g1 = {64, 81, 9 * 12, QB_MAT_S8, QB_MAT_U8, QB_MAT_ROWS, QB_MAT_IM2COL, QB_EPI_RQ_FLOAT,
-                    true, 2, (qb_gemm_isa)isa, -63, 63, 0, 255, true, true};
+                    true, 2, (qb_gemm_isa)isa, -63, 63, 0, 255, true, true, false};
         run_case(&g1);
         gcase g2 = {9, 25, 9 * 130, QB_MAT_S8, QB_MAT_U8, QB_MAT_ROWS, QB_MAT_IM2COL, QB_EPI_RQ_SHIFT,
-                    true, 1, (qb_gemm_isa)isa, -63, 63, 0, 255, false, false};
+                    true, 1, (qb_gemm_isa)isa, -63, 63, 0, 255, false, false, false};
         run_case(&g2);
         /* full-range data: AVX2 saturates pairs to int16 and the reference must agree */
         gcase g3 = {12, 40, 300, QB_MAT_S8, QB_MAT_U8, QB_MAT_ROWS, QB_MAT_ROWS, QB_EPI_S32, true, 1,
-                    (qb_gemm_isa)isa, -128, 127, 200, 255, false, true};
+                    (qb_gemm_isa)isa, -128, 127, 200, 255, false, true, false};
         run_case(&g3);
         gcase g4 = {12, 40, 300, QB_MAT_U8, QB_MAT_S8, QB_MAT_ROWS, QB_MAT_COLS, QB_EPI_S32, false, 2,
-                    (qb_gemm_isa)isa, -128, -100, 200, 255, false, true};
+                    (qb_gemm_isa)isa, -128, -100, 200, 255, false, true, false};
         run_case(&g4);
     }
     /* the saturation is real: with full-range data the AVX2 result differs from exact sums */
@@ -228,6 +237,17 @@ int main(void)
         CHECK(qb_gemm(ws, 1, 1, K, &A, &B, &e, 1) == QB_OK);
         CHECK(got == 32767);
         qb_gemm_ws_destroy(ws);
+    }
+    /* B packed once (constant weights): every type, rows and columns, edges, K blocks */
+    for (int s = 0; s < ns; s++) {
+        for (int t = 0; t < 4; t++) {
+            const qb_mat_type tb = t == 0 ? QB_MAT_F32 : t == 1 ? QB_MAT_F16 : t == 2 ? QB_MAT_S8 : QB_MAT_U8;
+            const qb_mat_type ta = t < 2 ? tb : t == 2 ? QB_MAT_U8 : QB_MAT_S8;
+            const qb_epi_kind k = t == 0 ? QB_EPI_F32 : t == 1 ? QB_EPI_F16 : s % 2 ? QB_EPI_DQ_F32 : QB_EPI_RQ_FLOAT;
+            gcase g = {sizes[s][0], sizes[s][1], sizes[s][2], ta, tb, QB_MAT_ROWS, s % 2 ? QB_MAT_COLS : QB_MAT_ROWS,
+                       k, s % 2 == 0, 1 + s % 2, QB_ISA_AVX2, -63, 63, 0, 255, true, true, true};
+            run_case(&g);
+        }
     }
     /* ISA words */
     qb_gemm_isa isa;

@@ -65,6 +65,7 @@ int main(void)
         {&qb_op_gemm, "7,33,50"},
         {&qb_op_lstm, "4,3,20,13"},
         {&qb_op_lstm, "3,2,16,16"},
+        {&qb_op_lstm, "4,3,24,48"}, /* 3 blocks of 16 units: the one-region parallel path */
         {&qb_op_conv_transpose, "1,6,5,5,4,4,4,2,1"},
         {&qb_op_conv_transpose, "2,3,4,4,5,2,2,2,0"},
     };
