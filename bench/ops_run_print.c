@@ -131,13 +131,30 @@ void qb_ops_print(const qb_results *res)
         seen[nseen++] = op;
         print_op(res, op);
     }
-    /* which int8 path ran */
+    /* which int8 arithmetic ran, once per distinct kind, with its ops */
     for (size_t i = 0; i < res->n; i++) {
         const qb_record *r = &res->recs[i];
         if (strcmp(r->group, "ops") || strcmp(pstr(r, "dtype"), "int8") || strcmp(pstr(r, "backend"), "builtin"))
             continue;
-        printf("int8 (builtin): %s; %s.\n", pstr(r, "math"), pstr(r, "int16_guard"));
-        break;
+        bool first = true;
+        for (size_t k = 0; k < i && first; k++) {
+            const qb_record *q = &res->recs[k];
+            first = strcmp(q->group, "ops") || strcmp(pstr(q, "dtype"), "int8") ||
+                    strcmp(pstr(q, "backend"), "builtin") || strcmp(pstr(q, "math"), pstr(r, "math"));
+        }
+        if (!first) continue;
+        printf("int8 %s:", pstr(r, "math"));
+        const char *last = "";
+        for (size_t k = i; k < res->n; k++) {
+            const qb_record *q = &res->recs[k];
+            if (strcmp(q->group, "ops") || strcmp(pstr(q, "dtype"), "int8") ||
+                strcmp(pstr(q, "backend"), "builtin") || strcmp(pstr(q, "math"), pstr(r, "math")) ||
+                strcmp(pstr(q, "op"), last) == 0)
+                continue;
+            last = pstr(q, "op");
+            printf(" %s", last);
+        }
+        printf("%s%s\n", pstr(r, "int16_guard")[0] ? "; " : "", pstr(r, "int16_guard"));
     }
     const cJSON *un = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(res->settings, "ops"),
                                                        "unavailable");
