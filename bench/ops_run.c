@@ -314,7 +314,8 @@ static int list_variants(const qb_op_desc *op, const selection *sel, int threads
                         if (!x->impl) {
                             /* one line per op, backend and reason */
                             char msg[256];
-                            snprintf(msg, sizeof msg, "%s@%s: %s", op->name, x->backend, why);
+                            snprintf(msg, sizeof msg, "%s %s@%s: %s", op->name, qb_dtype_name(x->v.dtype),
+                                     x->backend, why);
                             bool seen = false;
                             const cJSON *u;
                             cJSON_ArrayForEach(u, unavailable) seen |= strcmp(u->valuestring, msg) == 0;
