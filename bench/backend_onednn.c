@@ -451,8 +451,12 @@ static int verify(qb_op_instance *c, double *max_err, bool *ok)
 static int describe(qb_op_instance *c, cJSON *params)
 {
     const bool i8 = c->v.dtype == QB_INT8;
+    /* the ISA oneDNN's dispatcher chose, for the roofline's choice of ceiling */
+    const char *isa = strstr(c->impl, "vnni") ? "avx512vnni" : strstr(c->impl, "avx512") ? "avx512"
+                      : strstr(c->impl, "avx2") ? "avx2" : "other";
     bool ok = cJSON_AddStringToObject(params, "library", qb_backend_onednn_version()) &&
               cJSON_AddStringToObject(params, "impl", c->impl) &&
+              cJSON_AddStringToObject(params, "isa", isa) &&
               cJSON_AddStringToObject(params, "layouts",
                                       c->kind == DK_CONV || c->kind == DK_DW
                                           ? "oneDNN's preferred (format any), reordered outside the timing"
