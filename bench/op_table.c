@@ -18,6 +18,23 @@ const qb_op_desc *const qb_op_table[] = {
     /* QB_COMPUTE_OPS_END */
     /* memory-bound */
     /* QB_MEMORY_OPS_BEGIN */
+    &qb_op_relu,
+    &qb_op_relu6,
+    &qb_op_tanh,
+    &qb_op_sigmoid,
+    &qb_op_swish,
+    &qb_op_add,
+    &qb_op_mul,
+    &qb_op_sub,
+    &qb_op_div,
+    &qb_op_softmax,
+    &qb_op_cumsum,
+    &qb_op_depthwise_conv,
+    &qb_op_slice,
+    &qb_op_transpose,
+    &qb_op_permute,
+    &qb_op_concat,
+    &qb_op_shuffle,
     /* QB_MEMORY_OPS_END */
     NULL,
 };

@@ -78,6 +78,13 @@
 #define QB_CTX_PROCS_DEFAULT 2        /* processes in the pipe ring, as lmbench lat_ctx */
 #define QB_CTX_WS_DEFAULT "0,16K,64K,256K" /* per-process working sets touched at each hop */
 
+/* Memory-bound operators (bench/ops_mem*.c, eltwise*, layout*, softmax*,
+ * depthwise*): outputs at least this big are written with non-temporal
+ * stores (the usable L3 here is about 5 MiB, DESIGN section 3); verify()
+ * checks every output up to this many elements, else an even sample. */
+#define QB_MEMOP_NT_BYTES_DEFAULT (8L << 20)
+#define QB_MEMOP_VERIFY_ELEMS_DEFAULT (1L << 22)
+
 /* Operator benchmarks (bench/ops_run*.c, qbench ops): what runs without
  * --dtype/--quant/--policy/--backend, and a trial repeats the op until it
  * lasts this long (fast ops would otherwise be timer noise). */

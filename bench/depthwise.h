@@ -1,0 +1,51 @@
+/* Depthwise convolution kernels: one channel's plane at a time, read from a
+ * padded copy (the border holds the padding value, zero or the input's zero
+ * point, and 32 slack columns let the vector loops run past the last output
+ * column), so the inner loops have no edge cases.
+ *
+ * fp32 (fp16 is widened into the fp32 padded plane): stride 1 computes 32
+ * outputs of a row per step with R*S broadcast FMAs each; other strides use
+ * plain loops.
+ * int8: u8 activations x s8 weights -> s32. Stride 1 widens 16 inputs of two
+ * taps to int16, interleaves them and multiplies by the taps' weight pair
+ * with vpmaddwd: exact (|x w| <= 255 * 128, no vpmaddubsw int16 saturation),
+ * so the weights keep the full int8 range. The int32 sum plus the bias
+ * (which folds in -za * sum w) is requantized per channel: float
+ * (sa sw[c] / so) or, for pow2 scales, a rounding shift. */
+#ifndef QB_DEPTHWISE_H
+#define QB_DEPTHWISE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    int R, S, st, pad;
+    size_t H, W, OH, OW;
+    size_t Hp, Wp; /* the padded plane: H + 2 pad rows, W + 2 pad + 32 columns */
+} qb_dw_geom;
+
+void qb_dw_geom_make(qb_dw_geom *g, size_t H, size_t W, int R, int S, int st, int pad);
+
+/* The padded plane from one input plane (H x W). */
+void qb_dw_pad_f32(const qb_dw_geom *g, const float *x, float *xp);
+void qb_dw_pad_f16(const qb_dw_geom *g, const uint16_t *x, float *xp);
+void qb_dw_pad_u8(const qb_dw_geom *g, const uint8_t *x, uint8_t za, uint8_t *xp);
+
+/* One output plane (OH x OW floats) from the padded plane, weights w[R*S]. */
+void qb_dw_plane_f32(const qb_dw_geom *g, const float *xp, const float *w, float bias, float *y);
+
+/* The int8 epilogue of one channel. */
+typedef struct {
+    int32_t bias;   /* round(bias / (sa sw)) - za * sum(w) */
+    bool use_shift;
+    float mult;     /* sa sw / so */
+    int shift;      /* pow2: sa sw / so = 2^-shift */
+    int32_t zo, qmin, qmax;
+    bool u8;        /* output is uint8 */
+} qb_dw_rq;
+
+/* One output plane (OH x OW bytes). */
+void qb_dw_plane_i8(const qb_dw_geom *g, const uint8_t *xp, const int8_t *w, const qb_dw_rq *rq, uint8_t *y);
+
+#endif

@@ -1,0 +1,192 @@
+/* Depthwise convolution kernels (see depthwise.h). */
+#include "depthwise.h"
+
+#include "eltwise_simd.h"
+#include "quant.h"
+
+#include <immintrin.h>
+#include <string.h>
+
+#define SLACK 32
+
+void qb_dw_geom_make(qb_dw_geom *g, size_t H, size_t W, int R, int S, int st, int pad)
+{
+    g->R = R, g->S = S, g->st = st, g->pad = pad;
+    g->H = H, g->W = W;
+    g->OH = (H + 2 * (size_t)pad - (size_t)R) / (size_t)st + 1;
+    g->OW = (W + 2 * (size_t)pad - (size_t)S) / (size_t)st + 1;
+    g->Hp = H + 2 * (size_t)pad;
+    g->Wp = W + 2 * (size_t)pad + SLACK;
+}
+
+/* Border and slack of a padded plane, element size esz, filled with v
+ * (a float or a byte); the interior is written by the caller. */
+#define PAD_BORDER(T, xp, g, v)                                                                    \
+    do {                                                                                           \
+        const size_t p_ = (size_t)(g)->pad;                                                        \
+        for (size_t r_ = 0; r_ < (g)->Hp; r_++) {                                                  \
+            T *row_ = (xp) + r_ * (g)->Wp;                                                         \
+            if (r_ < p_ || r_ >= p_ + (g)->H) {                                                    \
+                for (size_t c_ = 0; c_ < (g)->Wp; c_++) row_[c_] = (v);                            \
+            } else {                                                                               \
+                for (size_t c_ = 0; c_ < p_; c_++) row_[c_] = (v);                                 \
+                for (size_t c_ = p_ + (g)->W; c_ < (g)->Wp; c_++) row_[c_] = (v);                  \
+            }                                                                                      \
+        }                                                                                          \
+    } while (0)
+
+void qb_dw_pad_f32(const qb_dw_geom *g, const float *x, float *xp)
+{
+    PAD_BORDER(float, xp, g, 0.0f);
+    for (size_t h = 0; h < g->H; h++) memcpy(xp + (h + (size_t)g->pad) * g->Wp + g->pad, x + h * g->W, g->W * sizeof *x);
+}
+
+void qb_dw_pad_f16(const qb_dw_geom *g, const uint16_t *x, float *xp)
+{
+    PAD_BORDER(float, xp, g, 0.0f);
+    for (size_t h = 0; h < g->H; h++) {
+        float *o = xp + (h + (size_t)g->pad) * g->Wp + g->pad;
+        const uint16_t *i = x + h * g->W;
+        size_t w = 0;
+        for (; w + 8 <= g->W; w += 8) _mm256_storeu_ps(o + w, qb_v_ld16(i + w));
+        for (; w < g->W; w++) o[w] = _cvtsh_ss(i[w]);
+    }
+}
+
+void qb_dw_pad_u8(const qb_dw_geom *g, const uint8_t *x, uint8_t za, uint8_t *xp)
+{
+    PAD_BORDER(uint8_t, xp, g, za);
+    for (size_t h = 0; h < g->H; h++) memcpy(xp + (h + (size_t)g->pad) * g->Wp + g->pad, x + h * g->W, g->W);
+}
+
+/* ---- fp32 ---- */
+
+static void plane_f32_s1(const qb_dw_geom *g, const float *xp, const float *w, float bias, float *y)
+{
+    const int R = g->R, S = g->S;
+    const size_t OW = g->OW;
+    for (size_t oh = 0; oh < g->OH; oh++) {
+        float *yr = y + oh * OW;
+        for (size_t ow = 0; ow < OW; ow += 32) {
+            __m256 a0 = _mm256_set1_ps(bias), a1 = a0, a2 = a0, a3 = a0;
+            for (int r = 0; r < R; r++) {
+                const float *xr = xp + (oh + (size_t)r) * g->Wp + ow;
+                for (int s = 0; s < S; s++) {
+                    const __m256 wv = _mm256_broadcast_ss(w + r * S + s);
+                    a0 = _mm256_fmadd_ps(_mm256_loadu_ps(xr + s), wv, a0);
+                    a1 = _mm256_fmadd_ps(_mm256_loadu_ps(xr + s + 8), wv, a1);
+                    a2 = _mm256_fmadd_ps(_mm256_loadu_ps(xr + s + 16), wv, a2);
+                    a3 = _mm256_fmadd_ps(_mm256_loadu_ps(xr + s + 24), wv, a3);
+                }
+            }
+            if (ow + 32 <= OW) {
+                _mm256_storeu_ps(yr + ow, a0);
+                _mm256_storeu_ps(yr + ow + 8, a1);
+                _mm256_storeu_ps(yr + ow + 16, a2);
+                _mm256_storeu_ps(yr + ow + 24, a3);
+            } else {
+                float t[32];
+                _mm256_storeu_ps(t, a0);
+                _mm256_storeu_ps(t + 8, a1);
+                _mm256_storeu_ps(t + 16, a2);
+                _mm256_storeu_ps(t + 24, a3);
+                memcpy(yr + ow, t, (OW - ow) * sizeof *t);
+            }
+        }
+    }
+}
+
+static void plane_f32_any(const qb_dw_geom *g, const float *xp, const float *w, float bias, float *y)
+{
+    for (size_t oh = 0; oh < g->OH; oh++)
+        for (size_t ow = 0; ow < g->OW; ow++) {
+            float acc = bias;
+            for (int r = 0; r < g->R; r++) {
+                const float *xr = xp + (oh * (size_t)g->st + (size_t)r) * g->Wp + ow * (size_t)g->st;
+                for (int s = 0; s < g->S; s++) acc = fmaf(xr[s], w[r * g->S + s], acc);
+            }
+            y[oh * g->OW + ow] = acc;
+        }
+}
+
+void qb_dw_plane_f32(const qb_dw_geom *g, const float *xp, const float *w, float bias, float *y)
+{
+    if (g->st == 1) plane_f32_s1(g, xp, w, bias, y);
+    else plane_f32_any(g, xp, w, bias, y);
+}
+
+/* ---- int8 ---- */
+
+static int32_t rq1(const qb_dw_rq *q, int32_t acc)
+{
+    return q->use_shift ? qb_requant_shift(acc, q->shift, q->zo, q->qmin, q->qmax)
+                        : qb_requant_float(acc, q->mult, q->zo, q->qmin, q->qmax);
+}
+
+static inline __m256i rq8(const qb_dw_rq *q, const qb_v_rq *vq, __m256i acc)
+{
+    return q->use_shift ? qb_v_shift_rq(acc, q->shift, q->zo, q->qmin, q->qmax)
+                        : qb_v_rq_apply(vq, _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_set1_ps(q->mult)));
+}
+
+static void plane_i8_s1(const qb_dw_geom *g, const uint8_t *xp, const int8_t *w, const qb_dw_rq *qp, uint8_t *y)
+{
+    const qb_dw_rq qv = *qp, *q = &qv; /* a local copy: the byte stores cannot alias it */
+    const int R = g->R, S = g->S, taps = R * S, pairs = (taps + 1) / 2;
+    const size_t OW = g->OW;
+    const qb_v_rq vq = qb_v_rq_make(q->zo, q->qmin, q->qmax);
+    /* tap t at (row offset, column offset), and each pair's weights as
+     * int16 (w0, w1) in one int32; an odd last tap pairs with weight 0 */
+    size_t off[64];
+    __m256i wp[32];
+    for (int t = 0; t < 2 * pairs; t++) off[t] = t < taps ? (size_t)(t / S) * g->Wp + (size_t)(t % S) : off[t - 1];
+    for (int p = 0; p < pairs; p++) {
+        const int32_t w0 = w[2 * p], w1 = 2 * p + 1 < taps ? w[2 * p + 1] : 0;
+        wp[p] = _mm256_set1_epi32((int32_t)((uint32_t)(uint16_t)w0 | ((uint32_t)(uint16_t)w1 << 16)));
+    }
+    const __m256i bias = _mm256_set1_epi32(q->bias);
+    for (size_t oh = 0; oh < g->OH; oh++) {
+        const uint8_t *xr = xp + oh * g->Wp;
+        uint8_t *yr = y + oh * OW;
+        for (size_t ow = 0; ow < OW; ow += 16) {
+            __m256i lo = bias, hi = bias; /* outputs 0-3, 8-11 and 4-7, 12-15 */
+            for (int p = 0; p < pairs; p++) {
+                const __m256i x0 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(xr + off[2 * p] + ow)));
+                const __m256i x1 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(xr + off[2 * p + 1] + ow)));
+                lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(x0, x1), wp[p]));
+                hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(x0, x1), wp[p]));
+            }
+            /* packs undoes the unpack's interleave: outputs 0-15 in order */
+            const __m256i w16 = _mm256_packs_epi32(rq8(q, &vq, lo), rq8(q, &vq, hi));
+            const __m256i b = q->u8 ? _mm256_packus_epi16(w16, w16) : _mm256_packs_epi16(w16, w16);
+            const __m128i r = _mm256_castsi256_si128(_mm256_permute4x64_epi64(b, 0x08));
+            if (ow + 16 <= OW) {
+                _mm_storeu_si128((__m128i *)(yr + ow), r);
+            } else {
+                uint8_t t[16];
+                _mm_storeu_si128((__m128i *)t, r);
+                memcpy(yr + ow, t, OW - ow);
+            }
+        }
+    }
+}
+
+static void plane_i8_any(const qb_dw_geom *g, const uint8_t *xp, const int8_t *w, const qb_dw_rq *q, uint8_t *y)
+{
+    for (size_t oh = 0; oh < g->OH; oh++)
+        for (size_t ow = 0; ow < g->OW; ow++) {
+            int32_t acc = q->bias;
+            for (int r = 0; r < g->R; r++) {
+                const uint8_t *xr = xp + (oh * (size_t)g->st + (size_t)r) * g->Wp + ow * (size_t)g->st;
+                for (int s = 0; s < g->S; s++) acc += xr[s] * w[r * g->S + s];
+            }
+            y[oh * g->OW + ow] = (uint8_t)rq1(q, acc);
+        }
+}
+
+void qb_dw_plane_i8(const qb_dw_geom *g, const uint8_t *xp, const int8_t *w, const qb_dw_rq *q, uint8_t *y)
+{
+    /* the stride-1 kernel keeps at most 64 taps' offsets */
+    if (g->st == 1 && g->R * g->S <= 64) plane_i8_s1(g, xp, w, q, y);
+    else plane_i8_any(g, xp, w, q, y);
+}

@@ -1,0 +1,102 @@
+/* Copy and transpose kernels (see layout_kern.h). */
+#include "layout_kern.h"
+
+#include <immintrin.h>
+#include <stdint.h>
+#include <string.h>
+
+void qb_lay_copy(void *dst, const void *src, size_t bytes, bool nt)
+{
+    unsigned char *d = dst;
+    const unsigned char *s = src;
+    if (!nt || bytes < 64) {
+        memcpy(d, s, bytes);
+        return;
+    }
+    const size_t head = (32 - ((uintptr_t)d & 31)) & 31;
+    memcpy(d, s, head);
+    size_t i = head;
+    for (; i + 128 <= bytes; i += 128) {
+        const __m256i a = _mm256_loadu_si256((const __m256i *)(s + i));
+        const __m256i b = _mm256_loadu_si256((const __m256i *)(s + i + 32));
+        const __m256i c = _mm256_loadu_si256((const __m256i *)(s + i + 64));
+        const __m256i e = _mm256_loadu_si256((const __m256i *)(s + i + 96));
+        _mm256_stream_si256((__m256i *)(d + i), a);
+        _mm256_stream_si256((__m256i *)(d + i + 32), b);
+        _mm256_stream_si256((__m256i *)(d + i + 64), c);
+        _mm256_stream_si256((__m256i *)(d + i + 96), e);
+    }
+    memcpy(d + i, s + i, bytes - i);
+}
+
+/* ---- register transposes of one tile (strides in elements) ---- */
+
+static void tr8x8_f32(const float *s, size_t ss, float *d, size_t ds)
+{
+    __m256 r[8], t[8], u[8];
+    for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(s + i * ss);
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 8; i += 4) {
+        u[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+        u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);
+        u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+        u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+    }
+    for (int i = 0; i < 4; i++) {
+        _mm256_storeu_ps(d + i * ds, _mm256_permute2f128_ps(u[i], u[i + 4], 0x20));
+        _mm256_storeu_ps(d + (i + 4) * ds, _mm256_permute2f128_ps(u[i], u[i + 4], 0x31));
+    }
+}
+
+/* n x n with n = 8 (16-bit) or 16 (bytes): log2(n) identical stages, each
+ * pairing register i with i + n/2; every stage moves one bit of the row
+ * index into the element position and one bit of the column index out. */
+static void tr8x8_u16(const uint16_t *s, size_t ss, uint16_t *d, size_t ds)
+{
+    __m128i a[8], b[8];
+    for (int i = 0; i < 8; i++) a[i] = _mm_loadu_si128((const __m128i *)(s + i * ss));
+    for (int st = 0; st < 3; st++) {
+        for (int i = 0; i < 4; i++) {
+            b[2 * i] = _mm_unpacklo_epi16(a[i], a[i + 4]);
+            b[2 * i + 1] = _mm_unpackhi_epi16(a[i], a[i + 4]);
+        }
+        memcpy(a, b, sizeof a);
+    }
+    for (int i = 0; i < 8; i++) _mm_storeu_si128((__m128i *)(d + i * ds), a[i]);
+}
+
+static void tr16x16_u8(const uint8_t *s, size_t ss, uint8_t *d, size_t ds)
+{
+    __m128i a[16], b[16];
+    for (int i = 0; i < 16; i++) a[i] = _mm_loadu_si128((const __m128i *)(s + i * ss));
+    for (int st = 0; st < 4; st++) {
+        for (int i = 0; i < 8; i++) {
+            b[2 * i] = _mm_unpacklo_epi8(a[i], a[i + 8]);
+            b[2 * i + 1] = _mm_unpackhi_epi8(a[i], a[i + 8]);
+        }
+        memcpy(a, b, sizeof a);
+    }
+    for (int i = 0; i < 16; i++) _mm_storeu_si128((__m128i *)(d + i * ds), a[i]);
+}
+
+static void tile(const unsigned char *s, size_t ss, unsigned char *d, size_t ds, size_t esz)
+{
+    if (esz == 4) tr8x8_f32((const float *)s, ss, (float *)d, ds);
+    else if (esz == 2) tr8x8_u16((const uint16_t *)s, ss, (uint16_t *)d, ds);
+    else tr16x16_u8(s, ss, d, ds);
+}
+
+void qb_lay_tr(const void *src, size_t ss, void *dst, size_t ds, size_t rows, size_t cols, size_t esz)
+{
+    const unsigned char *s = src;
+    unsigned char *d = dst;
+    const size_t t = esz == 1 ? 16 : 8;
+    const size_t rt = rows / t * t, ct = cols / t * t;
+    for (size_t j = 0; j < ct; j += t)
+        for (size_t i = 0; i < rt; i += t) tile(s + (i * ss + j) * esz, ss, d + (j * ds + i) * esz, ds, esz);
+    for (size_t i = 0; i < rows; i++)
+        for (size_t j = i < rt ? ct : 0; j < cols; j++) memcpy(d + (j * ds + i) * esz, s + (i * ss + j) * esz, esz);
+}

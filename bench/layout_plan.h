@@ -1,0 +1,51 @@
+/* How a layout operator moves its elements: either rows copied into a dense
+ * output (slice, concat, shuffle, a permutation that keeps the innermost
+ * axis), or a 2-D plane transposed under up to two outer loops (transpose,
+ * any other permutation). The plan is built once in create(); execution
+ * splits the output (rows plan) or the transpose blocks (transpose plan)
+ * evenly across the threads. */
+#ifndef QB_LAYOUT_PLAN_H
+#define QB_LAYOUT_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The source element offset (in its input, `which`) of output row r. */
+typedef size_t (*qb_lay_row_fn)(const void *ctx, size_t r, int *which);
+
+typedef struct {
+    bool transpose;
+    size_t esz;
+    /* rows plan: nrows output rows of len elements, sources from row_src;
+     * a permutation uses the strides below instead (row_src NULL) */
+    size_t len, nrows;
+    qb_lay_row_fn row_src;
+    const void *ctx;
+    int nouter;         /* permutation rows: outer output dims, outermost first */
+    size_t odim[3], ois[3];
+    /* transpose plan: dst[j * ds + i] = src[i * ss + j], i < rows, j < cols,
+     * under outer dims (size, input stride, output stride) */
+    size_t rows, cols, ss, ds;
+    size_t tdim[2], tis[2], tos[2];
+} qb_lay_plan;
+
+/* Transpose blocks read and write runs of this many bytes (the block is
+ * QB_LAY_RUN_BYTES / esz elements square, staged in the thread's scratch);
+ * rows plans with rows shorter than QB_LAY_STAGE_ROW_BYTES gather them in
+ * the scratch before streaming. */
+#define QB_LAY_RUN_BYTES 256
+#define QB_LAY_STAGE_ROW_BYTES 4096
+
+/* The plan of a 4-D permutation: output axis j is input axis perm[j]. Axes of
+ * size 1 are dropped and axes adjacent in both orders merged first, so e.g.
+ * NCHW -> NHWC becomes one [C, H*W] transpose per image. */
+void qb_lay_plan_permute(const size_t dims[4], const int perm[4], size_t esz, qb_lay_plan *p);
+
+/* A rows plan. */
+void qb_lay_plan_rows(size_t nrows, size_t len, size_t esz, qb_lay_row_fn fn, const void *ctx, qb_lay_plan *p);
+
+/* Run the plan: thread t of nt (inside a parallel region) moves its share
+ * from src[which] to dst. tmp: QB_LAY_TMP_BYTES, 64-byte aligned. */
+void qb_lay_exec(const qb_lay_plan *p, const void *const *src, void *dst, bool nt, void *tmp, int t, int nt_threads);
+
+#endif

@@ -1,0 +1,257 @@
+/* Shared pieces of the memory-bound operators (see ops_mem_util.h). */
+#include "ops_mem_util.h"
+
+#include "cpu_features.h"
+#include "defaults.h"
+#include "error.h"
+#include "gemm_f16.h"
+
+#include <cjson/cJSON.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+int qb_mo_variant(const char *op, const qb_variant *in, bool per_channel_ok, qb_variant *out)
+{
+    *out = *in;
+    if (out->threads < 1) out->threads = 1;
+    if ((unsigned)out->dtype >= QB_NDTYPES) return qb_fail(QB_EUSAGE, "%s: unknown dtype %d", op, (int)out->dtype);
+    if (out->dtype != QB_INT8) {
+        out->gran = QB_QNONE;
+        out->policy = QB_PNONE;
+        return QB_OK;
+    }
+    if (out->gran == QB_QNONE) out->gran = QB_PER_TENSOR;
+    if (out->policy == QB_PNONE) out->policy = QB_SYMMETRIC;
+    if (out->gran == QB_PER_CHANNEL && !per_channel_ok)
+        return qb_fail(QB_EUNSUPPORTED, "%s: per-channel does not apply (no channel axis with its own weights)", op);
+    return QB_OK;
+}
+
+void *qb_mo_alloc(size_t bytes, int threads)
+{
+    /* big buffers on 2 MiB pages where THP allows (madvise mode): a
+     * transpose touches a new 4 KiB page every few hundred bytes otherwise */
+    const bool huge = bytes >= QB_MO_HUGE_BYTES;
+    const size_t align = huge ? QB_MO_HUGE_BYTES : 64;
+    const size_t sz = (bytes + align - 1) / align * align;
+    unsigned char *p = aligned_alloc(align, sz ? sz : 64);
+    if (!p) return NULL;
+    if (huge) (void)madvise(p, sz, MADV_HUGEPAGE); /* advice only: 4 KiB pages still work */
+    if (threads < 1) threads = 1;
+#pragma omp parallel num_threads(threads)
+    {
+        size_t lo, hi;
+        qb_mo_span(sz, omp_get_thread_num(), omp_get_num_threads(), 4096, &lo, &hi);
+        memset(p + lo, 0, hi - lo);
+    }
+    return p;
+}
+
+void qb_mo_fill(float *x, size_t n, uint64_t seed, float lo, float hi, int threads)
+{
+    const uint64_t base = seed * 0xD1B54A32D192ED03ull;
+#pragma omp parallel for num_threads(threads < 1 ? 1 : threads) schedule(static)
+    for (size_t i = 0; i < n; i++) {
+        uint64_t z = base + (uint64_t)(i + 1) * 0x9E3779B97F4A7C15ull; /* splitmix64 of (seed, i) */
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+        z ^= z >> 31;
+        x[i] = lo + (hi - lo) * (float)((double)(z >> 40) * (1.0 / 16777216.0));
+    }
+}
+
+int qb_mo_qparams_of(const float *y, size_t n, qb_qpolicy pol, qb_qparams *p)
+{
+    const qb_qspec spec = qb_qspec_default(pol);
+    const size_t dims[1] = {n};
+    return qb_qchoose(y, dims, 1, &spec, p);
+}
+
+int qb_mo_qparams_copy(qb_qparams *dst, const qb_qparams *src)
+{
+    qb_qspec spec = qb_qspec_default(src->policy);
+    spec.gran = src->gran;
+    spec.axis = src->axis;
+    spec.range = src->range;
+    int rc = qb_qparams_init(dst, &spec, src->nch);
+    if (rc) return rc;
+    dst->qmin = src->qmin;
+    dst->qmax = src->qmax;
+    memcpy(dst->scale, src->scale, (size_t)src->nch * sizeof *dst->scale);
+    memcpy(dst->zero_point, src->zero_point, (size_t)src->nch * sizeof *dst->zero_point);
+    memcpy(dst->shift, src->shift, (size_t)src->nch * sizeof *dst->shift);
+    return QB_OK;
+}
+
+/* Quantize with per-tensor params in parallel (qb_quant1 per element, the
+ * library's definition). */
+static void quantize(const float *x, size_t n, const qb_qparams *p, void *q, int threads)
+{
+    const float s = p->scale[0];
+    const int32_t zp = p->zero_point[0], lo = p->qmin, hi = p->qmax;
+    if (p->range == QB_RANGE_UINT8) {
+        uint8_t *u = q;
+#pragma omp parallel for num_threads(threads) schedule(static)
+        for (size_t i = 0; i < n; i++) u[i] = (uint8_t)qb_quant1(x[i], s, zp, lo, hi);
+    } else {
+        int8_t *b = q;
+#pragma omp parallel for num_threads(threads) schedule(static)
+        for (size_t i = 0; i < n; i++) b[i] = (int8_t)qb_quant1(x[i], s, zp, lo, hi);
+    }
+}
+
+int qb_mo_input_convert(qb_mo_tensor *t, const qb_variant *v, const qb_qparams *p)
+{
+    t->dt = v->dtype;
+    if (v->dtype == QB_FP32) {
+        t->d = t->f;
+        return QB_OK;
+    }
+    t->d = qb_mo_alloc(t->n * qb_dtype_bytes(v->dtype), v->threads);
+    if (!t->d) return qb_fail(QB_ENOMEM, "out of memory for %zu elements", t->n);
+    if (v->dtype == QB_FP16) {
+#pragma omp parallel num_threads(v->threads)
+        {
+            size_t lo, hi;
+            qb_mo_span(t->n, omp_get_thread_num(), omp_get_num_threads(), 64, &lo, &hi);
+            qb_f32_to_f16_n(t->f + lo, (uint16_t *)t->d + lo, hi - lo);
+        }
+        return QB_OK;
+    }
+    int rc = p ? qb_mo_qparams_copy(&t->p, p) : qb_mo_qparams_of(t->f, t->n, v->policy, &t->p);
+    if (rc) return rc;
+    t->u8 = t->p.range == QB_RANGE_UINT8;
+    quantize(t->f, t->n, &t->p, t->d, v->threads);
+    return QB_OK;
+}
+
+int qb_mo_input(qb_mo_tensor *t, size_t n, const qb_variant *v, uint64_t seed, float lo, float hi)
+{
+    memset(t, 0, sizeof *t);
+    t->n = n;
+    t->f = qb_mo_alloc(n * sizeof *t->f, v->threads);
+    if (!t->f) return qb_fail(QB_ENOMEM, "out of memory for %zu input elements", n);
+    qb_mo_fill(t->f, n, seed, lo, hi, v->threads);
+    return qb_mo_input_convert(t, v, NULL);
+}
+
+int qb_mo_output(qb_mo_tensor *t, size_t n, const qb_variant *v, const qb_qparams *p)
+{
+    memset(t, 0, sizeof *t);
+    t->n = n;
+    t->dt = v->dtype;
+    t->d = qb_mo_alloc(n * qb_dtype_bytes(v->dtype), v->threads);
+    if (!t->d) return qb_fail(QB_ENOMEM, "out of memory for %zu output elements", n);
+    if (v->dtype == QB_FP32) t->f = t->d;
+    if (v->dtype == QB_INT8 && p) {
+        int rc = qb_mo_qparams_copy(&t->p, p);
+        if (rc) return rc;
+        t->u8 = t->p.range == QB_RANGE_UINT8;
+    }
+    return QB_OK;
+}
+
+void qb_mo_tensor_free(qb_mo_tensor *t)
+{
+    if (t->d != t->f) free(t->d);
+    free(t->f);
+    qb_qparams_free(&t->p);
+    memset(t, 0, sizeof *t);
+}
+
+float qb_mo_get(const qb_mo_tensor *t, size_t i)
+{
+    if (t->dt == QB_FP32) return ((const float *)t->d)[i];
+    if (t->dt == QB_FP16) return qb_f16_to_f32(((const uint16_t *)t->d)[i]);
+    return qb_dequant1(qb_mo_q(t, i), t->p.scale[0], t->p.zero_point[0]);
+}
+
+void qb_mo_to_float(const qb_mo_tensor *t, float *out)
+{
+    if (t->dt == QB_FP32) {
+        memcpy(out, t->d, t->n * sizeof *out);
+    } else if (t->dt == QB_FP16) {
+        qb_f16_to_f32_n(t->d, out, t->n);
+    } else {
+        for (size_t i = 0; i < t->n; i++) out[i] = qb_mo_get(t, i);
+    }
+}
+
+void qb_mo_span(size_t n, int t, int nt, size_t align, size_t *lo, size_t *hi)
+{
+    if (nt < 1) nt = 1;
+    const size_t blocks = (n + align - 1) / align;
+    const size_t b0 = blocks * (size_t)t / (size_t)nt, b1 = blocks * (size_t)(t + 1) / (size_t)nt;
+    *lo = b0 * align < n ? b0 * align : n;
+    *hi = b1 * align < n ? b1 * align : n;
+}
+
+double qb_mo_nt_min_bytes = (double)QB_MEMOP_NT_BYTES_DEFAULT;
+
+bool qb_mo_nt(double out_bytes)
+{
+    return out_bytes >= qb_mo_nt_min_bytes;
+}
+
+bool qb_mo_use_vbmi(const qb_variant *v)
+{
+    if (v->isa && strcmp(v->isa, "avx2") == 0) return false;
+    return qb_cpu_has("avx512f+avx512bw+avx512vbmi");
+}
+
+int qb_mo_mem_check(const char *op, double bytes)
+{
+    const long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+    const double phys = pages > 0 && psz > 0 ? (double)pages * (double)psz : 8e9;
+    if (!(bytes <= 0.5 * phys))
+        return qb_fail(QB_EINPUT, "%s: the shape needs %.3g GB of buffers, more than half of the %.3g GB of memory",
+                       op, bytes * 1e-9, phys * 1e-9);
+    return QB_OK;
+}
+
+int qb_mo_key_range(const char *op, const char *key, long v, long lo, long hi)
+{
+    if (v < lo || v > hi) return qb_fail(QB_EINPUT, "%s: %s = %ld is outside [%ld, %ld]", op, key, v, lo, hi);
+    return QB_OK;
+}
+
+int qb_mo_elems(const char *op, const qb_shape *s, int nkeys, size_t *n)
+{
+    double e = 1;
+    for (int i = 0; i < nkeys; i++) e *= (double)s->v[i];
+    if (e > (double)(1LL << 34))
+        return qb_fail(QB_EINPUT, "%s: %.4g elements is absurd (at most 2^34)", op, e);
+    *n = (size_t)e;
+    return QB_OK;
+}
+
+size_t qb_mo_nverify(size_t n)
+{
+    return n < (size_t)QB_MEMOP_VERIFY_ELEMS_DEFAULT ? n : (size_t)QB_MEMOP_VERIFY_ELEMS_DEFAULT;
+}
+
+double qb_mo_err_rel(const qb_mo_err *e)
+{
+    if (e->maxd == 0) return 0;
+    return e->maxw > 0 ? e->maxd / e->maxw : INFINITY;
+}
+
+int qb_mo_describe(cJSON *params, const qb_variant *v, const char *isa, bool nt, const char *int8)
+{
+    const char *math = v->dtype == QB_FP32   ? "fp32"
+                       : v->dtype == QB_FP16 ? "fp16 storage, F16C conversion, fp32 arithmetic (no FP16 arithmetic on this CPU)"
+                                             : int8;
+    if (!cJSON_AddStringToObject(params, "isa", isa) || !cJSON_AddStringToObject(params, "math", math) ||
+        !cJSON_AddStringToObject(params, "stores", nt ? "non-temporal (streaming)" : "regular"))
+        return QB_ENOMEM;
+    if (v->dtype == QB_INT8 &&
+        !cJSON_AddStringToObject(params, "activations",
+                                 v->policy == QB_ASYMMETRIC ? "uint8 per-tensor with zero point"
+                                 : v->policy == QB_POW2     ? "int8 per-tensor, power-of-two scale"
+                                                            : "int8 per-tensor, zero point 0"))
+        return QB_ENOMEM;
+    return QB_OK;
+}

@@ -1,0 +1,208 @@
+/* Every memory-bound operator x dtype x quantization variant against its
+ * plain scalar reference (the op's verify(): fp32 relative tolerance, fp16
+ * from its precision, int8 bit-exact), on small odd shapes that hit the
+ * vector tails and the thread spans, with 1 and 2 threads; plus the shape
+ * checks (malformed and absurd shapes are rejected before allocation). */
+#include "check.h"
+#include "error.h"
+#include "op.h"
+#include "ops_mem_util.h"
+#include "ops_memory.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Small shapes: odd sizes so every kernel's tail runs; the second one is
+ * bigger than a 64-element thread span. */
+static const struct {
+    const char *op;
+    const char *shape[2];
+} cases[] = {
+    {"relu", {"1,3,5,7", "2,3,33,65"}},
+    {"relu6", {"1,3,5,7", "2,3,33,65"}},
+    {"tanh", {"1,3,5,7", "2,3,33,65"}},
+    {"sigmoid", {"1,3,5,7", "2,3,33,65"}},
+    {"swish", {"1,3,5,7", "2,3,33,65"}},
+    {"add", {"1,3,5,7", "2,3,33,65"}},
+    {"mul", {"1,3,5,7", "2,3,33,65"}},
+    {"sub", {"1,3,5,7", "2,3,33,65"}},
+    {"div", {"1,3,5,7", "2,3,33,65"}},
+    {"softmax", {"3,7", "67,1000"}},
+    {"cumsum", {"3,7", "37,1001"}},
+    {"depthwise-conv", {"1,3,7,9,3,3,1,1", "2,5,37,45,3,3,1,1"}},
+    {"slice", {"1,3,9,11,1,2,3,2,5,7", "2,8,40,70,1,3,5,6,30,61"}},
+    {"transpose", {"1,5,7", "3,67,45"}},
+    {"permute", {"2,3,5,7,0,2,3,1", "2,9,33,37,3,1,0,2"}},
+    {"concat", {"1,2,3,5,7", "2,5,3,33,17"}},
+    {"shuffle", {"1,6,5,7,3", "2,12,9,17,4"}},
+};
+
+/* More shapes for the ops whose kernels have several paths. */
+static const struct {
+    const char *op, *shape;
+} extra[] = {
+    {"depthwise-conv", "1,4,20,21,3,3,2,1"},   /* stride 2: the strided path */
+    {"depthwise-conv", "1,3,10,40,5,5,1,2"},   /* 5x5 */
+    {"depthwise-conv", "1,2,9,70,1,1,1,0"},    /* 1x1, no padding */
+    {"permute", "2,3,40,50,0,1,3,2"},         /* a batched transpose */
+    {"permute", "2,3,4,5,3,2,1,0"},           /* full reversal */
+    {"permute", "2,3,4,5,0,1,2,3"},           /* identity: row copies */
+    {"permute", "3,4,70,5,2,0,1,3"},          /* innermost axis kept */
+    {"transpose", "1,1,1"},
+    {"slice", "1,1,5,300,0,0,0,1,5,300"},     /* the whole tensor */
+    {"cumsum", "2,65536"},
+    {"softmax", "2,20000"},
+    {"softmax", "9,96"},                      /* rows aligned for streaming in every dtype */
+    {"cumsum", "7,1024"},
+    {"transpose", "2,256,96"},                /* whole blocks, aligned destination rows */
+    {"transpose", "1,256,256"},
+    {"permute", "1,64,16,16,0,2,3,1"},        /* NCHW -> NHWC in whole blocks */
+    {"concat", "1,3,5,64,65"},
+};
+
+static int run_variant(const qb_op_desc *op, const char *shape_text, const qb_variant *v)
+{
+    qb_shape s;
+    int rc = qb_op_shape(op, shape_text, &s);
+    if (rc) {
+        fprintf(stderr, "%s %s: shape rejected: %s\n", op->name, shape_text, qb_last_error(rc));
+        return rc;
+    }
+    qb_op_instance *inst = NULL;
+    rc = op->create(&s, v, &inst);
+    if (rc) return rc;
+    rc = op->run(inst);
+    rc = rc ? rc : op->run(inst); /* a second run must give the same, verified output */
+    double err = -1;
+    bool ok = false;
+    if (!rc) rc = op->verify(inst, &err, &ok);
+    if (!rc && !ok) {
+        fprintf(stderr, "%s %s %s %s %s threads %d isa %s: error %g\n", op->name, shape_text,
+                qb_dtype_name(v->dtype), qb_qgran_name(v->gran), qb_qpolicy_name(v->policy), v->threads,
+                v->isa ? v->isa : "auto", err);
+        rc = -100;
+    }
+    if (!rc && op->output && op->output_elems) {
+        const size_t n = op->output_elems(&s);
+        float *out = malloc(n * sizeof *out);
+        CHECK(out != NULL);
+        if (out) {
+            CHECK(op->output(inst, out) == QB_OK);
+            size_t bad = 0;
+            for (size_t i = 0; i < n; i++) bad += !(out[i] == out[i]);
+            CHECK(bad == 0);
+        }
+        free(out);
+    }
+    op->destroy(inst);
+    return rc;
+}
+
+static void all_variants(const qb_op_desc *op, const char *shape_text)
+{
+    static const qb_qpolicy pols[] = {QB_SYMMETRIC, QB_ASYMMETRIC, QB_POW2};
+    for (int threads = 1; threads <= 2; threads++) {
+        for (int d = QB_FP32; d <= QB_FP16; d++) {
+            const qb_variant v = {.dtype = (qb_dtype)d, .threads = threads};
+            CHECK(run_variant(op, shape_text, &v) == QB_OK);
+        }
+        for (int p = 0; p < 3; p++) {
+            for (int g = QB_PER_TENSOR; g <= QB_PER_CHANNEL; g++) {
+                for (int isa = 0; isa < 2; isa++) {
+                    const qb_variant v = {.dtype = QB_INT8, .gran = (qb_qgran)g, .policy = pols[p],
+                                          .threads = threads, .isa = isa ? "avx2" : NULL};
+                    const int rc = run_variant(op, shape_text, &v);
+                    if (g == QB_PER_CHANNEL && !op->per_channel) {
+                        CHECK(rc == QB_EUNSUPPORTED);
+                        qb_clear_error();
+                    } else {
+                        CHECK(rc == QB_OK);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* Shapes every op must reject: malformed (usage) and absurd (input). */
+static void bad_shapes(const qb_op_desc *op)
+{
+    qb_shape s;
+    int nk = 1;
+    for (const char *p = op->shape_keys; *p; p++) nk += *p == ',';
+    char more[256] = "", huge[256] = "";
+    for (int i = 0; i <= nk; i++) strcat(more, i ? ",1" : "1"); /* one number too many */
+    CHECK(qb_op_shape(op, more, &s) == QB_EUSAGE);
+    CHECK(qb_op_shape(op, "1", &s) == QB_EUSAGE);
+    CHECK(qb_op_shape(op, "x", &s) == QB_EUSAGE);
+    CHECK(qb_op_shape(op, "1,,2", &s) == QB_EUSAGE);
+    CHECK(qb_op_shape(op, "-1,2,3,4", &s) == QB_EUSAGE);
+    for (int i = 0; i < nk; i++) strcat(huge, i ? ",1000000" : "1000000");
+    const int rc = qb_op_shape(op, huge, &s);
+    CHECK(rc == QB_EINPUT);
+    if (rc != QB_EINPUT) fprintf(stderr, "%s accepted %s\n", op->name, huge);
+    qb_clear_error();
+}
+
+/* Every op of the cases table on its shapes, then the extra shapes. */
+static int run_cases(void)
+{
+    int found = 0;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const qb_op_desc *op = qb_op_find(cases[i].op);
+        if (!op) {
+            fprintf(stderr, "%s: not in the registry\n", cases[i].op);
+            qb_test_failures++;
+            continue;
+        }
+        found++;
+        CHECK(strcmp(op->klass, "memory") == 0);
+        /* the default shape parses and passes check() */
+        qb_shape s;
+        CHECK(qb_op_shape(op, NULL, &s) == QB_OK);
+        CHECK(op->ops(&s) >= 0);
+        const qb_variant v32 = {.dtype = QB_FP32, .threads = 1}, v8 = {.dtype = QB_INT8, .threads = 1};
+        CHECK(op->bytes(&s, &v32) > 3.9 * op->bytes(&s, &v8));
+        for (int j = 0; j < 2; j++) all_variants(op, cases[i].shape[j]);
+        bad_shapes(op);
+    }
+    for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++) {
+        const qb_op_desc *op = qb_op_find(extra[i].op);
+        if (op) all_variants(op, extra[i].shape);
+    }
+    return found;
+}
+
+int main(void)
+{
+    /* once as shipped (small outputs use regular stores), once with every
+     * output streamed so the non-temporal paths are checked too */
+    qb_mo_nt_min_bytes = 1e300;
+    const int found = run_cases();
+    qb_mo_nt_min_bytes = 0;
+    run_cases();
+    /* op-specific absurd or inconsistent shapes */
+    const struct {
+        const char *op, *shape;
+    } reject[] = {
+        {"permute", "1,2,3,4,0,1,1,3"},          /* not a permutation */
+        {"permute", "1,2,3,4,0,1,2,4"},
+        {"slice", "1,4,8,8,0,0,4,1,4,5"},        /* w0 + Ws > W */
+        {"shuffle", "1,10,4,4,3"},               /* C not a multiple of G */
+        {"depthwise-conv", "1,3,2,2,5,5,1,0"},   /* filter larger than the input */
+        {"depthwise-conv", "1,3,8,8,3,3,1,3"},   /* pad >= filter */
+        {"cumsum", "1,100000"},                  /* row longer than the int8 accumulator allows */
+    };
+    for (size_t i = 0; i < sizeof reject / sizeof reject[0]; i++) {
+        const qb_op_desc *op = qb_op_find(reject[i].op);
+        if (!op) continue;
+        qb_shape s;
+        const int rc = qb_op_shape(op, reject[i].shape, &s);
+        CHECK(rc == QB_EINPUT || rc == QB_EUSAGE);
+        if (rc == QB_OK) fprintf(stderr, "%s accepted %s\n", reject[i].op, reject[i].shape);
+        qb_clear_error();
+    }
+    printf("test_ops_mem: %d memory-bound ops checked\n", found);
+    TEST_DONE();
+}
