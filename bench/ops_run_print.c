@@ -95,7 +95,7 @@ static void print_op(const qb_results *res, const char *op)
             const qb_metric *tm = qb_record_find_metric(r, "time");
             const qb_metric *pm = qb_record_find_metric(r, memory ? "bandwidth" : "gops");
             const cJSON *ver = cJSON_GetObjectItemCaseSensitive(r->params, "verified");
-            const char *bad = cJSON_IsFalse(ver) ? " WRONG" : "";
+            const char *bad = !cJSON_IsFalse(ver) ? "" : strcmp(pstr(r, "backend"), "builtin") ? " (differs)" : " WRONG";
             if (!tm || !pm) {
                 snprintf(cells[2 + k], sizeof cells[0], "n/a");
                 continue;
