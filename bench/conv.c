@@ -29,6 +29,7 @@ struct qb_op_instance {
     int32_t *shift, *bias_i32;
     uint8_t *yq;
     qb_im2col geo;
+    qb_mat wpk; /* the weights packed once at creation (inference engines reorder them too) */
 };
 
 static void dims(const qb_shape *s, long *OH, long *OW)
@@ -92,6 +93,7 @@ static void destroy(qb_op_instance *c)
 {
     if (!c) return;
     qb_gemm_ws_destroy(c->ws);
+    qb_gemm_packed_free(&c->wpk);
     free(c->x);
     free(c->w);
     free(c->bias);
@@ -121,7 +123,8 @@ static qb_mat weights(const qb_op_instance *c)
 static int conv_pass(qb_op_instance *c, qb_dtype dt, float *yf)
 {
     const long KRS = c->C * c->R * c->S, P = c->OH * c->OW;
-    const qb_mat A = dt == QB_FP32 ? (qb_mat){.p = c->w, .ld = KRS, .type = QB_MAT_F32} : weights(c);
+    const qb_mat A = dt == c->v.dtype && c->wpk.p ? c->wpk
+                     : dt == QB_FP32 ? (qb_mat){.p = c->w, .ld = KRS, .type = QB_MAT_F32} : weights(c);
     qb_epilogue e = {.ldc = P, .channel_is_row = true};
     if (dt == QB_INT8) {
         qb_cq_epilogue(&c->op, c->v.policy, &e);
@@ -223,6 +226,11 @@ static int create(const qb_shape *s, const qb_variant *v, qb_op_instance **out)
         if (rc) goto fail;
         free(c->y);
         c->y = NULL;
+    }
+    {
+        const qb_mat w = weights(c);
+        rc = qb_gemm_pack_a(&w, c->K, c->C * c->R * c->S, &c->wpk);
+        if (rc) goto fail;
     }
     *out = c;
     return QB_OK;
@@ -329,7 +337,7 @@ static int describe(qb_op_instance *c, cJSON *params)
 {
     int rc = qb_cq_describe(params, &c->v, c->isa);
     if (!rc && !cJSON_AddStringToObject(params, "algorithm",
-                                        "implicit im2col (packed from NCHW) + blocked GEMM per image"))
+                                        "implicit im2col (packed from NCHW) + blocked GEMM per image, weights packed once at creation"))
         rc = QB_ENOMEM;
     return rc;
 }

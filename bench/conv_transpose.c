@@ -29,6 +29,7 @@ struct qb_op_instance {
     float *mult;
     int32_t *shift, *bias_q, *bias_col, *coli, *acci;
     uint8_t *yq;
+    qb_mat wpk; /* W^T packed once at creation */
 };
 
 static void dims(const qb_shape *s, long *OH, long *OW)
@@ -84,6 +85,7 @@ static void destroy(qb_op_instance *c)
 {
     if (!c) return;
     qb_gemm_ws_destroy(c->ws);
+    qb_gemm_packed_free(&c->wpk);
     void *bufs[] = {c->x, c->w, c->bias, c->y, c->colf, c->accf, c->xh, c->wh, c->yh, c->wq,
                     c->mult, c->shift, c->bias_q, c->bias_col, c->coli, c->acci, c->yq};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
@@ -127,6 +129,7 @@ static int pass(qb_op_instance *c, qb_dtype dt, float *yf)
         eo.mult = c->mult;
         eo.shift = c->shift;
     }
+    if (dt == c->v.dtype && c->wpk.p) A = c->wpk;
     const size_t in_img = (size_t)(c->C * HW), out_img = (size_t)(c->K * P);
     int rc = QB_OK;
     for (long n = 0; n < c->N && rc == QB_OK; n++) {
@@ -225,6 +228,14 @@ static int create(const qb_shape *s, const qb_variant *v, qb_op_instance **out)
         c->y = NULL;
         free(c->colf);
         c->colf = NULL;
+    }
+    {
+        const long KRS = c->K * c->R * c->S;
+        const qb_mat_type t = v->dtype == QB_FP32 ? QB_MAT_F32 : v->dtype == QB_FP16 ? QB_MAT_F16 : QB_MAT_S8;
+        const void *p = v->dtype == QB_FP32 ? (const void *)c->w : v->dtype == QB_FP16 ? (const void *)c->wh : (const void *)c->wq;
+        const qb_mat w = {.p = p, .ld = KRS, .type = t, .layout = QB_MAT_COLS};
+        rc = qb_gemm_pack_a(&w, KRS, c->C, &c->wpk);
+        if (rc) goto fail;
     }
     *out = c;
     return QB_OK;

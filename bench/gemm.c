@@ -79,8 +79,8 @@ static int check_types(const qb_mat *A, const qb_mat *B, const qb_epilogue *e, b
     const bool fe = e->kind == QB_EPI_F32 || e->kind == QB_EPI_F16;
     if (ia != ib || (ia && A->type == B->type) || ia == fe)
         return qb_fail(QB_EINTERNAL, "gemm: operand types and epilogue do not match");
-    if (A->layout == QB_MAT_IM2COL || A->layout == QB_MAT_PACKED)
-        return qb_fail(QB_EINTERNAL, "gemm: im2col and packed views are for B only");
+    if (A->layout == QB_MAT_IM2COL || A->layout == QB_MAT_PACKED || B->layout == QB_MAT_PACKED_A)
+        return qb_fail(QB_EINTERNAL, "gemm: an operand view on the wrong side");
     if ((e->kind == QB_EPI_RQ_FLOAT || e->kind == QB_EPI_DQ_F32) && !e->mult)
         return qb_fail(QB_EINTERNAL, "gemm: epilogue without multipliers");
     if (e->kind == QB_EPI_RQ_SHIFT && !e->shift)
@@ -105,7 +105,7 @@ int qb_gemm_block(qb_gemm_ws *ws, int slot, long M, long N, long K, const qb_mat
  * of them (B panels then stay private), rows otherwise. */
 static void split(long M, long N, int threads, int t, long *m0, long *m1, long *n0, long *n1)
 {
-    const long nr = 16, mr = 6;
+    const long nr = 16, mr = 12; /* rows: whole float (6) and int8 (4) tiles, for packed A */
     if ((N + nr - 1) / nr >= 2L * threads || (M + mr - 1) / mr < threads) {
         const long strips = (N + nr - 1) / nr;
         *m0 = 0;

@@ -33,7 +33,8 @@ typedef enum {
     QB_MAT_ROWS = 0,   /* element (i, j) at p[i * ld + j] */
     QB_MAT_COLS = 1,   /* element (i, j) at p[j * ld + i] (stored transposed) */
     QB_MAT_IM2COL = 2, /* B only: row k = (c, r, s), column n = (oh, ow) of one NCHW image */
-    QB_MAT_PACKED = 3, /* B only: qb_gemm_pack_b's micro-panels (ld holds K) */
+    QB_MAT_PACKED = 3,   /* B only: qb_gemm_pack_b's micro-panels (ld holds K) */
+    QB_MAT_PACKED_A = 4, /* A only: qb_gemm_pack_a's micro-panels (ld holds K) */
 } qb_mat_layout;
 
 /* The convolution geometry an im2col view reads: B(k, n) with k = (c*R + r)*S + s
@@ -100,6 +101,9 @@ qb_gemm_isa qb_gemm_ws_isa(const qb_gemm_ws *ws);
  * widened as it is streamed; int8 in groups of 4 along K). *out is a qb_mat
  * with layout QB_MAT_PACKED that owns its buffer (qb_gemm_packed_free). */
 int qb_gemm_pack_b(const qb_mat *B, long K, long N, qb_mat *out);
+/* The same for a constant A (M x K: conv weights): panels of the rows one
+ * microkernel tile takes (6 for float, 4 for int8), layout QB_MAT_PACKED_A. */
+int qb_gemm_pack_a(const qb_mat *A, long M, long K, qb_mat *out);
 void qb_gemm_packed_free(qb_mat *m);
 
 /* C = epilogue(A * B) on `threads` OpenMP threads (C is split into blocks).

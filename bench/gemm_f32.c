@@ -128,6 +128,7 @@ int qb_gemm_block_f32(qb_gemm_slot *s, long M, long N, long K, const qb_mat *A, 
     float *ap = s->a, *bp = s->b, *acc = s->acc;
     /* a packed fp32 B is streamed where it lies */
     const bool bdirect = B->layout == QB_MAT_PACKED && B->type == QB_MAT_F32;
+    const bool adirect = A->layout == QB_MAT_PACKED_A && A->type == QB_MAT_F32;
     float tile[MR * NR] __attribute__((aligned(32)));
 
     for (long jc = n0; jc < n1; jc += ncmax) {
@@ -141,13 +142,16 @@ int qb_gemm_block_f32(qb_gemm_slot *s, long M, long N, long K, const qb_mat *A, 
             }
             for (long ic = m0; ic < m1; ic += QB_F32_MC) {
                 const long mc = m1 - ic < QB_F32_MC ? m1 - ic : QB_F32_MC;
-                for (long ir = 0; ir < mc; ir += MR)
-                    qb_pack_a_f32(A, ic + ir, mc - ir < MR ? mc - ir : MR, pc, kc, ap + ir * kc);
+                for (long ir = 0; ir < mc && !adirect; ir += MR) {
+                    if (A->layout == QB_MAT_PACKED_A) qb_packed_a_f16_cols(A, ic + ir, pc, kc, ap + ir * kc);
+                    else qb_pack_a_f32(A, ic + ir, mc - ir < MR ? mc - ir : MR, pc, kc, ap + ir * kc);
+                }
                 for (long jr = 0; jr < nc; jr += NR) {
                     const long nr = nc - jr < NR ? nc - jr : NR, j = jc + jr;
                     for (long ir = 0; ir < mc; ir += MR) {
                         const long mr = mc - ir < MR ? mc - ir : MR, i = ic + ir;
-                        const float *a = ap + ir * kc;
+                        const float *a = adirect ? (const float *)A->p + qb_packed_a_offset(A, i, pc)
+                                                 : ap + ir * kc;
                         const float *b = bdirect ? (const float *)B->p + qb_packed_offset(B, j, pc)
                                                  : bp + jr * kc;
                         /* where this tile's float sums live */

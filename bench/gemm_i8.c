@@ -267,6 +267,7 @@ int qb_gemm_block_i8(qb_gemm_slot *s, qb_gemm_isa isa, long M, long N, long K, c
     if (rc) return rc;
     uint8_t *ap = s->a, *bp = s->b;
     const bool bdirect = B->layout == QB_MAT_PACKED;
+    const bool adirect = A->layout == QB_MAT_PACKED_A;
     int32_t *acc = s->acc;
     int32_t tile[MR * NR] __attribute__((aligned(32)));
 
@@ -281,7 +282,7 @@ int qb_gemm_block_i8(qb_gemm_slot *s, qb_gemm_isa isa, long M, long N, long K, c
                 qb_pack_b_i8(B, pc, kc, jc + jr, nc - jr < NR ? nc - jr : NR, bp + jr * kc4 * 4);
             for (long ic = m0; ic < m1; ic += QB_I8_MC) {
                 const long mc = m1 - ic < QB_I8_MC ? m1 - ic : QB_I8_MC;
-                for (long ir = 0; ir < mc; ir += MR)
+                for (long ir = 0; ir < mc && !adirect; ir += MR)
                     qb_pack_a_i8(A, ic + ir, mc - ir < MR ? mc - ir : MR, pc, kc, ap + ir * kc4 * 4);
                 for (long jr = 0; jr < nc; jr += NR) {
                     const long nr = nc - jr < NR ? nc - jr : NR, j = jc + jr;
@@ -289,7 +290,9 @@ int qb_gemm_block_i8(qb_gemm_slot *s, qb_gemm_isa isa, long M, long N, long K, c
                         const long mr = mc - ir < MR ? mc - ir : MR, i = ic + ir;
                         const uint8_t *b = bdirect ? (const uint8_t *)B->p + qb_packed_offset(B, j, pc)
                                                    : bp + jr * kc4 * 4;
-                        uk(kc4, ap + ir * kc4 * 4, b, tile);
+                        const uint8_t *a = adirect ? (const uint8_t *)A->p + qb_packed_a_offset(A, i, pc)
+                                                   : ap + ir * kc4 * 4;
+                        uk(kc4, a, b, tile);
                         if (scratch) {
                             for (long ii = 0; ii < mr; ii++) {
                                 int32_t *sr = acc + (i + ii - m0) * nb + (j - n0);

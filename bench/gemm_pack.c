@@ -265,10 +265,53 @@ int qb_gemm_pack_b(const qb_mat *B, long K, long N, qb_mat *out)
     return QB_OK;
 }
 
+int qb_gemm_pack_a(const qb_mat *A, long M, long K, qb_mat *out)
+{
+    memset(out, 0, sizeof *out);
+    if (A->layout != QB_MAT_ROWS && A->layout != QB_MAT_COLS)
+        return qb_fail(QB_EINTERNAL, "gemm: only a plain A can be packed");
+    const bool i8 = A->type >= QB_MAT_U8;
+    const long mr = i8 ? QB_I8_MR : QB_F32_MR, panels = (M + mr - 1) / mr;
+    const size_t esz = A->type == QB_MAT_F32 ? 4 : A->type == QB_MAT_F16 ? 2 : 1;
+    const size_t per = i8 ? (size_t)((K + 3) / 4) * 16 : (size_t)K * QB_F32_MR * esz;
+    void *p = NULL;
+    size_t cap = 0;
+    int rc = qb_gemm_grow(&p, &cap, per * (size_t)panels);
+    if (rc) return rc;
+    *out = (qb_mat){.p = p, .ld = K, .type = A->type, .layout = QB_MAT_PACKED_A};
+    for (long i = 0; i < M; i += mr) {
+        const long n = M - i < mr ? M - i : mr;
+        uint8_t *dst = (uint8_t *)p + qb_packed_a_offset(out, i, 0) * (i8 ? 1 : esz);
+        if (A->type == QB_MAT_F32) {
+            qb_pack_a_f32(A, i, n, 0, K, (float *)dst);
+        } else if (i8) {
+            qb_pack_a_i8(A, i, n, 0, K, dst);
+        } else { /* binary16 kept as is */
+            uint16_t *d = (uint16_t *)dst;
+            const uint16_t *src = A->p;
+            for (long k = 0; k < K; k++)
+                for (long ii = 0; ii < QB_F32_MR; ii++)
+                    d[k * QB_F32_MR + ii] = ii >= n ? 0
+                                            : A->layout == QB_MAT_ROWS ? src[(i + ii) * A->ld + k]
+                                                                       : src[k * A->ld + i + ii];
+        }
+    }
+    return QB_OK;
+}
+
 void qb_gemm_packed_free(qb_mat *m)
 {
-    if (m->layout == QB_MAT_PACKED) free((void *)m->p);
+    if (m->layout == QB_MAT_PACKED || m->layout == QB_MAT_PACKED_A) free((void *)m->p);
     m->p = NULL;
+}
+
+void qb_packed_a_f16_cols(const qb_mat *A, long i0, long k0, long kc, float *dst)
+{
+    const uint16_t *s = (const uint16_t *)A->p + qb_packed_a_offset(A, i0, k0);
+    long i = 0;
+    for (; i + 8 <= kc * QB_F32_MR; i += 8)
+        _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(s + i))));
+    for (; i < kc * QB_F32_MR; i++) dst[i] = qb_f16_to_f32(s[i]);
 }
 
 void qb_packed_f16_rows(const qb_mat *B, long k0, long kc, long j0, float *dst)

@@ -59,6 +59,18 @@ static inline size_t qb_packed_offset(const qb_mat *B, long j0, long k0)
     return (size_t)((j0 / 16) * K * 16 + k0 * 16);
 }
 
+/* Where the panel of A rows i0 .. (i0 a multiple of the tile's rows) starts,
+ * at column k0, in elements: float [K][6] panels, int8 [K/4][4][4]. */
+static inline size_t qb_packed_a_offset(const qb_mat *A, long i0, long k0)
+{
+    const long K = A->ld;
+    if (A->type >= QB_MAT_U8) return (size_t)((i0 / 4) * ((K + 3) / 4) * 16 + (k0 / 4) * 16);
+    return (size_t)((i0 / 6) * K * 6 + k0 * 6);
+}
+
+/* Widen columns [k0, k0+kc) of a packed binary16 A panel into dst[kc][6]. */
+void qb_packed_a_f16_cols(const qb_mat *A, long i0, long k0, long kc, float *dst);
+
 /* Widen rows [k0, k0+kc) of a packed binary16 B panel into dst[kc][16]. */
 void qb_packed_f16_rows(const qb_mat *B, long k0, long kc, long j0, float *dst);
 

@@ -23,6 +23,10 @@ static const void *elem(const qb_mat *m, long i, long j, bool *pad)
             return NULL;
         }
         off = (size_t)((c * g->H + ih) * g->W + iw);
+    } else if (m->layout == QB_MAT_PACKED_A) { /* i is m, j is k */
+        const long K = m->ld;
+        off = m->type >= QB_MAT_U8 ? (size_t)((i / 4) * ((K + 3) / 4) * 16 + (j / 4) * 16 + (i % 4) * 4 + j % 4)
+                                   : (size_t)((i / 6) * K * 6 + j * 6 + i % 6);
     } else if (m->layout == QB_MAT_PACKED) { /* i is k, j is n: panel j/16, lane j%16 */
         const long K = m->ld, jj = j % 16;
         off = m->type >= QB_MAT_U8 ? (size_t)((j / 16) * ((K + 3) / 4) * 64 + (i / 4) * 64 + jj * 4 + i % 4)

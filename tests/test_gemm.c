@@ -69,6 +69,8 @@ static int compare(qb_epi_kind k, const void *a, const void *b, size_t n, double
     return bad;
 }
 
+static bool g_pack_a; /* the kernel gets A packed once too (qb_gemm_pack_a) */
+
 typedef struct {
     long M, N, K;
     qb_mat_type ta, tb;
@@ -124,11 +126,16 @@ static void run_case(const gcase *g)
     qb_gemm_ws *ws;
     CHECK(qb_gemm_ws_create(g->threads, g->isa, &ws) == QB_OK);
     e.c = c1;
-    qb_mat Bk = B;
+    qb_mat Bk = B, Ak = A;
     if (g->pack_b) CHECK(qb_gemm_pack_b(&B, K, N, &Bk) == QB_OK);
-    CHECK(qb_gemm(ws, M, N, K, &A, &Bk, &e, g->threads) == QB_OK);
+    if (g_pack_a) CHECK(qb_gemm_pack_a(&A, M, K, &Ak) == QB_OK);
+    CHECK(qb_gemm(ws, M, N, K, &Ak, &Bk, &e, g->threads) == QB_OK);
     /* run twice: the second run reuses the grown buffers */
-    CHECK(qb_gemm(ws, M, N, K, &A, &Bk, &e, g->threads) == QB_OK);
+    CHECK(qb_gemm(ws, M, N, K, &Ak, &Bk, &e, g->threads) == QB_OK);
+    if (g_pack_a) {
+        CHECK(qb_mat_getf(&A, M - 1, K - 1) == qb_mat_getf(&Ak, M - 1, K - 1));
+        qb_gemm_packed_free(&Ak);
+    }
     if (g->pack_b) {
         /* the reference reads the packed layout too */
         float f1 = qb_mat_getf(&B, K - 1, N - 1), f2 = qb_mat_getf(&Bk, K - 1, N - 1);
@@ -238,8 +245,12 @@ int main(void)
         CHECK(got == 32767);
         qb_gemm_ws_destroy(ws);
     }
-    /* B packed once (constant weights): every type, rows and columns, edges, K blocks */
+    /* B packed once (constant weights): every type, rows and columns, edges, K
+     * blocks; then A packed too, and A packed alone with an im2col B (conv) */
+    for (int pa = 0; pa < 2; pa++)
     for (int s = 0; s < ns; s++) {
+        if (sizes[s][2] > 1000) continue; /* the fp16 reference of the largest size is slow */
+        g_pack_a = pa;
         for (int t = 0; t < 4; t++) {
             const qb_mat_type tb = t == 0 ? QB_MAT_F32 : t == 1 ? QB_MAT_F16 : t == 2 ? QB_MAT_S8 : QB_MAT_U8;
             const qb_mat_type ta = t < 2 ? tb : t == 2 ? QB_MAT_U8 : QB_MAT_S8;
@@ -249,6 +260,16 @@ int main(void)
             run_case(&g);
         }
     }
+    g_pack_a = true;
+    for (int t = 0; t < 3; t++) {
+        const qb_mat_type ta = t == 0 ? QB_MAT_F32 : t == 1 ? QB_MAT_F16 : QB_MAT_S8;
+        const qb_mat_type tb = t == 2 ? QB_MAT_U8 : ta;
+        gcase g1 = {13, 81, 9 * 7, ta, tb, t % 2 ? QB_MAT_COLS : QB_MAT_ROWS, QB_MAT_IM2COL,
+                    t == 0 ? QB_EPI_F32 : t == 1 ? QB_EPI_F16 : QB_EPI_RQ_FLOAT, true, 2, QB_ISA_AVX2,
+                    -63, 63, 0, 255, true, true, false};
+        run_case(&g1);
+    }
+    g_pack_a = false;
     /* ISA words */
     qb_gemm_isa isa;
     CHECK(qb_gemm_isa_parse("avx2", &isa) == QB_OK && isa == QB_ISA_AVX2);
