@@ -192,7 +192,7 @@ static int create(const qb_shape *s, const qb_variant *v, qb_op_instance **out)
         if (!c->y) goto nomem;
     }
     if (v->dtype == QB_FP16) {
-        c->xh = malloc(nx * 2);
+        c->xh = malloc(nx * 2 + 16); /* + the gathers' overread (gemm.h, qb_im2col) */
         c->wh = malloc(nw * 2);
         c->yh = malloc(ny * 2);
         if (!c->xh || !c->wh || !c->yh) goto nomem;

@@ -38,7 +38,9 @@ typedef enum {
 } qb_mat_layout;
 
 /* The convolution geometry an im2col view reads: B(k, n) with k = (c*R + r)*S + s
- * and n = oh*OW + ow is x[c][oh*sh - ph + r][ow*sw - pw + s], or pad outside. */
+ * and n = oh*OW + ow is x[c][oh*sh - ph + r][ow*sw - pw + s], or pad outside.
+ * The image buffer must have 4 readable bytes past its last element: panels
+ * that straddle a row or the padding are read with 32-bit gathers. */
 typedef struct {
     long C, H, W, R, S, sh, sw, ph, pw, OH, OW;
     uint8_t pad_u8; /* the u8 zero point: a padded pixel is the real value 0 */

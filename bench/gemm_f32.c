@@ -116,8 +116,11 @@ int qb_gemm_block_f32(qb_gemm_slot *s, long M, long N, long K, const qb_mat *A, 
     const long nblk = (K + QB_F32_KC - 1) / QB_F32_KC;
     const long kcb = (K + nblk - 1) / nblk; /* balanced K blocks */
     const long mb = m1 - m0, nb = n1 - n0;
-    /* balanced column blocks of at most QB_F32_NC, whole micro-panels */
-    const long njb = (nb + QB_F32_NC - 1) / QB_F32_NC;
+    /* balanced column blocks of at most QB_F32_NC, whole micro-panels; when
+     * one pass over the rows covers all of M (conv: 64 output channels) the
+     * packed B block is used once, so a small one that stays in L2 is best */
+    const long ncap = mb <= QB_F32_MC ? QB_F32_NC_SMALL_M : QB_F32_NC;
+    const long njb = (nb + ncap - 1) / ncap;
     const long ncmax = ((nb + njb - 1) / njb + NR - 1) / NR * NR;
     int rc = qb_gemm_grow(&s->a, &s->a_cap, (size_t)QB_F32_MC * kcb * sizeof(float));
     if (!rc) rc = qb_gemm_grow(&s->b, &s->b_cap, (size_t)((ncmax + NR - 1) / NR) * NR * kcb * sizeof(float));

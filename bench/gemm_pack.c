@@ -66,33 +66,112 @@ void qb_pack_a_f32(const qb_mat *A, long i0, long mr, long k0, long kc, float *d
     }
 }
 
-/* The input offsets of a panel's nr output pixels for filter tap (r, s):
- * off[jj] = ih * W + iw, or -1 in the padding. Returns true when all 16 are
- * valid and consecutive (then only off[0] matters). */
-static bool im2col_plan(const qb_im2col *g, long r, long s, long j0, long nr, long *off)
+/* Where a panel's 16 output pixels read for one filter tap: the offset of
+ * the first (off0) when all 16 are valid and consecutive (contig), else the
+ * per-lane offsets and valid-lane masks of two 8-lane gathers. */
+typedef struct {
+    __m256i idx[2], mask[2];
+    /* when the valid lanes form at most two runs of consecutive pixels (a
+     * panel straddling two output rows, or touching the padding): lane i of
+     * run q reads base[q] + i, so two masked loads replace a gather */
+    bool two_runs;
+    long base[2];
+    __m256i rmask[2][2]; /* [run][half] */
+} gather16;
+
+/* Per panel, tap-independent: ih - r and iw - s of every lane, and which
+ * lanes are columns of C at all. */
+typedef struct {
+    __m256i ih[2], iw[2], live[2];
+} panel16;
+
+static void panel_base(const qb_im2col *g, long j0, long nr, panel16 *pb)
 {
+    int32_t ih[16] __attribute__((aligned(32))), iw[16] __attribute__((aligned(32)));
+    int32_t live[16] __attribute__((aligned(32)));
     long oh = j0 / g->OW, ow = j0 % g->OW;
-    bool contig = nr == QB_F32_NR;
-    for (long jj = 0; jj < nr; jj++) {
-        const long ih = oh * g->sh - g->ph + r, iw = ow * g->sw - g->pw + s;
-        off[jj] = (ih >= 0 && ih < g->H && iw >= 0 && iw < g->W) ? ih * g->W + iw : -1;
-        if (off[jj] < 0 || (jj > 0 && off[jj] != off[0] + jj)) contig = false;
+    for (long jj = 0; jj < 16; jj++) {
+        ih[jj] = (int32_t)(oh * g->sh - g->ph);
+        iw[jj] = (int32_t)(ow * g->sw - g->pw);
+        live[jj] = jj < nr ? -1 : 0;
         if (++ow == g->OW) {
             ow = 0;
             oh++;
         }
     }
-    return contig;
+    for (int h = 0; h < 2; h++) {
+        pb->ih[h] = _mm256_load_si256((const __m256i *)(ih + 8 * h));
+        pb->iw[h] = _mm256_load_si256((const __m256i *)(iw + 8 * h));
+        pb->live[h] = _mm256_load_si256((const __m256i *)(live + 8 * h));
+    }
+}
+
+/* The tap (r, s) of a panel, in vector arithmetic. */
+static bool im2col_plan(const qb_im2col *g, const panel16 *pb, long r, long s, long *off0, gather16 *gx)
+{
+    const __m256i H = _mm256_set1_epi32((int)g->H), W = _mm256_set1_epi32((int)g->W);
+    const __m256i vr = _mm256_set1_epi32((int)r), vs = _mm256_set1_epi32((int)s), m1 = _mm256_set1_epi32(-1);
+    const __m256i iota0 = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    int all = 1;
+    int32_t first = 0;
+    for (int h = 0; h < 2; h++) {
+        const __m256i ih = _mm256_add_epi32(pb->ih[h], vr), iw = _mm256_add_epi32(pb->iw[h], vs);
+        /* 0 <= ih < H and 0 <= iw < W, as signed compares */
+        __m256i ok = _mm256_and_si256(_mm256_cmpgt_epi32(ih, m1), _mm256_cmpgt_epi32(H, ih));
+        ok = _mm256_and_si256(ok, _mm256_and_si256(_mm256_cmpgt_epi32(iw, m1), _mm256_cmpgt_epi32(W, iw)));
+        ok = _mm256_and_si256(ok, pb->live[h]);
+        const __m256i off = _mm256_add_epi32(_mm256_mullo_epi32(ih, W), iw);
+        gx->idx[h] = _mm256_and_si256(off, ok);
+        gx->mask[h] = ok;
+        if (h == 0) first = _mm256_extract_epi32(off, 0);
+        /* consecutive: off == first + 8h + lane */
+        const __m256i want = _mm256_add_epi32(_mm256_set1_epi32(first + 8 * h), iota0);
+        const __m256i same = _mm256_and_si256(ok, _mm256_cmpeq_epi32(off, want));
+        all &= _mm256_movemask_epi8(same) == -1;
+    }
+    *off0 = first;
+    if (all) return true;
+    int32_t o[16] __attribute__((aligned(32))), v[16] __attribute__((aligned(32)));
+    int32_t rm[2][16] __attribute__((aligned(32))) = {{0}};
+    _mm256_store_si256((__m256i *)o, gx->idx[0]);
+    _mm256_store_si256((__m256i *)(o + 8), gx->idx[1]);
+    _mm256_store_si256((__m256i *)v, gx->mask[0]);
+    _mm256_store_si256((__m256i *)(v + 8), gx->mask[1]);
+    int nruns = 0;
+    gx->two_runs = true;
+    for (int i = 0; i < 16 && gx->two_runs; i++) {
+        if (!v[i]) continue;
+        const long b = (long)o[i] - i;
+        int q = 0;
+        while (q < nruns && gx->base[q] != b) q++;
+        if (q == nruns) {
+            if (nruns == 2) {
+                gx->two_runs = false;
+                break;
+            }
+            gx->base[nruns++] = b;
+        }
+        rm[q][i] = -1;
+    }
+    if (nruns < 2) gx->base[1] = gx->base[0];
+    if (nruns == 0) gx->base[0] = gx->base[1] = 0;
+    for (int q = 0; q < 2; q++)
+        for (int h = 0; h < 2; h++) gx->rmask[q][h] = _mm256_load_si256((const __m256i *)(rm[q] + 8 * h));
+    return false;
 }
 
 /* Rows k in [k0, k0+kc) of the im2col view, tap-major so each plan serves
- * every channel: calls row(k - k0, channel offset, plan) for each. */
+ * every channel: runs the body with kk = k - k0, the channel's offset cbase,
+ * and the tap's plan (contig, off0, gx). */
 #define IM2COL_ROWS(g, k0, kc, j0, nr, ...)                                                       \
     do {                                                                                           \
         const long rs_n = (g)->R * (g)->S, hw = (g)->H * (g)->W;                                   \
-        long off[QB_F32_NR];                                                                       \
+        long off0;                                                                                 \
+        gather16 gx;                                                                               \
+        panel16 pb;                                                                                \
+        panel_base((g), (j0), (nr), &pb);                                                          \
         for (long rs = 0; rs < rs_n; rs++) {                                                       \
-            const bool contig = im2col_plan((g), rs / (g)->S, rs % (g)->S, (j0), (nr), off);       \
+            const bool contig = im2col_plan((g), &pb, rs / (g)->S, rs % (g)->S, &off0, &gx);       \
             long c = (k0) <= rs ? 0 : ((k0) - rs + rs_n - 1) / rs_n;                               \
             for (long k = c * rs_n + rs; k < (k0) + (kc); k += rs_n, c++) {                        \
                 const long kk = k - (k0);                                                          \
@@ -102,6 +181,38 @@ static bool im2col_plan(const qb_im2col *g, long r, long s, long j0, long nr, lo
         }                                                                                          \
     } while (0)
 
+/* 16 floats of a non-contiguous panel row: f32 gathered directly; binary16
+ * gathered as 32-bit words at 2-byte steps (the high half is the next value,
+ * dropped), which reads 2 bytes past an element (see qb_im2col). */
+static inline void gather16f(const qb_mat *m, size_t cbase, const gather16 *gx, float *d)
+{
+    if (m->type == QB_MAT_F32 && gx->two_runs) {
+        /* masked lanes are not read, so base + i may lie outside the image */
+        const float *p = (const float *)m->p + cbase;
+        for (int h = 0; h < 2; h++) {
+            const __m256 a = _mm256_maskload_ps(p + gx->base[0] + 8 * h, gx->rmask[0][h]);
+            const __m256 b = _mm256_maskload_ps(p + gx->base[1] + 8 * h, gx->rmask[1][h]);
+            _mm256_store_ps(d + 8 * h, _mm256_or_ps(a, b));
+        }
+        return;
+    }
+    if (m->type == QB_MAT_F32) {
+        const float *base = (const float *)m->p + cbase;
+        for (int h = 0; h < 2; h++)
+            _mm256_store_ps(d + 8 * h, _mm256_mask_i32gather_ps(_mm256_setzero_ps(), base, gx->idx[h],
+                                                                _mm256_castsi256_ps(gx->mask[h]), 4));
+        return;
+    }
+    const int *base = (const int *)((const uint16_t *)m->p + cbase);
+    const __m256i lo16 = _mm256_set1_epi32(0xFFFF);
+    __m256i v[2];
+    for (int h = 0; h < 2; h++)
+        v[h] = _mm256_and_si256(_mm256_mask_i32gather_epi32(_mm256_setzero_si256(), base, gx->idx[h], gx->mask[h], 2), lo16);
+    const __m256i w = _mm256_permute4x64_epi64(_mm256_packus_epi32(v[0], v[1]), 0xD8);
+    _mm256_store_ps(d, _mm256_cvtph_ps(_mm256_castsi256_si128(w)));
+    _mm256_store_ps(d + 8, _mm256_cvtph_ps(_mm256_extracti128_si256(w, 1)));
+}
+
 void qb_pack_b_f32(const qb_mat *B, long k0, long kc, long j0, long nr, float *dst)
 {
     enum { NR = QB_F32_NR };
@@ -109,12 +220,8 @@ void qb_pack_b_f32(const qb_mat *B, long k0, long kc, long j0, long nr, float *d
         const qb_im2col *g = B->conv;
         IM2COL_ROWS(g, k0, kc, j0, nr, {
             float *d = dst + kk * NR;
-            if (contig) {
-                row16f(B, cbase + (size_t)off[0], d);
-            } else {
-                for (long jj = 0; jj < NR; jj++)
-                    d[jj] = jj < nr && off[jj] >= 0 ? ldf(B, cbase + (size_t)off[jj]) : 0.0f;
-            }
+            if (contig) row16f(B, cbase + (size_t)off0, d);
+            else gather16f(B, cbase, &gx, d);
         });
         return;
     }
@@ -202,10 +309,17 @@ void qb_pack_b_i8(const qb_mat *B, long k0, long kc, long j0, long nr, uint8_t *
         const qb_im2col *g = B->conv;
         IM2COL_ROWS(g, k0, kc, j0, nr, {
             if (contig) {
-                rp[kk] = p + cbase + off[0];
+                rp[kk] = p + cbase + off0;
             } else {
-                for (long jj = 0; jj < NR; jj++)
-                    rows[kk][jj] = jj >= nr ? 0 : off[jj] >= 0 ? p[cbase + (size_t)off[jj]] : g->pad_u8;
+                /* bytes gathered as 32-bit words (3 bytes past an element are
+                 * read, see qb_im2col); padded lanes get the zero point */
+                const int *base = (const int *)(p + cbase);
+                const __m256i padv = _mm256_set1_epi32(g->pad_u8), lo8 = _mm256_set1_epi32(0xFF);
+                const __m256i v0 = _mm256_and_si256(_mm256_mask_i32gather_epi32(padv, base, gx.idx[0], gx.mask[0], 1), lo8);
+                const __m256i v1 = _mm256_and_si256(_mm256_mask_i32gather_epi32(padv, base, gx.idx[1], gx.mask[1], 1), lo8);
+                const __m256i w = _mm256_packus_epi32(v0, v1);
+                const __m256i by = _mm256_permutevar8x32_epi32(_mm256_packus_epi16(w, w), _mm256_setr_epi32(0, 4, 1, 5, 0, 4, 1, 5));
+                _mm_store_si128((__m128i *)rows[kk], _mm256_castsi256_si128(by));
                 rp[kk] = rows[kk];
             }
         });

@@ -15,6 +15,7 @@
 #define QB_F32_KC 384
 #define QB_F32_MC 120
 #define QB_F32_NC 1024
+#define QB_F32_NC_SMALL_M 256
 
 /* int8: 4x16 tiles of s32 (8 ymm accumulators, 2 B vectors, the broadcast,
  * the ones vector and temporaries), K in groups of 4 bytes per lane. */

@@ -47,7 +47,7 @@ int qb_cq_act_quant(const float *x, size_t n, qb_qpolicy pol, qb_cq_act *out)
     const size_t dims[1] = {n};
     int rc = qb_qchoose(x, dims, 1, &spec, &out->p);
     if (rc) return rc;
-    out->q = malloc(n ? n : 1);
+    out->q = malloc(n + 16); /* + the overread of im2col gathers (gemm.h) */
     if (!out->q) {
         qb_qparams_free(&out->p);
         return qb_fail(QB_ENOMEM, "out of memory for %zu quantized activations", n);
