@@ -258,7 +258,8 @@ int qb_gemm_block_i8(qb_gemm_slot *s, qb_gemm_isa isa, long M, long N, long K, c
     const long nblk = (K + QB_I8_KC - 1) / QB_I8_KC;
     const long kcb = ((K + nblk - 1) / nblk + 3) & ~3L;
     const long mb = m1 - m0, nb = n1 - n0;
-    const long njb = (nb + QB_I8_NC - 1) / QB_I8_NC;
+    const long ncap = mb <= QB_I8_MC ? QB_I8_NC_SMALL_M : QB_I8_NC; /* as in the float driver */
+    const long njb = (nb + ncap - 1) / ncap;
     const long ncmax = ((nb + njb - 1) / njb + NR - 1) / NR * NR;
     int rc = qb_gemm_grow(&s->a, &s->a_cap, (size_t)QB_I8_MC * kcb);
     if (!rc) rc = qb_gemm_grow(&s->b, &s->b_cap, (size_t)((ncmax + NR - 1) / NR) * NR * kcb);

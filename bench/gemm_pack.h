@@ -24,6 +24,7 @@
 #define QB_I8_KC 1024
 #define QB_I8_MC 128
 #define QB_I8_NC 3072
+#define QB_I8_NC_SMALL_M 512
 
 typedef struct {
     void *a, *b;  /* packed A block, packed B block */
