@@ -29,22 +29,28 @@ void qb_lay_copy(void *dst, const void *src, size_t bytes, bool nt)
     memcpy(d + i, s + i, bytes - i);
 }
 
-/* ---- register transposes of one tile (strides in elements) ---- */
+/* ---- register transposes of one tile (strides in elements) ----
+ * Every loop below is unrolled (GCC does not unroll them at -O2 by itself,
+ * and the arrays then live on the stack instead of in registers). */
 
-static void tr8x8_f32(const float *s, size_t ss, float *d, size_t ds)
+static inline __attribute__((always_inline)) void tr8x8_f32(const float *s, size_t ss, float *d, size_t ds)
 {
     __m256 r[8], t[8], u[8];
+#pragma GCC unroll 8
     for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(s + i * ss);
+#pragma GCC unroll 4
     for (int i = 0; i < 8; i += 2) {
         t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
         t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
     }
+#pragma GCC unroll 2
     for (int i = 0; i < 8; i += 4) {
         u[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
         u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);
         u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
         u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
     }
+#pragma GCC unroll 4
     for (int i = 0; i < 4; i++) {
         _mm256_storeu_ps(d + i * ds, _mm256_permute2f128_ps(u[i], u[i + 4], 0x20));
         _mm256_storeu_ps(d + (i + 4) * ds, _mm256_permute2f128_ps(u[i], u[i + 4], 0x31));
@@ -54,40 +60,56 @@ static void tr8x8_f32(const float *s, size_t ss, float *d, size_t ds)
 /* n x n with n = 8 (16-bit) or 16 (bytes): log2(n) identical stages, each
  * pairing register i with i + n/2; every stage moves one bit of the row
  * index into the element position and one bit of the column index out. */
-static void tr8x8_u16(const uint16_t *s, size_t ss, uint16_t *d, size_t ds)
+static inline __attribute__((always_inline)) void stage16(const __m128i *a, __m128i *b)
 {
-    __m128i a[8], b[8];
-    for (int i = 0; i < 8; i++) a[i] = _mm_loadu_si128((const __m128i *)(s + i * ss));
-    for (int st = 0; st < 3; st++) {
-        for (int i = 0; i < 4; i++) {
-            b[2 * i] = _mm_unpacklo_epi16(a[i], a[i + 4]);
-            b[2 * i + 1] = _mm_unpackhi_epi16(a[i], a[i + 4]);
-        }
-        memcpy(a, b, sizeof a);
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; i++) {
+        b[2 * i] = _mm_unpacklo_epi16(a[i], a[i + 4]);
+        b[2 * i + 1] = _mm_unpackhi_epi16(a[i], a[i + 4]);
     }
-    for (int i = 0; i < 8; i++) _mm_storeu_si128((__m128i *)(d + i * ds), a[i]);
 }
 
-static void tr16x16_u8(const uint8_t *s, size_t ss, uint8_t *d, size_t ds)
+static inline __attribute__((always_inline)) void stage8(const __m128i *a, __m128i *b)
+{
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; i++) {
+        b[2 * i] = _mm_unpacklo_epi8(a[i], a[i + 8]);
+        b[2 * i + 1] = _mm_unpackhi_epi8(a[i], a[i + 8]);
+    }
+}
+
+static inline __attribute__((always_inline)) void tr8x8_u16(const uint16_t *s, size_t ss, uint16_t *d, size_t ds)
+{
+    __m128i a[8], b[8];
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; i++) a[i] = _mm_loadu_si128((const __m128i *)(s + i * ss));
+    stage16(a, b);
+    stage16(b, a);
+    stage16(a, b);
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; i++) _mm_storeu_si128((__m128i *)(d + i * ds), b[i]);
+}
+
+static inline __attribute__((always_inline)) void tr16x16_u8(const uint8_t *s, size_t ss, uint8_t *d, size_t ds)
 {
     __m128i a[16], b[16];
+#pragma GCC unroll 16
     for (int i = 0; i < 16; i++) a[i] = _mm_loadu_si128((const __m128i *)(s + i * ss));
-    for (int st = 0; st < 4; st++) {
-        for (int i = 0; i < 8; i++) {
-            b[2 * i] = _mm_unpacklo_epi8(a[i], a[i + 8]);
-            b[2 * i + 1] = _mm_unpackhi_epi8(a[i], a[i + 8]);
-        }
-        memcpy(a, b, sizeof a);
-    }
+    stage8(a, b);
+    stage8(b, a);
+    stage8(a, b);
+    stage8(b, a);
+#pragma GCC unroll 16
     for (int i = 0; i < 16; i++) _mm_storeu_si128((__m128i *)(d + i * ds), a[i]);
 }
 
-static void tile(const unsigned char *s, size_t ss, unsigned char *d, size_t ds, size_t esz)
-{
-    if (esz == 4) tr8x8_f32((const float *)s, ss, (float *)d, ds);
-    else if (esz == 2) tr8x8_u16((const uint16_t *)s, ss, (uint16_t *)d, ds);
-    else tr16x16_u8(s, ss, d, ds);
-}
+/* The tiles of rows x cols in strips of t source rows, left to right: with
+ * power-of-two row strides all rows map to the same few L1 sets, so each
+ * strip's lines must be used up before the next strip evicts them. One loop
+ * per element size, so each tile kernel is inlined. */
+#define TILE_LOOP(T, t, KERNEL)                                                                    \
+    for (size_t i = 0; i < rt; i += (t))                                                           \
+        for (size_t j = 0; j < ct; j += (t)) KERNEL((const T *)s + i * ss + j, ss, (T *)d + j * ds + i, ds);
 
 void qb_lay_tr(const void *src, size_t ss, void *dst, size_t ds, size_t rows, size_t cols, size_t esz)
 {
@@ -95,8 +117,9 @@ void qb_lay_tr(const void *src, size_t ss, void *dst, size_t ds, size_t rows, si
     unsigned char *d = dst;
     const size_t t = esz == 1 ? 16 : 8;
     const size_t rt = rows / t * t, ct = cols / t * t;
-    for (size_t j = 0; j < ct; j += t)
-        for (size_t i = 0; i < rt; i += t) tile(s + (i * ss + j) * esz, ss, d + (j * ds + i) * esz, ds, esz);
+    if (esz == 4) TILE_LOOP(float, 8, tr8x8_f32)
+    else if (esz == 2) TILE_LOOP(uint16_t, 8, tr8x8_u16)
+    else TILE_LOOP(uint8_t, 16, tr16x16_u8)
     for (size_t i = 0; i < rows; i++)
         for (size_t j = i < rt ? ct : 0; j < cols; j++) memcpy(d + (j * ds + i) * esz, s + (i * ss + j) * esz, esz);
 }

@@ -117,13 +117,22 @@ static void exec_rows(const qb_lay_plan *p, const void *const *src, void *dst, b
     qb_mo_span(total, t, nt_threads, 64, &lo, &hi);
     unsigned char *d = dst;
     const bool staged = nt && p->len * esz < QB_LAY_STAGE_ROW_BYTES;
-    const size_t chunk = QB_LAY_TMP_BYTES / esz;
+    const size_t chunk = QB_LAY_STAGE_BYTES / esz;
+    const size_t pf_rows = (QB_LAY_PF_BYTES + p->len * esz - 1) / (p->len * esz);
     for (size_t c0 = lo; c0 < hi; c0 += staged ? chunk : hi - lo) {
         const size_t c1 = staged && hi - c0 > chunk ? c0 + chunk : hi;
         for (size_t i = c0; i < c1;) {
             const size_t r = i / p->len, off = i % p->len;
             const size_t m = p->len - off < c1 - i ? p->len - off : c1 - i;
             int which;
+            /* short rows: the hardware streamer retrains at every row start,
+             * so fetch the row QB_LAY_PF_BYTES ahead into L2 ourselves (once,
+             * when this row's first piece is copied) */
+            if (staged && off == 0 && r + pf_rows < p->nrows) {
+                const size_t po = row_offset(p, r + pf_rows, &which);
+                const char *ps = (const char *)src[which] + po * esz;
+                for (size_t b = 0; b < p->len * esz; b += 64) _mm_prefetch(ps + b, _MM_HINT_T1);
+            }
             const size_t so = row_offset(p, r, &which) + off;
             const unsigned char *s = (const unsigned char *)src[which] + so * esz;
             if (staged) memcpy((unsigned char *)tmp + (i - c0) * esz, s, m * esz);
@@ -170,13 +179,15 @@ static void exec_transpose(const qb_lay_plan *p, const void *src, void *dst, boo
     unsigned char *d = dst;
     for (size_t k = lo; k < hi; k++) {
         tr_task tk;
-        if (k + 1 < hi) {
-            /* the next block's source lines: a few per row of many rows, so
-             * the hardware prefetchers would not fetch them in time */
-            task_of(p, k + 1, rb, cb, o1, &tk);
+        /* the source lines of the block two tasks on (the same rows, further
+         * along them when the column block is innermost): a few lines from
+         * each of many rows, which the hardware prefetchers do not fetch in
+         * time; into L2 (T1), as L1 prefetches are throttled too early */
+        if (k + QB_LAY_PF_TASKS < hi) {
+            task_of(p, k + QB_LAY_PF_TASKS, rb, cb, o1, &tk);
             for (size_t r = 0; r < tk.rows; r++)
                 for (size_t b = 0; b < tk.cols * esz; b += 64)
-                    _mm_prefetch((const char *)s + (tk.so + r * p->ss) * esz + b, _MM_HINT_T0);
+                    _mm_prefetch((const char *)s + (tk.so + r * p->ss) * esz + b, _MM_HINT_T1);
         }
         task_of(p, k, rb, cb, o1, &tk);
         if (!nt) {

@@ -7,6 +7,8 @@
 #ifndef QB_LAYOUT_PLAN_H
 #define QB_LAYOUT_PLAN_H
 
+#include "layout_kern.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -29,12 +31,23 @@ typedef struct {
     size_t tdim[2], tis[2], tos[2];
 } qb_lay_plan;
 
-/* Transpose blocks read and write runs of this many bytes (the block is
- * QB_LAY_RUN_BYTES / esz elements square, staged in the thread's scratch);
- * rows plans with rows shorter than QB_LAY_STAGE_ROW_BYTES gather them in
- * the scratch before streaming. */
+/* Tuning, measured here (Zen 4, DRAM-sized tensors):
+ * - a transpose block is QB_LAY_RUN_BYTES / esz elements square, so each of
+ *   its source rows read and destination rows written is a run of that many
+ *   bytes; it is transposed into the thread's scratch and streamed out;
+ * - the source lines of the block QB_LAY_PF_TASKS tasks ahead are prefetched
+ *   into L2 (_MM_HINT_T1): a few lines from each of many rows are not
+ *   fetched in time by the hardware prefetchers, and L1 prefetches (T0) are
+ *   throttled so early that they did not help at all;
+ * - rows plans gather rows shorter than QB_LAY_STAGE_ROW_BYTES into the
+ *   scratch (QB_LAY_STAGE_BYTES at a time) so the output is streamed as
+ *   whole aligned lines, and prefetch the row QB_LAY_PF_BYTES ahead, as the
+ *   streamer retrains at every row start (slice: 9 -> 20 GB/s). */
 #define QB_LAY_RUN_BYTES 256
+#define QB_LAY_PF_TASKS 2
 #define QB_LAY_STAGE_ROW_BYTES 4096
+#define QB_LAY_STAGE_BYTES QB_LAY_TMP_BYTES
+#define QB_LAY_PF_BYTES 8192
 
 /* The plan of a 4-D permutation: output axis j is input axis perm[j]. Axes of
  * size 1 are dropped and axes adjacent in both orders merged first, so e.g.

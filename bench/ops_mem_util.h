@@ -45,8 +45,9 @@ typedef struct {
  * gran and policy. */
 int qb_mo_variant(const char *op, const qb_variant *in, bool per_channel_ok, qb_variant *out);
 
-/* 64-byte aligned, size rounded up to 64 bytes, pages touched by `threads`
- * threads (zeroed) so no page fault lands in a timed run. NULL on failure.
+/* 64-byte aligned, size rounded up to 64 bytes, every page touched by
+ * `threads` threads so no page fault lands in a timed run (the contents are
+ * not defined). NULL on failure.
  * From QB_MO_HUGE_BYTES on: 2 MiB aligned and advised to use transparent
  * huge pages (MADV_HUGEPAGE). */
 #define QB_MO_HUGE_BYTES ((size_t)2 << 20)

@@ -83,7 +83,7 @@
  * stores (the usable L3 here is about 5 MiB, DESIGN section 3); verify()
  * checks every output up to this many elements, else an even sample. */
 #define QB_MEMOP_NT_BYTES_DEFAULT (8L << 20)
-#define QB_MEMOP_VERIFY_ELEMS_DEFAULT (1L << 22)
+#define QB_MEMOP_VERIFY_ELEMS_DEFAULT (1L << 20)
 
 /* Operator benchmarks (bench/ops_run*.c, qbench ops): what runs without
  * --dtype/--quant/--policy/--backend, and a trial repeats the op until it

@@ -145,6 +145,29 @@ static void bad_shapes(const qb_op_desc *op)
     qb_clear_error();
 }
 
+/* The inputs' vectorized quantization is the library's qb_quant1, element
+ * for element, and the calibration matches qb_qchoose on the whole data. */
+static void quantize_matches_library(void)
+{
+    static const qb_qpolicy pols[] = {QB_SYMMETRIC, QB_ASYMMETRIC, QB_POW2};
+    for (int p = 0; p < 3; p++) {
+        const qb_variant v = {.dtype = QB_INT8, .gran = QB_PER_TENSOR, .policy = pols[p], .threads = 2};
+        qb_mo_tensor t;
+        CHECK(qb_mo_input(&t, 1000 + 37, &v, 7, -3.0f, 5.0f) == QB_OK);
+        qb_qparams whole;
+        const qb_qspec spec = qb_qspec_default(pols[p]);
+        const size_t dims[1] = {t.n};
+        CHECK(qb_qchoose(t.f, dims, 1, &spec, &whole) == QB_OK);
+        CHECK(whole.scale[0] == t.p.scale[0] && whole.zero_point[0] == t.p.zero_point[0]);
+        size_t bad = 0;
+        for (size_t i = 0; i < t.n; i++)
+            bad += qb_mo_q(&t, i) != qb_quant1(t.f[i], t.p.scale[0], t.p.zero_point[0], t.p.qmin, t.p.qmax);
+        CHECK(bad == 0);
+        qb_qparams_free(&whole);
+        qb_mo_tensor_free(&t);
+    }
+}
+
 /* Every op of the cases table on its shapes, then the extra shapes. */
 static int run_cases(void)
 {
@@ -178,6 +201,7 @@ int main(void)
 {
     /* once as shipped (small outputs use regular stores), once with every
      * output streamed so the non-temporal paths are checked too */
+    quantize_matches_library();
     qb_mo_nt_min_bytes = 1e300;
     const int found = run_cases();
     qb_mo_nt_min_bytes = 0;
