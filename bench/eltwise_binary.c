@@ -5,14 +5,16 @@
  * output written once; int8 adds three scales and zero points.
  *
  * int8 requantizes: the inputs carry their own scales (sa, za), (sb, zb) and
- * the output its calibrated (so, zo). In float, with the result clamped to
- * [qmin, qmax] (max then min, so NaN gives qmin) and rounded half to even
- * (vcvtps2dq):
- *   add/sub  r = fma(qb, +-sb/so, fma(qa, sa/so, c0)),  c0 = zo - za sa/so -+ zb sb/so
+ * the output its calibrated (so, zo).
+ *   add/sub  integer, as integer-only deployments do: 16-bit multipliers
+ *            Ma = round(2^S sa/so), Mb = round(+-2^S sb/so) and
+ *            q = clip((qa Ma + qb Mb + C) >> S) with C = zo 2^S - za Ma - zb Mb
+ *            + 2^(S-1) (round half up); vpmaddwd forms qa Ma + qb Mb exactly
+ *            from interleaved int16 pairs, 16 elements per instruction;
  *   mul      r = fma((qa - za)(qb - zb), sa sb/so, zo)   (the int32 product is exact)
  *   div      r = ((qa - za) sa/(sb so)) / (qb - zb) + zo  (x/0 saturates, 0/0 gives qmin)
- * The zero points are folded into constants so a vector of eight costs two
- * conversions, two FMAs, a clamp and a rounding conversion.
+ *            mul and div in float: r clamped to [qmin, qmax] (max then min, so
+ *            NaN gives qmin) and rounded half to even (vcvtps2dq).
  * pow2 scales turn add, sub and mul into integer shifts in int16 lanes: add
  * aligns both inputs to the finer scale with left shifts, then the sum (or
  * the product for mul) is rounded right by the exponent difference,
@@ -39,7 +41,10 @@ typedef struct {
     bool shift;          /* pow2 integer form */
     bool u8;
     int32_t za, zb, zo, qmin, qmax;
-    float ma, mb, c0;    /* add/sub: sa/so, +-sb/so and the folded zero points; mul, div: ma */
+    float ma;            /* mul, div: the float multiplier */
+    int32_t mab;         /* add/sub: Ma in the low and Mb in the high 16 bits */
+    int32_t c;           /* add/sub: C */
+    int s;               /* add/sub: S */
     int la, lb, k;       /* shift form: left shifts of a and b, then the rounding shift k */
 } i8_arith;
 
@@ -135,10 +140,13 @@ static int32_t i8_ref(bkind k, const i8_arith *q, int32_t a, int32_t b)
                                          : (int32_t)((int64_t)a * (1 << q->la) - (int64_t)b * (1 << q->lb));
         return qb_requant_shift(acc, q->k, q->zo, q->qmin, q->qmax);
     }
-    float r;
     if (k == K_ADD || k == K_SUB) {
-        r = fmaf((float)b, q->mb, fmaf((float)a, q->ma, q->c0));
-    } else if (k == K_MUL) {
+        const int64_t ma = (int16_t)(q->mab & 0xffff), mb = (int16_t)((uint32_t)q->mab >> 16);
+        const int64_t r = (a * ma + b * mb + q->c) >> q->s;
+        return qb_sat(r, q->qmin, q->qmax);
+    }
+    float r;
+    if (k == K_MUL) {
         r = fmaf((float)((a - q->za) * (b - q->zb)), q->ma, (float)q->zo);
     } else {
         const float t = (float)(a - q->za) * q->ma;
@@ -150,7 +158,7 @@ static int32_t i8_ref(bkind k, const i8_arith *q, int32_t a, int32_t b)
 
 /* The loop-invariant vectors of a run. */
 typedef struct {
-    __m256 ma, mb, c0, zo, lo, hi;
+    __m256 ma, zo, lo, hi;
     __m256i za, zb;
 } i8_vec;
 
@@ -158,9 +166,7 @@ static inline __attribute__((always_inline)) __m256i i8_group(bkind k, const i8_
                                                               __m256i a, __m256i b)
 {
     __m256 r;
-    if (k == K_ADD || k == K_SUB) {
-        r = _mm256_fmadd_ps(_mm256_cvtepi32_ps(b), c->mb, _mm256_fmadd_ps(_mm256_cvtepi32_ps(a), c->ma, c->c0));
-    } else if (k == K_MUL) {
+    if (k == K_MUL) {
         const __m256i p = _mm256_mullo_epi32(_mm256_sub_epi32(a, c->za), _mm256_sub_epi32(b, c->zb));
         r = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), c->ma, c->zo);
     } else {
@@ -179,6 +185,7 @@ static inline __attribute__((always_inline)) __m256i i8_s16(bkind k, const i8_ar
     const __m128i cla = _mm_cvtsi32_si128(q->la), clb = _mm_cvtsi32_si128(q->lb);
     const __m128i ck = _mm_cvtsi32_si128(q->k), ck1 = _mm_cvtsi32_si128(q->k - 1);
     __m256i r[2];
+    #pragma GCC unroll 2
     for (int h = 0; h < 2; h++) {
         const __m256i x = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(a + 16 * h)));
         const __m256i z = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b + 16 * h)));
@@ -194,21 +201,48 @@ static inline __attribute__((always_inline)) __m256i i8_s16(bkind k, const i8_ar
     return _mm256_min_epi8(_mm256_max_epi8(v, _mm256_set1_epi8((char)q->qmin)), _mm256_set1_epi8((char)q->qmax));
 }
 
+/* add/sub in 16-bit multipliers: 32 elements; each half's 16 inputs are
+ * interleaved a, b pairs so one vpmaddwd gives qa Ma + qb Mb for 8 of them
+ * (elements 0-3 and 8-11 from the low interleave, 4-7 and 12-15 from the
+ * high), and vpackssdw puts them back in order. */
+static inline __attribute__((always_inline)) __m256i i8_fix(const i8_arith *q, __m256i m, __m256i c,
+                                                            const uint8_t *a, const uint8_t *b)
+{
+    const __m128i sh = _mm_cvtsi32_si128(q->s);
+    __m256i w[2];
+    #pragma GCC unroll 2
+    for (int h = 0; h < 2; h++) {
+        const __m128i la = _mm_loadu_si128((const __m128i *)(a + 16 * h)), lb = _mm_loadu_si128((const __m128i *)(b + 16 * h));
+        const __m256i x = q->u8 ? _mm256_cvtepu8_epi16(la) : _mm256_cvtepi8_epi16(la);
+        const __m256i z = q->u8 ? _mm256_cvtepu8_epi16(lb) : _mm256_cvtepi8_epi16(lb);
+        const __m256i lo = _mm256_sra_epi32(_mm256_add_epi32(_mm256_madd_epi16(_mm256_unpacklo_epi16(x, z), m), c), sh);
+        const __m256i hi = _mm256_sra_epi32(_mm256_add_epi32(_mm256_madd_epi16(_mm256_unpackhi_epi16(x, z), m), c), sh);
+        w[h] = _mm256_packs_epi32(lo, hi);
+    }
+    const __m256i v = q->u8 ? _mm256_packus_epi16(w[0], w[1]) : _mm256_packs_epi16(w[0], w[1]);
+    const __m256i r = _mm256_permute4x64_epi64(v, 0xD8);
+    return q->u8 ? _mm256_min_epu8(_mm256_max_epu8(r, _mm256_set1_epi8((char)q->qmin)), _mm256_set1_epi8((char)q->qmax))
+                 : _mm256_min_epi8(_mm256_max_epi8(r, _mm256_set1_epi8((char)q->qmin)), _mm256_set1_epi8((char)q->qmax));
+}
+
 /* q is passed by value: the byte stores below may alias anything a pointer
  * reaches, which would make the compiler reload every parameter per step. */
 static inline __attribute__((always_inline)) void i8_loop(bkind k, const i8_arith q, const uint8_t *a,
                                                            const uint8_t *b, uint8_t *y, size_t n, int nt)
 {
-    const i8_vec c = {_mm256_set1_ps(q.ma), _mm256_set1_ps(q.mb), _mm256_set1_ps(q.c0), _mm256_set1_ps((float)q.zo),
-                      _mm256_set1_ps((float)q.qmin), _mm256_set1_ps((float)q.qmax), _mm256_set1_epi32(q.za),
-                      _mm256_set1_epi32(q.zb)};
+    const i8_vec c = {_mm256_set1_ps(q.ma), _mm256_set1_ps((float)q.zo), _mm256_set1_ps((float)q.qmin),
+                      _mm256_set1_ps((float)q.qmax), _mm256_set1_epi32(q.za), _mm256_set1_epi32(q.zb)};
     const int u8 = q.u8;
     size_t i = 0;
     if (q.shift) {
         for (; i + 32 <= n; i += 32) qb_v_st32(y + i, i8_s16(k, &q, a + i, b + i), nt);
+    } else if (k == K_ADD || k == K_SUB) {
+        const __m256i m = _mm256_set1_epi32(q.mab), cc = _mm256_set1_epi32(q.c);
+        for (; i + 32 <= n; i += 32) qb_v_st32(y + i, i8_fix(&q, m, cc, a + i, b + i), nt);
     } else {
         for (; i + 32 <= n; i += 32) {
             __m256i r[4];
+            #pragma GCC unroll 4
             for (int g = 0; g < 4; g++)
                 r[g] = i8_group(k, &c, qb_v_widen8(a + i + 8 * g, u8), qb_v_widen8(b + i + 8 * g, u8));
             qb_v_st32(y + i, qb_v_pack4(r[0], r[1], r[2], r[3], u8), nt);
@@ -289,10 +323,16 @@ static void i8_arith_make(bkind k, const qb_qparams *pa, const qb_qparams *pb, c
     q->qmin = po->qmin, q->qmax = po->qmax;
     const double sa = pa->scale[0], sb = pb->scale[0], so = po->scale[0];
     if (k == K_ADD || k == K_SUB) {
+        /* the largest S <= 16 that keeps both multipliers within int16 (S <= 16
+         * keeps zo 2^S and the sums far inside int32) */
         const double ma = sa / so, mb = (k == K_SUB ? -sb : sb) / so;
-        q->ma = (float)ma;
-        q->mb = (float)mb;
-        q->c0 = (float)(q->zo - q->za * ma - q->zb * mb);
+        const double mmax = fabs(ma) > fabs(mb) ? fabs(ma) : fabs(mb);
+        int S = 16;
+        while (S > 0 && mmax * ldexp(1.0, S) > 32767.0) S--;
+        const int32_t Ma = (int32_t)lrint(ma * ldexp(1.0, S)), Mb = (int32_t)lrint(mb * ldexp(1.0, S));
+        q->s = S;
+        q->mab = (int32_t)((uint32_t)(uint16_t)Ma | ((uint32_t)(uint16_t)Mb << 16));
+        q->c = q->zo * (1 << S) - q->za * Ma - q->zb * Mb + (S > 0 ? 1 << (S - 1) : 0);
     } else {
         q->ma = (float)(k == K_MUL ? sa * sb / so : sa / (sb * so));
     }
@@ -388,7 +428,9 @@ static int describe(qb_op_instance *c, cJSON *params)
 {
     const char *isa = c->v.dtype == QB_FP16 ? "avx2+f16c" : "avx2+fma";
     const char *int8 = c->q.shift ? "requantized with integer shifts (power-of-two scales), output scale calibrated on the fp32 output"
-                                  : "requantized in float (vcvtdq2ps, FMA, vcvtps2dq), output scale calibrated on the fp32 output";
+                       : c->k == K_ADD || c->k == K_SUB
+                           ? "requantized in integer: (qa Ma + qb Mb + C) >> S with 16-bit multipliers (vpmaddwd), output scale calibrated on the fp32 output"
+                           : "requantized in float (vcvtdq2ps, FMA, vcvtps2dq), output scale calibrated on the fp32 output";
     int rc = qb_mo_describe(params, &c->v, isa, c->nt, int8);
     if (!rc && !cJSON_AddStringToObject(params, "ops_counted", "1 per element")) rc = QB_ENOMEM;
     return rc;

@@ -95,8 +95,10 @@ static void row_f32(const float *x, float *y, size_t n, int nt)
     size_t i = 0;
     for (; i + 32 <= n; i += 32) {
         __m256 s[4];
+        #pragma GCC unroll 4
         for (int g = 0; g < 4; g++) s[g] = scan_ps(_mm256_loadu_ps(x + i + 8 * g));
         c = carry4_ps(s, c);
+        #pragma GCC unroll 4
         for (int g = 0; g < 4; g++) qb_v_stps(y + i + 8 * g, s[g], nt);
     }
     float acc = _mm256_cvtss_f32(c);
@@ -109,6 +111,7 @@ static void row_f16(const uint16_t *x, uint16_t *y, size_t n, int nt)
     size_t i = 0;
     for (; i + 32 <= n; i += 32) {
         __m256 s[4];
+        #pragma GCC unroll 4
         for (int g = 0; g < 4; g++) s[g] = scan_ps(qb_v_ld16(x + i + 8 * g));
         c = carry4_ps(s, c);
         qb_v_st16x2(y + i, s[0], s[1], nt);
@@ -142,8 +145,10 @@ static void row_i8(const qb_op_instance *c, const uint8_t *x, uint8_t *y, size_t
     size_t i = 0;
     for (; i + 32 <= n; i += 32) {
         __m256i s[4];
+        #pragma GCC unroll 4
         for (int g = 0; g < 4; g++) s[g] = scan_epi32(_mm256_sub_epi32(qb_v_widen8(x + i + 8 * g, u8), za));
         carry = carry4_epi32(s, carry);
+        #pragma GCC unroll 4
         for (int g = 0; g < 4; g++)
             s[g] = shift ? qb_v_shift_rq(s[g], k, zo, qmin, qmax) : qb_v_rq_apply(&rq, _mm256_mul_ps(_mm256_cvtepi32_ps(s[g]), m));
         qb_v_st32(y + i, qb_v_pack4(s[0], s[1], s[2], s[3], u8), nt);

@@ -116,6 +116,7 @@ static void quantize(const float *x, size_t n, const qb_qparams *p, void *q, int
         size_t i = lo;
         for (; i + 32 <= hi; i += 32) {
             __m256i r[4];
+            #pragma GCC unroll 4
             for (int g = 0; g < 4; g++) {
                 __m256 v = _mm256_round_ps(_mm256_div_ps(_mm256_loadu_ps(x + i + 8 * g), vs),
                                            _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
