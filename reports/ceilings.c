@@ -113,8 +113,12 @@ static int measure_ceilings(qb_results *res, int threads)
     qb_rep_policy pol = qb_rep_policy_default(true);
     int rc = qb_probe_peak_measure(res, NULL, &threads, 1, &pol);
     if (rc) return rc;
-    (void)pol;
-    return qb_fail(QB_EUNSUPPORTED, "bandwidth ceilings need probe mem, which is not built yet");
+    qb_mem_opts mo;
+    qb_mem_opts_init(&mo, true);
+    mo.levels_only = true;
+    mo.threads = &threads;
+    mo.nthreads = 1;
+    return qb_probe_mem_measure(res, &mo, &pol);
 }
 
 int qb_ceilings_obtain(int threads, bool refresh, qb_ceilings *c)

@@ -474,7 +474,7 @@ int qb_report_write(const qb_report_input *in, int nin, const char *dir, char *c
     }
     if (any_has_group(&rp, "fuse")) {
         section(&rp, "fuse", "Operator fusion", NULL);
-        group_bars(&rp, "fuse", "speedup", "fuse", "Fusion speedup over the unfused chain", "x", false);
+        group_bars(&rp, "fuse", "speedup_fused", "fuse", "Fusion speedup over the unfused chain", "x", false);
         group_table(&rp, "fuse");
     }
     conditions_section(&rp);

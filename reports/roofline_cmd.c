@@ -6,6 +6,7 @@
 #include "error.h"
 #include "gnuplot.h"
 #include "interrupt.h"
+#include "ops_run.h"
 #include "output.h"
 #include "pin.h"
 #include "probe_common.h"
@@ -153,7 +154,20 @@ int qb_cmd_roofline(int argc, char **argv)
     if (have_saved) {
         rc = select_points(&saved, &f, &points);
     } else {
-        rc = qb_fail(QB_EUNSUPPORTED, "qbench roofline: measuring operators needs qbench ops (not built yet); use --from FILE");
+        /* Measure the operator points now, on the chosen thread count. */
+        const int th = (int)threads;
+        qb_ops_opts oo;
+        qb_ops_opts_init(&oo);
+        oo.ops = f.op;
+        oo.dtypes = f.dtype;
+        oo.quants = f.quant;
+        oo.policies = f.policy;
+        oo.threads = &th;
+        oo.nthreads = 1;
+        oo.quick = ro.quick;
+        rc = qb_results_init(&points);
+        qb_interrupt_install();
+        if (rc == QB_OK) rc = qb_ops_measure(&points, &oo, &pol);
     }
     if (rc) goto out;
 

@@ -2,6 +2,10 @@
  * records of one probe or benchmark family; the roofline is analysed from
  * them at the end. */
 #include "ceilings.h"
+#include "defaults.h"
+#include "fuse.h"
+#include "ops_run.h"
+#include "quant_bench.h"
 #include "commands.h"
 #include "error.h"
 #include "interrupt.h"
@@ -41,9 +45,64 @@ static int step_peak(qb_results *res, const run_cfg *cfg)
     return qb_probe_peak_measure(res, NULL, cfg->threads, cfg->nthreads, &cfg->pol);
 }
 
+static int step_mem(qb_results *res, const run_cfg *cfg)
+{
+    qb_mem_opts o;
+    qb_mem_opts_init(&o, cfg->quick);
+    return qb_probe_mem_measure(res, &o, &cfg->pol);
+}
+
+static int step_ctx(qb_results *res, const run_cfg *cfg)
+{
+    qb_ctx_opts o;
+    qb_ctx_opts_init(&o, cfg->quick);
+    return qb_probe_ctx_measure(res, &o, &cfg->pol);
+}
+
+static int step_ops(qb_results *res, const run_cfg *cfg)
+{
+    qb_ops_opts o;
+    qb_ops_opts_init(&o);
+    o.quick = cfg->quick;
+    o.threads = cfg->threads;
+    o.nthreads = cfg->nthreads;
+    return qb_ops_measure(res, &o, &cfg->pol);
+}
+
+/* The lecture's question on a synthetic tensor: every policy, per-tensor and per-channel. */
+static int step_quant(qb_results *res, const run_cfg *cfg)
+{
+    qb_tensor_spec in;
+    int rc = qb_tensor_spec_parse(QB_QUANT_INPUT_DEFAULT, (size_t)1 << 30, &in);
+    if (rc) return rc;
+    static const qb_qpolicy pols[] = {QB_SYMMETRIC, QB_ASYMMETRIC, QB_POW2};
+    qb_qspec specs[6];
+    int n = 0;
+    for (int p = 0; p < 3; p++)
+        for (int g = 0; g < 2; g++) {
+            specs[n] = qb_qspec_default(pols[p]);
+            specs[n++].gran = g ? QB_PER_CHANNEL : QB_PER_TENSOR;
+        }
+    qb_mc_opts mc;
+    qb_mc_opts_default(&mc, cfg->quick);
+    mc.threads = cfg->threads[cfg->nthreads - 1];
+    return qb_quant_synth_measure(res, &in, specs, n, &mc);
+}
+
+static int step_fuse(qb_results *res, const run_cfg *cfg)
+{
+    return qb_fuse_measure(res, NULL, 0, NULL, 0, QB_FUSE_ELEMS_DEFAULT,
+                           cfg->threads[cfg->nthreads - 1], &cfg->pol);
+}
+
 static const run_step steps[] = {
     {"probe.inst", "instruction latency and throughput", step_inst},
     {"probe.peak", "peak compute per data type", step_peak},
+    {"probe.mem", "cache and DRAM bandwidth and latency", step_mem},
+    {"probe.ctx", "syscall and context-switch cost", step_ctx},
+    {"ops", "every operator in fp32, fp16 and int8", step_ops},
+    {"quant", "quantization error of each policy", step_quant},
+    {"fuse", "fused against unfused operator chains", step_fuse},
 };
 #define NSTEPS ((int)(sizeof steps / sizeof steps[0]))
 
@@ -174,7 +233,8 @@ int qb_cmd_run(int argc, char **argv)
         .summary = "Run the whole suite (probes, operators, roofline) into one results file.",
         .details = "--quick is the CI suite: every metric keeps at least 9 samples (2 rounds of\n"
                    "5). Ctrl-C stops at the next measurement boundary, writes every finished\n"
-                   "record atomically and exits 130. Steps: probe.inst, probe.peak.",
+                   "record atomically and exits 130. Steps: probe.inst, probe.peak, probe.mem,\n"
+                   "probe.ctx, ops, quant, fuse; then the roofline of the ops records.",
         .examples = "  qbench run --quick -o out/results.json\n"
                     "  qbench run --filter 'probe.inst,probe.peak/fp32/*' --json\n"
                     "  qbench run --quick --interleave 3 -o base.json\n",

@@ -41,7 +41,7 @@ expect 2 "only" probe peak --threads 4096
 expect 2 "x" probe peak --threads x
 expect 2 "fp7" probe peak --filter fp7
 expect 2 "extra" sysinfo extra
-expect 2 "not implemented yet" ops
+expect 2 "nosuchop" ops --op nosuchop
 expect 2 "cannot write" sysinfo -o /nonexistent/dir/x.json
 expect 0 "" --help
 expect 0 "" --version
