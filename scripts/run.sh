@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# The main job: set up, build, run the quick suite, write results under out/.
+# The main job: set up, build, run the quick suite into out/results.json and
+# write the HTML report to out/report/report.html.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/build.sh
 mkdir -p out
-./build/qbench sysinfo -o out/sysinfo.json
+./build/qbench sysinfo
 echo
-./build/qbench probe inst --quick -o out/inst.json
+./build/qbench run --quick -o out/results.json
 echo
-./build/qbench probe peak --quick -o out/peak.json
+./build/qbench roofline --from out/results.json --op all -o out/roofline
 echo
-echo "run: results in out/ (sysinfo.json, inst.json, peak.json)"
+./build/qbench report out/results.json -o out/report
+echo "run: results in out/results.json, report in out/report/report.html"
