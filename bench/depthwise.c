@@ -23,6 +23,7 @@
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum { KN, KC, KH, KW, KR, KS, KST, KPAD };
 
@@ -58,7 +59,11 @@ static int check(const qb_shape *sh)
         return qb_fail(QB_EINPUT, "depthwise-conv: pad %ld must be smaller than the filter", s[KPAD]);
     size_t n;
     int rc = qb_mo_elems("depthwise-conv", sh, 4, &n);
-    return rc ? rc : qb_mo_mem_check("depthwise-conv", 14.0 * (double)n);
+    /* the tensors (float source, dtype copies, output, calibration) and one
+     * padded plane plus one output plane of scratch per CPU */
+    const double plane = (double)(s[KH] + 2 * s[KPAD]) * (double)(s[KW] + 2 * s[KPAD] + 32) + (double)s[KH] * s[KW];
+    const long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    return rc ? rc : qb_mo_mem_check("depthwise-conv", 14.0 * (double)n + 4.0 * plane * (double)(ncpu > 0 ? ncpu : 1));
 }
 
 static void geom(const qb_shape *s, qb_dw_geom *g)

@@ -265,7 +265,7 @@ static int describe(qb_op_instance *c, cJSON *params)
     int rc = qb_mo_describe(params, &c->v, isa, c->nt, int8);
     if (!rc && !cJSON_AddStringToObject(params, "ops_counted", "1 per element"))
         rc = QB_ENOMEM;
-    if (!rc && c->v.dtype != QB_INT8 && !clamp && !cJSON_AddStringToObject(params, "function", "exp-based, degree-7 polynomial"))
+    if (!rc && c->v.dtype != QB_INT8 && !clamp && !cJSON_AddStringToObject(params, "function", "exp by a degree-7 polynomial, reciprocal by vrcpps and one Newton step"))
         rc = QB_ENOMEM;
     return rc;
 }

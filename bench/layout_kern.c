@@ -103,23 +103,84 @@ static inline __attribute__((always_inline)) void tr16x16_u8(const uint8_t *s, s
     for (int i = 0; i < 16; i++) _mm_storeu_si128((__m128i *)(d + i * ds), a[i]);
 }
 
+/* The same networks on 256-bit rows: each 128-bit lane is an independent
+ * square tile, so 8 rows of 16 halves (16 rows of 32 bytes) come out as 16
+ * (32) destination rows, the low lanes first. Half the instructions of the
+ * 128-bit tiles per element. */
+static inline __attribute__((always_inline)) void stage16y(const __m256i *a, __m256i *b)
+{
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; i++) {
+        b[2 * i] = _mm256_unpacklo_epi16(a[i], a[i + 4]);
+        b[2 * i + 1] = _mm256_unpackhi_epi16(a[i], a[i + 4]);
+    }
+}
+
+static inline __attribute__((always_inline)) void stage8y(const __m256i *a, __m256i *b)
+{
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; i++) {
+        b[2 * i] = _mm256_unpacklo_epi8(a[i], a[i + 8]);
+        b[2 * i + 1] = _mm256_unpackhi_epi8(a[i], a[i + 8]);
+    }
+}
+
+static inline __attribute__((always_inline)) void tr8x16_u16(const uint16_t *s, size_t ss, uint16_t *d, size_t ds)
+{
+    __m256i a[8], b[8];
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; i++) a[i] = _mm256_loadu_si256((const __m256i *)(s + i * ss));
+    stage16y(a, b);
+    stage16y(b, a);
+    stage16y(a, b);
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; i++) {
+        _mm_storeu_si128((__m128i *)(d + i * ds), _mm256_castsi256_si128(b[i]));
+        _mm_storeu_si128((__m128i *)(d + (i + 8) * ds), _mm256_extracti128_si256(b[i], 1));
+    }
+}
+
+static inline __attribute__((always_inline)) void tr16x32_u8(const uint8_t *s, size_t ss, uint8_t *d, size_t ds)
+{
+    __m256i a[16], b[16];
+#pragma GCC unroll 16
+    for (int i = 0; i < 16; i++) a[i] = _mm256_loadu_si256((const __m256i *)(s + i * ss));
+    stage8y(a, b);
+    stage8y(b, a);
+    stage8y(a, b);
+    stage8y(b, a);
+#pragma GCC unroll 16
+    for (int i = 0; i < 16; i++) {
+        _mm_storeu_si128((__m128i *)(d + i * ds), _mm256_castsi256_si128(a[i]));
+        _mm_storeu_si128((__m128i *)(d + (i + 16) * ds), _mm256_extracti128_si256(a[i], 1));
+    }
+}
+
 /* The tiles of rows x cols in strips of t source rows, left to right: with
  * power-of-two row strides all rows map to the same few L1 sets, so each
  * strip's lines must be used up before the next strip evicts them. One loop
  * per element size, so each tile kernel is inlined. */
-#define TILE_LOOP(T, t, KERNEL)                                                                    \
-    for (size_t i = 0; i < rt; i += (t))                                                           \
-        for (size_t j = 0; j < ct; j += (t)) KERNEL((const T *)s + i * ss + j, ss, (T *)d + j * ds + i, ds);
+#define TILE_LOOP(T, tr, tc, j0, j1, KERNEL)                                                       \
+    for (size_t i = 0; i < rt; i += (tr))                                                          \
+        for (size_t j = (j0); j + (tc) <= (j1); j += (tc)) KERNEL((const T *)s + i * ss + j, ss, (T *)d + j * ds + i, ds);
 
 void qb_lay_tr(const void *src, size_t ss, void *dst, size_t ds, size_t rows, size_t cols, size_t esz)
 {
     const unsigned char *s = src;
     unsigned char *d = dst;
-    const size_t t = esz == 1 ? 16 : 8;
-    const size_t rt = rows / t * t, ct = cols / t * t;
-    if (esz == 4) TILE_LOOP(float, 8, tr8x8_f32)
-    else if (esz == 2) TILE_LOOP(uint16_t, 8, tr8x8_u16)
-    else TILE_LOOP(uint8_t, 16, tr16x16_u8)
+    /* square tiles of t; 16-bit and byte rows take the 256-bit tiles (twice
+     * as wide) first and the square ones for a remaining column strip */
+    const size_t t = esz == 1 ? 16 : 8, wide = esz == 4 ? t : 2 * t;
+    const size_t rt = rows / t * t, cw = cols / wide * wide, ct = cols / t * t;
+    if (esz == 4) {
+        TILE_LOOP(float, 8, 8, 0, ct, tr8x8_f32)
+    } else if (esz == 2) {
+        TILE_LOOP(uint16_t, 8, 16, 0, cw, tr8x16_u16)
+        TILE_LOOP(uint16_t, 8, 8, cw, ct, tr8x8_u16)
+    } else {
+        TILE_LOOP(uint8_t, 16, 32, 0, cw, tr16x32_u8)
+        TILE_LOOP(uint8_t, 16, 16, cw, ct, tr16x16_u8)
+    }
     for (size_t i = 0; i < rows; i++)
         for (size_t j = i < rt ? ct : 0; j < cols; j++) memcpy(d + (j * ds + i) * esz, s + (i * ss + j) * esz, esz);
 }

@@ -57,6 +57,8 @@ static const struct {
     {"cumsum", "7,1024"},
     {"transpose", "2,256,96"},                /* whole blocks, aligned destination rows */
     {"transpose", "1,256,256"},
+    {"transpose", "1,40,50"},                 /* int8: 32-wide tiles, then a 16-wide strip */
+    {"transpose", "2,24,60"},                 /* fp16: 16-wide tiles, then an 8-wide strip */
     {"permute", "1,64,16,16,0,2,3,1"},        /* NCHW -> NHWC in whole blocks */
     {"concat", "1,3,5,64,65"},
 };
