@@ -148,8 +148,13 @@ int qb_bw_measure(const qb_bw_set *s, const qb_mem_kernel *k, const qb_rep_polic
     c.bytes = qb_bw_bytes_per_pass(s, k);
     c.ghz = qb_core_ghz();
     for (int t = 0; t < s->threads; t++) qb_bw_arrays(s, k, t, &c.arr[t]);
-    /* Size the pass count from a pilot that runs at least a tenth of the trial. */
-    c.passes = 1;
+    /* Size the pass count from a pilot that runs at least a tenth of the
+     * trial, starting from a quarter trial at an optimistic 200 GB/s per
+     * thread: every pilot step opens a parallel region, which costs a
+     * scheduler wake-up when the other CPUs are busy. */
+    const double optimistic_ns = c.bytes / (200.0 * s->threads);
+    c.passes = (uint64_t)(0.25 * trial_us * 1000.0 / optimistic_ns);
+    if (c.passes < 1) c.passes = 1;
     for (int i = 0; i < 12; i++) {
         int pre;
         const double ns = (double)timed_span(&c, &pre);

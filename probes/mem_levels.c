@@ -1,5 +1,6 @@
 #include "mem_levels.h"
 
+#include "defaults.h"
 #include "mem_sizes.h"
 #include "sysinfo.h"
 
@@ -92,13 +93,18 @@ size_t qb_mem_level_point(const qb_mem_level *lv, int n, int which, int threads,
     const qb_mem_level *l = &lv[which];
     if (l->sysfs_bytes <= 0) return largest; /* DRAM */
     if (l->per_core) return qb_mem_round_size((which == 0 ? 0.5 : 0.25) * l->sysfs_bytes * threads);
-    const double lo = 2 * held_above(lv, which, threads);
+    const double lo = QB_MEM_RANGE_START * held_above(lv, which, threads);
     const double measured = streaming ? l->streaming_bytes : l->measured_bytes;
     const double hi = measured > 0 ? measured : l->sysfs_bytes;
     if (lo <= 0) return qb_mem_round_size(0.5 * hi);
-    if (hi <= lo) return 0;
-    const size_t p = qb_mem_round_size(sqrt(lo * hi));
+    const size_t p = qb_mem_round_size(hi > lo ? sqrt(lo * hi) : lo);
     return p < largest ? p : 0;
+}
+
+double qb_mem_level_floor(const qb_mem_level *lv, int n, int which, int threads, size_t largest)
+{
+    if (which < 0 || which >= n || lv[which].sysfs_bytes <= 0) return (double)largest;
+    return which == 0 ? 0 : QB_MEM_RANGE_START * held_above(lv, which, threads);
 }
 
 void qb_mem_plateau_range(const qb_mem_level *lv, int n, int which, size_t largest, double *lo,
@@ -108,6 +114,6 @@ void qb_mem_plateau_range(const qb_mem_level *lv, int n, int which, size_t large
         *lo = *hi = (double)largest;
         return;
     }
-    *lo = which == 0 ? 0 : 2 * lv[which - 1].sysfs_bytes;
+    *lo = which == 0 ? 0 : QB_MEM_RANGE_START * lv[which - 1].sysfs_bytes;
     *hi = lv[which].sysfs_bytes;
 }

@@ -4,8 +4,8 @@
  *
  * A random chase over a cycle the cache cannot hold misses almost every time
  * (each line is evicted before the cycle comes back to it), so latency rises
- * in steps. A level's plateau is the lowest latency between twice the level
- * above and the level's sysfs size; its measured (usable) capacity is the
+ * in steps. A level's plateau is the lowest latency between QB_MEM_RANGE_START
+ * times the level above and the level's sysfs size; its measured (usable) capacity is the
  * working set at which latency has risen halfway, on a log scale, from its
  * plateau to the next level's (a fifth to a third of the loads miss there,
  * depending on the two latencies). Bandwidth falls in similar steps, later,
@@ -53,14 +53,21 @@ int qb_mem_levels_from_sysfs(qb_mem_level *out, int max);
  *  - the first level: half of it per thread;
  *  - a later per-core level: a quarter of it per thread (the level above
  *    holds at most an eighth; what else shares the level has room);
- *  - a shared level: the geometric middle between twice what the levels
- *    above hold on these threads (they miss entirely there) and its usable
+ *  - a shared level: the geometric middle between its range start (see
+ *    qb_mem_level_floor) and its usable
  *    capacity: the streaming one for bandwidth (streaming true), the random
- *    loads' one for latency, sysfs's size when that was not measured; 0 when
- *    it cannot be placed;
+ *    loads' one for latency, sysfs's size when that was not measured (the
+ *    range start itself when the capacity is no bigger; 0 past `largest`);
  *  - DRAM: `largest`. */
 size_t qb_mem_level_point(const qb_mem_level *lv, int n, int which, int threads, size_t largest,
                           bool streaming);
+
+/* Where a level starts being the one that serves a working set on
+ * `threads` threads: 0 for the first level; QB_MEM_RANGE_START times what
+ * the levels above hold (they miss almost entirely from there) for the
+ * others; `largest` for DRAM.
+ * A level's figure is the best over the points from here to its point. */
+double qb_mem_level_floor(const qb_mem_level *lv, int n, int which, int threads, size_t largest);
 
 /* The range [lo, hi] in which level `which`'s plateau is looked for (one thread). */
 void qb_mem_plateau_range(const qb_mem_level *lv, int n, int which, size_t largest, double *lo,

@@ -56,11 +56,38 @@ static int sweep_records(qb_results *res, qb_mem_run *m)
     return rc;
 }
 
-static int find_point(const qb_mem_run_point *pts, int n, size_t bytes)
+/* The best pool among the points in [lo, hi] (highest or lowest best-round
+ * median): noise here only ever makes a figure worse, so a level's figure
+ * is the best its range reaches, not one point that a busy moment can spoil. */
+static int best_in_range(const qb_mem_run_point *pts, int n, double lo, double hi, int better,
+                         const qb_pooled *(*pool)(const qb_mem_run *, int, int, int), const qb_mem_run *m,
+                         int ti, int k)
 {
-    for (int i = 0; i < n; i++)
-        if (pts[i].bytes == bytes) return i;
-    return -1;
+    int best = -1;
+    double bv = 0;
+    for (int i = 0; i < n; i++) {
+        if ((double)pts[i].bytes < lo || (double)pts[i].bytes > hi) continue;
+        const qb_pooled *p = pool(m, ti, i, k);
+        if (p->n == 0) continue;
+        const double v = qb_pooled_best(p, better);
+        if (best < 0 || (better == QB_BETTER_HIGHER ? v > bv : v < bv)) {
+            best = i;
+            bv = v;
+        }
+    }
+    return best;
+}
+
+static const qb_pooled *bw_pool_of(const qb_mem_run *m, int ti, int si, int k)
+{
+    return qb_mem_bw_pool(m, ti, si, k);
+}
+
+static const qb_pooled *lat_pool_of(const qb_mem_run *m, int ti, int si, int k)
+{
+    (void)ti;
+    (void)k;
+    return &m->lat_pool[si];
 }
 
 static int level_params(qb_record *r, const qb_mem_level *l, const char *kernel, int threads, size_t bytes)
@@ -75,18 +102,25 @@ static int level_params(qb_record *r, const qb_mem_level *l, const char *kernel,
     return rc;
 }
 
-/* On the DRAM records: shared levels that had no room on these threads. */
-static int unplaced_notes(qb_record *r, const qb_mem_run *m, int threads)
+/* A shared level whose measured capacity is no bigger than what the levels
+ * above hold is read at the start of its range: say so, the figure may hold
+ * the next level's misses. */
+static int small_level_note(qb_record *r, const qb_mem_level *l, double lo, bool streaming)
 {
-    int rc = QB_OK;
-    for (int l = 0; l + 1 < m->nlv && rc == QB_OK; l++) {
-        if (m->lv[l].per_core || qb_mem_level_point(m->lv, m->nlv, l, threads, m->largest, true)) continue;
-        char have[32];
-        qb_mem_fmt_bytes(have, sizeof have, m->lv[l].streaming_bytes > 0 ? m->lv[l].streaming_bytes : m->lv[l].sysfs_bytes);
-        rc = qb_record_note(r, "%s has no ceiling on %d threads: its streaming capacity (%s) is not above "
-                               "twice what the levels above hold there",
-                            m->lv[l].name, threads, have);
-    }
+    const double cap = streaming ? l->streaming_bytes : l->measured_bytes;
+    if (l->per_core || l->sysfs_bytes <= 0 || !(cap > 0) || cap > lo) return QB_OK;
+    char c[32], f[32];
+    qb_mem_fmt_bytes(c, sizeof c, cap);
+    qb_mem_fmt_bytes(f, sizeof f, lo);
+    return qb_record_note(r, "%s: its %s capacity (%s) is no bigger than where its range starts (%s): "
+                             "read there, the figure may include misses to the next level",
+                          l->name, streaming ? "streaming" : "random-load", c, f);
+}
+
+static int range_params(qb_record *r, double lo, double hi)
+{
+    int rc = qb_record_param_num(r, "range_from_bytes", lo);
+    if (!rc) rc = qb_record_param_num(r, "range_to_bytes", hi);
     return rc;
 }
 
@@ -95,35 +129,37 @@ static int level_records(qb_results *res, qb_mem_run *m)
     int rc = QB_OK;
     for (int l = 0; l < m->nlv && rc == QB_OK && m->want_lat; l++) {
         const size_t p = qb_mem_level_point(m->lv, m->nlv, l, 1, m->largest, false);
-        const int i = find_point(m->lat, m->nlat, p);
-        if (!p || i < 0 || m->lat_pool[i].n == 0) continue;
+        const double lo = qb_mem_level_floor(m->lv, m->nlv, l, 1, m->largest);
+        const int i = p ? best_in_range(m->lat, m->nlat, lo, (double)p, QB_BETTER_LOWER, lat_pool_of, m, 0, 0) : -1;
+        if (i < 0) continue;
         char name[64];
         snprintf(name, sizeof name, "level/%s/latency", m->lv[l].name);
         qb_record *r = qb_results_add(res, "probe.mem", name);
         if (!r) return QB_ENOMEM;
-        rc = level_params(r, &m->lv[l], "latency", 1, p);
+        rc = level_params(r, &m->lv[l], "latency", 1, m->lat[i].bytes);
+        if (!rc) rc = range_params(r, lo, (double)p);
         if (!rc) rc = qb_record_param_str(r, "pages", m->lat_pages[i] ? m->lat_pages[i] : "unknown");
         if (!rc) rc = lat_metrics(r, &m->lat_pool[i], m->pol);
         if (!rc && m->cap_note[l][0]) rc = qb_record_note(r, "%s", m->cap_note[l]);
+        if (!rc) rc = small_level_note(r, &m->lv[l], lo, false);
     }
     for (int ti = 0; ti < m->nthreads && rc == QB_OK; ti++) {
         for (int l = 0; l < m->nlv && rc == QB_OK; l++) {
             const size_t p = qb_mem_level_point(m->lv, m->nlv, l, m->threads[ti], m->largest, true);
-            const int si = find_point(m->bw, m->nbw, p);
-            if (!p || si < 0) continue;
+            const double lo = qb_mem_level_floor(m->lv, m->nlv, l, m->threads[ti], m->largest);
+            if (!p) continue;
             for (int k = 0; k < qb_mem_kernel_count && rc == QB_OK; k++) {
+                const int si = m->sel[k] ? best_in_range(m->bw, m->nbw, lo, (double)p, QB_BETTER_HIGHER, bw_pool_of, m, ti, k) : -1;
+                if (si < 0) continue;
                 const qb_pooled *pp = qb_mem_bw_pool(m, ti, si, k);
-                if (!m->sel[k] || pp->n == 0) continue;
                 char name[64];
                 snprintf(name, sizeof name, "level/%s/%s/t%d", m->lv[l].name, qb_mem_kernels[k].name, m->threads[ti]);
                 qb_record *r = qb_results_add(res, "probe.mem", name);
                 if (!r) return QB_ENOMEM;
-                rc = level_params(r, &m->lv[l], qb_mem_kernels[k].name, m->threads[ti], p);
+                rc = level_params(r, &m->lv[l], qb_mem_kernels[k].name, m->threads[ti], m->bw[si].bytes);
+                if (!rc) rc = range_params(r, lo, (double)p);
                 if (!rc) rc = bw_metrics(r, pp, m->pol);
-                if (!rc && l == m->nlv - 1 && !m->unplaced_noted[ti]) {
-                    m->unplaced_noted[ti] = true;
-                    rc = unplaced_notes(r, m, m->threads[ti]);
-                }
+                if (!rc) rc = small_level_note(r, &m->lv[l], lo, true);
             }
         }
     }

@@ -22,10 +22,12 @@ int qb_probe_peak_measure(qb_results *res, const char *filter, const int *thread
  *   probe.mem/latency/<bytes>               params kernel "latency", bytes, threads 1;
  *       metrics latency (ns) and latency_cycles (cycles)
  *   probe.mem/level/<L>/<kernel>/t<threads> the per-level ceilings; params level (L1,
- *       L2, L3, DRAM), kernel, threads, bytes (the point read), sysfs_bytes,
+ *       L2, L3, DRAM), kernel, threads, bytes (the working set whose figure it is: the
+ *       best between range_from_bytes and range_to_bytes), sysfs_bytes,
  *       measured_bytes, streaming_bytes; metric bandwidth
  *   probe.mem/level/<L>/latency             params level, kernel "latency", threads 1,
- *       bytes, sysfs_bytes, measured_bytes, streaming_bytes; metrics latency, latency_cycles
+ *       bytes, range_from_bytes, range_to_bytes, sysfs_bytes, measured_bytes,
+ *       streaming_bytes; metrics latency, latency_cycles (the lowest in the range)
  * Sweep and latency records also carry pages ("2M" or "4K": what the kernel gave).
  * A level's bandwidth ceiling on T threads: the level record with that level and
  * threads T, the fastest kernel but write-nt (reports/ceilings.c reads them so).

@@ -3,6 +3,7 @@
  * count claims, sizes parse or are refused, and the level logic places and
  * reads levels as documented. */
 #include "check.h"
+#include "defaults.h"
 #include "error.h"
 #include "mem_bw.h"
 #include "mem_chase.h"
@@ -173,20 +174,25 @@ static void check_levels(void)
     CHECK(qb_mem_level_point(lv, 4, 1, 1, 128 << 20, false) == 262144);
     CHECK(qb_mem_level_point(lv, 4, 1, 2, 128 << 20, false) == 524288);
     CHECK(qb_mem_level_point(lv, 4, 3, 2, 128 << 20, false) == 128u << 20);
-    /* Shared L3: between twice what L1 + L2 hold and its capacity, sysfs's until measured. */
+    /* Shared L3: between the range start past L1 + L2 and its capacity, sysfs's until measured. */
     const double above = 32768.0 + (1 << 20);
-    CHECK(qb_mem_level_point(lv, 4, 2, 1, 128 << 20, false) == qb_mem_round_size(sqrt(2 * above * (32 << 20))));
+    CHECK(qb_mem_level_point(lv, 4, 2, 1, 128 << 20, false) == qb_mem_round_size(sqrt(QB_MEM_RANGE_START * above * (32 << 20))));
     lv[2].measured_bytes = 5 << 20;
-    CHECK(qb_mem_level_point(lv, 4, 2, 1, 128 << 20, false) == qb_mem_round_size(sqrt(2 * above * (5 << 20))));
+    CHECK(qb_mem_level_point(lv, 4, 2, 1, 128 << 20, false) == qb_mem_round_size(sqrt(QB_MEM_RANGE_START * above * (5 << 20))));
     /* Bandwidth points go by the streaming capacity, sysfs's until it is measured. */
-    CHECK(qb_mem_level_point(lv, 4, 2, 1, 128 << 20, true) == qb_mem_round_size(sqrt(2 * above * (32 << 20))));
+    CHECK(qb_mem_level_point(lv, 4, 2, 1, 128 << 20, true) == qb_mem_round_size(sqrt(QB_MEM_RANGE_START * above * (32 << 20))));
     lv[2].streaming_bytes = 24 << 20;
-    CHECK(qb_mem_level_point(lv, 4, 2, 2, 128 << 20, true) == qb_mem_round_size(sqrt(4 * above * (24 << 20))));
-    lv[2].measured_bytes = 1.5 * (1 << 20); /* no bigger than twice the levels above: not placed */
-    CHECK(qb_mem_level_point(lv, 4, 2, 1, 128 << 20, false) == 0);
+    CHECK(qb_mem_level_point(lv, 4, 2, 2, 128 << 20, true) == qb_mem_round_size(sqrt(2 * QB_MEM_RANGE_START * above * (24 << 20))));
+    lv[2].measured_bytes = 1.5 * (1 << 20); /* no bigger than the range start: read at the range start */
+    CHECK(qb_mem_level_point(lv, 4, 2, 1, 128 << 20, false) == qb_mem_round_size(QB_MEM_RANGE_START * above));
+    /* Where each level starts serving: past what the levels above hold on these threads. */
+    CHECK(qb_mem_level_floor(lv, 4, 0, 2, 128 << 20) == 0);
+    CHECK(qb_mem_level_floor(lv, 4, 1, 2, 128 << 20) == QB_MEM_RANGE_START * 2 * 32768);
+    CHECK(qb_mem_level_floor(lv, 4, 2, 2, 128 << 20) == QB_MEM_RANGE_START * 2 * above);
+    CHECK(qb_mem_level_floor(lv, 4, 3, 1, 128 << 20) == 128 << 20);
     double lo, hi;
     qb_mem_plateau_range(lv, 4, 2, 128 << 20, &lo, &hi);
-    CHECK(lo == 2 << 20 && hi == 32 << 20);
+    CHECK(lo == QB_MEM_RANGE_START * (1 << 20) && hi == 32 << 20);
     qb_mem_plateau_range(lv, 4, 3, 128 << 20, &lo, &hi);
     CHECK(lo == 128 << 20 && hi == 128 << 20);
 }
