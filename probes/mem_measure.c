@@ -225,10 +225,11 @@ static int latency_capacities(qb_mem_run *m)
     }
     int rc = QB_OK;
     for (int k = 0; k + 1 < m->nlv && rc == QB_OK; k++) {
-        if (!isfinite(plat[k]) || !isfinite(plat[k + 1]) || plat[k + 1] <= plat[k]) {
+        if (!isfinite(plat[k]) || !isfinite(plat[k + 1]) || plat[k + 1] < QB_MEM_MIN_STEP * plat[k]) {
             snprintf(m->cap_note[k], sizeof m->cap_note[k],
-                     "usable capacity not measured: the sweep has no clear %s plateau below the next level's",
-                     m->lv[k].name);
+                     "usable capacity not measured: the fastest random load in %s's range (%.3g ns) is not "
+                     "%.3gx faster than the next level's (%.3g ns); random loads find little room in it now",
+                     m->lv[k].name, plat[k], QB_MEM_MIN_STEP, plat[k + 1]);
             continue;
         }
         double lo, hi, a, b;
@@ -276,6 +277,8 @@ static void streaming_capacities(qb_mem_run *m)
         qb_mem_plateau_range(m->lv, m->nlv, k, m->largest, &lo, &hi);
         plat[k] = qb_mem_plateau(pt, n, lo, hi);
     }
+    /* Streams step less between caches (prefetchers hide part of a miss), so
+     * any rise counts; the plausibility range guards against noise. */
     for (int k = 0; k + 1 < m->nlv; k++) {
         if (!isfinite(plat[k]) || !isfinite(plat[k + 1]) || plat[k + 1] <= plat[k]) continue;
         double lo, hi;

@@ -41,7 +41,7 @@ typedef struct {
     qb_pooled *bw_pool;  /* [nthreads][nbw][kernels] */
     qb_pooled *cal_pool; /* [nbw]: read on one thread, for the streaming capacity when the sweep lacks it */
     int cal_ti;          /* the thread index whose read sweep gives it, or -1 for cal_pool */
-    char cap_note[QB_MEM_MAX_LEVELS + 1][160];
+    char cap_note[QB_MEM_MAX_LEVELS + 1][256];
 } qb_mem_run;
 
 /* The pool of kernel ki at bandwidth point si on thread index ti. */

@@ -71,6 +71,8 @@
 #define QB_MEM_FREE_FRACTION 0.8      /* a working set may use this share of MemAvailable */
 #define QB_MEM_CHASE_SEED 1           /* the random cycle of the latency chase */
 #define QB_MEM_REFINE_STEPS 4         /* bisection steps narrowing each measured capacity */
+#define QB_MEM_MIN_STEP 1.5           /* a level's random-load plateau must be this much faster than
+                                         the next level's to measure a capacity between them */
 #define QB_MEM_RANGE_START 1.5        /* a level's range starts at this multiple of what the levels
                                          above hold: a cyclic walk misses them from there */
 
