@@ -234,14 +234,21 @@ row_i8_vbmi(const qb_op_instance *c, const uint8_t *x, uint8_t *y, size_t n, int
     i = 0;
     for (; i + 64 <= n; i += 64) {
         __m512i out = _mm512_setzero_si512();
-#pragma GCC unroll 4
-        for (int g = 0; g < 4; g++) {
-            const __m512i v = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(e + i + 16 * g)));
-            __m512 r = _mm512_mul_ps(_mm512_cvtepi32_ps(v), vinv);
-            r = _mm512_min_ps(_mm512_max_ps(r, lo), hi);
-            const __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(r), vzo); /* within [qmin, qmax] */
-            out = _mm512_inserti32x4(out, _mm512_cvtepi32_epi8(q), g);     /* low byte of each */
-        }
+        /* The lane index of inserti32x4 must be a literal for every compiler,
+         * so the four groups are written out. */
+#define QB_SOFTMAX_GROUP(g)                                                                        \
+    do {                                                                                           \
+        const __m512i v = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(e + i + 16 * (g)))); \
+        __m512 r = _mm512_mul_ps(_mm512_cvtepi32_ps(v), vinv);                                     \
+        r = _mm512_min_ps(_mm512_max_ps(r, lo), hi);                                               \
+        const __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(r), vzo); /* within [qmin, qmax] */  \
+        out = _mm512_inserti32x4(out, _mm512_cvtepi32_epi8(q), (g));    /* low byte of each */     \
+    } while (0)
+        QB_SOFTMAX_GROUP(0);
+        QB_SOFTMAX_GROUP(1);
+        QB_SOFTMAX_GROUP(2);
+        QB_SOFTMAX_GROUP(3);
+#undef QB_SOFTMAX_GROUP
         if (nt && ((uintptr_t)(y + i) & 63) == 0) _mm512_stream_si512((__m512i *)(y + i), out);
         else _mm512_storeu_si512(y + i, out);
     }
