@@ -116,6 +116,7 @@ static int measure_ceilings(qb_results *res, int threads)
     qb_mem_opts mo;
     qb_mem_opts_init(&mo, true);
     mo.levels_only = true;
+    mo.kernels = "read,write,copy,triad"; /* the kernels a ceiling is taken from */
     mo.threads = &threads;
     mo.nthreads = 1;
     return qb_probe_mem_measure(res, &mo, &pol);
