@@ -20,6 +20,7 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <stdio.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,8 +40,10 @@ struct qb_op_instance {
     int8_t *wq;
     qb_qparams wp;
     qb_dw_rq *rq;      /* per channel */
+    bool vnni;         /* int8: the AVX512-VNNI kernel */
     unsigned char *scratch; /* per thread: padded plane and an output plane */
     size_t scratch_sz;
+    int *border;       /* per thread: which padding its scratch holds (0 none, 1 float, 2 u8) */
 };
 
 static int check(const qb_shape *sh)
@@ -105,31 +108,36 @@ static void destroy(qb_op_instance *c)
     qb_qparams_free(&c->wp);
     free(c->rq);
     free(c->scratch);
+    free(c->border);
     free(c);
 }
 
 /* One plane (n, c) in the variant's dtype, or in fp32 from the float data
- * (calibration) when yf is given. */
-static void plane(const qb_op_instance *c, size_t p, unsigned char *scratch, float *yf)
+ * (calibration) when yf is given; thread t's scratch. */
+static void plane(const qb_op_instance *c, size_t p, int t, float *yf)
 {
     const qb_dw_geom *g = &c->g;
     const size_t ch = p % c->C, in = g->H * g->W, out = g->OH * g->OW, taps = (size_t)(g->R * g->S);
+    unsigned char *scratch = c->scratch + (size_t)t * c->scratch_sz;
     float *xp = (float *)scratch;
+    const int kind = !yf && c->v.dtype == QB_INT8 ? 2 : 1;
+    const bool border = c->border[t] != kind;
+    c->border[t] = kind;
     if (yf) {
-        qb_dw_pad_f32(g, c->x.f + p * in, xp);
+        qb_dw_pad_f32(g, c->x.f + p * in, xp, border);
         qb_dw_plane_f32(g, xp, c->w + ch * taps, c->bias[ch], yf + p * out);
     } else if (c->v.dtype == QB_FP32) {
-        qb_dw_pad_f32(g, (const float *)c->x.d + p * in, xp);
+        qb_dw_pad_f32(g, (const float *)c->x.d + p * in, xp, border);
         qb_dw_plane_f32(g, xp, c->w + ch * taps, c->bias[ch], (float *)c->y.d + p * out);
     } else if (c->v.dtype == QB_FP16) {
         float wf[16 * 16], *yt = (float *)(scratch + g->Hp * g->Wp * 4);
-        for (size_t t = 0; t < taps; t++) wf[t] = qb_f16_to_f32(c->wh[ch * taps + t]);
-        qb_dw_pad_f16(g, (const uint16_t *)c->x.d + p * in, xp);
+        for (size_t k = 0; k < taps; k++) wf[k] = qb_f16_to_f32(c->wh[ch * taps + k]);
+        qb_dw_pad_f16(g, (const uint16_t *)c->x.d + p * in, xp, border);
         qb_dw_plane_f32(g, xp, wf, c->bias[ch], yt);
         qb_f32_to_f16_n(yt, (uint16_t *)c->y.d + p * out, out);
     } else {
-        qb_dw_pad_u8(g, c->xu + p * in, (uint8_t)c->za, scratch);
-        qb_dw_plane_i8(g, scratch, c->wq + ch * taps, &c->rq[ch], (uint8_t *)c->y.d + p * out);
+        qb_dw_pad_u8(g, c->xu + p * in, (uint8_t)c->za, scratch, border);
+        qb_dw_plane_i8(g, scratch, c->wq + ch * taps, &c->rq[ch], c->vnni, (uint8_t *)c->y.d + p * out);
     }
 }
 
@@ -140,7 +148,7 @@ static void all_planes(const qb_op_instance *c, float *yf)
         const int t = omp_get_thread_num();
         size_t lo, hi;
         qb_mo_span(c->N * c->C, t, omp_get_num_threads(), 1, &lo, &hi);
-        for (size_t p = lo; p < hi; p++) plane(c, p, c->scratch + (size_t)t * c->scratch_sz, yf);
+        for (size_t p = lo; p < hi; p++) plane(c, p, t, yf);
     }
 }
 
@@ -163,6 +171,7 @@ static int int8_setup(qb_op_instance *c)
         free(yf);
         return qb_fail(QB_ENOMEM, "depthwise-conv: out of memory for the int8 buffers");
     }
+    c->vnni = qb_mo_use_vnni(&c->v);
     const uint8_t flip = c->x.u8 ? 0 : 0x80; /* int8 q + 128 */
     for (size_t i = 0; i < nin; i++) c->xu[i] = ((const uint8_t *)c->x.d)[i] ^ flip;
     c->za = c->x.p.zero_point[0] + (c->x.u8 ? 0 : 128);
@@ -213,9 +222,10 @@ static int create(const qb_shape *s, const qb_variant *v, qb_op_instance **out)
     const size_t taps = (size_t)(c->g.R * c->g.S), nin = c->N * c->C * c->g.H * c->g.W;
     c->scratch_sz = (c->g.Hp * c->g.Wp + c->g.OH * c->g.OW + 64) * 4;
     c->scratch = qb_mo_alloc((size_t)c->v.threads * c->scratch_sz, c->v.threads);
+    c->border = calloc((size_t)c->v.threads, sizeof *c->border);
     c->w = malloc(c->C * taps * sizeof *c->w);
     c->bias = malloc(c->C * sizeof *c->bias);
-    if (!c->scratch || !c->w || !c->bias) {
+    if (!c->scratch || !c->border || !c->w || !c->bias) {
         rc = qb_fail(QB_ENOMEM, "depthwise-conv: out of memory");
         goto fail;
     }
@@ -305,13 +315,16 @@ static int output(qb_op_instance *c, float *out)
 
 static int describe(qb_op_instance *c, cJSON *params)
 {
-    const char *isa = c->v.dtype == QB_FP32 ? "avx2+fma" : c->v.dtype == QB_FP16 ? "avx2+fma+f16c" : "avx2";
-    int rc = qb_mo_describe(params, &c->v, isa, false,
-                            c->v.policy == QB_POW2
-                                ? "u8 x s8 -> s32 with vpmaddwd on int16 pairs (exact), requantized per channel with a rounding shift"
-                                : "u8 x s8 -> s32 with vpmaddwd on int16 pairs (exact), requantized per channel in float");
+    const char *isa = c->v.dtype == QB_FP32 ? "avx2+fma" : c->v.dtype == QB_FP16 ? "avx2+fma+f16c" : c->vnni ? "avx512vnni" : "avx2";
+    const char *mac = c->vnni ? "u8 x s8 -> s32 with vpdpbusd, four taps per dword (exact)"
+                              : "u8 x s8 -> s32 with vpmaddwd on int16 pairs (exact)";
+    char int8[200];
+    snprintf(int8, sizeof int8, "%s, requantized per channel %s", mac,
+             c->v.policy == QB_POW2 ? "with a rounding shift" : "in float");
+    int rc = qb_mo_describe(params, &c->v, isa, false, int8);
     if (!rc && c->v.dtype == QB_INT8 &&
-        (!cJSON_AddStringToObject(params, "int16_guard", "none needed: inputs widened to int16, vpmaddwd cannot saturate") ||
+        (!cJSON_AddStringToObject(params, "int16_guard", c->vnni ? "none needed: vpdpbusd sums in int32"
+                                                                 : "none needed: inputs widened to int16, vpmaddwd cannot saturate") ||
          !cJSON_AddStringToObject(params, "weights", c->v.gran == QB_PER_CHANNEL ? "s8 per channel, full range" : "s8 per tensor, full range")))
         rc = QB_ENOMEM;
     if (!rc && !cJSON_AddStringToObject(params, "algorithm",

@@ -6,10 +6,12 @@
  * fp32 (fp16 is widened into the fp32 padded plane): stride 1 computes 32
  * outputs of a row per step with R*S broadcast FMAs each; other strides use
  * plain loops.
- * int8: u8 activations x s8 weights -> s32. Stride 1 widens 16 inputs of two
- * taps to int16, interleaves them and multiplies by the taps' weight pair
- * with vpmaddwd: exact (|x w| <= 255 * 128, no vpmaddubsw int16 saturation),
- * so the weights keep the full int8 range. The int32 sum plus the bias
+ * int8: u8 activations x s8 weights -> s32. Stride 1 with AVX512-VNNI
+ * interleaves four taps' inputs into dwords and sums them with vpdpbusd
+ * (exact in int32); without it, it widens 16 inputs of two taps to int16,
+ * interleaves them and multiplies by the taps' weight pair with vpmaddwd:
+ * exact too (|x w| <= 255 * 128, no vpmaddubsw int16 saturation), so the
+ * weights keep the full int8 range either way. The int32 sum plus the bias
  * (which folds in -za * sum w) is requantized per channel: float
  * (sa sw[c] / so) or, for pow2 scales, a rounding shift. */
 #ifndef QB_DEPTHWISE_H
@@ -27,10 +29,12 @@ typedef struct {
 
 void qb_dw_geom_make(qb_dw_geom *g, size_t H, size_t W, int R, int S, int st, int pad);
 
-/* The padded plane from one input plane (H x W). */
-void qb_dw_pad_f32(const qb_dw_geom *g, const float *x, float *xp);
-void qb_dw_pad_f16(const qb_dw_geom *g, const uint16_t *x, float *xp);
-void qb_dw_pad_u8(const qb_dw_geom *g, const uint8_t *x, uint8_t za, uint8_t *xp);
+/* The padded plane from one input plane (H x W); the border (padding value
+ * and slack) only when `border`: it stays valid while the same buffer is
+ * padded the same way again, so a thread writes it once. */
+void qb_dw_pad_f32(const qb_dw_geom *g, const float *x, float *xp, bool border);
+void qb_dw_pad_f16(const qb_dw_geom *g, const uint16_t *x, float *xp, bool border);
+void qb_dw_pad_u8(const qb_dw_geom *g, const uint8_t *x, uint8_t za, uint8_t *xp, bool border);
 
 /* One output plane (OH x OW floats) from the padded plane, weights w[R*S]. */
 void qb_dw_plane_f32(const qb_dw_geom *g, const float *xp, const float *w, float bias, float *y);
@@ -45,7 +49,8 @@ typedef struct {
     bool u8;        /* output is uint8 */
 } qb_dw_rq;
 
-/* One output plane (OH x OW bytes). */
-void qb_dw_plane_i8(const qb_dw_geom *g, const uint8_t *xp, const int8_t *w, const qb_dw_rq *rq, uint8_t *y);
+/* One output plane (OH x OW bytes); vnni: the AVX512-VNNI stride-1 kernel
+ * (only when the CPU has avx512vnni+avx512vl). */
+void qb_dw_plane_i8(const qb_dw_geom *g, const uint8_t *xp, const int8_t *w, const qb_dw_rq *rq, bool vnni, uint8_t *y);
 
 #endif

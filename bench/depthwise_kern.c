@@ -35,15 +35,15 @@ void qb_dw_geom_make(qb_dw_geom *g, size_t H, size_t W, int R, int S, int st, in
         }                                                                                          \
     } while (0)
 
-void qb_dw_pad_f32(const qb_dw_geom *g, const float *x, float *xp)
+void qb_dw_pad_f32(const qb_dw_geom *g, const float *x, float *xp, bool border)
 {
-    PAD_BORDER(float, xp, g, 0.0f);
+    if (border) PAD_BORDER(float, xp, g, 0.0f);
     for (size_t h = 0; h < g->H; h++) memcpy(xp + (h + (size_t)g->pad) * g->Wp + g->pad, x + h * g->W, g->W * sizeof *x);
 }
 
-void qb_dw_pad_f16(const qb_dw_geom *g, const uint16_t *x, float *xp)
+void qb_dw_pad_f16(const qb_dw_geom *g, const uint16_t *x, float *xp, bool border)
 {
-    PAD_BORDER(float, xp, g, 0.0f);
+    if (border) PAD_BORDER(float, xp, g, 0.0f);
     for (size_t h = 0; h < g->H; h++) {
         float *o = xp + (h + (size_t)g->pad) * g->Wp + g->pad;
         const uint16_t *i = x + h * g->W;
@@ -53,9 +53,9 @@ void qb_dw_pad_f16(const qb_dw_geom *g, const uint16_t *x, float *xp)
     }
 }
 
-void qb_dw_pad_u8(const qb_dw_geom *g, const uint8_t *x, uint8_t za, uint8_t *xp)
+void qb_dw_pad_u8(const qb_dw_geom *g, const uint8_t *x, uint8_t za, uint8_t *xp, bool border)
 {
-    PAD_BORDER(uint8_t, xp, g, za);
+    if (border) PAD_BORDER(uint8_t, xp, g, za);
     for (size_t h = 0; h < g->H; h++) memcpy(xp + (h + (size_t)g->pad) * g->Wp + g->pad, x + h * g->W, g->W);
 }
 
@@ -184,9 +184,65 @@ static void plane_i8_any(const qb_dw_geom *g, const uint8_t *xp, const int8_t *w
         }
 }
 
-void qb_dw_plane_i8(const qb_dw_geom *g, const uint8_t *xp, const int8_t *w, const qb_dw_rq *q, uint8_t *y)
+/* Stride 1 with AVX512-VNNI on 256-bit vectors: four taps per vpdpbusd.
+ * The four taps' 32 inputs are interleaved into dwords [x0 x1 x2 x3] per
+ * output (two byte unpacks, two 16-bit unpacks: outputs 0-3|16-19, 4-7|20-23,
+ * 8-11|24-27, 12-15|28-31), multiplied by the dword of the four weights and
+ * summed into int32 without saturation; the packs restore the order. A
+ * group short of four taps repeats its first tap with weight 0. */
+__attribute__((target("avx512f,avx512vl,avx512bw,avx512vnni"))) static void
+plane_i8_s1_vnni(const qb_dw_geom *g, const uint8_t *xp, const int8_t *w, const qb_dw_rq *qp, uint8_t *y)
 {
-    /* the stride-1 kernel keeps at most 64 taps' offsets */
-    if (g->st == 1 && g->R * g->S <= 64) plane_i8_s1(g, xp, w, q, y);
+    const qb_dw_rq qv = *qp, *q = &qv;
+    const int taps = g->R * g->S, groups = (taps + 3) / 4;
+    const size_t OW = g->OW;
+    const qb_v_rq vq = qb_v_rq_make(q->zo, q->qmin, q->qmax);
+    size_t off[64];
+    __m256i wg[16];
+    for (int t = 0; t < 4 * groups; t++) off[t] = t < taps ? (size_t)(t / g->S) * g->Wp + (size_t)(t % g->S) : off[4 * (t / 4)];
+    for (int k = 0; k < groups; k++) {
+        uint32_t b = 0;
+        for (int j = 0; j < 4; j++)
+            if (4 * k + j < taps) b |= (uint32_t)(uint8_t)w[4 * k + j] << (8 * j);
+        wg[k] = _mm256_set1_epi32((int32_t)b);
+    }
+    const __m256i bias = _mm256_set1_epi32(q->bias);
+    for (size_t oh = 0; oh < g->OH; oh++) {
+        const uint8_t *xr = xp + oh * g->Wp;
+        uint8_t *yr = y + oh * OW;
+        for (size_t ow = 0; ow < OW; ow += 32) {
+            __m256i acc[4] = {bias, bias, bias, bias};
+            for (int k = 0; k < groups; k++) {
+                const __m256i v0 = _mm256_loadu_si256((const __m256i *)(xr + off[4 * k] + ow));
+                const __m256i v1 = _mm256_loadu_si256((const __m256i *)(xr + off[4 * k + 1] + ow));
+                const __m256i v2 = _mm256_loadu_si256((const __m256i *)(xr + off[4 * k + 2] + ow));
+                const __m256i v3 = _mm256_loadu_si256((const __m256i *)(xr + off[4 * k + 3] + ow));
+                const __m256i a = _mm256_unpacklo_epi8(v0, v1), b = _mm256_unpackhi_epi8(v0, v1);
+                const __m256i c = _mm256_unpacklo_epi8(v2, v3), d = _mm256_unpackhi_epi8(v2, v3);
+                acc[0] = _mm256_dpbusd_epi32(acc[0], _mm256_unpacklo_epi16(a, c), wg[k]);
+                acc[1] = _mm256_dpbusd_epi32(acc[1], _mm256_unpackhi_epi16(a, c), wg[k]);
+                acc[2] = _mm256_dpbusd_epi32(acc[2], _mm256_unpacklo_epi16(b, d), wg[k]);
+                acc[3] = _mm256_dpbusd_epi32(acc[3], _mm256_unpackhi_epi16(b, d), wg[k]);
+            }
+#pragma GCC unroll 4
+            for (int j = 0; j < 4; j++) acc[j] = rq8(q, &vq, acc[j]);
+            const __m256i lo = _mm256_packs_epi32(acc[0], acc[1]), hi = _mm256_packs_epi32(acc[2], acc[3]);
+            const __m256i r = q->u8 ? _mm256_packus_epi16(lo, hi) : _mm256_packs_epi16(lo, hi);
+            if (ow + 32 <= OW) {
+                _mm256_storeu_si256((__m256i *)(yr + ow), r);
+            } else {
+                uint8_t t[32];
+                _mm256_storeu_si256((__m256i *)t, r);
+                memcpy(yr + ow, t, OW - ow);
+            }
+        }
+    }
+}
+
+void qb_dw_plane_i8(const qb_dw_geom *g, const uint8_t *xp, const int8_t *w, const qb_dw_rq *q, bool vnni, uint8_t *y)
+{
+    /* the stride-1 kernels keep at most 64 taps' offsets */
+    if (g->st == 1 && g->R * g->S <= 64 && vnni) plane_i8_s1_vnni(g, xp, w, q, y);
+    else if (g->st == 1 && g->R * g->S <= 64) plane_i8_s1(g, xp, w, q, y);
     else plane_i8_any(g, xp, w, q, y);
 }

@@ -228,6 +228,12 @@ bool qb_mo_use_vbmi(const qb_variant *v)
     return qb_cpu_has("avx512f+avx512bw+avx512vbmi");
 }
 
+bool qb_mo_use_vnni(const qb_variant *v)
+{
+    if (v->isa && strcmp(v->isa, "avx2") == 0) return false;
+    return qb_cpu_has("avx512f+avx512vl+avx512bw+avx512vnni");
+}
+
 int qb_mo_mem_check(const char *op, double bytes)
 {
     const long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);

@@ -92,6 +92,9 @@ bool qb_mo_nt(double out_bytes);
 /* Whether a byte-LUT kernel may use AVX512-VBMI: the CPU has it and the
  * variant does not force "avx2". */
 bool qb_mo_use_vbmi(const qb_variant *v);
+/* Whether an int8 kernel may use AVX512-VNNI on 256-bit vectors: the CPU
+ * has avx512vnni+avx512vl and the variant does not force "avx2". */
+bool qb_mo_use_vnni(const qb_variant *v);
 
 /* QB_EINPUT naming the op when `bytes` of buffers would not fit in half of
  * physical memory, checked before allocating. */
