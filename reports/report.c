@@ -189,6 +189,54 @@ static void group_bars(report *rp, const char *group, const char *metric, const 
     chart(rp, name, qb_chart_bars(rp->chartdir, name, &bc));
 }
 
+/* Operator throughput per data type, as grouped bars: one group per operator
+ * (builtin kernels, the most threads the first run with ops used), one bar per
+ * data type; int8 is its per-tensor symmetric variant. Layout-only operators
+ * (no arithmetic) are shown by their bandwidth in the table instead. */
+static void ops_dtype_bars(report *rp)
+{
+    const qb_results *res = NULL;
+    for (int i = 0; i < rp->nin && !res; i++)
+        if (has_group(&rp->in[i].res, "ops")) res = &rp->in[i].res;
+    if (!res) return;
+    double threads = 0;
+    for (size_t k = 0; k < res->n; k++)
+        if (strcmp(res->recs[k].group, "ops") == 0 && qb_param_num(&res->recs[k], "threads") > threads)
+            threads = qb_param_num(&res->recs[k], "threads");
+    enum { MAXC = 64 };
+    static const char *const dts[] = {"fp32", "fp16", "int8"};
+    const char *cats[MAXC];
+    static double values[MAXC * 3];
+    int nc = 0;
+    for (size_t k = 0; k < res->n && nc < MAXC; k++) {
+        const qb_record *r = &res->recs[k];
+        if (strcmp(r->group, "ops") != 0 || qb_param_num(r, "threads") != threads ||
+            (qb_param_str(r, "backend")[0] && strcmp(qb_param_str(r, "backend"), "builtin") != 0) ||
+            !(qb_metric_value(r, "ops") > 0))
+            continue;
+        const char *op = qb_param_str(r, "op");
+        int c = 0;
+        while (c < nc && strcmp(cats[c], op) != 0) c++;
+        if (c == nc) {
+            cats[nc] = op;
+            for (int d = 0; d < 3; d++) values[nc * 3 + d] = NAN;
+            nc++;
+        }
+        for (int d = 0; d < 3; d++) {
+            if (strcmp(qb_param_str(r, "dtype"), dts[d]) != 0) continue;
+            if (d == 2 && (strcmp(qb_param_str(r, "quant"), "per-tensor") != 0 ||
+                           strcmp(qb_param_str(r, "policy"), "symmetric") != 0))
+                continue;
+            values[c * 3 + d] = qb_metric_value(r, "gops");
+        }
+    }
+    if (nc == 0) return;
+    char title[96];
+    snprintf(title, sizeof title, "Operator throughput per data type, %.0f thread(s)", threads);
+    const qb_bar_chart bc = {title, "GOP/s", true, nc, 3, cats, dts, values};
+    chart(rp, "ops", qb_chart_bars(rp->chartdir, "ops", &bc));
+}
+
 static void section(report *rp, const char *id, const char *title, const char *intro)
 {
     qb_buf_printf(&rp->html, "<h2 id=\"%s\">", id);
@@ -461,7 +509,7 @@ int qb_report_write(const qb_report_input *in, int nin, const char *dir, char *c
     }
     if (any_has_group(&rp, "ops")) {
         section(&rp, "ops", "Operators", "Throughput of each operator and data type.");
-        group_bars(&rp, "ops", "gops", "ops", "Operator throughput", "GOP/s", true);
+        ops_dtype_bars(&rp);
         group_table(&rp, "ops");
     }
     section(&rp, "roofline", "Roofline", NULL);
