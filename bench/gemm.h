@@ -39,8 +39,9 @@ typedef enum {
 
 /* The convolution geometry an im2col view reads: B(k, n) with k = (c*R + r)*S + s
  * and n = oh*OW + ow is x[c][oh*sh - ph + r][ow*sw - pw + s], or pad outside.
- * The image buffer must have 4 readable bytes past its last element: panels
- * that straddle a row or the padding are read with 32-bit gathers. */
+ * Panels that straddle a row or touch the padding are read with gathers or
+ * overlapping loads: the image buffer must have 4 readable bytes past its
+ * last element (fp32, fp16), 16 before its first and after its last (u8). */
 typedef struct {
     long C, H, W, R, S, sh, sw, ph, pw, OH, OW;
     uint8_t pad_u8; /* the u8 zero point: a padded pixel is the real value 0 */

@@ -77,6 +77,7 @@ typedef struct {
     bool two_runs;
     long base[2];
     __m256i rmask[2][2]; /* [run][half] */
+    __m128i brun1, bpad; /* bytes: lanes of the second run, lanes in the padding */
 } gather16;
 
 /* Per panel, tap-independent: ih - r and iw - s of every lane, and which
@@ -157,6 +158,13 @@ static bool im2col_plan(const qb_im2col *g, const panel16 *pb, long r, long s, l
     if (nruns == 0) gx->base[0] = gx->base[1] = 0;
     for (int q = 0; q < 2; q++)
         for (int h = 0; h < 2; h++) gx->rmask[q][h] = _mm256_load_si256((const __m256i *)(rm[q] + 8 * h));
+    uint8_t b1[16], bp[16];
+    for (int i = 0; i < 16; i++) {
+        b1[i] = rm[1][i] ? 0xFF : 0;
+        bp[i] = v[i] ? 0 : 0xFF;
+    }
+    gx->brun1 = _mm_loadu_si128((const __m128i *)b1);
+    gx->bpad = _mm_loadu_si128((const __m128i *)bp);
     return false;
 }
 
@@ -310,6 +318,14 @@ void qb_pack_b_i8(const qb_mat *B, long k0, long kc, long j0, long nr, uint8_t *
         IM2COL_ROWS(g, k0, kc, j0, nr, {
             if (contig) {
                 rp[kk] = p + cbase + off0;
+            } else if (gx.two_runs) {
+                /* two 16-byte loads blended, the padding set to the zero point;
+                 * reads up to 15 bytes either side of the valid pixels (gemm.h) */
+                const __m128i a = _mm_loadu_si128((const __m128i *)(p + cbase + gx.base[0]));
+                const __m128i b = _mm_loadu_si128((const __m128i *)(p + cbase + gx.base[1]));
+                const __m128i v = _mm_blendv_epi8(_mm_blendv_epi8(a, b, gx.brun1), _mm_set1_epi8((char)g->pad_u8), gx.bpad);
+                _mm_store_si128((__m128i *)rows[kk], v);
+                rp[kk] = rows[kk];
             } else {
                 /* bytes gathered as 32-bit words (3 bytes past an element are
                  * read, see qb_im2col); padded lanes get the zero point */

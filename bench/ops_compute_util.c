@@ -47,7 +47,8 @@ int qb_cq_act_quant(const float *x, size_t n, qb_qpolicy pol, qb_cq_act *out)
     const size_t dims[1] = {n};
     int rc = qb_qchoose(x, dims, 1, &spec, &out->p);
     if (rc) return rc;
-    out->q = malloc(n + 16); /* + the overread of im2col gathers (gemm.h) */
+    out->alloc = calloc(n + 32, 1); /* + the im2col packer's overreads (gemm.h) */
+    out->q = out->alloc ? out->alloc + 16 : NULL;
     if (!out->q) {
         qb_qparams_free(&out->p);
         return qb_fail(QB_ENOMEM, "out of memory for %zu quantized activations", n);
@@ -69,8 +70,8 @@ int qb_cq_act_quant(const float *x, size_t n, qb_qpolicy pol, qb_cq_act *out)
 void qb_cq_act_free(qb_cq_act *a)
 {
     qb_qparams_free(&a->p);
-    free(a->q);
-    a->q = NULL;
+    free(a->alloc);
+    a->q = a->alloc = NULL;
 }
 
 int qb_cq_weights(const float *w, const size_t *dims, int ndim, int axis, qb_qgran gran,

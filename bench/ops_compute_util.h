@@ -47,8 +47,9 @@ int qb_cq_key_range(const char *op, const char *key, long v, long lo, long hi);
 /* Activations: u8 data for the kernel and its zero point. */
 typedef struct {
     qb_qparams p;
-    uint8_t *q; /* n values */
+    uint8_t *q; /* n values, with 16 readable bytes either side (gemm.h, im2col) */
     int32_t za;
+    uint8_t *alloc;
 } qb_cq_act;
 int qb_cq_act_quant(const float *x, size_t n, qb_qpolicy pol, qb_cq_act *out);
 void qb_cq_act_free(qb_cq_act *a);

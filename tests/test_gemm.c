@@ -24,11 +24,14 @@ static float frand(void)
     return (float)next() / (float)(1u << 24) * 2.0f - 1.0f;
 }
 
-/* Fill a buffer of n elements of a type; int8 in [lo, hi]. */
+/* Fill a buffer of n elements of a type; int8 in [lo, hi]. It has 32 bytes
+ * of slack either side (an im2col image may be read a little beyond its
+ * pixels, gemm.h); release() frees it. */
 static void *fill(qb_mat_type t, size_t n, int lo, int hi)
 {
     const size_t es = t == QB_MAT_F32 ? 4 : t == QB_MAT_F16 ? 2 : 1;
-    void *p = malloc(n * es + 64);
+    char *base = calloc(n * es + 64, 1);
+    void *p = base + 32;
     for (size_t i = 0; i < n; i++) {
         if (t == QB_MAT_F32) ((float *)p)[i] = frand();
         else if (t == QB_MAT_F16) ((uint16_t *)p)[i] = qb_f32_to_f16(frand());
@@ -36,6 +39,11 @@ static void *fill(qb_mat_type t, size_t n, int lo, int hi)
         else ((int8_t *)p)[i] = (int8_t)(lo + (int)(next() % (uint32_t)(hi - lo + 1)));
     }
     return p;
+}
+
+static void release(const void *p)
+{
+    free((char *)p - 32);
 }
 
 static size_t out_bytes(qb_epi_kind k)
@@ -152,8 +160,8 @@ static void run_case(const gcase *g)
                 M, N, K, g->ta, g->tb, g->la, g->lb, g->kind, g->row_ch, g->threads, g->isa);
     CHECK(bad == 0);
     qb_gemm_ws_destroy(ws);
-    free((void *)A.p);
-    free((void *)B.p);
+    release(A.p);
+    release(B.p);
     free(bias);
     free(mult);
     free(bi);
