@@ -33,17 +33,17 @@ struct qb_op_instance {
     size_t N, C;
     qb_dw_geom g;
     qb_mo_tensor x, y;
-    float *w, *bias;   /* float weights and bias (all dtypes: fp32 data, references) */
-    uint16_t *wh;      /* fp16 weights */
-    uint8_t *xu;       /* int8: the u8 activations the kernel reads */
+    float *w, *bias; /* float weights and bias (all dtypes: fp32 data, references) */
+    uint16_t *wh;    /* fp16 weights */
+    uint8_t *xu;     /* int8: the u8 activations the kernel reads */
     int32_t za;
     int8_t *wq;
     qb_qparams wp;
-    qb_dw_rq *rq;      /* per channel */
-    bool vnni;         /* int8: the AVX512-VNNI kernel */
+    qb_dw_rq *rq;           /* per channel */
+    bool vnni;              /* int8: the AVX512-VNNI kernel */
     unsigned char *scratch; /* per thread: padded plane and an output plane */
     size_t scratch_sz;
-    int *border;       /* per thread: which padding its scratch holds (0 none, 1 float, 2 u8) */
+    int *border; /* per thread: which padding its scratch holds (0 none, 1 float, 2 u8) */
 };
 
 static int check(const qb_shape *sh)
@@ -56,22 +56,28 @@ static int check(const qb_shape *sh)
         if (rc) return rc;
     }
     if (s[KR] > s[KH] + 2 * s[KPAD] || s[KS] > s[KW] + 2 * s[KPAD])
-        return qb_fail(QB_EINPUT, "depthwise-conv: the %ldx%ld filter is larger than the padded %ldx%ld input",
+        return qb_fail(QB_EINPUT,
+                       "depthwise-conv: the %ldx%ld filter is larger than the padded %ldx%ld input",
                        s[KR], s[KS], s[KH], s[KW]);
     if (s[KPAD] >= s[KR] || s[KPAD] >= s[KS])
-        return qb_fail(QB_EINPUT, "depthwise-conv: pad %ld must be smaller than the filter", s[KPAD]);
+        return qb_fail(QB_EINPUT, "depthwise-conv: pad %ld must be smaller than the filter",
+                       s[KPAD]);
     size_t n;
     int rc = qb_mo_elems("depthwise-conv", sh, 4, &n);
     /* the tensors (float source, dtype copies, output, calibration) and one
      * padded plane plus one output plane of scratch per CPU */
-    const double plane = (double)(s[KH] + 2 * s[KPAD]) * (double)(s[KW] + 2 * s[KPAD] + 32) + (double)s[KH] * s[KW];
+    const double plane =
+        (double)(s[KH] + 2 * s[KPAD]) * (double)(s[KW] + 2 * s[KPAD] + 32) + (double)s[KH] * s[KW];
     const long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    return rc ? rc : qb_mo_mem_check("depthwise-conv", 14.0 * (double)n + 4.0 * plane * (double)(ncpu > 0 ? ncpu : 1));
+    return rc ? rc
+              : qb_mo_mem_check("depthwise-conv",
+                                14.0 * (double)n + 4.0 * plane * (double)(ncpu > 0 ? ncpu : 1));
 }
 
 static void geom(const qb_shape *s, qb_dw_geom *g)
 {
-    qb_dw_geom_make(g, (size_t)s->v[KH], (size_t)s->v[KW], (int)s->v[KR], (int)s->v[KS], (int)s->v[KST], (int)s->v[KPAD]);
+    qb_dw_geom_make(g, (size_t)s->v[KH], (size_t)s->v[KW], (int)s->v[KR], (int)s->v[KS],
+                    (int)s->v[KST], (int)s->v[KPAD]);
 }
 
 static size_t output_elems(const qb_shape *s)
@@ -131,13 +137,15 @@ static void plane(const qb_op_instance *c, size_t p, int t, float *yf)
         qb_dw_plane_f32(g, xp, c->w + ch * taps, c->bias[ch], (float *)c->y.d + p * out);
     } else if (c->v.dtype == QB_FP16) {
         float wf[16 * 16], *yt = (float *)(scratch + g->Hp * g->Wp * 4);
-        for (size_t k = 0; k < taps; k++) wf[k] = qb_f16_to_f32(c->wh[ch * taps + k]);
+        for (size_t k = 0; k < taps; k++)
+            wf[k] = qb_f16_to_f32(c->wh[ch * taps + k]);
         qb_dw_pad_f16(g, (const uint16_t *)c->x.d + p * in, xp, border);
         qb_dw_plane_f32(g, xp, wf, c->bias[ch], yt);
         qb_f32_to_f16_n(yt, (uint16_t *)c->y.d + p * out, out);
     } else {
         qb_dw_pad_u8(g, c->xu + p * in, (uint8_t)c->za, scratch, border);
-        qb_dw_plane_i8(g, scratch, c->wq + ch * taps, &c->rq[ch], c->vnni, (uint8_t *)c->y.d + p * out);
+        qb_dw_plane_i8(g, scratch, c->wq + ch * taps, &c->rq[ch], c->vnni,
+                       (uint8_t *)c->y.d + p * out);
     }
 }
 
@@ -148,7 +156,8 @@ static void all_planes(const qb_op_instance *c, float *yf)
         const int t = omp_get_thread_num();
         size_t lo, hi;
         qb_mo_span(c->N * c->C, t, omp_get_num_threads(), 1, &lo, &hi);
-        for (size_t p = lo; p < hi; p++) plane(c, p, t, yf);
+        for (size_t p = lo; p < hi; p++)
+            plane(c, p, t, yf);
     }
 }
 
@@ -173,7 +182,8 @@ static int int8_setup(qb_op_instance *c)
     }
     c->vnni = qb_mo_use_vnni(&c->v);
     const uint8_t flip = c->x.u8 ? 0 : 0x80; /* int8 q + 128 */
-    for (size_t i = 0; i < nin; i++) c->xu[i] = ((const uint8_t *)c->x.d)[i] ^ flip;
+    for (size_t i = 0; i < nin; i++)
+        c->xu[i] = ((const uint8_t *)c->x.d)[i] ^ flip;
     c->za = c->x.p.zero_point[0] + (c->x.u8 ? 0 : 128);
     qb_qspec ws = qb_qspec_default(c->v.policy == QB_POW2 ? QB_POW2 : QB_SYMMETRIC);
     ws.gran = c->v.gran;
@@ -194,7 +204,8 @@ static int int8_setup(qb_op_instance *c)
         const int wc = c->wp.nch == 1 ? 0 : (int)ch;
         const double sw = c->wp.scale[wc];
         int32_t wsum = 0;
-        for (size_t t = 0; t < taps; t++) wsum += c->wq[ch * taps + t];
+        for (size_t t = 0; t < taps; t++)
+            wsum += c->wq[ch * taps + t];
         const double b = rint((double)c->bias[ch] / (sa * sw)) - (double)c->za * wsum;
         qb_dw_rq *q = &c->rq[ch];
         q->bias = b > 2147483647.0 ? INT32_MAX : b < -2147483648.0 ? INT32_MIN : (int32_t)b;
@@ -256,15 +267,18 @@ fail:
 static void ref_one(const qb_op_instance *c, size_t o, double *f, int32_t *q)
 {
     const qb_dw_geom *g = &c->g;
-    const size_t out = g->OH * g->OW, p = o / out, ch = p % c->C, oh = o % out / g->OW, ow = o % g->OW;
+    const size_t out = g->OH * g->OW, p = o / out, ch = p % c->C, oh = o % out / g->OW,
+                 ow = o % g->OW;
     const size_t taps = (size_t)(g->R * g->S);
     double acc = c->bias[ch];
     int32_t iacc = c->v.dtype == QB_INT8 ? c->rq[ch].bias : 0;
     for (int r = 0; r < g->R; r++)
         for (int s = 0; s < g->S; s++) {
-            const long ih = (long)(oh * (size_t)g->st) - g->pad + r, iw = (long)(ow * (size_t)g->st) - g->pad + s;
+            const long ih = (long)(oh * (size_t)g->st) - g->pad + r,
+                       iw = (long)(ow * (size_t)g->st) - g->pad + s;
             const bool in = ih >= 0 && ih < (long)g->H && iw >= 0 && iw < (long)g->W;
-            const size_t xi = p * g->H * g->W + (size_t)ih * g->W + (size_t)iw, wi = ch * taps + (size_t)(r * g->S + s);
+            const size_t xi = p * g->H * g->W + (size_t)ih * g->W + (size_t)iw,
+                         wi = ch * taps + (size_t)(r * g->S + s);
             if (c->v.dtype == QB_INT8) {
                 iacc += (in ? c->xu[xi] : c->za) * c->wq[wi];
             } else if (in) {
@@ -315,7 +329,10 @@ static int output(qb_op_instance *c, float *out)
 
 static int describe(qb_op_instance *c, cJSON *params)
 {
-    const char *isa = c->v.dtype == QB_FP32 ? "avx2+fma" : c->v.dtype == QB_FP16 ? "avx2+fma+f16c" : c->vnni ? "avx512vnni" : "avx2";
+    const char *isa = c->v.dtype == QB_FP32   ? "avx2+fma"
+                      : c->v.dtype == QB_FP16 ? "avx2+fma+f16c"
+                      : c->vnni               ? "avx512vnni"
+                                              : "avx2";
     const char *mac = c->vnni ? "u8 x s8 -> s32 with vpdpbusd, four taps per dword (exact)"
                               : "u8 x s8 -> s32 with vpmaddwd on int16 pairs (exact)";
     char int8[200];
@@ -323,15 +340,21 @@ static int describe(qb_op_instance *c, cJSON *params)
              c->v.policy == QB_POW2 ? "with a rounding shift" : "in float");
     int rc = qb_mo_describe(params, &c->v, isa, false, int8);
     if (!rc && c->v.dtype == QB_INT8 &&
-        (!cJSON_AddStringToObject(params, "int16_guard", c->vnni ? "none needed: vpdpbusd sums in int32"
-                                                                 : "none needed: inputs widened to int16, vpmaddwd cannot saturate") ||
-         !cJSON_AddStringToObject(params, "weights", c->v.gran == QB_PER_CHANNEL ? "s8 per channel, full range" : "s8 per tensor, full range")))
+        (!cJSON_AddStringToObject(
+             params, "int16_guard",
+             c->vnni ? "none needed: vpdpbusd sums in int32"
+                     : "none needed: inputs widened to int16, vpmaddwd cannot saturate") ||
+         !cJSON_AddStringToObject(params, "weights",
+                                  c->v.gran == QB_PER_CHANNEL ? "s8 per channel, full range"
+                                                              : "s8 per tensor, full range")))
         rc = QB_ENOMEM;
-    if (!rc && !cJSON_AddStringToObject(params, "algorithm",
-                                        c->g.st == 1 ? "direct, padded plane per channel, vectorized along W"
-                                                     : "direct, padded plane per channel, scalar loops (stride > 1)"))
+    if (!rc && !cJSON_AddStringToObject(
+                   params, "algorithm",
+                   c->g.st == 1 ? "direct, padded plane per channel, vectorized along W"
+                                : "direct, padded plane per channel, scalar loops (stride > 1)"))
         rc = QB_ENOMEM;
-    if (!rc && !cJSON_AddStringToObject(params, "ops_counted", "2 per multiply-add")) rc = QB_ENOMEM;
+    if (!rc && !cJSON_AddStringToObject(params, "ops_counted", "2 per multiply-add"))
+        rc = QB_ENOMEM;
     return rc;
 }
 

@@ -41,16 +41,17 @@ void qb_dw_plane_f32(const qb_dw_geom *g, const float *xp, const float *w, float
 
 /* The int8 epilogue of one channel. */
 typedef struct {
-    int32_t bias;   /* round(bias / (sa sw)) - za * sum(w) */
+    int32_t bias; /* round(bias / (sa sw)) - za * sum(w) */
     bool use_shift;
-    float mult;     /* sa sw / so */
-    int shift;      /* pow2: sa sw / so = 2^-shift */
+    float mult; /* sa sw / so */
+    int shift;  /* pow2: sa sw / so = 2^-shift */
     int32_t zo, qmin, qmax;
-    bool u8;        /* output is uint8 */
+    bool u8; /* output is uint8 */
 } qb_dw_rq;
 
 /* One output plane (OH x OW bytes); vnni: the AVX512-VNNI stride-1 kernel
  * (only when the CPU has avx512vnni+avx512vl). */
-void qb_dw_plane_i8(const qb_dw_geom *g, const uint8_t *xp, const int8_t *w, const qb_dw_rq *rq, bool vnni, uint8_t *y);
+void qb_dw_plane_i8(const qb_dw_geom *g, const uint8_t *xp, const int8_t *w, const qb_dw_rq *rq,
+                    bool vnni, uint8_t *y);
 
 #endif

@@ -27,10 +27,13 @@ void qb_dw_geom_make(qb_dw_geom *g, size_t H, size_t W, int R, int S, int st, in
         for (size_t r_ = 0; r_ < (g)->Hp; r_++) {                                                  \
             T *row_ = (xp) + r_ * (g)->Wp;                                                         \
             if (r_ < p_ || r_ >= p_ + (g)->H) {                                                    \
-                for (size_t c_ = 0; c_ < (g)->Wp; c_++) row_[c_] = (v);                            \
+                for (size_t c_ = 0; c_ < (g)->Wp; c_++)                                            \
+                    row_[c_] = (v);                                                                \
             } else {                                                                               \
-                for (size_t c_ = 0; c_ < p_; c_++) row_[c_] = (v);                                 \
-                for (size_t c_ = p_ + (g)->W; c_ < (g)->Wp; c_++) row_[c_] = (v);                  \
+                for (size_t c_ = 0; c_ < p_; c_++)                                                 \
+                    row_[c_] = (v);                                                                \
+                for (size_t c_ = p_ + (g)->W; c_ < (g)->Wp; c_++)                                  \
+                    row_[c_] = (v);                                                                \
             }                                                                                      \
         }                                                                                          \
     } while (0)
@@ -38,7 +41,8 @@ void qb_dw_geom_make(qb_dw_geom *g, size_t H, size_t W, int R, int S, int st, in
 void qb_dw_pad_f32(const qb_dw_geom *g, const float *x, float *xp, bool border)
 {
     if (border) PAD_BORDER(float, xp, g, 0.0f);
-    for (size_t h = 0; h < g->H; h++) memcpy(xp + (h + (size_t)g->pad) * g->Wp + g->pad, x + h * g->W, g->W * sizeof *x);
+    for (size_t h = 0; h < g->H; h++)
+        memcpy(xp + (h + (size_t)g->pad) * g->Wp + g->pad, x + h * g->W, g->W * sizeof *x);
 }
 
 void qb_dw_pad_f16(const qb_dw_geom *g, const uint16_t *x, float *xp, bool border)
@@ -48,15 +52,18 @@ void qb_dw_pad_f16(const qb_dw_geom *g, const uint16_t *x, float *xp, bool borde
         float *o = xp + (h + (size_t)g->pad) * g->Wp + g->pad;
         const uint16_t *i = x + h * g->W;
         size_t w = 0;
-        for (; w + 8 <= g->W; w += 8) _mm256_storeu_ps(o + w, qb_v_ld16(i + w));
-        for (; w < g->W; w++) o[w] = _cvtsh_ss(i[w]);
+        for (; w + 8 <= g->W; w += 8)
+            _mm256_storeu_ps(o + w, qb_v_ld16(i + w));
+        for (; w < g->W; w++)
+            o[w] = _cvtsh_ss(i[w]);
     }
 }
 
 void qb_dw_pad_u8(const qb_dw_geom *g, const uint8_t *x, uint8_t za, uint8_t *xp, bool border)
 {
     if (border) PAD_BORDER(uint8_t, xp, g, za);
-    for (size_t h = 0; h < g->H; h++) memcpy(xp + (h + (size_t)g->pad) * g->Wp + g->pad, x + h * g->W, g->W);
+    for (size_t h = 0; h < g->H; h++)
+        memcpy(xp + (h + (size_t)g->pad) * g->Wp + g->pad, x + h * g->W, g->W);
 }
 
 /* ---- fp32 ---- */
@@ -96,14 +103,17 @@ static void plane_f32_s1(const qb_dw_geom *g, const float *xp, const float *w, f
     }
 }
 
-static void plane_f32_any(const qb_dw_geom *g, const float *xp, const float *w, float bias, float *y)
+static void plane_f32_any(const qb_dw_geom *g, const float *xp, const float *w, float bias,
+                          float *y)
 {
     for (size_t oh = 0; oh < g->OH; oh++)
         for (size_t ow = 0; ow < g->OW; ow++) {
             float acc = bias;
             for (int r = 0; r < g->R; r++) {
-                const float *xr = xp + (oh * (size_t)g->st + (size_t)r) * g->Wp + ow * (size_t)g->st;
-                for (int s = 0; s < g->S; s++) acc = fmaf(xr[s], w[r * g->S + s], acc);
+                const float *xr =
+                    xp + (oh * (size_t)g->st + (size_t)r) * g->Wp + ow * (size_t)g->st;
+                for (int s = 0; s < g->S; s++)
+                    acc = fmaf(xr[s], w[r * g->S + s], acc);
             }
             y[oh * g->OW + ow] = acc;
         }
@@ -111,8 +121,10 @@ static void plane_f32_any(const qb_dw_geom *g, const float *xp, const float *w, 
 
 void qb_dw_plane_f32(const qb_dw_geom *g, const float *xp, const float *w, float bias, float *y)
 {
-    if (g->st == 1) plane_f32_s1(g, xp, w, bias, y);
-    else plane_f32_any(g, xp, w, bias, y);
+    if (g->st == 1)
+        plane_f32_s1(g, xp, w, bias, y);
+    else
+        plane_f32_any(g, xp, w, bias, y);
 }
 
 /* ---- int8 ---- */
@@ -125,11 +137,13 @@ static int32_t rq1(const qb_dw_rq *q, int32_t acc)
 
 static inline __m256i rq8(const qb_dw_rq *q, const qb_v_rq *vq, __m256i acc)
 {
-    return q->use_shift ? qb_v_shift_rq(acc, q->shift, q->zo, q->qmin, q->qmax)
-                        : qb_v_rq_apply(vq, _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_set1_ps(q->mult)));
+    return q->use_shift
+               ? qb_v_shift_rq(acc, q->shift, q->zo, q->qmin, q->qmax)
+               : qb_v_rq_apply(vq, _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_set1_ps(q->mult)));
 }
 
-static void plane_i8_s1(const qb_dw_geom *g, const uint8_t *xp, const int8_t *w, const qb_dw_rq *qp, uint8_t *y)
+static void plane_i8_s1(const qb_dw_geom *g, const uint8_t *xp, const int8_t *w, const qb_dw_rq *qp,
+                        uint8_t *y)
 {
     const qb_dw_rq qv = *qp, *q = &qv; /* a local copy: the byte stores cannot alias it */
     const int R = g->R, S = g->S, taps = R * S, pairs = (taps + 1) / 2;
@@ -139,10 +153,12 @@ static void plane_i8_s1(const qb_dw_geom *g, const uint8_t *xp, const int8_t *w,
      * int16 (w0, w1) in one int32; an odd last tap pairs with weight 0 */
     size_t off[64];
     __m256i wp[32];
-    for (int t = 0; t < 2 * pairs; t++) off[t] = t < taps ? (size_t)(t / S) * g->Wp + (size_t)(t % S) : off[t - 1];
+    for (int t = 0; t < 2 * pairs; t++)
+        off[t] = t < taps ? (size_t)(t / S) * g->Wp + (size_t)(t % S) : off[t - 1];
     for (int p = 0; p < pairs; p++) {
         const int32_t w0 = w[2 * p], w1 = 2 * p + 1 < taps ? w[2 * p + 1] : 0;
-        wp[p] = _mm256_set1_epi32((int32_t)((uint32_t)(uint16_t)w0 | ((uint32_t)(uint16_t)w1 << 16)));
+        wp[p] =
+            _mm256_set1_epi32((int32_t)((uint32_t)(uint16_t)w0 | ((uint32_t)(uint16_t)w1 << 16)));
     }
     const __m256i bias = _mm256_set1_epi32(q->bias);
     for (size_t oh = 0; oh < g->OH; oh++) {
@@ -151,8 +167,10 @@ static void plane_i8_s1(const qb_dw_geom *g, const uint8_t *xp, const int8_t *w,
         for (size_t ow = 0; ow < OW; ow += 16) {
             __m256i lo = bias, hi = bias; /* outputs 0-3, 8-11 and 4-7, 12-15 */
             for (int p = 0; p < pairs; p++) {
-                const __m256i x0 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(xr + off[2 * p] + ow)));
-                const __m256i x1 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(xr + off[2 * p + 1] + ow)));
+                const __m256i x0 =
+                    _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(xr + off[2 * p] + ow)));
+                const __m256i x1 = _mm256_cvtepu8_epi16(
+                    _mm_loadu_si128((const __m128i *)(xr + off[2 * p + 1] + ow)));
                 lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(x0, x1), wp[p]));
                 hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(x0, x1), wp[p]));
             }
@@ -171,14 +189,17 @@ static void plane_i8_s1(const qb_dw_geom *g, const uint8_t *xp, const int8_t *w,
     }
 }
 
-static void plane_i8_any(const qb_dw_geom *g, const uint8_t *xp, const int8_t *w, const qb_dw_rq *q, uint8_t *y)
+static void plane_i8_any(const qb_dw_geom *g, const uint8_t *xp, const int8_t *w, const qb_dw_rq *q,
+                         uint8_t *y)
 {
     for (size_t oh = 0; oh < g->OH; oh++)
         for (size_t ow = 0; ow < g->OW; ow++) {
             int32_t acc = q->bias;
             for (int r = 0; r < g->R; r++) {
-                const uint8_t *xr = xp + (oh * (size_t)g->st + (size_t)r) * g->Wp + ow * (size_t)g->st;
-                for (int s = 0; s < g->S; s++) acc += xr[s] * w[r * g->S + s];
+                const uint8_t *xr =
+                    xp + (oh * (size_t)g->st + (size_t)r) * g->Wp + ow * (size_t)g->st;
+                for (int s = 0; s < g->S; s++)
+                    acc += xr[s] * w[r * g->S + s];
             }
             y[oh * g->OW + ow] = (uint8_t)rq1(q, acc);
         }
@@ -191,7 +212,8 @@ static void plane_i8_any(const qb_dw_geom *g, const uint8_t *xp, const int8_t *w
  * summed into int32 without saturation; the packs restore the order. A
  * group short of four taps repeats its first tap with weight 0. */
 __attribute__((target("avx512f,avx512vl,avx512bw,avx512vnni"))) static void
-plane_i8_s1_vnni(const qb_dw_geom *g, const uint8_t *xp, const int8_t *w, const qb_dw_rq *qp, uint8_t *y)
+plane_i8_s1_vnni(const qb_dw_geom *g, const uint8_t *xp, const int8_t *w, const qb_dw_rq *qp,
+                 uint8_t *y)
 {
     const qb_dw_rq qv = *qp, *q = &qv;
     const int taps = g->R * g->S, groups = (taps + 3) / 4;
@@ -199,7 +221,8 @@ plane_i8_s1_vnni(const qb_dw_geom *g, const uint8_t *xp, const int8_t *w, const 
     const qb_v_rq vq = qb_v_rq_make(q->zo, q->qmin, q->qmax);
     size_t off[64];
     __m256i wg[16];
-    for (int t = 0; t < 4 * groups; t++) off[t] = t < taps ? (size_t)(t / g->S) * g->Wp + (size_t)(t % g->S) : off[4 * (t / 4)];
+    for (int t = 0; t < 4 * groups; t++)
+        off[t] = t < taps ? (size_t)(t / g->S) * g->Wp + (size_t)(t % g->S) : off[4 * (t / 4)];
     for (int k = 0; k < groups; k++) {
         uint32_t b = 0;
         for (int j = 0; j < 4; j++)
@@ -225,8 +248,10 @@ plane_i8_s1_vnni(const qb_dw_geom *g, const uint8_t *xp, const int8_t *w, const 
                 acc[3] = _mm256_dpbusd_epi32(acc[3], _mm256_unpackhi_epi16(b, d), wg[k]);
             }
 #pragma GCC unroll 4
-            for (int j = 0; j < 4; j++) acc[j] = rq8(q, &vq, acc[j]);
-            const __m256i lo = _mm256_packs_epi32(acc[0], acc[1]), hi = _mm256_packs_epi32(acc[2], acc[3]);
+            for (int j = 0; j < 4; j++)
+                acc[j] = rq8(q, &vq, acc[j]);
+            const __m256i lo = _mm256_packs_epi32(acc[0], acc[1]),
+                          hi = _mm256_packs_epi32(acc[2], acc[3]);
             const __m256i r = q->u8 ? _mm256_packus_epi16(lo, hi) : _mm256_packs_epi16(lo, hi);
             if (ow + 32 <= OW) {
                 _mm256_storeu_si256((__m256i *)(yr + ow), r);
@@ -239,10 +264,14 @@ plane_i8_s1_vnni(const qb_dw_geom *g, const uint8_t *xp, const int8_t *w, const 
     }
 }
 
-void qb_dw_plane_i8(const qb_dw_geom *g, const uint8_t *xp, const int8_t *w, const qb_dw_rq *q, bool vnni, uint8_t *y)
+void qb_dw_plane_i8(const qb_dw_geom *g, const uint8_t *xp, const int8_t *w, const qb_dw_rq *q,
+                    bool vnni, uint8_t *y)
 {
     /* the stride-1 kernels keep at most 64 taps' offsets */
-    if (g->st == 1 && g->R * g->S <= 64 && vnni) plane_i8_s1_vnni(g, xp, w, q, y);
-    else if (g->st == 1 && g->R * g->S <= 64) plane_i8_s1(g, xp, w, q, y);
-    else plane_i8_any(g, xp, w, q, y);
+    if (g->st == 1 && g->R * g->S <= 64 && vnni)
+        plane_i8_s1_vnni(g, xp, w, q, y);
+    else if (g->st == 1 && g->R * g->S <= 64)
+        plane_i8_s1(g, xp, w, q, y);
+    else
+        plane_i8_any(g, xp, w, q, y);
 }

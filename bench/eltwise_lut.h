@@ -14,11 +14,13 @@
 
 /* lut[b] for input byte b (an int8 or uint8 value by the params' range):
  * qb_quant1((float)f(qb_dequant1(q, si, zi)), so, zo, qmin, qmax). */
-void qb_lut8_build(uint8_t lut[256], const qb_qparams *in, const qb_qparams *out, double (*f)(double));
+void qb_lut8_build(uint8_t lut[256], const qb_qparams *in, const qb_qparams *out,
+                   double (*f)(double));
 
 /* y[i] = lut[x[i]]; AVX512-VBMI (vpermi2b over the 4 x 64-byte table) when
  * vbmi, else AVX2 (16 vpshufb over the high nibble's 16-byte row, blended).
  * nt streams y (64-byte aligned spans). */
-void qb_lut8_apply(const uint8_t *x, uint8_t *y, size_t n, const uint8_t lut[256], bool vbmi, bool nt);
+void qb_lut8_apply(const uint8_t *x, uint8_t *y, size_t n, const uint8_t lut[256], bool vbmi,
+                   bool nt);
 
 #endif

@@ -53,7 +53,8 @@ static inline __m256 qb_v_sigmoid(__m256 x)
 static inline __m256 qb_v_swish(__m256 x)
 {
     const __m256 one = _mm256_set1_ps(1.0f);
-    return _mm256_mul_ps(x, qb_v_recip(_mm256_add_ps(one, qb_v_exp(_mm256_sub_ps(_mm256_setzero_ps(), x)))));
+    return _mm256_mul_ps(
+        x, qb_v_recip(_mm256_add_ps(one, qb_v_exp(_mm256_sub_ps(_mm256_setzero_ps(), x)))));
 }
 
 /* sign(x) (1 - e) / (1 + e) with e = e^-2|x|: no overflow for any x; near 0
@@ -93,20 +94,26 @@ static inline __m128i qb_v_cvt16(__m256 v)
 static inline void qb_v_st16x2(uint16_t *p, __m256 a, __m256 b, int nt)
 {
     const __m256i v = _mm256_set_m128i(qb_v_cvt16(b), qb_v_cvt16(a));
-    if (nt) _mm256_stream_si256((__m256i *)p, v);
-    else _mm256_storeu_si256((__m256i *)p, v);
+    if (nt)
+        _mm256_stream_si256((__m256i *)p, v);
+    else
+        _mm256_storeu_si256((__m256i *)p, v);
 }
 
 static inline void qb_v_st32(void *p, __m256i v, int nt)
 {
-    if (nt) _mm256_stream_si256((__m256i *)p, v);
-    else _mm256_storeu_si256((__m256i *)p, v);
+    if (nt)
+        _mm256_stream_si256((__m256i *)p, v);
+    else
+        _mm256_storeu_si256((__m256i *)p, v);
 }
 
 static inline void qb_v_stps(float *p, __m256 v, int nt)
 {
-    if (nt) _mm256_stream_ps(p, v);
-    else _mm256_storeu_ps(p, v);
+    if (nt)
+        _mm256_stream_ps(p, v);
+    else
+        _mm256_storeu_ps(p, v);
 }
 
 /* Float requantization of eight lanes: r clamped to [lo, hi] = [qmin - zo,
@@ -150,11 +157,13 @@ static inline __m256i qb_v_shift_rq(__m256i acc, int k, int32_t zo, int32_t qmin
     } else if (k < 0) {
         /* a value beyond +-256 saturates whatever the shift, so clamp first
          * and the left shift cannot overflow */
-        acc = _mm256_min_epi32(_mm256_max_epi32(acc, _mm256_set1_epi32(-256)), _mm256_set1_epi32(256));
+        acc = _mm256_min_epi32(_mm256_max_epi32(acc, _mm256_set1_epi32(-256)),
+                               _mm256_set1_epi32(256));
         acc = _mm256_sll_epi32(acc, _mm_cvtsi32_si128(-k > 22 ? 22 : -k));
     }
     acc = _mm256_add_epi32(acc, _mm256_set1_epi32(zo));
-    return _mm256_min_epi32(_mm256_max_epi32(acc, _mm256_set1_epi32(qmin)), _mm256_set1_epi32(qmax));
+    return _mm256_min_epi32(_mm256_max_epi32(acc, _mm256_set1_epi32(qmin)),
+                            _mm256_set1_epi32(qmax));
 }
 
 /* Four vectors of eight in-range int32 lanes (elements 0-7, 8-15, 16-23,

@@ -37,11 +37,26 @@ struct qb_op_instance {
 };
 
 /* The reference functions in double. */
-static double r_relu(double x) { return x > 0 ? x : 0; }
-static double r_relu6(double x) { return x < 0 ? 0 : x > 6 ? 6 : x; }
-static double r_tanh(double x) { return tanh(x); }
-static double r_sigmoid(double x) { return 1.0 / (1.0 + exp(-x)); }
-static double r_swish(double x) { return x / (1.0 + exp(-x)); }
+static double r_relu(double x)
+{
+    return x > 0 ? x : 0;
+}
+static double r_relu6(double x)
+{
+    return x < 0 ? 0 : x > 6 ? 6 : x;
+}
+static double r_tanh(double x)
+{
+    return tanh(x);
+}
+static double r_sigmoid(double x)
+{
+    return 1.0 / (1.0 + exp(-x));
+}
+static double r_swish(double x)
+{
+    return x / (1.0 + exp(-x));
+}
 static double (*const rfun[K_COUNT])(double) = {r_relu, r_relu6, r_tanh, r_sigmoid, r_swish};
 
 /* fp32 and fp16 loops for one vector function; the tail goes through the
@@ -88,7 +103,8 @@ static const f32_fn f32_of[K_COUNT] = {f32_relu, f32_relu6, f32_tanh, f32_sigmoi
 static const f16_fn f16_of[K_COUNT] = {f16_relu, f16_relu6, f16_tanh, f16_sigmoid, f16_swish};
 
 /* Clamp quantized bytes to [lo, hi], signed or unsigned. */
-static void i8_clamp(const uint8_t *x, uint8_t *y, size_t n, int32_t lo, int32_t hi, bool u8, bool nt)
+static void i8_clamp(const uint8_t *x, uint8_t *y, size_t n, int32_t lo, int32_t hi, bool u8,
+                     bool nt)
 {
     const __m256i vlo = _mm256_set1_epi8((char)lo), vhi = _mm256_set1_epi8((char)hi);
     size_t i = 0;
@@ -114,8 +130,10 @@ static void run_span(const qb_op_instance *c, size_t lo, size_t hi)
     } else {
         const uint8_t *x = (const uint8_t *)c->x.d + lo;
         uint8_t *y = (uint8_t *)c->y.d + lo;
-        if (c->k == K_RELU || c->k == K_RELU6) i8_clamp(x, y, n, c->qlo, c->qhi, c->x.u8, c->nt);
-        else qb_lut8_apply(x, y, n, c->lut, c->vbmi, c->nt);
+        if (c->k == K_RELU || c->k == K_RELU6)
+            i8_clamp(x, y, n, c->qlo, c->qhi, c->x.u8, c->nt);
+        else
+            qb_lut8_apply(x, y, n, c->lut, c->vbmi, c->nt);
     }
 }
 
@@ -173,7 +191,9 @@ static int int8_setup(qb_op_instance *c)
         int rc = qb_mo_output(&c->y, c->x.n, &c->v, in);
         if (rc) return rc;
         c->qlo = in->zero_point[0];
-        c->qhi = c->k == K_RELU ? in->qmax : qb_quant1(6.0f, in->scale[0], in->zero_point[0], in->qmin, in->qmax);
+        c->qhi = c->k == K_RELU
+                     ? in->qmax
+                     : qb_quant1(6.0f, in->scale[0], in->zero_point[0], in->qmin, in->qmax);
         return QB_OK;
     }
     float *yf = qb_mo_alloc(c->x.n * sizeof *yf, c->v.threads);
@@ -227,7 +247,8 @@ static int verify(qb_op_instance *c, double *max_err, bool *ok)
         for (size_t j = 0; j < ns; j++) {
             const size_t i = qb_mo_sample(n, ns, j);
             const float x = qb_dequant1(qb_mo_q(&c->x, i), pi->scale[0], pi->zero_point[0]);
-            const int32_t want = qb_quant1((float)rfun[c->k](x), po->scale[0], po->zero_point[0], po->qmin, po->qmax);
+            const int32_t want = qb_quant1((float)rfun[c->k](x), po->scale[0], po->zero_point[0],
+                                           po->qmin, po->qmax);
             const int32_t d = abs(qb_mo_q(&c->y, i) - want);
             if (d > worst) worst = d;
         }
@@ -258,14 +279,21 @@ static int describe(qb_op_instance *c, cJSON *params)
                       : c->v.dtype == QB_FP16 ? "avx2+fma+f16c"
                       : c->vbmi               ? "avx512vbmi"
                                               : "avx2";
-    const char *int8 = c->k == K_RELU    ? "max(q, zero point) on the quantized values; the output keeps the input's scale"
-                       : c->k == K_RELU6 ? "clamp(q, zero point, quant(6)) on the quantized values; the output keeps the input's scale"
-                       : c->vbmi         ? "256-entry table quant(f(dequant(q))), vpermi2b; output scale calibrated on the fp32 output"
-                                         : "256-entry table quant(f(dequant(q))), 16 vpshufb; output scale calibrated on the fp32 output";
+    const char *int8 =
+        c->k == K_RELU
+            ? "max(q, zero point) on the quantized values; the output keeps the input's scale"
+        : c->k == K_RELU6 ? "clamp(q, zero point, quant(6)) on the quantized values; the output "
+                            "keeps the input's scale"
+        : c->vbmi ? "256-entry table quant(f(dequant(q))), vpermi2b; output scale calibrated on "
+                    "the fp32 output"
+                  : "256-entry table quant(f(dequant(q))), 16 vpshufb; output scale calibrated on "
+                    "the fp32 output";
     int rc = qb_mo_describe(params, &c->v, isa, c->nt, int8);
-    if (!rc && !cJSON_AddStringToObject(params, "ops_counted", "1 per element"))
-        rc = QB_ENOMEM;
-    if (!rc && c->v.dtype != QB_INT8 && !clamp && !cJSON_AddStringToObject(params, "function", "exp by a degree-7 polynomial, reciprocal by vrcpps and one Newton step"))
+    if (!rc && !cJSON_AddStringToObject(params, "ops_counted", "1 per element")) rc = QB_ENOMEM;
+    if (!rc && c->v.dtype != QB_INT8 && !clamp &&
+        !cJSON_AddStringToObject(
+            params, "function",
+            "exp by a degree-7 polynomial, reciprocal by vrcpps and one Newton step"))
         rc = QB_ENOMEM;
     return rc;
 }

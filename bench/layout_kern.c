@@ -33,11 +33,13 @@ void qb_lay_copy(void *dst, const void *src, size_t bytes, bool nt)
  * Every loop below is unrolled (GCC does not unroll them at -O2 by itself,
  * and the arrays then live on the stack instead of in registers). */
 
-static inline __attribute__((always_inline)) void tr8x8_f32(const float *s, size_t ss, float *d, size_t ds)
+static inline __attribute__((always_inline)) void tr8x8_f32(const float *s, size_t ss, float *d,
+                                                            size_t ds)
 {
     __m256 r[8], t[8], u[8];
 #pragma GCC unroll 8
-    for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(s + i * ss);
+    for (int i = 0; i < 8; i++)
+        r[i] = _mm256_loadu_ps(s + i * ss);
 #pragma GCC unroll 4
     for (int i = 0; i < 8; i += 2) {
         t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
@@ -78,29 +80,35 @@ static inline __attribute__((always_inline)) void stage8(const __m128i *a, __m12
     }
 }
 
-static inline __attribute__((always_inline)) void tr8x8_u16(const uint16_t *s, size_t ss, uint16_t *d, size_t ds)
+static inline __attribute__((always_inline)) void tr8x8_u16(const uint16_t *s, size_t ss,
+                                                            uint16_t *d, size_t ds)
 {
     __m128i a[8], b[8];
 #pragma GCC unroll 8
-    for (int i = 0; i < 8; i++) a[i] = _mm_loadu_si128((const __m128i *)(s + i * ss));
+    for (int i = 0; i < 8; i++)
+        a[i] = _mm_loadu_si128((const __m128i *)(s + i * ss));
     stage16(a, b);
     stage16(b, a);
     stage16(a, b);
 #pragma GCC unroll 8
-    for (int i = 0; i < 8; i++) _mm_storeu_si128((__m128i *)(d + i * ds), b[i]);
+    for (int i = 0; i < 8; i++)
+        _mm_storeu_si128((__m128i *)(d + i * ds), b[i]);
 }
 
-static inline __attribute__((always_inline)) void tr16x16_u8(const uint8_t *s, size_t ss, uint8_t *d, size_t ds)
+static inline __attribute__((always_inline)) void tr16x16_u8(const uint8_t *s, size_t ss,
+                                                             uint8_t *d, size_t ds)
 {
     __m128i a[16], b[16];
 #pragma GCC unroll 16
-    for (int i = 0; i < 16; i++) a[i] = _mm_loadu_si128((const __m128i *)(s + i * ss));
+    for (int i = 0; i < 16; i++)
+        a[i] = _mm_loadu_si128((const __m128i *)(s + i * ss));
     stage8(a, b);
     stage8(b, a);
     stage8(a, b);
     stage8(b, a);
 #pragma GCC unroll 16
-    for (int i = 0; i < 16; i++) _mm_storeu_si128((__m128i *)(d + i * ds), a[i]);
+    for (int i = 0; i < 16; i++)
+        _mm_storeu_si128((__m128i *)(d + i * ds), a[i]);
 }
 
 /* The same networks on 256-bit rows: each 128-bit lane is an independent
@@ -125,11 +133,13 @@ static inline __attribute__((always_inline)) void stage8y(const __m256i *a, __m2
     }
 }
 
-static inline __attribute__((always_inline)) void tr8x16_u16(const uint16_t *s, size_t ss, uint16_t *d, size_t ds)
+static inline __attribute__((always_inline)) void tr8x16_u16(const uint16_t *s, size_t ss,
+                                                             uint16_t *d, size_t ds)
 {
     __m256i a[8], b[8];
 #pragma GCC unroll 8
-    for (int i = 0; i < 8; i++) a[i] = _mm256_loadu_si256((const __m256i *)(s + i * ss));
+    for (int i = 0; i < 8; i++)
+        a[i] = _mm256_loadu_si256((const __m256i *)(s + i * ss));
     stage16y(a, b);
     stage16y(b, a);
     stage16y(a, b);
@@ -140,11 +150,13 @@ static inline __attribute__((always_inline)) void tr8x16_u16(const uint16_t *s, 
     }
 }
 
-static inline __attribute__((always_inline)) void tr16x32_u8(const uint8_t *s, size_t ss, uint8_t *d, size_t ds)
+static inline __attribute__((always_inline)) void tr16x32_u8(const uint8_t *s, size_t ss,
+                                                             uint8_t *d, size_t ds)
 {
     __m256i a[16], b[16];
 #pragma GCC unroll 16
-    for (int i = 0; i < 16; i++) a[i] = _mm256_loadu_si256((const __m256i *)(s + i * ss));
+    for (int i = 0; i < 16; i++)
+        a[i] = _mm256_loadu_si256((const __m256i *)(s + i * ss));
     stage8y(a, b);
     stage8y(b, a);
     stage8y(a, b);
@@ -162,9 +174,11 @@ static inline __attribute__((always_inline)) void tr16x32_u8(const uint8_t *s, s
  * per element size, so each tile kernel is inlined. */
 #define TILE_LOOP(T, tr, tc, j0, j1, KERNEL)                                                       \
     for (size_t i = 0; i < rt; i += (tr))                                                          \
-        for (size_t j = (j0); j + (tc) <= (j1); j += (tc)) KERNEL((const T *)s + i * ss + j, ss, (T *)d + j * ds + i, ds);
+        for (size_t j = (j0); j + (tc) <= (j1); j += (tc))                                         \
+            KERNEL((const T *)s + i * ss + j, ss, (T *)d + j * ds + i, ds);
 
-void qb_lay_tr(const void *src, size_t ss, void *dst, size_t ds, size_t rows, size_t cols, size_t esz)
+void qb_lay_tr(const void *src, size_t ss, void *dst, size_t ds, size_t rows, size_t cols,
+               size_t esz)
 {
     const unsigned char *s = src;
     unsigned char *d = dst;
@@ -182,5 +196,6 @@ void qb_lay_tr(const void *src, size_t ss, void *dst, size_t ds, size_t rows, si
         TILE_LOOP(uint8_t, 16, 16, cw, ct, tr16x16_u8)
     }
     for (size_t i = 0; i < rows; i++)
-        for (size_t j = i < rt ? ct : 0; j < cols; j++) memcpy(d + (j * ds + i) * esz, s + (i * ss + j) * esz, esz);
+        for (size_t j = i < rt ? ct : 0; j < cols; j++)
+            memcpy(d + (j * ds + i) * esz, s + (i * ss + j) * esz, esz);
 }

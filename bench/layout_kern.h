@@ -18,6 +18,7 @@ void qb_lay_copy(void *dst, const void *src, size_t bytes, bool nt);
 /* dst[j * ds + i] = src[i * ss + j] for i < rows, j < cols (strides in
  * elements of esz = 4, 2 or 1 bytes): 8x8 (fp32, fp16) and 16x16 (int8)
  * register tiles, element by element at ragged edges. */
-void qb_lay_tr(const void *src, size_t ss, void *dst, size_t ds, size_t rows, size_t cols, size_t esz);
+void qb_lay_tr(const void *src, size_t ss, void *dst, size_t ds, size_t rows, size_t cols,
+               size_t esz);
 
 #endif

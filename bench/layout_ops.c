@@ -42,20 +42,25 @@ struct qb_op_instance {
 
 /* ---- shapes ---- */
 
-enum { SN, SC, SH, SW, SC0, SH0, SW0, SCS, SHS, SWS };           /* slice */
-enum { TB, TM, TN };                                              /* transpose */
-enum { PN, PC, PH, PW, PP0 };                                     /* permute: dims, then perm */
-enum { CN, CC1, CC2, CH, CW };                                    /* concat */
-enum { HN, HC, HH, HW, HG };                                      /* shuffle */
+enum { SN, SC, SH, SW, SC0, SH0, SW0, SCS, SHS, SWS }; /* slice */
+enum { TB, TM, TN };                                   /* transpose */
+enum { PN, PC, PH, PW, PP0 };                          /* permute: dims, then perm */
+enum { CN, CC1, CC2, CH, CW };                         /* concat */
+enum { HN, HC, HH, HW, HG };                           /* shuffle */
 
 static size_t in_elems(lkind k, const long *s, int which)
 {
     switch (k) {
-    case L_SLICE: return (size_t)(s[SN] * s[SC] * s[SH] * s[SW]);
-    case L_TRANSPOSE: return (size_t)(s[TB] * s[TM] * s[TN]);
-    case L_PERMUTE: return (size_t)(s[PN] * s[PC] * s[PH] * s[PW]);
-    case L_CONCAT: return (size_t)(s[CN] * (which ? s[CC2] : s[CC1]) * s[CH] * s[CW]);
-    default: return (size_t)(s[HN] * s[HC] * s[HH] * s[HW]);
+    case L_SLICE:
+        return (size_t)(s[SN] * s[SC] * s[SH] * s[SW]);
+    case L_TRANSPOSE:
+        return (size_t)(s[TB] * s[TM] * s[TN]);
+    case L_PERMUTE:
+        return (size_t)(s[PN] * s[PC] * s[PH] * s[PW]);
+    case L_CONCAT:
+        return (size_t)(s[CN] * (which ? s[CC2] : s[CC1]) * s[CH] * s[CW]);
+    default:
+        return (size_t)(s[HN] * s[HC] * s[HH] * s[HW]);
     }
 }
 
@@ -77,21 +82,24 @@ static int check_kind(lkind k, const qb_shape *sh)
     if (k == L_CONCAT) {
         rc = qb_mo_key_range(op, "C1", s[CC1], 1, 1L << 30);
         if (!rc) rc = qb_mo_key_range(op, "C2", s[CC2], 1, 1L << 30);
-        if (!rc && (double)s[CN] * (double)(s[CC1] + s[CC2]) * (double)s[CH] * (double)s[CW] > (double)(1LL << 34))
-            rc = qb_fail(QB_EINPUT, "concat: the output is absurdly large (more than 2^34 elements)");
+        if (!rc && (double)s[CN] * (double)(s[CC1] + s[CC2]) * (double)s[CH] * (double)s[CW] >
+                       (double)(1LL << 34))
+            rc = qb_fail(QB_EINPUT,
+                         "concat: the output is absurdly large (more than 2^34 elements)");
     } else if (k == L_SLICE) {
         static const char *const key[] = {"c0", "h0", "w0", "Cs", "Hs", "Ws"};
         static const char *const dim[] = {"C", "H", "W"};
         for (int i = 0; i < 3 && !rc; i++)
             if (s[SC0 + i] + s[SCS + i] > s[SC + i])
-                rc = qb_fail(QB_EINPUT, "slice: %s + %s = %ld is beyond %s = %ld", key[i], key[i + 3],
-                             s[SC0 + i] + s[SCS + i], dim[i], s[SC + i]);
+                rc = qb_fail(QB_EINPUT, "slice: %s + %s = %ld is beyond %s = %ld", key[i],
+                             key[i + 3], s[SC0 + i] + s[SCS + i], dim[i], s[SC + i]);
     } else if (k == L_PERMUTE) {
         int seen = 0;
         for (int j = 0; j < 4; j++)
             if (s[PP0 + j] <= 3) seen |= 1 << s[PP0 + j];
         if (seen != 15)
-            rc = qb_fail(QB_EINPUT, "permute: p0..p3 = %ld,%ld,%ld,%ld is not a permutation of 0,1,2,3",
+            rc = qb_fail(QB_EINPUT,
+                         "permute: p0..p3 = %ld,%ld,%ld,%ld is not a permutation of 0,1,2,3",
                          s[PP0], s[PP0 + 1], s[PP0 + 2], s[PP0 + 3]);
     } else if (k == L_SHUFFLE) {
         if (s[HC] % s[HG] != 0)
@@ -99,7 +107,8 @@ static int check_kind(lkind k, const qb_shape *sh)
     }
     if (rc) return rc;
     double e = 0;
-    for (int w = 0; w < (k == L_CONCAT ? 2 : 1); w++) e += (double)in_elems(k, s, w);
+    for (int w = 0; w < (k == L_CONCAT ? 2 : 1); w++)
+        e += (double)in_elems(k, s, w);
     /* float source and int8 copy of the inputs, a calibration copy, the output */
     return qb_mo_mem_check(op, 9.0 * e + 4.0 * (double)out_elems(k, s));
 }
@@ -109,9 +118,12 @@ static int check_kind(lkind k, const qb_shape *sh)
 static size_t slice_row(const void *ctx, size_t r, int *which)
 {
     const long *s = ctx;
-    const size_t h = r % (size_t)s[SHS], c = r / (size_t)s[SHS] % (size_t)s[SCS], n = r / (size_t)(s[SHS] * s[SCS]);
+    const size_t h = r % (size_t)s[SHS], c = r / (size_t)s[SHS] % (size_t)s[SCS],
+                 n = r / (size_t)(s[SHS] * s[SCS]);
     *which = 0;
-    return ((n * (size_t)s[SC] + (size_t)s[SC0] + c) * (size_t)s[SH] + (size_t)s[SH0] + h) * (size_t)s[SW] + (size_t)s[SW0];
+    return ((n * (size_t)s[SC] + (size_t)s[SC0] + c) * (size_t)s[SH] + (size_t)s[SH0] + h) *
+               (size_t)s[SW] +
+           (size_t)s[SW0];
 }
 
 static size_t concat_row(const void *ctx, size_t r, int *which)
@@ -150,11 +162,14 @@ static void make_plan(qb_op_instance *c)
         }
         qb_lay_plan_permute(d, p, c->esz, &c->plan);
     } else if (c->k == L_SLICE) {
-        qb_lay_plan_rows((size_t)(s[SN] * s[SCS] * s[SHS]), (size_t)s[SWS], c->esz, slice_row, c->s, &c->plan);
+        qb_lay_plan_rows((size_t)(s[SN] * s[SCS] * s[SHS]), (size_t)s[SWS], c->esz, slice_row, c->s,
+                         &c->plan);
     } else if (c->k == L_CONCAT) {
-        qb_lay_plan_rows((size_t)(s[CN] * (s[CC1] + s[CC2])), (size_t)(s[CH] * s[CW]), c->esz, concat_row, c->s, &c->plan);
+        qb_lay_plan_rows((size_t)(s[CN] * (s[CC1] + s[CC2])), (size_t)(s[CH] * s[CW]), c->esz,
+                         concat_row, c->s, &c->plan);
     } else {
-        qb_lay_plan_rows((size_t)(s[HN] * s[HC]), (size_t)(s[HH] * s[HW]), c->esz, shuffle_row, c->s, &c->plan);
+        qb_lay_plan_rows((size_t)(s[HN] * s[HC]), (size_t)(s[HH] * s[HW]), c->esz, shuffle_row,
+                         c->s, &c->plan);
     }
 }
 
@@ -167,11 +182,15 @@ static size_t ref_src(const qb_op_instance *c, size_t i, int *which)
     switch (c->k) {
     case L_SLICE: {
         const size_t w = i % (size_t)s[SWS], h = i / (size_t)s[SWS] % (size_t)s[SHS];
-        const size_t ch = i / (size_t)(s[SWS] * s[SHS]) % (size_t)s[SCS], n = i / (size_t)(s[SWS] * s[SHS] * s[SCS]);
-        return ((n * (size_t)s[SC] + (size_t)s[SC0] + ch) * (size_t)s[SH] + (size_t)s[SH0] + h) * (size_t)s[SW] + (size_t)s[SW0] + w;
+        const size_t ch = i / (size_t)(s[SWS] * s[SHS]) % (size_t)s[SCS],
+                     n = i / (size_t)(s[SWS] * s[SHS] * s[SCS]);
+        return ((n * (size_t)s[SC] + (size_t)s[SC0] + ch) * (size_t)s[SH] + (size_t)s[SH0] + h) *
+                   (size_t)s[SW] +
+               (size_t)s[SW0] + w;
     }
     case L_TRANSPOSE: { /* out [B, N, M] */
-        const size_t m = i % (size_t)s[TM], j = i / (size_t)s[TM] % (size_t)s[TN], b = i / (size_t)(s[TM] * s[TN]);
+        const size_t m = i % (size_t)s[TM], j = i / (size_t)s[TM] % (size_t)s[TN],
+                     b = i / (size_t)(s[TM] * s[TN]);
         return (b * (size_t)s[TM] + m) * (size_t)s[TN] + j;
     }
     case L_PERMUTE: {
@@ -181,13 +200,15 @@ static size_t ref_src(const qb_op_instance *c, size_t i, int *which)
             idx[s[PP0 + j]] = rem % od;
             rem /= od;
         }
-        return ((idx[0] * (size_t)s[PC] + idx[1]) * (size_t)s[PH] + idx[2]) * (size_t)s[PW] + idx[3];
+        return ((idx[0] * (size_t)s[PC] + idx[1]) * (size_t)s[PH] + idx[2]) * (size_t)s[PW] +
+               idx[3];
     }
     case L_CONCAT: {
         const size_t hw = (size_t)(s[CH] * s[CW]), C = (size_t)(s[CC1] + s[CC2]);
         const size_t p = i % hw, ch = i / hw % C, n = i / (hw * C);
         *which = ch >= (size_t)s[CC1];
-        return (*which ? n * (size_t)s[CC2] + ch - (size_t)s[CC1] : n * (size_t)s[CC1] + ch) * hw + p;
+        return (*which ? n * (size_t)s[CC2] + ch - (size_t)s[CC1] : n * (size_t)s[CC1] + ch) * hw +
+               p;
     }
     default: {
         const size_t hw = (size_t)(s[HH] * s[HW]), C = (size_t)s[HC], G = (size_t)s[HG];
@@ -216,7 +237,8 @@ static int run(qb_op_instance *c)
 static void destroy(qb_op_instance *c)
 {
     if (!c) return;
-    for (int w = 0; w < 2; w++) qb_mo_tensor_free(&c->in[w]);
+    for (int w = 0; w < 2; w++)
+        qb_mo_tensor_free(&c->in[w]);
     qb_mo_tensor_free(&c->y);
     free(c->tmp);
     free(c);
@@ -243,7 +265,8 @@ static int concat_inputs(qb_op_instance *c)
         rc = qb_mo_qparams_of(both, n0 + n1, c->v.policy, &p);
         free(both);
     }
-    for (int w = 0; w < 2 && !rc; w++) rc = qb_mo_input_convert(&c->in[w], &c->v, c->v.dtype == QB_INT8 ? &p : NULL);
+    for (int w = 0; w < 2 && !rc; w++)
+        rc = qb_mo_input_convert(&c->in[w], &c->v, c->v.dtype == QB_INT8 ? &p : NULL);
     qb_qparams_free(&p);
     return rc;
 }
@@ -266,7 +289,8 @@ static int create_kind(lkind k, const qb_shape *s, const qb_variant *v, qb_op_in
         rc = qb_fail(QB_ENOMEM, "%s: out of memory", lname[k]);
         goto fail;
     }
-    rc = k == L_CONCAT ? concat_inputs(c) : qb_mo_input(&c->in[0], in_elems(k, c->s, 0), &c->v, 501, -4.0f, 4.0f);
+    rc = k == L_CONCAT ? concat_inputs(c)
+                       : qb_mo_input(&c->in[0], in_elems(k, c->s, 0), &c->v, 501, -4.0f, 4.0f);
     if (!rc) rc = qb_mo_output(&c->y, n, &c->v, c->v.dtype == QB_INT8 ? &c->in[0].p : NULL);
     if (rc) goto fail;
     make_plan(c);
@@ -306,9 +330,11 @@ static int output(qb_op_instance *c, float *out)
 
 static int describe(qb_op_instance *c, cJSON *params)
 {
-    const char *how = c->plan.transpose ? "blocked transpose (8x8 / 16x16 register tiles)" : "row copies";
-    int rc = qb_mo_describe(params, &c->v, c->v.dtype == QB_FP32 ? "avx" : "sse2+avx", c->nt,
-                            "moves the quantized bytes; the output keeps the input's scale and zero point");
+    const char *how =
+        c->plan.transpose ? "blocked transpose (8x8 / 16x16 register tiles)" : "row copies";
+    int rc = qb_mo_describe(
+        params, &c->v, c->v.dtype == QB_FP32 ? "avx" : "sse2+avx", c->nt,
+        "moves the quantized bytes; the output keeps the input's scale and zero point");
     if (!rc && (!cJSON_AddStringToObject(params, "movement", how) ||
                 !cJSON_AddStringToObject(params, "ops_counted", "0 (pure data movement)")))
         rc = QB_ENOMEM;
@@ -328,17 +354,27 @@ static size_t output_elems_of(lkind k, const qb_shape *s)
 
 static double bytes_of(lkind k, const qb_shape *s, const qb_variant *v)
 {
-    return 2.0 * (double)out_elems(k, s->v) * (double)qb_dtype_bytes(v->dtype) + (v->dtype == QB_INT8 ? 8.0 : 0);
+    return 2.0 * (double)out_elems(k, s->v) * (double)qb_dtype_bytes(v->dtype) +
+           (v->dtype == QB_INT8 ? 8.0 : 0);
 }
 
 #define LAYOUT_DESC(kind, var, sum, keys, zero, def, src)                                          \
-    static int check_##var(const qb_shape *s) { return check_kind(kind, s); }                      \
+    static int check_##var(const qb_shape *s)                                                      \
+    {                                                                                              \
+        return check_kind(kind, s);                                                                \
+    }                                                                                              \
     static int create_##var(const qb_shape *s, const qb_variant *v, qb_op_instance **out)          \
     {                                                                                              \
         return create_kind(kind, s, v, out);                                                       \
     }                                                                                              \
-    static double bytes_##var(const qb_shape *s, const qb_variant *v) { return bytes_of(kind, s, v); } \
-    static size_t oelems_##var(const qb_shape *s) { return output_elems_of(kind, s); }             \
+    static double bytes_##var(const qb_shape *s, const qb_variant *v)                              \
+    {                                                                                              \
+        return bytes_of(kind, s, v);                                                               \
+    }                                                                                              \
+    static size_t oelems_##var(const qb_shape *s)                                                  \
+    {                                                                                              \
+        return output_elems_of(kind, s);                                                           \
+    }                                                                                              \
     const qb_op_desc qb_op_##var = {                                                               \
         .name = #var,                                                                              \
         .klass = "memory",                                                                         \
@@ -365,11 +401,14 @@ LAYOUT_DESC(L_SLICE, slice, "crop [N,C,H,W] to [N,Cs,Hs,Ws] from offset (c0,h0,w
             "U-Net's copy-and-crop: 64x568x568 cropped to 64x392x392 (9.8 M elements out)")
 LAYOUT_DESC(L_TRANSPOSE, transpose, "swap the last two axes: [B,M,N] -> [B,N,M]", "B,M,N", NULL,
             "1,4096,4096", "16 M elements: a 4096x4096 matrix (64 MiB in fp32, far past the L3)")
-LAYOUT_DESC(L_PERMUTE, permute, "any permutation of 4 axes: output axis j is input axis pj",
-            "N,C,H,W,p0,p1,p2,p3", "p0,p1,p2,p3", "1,64,512,512,0,2,3,1",
-            "NCHW -> NHWC of U-Net's first-stage feature map, 64 channels at 512x512 (16 M elements)")
-LAYOUT_DESC(L_CONCAT, concat, "concatenate [N,C1,H,W] and [N,C2,H,W] along channels", "N,C1,C2,H,W", NULL,
-            "1,32,32,512,512", "U-Net-style decoder concat: 32 + 32 channels at 512x512 (16 M elements out)")
-LAYOUT_DESC(L_SHUFFLE, shuffle, "channel shuffle: [N,G,C/G,H,W] -> [N,C/G,G,H,W] (ShuffleNet)", "N,C,H,W,G",
-            NULL, "1,240,128,256,3",
-            "ShuffleNet v1 (g=3) stage 2: 240 channels at stride 8 of a 1024x2048 Cityscapes frame (7.9 M elements)")
+LAYOUT_DESC(
+    L_PERMUTE, permute, "any permutation of 4 axes: output axis j is input axis pj",
+    "N,C,H,W,p0,p1,p2,p3", "p0,p1,p2,p3", "1,64,512,512,0,2,3,1",
+    "NCHW -> NHWC of U-Net's first-stage feature map, 64 channels at 512x512 (16 M elements)")
+LAYOUT_DESC(L_CONCAT, concat, "concatenate [N,C1,H,W] and [N,C2,H,W] along channels", "N,C1,C2,H,W",
+            NULL, "1,32,32,512,512",
+            "U-Net-style decoder concat: 32 + 32 channels at 512x512 (16 M elements out)")
+LAYOUT_DESC(L_SHUFFLE, shuffle, "channel shuffle: [N,G,C/G,H,W] -> [N,C/G,G,H,W] (ShuffleNet)",
+            "N,C,H,W,G", NULL, "1,240,128,256,3",
+            "ShuffleNet v1 (g=3) stage 2: 240 channels at stride 8 of a 1024x2048 Cityscapes frame "
+            "(7.9 M elements)")

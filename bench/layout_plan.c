@@ -12,7 +12,8 @@
 static void simplify(const size_t d[4], const int p[4], size_t dd[4], int pp[4])
 {
     int rank[4], nk = 0;
-    for (int k = 0; k < 4; k++) rank[k] = d[k] > 1 ? nk++ : -1;
+    for (int k = 0; k < 4; k++)
+        rank[k] = d[k] > 1 ? nk++ : -1;
     size_t gsize[4];
     int gfirst[4], ng = 0, prev = -2;
     for (int j = 0; j < 4; j++) {
@@ -31,11 +32,14 @@ static void simplify(const size_t d[4], const int p[4], size_t dd[4], int pp[4])
     int in_pos[4];
     for (int g = 0; g < ng; g++) {
         in_pos[g] = 0;
-        for (int h = 0; h < ng; h++) in_pos[g] += gfirst[h] < gfirst[g];
+        for (int h = 0; h < ng; h++)
+            in_pos[g] += gfirst[h] < gfirst[g];
     }
     const int pad = 4 - ng;
-    for (int k = 0; k < 4; k++) dd[k] = 1;
-    for (int j = 0; j < pad; j++) pp[j] = j;
+    for (int k = 0; k < 4; k++)
+        dd[k] = 1;
+    for (int j = 0; j < pad; j++)
+        pp[j] = j;
     for (int g = 0; g < ng; g++) {
         dd[pad + in_pos[g]] = gsize[g];
         pp[pad + g] = pad + in_pos[g];
@@ -56,7 +60,8 @@ void qb_lay_plan_permute(const size_t dims[4], const int perm[4], size_t esz, qb
         is[k] = is[k + 1] * d[k + 1];
         os[k] = os[k + 1] * d[q[k + 1]];
     }
-    for (int j = 0; j < 4; j++) os_of[q[j]] = os[j];
+    for (int j = 0; j < 4; j++)
+        os_of[q[j]] = os[j];
     if (q[3] == 3) {
         p->len = d[3];
         p->nrows = d[q[0]] * d[q[1]] * d[q[2]];
@@ -84,7 +89,8 @@ void qb_lay_plan_permute(const size_t dims[4], const int perm[4], size_t esz, qb
     }
 }
 
-void qb_lay_plan_rows(size_t nrows, size_t len, size_t esz, qb_lay_row_fn fn, const void *ctx, qb_lay_plan *p)
+void qb_lay_plan_rows(size_t nrows, size_t len, size_t esz, qb_lay_row_fn fn, const void *ctx,
+                      qb_lay_plan *p)
 {
     memset(p, 0, sizeof *p);
     p->esz = esz;
@@ -110,7 +116,8 @@ static size_t row_offset(const qb_lay_plan *p, size_t r, int *which)
  * are copied (streamed) straight; short rows are first gathered into the
  * scratch so the output is streamed as whole aligned lines, not as pieces
  * whose partial lines at each row joint would be written twice. */
-static void exec_rows(const qb_lay_plan *p, const void *const *src, void *dst, bool nt, void *tmp, int t, int nt_threads)
+static void exec_rows(const qb_lay_plan *p, const void *const *src, void *dst, bool nt, void *tmp,
+                      int t, int nt_threads)
 {
     const size_t esz = p->esz, total = p->nrows * p->len;
     size_t lo, hi;
@@ -131,12 +138,15 @@ static void exec_rows(const qb_lay_plan *p, const void *const *src, void *dst, b
             if (staged && off == 0 && r + pf_rows < p->nrows) {
                 const size_t po = row_offset(p, r + pf_rows, &which);
                 const char *ps = (const char *)src[which] + po * esz;
-                for (size_t b = 0; b < p->len * esz; b += 64) _mm_prefetch(ps + b, _MM_HINT_T1);
+                for (size_t b = 0; b < p->len * esz; b += 64)
+                    _mm_prefetch(ps + b, _MM_HINT_T1);
             }
             const size_t so = row_offset(p, r, &which) + off;
             const unsigned char *s = (const unsigned char *)src[which] + so * esz;
-            if (staged) memcpy((unsigned char *)tmp + (i - c0) * esz, s, m * esz);
-            else qb_lay_copy(d + i * esz, s, m * esz, nt);
+            if (staged)
+                memcpy((unsigned char *)tmp + (i - c0) * esz, s, m * esz);
+            else
+                qb_lay_copy(d + i * esz, s, m * esz, nt);
             i += m;
         }
         if (staged) qb_lay_copy(d + c0 * esz, tmp, (c1 - c0) * esz, true);
@@ -168,7 +178,8 @@ static void task_of(const qb_lay_plan *p, size_t k, size_t rb, size_t cb, size_t
     t->cols = p->cols - j0 < B ? p->cols - j0 : B;
 }
 
-static void exec_transpose(const qb_lay_plan *p, const void *src, void *dst, bool nt, void *tmp, int t, int nt_threads)
+static void exec_transpose(const qb_lay_plan *p, const void *src, void *dst, bool nt, void *tmp,
+                           int t, int nt_threads)
 {
     const size_t esz = p->esz, B = block_elems(esz);
     const size_t rb = (p->rows + B - 1) / B, cb = (p->cols + B - 1) / B;
@@ -201,13 +212,17 @@ static void exec_transpose(const qb_lay_plan *p, const void *src, void *dst, boo
             qb_lay_copy(d + tk.doff * esz, tmp, tk.rows * tk.cols * esz, true);
         } else {
             for (size_t j = 0; j < tk.cols; j++)
-                qb_lay_copy(d + (tk.doff + j * p->ds) * esz, (unsigned char *)tmp + j * tk.rows * esz, tk.rows * esz, true);
+                qb_lay_copy(d + (tk.doff + j * p->ds) * esz,
+                            (unsigned char *)tmp + j * tk.rows * esz, tk.rows * esz, true);
         }
     }
 }
 
-void qb_lay_exec(const qb_lay_plan *p, const void *const *src, void *dst, bool nt, void *tmp, int t, int nt_threads)
+void qb_lay_exec(const qb_lay_plan *p, const void *const *src, void *dst, bool nt, void *tmp, int t,
+                 int nt_threads)
 {
-    if (p->transpose) exec_transpose(p, src[0], dst, nt, tmp, t, nt_threads);
-    else exec_rows(p, src, dst, nt, tmp, t, nt_threads);
+    if (p->transpose)
+        exec_transpose(p, src[0], dst, nt, tmp, t, nt_threads);
+    else
+        exec_rows(p, src, dst, nt, tmp, t, nt_threads);
 }

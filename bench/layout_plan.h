@@ -23,7 +23,7 @@ typedef struct {
     size_t len, nrows;
     qb_lay_row_fn row_src;
     const void *ctx;
-    int nouter;         /* permutation rows: outer output dims, outermost first */
+    int nouter; /* permutation rows: outer output dims, outermost first */
     size_t odim[3], ois[3];
     /* transpose plan: dst[j * ds + i] = src[i * ss + j], i < rows, j < cols,
      * under outer dims (size, input stride, output stride) */
@@ -55,10 +55,12 @@ typedef struct {
 void qb_lay_plan_permute(const size_t dims[4], const int perm[4], size_t esz, qb_lay_plan *p);
 
 /* A rows plan. */
-void qb_lay_plan_rows(size_t nrows, size_t len, size_t esz, qb_lay_row_fn fn, const void *ctx, qb_lay_plan *p);
+void qb_lay_plan_rows(size_t nrows, size_t len, size_t esz, qb_lay_row_fn fn, const void *ctx,
+                      qb_lay_plan *p);
 
 /* Run the plan: thread t of nt (inside a parallel region) moves its share
  * from src[which] to dst. tmp: QB_LAY_TMP_BYTES, 64-byte aligned. */
-void qb_lay_exec(const qb_lay_plan *p, const void *const *src, void *dst, bool nt, void *tmp, int t, int nt_threads);
+void qb_lay_exec(const qb_lay_plan *p, const void *const *src, void *dst, bool nt, void *tmp, int t,
+                 int nt_threads);
 
 #endif

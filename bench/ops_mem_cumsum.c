@@ -32,8 +32,8 @@ struct qb_op_instance {
     size_t rows, cols;
     bool nt, shift;
     qb_mo_tensor x, y;
-    float m;  /* int8: sa / so */
-    int k;    /* int8 pow2: the rounding shift */
+    float m; /* int8: sa / so */
+    int k;   /* int8 pow2: the rounding shift */
 };
 
 /* ---- the in-register scans ---- */
@@ -42,7 +42,7 @@ static inline __m256 scan_ps(__m256 x)
 {
     x = _mm256_add_ps(x, _mm256_castsi256_ps(_mm256_slli_si256(_mm256_castps_si256(x), 4)));
     x = _mm256_add_ps(x, _mm256_castsi256_ps(_mm256_slli_si256(_mm256_castps_si256(x), 8)));
-    const __m256 t = _mm256_permute_ps(x, 0xFF); /* each lane's total */
+    const __m256 t = _mm256_permute_ps(x, 0xFF);                 /* each lane's total */
     return _mm256_add_ps(x, _mm256_permute2f128_ps(t, t, 0x08)); /* low total into the high lane */
 }
 
@@ -78,8 +78,10 @@ static inline __m256 carry4_ps(__m256 s[4], __m256 c)
 
 static inline __m256i carry4_epi32(__m256i s[4], __m256i c)
 {
-    const __m256i b0 = last_epi32(s[0]), b1 = last_epi32(s[1]), b2 = last_epi32(s[2]), b3 = last_epi32(s[3]);
-    const __m256i c1 = _mm256_add_epi32(c, b0), c2 = _mm256_add_epi32(c1, b1), c3 = _mm256_add_epi32(c2, b2);
+    const __m256i b0 = last_epi32(s[0]), b1 = last_epi32(s[1]), b2 = last_epi32(s[2]),
+                  b3 = last_epi32(s[3]);
+    const __m256i c1 = _mm256_add_epi32(c, b0), c2 = _mm256_add_epi32(c1, b1),
+                  c3 = _mm256_add_epi32(c2, b2);
     s[0] = _mm256_add_epi32(s[0], c);
     s[1] = _mm256_add_epi32(s[1], c1);
     s[2] = _mm256_add_epi32(s[2], c2);
@@ -95,14 +97,17 @@ static void row_f32(const float *x, float *y, size_t n, int nt)
     size_t i = 0;
     for (; i + 32 <= n; i += 32) {
         __m256 s[4];
-        #pragma GCC unroll 4
-        for (int g = 0; g < 4; g++) s[g] = scan_ps(_mm256_loadu_ps(x + i + 8 * g));
+#pragma GCC unroll 4
+        for (int g = 0; g < 4; g++)
+            s[g] = scan_ps(_mm256_loadu_ps(x + i + 8 * g));
         c = carry4_ps(s, c);
-        #pragma GCC unroll 4
-        for (int g = 0; g < 4; g++) qb_v_stps(y + i + 8 * g, s[g], nt);
+#pragma GCC unroll 4
+        for (int g = 0; g < 4; g++)
+            qb_v_stps(y + i + 8 * g, s[g], nt);
     }
     float acc = _mm256_cvtss_f32(c);
-    for (; i < n; i++) y[i] = acc += x[i];
+    for (; i < n; i++)
+        y[i] = acc += x[i];
 }
 
 static void row_f16(const uint16_t *x, uint16_t *y, size_t n, int nt)
@@ -111,8 +116,9 @@ static void row_f16(const uint16_t *x, uint16_t *y, size_t n, int nt)
     size_t i = 0;
     for (; i + 32 <= n; i += 32) {
         __m256 s[4];
-        #pragma GCC unroll 4
-        for (int g = 0; g < 4; g++) s[g] = scan_ps(qb_v_ld16(x + i + 8 * g));
+#pragma GCC unroll 4
+        for (int g = 0; g < 4; g++)
+            s[g] = scan_ps(qb_v_ld16(x + i + 8 * g));
         c = carry4_ps(s, c);
         qb_v_st16x2(y + i, s[0], s[1], nt);
         qb_v_st16x2(y + i + 16, s[2], s[3], nt);
@@ -145,12 +151,14 @@ static void row_i8(const qb_op_instance *c, const uint8_t *x, uint8_t *y, size_t
     size_t i = 0;
     for (; i + 32 <= n; i += 32) {
         __m256i s[4];
-        #pragma GCC unroll 4
-        for (int g = 0; g < 4; g++) s[g] = scan_epi32(_mm256_sub_epi32(qb_v_widen8(x + i + 8 * g, u8), za));
-        carry = carry4_epi32(s, carry);
-        #pragma GCC unroll 4
+#pragma GCC unroll 4
         for (int g = 0; g < 4; g++)
-            s[g] = shift ? qb_v_shift_rq(s[g], k, zo, qmin, qmax) : qb_v_rq_apply(&rq, _mm256_mul_ps(_mm256_cvtepi32_ps(s[g]), m));
+            s[g] = scan_epi32(_mm256_sub_epi32(qb_v_widen8(x + i + 8 * g, u8), za));
+        carry = carry4_epi32(s, carry);
+#pragma GCC unroll 4
+        for (int g = 0; g < 4; g++)
+            s[g] = shift ? qb_v_shift_rq(s[g], k, zo, qmin, qmax)
+                         : qb_v_rq_apply(&rq, _mm256_mul_ps(_mm256_cvtepi32_ps(s[g]), m));
         qb_v_st32(y + i, qb_v_pack4(s[0], s[1], s[2], s[3], u8), nt);
     }
     int32_t acc = _mm256_cvtsi256_si32(carry);
@@ -164,9 +172,12 @@ static void run_rows(const qb_op_instance *c, size_t r0, size_t r1, bool nt)
 {
     const size_t L = c->cols;
     for (size_t r = r0; r < r1; r++) {
-        if (c->v.dtype == QB_FP32) row_f32((const float *)c->x.d + r * L, (float *)c->y.d + r * L, L, nt);
-        else if (c->v.dtype == QB_FP16) row_f16((const uint16_t *)c->x.d + r * L, (uint16_t *)c->y.d + r * L, L, nt);
-        else row_i8(c, (const uint8_t *)c->x.d + r * L, (uint8_t *)c->y.d + r * L, L, nt);
+        if (c->v.dtype == QB_FP32)
+            row_f32((const float *)c->x.d + r * L, (float *)c->y.d + r * L, L, nt);
+        else if (c->v.dtype == QB_FP16)
+            row_f16((const uint16_t *)c->x.d + r * L, (uint16_t *)c->y.d + r * L, L, nt);
+        else
+            row_i8(c, (const uint8_t *)c->x.d + r * L, (uint8_t *)c->y.d + r * L, L, nt);
     }
 }
 
@@ -219,7 +230,8 @@ static int int8_setup(qb_op_instance *c)
     float *yf = qb_mo_alloc(n * sizeof *yf, c->v.threads);
     if (!yf) return qb_fail(QB_ENOMEM, "cumsum: out of memory for the calibration output");
 #pragma omp parallel for num_threads(c->v.threads) schedule(static)
-    for (size_t r = 0; r < c->rows; r++) row_f32(c->x.f + r * L, yf + r * L, L, 0);
+    for (size_t r = 0; r < c->rows; r++)
+        row_f32(c->x.f + r * L, yf + r * L, L, 0);
     qb_qparams op;
     int rc = qb_mo_qparams_of(yf, n, c->v.policy, &op);
     free(yf);
@@ -294,9 +306,12 @@ static int output(qb_op_instance *c, float *out)
 static int describe(qb_op_instance *c, cJSON *params)
 {
     const char *isa = c->v.dtype == QB_FP16 ? "avx2+f16c" : "avx2";
-    int rc = qb_mo_describe(params, &c->v, isa, c->nt,
-                            c->shift ? "exact int32 prefix sums of q - zp, requantized with a rounding shift (pow2 scales)"
-                                     : "exact int32 prefix sums of q - zp, requantized in float by sa/so; output scale calibrated on the fp32 output");
+    int rc = qb_mo_describe(
+        params, &c->v, isa, c->nt,
+        c->shift
+            ? "exact int32 prefix sums of q - zp, requantized with a rounding shift (pow2 scales)"
+            : "exact int32 prefix sums of q - zp, requantized in float by sa/so; output scale "
+              "calibrated on the fp32 output");
     if (!rc && !cJSON_AddStringToObject(params, "ops_counted", "1 add per element")) rc = QB_ENOMEM;
     return rc;
 }
@@ -307,7 +322,8 @@ const qb_op_desc qb_op_cumsum = {
     .summary = "inclusive prefix sum along the last axis of [rows, cols]",
     .shape_keys = "rows,cols",
     .default_shape = "512,32000",
-    .shape_source = "top-p sampling: cumulative probabilities over a 32000-token vocabulary (LLaMA) for 512 sequences (16.4 M elements)",
+    .shape_source = "top-p sampling: cumulative probabilities over a 32000-token vocabulary "
+                    "(LLaMA) for 512 sequences (16.4 M elements)",
     .per_channel = false,
     .check = check,
     .ops = ops,

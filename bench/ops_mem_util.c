@@ -18,7 +18,8 @@ int qb_mo_variant(const char *op, const qb_variant *in, bool per_channel_ok, qb_
 {
     *out = *in;
     if (out->threads < 1) out->threads = 1;
-    if ((unsigned)out->dtype >= QB_NDTYPES) return qb_fail(QB_EUSAGE, "%s: unknown dtype %d", op, (int)out->dtype);
+    if ((unsigned)out->dtype >= QB_NDTYPES)
+        return qb_fail(QB_EUSAGE, "%s: unknown dtype %d", op, (int)out->dtype);
     if (out->dtype != QB_INT8) {
         out->gran = QB_QNONE;
         out->policy = QB_PNONE;
@@ -27,7 +28,8 @@ int qb_mo_variant(const char *op, const qb_variant *in, bool per_channel_ok, qb_
     if (out->gran == QB_QNONE) out->gran = QB_PER_TENSOR;
     if (out->policy == QB_PNONE) out->policy = QB_SYMMETRIC;
     if (out->gran == QB_PER_CHANNEL && !per_channel_ok)
-        return qb_fail(QB_EUNSUPPORTED, "%s: per-channel does not apply (no channel axis with its own weights)", op);
+        return qb_fail(QB_EUNSUPPORTED,
+                       "%s: per-channel does not apply (no channel axis with its own weights)", op);
     return QB_OK;
 }
 
@@ -42,10 +44,11 @@ void *qb_mo_alloc(size_t bytes, int threads)
     if (!p) return NULL;
     if (huge) (void)madvise(p, sz, MADV_HUGEPAGE); /* advice only: 4 KiB pages still work */
     if (threads < 1) threads = 1;
-    /* one write per 4 KiB page faults it in (a huge page at its first):
-     * no memset pass over data the op overwrites anyway */
+        /* one write per 4 KiB page faults it in (a huge page at its first):
+         * no memset pass over data the op overwrites anyway */
 #pragma omp parallel for num_threads(threads) schedule(static)
-    for (size_t off = 0; off < sz; off += 4096) p[off] = 0;
+    for (size_t off = 0; off < sz; off += 4096)
+        p[off] = 0;
     return p;
 }
 
@@ -116,7 +119,7 @@ static void quantize(const float *x, size_t n, const qb_qparams *p, void *q, int
         size_t i = lo;
         for (; i + 32 <= hi; i += 32) {
             __m256i r[4];
-            #pragma GCC unroll 4
+#pragma GCC unroll 4
             for (int g = 0; g < 4; g++) {
                 __m256 v = _mm256_round_ps(_mm256_div_ps(_mm256_loadu_ps(x + i + 8 * g), vs),
                                            _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
@@ -125,7 +128,8 @@ static void quantize(const float *x, size_t n, const qb_qparams *p, void *q, int
             }
             _mm256_storeu_si256((__m256i *)(b + i), qb_v_pack4(r[0], r[1], r[2], r[3], u8));
         }
-        for (; i < hi; i++) b[i] = (uint8_t)qb_quant1(x[i], s, zp, qmin, qmax);
+        for (; i < hi; i++)
+            b[i] = (uint8_t)qb_quant1(x[i], s, zp, qmin, qmax);
     }
 }
 
@@ -202,7 +206,8 @@ void qb_mo_to_float(const qb_mo_tensor *t, float *out)
     } else if (t->dt == QB_FP16) {
         qb_f16_to_f32_n(t->d, out, t->n);
     } else {
-        for (size_t i = 0; i < t->n; i++) out[i] = qb_mo_get(t, i);
+        for (size_t i = 0; i < t->n; i++)
+            out[i] = qb_mo_get(t, i);
     }
 }
 
@@ -239,21 +244,25 @@ int qb_mo_mem_check(const char *op, double bytes)
     const long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
     const double phys = pages > 0 && psz > 0 ? (double)pages * (double)psz : 8e9;
     if (!(bytes <= 0.5 * phys))
-        return qb_fail(QB_EINPUT, "%s: the shape needs %.3g GB of buffers, more than half of the %.3g GB of memory",
-                       op, bytes * 1e-9, phys * 1e-9);
+        return qb_fail(
+            QB_EINPUT,
+            "%s: the shape needs %.3g GB of buffers, more than half of the %.3g GB of memory", op,
+            bytes * 1e-9, phys * 1e-9);
     return QB_OK;
 }
 
 int qb_mo_key_range(const char *op, const char *key, long v, long lo, long hi)
 {
-    if (v < lo || v > hi) return qb_fail(QB_EINPUT, "%s: %s = %ld is outside [%ld, %ld]", op, key, v, lo, hi);
+    if (v < lo || v > hi)
+        return qb_fail(QB_EINPUT, "%s: %s = %ld is outside [%ld, %ld]", op, key, v, lo, hi);
     return QB_OK;
 }
 
 int qb_mo_elems(const char *op, const qb_shape *s, int nkeys, size_t *n)
 {
     double e = 1;
-    for (int i = 0; i < nkeys; i++) e *= (double)s->v[i];
+    for (int i = 0; i < nkeys; i++)
+        e *= (double)s->v[i];
     if (e > (double)(1LL << 34))
         return qb_fail(QB_EINPUT, "%s: %.4g elements is absurd (at most 2^34)", op, e);
     *n = (size_t)e;
@@ -273,10 +282,13 @@ double qb_mo_err_rel(const qb_mo_err *e)
 
 int qb_mo_describe(cJSON *params, const qb_variant *v, const char *isa, bool nt, const char *int8)
 {
-    const char *math = v->dtype == QB_FP32   ? "fp32"
-                       : v->dtype == QB_FP16 ? "fp16 storage, F16C conversion, fp32 arithmetic (no FP16 arithmetic on this CPU)"
-                                             : int8;
-    if (!cJSON_AddStringToObject(params, "isa", isa) || !cJSON_AddStringToObject(params, "math", math) ||
+    const char *math =
+        v->dtype == QB_FP32 ? "fp32"
+        : v->dtype == QB_FP16
+            ? "fp16 storage, F16C conversion, fp32 arithmetic (no FP16 arithmetic on this CPU)"
+            : int8;
+    if (!cJSON_AddStringToObject(params, "isa", isa) ||
+        !cJSON_AddStringToObject(params, "math", math) ||
         !cJSON_AddStringToObject(params, "stores", nt ? "non-temporal (streaming)" : "regular"))
         return QB_ENOMEM;
     if (v->dtype == QB_INT8 &&

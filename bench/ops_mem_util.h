@@ -33,9 +33,9 @@ struct cJSON;
 typedef struct {
     size_t n;
     qb_dtype dt;
-    float *f;    /* fp32 data: the kernel's for fp32, the source of fp16/int8 inputs */
-    void *d;     /* the kernel's data: f (fp32), binary16 (fp16), int8 or uint8 */
-    bool u8;     /* int8 storage is uint8 (asymmetric policy) */
+    float *f;     /* fp32 data: the kernel's for fp32, the source of fp16/int8 inputs */
+    void *d;      /* the kernel's data: f (fp32), binary16 (fp16), int8 or uint8 */
+    bool u8;      /* int8 storage is uint8 (asymmetric policy) */
     qb_qparams p; /* int8: per-tensor scale and zero point */
 } qb_mo_tensor;
 

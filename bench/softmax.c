@@ -40,9 +40,9 @@ struct qb_op_instance {
     size_t rows, cols;
     bool nt;
     qb_mo_tensor x, y;
-    void *scratch;   /* threads x cols floats or int32 */
-    bool vbmi;       /* int8: the AVX512-VBMI row kernel */
-    int32_t e[256];  /* int8: the exp table */
+    void *scratch;              /* threads x cols floats or int32 */
+    bool vbmi;                  /* int8: the AVX512-VBMI row kernel */
+    int32_t e[256];             /* int8: the exp table */
     uint8_t elo[256], ehi[256]; /* its low and high bytes (VBMI) */
 };
 
@@ -52,11 +52,14 @@ static float row_max_f32(const float *x, size_t n)
 {
     __m256 m = _mm256_set1_ps(-FLT_MAX);
     size_t i = 0;
-    for (; i + 8 <= n; i += 8) m = _mm256_max_ps(m, _mm256_loadu_ps(x + i));
+    for (; i + 8 <= n; i += 8)
+        m = _mm256_max_ps(m, _mm256_loadu_ps(x + i));
     float b[8], r = -FLT_MAX;
     _mm256_storeu_ps(b, m);
-    for (int j = 0; j < 8; j++) r = b[j] > r ? b[j] : r;
-    for (; i < n; i++) r = x[i] > r ? x[i] : r;
+    for (int j = 0; j < 8; j++)
+        r = b[j] > r ? b[j] : r;
+    for (; i < n; i++)
+        r = x[i] > r ? x[i] : r;
     return r;
 }
 
@@ -64,10 +67,12 @@ static float row_max_f16(const uint16_t *x, size_t n)
 {
     __m256 m = _mm256_set1_ps(-FLT_MAX);
     size_t i = 0;
-    for (; i + 8 <= n; i += 8) m = _mm256_max_ps(m, qb_v_ld16(x + i));
+    for (; i + 8 <= n; i += 8)
+        m = _mm256_max_ps(m, qb_v_ld16(x + i));
     float b[8], r = -FLT_MAX;
     _mm256_storeu_ps(b, m);
-    for (int j = 0; j < 8; j++) r = b[j] > r ? b[j] : r;
+    for (int j = 0; j < 8; j++)
+        r = b[j] > r ? b[j] : r;
     for (; i < n; i++) {
         const float v = _cvtsh_ss(x[i]);
         r = v > r ? v : r;
@@ -89,8 +94,10 @@ static float row_exp(const void *x, bool f16, size_t n, float m, float *e)
     __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
     size_t i = 0;
     for (; i + 16 <= n; i += 16) {
-        const __m256 a = f16 ? qb_v_ld16((const uint16_t *)x + i) : _mm256_loadu_ps((const float *)x + i);
-        const __m256 b = f16 ? qb_v_ld16((const uint16_t *)x + i + 8) : _mm256_loadu_ps((const float *)x + i + 8);
+        const __m256 a =
+            f16 ? qb_v_ld16((const uint16_t *)x + i) : _mm256_loadu_ps((const float *)x + i);
+        const __m256 b = f16 ? qb_v_ld16((const uint16_t *)x + i + 8)
+                             : _mm256_loadu_ps((const float *)x + i + 8);
         const __m256 ea = qb_v_exp(_mm256_sub_ps(a, vm)), eb = qb_v_exp(_mm256_sub_ps(b, vm));
         _mm256_storeu_ps(e + i, ea);
         _mm256_storeu_ps(e + i + 8, eb);
@@ -111,8 +118,10 @@ static void row_f32(const float *x, float *y, size_t n, float *e, int nt)
     const float s = row_exp(x, false, n, row_max_f32(x, n), e);
     const __m256 inv = _mm256_set1_ps(1.0f / s);
     size_t i = 0;
-    for (; i + 8 <= n; i += 8) qb_v_stps(y + i, _mm256_mul_ps(_mm256_loadu_ps(e + i), inv), nt);
-    for (; i < n; i++) y[i] = e[i] * (1.0f / s);
+    for (; i + 8 <= n; i += 8)
+        qb_v_stps(y + i, _mm256_mul_ps(_mm256_loadu_ps(e + i), inv), nt);
+    for (; i < n; i++)
+        y[i] = e[i] * (1.0f / s);
 }
 
 static void row_f16(const uint16_t *x, uint16_t *y, size_t n, float *e, int nt)
@@ -123,7 +132,8 @@ static void row_f16(const uint16_t *x, uint16_t *y, size_t n, float *e, int nt)
     for (; i + 16 <= n; i += 16)
         qb_v_st16x2(y + i, _mm256_mul_ps(_mm256_loadu_ps(e + i), inv),
                     _mm256_mul_ps(_mm256_loadu_ps(e + i + 8), inv), nt);
-    for (; i < n; i++) y[i] = (uint16_t)_cvtss_sh(e[i] * (1.0f / s), _MM_FROUND_TO_NEAREST_INT);
+    for (; i < n; i++)
+        y[i] = (uint16_t)_cvtss_sh(e[i] * (1.0f / s), _MM_FROUND_TO_NEAREST_INT);
 }
 
 /* ---- int8 ---- */
@@ -156,7 +166,8 @@ static float row_inv(int64_t sum, float so)
     return (float)(1.0 / ((double)sum * (double)so));
 }
 
-static void row_i8(const qb_op_instance *c, const uint8_t *x, uint8_t *y, size_t n, int32_t *e, int nt)
+static void row_i8(const qb_op_instance *c, const uint8_t *x, uint8_t *y, size_t n, int32_t *e,
+                   int nt)
 {
     const bool u8 = c->x.u8;
     const int32_t m = row_max_i8(x, n, u8);
@@ -172,7 +183,8 @@ static void row_i8(const qb_op_instance *c, const uint8_t *x, uint8_t *y, size_t
     int32_t lanes[8];
     _mm256_storeu_si256((__m256i *)lanes, s);
     int64_t sum = 0;
-    for (int j = 0; j < 8; j++) sum += lanes[j];
+    for (int j = 0; j < 8; j++)
+        sum += lanes[j];
     for (; i < n; i++) {
         e[i] = c->e[m - (u8 ? x[i] : (int8_t)x[i])];
         sum += e[i];
@@ -183,12 +195,16 @@ static void row_i8(const qb_op_instance *c, const uint8_t *x, uint8_t *y, size_t
     i = 0;
     for (; i + 32 <= n; i += 32) {
         __m256i r[4];
-        #pragma GCC unroll 4
+#pragma GCC unroll 4
         for (int g = 0; g < 4; g++)
-            r[g] = qb_v_rq_apply(&rq, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)(e + i + 8 * g))), vinv));
+            r[g] = qb_v_rq_apply(&rq, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_loadu_si256(
+                                                        (const __m256i *)(e + i + 8 * g))),
+                                                    vinv));
         qb_v_st32(y + i, qb_v_pack4(r[0], r[1], r[2], r[3], u8), nt);
     }
-    for (; i < n; i++) y[i] = (uint8_t)qb_rq_scalar((float)e[i] * inv, c->y.p.zero_point[0], c->y.p.qmin, c->y.p.qmax);
+    for (; i < n; i++)
+        y[i] = (uint8_t)qb_rq_scalar((float)e[i] * inv, c->y.p.zero_point[0], c->y.p.qmin,
+                                     c->y.p.qmax);
 }
 
 /* The same row with AVX512-VBMI: d = max - q as a byte index into the low
@@ -208,17 +224,23 @@ row_i8_vbmi(const qb_op_instance *c, const uint8_t *x, uint8_t *y, size_t n, int
     __m512i s = _mm512_setzero_si512();
     size_t i = 0;
     for (; i + 64 <= n; i += 64) {
-        const __m512i d = _mm512_sub_epi8(vm, _mm512_loadu_si512(x + i)); /* m - q mod 256 = m - q */
+        const __m512i d =
+            _mm512_sub_epi8(vm, _mm512_loadu_si512(x + i)); /* m - q mod 256 = m - q */
         const __mmask64 top = _mm512_movepi8_mask(d);
-        const __m512i l = _mm512_mask_blend_epi8(top, _mm512_permutex2var_epi8(lo0, d, lo1), _mm512_permutex2var_epi8(lo2, d, lo3));
-        const __m512i h = _mm512_mask_blend_epi8(top, _mm512_permutex2var_epi8(hi0, d, hi1), _mm512_permutex2var_epi8(hi2, d, hi3));
+        const __m512i l = _mm512_mask_blend_epi8(top, _mm512_permutex2var_epi8(lo0, d, lo1),
+                                                 _mm512_permutex2var_epi8(lo2, d, lo3));
+        const __m512i h = _mm512_mask_blend_epi8(top, _mm512_permutex2var_epi8(hi0, d, hi1),
+                                                 _mm512_permutex2var_epi8(hi2, d, hi3));
         /* bytes to int16 in lane order; the store below keeps that order */
         const __m512i e0 = _mm512_unpacklo_epi8(l, h), e1 = _mm512_unpackhi_epi8(l, h);
-        s = _mm512_add_epi32(s, _mm512_add_epi32(_mm512_madd_epi16(e0, ones), _mm512_madd_epi16(e1, ones)));
+        s = _mm512_add_epi32(
+            s, _mm512_add_epi32(_mm512_madd_epi16(e0, ones), _mm512_madd_epi16(e1, ones)));
         /* unpack works per 128-bit lane: e0 holds elements 0-7, 16-23, 32-39,
          * 48-55 and e1 the other halves; interleave the lanes back */
-        const __m512i p0 = _mm512_permutex2var_epi64(e0, _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11), e1);
-        const __m512i p1 = _mm512_permutex2var_epi64(e0, _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15), e1);
+        const __m512i p0 =
+            _mm512_permutex2var_epi64(e0, _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11), e1);
+        const __m512i p1 =
+            _mm512_permutex2var_epi64(e0, _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15), e1);
         _mm512_storeu_si512(e + i, p0);
         _mm512_storeu_si512(e + i + 32, p1);
     }
@@ -229,7 +251,8 @@ row_i8_vbmi(const qb_op_instance *c, const uint8_t *x, uint8_t *y, size_t n, int
     }
     const float inv = row_inv(sum, c->y.p.scale[0]);
     const int32_t zo = c->y.p.zero_point[0], qmin = c->y.p.qmin, qmax = c->y.p.qmax;
-    const __m512 vinv = _mm512_set1_ps(inv), lo = _mm512_set1_ps((float)(qmin - zo)), hi = _mm512_set1_ps((float)(qmax - zo));
+    const __m512 vinv = _mm512_set1_ps(inv), lo = _mm512_set1_ps((float)(qmin - zo)),
+                 hi = _mm512_set1_ps((float)(qmax - zo));
     const __m512i vzo = _mm512_set1_epi32(zo);
     i = 0;
     for (; i + 64 <= n; i += 64) {
@@ -238,7 +261,8 @@ row_i8_vbmi(const qb_op_instance *c, const uint8_t *x, uint8_t *y, size_t n, int
          * so the four groups are written out. */
 #define QB_SOFTMAX_GROUP(g)                                                                        \
     do {                                                                                           \
-        const __m512i v = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(e + i + 16 * (g)))); \
+        const __m512i v =                                                                          \
+            _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(e + i + 16 * (g))));        \
         __m512 r = _mm512_mul_ps(_mm512_cvtepi32_ps(v), vinv);                                     \
         r = _mm512_min_ps(_mm512_max_ps(r, lo), hi);                                               \
         const __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(r), vzo); /* within [qmin, qmax] */  \
@@ -249,10 +273,13 @@ row_i8_vbmi(const qb_op_instance *c, const uint8_t *x, uint8_t *y, size_t n, int
         QB_SOFTMAX_GROUP(2);
         QB_SOFTMAX_GROUP(3);
 #undef QB_SOFTMAX_GROUP
-        if (nt && ((uintptr_t)(y + i) & 63) == 0) _mm512_stream_si512((__m512i *)(y + i), out);
-        else _mm512_storeu_si512(y + i, out);
+        if (nt && ((uintptr_t)(y + i) & 63) == 0)
+            _mm512_stream_si512((__m512i *)(y + i), out);
+        else
+            _mm512_storeu_si512(y + i, out);
     }
-    for (; i < n; i++) y[i] = (uint8_t)qb_rq_scalar((float)e[i] * inv, zo, qmin, qmax);
+    for (; i < n; i++)
+        y[i] = (uint8_t)qb_rq_scalar((float)e[i] * inv, zo, qmin, qmax);
 }
 
 static void run_rows(const qb_op_instance *c, size_t r0, size_t r1, void *scratch, bool nt)
@@ -264,7 +291,8 @@ static void run_rows(const qb_op_instance *c, size_t r0, size_t r1, void *scratc
         else if (c->v.dtype == QB_FP16)
             row_f16((const uint16_t *)c->x.d + r * L, (uint16_t *)c->y.d + r * L, L, scratch, nt);
         else if (c->vbmi)
-            row_i8_vbmi(c, (const uint8_t *)c->x.d + r * L, (uint8_t *)c->y.d + r * L, L, scratch, nt);
+            row_i8_vbmi(c, (const uint8_t *)c->x.d + r * L, (uint8_t *)c->y.d + r * L, L, scratch,
+                        nt);
         else
             row_i8(c, (const uint8_t *)c->x.d + r * L, (uint8_t *)c->y.d + r * L, L, scratch, nt);
     }
@@ -327,7 +355,8 @@ static int int8_setup(qb_op_instance *c)
         const int t = omp_get_thread_num();
         size_t lo, hi;
         qb_mo_span(c->rows, t, omp_get_num_threads(), 1, &lo, &hi);
-        for (size_t r = lo; r < hi; r++) row_f32(c->x.f + r * L, yf + r * L, L, (float *)c->scratch + (size_t)t * L, 0);
+        for (size_t r = lo; r < hi; r++)
+            row_f32(c->x.f + r * L, yf + r * L, L, (float *)c->scratch + (size_t)t * L, 0);
     }
     qb_qparams op;
     int rc = qb_mo_qparams_of(yf, n, c->v.policy, &op);
@@ -386,8 +415,10 @@ static int verify(qb_op_instance *c, double *max_err, bool *ok)
         if (c->v.dtype == QB_INT8) {
             int32_t m = INT32_MIN;
             int64_t sum = 0;
-            for (size_t i = 0; i < L; i++) m = qb_mo_q(&c->x, base + i) > m ? qb_mo_q(&c->x, base + i) : m;
-            for (size_t i = 0; i < L; i++) sum += c->e[m - qb_mo_q(&c->x, base + i)];
+            for (size_t i = 0; i < L; i++)
+                m = qb_mo_q(&c->x, base + i) > m ? qb_mo_q(&c->x, base + i) : m;
+            for (size_t i = 0; i < L; i++)
+                sum += c->e[m - qb_mo_q(&c->x, base + i)];
             const float inv = row_inv(sum, c->y.p.scale[0]);
             for (size_t i = 0; i < L; i++) {
                 const int32_t want = qb_rq_scalar((float)c->e[m - qb_mo_q(&c->x, base + i)] * inv,
@@ -398,9 +429,12 @@ static int verify(qb_op_instance *c, double *max_err, bool *ok)
             continue;
         }
         double m = -INFINITY, sum = 0;
-        for (size_t i = 0; i < L; i++) m = fmax(m, qb_mo_get(&c->x, base + i));
-        for (size_t i = 0; i < L; i++) sum += e[i] = exp(qb_mo_get(&c->x, base + i) - m);
-        for (size_t i = 0; i < L; i++) qb_mo_err_add(&fe, qb_mo_get(&c->y, base + i), e[i] / sum);
+        for (size_t i = 0; i < L; i++)
+            m = fmax(m, qb_mo_get(&c->x, base + i));
+        for (size_t i = 0; i < L; i++)
+            sum += e[i] = exp(qb_mo_get(&c->x, base + i) - m);
+        for (size_t i = 0; i < L; i++)
+            qb_mo_err_add(&fe, qb_mo_get(&c->y, base + i), e[i] / sum);
     }
     free(e);
     if (c->v.dtype == QB_INT8) {
@@ -421,13 +455,21 @@ static int output(qb_op_instance *c, float *out)
 
 static int describe(qb_op_instance *c, cJSON *params)
 {
-    const char *isa = c->v.dtype == QB_FP32 ? "avx2+fma" : c->v.dtype == QB_FP16 ? "avx2+fma+f16c" : c->vbmi ? "avx512vbmi" : "avx2";
-    int rc = qb_mo_describe(params, &c->v, isa, c->nt,
-                            c->vbmi ? "exp table E[max - q] in 15-bit fixed point (two byte tables, vpermi2b), exact int32 row sums, "
-                                      "float requantization by 1/(sum * s_out); output scale calibrated on the fp32 output"
-                                    : "exp table E[max - q] in 15-bit fixed point (vpgatherdd), exact int32 row sums, "
-                                      "float requantization by 1/(sum * s_out); output scale calibrated on the fp32 output");
-    if (!rc && !cJSON_AddStringToObject(params, "ops_counted", "5 per element (max, subtract, exp, sum, scale)"))
+    const char *isa = c->v.dtype == QB_FP32   ? "avx2+fma"
+                      : c->v.dtype == QB_FP16 ? "avx2+fma+f16c"
+                      : c->vbmi               ? "avx512vbmi"
+                                              : "avx2";
+    int rc = qb_mo_describe(
+        params, &c->v, isa, c->nt,
+        c->vbmi
+            ? "exp table E[max - q] in 15-bit fixed point (two byte tables, vpermi2b), exact int32 "
+              "row sums, "
+              "float requantization by 1/(sum * s_out); output scale calibrated on the fp32 output"
+            : "exp table E[max - q] in 15-bit fixed point (vpgatherdd), exact int32 row sums, "
+              "float requantization by 1/(sum * s_out); output scale calibrated on the fp32 "
+              "output");
+    if (!rc && !cJSON_AddStringToObject(params, "ops_counted",
+                                        "5 per element (max, subtract, exp, sum, scale)"))
         rc = QB_ENOMEM;
     return rc;
 }
@@ -438,7 +480,8 @@ const qb_op_desc qb_op_softmax = {
     .summary = "softmax over the last axis of [rows, cols]",
     .shape_keys = "rows,cols",
     .default_shape = "32768,512",
-    .shape_source = "BERT-large attention probabilities at sequence 512, batch 4: 4 x 16 heads x 512 queries of 512 keys (16 M elements)",
+    .shape_source = "BERT-large attention probabilities at sequence 512, batch 4: 4 x 16 heads x "
+                    "512 queries of 512 keys (16 M elements)",
     .per_channel = false,
     .check = check,
     .ops = ops,

@@ -42,24 +42,24 @@ static const struct {
 static const struct {
     const char *op, *shape;
 } extra[] = {
-    {"depthwise-conv", "1,4,20,21,3,3,2,1"},   /* stride 2: the strided path */
-    {"depthwise-conv", "1,3,10,40,5,5,1,2"},   /* 5x5 */
-    {"depthwise-conv", "1,2,9,70,1,1,1,0"},    /* 1x1, no padding */
-    {"permute", "2,3,40,50,0,1,3,2"},         /* a batched transpose */
-    {"permute", "2,3,4,5,3,2,1,0"},           /* full reversal */
-    {"permute", "2,3,4,5,0,1,2,3"},           /* identity: row copies */
-    {"permute", "3,4,70,5,2,0,1,3"},          /* innermost axis kept */
+    {"depthwise-conv", "1,4,20,21,3,3,2,1"}, /* stride 2: the strided path */
+    {"depthwise-conv", "1,3,10,40,5,5,1,2"}, /* 5x5 */
+    {"depthwise-conv", "1,2,9,70,1,1,1,0"},  /* 1x1, no padding */
+    {"permute", "2,3,40,50,0,1,3,2"},        /* a batched transpose */
+    {"permute", "2,3,4,5,3,2,1,0"},          /* full reversal */
+    {"permute", "2,3,4,5,0,1,2,3"},          /* identity: row copies */
+    {"permute", "3,4,70,5,2,0,1,3"},         /* innermost axis kept */
     {"transpose", "1,1,1"},
-    {"slice", "1,1,5,300,0,0,0,1,5,300"},     /* the whole tensor */
+    {"slice", "1,1,5,300,0,0,0,1,5,300"}, /* the whole tensor */
     {"cumsum", "2,65536"},
     {"softmax", "2,20000"},
-    {"softmax", "9,96"},                      /* rows aligned for streaming in every dtype */
+    {"softmax", "9,96"}, /* rows aligned for streaming in every dtype */
     {"cumsum", "7,1024"},
-    {"transpose", "2,256,96"},                /* whole blocks, aligned destination rows */
+    {"transpose", "2,256,96"}, /* whole blocks, aligned destination rows */
     {"transpose", "1,256,256"},
-    {"transpose", "1,40,50"},                 /* int8: 32-wide tiles, then a 16-wide strip */
-    {"transpose", "2,24,60"},                 /* fp16: 16-wide tiles, then an 8-wide strip */
-    {"permute", "1,64,16,16,0,2,3,1"},        /* NCHW -> NHWC in whole blocks */
+    {"transpose", "1,40,50"},          /* int8: 32-wide tiles, then a 16-wide strip */
+    {"transpose", "2,24,60"},          /* fp16: 16-wide tiles, then an 8-wide strip */
+    {"permute", "1,64,16,16,0,2,3,1"}, /* NCHW -> NHWC in whole blocks */
     {"concat", "1,3,5,64,65"},
 };
 
@@ -81,8 +81,8 @@ static int run_variant(const qb_op_desc *op, const char *shape_text, const qb_va
     if (!rc) rc = op->verify(inst, &err, &ok);
     if (!rc && !ok) {
         fprintf(stderr, "%s %s %s %s %s threads %d isa %s: error %g\n", op->name, shape_text,
-                qb_dtype_name(v->dtype), qb_qgran_name(v->gran), qb_qpolicy_name(v->policy), v->threads,
-                v->isa ? v->isa : "auto", err);
+                qb_dtype_name(v->dtype), qb_qgran_name(v->gran), qb_qpolicy_name(v->policy),
+                v->threads, v->isa ? v->isa : "auto", err);
         rc = -100;
     }
     if (!rc && op->output && op->output_elems) {
@@ -92,7 +92,8 @@ static int run_variant(const qb_op_desc *op, const char *shape_text, const qb_va
         if (out) {
             CHECK(op->output(inst, out) == QB_OK);
             size_t bad = 0;
-            for (size_t i = 0; i < n; i++) bad += !(out[i] == out[i]);
+            for (size_t i = 0; i < n; i++)
+                bad += !(out[i] == out[i]);
             CHECK(bad == 0);
         }
         free(out);
@@ -112,8 +113,11 @@ static void all_variants(const qb_op_desc *op, const char *shape_text)
         for (int p = 0; p < 3; p++) {
             for (int g = QB_PER_TENSOR; g <= QB_PER_CHANNEL; g++) {
                 for (int isa = 0; isa < 2; isa++) {
-                    const qb_variant v = {.dtype = QB_INT8, .gran = (qb_qgran)g, .policy = pols[p],
-                                          .threads = threads, .isa = isa ? "avx2" : NULL};
+                    const qb_variant v = {.dtype = QB_INT8,
+                                          .gran = (qb_qgran)g,
+                                          .policy = pols[p],
+                                          .threads = threads,
+                                          .isa = isa ? "avx2" : NULL};
                     const int rc = run_variant(op, shape_text, &v);
                     if (g == QB_PER_CHANNEL && !op->per_channel) {
                         CHECK(rc == QB_EUNSUPPORTED);
@@ -132,15 +136,18 @@ static void bad_shapes(const qb_op_desc *op)
 {
     qb_shape s;
     int nk = 1;
-    for (const char *p = op->shape_keys; *p; p++) nk += *p == ',';
+    for (const char *p = op->shape_keys; *p; p++)
+        nk += *p == ',';
     char more[256] = "", huge[256] = "";
-    for (int i = 0; i <= nk; i++) strcat(more, i ? ",1" : "1"); /* one number too many */
+    for (int i = 0; i <= nk; i++)
+        strcat(more, i ? ",1" : "1"); /* one number too many */
     CHECK(qb_op_shape(op, more, &s) == QB_EUSAGE);
     CHECK(qb_op_shape(op, "1", &s) == QB_EUSAGE);
     CHECK(qb_op_shape(op, "x", &s) == QB_EUSAGE);
     CHECK(qb_op_shape(op, "1,,2", &s) == QB_EUSAGE);
     CHECK(qb_op_shape(op, "-1,2,3,4", &s) == QB_EUSAGE);
-    for (int i = 0; i < nk; i++) strcat(huge, i ? ",1000000" : "1000000");
+    for (int i = 0; i < nk; i++)
+        strcat(huge, i ? ",1000000" : "1000000");
     const int rc = qb_op_shape(op, huge, &s);
     CHECK(rc == QB_EINPUT);
     if (rc != QB_EINPUT) fprintf(stderr, "%s accepted %s\n", op->name, huge);
@@ -153,7 +160,8 @@ static void quantize_matches_library(void)
 {
     static const qb_qpolicy pols[] = {QB_SYMMETRIC, QB_ASYMMETRIC, QB_POW2};
     for (int p = 0; p < 3; p++) {
-        const qb_variant v = {.dtype = QB_INT8, .gran = QB_PER_TENSOR, .policy = pols[p], .threads = 2};
+        const qb_variant v = {
+            .dtype = QB_INT8, .gran = QB_PER_TENSOR, .policy = pols[p], .threads = 2};
         qb_mo_tensor t;
         CHECK(qb_mo_input(&t, 1000 + 37, &v, 7, -3.0f, 5.0f) == QB_OK);
         qb_qparams whole;
@@ -163,7 +171,8 @@ static void quantize_matches_library(void)
         CHECK(whole.scale[0] == t.p.scale[0] && whole.zero_point[0] == t.p.zero_point[0]);
         size_t bad = 0;
         for (size_t i = 0; i < t.n; i++)
-            bad += qb_mo_q(&t, i) != qb_quant1(t.f[i], t.p.scale[0], t.p.zero_point[0], t.p.qmin, t.p.qmax);
+            bad += qb_mo_q(&t, i) !=
+                   qb_quant1(t.f[i], t.p.scale[0], t.p.zero_point[0], t.p.qmin, t.p.qmax);
         CHECK(bad == 0);
         qb_qparams_free(&whole);
         qb_mo_tensor_free(&t);
@@ -187,9 +196,11 @@ static int run_cases(void)
         qb_shape s;
         CHECK(qb_op_shape(op, NULL, &s) == QB_OK);
         CHECK(op->ops(&s) >= 0);
-        const qb_variant v32 = {.dtype = QB_FP32, .threads = 1}, v8 = {.dtype = QB_INT8, .threads = 1};
+        const qb_variant v32 = {.dtype = QB_FP32, .threads = 1},
+                         v8 = {.dtype = QB_INT8, .threads = 1};
         CHECK(op->bytes(&s, &v32) > 3.9 * op->bytes(&s, &v8));
-        for (int j = 0; j < 2; j++) all_variants(op, cases[i].shape[j]);
+        for (int j = 0; j < 2; j++)
+            all_variants(op, cases[i].shape[j]);
         bad_shapes(op);
     }
     for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++) {
@@ -212,13 +223,13 @@ int main(void)
     const struct {
         const char *op, *shape;
     } reject[] = {
-        {"permute", "1,2,3,4,0,1,1,3"},          /* not a permutation */
+        {"permute", "1,2,3,4,0,1,1,3"}, /* not a permutation */
         {"permute", "1,2,3,4,0,1,2,4"},
-        {"slice", "1,4,8,8,0,0,4,1,4,5"},        /* w0 + Ws > W */
-        {"shuffle", "1,10,4,4,3"},               /* C not a multiple of G */
-        {"depthwise-conv", "1,3,2,2,5,5,1,0"},   /* filter larger than the input */
-        {"depthwise-conv", "1,3,8,8,3,3,1,3"},   /* pad >= filter */
-        {"cumsum", "1,100000"},                  /* row longer than the int8 accumulator allows */
+        {"slice", "1,4,8,8,0,0,4,1,4,5"},      /* w0 + Ws > W */
+        {"shuffle", "1,10,4,4,3"},             /* C not a multiple of G */
+        {"depthwise-conv", "1,3,2,2,5,5,1,0"}, /* filter larger than the input */
+        {"depthwise-conv", "1,3,8,8,3,3,1,3"}, /* pad >= filter */
+        {"cumsum", "1,100000"},                /* row longer than the int8 accumulator allows */
     };
     for (size_t i = 0; i < sizeof reject / sizeof reject[0]; i++) {
         const qb_op_desc *op = qb_op_find(reject[i].op);
