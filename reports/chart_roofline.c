@@ -89,9 +89,12 @@ int qb_chart_roofline(const char *dir, const char *name, const char *title, cons
         }
         if (!any) continue;
         qb_buf_printf(&data, "\n\n");
-        qb_buf_printf(&gp, ", \\\n  '%s.dat' index %d using 1:2 with points pt 7 ps 1.3 lc rgb '%s' title '%s operators'"
-                           ", \\\n  '%s.dat' index %d using 1:2:3 with labels offset 1,0.7 left font ',10' tc rgb '%s' notitle",
-                      name, block, colors[d % 8], dtypes[d], name, block, colors[d % 8]);
+        qb_buf_printf(&gp, ", \\\n  '%s.dat' index %d using 1:2 with points pt 7 ps 1.3 lc rgb '%s' title '%s operators'",
+                      name, block, colors[d % 8], dtypes[d]);
+        /* Labels are readable up to a few dozen points; past that the table names them. */
+        if (npts <= QB_RL_CHART_MAX_LABELS)
+            qb_buf_printf(&gp, ", \\\n  '%s.dat' index %d using 1:2:3 with labels offset 1,0.7 left font ',10' tc rgb '%s' notitle",
+                          name, block, colors[d % 8]);
         block++;
     }
     qb_buf_printf(&gp, "\n");

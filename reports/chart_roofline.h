@@ -13,6 +13,9 @@ typedef struct {
     double gops;
 } qb_rl_plot_point;
 
+/* More operator points than this are drawn without labels (the table names them). */
+#define QB_RL_CHART_MAX_LABELS 24
+
 /* Write dir/name.{dat,gp} and run gnuplot (see gnuplot.h for the return codes). */
 int qb_chart_roofline(const char *dir, const char *name, const char *title, const qb_ceilings *c,
                       const char *const *dtypes, int ndtypes, const qb_rl_plot_point *pts, int npts);

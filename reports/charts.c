@@ -36,12 +36,14 @@ int qb_chart_bars(const char *dir, const char *name, const qb_bar_chart *c)
         }
         qb_buf_printf(&data, "\n");
     }
+    bool negative = false;
+    for (int i = 0; i < c->ncat * c->nser; i++) negative |= c->values[i] < 0;
     qb_buf_printf(&gp, QB_SVG_TERMINAL "set output '%s.svg'\n", name);
     qb_buf_printf(&gp, "set title '%s'\nset ylabel '%s'\nset style data histograms\n"
                        "set style histogram clustered gap 1\nset style fill solid 0.85 border -1\n"
                        "set boxwidth 0.9\nset grid ytics lc '#dddddd'\nset key outside right top\n"
                        "set xtics rotate by -40 left\nset datafile missing 'NaN'\nset yrange [%s:*]\n%s",
-                  c->title, c->ylabel, c->logy ? "*" : "0", c->logy ? "set logscale y\n" : "");
+                  c->title, c->ylabel, c->logy || negative ? "*" : "0", c->logy ? "set logscale y\n" : "");
     qb_buf_printf(&gp, "plot ");
     for (int s = 0; s < c->nser; s++)
         qb_buf_printf(&gp, "%s'%s.dat' using %d:xtic(1) title columnheader(%d) lc rgb '%s'",

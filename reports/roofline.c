@@ -42,18 +42,31 @@ static int add_ceiling_records(const qb_ceilings *c, qb_results *out)
     return QB_OK;
 }
 
-int qb_roofline_ceilings_of(const qb_results *res, qb_ceilings *c)
+/* The largest thread count among a document's roofline.ceiling records. */
+static int max_ceiling_threads(const qb_results *res)
+{
+    int t = 0;
+    for (size_t i = 0; i < res->n; i++)
+        if (strcmp(res->recs[i].group, "roofline.ceiling") == 0 &&
+            qb_param_num(&res->recs[i], "threads") > t)
+            t = (int)qb_param_num(&res->recs[i], "threads");
+    return t;
+}
+
+int qb_roofline_ceilings_of(const qb_results *res, int threads, qb_ceilings *c)
 {
     memset(c, 0, sizeof *c);
+    if (threads <= 0) threads = max_ceiling_threads(res);
+    c->threads = threads;
     for (size_t i = 0; i < res->n; i++) {
         const qb_record *r = &res->recs[i];
-        if (strcmp(r->group, "roofline.ceiling") != 0) continue;
-        c->threads = (int)qb_param_num(r, "threads");
+        if (strcmp(r->group, "roofline.ceiling") != 0 || qb_param_num(r, "threads") != threads) continue;
         int rc = QB_OK;
         if (strcmp(qb_param_str(r, "kind"), "compute") == 0)
             rc = qb_ceilings_set_compute(c, qb_param_str(r, "dtype"), qb_metric_value(r, "peak"));
         else
-            rc = qb_ceilings_set_memory(c, qb_param_str(r, "level"), qb_metric_value(r, "bandwidth"), qb_param_str(r, "kernel"));
+            rc = qb_ceilings_set_memory(c, qb_param_str(r, "level"), qb_metric_value(r, "bandwidth"),
+                                        qb_param_str(r, "kernel"));
         if (rc) return rc;
     }
     return QB_OK;
@@ -141,9 +154,6 @@ int qb_roofline_records(const qb_results *in, const qb_ceilings *c, int threads,
         if (!rc && a.above_roof)
             rc = qb_record_note(o, "runs above every roof: its data stayed in a faster cache than "
                                    "the byte formula assumes (or the timing is off)");
-        if (!rc && a.verdict == QB_RL_MEMORY_BOUND && p.ops > 0)
-            rc = qb_record_note(o, "memory-bound: fewer bytes (int8/fp16) or fusing it into its "
-                                   "neighbour (qbench fuse) speeds it up, more compute does not");
         analysed++;
     }
     if (rc == QB_OK && analysed == 0)
@@ -154,7 +164,7 @@ int qb_roofline_records(const qb_results *in, const qb_ceilings *c, int threads,
 void qb_roofline_print(const qb_results *res)
 {
     qb_ceilings c;
-    if (qb_roofline_ceilings_of(res, &c) == QB_OK) {
+    if (qb_roofline_ceilings_of(res, 0, &c) == QB_OK) {
         printf("Ceilings (%d thread%s):", c.threads, c.threads == 1 ? "" : "s");
         for (int i = 0; i < c.ncompute; i++) printf("  %s %.0f GOP/s", c.compute[i].dtype, c.compute[i].gops);
         printf("\n          ");
@@ -187,13 +197,17 @@ void qb_roofline_print(const qb_results *res)
     }
     qb_table_print(&t, stdout);
     qb_table_free(&t);
+    printf("\nmemory-bound points speed up with fewer bytes (fp16, int8) or by fusing them into\n"
+           "their neighbour (qbench fuse), not with more compute; 'roof gain' is the ratio of the\n"
+           "quantized point's roof to fp32's, the most quantization can buy here.\n");
     qb_print_notes(res);
 }
 
 int qb_roofline_chart(const qb_results *res, const char *dir)
 {
     qb_ceilings c;
-    int rc = qb_roofline_ceilings_of(res, &c);
+    /* One chart, one thread count: the largest, whose ceilings are drawn. */
+    int rc = qb_roofline_ceilings_of(res, 0, &c);
     if (rc) return rc;
     enum { MAXP = 256 };
     static qb_rl_plot_point pts[MAXP];
@@ -201,7 +215,7 @@ int qb_roofline_chart(const qb_results *res, const char *dir)
     int np = 0, nd = 0;
     for (size_t i = 0; i < res->n && np < MAXP; i++) {
         const qb_record *r = &res->recs[i];
-        if (strcmp(r->group, "roofline") != 0) continue;
+        if (strcmp(r->group, "roofline") != 0 || qb_param_num(r, "threads") != c.threads) continue;
         qb_rl_plot_point *p = &pts[np++];
         snprintf(p->label, sizeof p->label, "%s", r->id + strlen("roofline/"));
         snprintf(p->dtype, sizeof p->dtype, "%s", qb_param_str(r, "ceiling_dtype"));

@@ -24,7 +24,8 @@ void qb_roofline_print(const qb_results *res);
 /* Write the chart of the roofline records in res to dir/roofline.{dat,gp,svg}. */
 int qb_roofline_chart(const qb_results *res, const char *dir);
 
-/* Rebuild ceilings from the roofline.ceiling/... records of a roofline document. */
-int qb_roofline_ceilings_of(const qb_results *res, qb_ceilings *c);
+/* Rebuild the ceilings of one thread count (<= 0: the largest present) from
+ * the roofline.ceiling/... records of a roofline document. */
+int qb_roofline_ceilings_of(const qb_results *res, int threads, qb_ceilings *c);
 
 #endif
