@@ -190,24 +190,31 @@ static void exec_transpose(const qb_lay_plan *p, const void *src, void *dst, boo
     unsigned char *d = dst;
     for (size_t k = lo; k < hi; k++) {
         tr_task tk;
-        /* the source lines of the block two tasks on (the same rows, further
-         * along them when the column block is innermost): a few lines from
-         * each of many rows, which the hardware prefetchers do not fetch in
-         * time; into L2 (T1), as L1 prefetches are throttled too early */
-        if (k + QB_LAY_PF_TASKS < hi) {
-            task_of(p, k + QB_LAY_PF_TASKS, rb, cb, o1, &tk);
-            for (size_t r = 0; r < tk.rows; r++)
-                for (size_t b = 0; b < tk.cols * esz; b += 64)
-                    _mm_prefetch((const char *)s + (tk.so + r * p->ss) * esz + b, _MM_HINT_T1);
-        }
+        /* the source lines of the block QB_LAY_PF_TASKS tasks on (the same
+         * rows, further along them when the column block is innermost): a
+         * few lines from each of many rows, which the hardware prefetchers do
+         * not fetch in time; into L2 (T1), as L1 prefetches are throttled
+         * too early to help. Issued a strip at a time, between the strips'
+         * transposes, so the misses stay spread out. */
+        tr_task pf = {0};
+        const bool prefetch = k + QB_LAY_PF_TASKS < hi;
+        if (prefetch) task_of(p, k + QB_LAY_PF_TASKS, rb, cb, o1, &pf);
         task_of(p, k, rb, cb, o1, &tk);
-        if (!nt) {
-            qb_lay_tr(s + tk.so * esz, p->ss, d + tk.doff * esz, p->ds, tk.rows, tk.cols, esz);
-            continue;
+        for (size_t r0 = 0; r0 < tk.rows; r0 += QB_LAY_STRIP) {
+            const size_t nr = tk.rows - r0 < QB_LAY_STRIP ? tk.rows - r0 : QB_LAY_STRIP;
+            if (prefetch)
+                for (size_t r = r0; r < r0 + nr && r < pf.rows; r++)
+                    for (size_t b = 0; b < pf.cols * esz; b += 64)
+                        _mm_prefetch((const char *)s + (pf.so + r * p->ss) * esz + b, _MM_HINT_T1);
+            const unsigned char *sr = s + (tk.so + r0 * p->ss) * esz;
+            if (nt)
+                qb_lay_tr(sr, p->ss, (unsigned char *)tmp + r0 * esz, tk.rows, nr, tk.cols, esz);
+            else
+                qb_lay_tr(sr, p->ss, d + (tk.doff + r0) * esz, p->ds, nr, tk.cols, esz);
         }
-        /* through the scratch, then streamed: each destination row piece is
-         * a run of whole lines (one run when the block spans full rows) */
-        qb_lay_tr(s + tk.so * esz, p->ss, tmp, tk.rows, tk.rows, tk.cols, esz);
+        if (!nt) continue;
+        /* streamed from the scratch: each destination row piece is a run of
+         * whole lines (one run when the block spans full rows) */
         if (p->ds == tk.rows) {
             qb_lay_copy(d + tk.doff * esz, tmp, tk.rows * tk.cols * esz, true);
         } else {

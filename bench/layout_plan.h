@@ -36,15 +36,20 @@ typedef struct {
  *   its source rows read and destination rows written is a run of that many
  *   bytes; it is transposed into the thread's scratch and streamed out;
  * - the source lines of the block QB_LAY_PF_TASKS tasks ahead are prefetched
- *   into L2 (_MM_HINT_T1): a few lines from each of many rows are not
- *   fetched in time by the hardware prefetchers, and L1 prefetches (T0) are
- *   throttled so early that they did not help at all;
+ *   into L2 (_MM_HINT_T1), a strip of rows at a time between the strips'
+ *   transposes: a few lines from each of many rows are not fetched in time
+ *   by the hardware prefetchers, L1 prefetches (T0) are throttled so early
+ *   that they did not help at all, and one burst per block helped less than
+ *   spreading them (fp32 4096^2, one thread: 9 -> 6 ms);
  * - rows plans gather rows shorter than QB_LAY_STAGE_ROW_BYTES into the
  *   scratch (QB_LAY_STAGE_BYTES at a time) so the output is streamed as
  *   whole aligned lines, and prefetch the row QB_LAY_PF_BYTES ahead, as the
  *   streamer retrains at every row start (slice: 9 -> 20 GB/s). */
 #define QB_LAY_RUN_BYTES 256
 #define QB_LAY_PF_TASKS 2
+/* rows transposed between two bursts of prefetches: a multiple of the
+ * register tiles' heights (8, 16), else whole strips fall to scalar code */
+#define QB_LAY_STRIP 16
 #define QB_LAY_STAGE_ROW_BYTES 4096
 #define QB_LAY_STAGE_BYTES QB_LAY_TMP_BYTES
 #define QB_LAY_PF_BYTES 8192
