@@ -49,8 +49,13 @@ int qb_split_list(char *s, char **items, int max)
 static void print_default(const qb_opt *o)
 {
     switch (o->type) {
-    case QB_OPT_INT: printf(" (default %ld)", *(const long *)o->dest); break;
-    case QB_OPT_DOUBLE: printf(" (default %g)", *(const double *)o->dest); break;
+    /* A negative value is the "policy default" sentinel: the help text names that default. */
+    case QB_OPT_INT:
+        if (*(const long *)o->dest >= 0) printf(" (default %ld)", *(const long *)o->dest);
+        break;
+    case QB_OPT_DOUBLE:
+        if (*(const double *)o->dest >= 0) printf(" (default %g)", *(const double *)o->dest);
+        break;
     case QB_OPT_STRING:
         if (*(const char *const *)o->dest) printf(" (default %s)", *(const char *const *)o->dest);
         break;
