@@ -25,6 +25,7 @@ int qb_pooled_add(qb_pooled *p, const qb_rep_result *r)
     p->n += r->n;
     if (p->rounds < (int)(sizeof p->round_median / sizeof p->round_median[0]))
         p->round_median[p->rounds++] = r->st.median;
+    p->added++;
     p->dropped += r->dropped;
     p->target_missed |= !r->target_met;
     if (r->st.cv > p->worst_cv) p->worst_cv = r->st.cv;
@@ -46,6 +47,25 @@ double qb_pooled_best(const qb_pooled *p, int better)
     return p->rounds ? p->round_median[best_round(p, better)] : NAN;
 }
 
+/* Each round's median and size into the metric just added from data[]
+ * (all[] or aux[]), when every round was remembered. */
+static int set_rounds(qb_record *rec, const double *data, const qb_pooled *p)
+{
+    if (p->added != p->rounds) return QB_OK;
+    double med[16];
+    size_t sz[16], n = 0;
+    for (int i = 0; i < p->rounds; i++) {
+        const int from = p->round_start[i], to = i + 1 < p->rounds ? p->round_start[i + 1] : p->n;
+        if (to <= from) continue;
+        qb_stats st;
+        const int rc = qb_stats_compute(data + from, (size_t)(to - from), &st);
+        if (rc) return rc;
+        med[n] = st.median;
+        sz[n++] = (size_t)(to - from);
+    }
+    return qb_metric_set_rounds(&rec->metrics[rec->nmetrics - 1], med, sz, n);
+}
+
 int qb_pooled_record_aux(qb_record *rec, const char *name, const char *unit, int better,
                          const qb_pooled *p, int primary_better)
 {
@@ -58,7 +78,7 @@ int qb_pooled_record_aux(qb_record *rec, const char *name, const char *unit, int
     rc = qb_stats_compute(p->aux + from, (size_t)(to - from), &st);
     if (rc) return rc;
     rec->metrics[rec->nmetrics - 1].value = st.median;
-    return QB_OK;
+    return set_rounds(rec, p->aux, p);
 }
 
 int qb_pooled_record(qb_record *rec, const char *name, const char *unit, int better,
@@ -66,6 +86,8 @@ int qb_pooled_record(qb_record *rec, const char *name, const char *unit, int bet
 {
     if (p->n == 0) return qb_fail(QB_EINTERNAL, "%s: no samples for %s", rec->id, name);
     int rc = qb_record_metric_samples(rec, name, unit, better, p->all, (size_t)p->n);
+    if (rc) return rc;
+    rc = set_rounds(rec, p->all, p);
     if (rc) return rc;
     const double best = qb_pooled_best(p, better);
     rec->metrics[rec->nmetrics - 1].value = best;

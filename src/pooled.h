@@ -19,6 +19,7 @@ typedef struct {
     double round_median[16];
     int round_start[16]; /* index in all[] where each round begins */
     int rounds;
+    int added; /* rounds added, also past the 16 remembered */
     int dropped;
     bool target_missed;
     double worst_cv;

@@ -65,6 +65,8 @@ static void metric_free(qb_metric *m)
     free(m->name);
     free(m->unit);
     free(m->samples);
+    free(m->round_medians);
+    free(m->round_sizes);
 }
 
 static void record_free(qb_record *rec)
@@ -235,6 +237,44 @@ int qb_record_metric_samples(qb_record *rec, const char *name, const char *unit,
     m->has_stats = true;
     m->st = st;
     m->value = st.median;
+    return QB_OK;
+}
+
+int qb_record_no_gate(qb_record *rec, const char *why)
+{
+    cJSON_DeleteItemFromObjectCaseSensitive(rec->params, "gate");
+    if (!cJSON_AddBoolToObject(rec->params, "gate", false)) return qb_fail(QB_ENOMEM, "out of memory");
+    return qb_record_note(rec, "not a regression gate by default: %s (qbench compare --fail-on '%s' gates it)",
+                          why, rec->id);
+}
+
+int qb_metric_set_rounds(qb_metric *m, const double *medians, const size_t *sizes, size_t n)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (sizes[i] == 0 || !isfinite(medians[i]))
+            return qb_fail(QB_EINPUT, "metric %s: round %zu is empty or not finite", m->name, i);
+        total += sizes[i];
+    }
+    if (n > 0 && total != m->nsamples)
+        return qb_fail(QB_EINPUT, "metric %s: rounds hold %zu samples, the metric has %zu", m->name,
+                       total, m->nsamples);
+    double *v = n ? malloc(n * sizeof *v) : NULL;
+    size_t *z = n ? malloc(n * sizeof *z) : NULL;
+    if (n && (!v || !z)) {
+        free(v);
+        free(z);
+        return qb_fail(QB_ENOMEM, "out of memory");
+    }
+    if (n) {
+        memcpy(v, medians, n * sizeof *v);
+        memcpy(z, sizes, n * sizeof *z);
+    }
+    free(m->round_medians);
+    free(m->round_sizes);
+    m->round_medians = v;
+    m->round_sizes = z;
+    m->nrounds = n;
     return QB_OK;
 }
 

@@ -22,6 +22,12 @@ typedef struct {
     size_t nsamples;
     bool has_stats;
     qb_stats st;
+    /* The samples' timed groups in sample order (the rounds of a measurement,
+     * the passes of a run): each group's median and size. A shared host moves
+     * whole groups, so compare reads how far apart they are. 0: not recorded. */
+    double *round_medians;
+    size_t *round_sizes;
+    size_t nrounds;
 } qb_metric;
 
 typedef struct {
@@ -66,6 +72,12 @@ int qb_record_metric(qb_record *rec, const char *name, const char *unit, int bet
 int qb_record_metric_samples(qb_record *rec, const char *name, const char *unit, int better,
                              const double *samples, size_t n);
 const qb_metric *qb_record_find_metric(const qb_record *rec, const char *name);
+/* Mark a record as no default regression gate (params.gate = false) and say
+ * why in a note: a figure the host decides more than the code. qbench compare
+ * still judges and shows it; --fail-on naming it makes it gate. */
+int qb_record_no_gate(qb_record *rec, const char *why);
+/* Record the timed groups of m's samples: sizes must add up to its sample count. */
+int qb_metric_set_rounds(qb_metric *m, const double *medians, const size_t *sizes, size_t n);
 
 /* Readers' shortcuts: a string param ("" when absent), a number param and a
  * metric's value (NAN when absent). */

@@ -42,6 +42,26 @@ static cJSON *metric_to_json(const qb_metric *m)
             return NULL;
         }
     }
+    if (m->nrounds > 0) {
+        cJSON *med = cJSON_CreateDoubleArray(m->round_medians, (int)m->nrounds);
+        if (!med || !cJSON_AddItemToObject(o, "round_medians", med)) {
+            cJSON_Delete(med);
+            cJSON_Delete(o);
+            return NULL;
+        }
+        cJSON *sz = cJSON_AddArrayToObject(o, "round_sizes");
+        for (size_t i = 0; sz && i < m->nrounds; i++) {
+            cJSON *x = cJSON_CreateNumber((double)m->round_sizes[i]);
+            if (!x || !cJSON_AddItemToArray(sz, x)) {
+                cJSON_Delete(x);
+                sz = NULL;
+            }
+        }
+        if (!sz) {
+            cJSON_Delete(o);
+            return NULL;
+        }
+    }
     return o;
 }
 
@@ -114,6 +134,42 @@ static int better_from_str(const char *s, int *out)
     return 0;
 }
 
+/* Optional round_medians + round_sizes: the sizes must add up to the samples. */
+static int rounds_from_json(qb_metric *out, const cJSON *m, const char *where)
+{
+    const cJSON *med = cJSON_GetObjectItemCaseSensitive(m, "round_medians");
+    const cJSON *sz = cJSON_GetObjectItemCaseSensitive(m, "round_sizes");
+    if (!med && !sz) return QB_OK;
+    if (!cJSON_IsArray(med) || !cJSON_IsArray(sz) || cJSON_GetArraySize(med) != cJSON_GetArraySize(sz))
+        return qb_fail(QB_EINPUT, "%s: round_medians and round_sizes must be arrays of one length", where);
+    const int n = cJSON_GetArraySize(med);
+    if (n == 0) return QB_OK;
+    if ((size_t)n > out->nsamples)
+        return qb_fail(QB_EINPUT, "%s: more rounds than samples", where);
+    double *v = malloc((size_t)n * sizeof *v);
+    size_t *z = malloc((size_t)n * sizeof *z);
+    int rc = v && z ? QB_OK : qb_fail(QB_ENOMEM, "out of memory");
+    for (int i = 0; i < n && rc == QB_OK; i++) {
+        const cJSON *a = cJSON_GetArrayItem(med, i), *b = cJSON_GetArrayItem(sz, i);
+        if (!cJSON_IsNumber(a) || !isfinite(a->valuedouble) || !cJSON_IsNumber(b) ||
+            !(b->valuedouble >= 1 && b->valuedouble <= (double)out->nsamples) ||
+            b->valuedouble != floor(b->valuedouble)) {
+            rc = qb_fail(QB_EINPUT, "%s: round %d needs a finite median and a whole size of 1..%zu",
+                         where, i, out->nsamples);
+            break;
+        }
+        v[i] = a->valuedouble;
+        z[i] = (size_t)b->valuedouble;
+    }
+    if (rc == QB_OK) {
+        rc = qb_metric_set_rounds(out, v, z, (size_t)n);
+        if (rc) rc = qb_fail(QB_EINPUT, "%s: %s", where, qb_last_error(rc));
+    }
+    free(v);
+    free(z);
+    return rc;
+}
+
 static int metric_from_json(qb_record *rec, const cJSON *m)
 {
     int rc = QB_OK;
@@ -150,7 +206,7 @@ static int metric_from_json(qb_record *rec, const cJSON *m)
         if (rc) return rc;
         /* Keep the stored summary: the writer may have chosen another aggregate. */
         rec->metrics[rec->nmetrics - 1].value = value->valuedouble;
-        return QB_OK;
+        return rounds_from_json(&rec->metrics[rec->nmetrics - 1], m, where);
     }
     return qb_record_metric(rec, m->string, unit->valuestring, b, value->valuedouble);
 }

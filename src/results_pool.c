@@ -6,6 +6,43 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Each pass's rounds in pass order (a pass without them is one round): the
+ * pooled metric keeps when each group of its samples was taken. */
+static int pool_rounds(qb_metric *out, const qb_results *passes, int np, const char *id)
+{
+    size_t cap = 0;
+    for (int p = 0; p < np; p++) {
+        const qb_record *r = qb_results_find(&passes[p], id);
+        const qb_metric *m = r ? qb_record_find_metric(r, out->name) : NULL;
+        if (m) cap += m->nrounds ? m->nrounds : 1;
+    }
+    double *med = malloc(cap * sizeof *med);
+    size_t *sz = malloc(cap * sizeof *sz);
+    if (!med || !sz) {
+        free(med);
+        free(sz);
+        return qb_fail(QB_ENOMEM, "out of memory");
+    }
+    size_t n = 0;
+    for (int p = 0; p < np; p++) {
+        const qb_record *r = qb_results_find(&passes[p], id);
+        const qb_metric *m = r ? qb_record_find_metric(r, out->name) : NULL;
+        if (!m) continue;
+        if (m->nrounds) {
+            memcpy(med + n, m->round_medians, m->nrounds * sizeof *med);
+            memcpy(sz + n, m->round_sizes, m->nrounds * sizeof *sz);
+            n += m->nrounds;
+        } else {
+            med[n] = m->has_stats ? m->st.median : m->value;
+            sz[n++] = m->samples ? m->nsamples : 1;
+        }
+    }
+    const int rc = qb_metric_set_rounds(out, med, sz, n);
+    free(med);
+    free(sz);
+    return rc;
+}
+
 static int pool_metric(qb_record *out, const qb_metric *m0, const qb_results *passes, int np,
                        const char *id)
 {
@@ -40,6 +77,8 @@ static int pool_metric(qb_record *out, const qb_metric *m0, const qb_results *pa
     free(all);
     if (rc) return rc;
     out->metrics[out->nmetrics - 1].value = best;
+    rc = pool_rounds(&out->metrics[out->nmetrics - 1], passes, np, id);
+    if (rc) return rc;
     if (np > 1 && best != 0 && (hi - lo) / fabs(best) > 0.03 && m0->better != QB_BETTER_NONE)
         rc = qb_record_note(out, "%s: passes range %.4g..%.4g %s; the best pass is reported", m0->name,
                             lo, hi, m0->unit);

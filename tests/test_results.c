@@ -41,6 +41,13 @@ int main(void)
     const double lat[] = {1.0, 1.01, 0.99, 1.0, 1.0};
     CHECK(qb_record_metric_samples(rec, "latency", "cycles", QB_BETTER_LOWER, lat, 5) == QB_OK);
     CHECK(qb_record_metric(rec, "throughput", "per_cycle", QB_BETTER_HIGHER, 3.96) == QB_OK);
+    /* the samples' timed groups: sizes must add up to the samples */
+    qb_metric *lm = &rec->metrics[0]; /* latency, 5 samples */
+    const double rmed[] = {1.0, 1.0};
+    const size_t rsz[] = {3, 2}, rbad[] = {3, 3}, rzero[] = {5, 0};
+    CHECK(qb_metric_set_rounds(lm, rmed, rbad, 2) == QB_EINPUT);
+    CHECK(qb_metric_set_rounds(lm, rmed, rzero, 2) == QB_EINPUT);
+    CHECK(qb_metric_set_rounds(lm, rmed, rsz, 2) == QB_OK);
     CHECK(qb_record_note(rec, "a note %d", 7) == QB_OK);
     /* ids are unique within a run */
     CHECK(qb_results_add(&r, "probe.inst", "add-r64") == NULL);
@@ -55,6 +62,8 @@ int main(void)
     const qb_metric *m = qb_record_find_metric(&back.recs[0], "latency");
     CHECK(m && m->nsamples == 5 && strcmp(m->unit, "cycles") == 0 && m->better == QB_BETTER_LOWER);
     CHECK(m && m->samples[1] == 1.01 && m->value == 1.0);
+    CHECK(m && m->nrounds == 2 && m->round_sizes[0] == 3 && m->round_sizes[1] == 2 &&
+          m->round_medians[1] == 1.0);
     m = qb_record_find_metric(&back.recs[0], "throughput");
     CHECK(m && m->value == 3.96 && m->samples == NULL && m->better == QB_BETTER_HIGHER);
     CHECK(cJSON_GetArraySize(back.recs[0].notes) == 1);
@@ -98,6 +107,28 @@ int main(void)
     write_text(path, "[1,2,3]");
     CHECK(read_rc(path) == QB_EINPUT);
     CHECK(read_rc("fixtures/valid.json") == QB_OK);
+    /* rounds that do not add up to the samples, or are not numbers */
+    static const char *const bad_rounds[] = {
+        "[2], \"round_sizes\": [3]",           /* the one good document */
+        "[1, 1], \"round_sizes\": [1, 1]",     /* 2 of 3 samples */
+        "[1, 1], \"round_sizes\": [1, 2, 3]",  /* lengths differ */
+        "[1], \"round_sizes\": [1.5]",         /* not whole */
+        "[1], \"round_sizes\": [0]",           /* empty round */
+        "[\"x\"], \"round_sizes\": [3]",     /* not a number */
+        "{}, \"round_sizes\": [3]",            /* not an array */
+    };
+    for (size_t i = 0; i < sizeof bad_rounds / sizeof bad_rounds[0]; i++) {
+        char doc[1024];
+        snprintf(doc, sizeof doc,
+                 "{\"schema\": \"qbench.results/1\", \"tool\": {}, \"machine\": {}, \"settings\": {}, "
+                 "\"started\": \"x\", \"results\": [{\"id\": \"g/a\", \"group\": \"g\", \"params\": {}, "
+                 "\"metrics\": {\"t\": {\"value\": 1, \"unit\": \"s\", \"better\": \"lower\", "
+                 "\"samples\": [1, 2, 3], \"round_medians\": %s}}}]}",
+                 bad_rounds[i]);
+        snprintf(path, sizeof path, "%s/rounds%zu.json", tmpdir, i);
+        write_text(path, doc);
+        CHECK(read_rc(path) == (i == 0 ? QB_OK : QB_EINPUT));
+    }
 
     /* Writing into a folder that does not exist fails cleanly. */
     qb_results w;

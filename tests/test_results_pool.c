@@ -1,5 +1,5 @@
 /* Pooling passes of a run: samples concatenated, the best pass's value kept
- * in each metric's direction, records of any pass kept. */
+ * in each metric's direction, each pass one round, records of any pass kept. */
 #include "check.h"
 #include "error.h"
 #include "results_pool.h"
@@ -32,6 +32,10 @@ int main(void)
     CHECK(lat && lat->nsamples == 6 && lat->value == 1.00);
     const qb_metric *tp = r ? qb_record_find_metric(r, "throughput") : NULL;
     CHECK(tp && tp->nsamples == 2 && tp->value == 3.9);
+    /* each pass is one timed group of samples, in pass order */
+    CHECK(lat && lat->nrounds == 2 && lat->round_sizes[0] == 3 && lat->round_sizes[1] == 3);
+    CHECK(lat && lat->nrounds == 2 && lat->round_medians[0] == 1.10 && lat->round_medians[1] == 1.00);
+    CHECK(tp && tp->nrounds == 2 && tp->round_medians[0] == 3.0 && tp->round_sizes[1] == 1);
     CHECK(r && cJSON_GetArraySize(r->notes) >= 1); /* 3.0..3.9 disagree */
     const qb_record *x = qb_results_find(&out, "probe.inst/only-here");
     CHECK(x && qb_record_find_metric(x, "latency")->value == 7);
