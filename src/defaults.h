@@ -20,6 +20,12 @@
 #define QB_QUICK_MAX_REPS 9
 #define QB_QUICK_BUDGET_S 0.15
 
+/* qbench run --quick: passes over the whole suite, each one round of this many
+ * samples, so each metric's samples come from moments tens of seconds apart. */
+#define QB_RUN_QUICK_PASSES 3
+#define QB_RUN_QUICK_PASS_REPS 3
+#define QB_RUN_QUICK_PASS_MAX_REPS 5
+
 /* Core-clock calibration (src/clock.c): dependent adds per calibration run. */
 #define QB_CALIB_ADDS_DEFAULT 2000000
 /* Each side of a bracket: the fastest of this many chains of this many adds. */
