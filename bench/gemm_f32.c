@@ -107,6 +107,10 @@ static void finish_tile(const qb_epilogue *e, const float *t, long ldt, long i0,
     }
 }
 
+#ifdef QB_TEST_SLOWDOWN
+_Thread_local float qb_test_slowdown_sink[MR * NR] __attribute__((aligned(32)));
+#endif
+
 int qb_gemm_block_f32(qb_gemm_slot *s, long M, long N, long K, const qb_mat *A, const qb_mat *B,
                       const qb_epilogue *e, long m0, long m1, long n0, long n1)
 {
@@ -189,6 +193,12 @@ int qb_gemm_block_f32(qb_gemm_slot *s, long M, long N, long K, const qb_mat *A, 
                         }
                         if (mr == MR && nr == NR) {
                             ukernel_6x16(kc, a, b, t, ldt, load, brow, bcol);
+#ifdef QB_TEST_SLOWDOWN
+                            /* CMake QB_TEST_SLOWDOWN (test only): a quarter of the
+                             * tile's K loop again, into a sink the compiler must keep
+                             * (with packing's share, about 20% more time) */
+                            ukernel_6x16(kc / 4, a, b, qb_test_slowdown_sink, NR, false, NULL, NULL);
+#endif
                         } else {
                             ukernel_6x16(kc, a, b, tile, NR, false, brow, bcol);
                             for (long ii = 0; ii < mr; ii++)
