@@ -12,6 +12,7 @@
 #include "output.h"
 #include "pin.h"
 #include "pooled.h"
+#include "probe_common.h"
 #include "quant.h"
 #include "timer.h"
 #include "cpu_features.h"
@@ -256,7 +257,7 @@ static int prepare(const qb_op_desc *op, const qb_shape *s, const qb_ops_opts *o
     return QB_OK;
 }
 
-static int finish(variant *x, const qb_rep_policy *pol)
+static int finish(const qb_op_desc *op, variant *x, const qb_rep_policy *pol)
 {
     qb_record *r = x->rec;
     if (x->pooled.n == 0) return qb_record_note(r, "interrupted before it was measured");
@@ -271,6 +272,8 @@ static int finish(variant *x, const qb_rep_policy *pol)
     if (!rc) rc = qb_record_metric(r, "bandwidth", "GB/s", QB_BETTER_HIGHER, x->bytes / t * 1e-9);
     if (!rc) rc = qb_record_metric(r, "ops", "op", QB_BETTER_NONE, x->ops);
     if (!rc) rc = qb_record_metric(r, "bytes", "B", QB_BETTER_NONE, x->bytes);
+    if (!rc && strcmp(op->klass, "memory") == 0)
+        rc = qb_record_host_shared(r, x->v.threads, "a memory-bound operator");
     return rc;
 }
 
@@ -368,7 +371,7 @@ static int measure_group(const qb_op_desc *op, const qb_shape *s, const selectio
         }
     }
     for (int i = 0; i < nvar; i++) {
-        if (rc == QB_OK) rc = finish(&var[i], pol);
+        if (rc == QB_OK) rc = finish(op, &var[i], pol);
         destroy_variant(op, &var[i]);
     }
     free(var);

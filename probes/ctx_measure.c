@@ -2,6 +2,7 @@
  * rounds, the no-switch overheads beside them, then one record per
  * benchmark with the overhead subtracted and the switches counted. */
 #include "clock.h"
+#include "cpu_features.h"
 #include "ctx_bench.h"
 #include "ctx_cost.h"
 #include "defaults.h"
@@ -387,6 +388,10 @@ static int make_record(qb_results *res, ctx_run *c, const item *it)
         if (!rc) rc = qb_record_param_str(r, "mechanism", "futex wait/wake on one word");
     }
     if (!rc) rc = cost_metrics(r, it, ov, c->pol);
+    if (!rc && it->place != QB_PLACE_SAME_CPU && qb_cpu_get()->hypervisor) {
+        rc = qb_record_no_gate(r, "on a virtual machine a wake-up on another CPU waits for the host to run "
+                                  "that vCPU, which moves this figure several times over between runs");
+    }
     if (!rc && it->kind == K_PROCESS) {
         /* A lap of the ring without subtraction: with 2 processes, what perf bench sched pipe reports per op. */
         const double raw = qb_pooled_best(&it->pool, QB_BETTER_LOWER);

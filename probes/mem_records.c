@@ -3,6 +3,7 @@
 #include "error.h"
 #include "mem_kernels.h"
 #include "mem_run.h"
+#include "probe_common.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -12,6 +13,15 @@ static int bw_metrics(qb_record *rec, const qb_pooled *p, const qb_rep_policy *p
     int rc = qb_pooled_record(rec, "bandwidth", "GB/s", QB_BETTER_HIGHER, p, pol->target_cv);
     if (!rc) rc = qb_pooled_record_aux(rec, "bytes_per_cycle", "bytes/cycle/core", QB_BETTER_HIGHER, p, QB_BETTER_HIGHER);
     return rc;
+}
+
+/* What the per-core cache levels hold for one core. */
+static size_t per_core_bytes(const qb_mem_run *m)
+{
+    size_t b = 0;
+    for (int l = 0; l < m->nlv; l++)
+        if (m->lv[l].per_core && m->lv[l].sysfs_bytes > (double)b) b = (size_t)m->lv[l].sysfs_bytes;
+    return b;
 }
 
 static int lat_metrics(qb_record *rec, const qb_pooled *p, const qb_rep_policy *pol)
@@ -50,6 +60,8 @@ static int sweep_records(qb_results *res, qb_mem_run *m)
                 if (!rc) rc = qb_record_param_num(r, "threads", m->threads[ti]);
                 if (!rc) rc = qb_record_param_str(r, "pages", m->bw_pages[ti][si] ? m->bw_pages[ti][si] : "unknown");
                 if (!rc) rc = bw_metrics(r, p, m->pol);
+                if (!rc && m->bw[si].bytes > per_core_bytes(m) * (size_t)m->threads[ti])
+                    rc = qb_record_host_shared(r, m->threads[ti], "streaming past the per-core caches");
             }
         }
     }
@@ -160,6 +172,8 @@ static int level_records(qb_results *res, qb_mem_run *m)
                 if (!rc) rc = range_params(r, lo, (double)p);
                 if (!rc) rc = bw_metrics(r, pp, m->pol);
                 if (!rc) rc = small_level_note(r, &m->lv[l], lo, true);
+                if (!rc && !m->lv[l].per_core)
+                    rc = qb_record_host_shared(r, m->threads[ti], "streaming from a shared level");
             }
         }
     }

@@ -1,10 +1,13 @@
 #include "probe_common.h"
 
+#include "cpu_features.h"
+
 #include "error.h"
 #include "pin.h"
 #include "sysinfo.h"
 
 #include <fnmatch.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,4 +84,16 @@ int qb_parse_threads(const char *what, const char *s, int *out, int max, int *n)
 out:
     free(copy);
     return rc;
+}
+
+int qb_record_host_shared(qb_record *rec, int threads, const char *what)
+{
+    if (!qb_cpu_get()->hypervisor || threads < 2 || threads < qb_cpu_count()) return QB_OK;
+    char why[256];
+    snprintf(why, sizeof why,
+             "on a virtual machine %s on every vCPU runs at what other guests leave of the host's "
+             "shared cache and memory bandwidth (seen up to 2x apart between runs); the 1-thread "
+             "record gates the code",
+             what);
+    return qb_record_no_gate(rec, why);
 }

@@ -17,6 +17,13 @@ int qb_filter_select(const char *what, const char *filter, const char *const *na
 /* Start a results document: tool, machine (sysinfo), settings with the policy. */
 int qb_probe_results_begin(qb_results *res, const qb_rep_policy *pol, bool quick);
 
+/* A figure taken on every vCPU of a virtual machine through what the host
+ * shares with other guests (last-level cache, DRAM): no default regression
+ * gate (qb_record_no_gate), since other guests' load moves it up to 2x between
+ * runs; the 1-thread figure of the same kernel gates the code. No-op on bare
+ * metal or below every CPU. */
+int qb_record_host_shared(qb_record *rec, int threads, const char *what);
+
 /* Parse a thread-count list such as "1,2"; "all" or "max" means every allowed CPU. */
 int qb_parse_threads(const char *what, const char *s, int *out, int max, int *n);
 

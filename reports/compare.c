@@ -94,13 +94,14 @@ int qb_cmp_check_patterns(const char *option, const char *patterns)
 
 /* ---- judging one metric ---- */
 
-/* Relative p10..p90 spread of sorted samples: how far the host moved this
- * number within one run. */
-static double spread(const double *s, size_t n)
+/* The p10..p90 width of sorted samples relative to the reported value: how
+ * far the host moved this number within one run, on the scale the change is
+ * measured on (the value is the best round's median, which a shared host can
+ * put well below the median of all samples). */
+static double spread(const double *s, size_t n, double value)
 {
-    const double med = qb_percentile_sorted(s, n, 50);
     const double w = qb_percentile_sorted(s, n, 90) - qb_percentile_sorted(s, n, 10);
-    return med != 0 && isfinite(w / fabs(med)) ? w / fabs(med) : 0;
+    return value != 0 && isfinite(w / fabs(value)) ? w / fabs(value) : 0;
 }
 
 /* Sorted copies of both files' samples serve the spreads and the U test. */
@@ -115,12 +116,17 @@ static int test_samples(qb_cmp_metric *x)
     qb_sort_doubles(sb, b->nsamples);
     qb_sort_doubles(sc, c->nsamples);
     /* Both runs are noisy: the spread of their difference adds in quadrature. */
-    x->noise = hypot(spread(sb, b->nsamples), spread(sc, c->nsamples));
+    x->noise = hypot(spread(sb, b->nsamples, b->value), spread(sc, c->nsamples, c->value));
     /* cur first, so u1 counts the pairs where the new sample is larger. */
     const int rc = qb_mwu_test_sorted(sc, c->nsamples, sb, b->nsamples, &x->mwu);
     free(s);
     x->tested = rc == QB_OK;
     return rc;
+}
+
+static bool record_gates(const qb_record *r)
+{
+    return !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(r->params, "gate"));
 }
 
 static int judge(qb_cmp_metric *x, const qb_cmp_options *o)
@@ -153,7 +159,10 @@ static int judge(qb_cmp_metric *x, const qb_cmp_options *o)
         else
             x->status = QB_CMP_NOISE;
     }
-    x->gating = b->better != QB_BETTER_NONE && qb_cmp_selects(o->fail_on, x->rec->id, b->name);
+    /* A record may say it is no gate (params.gate false: a figure the host
+     * decides); --fail-on naming it makes it one anyway. */
+    x->gating = b->better != QB_BETTER_NONE &&
+                (o->fail_on ? qb_cmp_selects(o->fail_on, x->rec->id, b->name) : record_gates(x->rec));
     return QB_OK;
 }
 
@@ -259,6 +268,7 @@ static int pair_record(const qb_record *rb, const qb_record *rc_, const qb_cmp_o
         x->cur = mc;
         rc = judge(x, o);
         if (rc) return rc;
+        if (!o->fail_on && !record_gates(rc_)) x->gating = false;
         out->count[x->status]++;
         if (x->status == QB_CMP_REGRESSED && x->gating) out->gating_regressions++;
         out->nm++;

@@ -73,13 +73,13 @@ int qb_cmd_compare(int argc, char **argv)
          "relative change that counts, in percent of the base value", 0, 1000},
         {"alpha", 0, QB_OPT_DOUBLE, &o.alpha, "P", "significance level of the U test", 1e-9, 0.5},
         {"noise", 0, QB_OPT_DOUBLE, &o.noise_k, "K",
-         "noise floor: K times the within-run p10..p90 spreads of both files in quadrature (0: off)", 0, 100},
+         "noise floor: K times both files' p10..p90 widths relative to their values, in quadrature (0: off)", 0, 100},
         {"min-samples", 0, QB_OPT_INT, &o.min_samples, "N",
          "samples per file needed to test; fewer makes a change 'unreliable'", 2, 1000000},
         {"filter", 0, QB_OPT_STRING, &o.filter, "PATTERNS",
          "compare only these ID[:METRIC] globs, comma separated", 0, 0},
         {"fail-on", 0, QB_OPT_STRING, &o.fail_on, "PATTERNS",
-         "only these ID[:METRIC] globs gate the exit status (default: every metric)", 0, 0},
+         "only these ID[:METRIC] globs gate the exit status (default: every metric of a record not marked gate: false)", 0, 0},
         {"format", 0, QB_OPT_STRING, &format, "FMT", "text, markdown, json or csv", 0, 0},
         {"json", 0, QB_OPT_FLAG, &json, NULL, "same as --format json", 0, 0},
         {"output", 'o', QB_OPT_STRING, &out, "FILE",
@@ -93,15 +93,18 @@ int qb_cmd_compare(int argc, char **argv)
             "Records are paired by id. For each metric the change is that of the reported values\n"
             "(the best round's median), judged in the metric's direction (better: lower or higher;\n"
             "'none' is shown as info). A metric REGRESSES when the change is worse than the limit,\n"
-            "the larger of --threshold and the noise floor (--noise times the relative p10..p90\n"
-            "spreads of its samples in the two files, added in quadrature: how far this host\n"
-            "moved the number within a run), AND a two-sided Mann-Whitney U test on all samples\n"
+            "the larger of --threshold and the noise floor (--noise times the p10..p90 widths of\n"
+            "its samples in the two files, each relative to its file's value, added in\n"
+            "quadrature: how far this host moved the number within a run), AND a two-sided Mann-Whitney U test on all samples\n"
             "of both files gives p < --alpha with the samples moving the same way (exact\n"
             "distribution for small samples without ties, normal approximation with tie\n"
             "correction otherwise). Beyond the limit without significance is 'noise'; with fewer\n"
             "than --min-samples samples in a file it is 'unreliable'. Records or metrics found\n"
             "in one file only are listed as added or removed. The overall line is the geometric\n"
             "mean of new/base over all judged metrics, each oriented so that above 1 is better.\n"
+            "A record whose params say \"gate\": false (on a virtual machine: switches across\n"
+            "CPUs, and memory-bound figures on every vCPU, which other guests move) is judged and\n"
+            "shown but does not gate unless --fail-on names it.\n"
             "\n"
             "PATTERNS is a comma list of ID[:METRIC]: ID is a glob on the record id or a group\n"
             "or id prefix ('ops', 'probe.peak/fp32'), METRIC a glob on the metric name.\n"

@@ -77,7 +77,7 @@ static void summary_counts(FILE *f, const qb_comparison *c)
 
 static void settings_line(FILE *f, const qb_cmp_options *o)
 {
-    fprintf(f, "threshold %.3g%%, alpha %.3g, noise floor %.3gx the p10..p90 spreads, at least %ld samples per file",
+    fprintf(f, "threshold %.3g%%, alpha %.3g, noise floor %.3gx the p10..p90 widths, at least %ld samples per file",
             100 * o->threshold, o->alpha, o->noise_k, o->min_samples);
     if (o->fail_on) fprintf(f, ", gating: %s", o->fail_on);
 }

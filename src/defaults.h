@@ -65,7 +65,7 @@
  * on the samples is significant at alpha. */
 #define QB_COMPARE_THRESHOLD_DEFAULT 0.05  /* relative change of the reported values */
 #define QB_COMPARE_ALPHA_DEFAULT 0.05      /* two-sided Mann-Whitney U test */
-#define QB_COMPARE_NOISE_DEFAULT 1.0       /* noise floor = this x both runs' p10..p90 spreads in quadrature */
+#define QB_COMPARE_NOISE_DEFAULT 1.5       /* noise floor = this x both runs' p10..p90 widths (relative to their values) in quadrature */
 #define QB_COMPARE_MIN_SAMPLES_DEFAULT 5   /* per file; fewer makes a change "unreliable" */
 
 /* Memory probe (probes/mem*.c, qbench probe mem). */
