@@ -378,7 +378,8 @@ int qb_cmd_fuse(int argc, char **argv)
     };
     char *pos[1];
     int npos;
-    int rc = qb_cli_parse(&spec, argc, argv, pos, &npos);
+    qb_rep_policy pol;
+    int rc = qb_cli_parse_policy(&spec, argc, argv, pos, &npos, &ro, &pol);
     if (rc) return rc;
     char dbuf[64], cbuf[128];
     char *dw[8], *cw[8];
@@ -419,9 +420,6 @@ int qb_cmd_fuse(int argc, char **argv)
     if (phys && 8.0 * (double)elems * (double)widest > 0.5 * (double)phys)
         return qb_fail(QB_EINPUT, "fuse --elems %ld: 8 buffers of %zu bytes do not fit in memory", elems,
                        (size_t)elems * widest);
-    qb_rep_policy pol;
-    rc = qb_run_policy(&ro, &pol);
-    if (rc) return rc;
     /* 17 forms to time: fewer rounds and a shorter budget than a probe's, unless asked */
     if (!ro.quick && ro.rounds < 0) pol.rounds = QB_FUSE_ROUNDS_DEFAULT;
     if (!ro.quick && ro.budget < 0) pol.budget_s = QB_FUSE_BUDGET_S_DEFAULT;

@@ -289,10 +289,8 @@ int qb_cmd_probe_mem(int argc, char **argv)
     };
     char *pos[1];
     int npos;
-    int rc = qb_cli_parse(&spec, argc, argv, pos, &npos);
-    if (rc) return rc;
     qb_rep_policy pol;
-    rc = qb_run_policy(&ro, &pol);
+    int rc = qb_cli_parse_policy(&spec, argc, argv, pos, &npos, &ro, &pol);
     if (rc) return rc;
     qb_mem_opts o;
     qb_mem_opts_init(&o, ro.quick);

@@ -114,16 +114,14 @@ int qb_cmd_roofline(int argc, char **argv)
     };
     char *pos[1];
     int npos;
-    int rc = qb_cli_parse(&spec, argc, argv, pos, &npos);
+    qb_rep_policy pol;
+    int rc = qb_cli_parse_policy(&spec, argc, argv, pos, &npos, &ro, &pol);
     if (rc) return rc;
     if (strcmp(level, "cache") != 0 && strcmp(level, "dram") != 0)
         return qb_fail(QB_EUSAGE, "qbench roofline --level: '%s' is not cache or dram", level);
     if (threads > qb_cpu_count())
         return qb_fail(QB_EUSAGE, "qbench roofline --threads: %ld threads but only %d CPUs", threads,
                        qb_cpu_count());
-    qb_rep_policy pol;
-    rc = qb_run_policy(&ro, &pol);
-    if (rc) return rc;
     if (dir && (rc = ensure_dir(dir))) return rc;
 
     qb_results saved = {0}, points = {0}, out = {0};

@@ -31,6 +31,13 @@ int qb_run_policy(const qb_run_opts *o, qb_rep_policy *p)
     return qb_rep_policy_check(p);
 }
 
+int qb_cli_parse_policy(const qb_cmd_spec *spec, int argc, char **argv, char **pos, int *npos,
+                        const qb_run_opts *o, qb_rep_policy *p)
+{
+    const int rc = qb_cli_parse(spec, argc, argv, pos, npos);
+    return rc ? rc : qb_run_policy(o, p);
+}
+
 int qb_settings_record(qb_results *res, const qb_rep_policy *p, bool quick)
 {
     cJSON *s = res->settings;

@@ -61,6 +61,11 @@ void qb_run_opts_init(qb_run_opts *o);
 /* The policy the options ask for. Fails with QB_EUSAGE on an inconsistent pair. */
 int qb_run_policy(const qb_run_opts *o, qb_rep_policy *p);
 
+/* The prologue of a measuring command: parse argv by spec (whose options fill
+ * *o through QB_POLICY_OPTS / QB_OUTPUT_OPTS), then the policy they ask for. */
+int qb_cli_parse_policy(const qb_cmd_spec *spec, int argc, char **argv, char **pos, int *npos,
+                        const qb_run_opts *o, qb_rep_policy *p);
+
 /* Record the policy and the calibration defaults in results->settings. */
 int qb_settings_record(qb_results *res, const qb_rep_policy *p, bool quick);
 
