@@ -129,7 +129,8 @@ static bool record_gates(const qb_record *r)
     return !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(r->params, "gate"));
 }
 
-static int judge(qb_cmp_metric *x, const qb_cmp_options *o)
+/* cur_rec: the new file's record (x->rec is the base file's). */
+static int judge(qb_cmp_metric *x, const qb_record *cur_rec, const qb_cmp_options *o)
 {
     const qb_metric *b = x->base, *c = x->cur;
     x->change = b->value != 0 ? (c->value - b->value) / fabs(b->value) : c->value == 0 ? 0 : NAN;
@@ -159,10 +160,11 @@ static int judge(qb_cmp_metric *x, const qb_cmp_options *o)
         else
             x->status = QB_CMP_NOISE;
     }
-    /* A record may say it is no gate (params.gate false: a figure the host
-     * decides); --fail-on naming it makes it one anyway. */
+    /* A record may say in either file that it is no gate (params.gate false:
+     * a figure the host decides); --fail-on naming it makes it one anyway. */
     x->gating = b->better != QB_BETTER_NONE &&
-                (o->fail_on ? qb_cmp_selects(o->fail_on, x->rec->id, b->name) : record_gates(x->rec));
+                (o->fail_on ? qb_cmp_selects(o->fail_on, x->rec->id, b->name)
+                            : record_gates(x->rec) && record_gates(cur_rec));
     return QB_OK;
 }
 
@@ -266,9 +268,8 @@ static int pair_record(const qb_record *rb, const qb_record *rc_, const qb_cmp_o
         x->rec = rb;
         x->base = mb;
         x->cur = mc;
-        rc = judge(x, o);
+        rc = judge(x, rc_, o);
         if (rc) return rc;
-        if (!o->fail_on && !record_gates(rc_)) x->gating = false;
         out->count[x->status]++;
         if (x->status == QB_CMP_REGRESSED && x->gating) out->gating_regressions++;
         out->nm++;

@@ -48,7 +48,8 @@ double qb_pooled_best(const qb_pooled *p, int better)
 }
 
 /* Each round's median and size into the metric just added from data[]
- * (all[] or aux[]), when every round was remembered. */
+ * (all[], whose round medians are kept already, or aux[]), when every round
+ * was remembered. */
 static int set_rounds(qb_record *rec, const double *data, const qb_pooled *p)
 {
     if (p->added != p->rounds) return QB_OK;
@@ -57,10 +58,14 @@ static int set_rounds(qb_record *rec, const double *data, const qb_pooled *p)
     for (int i = 0; i < p->rounds; i++) {
         const int from = p->round_start[i], to = i + 1 < p->rounds ? p->round_start[i + 1] : p->n;
         if (to <= from) continue;
-        qb_stats st;
-        const int rc = qb_stats_compute(data + from, (size_t)(to - from), &st);
-        if (rc) return rc;
-        med[n] = st.median;
+        if (data == p->all) {
+            med[n] = p->round_median[i];
+        } else {
+            qb_stats st;
+            const int rc = qb_stats_compute(data + from, (size_t)(to - from), &st);
+            if (rc) return rc;
+            med[n] = st.median;
+        }
         sz[n++] = (size_t)(to - from);
     }
     return qb_metric_set_rounds(&rec->metrics[rec->nmetrics - 1], med, sz, n);

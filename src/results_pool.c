@@ -7,15 +7,13 @@
 #include <string.h>
 
 /* Each pass's rounds in pass order (a pass without them is one round): the
- * pooled metric keeps when each group of its samples was taken. */
-static int pool_rounds(qb_metric *out, const qb_results *passes, int np, const char *id)
+ * pooled metric keeps when each group of its samples was taken. pm[p] is the
+ * metric in pass p, NULL where the pass lacks it. */
+static int pool_rounds(qb_metric *out, const qb_metric *const *pm, int np)
 {
     size_t cap = 0;
-    for (int p = 0; p < np; p++) {
-        const qb_record *r = qb_results_find(&passes[p], id);
-        const qb_metric *m = r ? qb_record_find_metric(r, out->name) : NULL;
-        if (m) cap += m->nrounds ? m->nrounds : 1;
-    }
+    for (int p = 0; p < np; p++)
+        if (pm[p]) cap += pm[p]->nrounds ? pm[p]->nrounds : 1;
     double *med = malloc(cap * sizeof *med);
     size_t *sz = malloc(cap * sizeof *sz);
     if (!med || !sz) {
@@ -25,8 +23,7 @@ static int pool_rounds(qb_metric *out, const qb_results *passes, int np, const c
     }
     size_t n = 0;
     for (int p = 0; p < np; p++) {
-        const qb_record *r = qb_results_find(&passes[p], id);
-        const qb_metric *m = r ? qb_record_find_metric(r, out->name) : NULL;
+        const qb_metric *m = pm[p];
         if (!m) continue;
         if (m->nrounds) {
             memcpy(med + n, m->round_medians, m->nrounds * sizeof *med);
@@ -43,14 +40,15 @@ static int pool_rounds(qb_metric *out, const qb_results *passes, int np, const c
     return rc;
 }
 
-static int pool_metric(qb_record *out, const qb_metric *m0, const qb_results *passes, int np,
-                       const char *id)
+/* One metric of out pooled from the record's copies pr[0..np) (NULL where a
+ * pass lacks the record); pm is scratch for np metric pointers. */
+static int pool_metric(qb_record *out, const qb_metric *m0, const qb_record *const *pr, int np,
+                       const qb_metric **pm)
 {
     size_t total = 0;
     double best = m0->value, lo = m0->value, hi = m0->value;
     for (int p = 0; p < np; p++) {
-        const qb_record *r = qb_results_find(&passes[p], id);
-        const qb_metric *m = r ? qb_record_find_metric(r, m0->name) : NULL;
+        const qb_metric *m = pm[p] = pr[p] ? qb_record_find_metric(pr[p], m0->name) : NULL;
         if (!m) continue;
         total += m->samples ? m->nsamples : 1;
         const double v = m->value;
@@ -63,8 +61,7 @@ static int pool_metric(qb_record *out, const qb_metric *m0, const qb_results *pa
     if (!all) return qb_fail(QB_ENOMEM, "out of memory");
     size_t n = 0;
     for (int p = 0; p < np; p++) {
-        const qb_record *r = qb_results_find(&passes[p], id);
-        const qb_metric *m = r ? qb_record_find_metric(r, m0->name) : NULL;
+        const qb_metric *m = pm[p];
         if (!m) continue;
         if (m->samples) {
             memcpy(all + n, m->samples, m->nsamples * sizeof *all);
@@ -77,7 +74,7 @@ static int pool_metric(qb_record *out, const qb_metric *m0, const qb_results *pa
     free(all);
     if (rc) return rc;
     out->metrics[out->nmetrics - 1].value = best;
-    rc = pool_rounds(&out->metrics[out->nmetrics - 1], passes, np, id);
+    rc = pool_rounds(&out->metrics[out->nmetrics - 1], pm, np);
     if (rc) return rc;
     if (np > 1 && best != 0 && (hi - lo) / fabs(best) > 0.03 && m0->better != QB_BETTER_NONE)
         rc = qb_record_note(out, "%s: passes range %.4g..%.4g %s; the best pass is reported", m0->name,
@@ -87,22 +84,33 @@ static int pool_metric(qb_record *out, const qb_metric *m0, const qb_results *pa
 
 int qb_results_pool(qb_results *dst, const qb_results *passes, int np)
 {
-    for (int p = 0; p < np; p++) {
-        for (size_t i = 0; i < passes[p].n; i++) {
+    /* each record is looked up once per pass, not once per metric and loop */
+    const qb_record **pr = malloc((size_t)(np > 0 ? np : 1) * sizeof *pr);
+    const qb_metric **pm = malloc((size_t)(np > 0 ? np : 1) * sizeof *pm);
+    int rc = pr && pm ? QB_OK : qb_fail(QB_ENOMEM, "out of memory");
+    for (int p = 0; p < np && rc == QB_OK; p++) {
+        for (size_t i = 0; i < passes[p].n && rc == QB_OK; i++) {
             const qb_record *r = &passes[p].recs[i];
             if (qb_results_find(dst, r->id)) continue;
             qb_record *o = qb_results_add(dst, r->group, r->id + strlen(r->group) + 1);
-            if (!o) return QB_ENOMEM;
+            if (!o) {
+                rc = QB_ENOMEM;
+                break;
+            }
             cJSON_Delete(o->params);
             cJSON_Delete(o->notes);
             o->params = cJSON_Duplicate(r->params, 1);
             o->notes = cJSON_Duplicate(r->notes, 1);
-            if (!o->params || !o->notes) return qb_fail(QB_ENOMEM, "out of memory");
-            for (size_t m = 0; m < r->nmetrics; m++) {
-                const int rc = pool_metric(o, &r->metrics[m], passes + p, np - p, r->id);
-                if (rc) return rc;
+            if (!o->params || !o->notes) {
+                rc = qb_fail(QB_ENOMEM, "out of memory");
+                break;
             }
+            for (int q = p; q < np; q++) pr[q - p] = q == p ? r : qb_results_find(&passes[q], r->id);
+            for (size_t m = 0; m < r->nmetrics && rc == QB_OK; m++)
+                rc = pool_metric(o, &r->metrics[m], pr, np - p, pm);
         }
     }
-    return QB_OK;
+    free(pr);
+    free(pm);
+    return rc;
 }
