@@ -149,6 +149,7 @@ static int rounds_from_json(qb_metric *out, const cJSON *m, const char *where)
     double *v = malloc((size_t)n * sizeof *v);
     size_t *z = malloc((size_t)n * sizeof *z);
     int rc = v && z ? QB_OK : qb_fail(QB_ENOMEM, "out of memory");
+    size_t total = 0;
     for (int i = 0; i < n && rc == QB_OK; i++) {
         const cJSON *a = cJSON_GetArrayItem(med, i), *b = cJSON_GetArrayItem(sz, i);
         if (!cJSON_IsNumber(a) || !isfinite(a->valuedouble) || !cJSON_IsNumber(b) ||
@@ -160,11 +161,13 @@ static int rounds_from_json(qb_metric *out, const cJSON *m, const char *where)
         }
         v[i] = a->valuedouble;
         z[i] = (size_t)b->valuedouble;
+        total += z[i];
     }
-    if (rc == QB_OK) {
-        rc = qb_metric_set_rounds(out, v, z, (size_t)n);
-        if (rc) rc = qb_fail(QB_EINPUT, "%s: %s", where, qb_last_error(rc));
-    }
+    /* checked here so the message names the record once (set_rounds checks again) */
+    if (rc == QB_OK && total != out->nsamples)
+        rc = qb_fail(QB_EINPUT, "%s: round_sizes add up to %zu, the metric has %zu samples", where, total,
+                     out->nsamples);
+    if (rc == QB_OK) rc = qb_metric_set_rounds(out, v, z, (size_t)n);
     free(v);
     free(z);
     return rc;

@@ -128,6 +128,12 @@ int main(void)
         snprintf(path, sizeof path, "%s/rounds%zu.json", tmpdir, i);
         write_text(path, doc);
         CHECK(read_rc(path) == (i == 0 ? QB_OK : QB_EINPUT));
+        /* one readable line naming the record once */
+        if (i == 1) {
+            const char *msg = qb_last_error(QB_EINPUT), *at = strstr(msg, "record 'g/a'");
+            CHECK(strstr(msg, "round_sizes add up to 2, the metric has 3 samples") != NULL);
+            CHECK(at != NULL && strstr(at + 1, "record 'g/a'") == NULL);
+        }
     }
 
     /* Writing into a folder that does not exist fails cleanly. */
