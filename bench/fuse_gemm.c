@@ -2,8 +2,7 @@
  * convolution with bias and ReLU, and an int8 GEMM with its requantization,
  * each unfused (the GEMM writes its output, then one pass per following
  * operator reads and writes the whole tensor) and fused (the following
- * operators run in the GEMM's epilogue, or on the thread's own block right
- * after it). They run on the operator helpers' blocked GEMM (gemm.h).
+ * operators run in the GEMM's epilogue, while the output tile is in registers). They run on the operator helpers' blocked GEMM (gemm.h).
  *
  * Unlike the element-wise chain, the GEMM does most of the work here: the
  * passes fusion removes are a small share of the time, which is the point
@@ -32,10 +31,10 @@ static const struct {
 } chains[CH_COUNT] = {
     {"gemm-relu", "fp32", "M,N,K = 256,3072,768", "BERT-base FFN up-projection, 256 tokens",
      "gemm writes C; relu reads C, writes Y",
-     "relu on each thread's block of C right after its GEMM block (the GEMM epilogue has no "
-     "activation), no second launch"},
+     "relu in the GEMM epilogue, on the last K block's stores (C is written once, already "
+     "rectified)"},
     {"conv-bias-relu", "fp32", "N,C,H,W,K,R,S = 1,64,56,56,256,1,1", "ResNet-50 conv2_x 1x1 64->256 at 56x56",
-     "conv writes Y; bias pass; relu pass", "bias in the GEMM epilogue; relu on the thread's block right after it"},
+     "conv writes Y; bias pass; relu pass", "bias and relu in the GEMM epilogue"},
     {"conv-bias-relu", "int8", "N,C,H,W,K,R,S = 1,64,56,56,256,1,1", "ResNet-50 conv2_x 1x1 64->256 at 56x56",
      "u8 x s8 conv writes int32; bias pass (int32); requantize pass (int32 -> int8); relu pass",
      "one epilogue: int32 + bias, requantize per channel, relu as the clamp at zero"},
@@ -267,14 +266,6 @@ int qb_fuse_gemm_create(int chain, int threads, qb_fuse_gemm **out)
     return QB_OK;
 }
 
-/* Thread t's columns of C: NR-aligned strips, all rows (as qb_gemm splits). */
-static void strip(long N, int threads, int t, long *n0, long *n1)
-{
-    const long strips = (N + 15) / 16;
-    *n0 = strips * t / threads * 16;
-    *n1 = t == threads - 1 ? N : strips * (t + 1) / threads * 16;
-}
-
 static int run_unfused(qb_fuse_gemm *c)
 {
     const size_t nC = (size_t)(c->M * c->N);
@@ -304,28 +295,13 @@ static int run_fused(qb_fuse_gemm *c)
     qb_epilogue e = {.ldc = c->N, .channel_is_row = is_conv(c->id)};
     switch (c->id) {
     case CH_GEMM_RELU:
-    case CH_CONV_BIAS_RELU_F32: {
+    case CH_CONV_BIAS_RELU_F32:
+        /* bias and ReLU on the last K block's stores: C never leaves the tile unfinished */
         e.kind = QB_EPI_F32;
         e.c = c->yf;
+        e.relu = true;
         if (c->id == CH_CONV_BIAS_RELU_F32) e.bias = c->bias;
-        int rc = QB_OK;
-#pragma omp parallel num_threads(c->threads) reduction(min : rc)
-        {
-            long n0, n1;
-            strip(c->N, omp_get_num_threads(), omp_get_thread_num(), &n0, &n1);
-            rc = qb_gemm_block(c->ws, omp_get_thread_num(), c->M, c->N, c->K, &c->A, &c->B, &e, 0,
-                               c->M, n0, n1);
-            /* the block this thread just wrote, while it is still in its caches */
-            for (long i = 0; i < c->M && n1 > n0; i++) {
-                float *row = (float *)c->yf + i * c->N;
-                long j = n0;
-                for (; j + 8 <= n1; j += 8)
-                    _mm256_storeu_ps(row + j, _mm256_max_ps(_mm256_loadu_ps(row + j), _mm256_setzero_ps()));
-                for (; j < n1; j++) row[j] = row[j] > 0 ? row[j] : 0.0f;
-            }
-        }
-        return rc;
-    }
+        return qb_gemm(c->ws, c->M, c->N, c->K, &c->A, &c->B, &e, c->threads);
     case CH_CONV_BIAS_RELU_I8:
         e.kind = QB_EPI_RQ_FLOAT;
         e.c = c->yf;

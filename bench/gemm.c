@@ -85,6 +85,8 @@ static int check_types(const qb_mat *A, const qb_mat *B, const qb_epilogue *e, b
         return qb_fail(QB_EINTERNAL, "gemm: epilogue without multipliers");
     if (e->kind == QB_EPI_RQ_SHIFT && !e->shift)
         return qb_fail(QB_EINTERNAL, "gemm: shift epilogue without shifts");
+    if (e->relu && !fe)
+        return qb_fail(QB_EINTERNAL, "gemm: a ReLU epilogue is for float outputs (int8: qmin at the zero point)");
     *ints = ia;
     return QB_OK;
 }

@@ -14,9 +14,11 @@ enum { MR = QB_F32_MR, NR = QB_F32_NR };
 
 /* C[6][16] (ldc) = (load ? C : 0) + sum_k a[k][0..6) x b[k][0..16), plus
  * brow[i] on row i and bcol[j] on column j when given (the bias, added on the
- * last K block while the tile is still in registers). */
+ * last K block while the tile is still in registers), then max(0, .) when relu
+ * (maxps returns its second operand when either is NaN: a NaN stays NaN). */
 static void ukernel_6x16(long kc, const float *restrict a, const float *restrict b,
-                         float *restrict c, long ldc, bool load, const float *brow, const float *bcol)
+                         float *restrict c, long ldc, bool load, const float *brow, const float *bcol,
+                         bool relu)
 {
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
@@ -62,6 +64,10 @@ static void ukernel_6x16(long kc, const float *restrict a, const float *restrict
             lo = _mm256_add_ps(lo, bc0);                                                           \
             hi = _mm256_add_ps(hi, bc1);                                                           \
         }                                                                                          \
+        if (relu) {                                                                                \
+            lo = _mm256_max_ps(_mm256_setzero_ps(), lo);                                           \
+            hi = _mm256_max_ps(_mm256_setzero_ps(), hi);                                           \
+        }                                                                                          \
         _mm256_storeu_ps(r, lo);                                                                   \
         _mm256_storeu_ps(r + 8, hi);                                                               \
     } while (0)
@@ -74,35 +80,31 @@ static void ukernel_6x16(long kc, const float *restrict a, const float *restrict
 #undef QB_STORE_ROW
 }
 
-/* After the last K block of an fp16 output: add the bias and narrow the
- * tile's float sums t into C. */
+/* After the last K block of an fp16 output: add the bias, apply the ReLU and
+ * narrow the tile's float sums t into C. */
 static void finish_tile(const qb_epilogue *e, const float *t, long ldt, long i0, long j0, long mr,
                         long nr)
 {
+    /* max(-inf, x) is x, NaN included (maxps returns its second operand when
+     * either is NaN): one code path with and without the ReLU */
+    const __m256 floor8 = _mm256_set1_ps(e->relu ? 0.0f : -__builtin_inff());
+    const float floor1 = e->relu ? 0.0f : -__builtin_inff();
     for (long ii = 0; ii < mr; ii++) {
         const float *src = t + ii * ldt;
         uint16_t *d = (uint16_t *)e->c + (i0 + ii) * e->ldc + j0;
+        const bool rowb = e->bias && e->channel_is_row, colb = e->bias && !e->channel_is_row;
+        const __m256 brow = _mm256_set1_ps(rowb ? e->bias[i0 + ii] : 0.0f);
         long jj = 0;
-        if (e->bias && e->channel_is_row) {
-            const __m256 bv = _mm256_set1_ps(e->bias[i0 + ii]);
-            for (; jj + 8 <= nr; jj += 8)
-                _mm_storeu_si128((__m128i *)(d + jj),
-                                 _mm256_cvtps_ph(_mm256_add_ps(_mm256_loadu_ps(src + jj), bv),
-                                                 _MM_FROUND_TO_NEAREST_INT));
-        } else if (e->bias) {
-            for (; jj + 8 <= nr; jj += 8)
-                _mm_storeu_si128((__m128i *)(d + jj),
-                                 _mm256_cvtps_ph(_mm256_add_ps(_mm256_loadu_ps(src + jj),
-                                                               _mm256_loadu_ps(e->bias + j0 + jj)),
-                                                 _MM_FROUND_TO_NEAREST_INT));
-        } else {
-            for (; jj + 8 <= nr; jj += 8)
-                _mm_storeu_si128((__m128i *)(d + jj),
-                                 _mm256_cvtps_ph(_mm256_loadu_ps(src + jj), _MM_FROUND_TO_NEAREST_INT));
+        for (; jj + 8 <= nr; jj += 8) {
+            __m256 v = _mm256_loadu_ps(src + jj);
+            if (rowb) v = _mm256_add_ps(v, brow);
+            if (colb) v = _mm256_add_ps(v, _mm256_loadu_ps(e->bias + j0 + jj));
+            _mm_storeu_si128((__m128i *)(d + jj),
+                             _mm256_cvtps_ph(_mm256_max_ps(floor8, v), _MM_FROUND_TO_NEAREST_INT));
         }
         for (; jj < nr; jj++) {
-            const float bv = e->bias ? e->bias[e->channel_is_row ? i0 + ii : j0 + jj] : 0.0f;
-            d[jj] = qb_f32_to_f16(src[jj] + bv);
+            const float v = e->bias ? src[jj] + e->bias[rowb ? i0 + ii : j0 + jj] : src[jj];
+            d[jj] = qb_f32_to_f16(v < floor1 ? floor1 : v);
         }
     }
 }
@@ -178,7 +180,8 @@ int qb_gemm_block_f32(qb_gemm_slot *s, long M, long N, long K, const qb_mat *A, 
                             ldt = NR;
                             load = false;
                         }
-                        /* fp32: the bias rides on the last block's stores */
+                        /* fp32: the bias and the ReLU ride on the last block's stores */
+                        const bool relu = last && !f16 && e->relu;
                         const float *brow = NULL, *bcol = NULL;
                         float bpad[NR] = {0};
                         if (last && !f16 && e->bias) {
@@ -192,18 +195,20 @@ int qb_gemm_block_f32(qb_gemm_slot *s, long M, long N, long K, const qb_mat *A, 
                             else bcol = src;
                         }
                         if (mr == MR && nr == NR) {
-                            ukernel_6x16(kc, a, b, t, ldt, load, brow, bcol);
+                            ukernel_6x16(kc, a, b, t, ldt, load, brow, bcol, relu);
 #ifdef QB_TEST_SLOWDOWN
                             /* CMake QB_TEST_SLOWDOWN (test only): a quarter of the
                              * tile's K loop again, into a sink the compiler must keep
                              * (with packing's share, about 20% more time) */
-                            ukernel_6x16(kc / 4, a, b, qb_test_slowdown_sink, NR, false, NULL, NULL);
+                            ukernel_6x16(kc / 4, a, b, qb_test_slowdown_sink, NR, false, NULL, NULL, false);
 #endif
                         } else {
-                            ukernel_6x16(kc, a, b, tile, NR, false, brow, bcol);
+                            ukernel_6x16(kc, a, b, tile, NR, false, brow, bcol, false);
                             for (long ii = 0; ii < mr; ii++)
-                                for (long jj = 0; jj < nr; jj++)
-                                    t[ii * ldt + jj] = (load ? t[ii * ldt + jj] : 0.0f) + tile[ii * NR + jj];
+                                for (long jj = 0; jj < nr; jj++) {
+                                    const float v = (load ? t[ii * ldt + jj] : 0.0f) + tile[ii * NR + jj];
+                                    t[ii * ldt + jj] = relu && v < 0 ? 0.0f : v;
+                                }
                         }
                         if (last && f16) finish_tile(e, t, ldt, i, j, mr, nr);
                     }

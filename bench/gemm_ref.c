@@ -93,6 +93,7 @@ int qb_gemm_ref(long M, long N, long K, const qb_mat *A, const qb_mat *B, const 
                 float v = (float)acc;
                 if (e->accumulate) v += ((float *)e->c)[off];
                 if (e->bias) v += e->bias[ch];
+                if (e->relu && v < 0) v = 0.0f;
                 if (e->kind == QB_EPI_F16)
                     ((uint16_t *)e->c)[off] = qb_f32_to_f16(v);
                 else

@@ -91,7 +91,22 @@ typedef struct {
     bool with_bias;
     bool is_signed;
     bool pack_b; /* the kernel gets B packed once (qb_gemm_pack_b) */
+    bool relu;   /* float epilogues: max(0, .) after the bias */
 } gcase;
+
+/* A ReLU epilogue's output has no negative value and, on these symmetric
+ * inputs, some exact zeros. */
+static void check_relu(qb_epi_kind k, const void *c, size_t n)
+{
+    size_t neg = 0, zero = 0;
+    for (size_t i = 0; i < n; i++) {
+        const float v = k == QB_EPI_F16 ? qb_f16_to_f32(((const uint16_t *)c)[i]) : ((const float *)c)[i];
+        neg += v < 0;
+        zero += v == 0;
+    }
+    CHECK(neg == 0);
+    CHECK(n < 16 || zero > 0);
+}
 
 static void run_case(const gcase *g)
 {
@@ -130,7 +145,8 @@ static void run_case(const gcase *g)
     qb_epilogue e = {.kind = g->kind, .ldc = N, .channel_is_row = g->row_ch,
                      .bias = g->with_bias ? bias : NULL, .bias_i32 = g->with_bias ? bi : NULL,
                      .mult = mult, .shift = sh, .zo = g->is_signed ? 3 : 100,
-                     .qmin = g->is_signed ? -128 : 0, .qmax = g->is_signed ? 127 : 255};
+                     .qmin = g->is_signed ? -128 : 0, .qmax = g->is_signed ? 127 : 255,
+                     .relu = g->relu};
     qb_gemm_ws *ws;
     CHECK(qb_gemm_ws_create(g->threads, g->isa, &ws) == QB_OK);
     e.c = c1;
@@ -159,6 +175,7 @@ static void run_case(const gcase *g)
         fprintf(stderr, "case M=%ld N=%ld K=%ld types %d,%d layouts %d,%d epi %d row %d thr %d isa %d\n",
                 M, N, K, g->ta, g->tb, g->la, g->lb, g->kind, g->row_ch, g->threads, g->isa);
     CHECK(bad == 0);
+    if (g->relu) check_relu(g->kind, c1, n);
     qb_gemm_ws_destroy(ws);
     release(A.p);
     release(B.p);
@@ -183,20 +200,44 @@ int main(void)
                 for (int lb = 0; lb < 2; lb++) {
                     gcase g = {sizes[s][0], sizes[s][1], sizes[s][2], ty, ty, la, lb,
                                t ? QB_EPI_F16 : QB_EPI_F32, (s + la) % 2 == 0, 1 + (s + lb) % 2,
-                               QB_ISA_AUTO, -63, 63, 0, 255, (s + lb) % 2 == 1, true, false};
+                               QB_ISA_AUTO, -63, 63, 0, 255, (s + lb) % 2 == 1, true, false, false};
                     run_case(&g);
                 }
             }
         }
     }
+    /* float with the ReLU epilogue: K spans several blocks (130x70x2100), edge
+     * tiles, bias along rows and columns, B packed or not, fp32 and fp16 */
+    for (int s = 0; s < ns; s++) {
+        for (int t = 0; t < 2; t++) {
+            const qb_mat_type ty = t ? QB_MAT_F16 : QB_MAT_F32;
+            gcase g = {sizes[s][0], sizes[s][1], sizes[s][2], ty, ty, QB_MAT_ROWS, (qb_mat_layout)(s % 2),
+                       t ? QB_EPI_F16 : QB_EPI_F32, s % 2 == 0, 1 + s % 2, QB_ISA_AUTO, -63, 63, 0, 255,
+                       s % 3 != 0, true, s % 2 == 0, true};
+            run_case(&g);
+        }
+    }
+    /* an int8 epilogue with the float ReLU flag is a caller's mistake */
+    {
+        int8_t w = 1;
+        uint8_t a = 1;
+        int32_t out = 0;
+        qb_mat A = {.p = &w, .ld = 1, .type = QB_MAT_S8, .layout = QB_MAT_ROWS};
+        qb_mat B = {.p = &a, .ld = 1, .type = QB_MAT_U8, .layout = QB_MAT_ROWS};
+        qb_epilogue e = {.kind = QB_EPI_S32, .c = &out, .ldc = 1, .relu = true};
+        qb_gemm_ws *ws;
+        CHECK(qb_gemm_ws_create(1, QB_ISA_AUTO, &ws) == QB_OK);
+        CHECK(qb_gemm(ws, 1, 1, 1, &A, &B, &e, 1) == QB_EINTERNAL);
+        qb_gemm_ws_destroy(ws);
+    }
     /* float im2col: K = C*9, N = 81 (stride 1) or 25 (stride 2) */
     for (int t = 0; t < 2; t++) {
         const qb_mat_type ty = t ? QB_MAT_F16 : QB_MAT_F32;
         gcase g1 = {10, 81, 9 * 5, ty, ty, QB_MAT_ROWS, QB_MAT_IM2COL, t ? QB_EPI_F16 : QB_EPI_F32,
-                    true, 2, QB_ISA_AUTO, -63, 63, 0, 255, true, true, false};
+                    true, 2, QB_ISA_AUTO, -63, 63, 0, 255, true, true, false, false};
         run_case(&g1);
         gcase g2 = {7, 25, 9 * 40, ty, ty, QB_MAT_ROWS, QB_MAT_IM2COL, t ? QB_EPI_F16 : QB_EPI_F32,
-                    true, 1, QB_ISA_AUTO, -63, 63, 0, 255, false, true, false};
+                    true, 1, QB_ISA_AUTO, -63, 63, 0, 255, false, true, false, false};
         run_case(&g2);
     }
     /* int8: both ISAs, both operand orders, every integer epilogue */
@@ -212,24 +253,24 @@ int main(void)
                                order ? QB_MAT_U8 : QB_MAT_S8, order ? QB_MAT_S8 : QB_MAT_U8,
                                order ? QB_MAT_ROWS : (s % 2 ? QB_MAT_COLS : QB_MAT_ROWS),
                                order ? QB_MAT_COLS : QB_MAT_ROWS, kinds[k], order == 0, 1 + s % 2,
-                               (qb_gemm_isa)isa, -63, 63, 0, 255, (s + k) % 2 == 0, (s + k + order) % 2 == 0, false};
+                               (qb_gemm_isa)isa, -63, 63, 0, 255, (s + k) % 2 == 0, (s + k + order) % 2 == 0, false, false};
                     run_case(&g);
                 }
             }
         }
         /* im2col with a u8 pad value, stride 1 and 2 */
         gcase g1 = {64, 81, 9 * 12, QB_MAT_S8, QB_MAT_U8, QB_MAT_ROWS, QB_MAT_IM2COL, QB_EPI_RQ_FLOAT,
-                    true, 2, (qb_gemm_isa)isa, -63, 63, 0, 255, true, true, false};
+                    true, 2, (qb_gemm_isa)isa, -63, 63, 0, 255, true, true, false, false};
         run_case(&g1);
         gcase g2 = {9, 25, 9 * 130, QB_MAT_S8, QB_MAT_U8, QB_MAT_ROWS, QB_MAT_IM2COL, QB_EPI_RQ_SHIFT,
-                    true, 1, (qb_gemm_isa)isa, -63, 63, 0, 255, false, false, false};
+                    true, 1, (qb_gemm_isa)isa, -63, 63, 0, 255, false, false, false, false};
         run_case(&g2);
         /* full-range data: AVX2 saturates pairs to int16 and the reference must agree */
         gcase g3 = {12, 40, 300, QB_MAT_S8, QB_MAT_U8, QB_MAT_ROWS, QB_MAT_ROWS, QB_EPI_S32, true, 1,
-                    (qb_gemm_isa)isa, -128, 127, 200, 255, false, true, false};
+                    (qb_gemm_isa)isa, -128, 127, 200, 255, false, true, false, false};
         run_case(&g3);
         gcase g4 = {12, 40, 300, QB_MAT_U8, QB_MAT_S8, QB_MAT_ROWS, QB_MAT_COLS, QB_EPI_S32, false, 2,
-                    (qb_gemm_isa)isa, -128, -100, 200, 255, false, true, false};
+                    (qb_gemm_isa)isa, -128, -100, 200, 255, false, true, false, false};
         run_case(&g4);
     }
     /* the saturation is real: with full-range data the AVX2 result differs from exact sums */
@@ -264,7 +305,7 @@ int main(void)
             const qb_mat_type ta = t < 2 ? tb : t == 2 ? QB_MAT_U8 : QB_MAT_S8;
             const qb_epi_kind k = t == 0 ? QB_EPI_F32 : t == 1 ? QB_EPI_F16 : s % 2 ? QB_EPI_DQ_F32 : QB_EPI_RQ_FLOAT;
             gcase g = {sizes[s][0], sizes[s][1], sizes[s][2], ta, tb, QB_MAT_ROWS, s % 2 ? QB_MAT_COLS : QB_MAT_ROWS,
-                       k, s % 2 == 0, 1 + s % 2, QB_ISA_AVX2, -63, 63, 0, 255, true, true, true};
+                       k, s % 2 == 0, 1 + s % 2, QB_ISA_AVX2, -63, 63, 0, 255, true, true, true, false};
             run_case(&g);
         }
     }
@@ -274,7 +315,7 @@ int main(void)
         const qb_mat_type tb = t == 2 ? QB_MAT_U8 : ta;
         gcase g1 = {13, 81, 9 * 7, ta, tb, t % 2 ? QB_MAT_COLS : QB_MAT_ROWS, QB_MAT_IM2COL,
                     t == 0 ? QB_EPI_F32 : t == 1 ? QB_EPI_F16 : QB_EPI_RQ_FLOAT, true, 2, QB_ISA_AVX2,
-                    -63, 63, 0, 255, true, true, false};
+                    -63, 63, 0, 255, true, true, false, false};
         run_case(&g1);
     }
     g_pack_a = false;
