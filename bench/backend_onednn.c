@@ -260,10 +260,12 @@ static int create(const qb_op_desc *op, const qb_shape *s, const qb_variant *v, 
     if (conv) {
         qb_cq_fill(x, nx, QB_CQ_SEED_CONV_X, -1.0f, 1.0f);
         qb_cq_fill(w, nw, QB_CQ_SEED_CONV_W, -1.0f, 1.0f);
+        qb_cq_channel_spread(w, 1, (size_t)nch, nw / (size_t)nch); /* as the built-in conv draws them */
         qb_cq_fill(bias, (size_t)nch, QB_CQ_SEED_CONV_B, -0.5f, 0.5f);
     } else {
         qb_cq_fill(x, nx, QB_CQ_SEED_MM_A, -1.0f, 1.0f);
         qb_cq_fill(w, nw, QB_CQ_SEED_MM_B, -1.0f, 1.0f);
+        qb_cq_mm_spread(w, c->kind == DK_GEMM, c->batch, c->Kk, c->Nn);
         qb_cq_fill(bias, (size_t)nch, QB_CQ_SEED_MM_BIAS, -0.5f, 0.5f);
     }
     if (i8) {

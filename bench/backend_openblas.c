@@ -63,6 +63,7 @@ static int create(const qb_op_desc *op, const qb_shape *s, const qb_variant *v, 
     }
     qb_cq_fill(c->a, na, QB_CQ_SEED_MM_A, -1.0f, 1.0f);
     qb_cq_fill(c->b, nb, QB_CQ_SEED_MM_B, -1.0f, 1.0f);
+    qb_cq_mm_spread(c->b, c->gemm, c->batch, c->K, c->N);
     qb_cq_fill(c->bias, (size_t)c->N, QB_CQ_SEED_MM_BIAS, -0.5f, 0.5f);
     *out = c;
     return QB_OK;

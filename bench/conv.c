@@ -184,6 +184,7 @@ static int create(const qb_shape *s, const qb_variant *v, qb_op_instance **out)
     if (!c->x || !c->w || !c->bias) goto nomem;
     qb_cq_fill(c->x, nx, QB_CQ_SEED_CONV_X, -1.0f, 1.0f);
     qb_cq_fill(c->w, nw, QB_CQ_SEED_CONV_W, -1.0f, 1.0f);
+    qb_cq_channel_spread(c->w, 1, (size_t)c->K, nw / (size_t)c->K); /* w[K][C][R][S] */
     qb_cq_fill(c->bias, (size_t)c->K, QB_CQ_SEED_CONV_B, -0.5f, 0.5f);
     rc = qb_gemm_ws_create(v->threads, c->isa, &c->ws);
     if (rc) goto fail;

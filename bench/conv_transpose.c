@@ -183,6 +183,7 @@ static int create(const qb_shape *s, const qb_variant *v, qb_op_instance **out)
     if (!c->x || !c->w || !c->bias || !c->colf) goto nomem;
     qb_cq_fill(c->x, nx, 41, -1.0f, 1.0f);
     qb_cq_fill(c->w, nw, 42, -1.0f, 1.0f);
+    qb_cq_channel_spread(c->w, (size_t)c->C, (size_t)c->K, (size_t)(c->R * c->S)); /* w[C][K][R][S] */
     qb_cq_fill(c->bias, (size_t)c->K, 43, -0.5f, 0.5f);
     rc = qb_gemm_ws_create(v->threads, c->isa, &c->ws);
     if (rc) goto fail;

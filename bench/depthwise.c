@@ -13,10 +13,12 @@
  * the fp32 output. Threads split the N x C planes. */
 #include "ops_memory.h"
 
+#include "defaults.h"
 #include "depthwise.h"
 #include "error.h"
 #include "gemm_f16.h"
 #include "ops_mem_util.h"
+#include "tensor_gen.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -241,6 +243,7 @@ static int create(const qb_shape *s, const qb_variant *v, qb_op_instance **out)
         goto fail;
     }
     qb_mo_fill(c->w, c->C * taps, 602, -1.0f, 1.0f, 1);
+    qb_tensor_scale_channels(c->w, 1, c->C, taps, QB_OPS_WEIGHT_SPREAD, 1.0); /* ranges differ by channel */
     qb_mo_fill(c->bias, c->C, 603, -0.5f, 0.5f, 1);
     rc = qb_mo_input(&c->x, nin, &c->v, 601, -1.0f, 1.0f);
     if (!rc) rc = qb_mo_output(&c->y, output_elems(s), &c->v, NULL);
@@ -346,7 +349,8 @@ static int describe(qb_op_instance *c, cJSON *params)
                      : "none needed: inputs widened to int16, vpmaddwd cannot saturate") ||
          !cJSON_AddStringToObject(params, "weights",
                                   c->v.gran == QB_PER_CHANNEL ? "s8 per channel, full range"
-                                                              : "s8 per tensor, full range")))
+                                                              : "s8 per tensor, full range") ||
+         !cJSON_AddNumberToObject(params, "weight_channel_spread", QB_OPS_WEIGHT_SPREAD)))
         rc = QB_ENOMEM;
     if (!rc && !cJSON_AddStringToObject(
                    params, "algorithm",

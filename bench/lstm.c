@@ -217,6 +217,8 @@ static int create(const qb_shape *s, const qb_variant *v, qb_op_instance **out)
     qb_cq_fill(c->x, nx, 31, -1.0f, 1.0f);
     qb_cq_fill(c->w, nw, 32, -2 * ws, 2 * ws);
     qb_cq_fill(c->r, nr, 33, -2 * ws, 2 * ws);
+    qb_cq_channel_spread(c->w, 1, (size_t)G4, (size_t)c->I); /* [4H][I], [4H][H]: by gate row */
+    qb_cq_channel_spread(c->r, 1, (size_t)G4, (size_t)c->H);
     qb_cq_fill(c->bias, (size_t)G4, 34, -0.5f, 0.5f);
     rc = qb_gemm_ws_create(v->threads, c->isa, &c->ws);
     if (rc) goto fail;

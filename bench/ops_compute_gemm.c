@@ -213,6 +213,7 @@ static int create_kind(mm_kind kind, const qb_shape *s, const qb_variant *v, qb_
     if (!c->a || !c->b || !c->bias) goto nomem;
     qb_cq_fill(c->a, na, QB_CQ_SEED_MM_A, -1.0f, 1.0f);
     qb_cq_fill(c->b, nb, QB_CQ_SEED_MM_B, -1.0f, 1.0f);
+    qb_cq_mm_spread(c->b, kind == MM_GEMM, c->batch, c->K, c->N);
     if (kind == MM_GEMM) qb_cq_fill(c->bias, (size_t)c->N, QB_CQ_SEED_MM_BIAS, -0.5f, 0.5f);
     else memset(c->bias, 0, (size_t)c->N * sizeof *c->bias);
     if (kind != MM_GEMM) { /* matmul has no bias: the epilogue gets none */

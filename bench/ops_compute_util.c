@@ -2,7 +2,9 @@
 #include "ops_compute_util.h"
 
 #include "error.h"
+#include "defaults.h"
 #include "gemm_f16.h"
+#include "tensor_gen.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -21,6 +23,17 @@ void qb_cq_fill(float *x, size_t n, uint64_t seed, float lo, float hi)
         z ^= z >> 31;
         x[i] = lo + (hi - lo) * (float)((double)(z >> 40) / (double)(1ull << 24));
     }
+}
+
+void qb_cq_channel_spread(float *w, size_t outer, size_t nch, size_t inner)
+{
+    qb_tensor_scale_channels(w, outer, nch, inner, QB_OPS_WEIGHT_SPREAD, 1.0);
+}
+
+void qb_cq_mm_spread(float *b, bool gemm, long batch, long K, long N)
+{
+    if (gemm) qb_cq_channel_spread(b, 1, (size_t)N, (size_t)K);
+    else qb_cq_channel_spread(b, (size_t)(batch * K), (size_t)N, 1);
 }
 
 int qb_cq_mem_check(const char *op, double bytes)
@@ -193,6 +206,8 @@ int qb_cq_describe(cJSON *params, const qb_variant *v, qb_gemm_isa isa)
                                                            : "int8 per-tensor, +128 to u8") &&
         cJSON_AddStringToObject(params, "weights",
                                 v->policy == QB_POW2 ? "pow2 symmetric int8" : "symmetric int8") &&
+        /* the float weights' ranges differ by output channel (qb_cq_channel_spread) */
+        cJSON_AddNumberToObject(params, "weight_channel_spread", QB_OPS_WEIGHT_SPREAD) &&
         cJSON_AddStringToObject(params, "output", v->policy == QB_ASYMMETRIC ? "uint8" : "int8") &&
         cJSON_AddStringToObject(params, "requant",
                                 v->policy == QB_POW2 ? "shift (rounding right shift per channel)"

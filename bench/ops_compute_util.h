@@ -27,10 +27,19 @@
 
 /* Uniform values in [lo, hi) from a stream that depends only on (seed, n). */
 void qb_cq_fill(float *x, size_t n, uint64_t seed, float lo, float hi);
+/* Scale the weights w[outer][nch][inner] by output channel, geometrically
+ * from 1/QB_OPS_WEIGHT_SPREAD to 1 (defaults.h). Trained layers' weight ranges
+ * differ by output channel (that is what per-channel scales are for); with
+ * one range for every channel, per-channel quantization would show no gain
+ * over per-tensor. */
+void qb_cq_channel_spread(float *w, size_t outer, size_t nch, size_t inner);
+/* The same for the second operand of gemm (W[N][K], weights of a fully
+ * connected layer) or matmul (B[batch][K][N]): channels along N. */
+void qb_cq_mm_spread(float *b, bool gemm, long batch, long K, long N);
 /* The seeds and ranges the ops draw their inputs from: the comparison
  * backends draw the same, so their output can be checked against the
  * built-in kernel's on identical inputs. */
-#define QB_CQ_SEED_CONV_X 11 /* x, w in [-1, 1), bias in [-0.5, 0.5) */
+#define QB_CQ_SEED_CONV_X 11 /* x, w in [-1, 1) (w then spread by channel), bias in [-0.5, 0.5) */
 #define QB_CQ_SEED_CONV_W 12
 #define QB_CQ_SEED_CONV_B 13
 #define QB_CQ_SEED_MM_A 21

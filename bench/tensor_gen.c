@@ -191,9 +191,17 @@ void qb_tensor_fill_spec(float *x, const qb_tensor_spec *t, qb_rng *r)
     const size_t n = qb_tensor_count(t);
     qb_tensor_fill(x, n, t->dist, t->relu, r);
     if (t->spread == 1.0 || t->dims[0] < 2) return;
-    const size_t rows = t->dims[0], inner = n / rows;
-    for (size_t c = 0; c < rows; c++) {
-        const float f = (float)pow(t->spread, (double)c / (double)(rows - 1) - 0.5);
-        for (size_t i = 0; i < inner; i++) x[c * inner + i] *= f;
+    qb_tensor_scale_channels(x, 1, t->dims[0], n / t->dims[0], t->spread, sqrt(t->spread));
+}
+
+void qb_tensor_scale_channels(float *x, size_t outer, size_t nch, size_t inner, double spread, double top)
+{
+    if (nch < 2) return;
+    for (size_t c = 0; c < nch; c++) {
+        const float f = (float)(top * pow(spread, (double)c / (double)(nch - 1) - 1.0));
+        for (size_t o = 0; o < outer; o++) {
+            float *p = x + (o * nch + c) * inner;
+            for (size_t i = 0; i < inner; i++) p[i] *= f;
+        }
     }
 }

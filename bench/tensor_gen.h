@@ -65,7 +65,11 @@ double qb_rng_gaussian(qb_rng *r); /* N(0, 1), ziggurat */
 
 /* Fill x[0..n) with the distribution (and ReLU). */
 void qb_tensor_fill(float *x, size_t n, qb_dist d, bool relu, qb_rng *r);
-/* Fill a whole tensor of the spec: the distribution, the spread along axis 0, the ReLU. */
+/* Scale x[outer][nch][inner] by channel: channel c by top * spread^(c/(nch-1) - 1),
+ * geometric from top/spread (c = 0) to top (the last). */
+void qb_tensor_scale_channels(float *x, size_t outer, size_t nch, size_t inner, double spread, double top);
+/* Fill a whole tensor of the spec: the distribution, the spread along axis 0
+ * (centred: sqrt(spread) above and below 1), the ReLU. */
 void qb_tensor_fill_spec(float *x, const qb_tensor_spec *t, qb_rng *r);
 
 /* Physical memory in bytes (0 if unknown): the ceiling for size checks. */

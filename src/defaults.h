@@ -46,6 +46,7 @@
 #define QB_PROFILE_MAX_AGE_DAYS 30
 
 /* Quantization error (bench/quant_*.c, qbench quant). */
+#define QB_OPS_WEIGHT_SPREAD 8.0 /* operators' weights: largest / smallest output-channel range */
 #define QB_QUANT_INPUT_DEFAULT "gaussian:256x256" /* synthetic tensor when no --op is given */
 #define QB_QUANT_SEED_DEFAULT 1            /* trial t draws its tensor from stream (seed, t) */
 #define QB_QUANT_TARGET_RSE_DEFAULT 0.001  /* auto trials: stop once SE/mean is below this */

@@ -3,12 +3,14 @@
  * quantizes x per tensor and w per tensor or per channel, multiplies in
  * int32 and requantizes with qb_requant_fixed. */
 #include "check.h"
+#include "op.h"
 #include "error.h"
 #include "quant.h"
 #include "quant_bench.h"
 #include "tensor_gen.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -191,6 +193,35 @@ int main(void)
     CHECK(r && r->nmetrics == 0 && cJSON_GetArraySize(r->notes) == 1);
     CHECK(!isnan(metric(&res, "quant.op/tiny-scale/8,4096/pow2-per-channel", "nsr")));
     qb_results_free(&res);
+
+    /* the registry's weighted operators: their weights' ranges differ by output
+     * channel (8x, as trained layers' do), so per-channel scales must beat
+     * one scale for the whole tensor on the same (deterministic) inputs; by
+     * less where the output's own int8 step dominates the error (depthwise:
+     * 9 taps per output; lstm: the gates' and state's quantization) */
+    static const struct {
+        const char *op, *shape;
+        double most; /* per-channel NSR at most this share of per-tensor's */
+    } weighted[] = {{"gemm", "64,96,128", 0.8},
+                    {"matmul", "64,96,128", 0.8},
+                    {"conv", "1,16,12,12,32,3,3,1,1", 0.8},
+                    {"conv-transpose", "1,16,6,6,24,3,3,2,1", 0.8},
+                    {"depthwise-conv", "1,32,12,12,3,3,1,1", 0.95},
+                    {"lstm", "8,4,64,64", 0.97}};
+    for (size_t i = 0; i < sizeof weighted / sizeof weighted[0]; i++) {
+        const qb_op_desc *op = qb_op_find(weighted[i].op);
+        CHECK(op != NULL);
+        if (!op) continue;
+        CHECK(qb_results_init(&res) == QB_OK);
+        CHECK(qb_quant_op_measure(&res, op, weighted[i].shape, pols, 1, grans, 2, 1, &pol) == QB_OK);
+        char idt[160], idc[160];
+        snprintf(idt, sizeof idt, "quant.op/%s/%s/symmetric-per-tensor", weighted[i].op, weighted[i].shape);
+        snprintf(idc, sizeof idc, "quant.op/%s/%s/symmetric-per-channel", weighted[i].op, weighted[i].shape);
+        const double t = metric(&res, idt, "nsr"), c = metric(&res, idc, "nsr");
+        fprintf(stderr, "%s: nsr per-tensor %.3g, per-channel %.3g\n", weighted[i].op, t, c);
+        CHECK(t > 0 && c > 0 && c < weighted[i].most * t);
+        qb_results_free(&res);
+    }
 
     /* bad shape, and an op that does not expose its output */
     CHECK(qb_results_init(&res) == QB_OK);
