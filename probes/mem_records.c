@@ -2,8 +2,10 @@
  * bandwidth ceilings and the latency with sysfs's and the measured capacities. */
 #include "error.h"
 #include "mem_kernels.h"
+#include "mem_ports.h"
 #include "mem_run.h"
 #include "probe_common.h"
+#include "sysinfo.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -129,6 +131,25 @@ static int small_level_note(qb_record *r, const qb_mem_level *l, double lo, bool
                           l->name, streaming ? "streaming" : "random-load", c, f);
 }
 
+/* An L1 figure against what the core's load and store ports allow: the
+ * ceiling as a param, and a note when the figure falls well short of it. */
+static int port_check(qb_record *r, const qb_mem_kernel *k)
+{
+    const char *uarch = qb_sysinfo_uarch();
+    const qb_mem_ports ports = qb_mem_ports_of(uarch);
+    const double ceil = qb_mem_port_ceiling(&ports, k);
+    if (!(ceil > 0)) return QB_OK;
+    int rc = qb_record_param_num(r, "port_ceiling_bytes_per_cycle", ceil);
+    const qb_metric *m = qb_record_find_metric(r, "bytes_per_cycle");
+    if (!rc && m && qb_mem_port_short(m->value, ceil))
+        rc = qb_record_note(r,
+                            "L1 %s reached %.1f bytes/cycle/core, %.0f%% of the %.0f that %s's ports allow "
+                            "(%.0f 32-byte loads and %.0f store per cycle): something else used this core "
+                            "during the run (an SMT sibling or another guest); rerun for the ceiling",
+                            k->name, m->value, 100 * m->value / ceil, ceil, uarch, ports.loads, ports.stores);
+    return rc;
+}
+
 static int range_params(qb_record *r, double lo, double hi)
 {
     int rc = qb_record_param_num(r, "range_from_bytes", lo);
@@ -171,6 +192,7 @@ static int level_records(qb_results *res, qb_mem_run *m)
                 rc = level_params(r, &m->lv[l], qb_mem_kernels[k].name, m->threads[ti], m->bw[si].bytes);
                 if (!rc) rc = range_params(r, lo, (double)p);
                 if (!rc) rc = bw_metrics(r, pp, m->pol);
+                if (!rc && l == 0) rc = port_check(r, &qb_mem_kernels[k]);
                 if (!rc) rc = small_level_note(r, &m->lv[l], lo, true);
                 if (!rc && !m->lv[l].per_core)
                     rc = qb_record_host_shared(r, m->threads[ti], "streaming from a shared level");

@@ -9,6 +9,7 @@
 #include "mem_chase.h"
 #include "mem_kernels.h"
 #include "mem_levels.h"
+#include "mem_ports.h"
 #include "mem_sizes.h"
 
 #include <immintrin.h>
@@ -197,6 +198,27 @@ static void check_levels(void)
     CHECK(lo == 128 << 20 && hi == 128 << 20);
 }
 
+/* L1 ceilings from the ports: Zen 3 loads two 32-byte vectors and stores one
+ * per cycle, so read 64, write 32, copy 64 (store-bound), triad 96 (store-bound). */
+static void check_ports(void)
+{
+    const qb_mem_ports z3 = qb_mem_ports_of("zen3");
+    CHECK(z3.loads == 2 && z3.stores == 1);
+    CHECK(qb_mem_port_ceiling(&z3, qb_mem_kernel_find("read")) == 64);
+    CHECK(qb_mem_port_ceiling(&z3, qb_mem_kernel_find("write")) == 32);
+    CHECK(qb_mem_port_ceiling(&z3, qb_mem_kernel_find("copy")) == 64);
+    CHECK(qb_mem_port_ceiling(&z3, qb_mem_kernel_find("triad")) == 96);
+    CHECK(qb_mem_port_ceiling(&z3, qb_mem_kernel_find("write-nt")) == 0);
+    const qb_mem_ports un = qb_mem_ports_of("unknown");
+    CHECK(qb_mem_port_ceiling(&un, qb_mem_kernel_find("read")) == 0);
+    CHECK(qb_mem_ports_of(NULL).loads == 0);
+    /* flagged below 90% of the ceiling, never without one */
+    CHECK(qb_mem_port_short(54.4, 64));
+    CHECK(!qb_mem_port_short(58, 64));
+    CHECK(!qb_mem_port_short(65.8, 64));
+    CHECK(!qb_mem_port_short(1, 0));
+}
+
 int main(void)
 {
     const size_t nodes[] = {2, 3, 16, 1000, 4096, 65536};
@@ -211,5 +233,6 @@ int main(void)
     check_bw_set(2);
     check_sizes();
     check_levels();
+    check_ports();
     TEST_DONE();
 }
