@@ -270,6 +270,8 @@ static int pair_record(const qb_record *rb, const qb_record *rc_, const qb_cmp_o
         x->cur = mc;
         rc = judge(x, rc_, o);
         if (rc) return rc;
+        x->pairs = 1;
+        x->votes = x->status == QB_CMP_REGRESSED || x->status == QB_CMP_IMPROVED;
         out->count[x->status]++;
         if (x->status == QB_CMP_REGRESSED && x->gating) out->gating_regressions++;
         out->nm++;
@@ -351,4 +353,68 @@ void qb_comparison_free(qb_comparison *c)
     free(c->removed);
     free(c->m);
     memset(c, 0, sizeof *c);
+}
+
+/* The metric (id, name) in c, looked for at index hint first (pairs of files
+ * from the same suite hold their metrics in the same order). */
+static const qb_cmp_metric *find_metric(const qb_comparison *c, size_t hint, const char *id,
+                                        const char *name)
+{
+    if (hint < c->nm && strcmp(c->m[hint].rec->id, id) == 0 && strcmp(c->m[hint].base->name, name) == 0)
+        return &c->m[hint];
+    for (size_t i = 0; i < c->nm; i++)
+        if (strcmp(c->m[i].rec->id, id) == 0 && strcmp(c->m[i].base->name, name) == 0) return &c->m[i];
+    return NULL;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+int qb_compare_vote(qb_comparison *first, const qb_comparison *others, int nothers, int quorum)
+{
+    if (quorum < 1 || quorum > nothers + 1)
+        return qb_fail(QB_EUSAGE, "qbench compare --quorum: %d is not between 1 and the %d pairs", quorum,
+                       nothers + 1);
+    double *ch = malloc((size_t)(nothers + 1) * sizeof *ch);
+    if (!ch) return qb_fail(QB_ENOMEM, "out of memory");
+    memset(first->count, 0, sizeof first->count);
+    first->gating_regressions = 0;
+    for (size_t i = 0; i < first->nm; i++) {
+        qb_cmp_metric *x = &first->m[i];
+        int reg = x->status == QB_CMP_REGRESSED, imp = x->status == QB_CMP_IMPROVED, n = 0;
+        if (!isnan(x->change)) ch[n++] = x->change;
+        x->pairs = 1;
+        for (int p = 0; p < nothers; p++) {
+            const qb_cmp_metric *y = find_metric(&others[p], i, x->rec->id, x->base->name);
+            if (!y) continue;
+            x->pairs++;
+            reg += y->status == QB_CMP_REGRESSED;
+            imp += y->status == QB_CMP_IMPROVED;
+            if (!isnan(y->change)) ch[n++] = y->change;
+        }
+        if (n) {
+            qsort(ch, (size_t)n, sizeof *ch, cmp_double);
+            x->change = n % 2 ? ch[n / 2] : 0.5 * (ch[n / 2 - 1] + ch[n / 2]);
+        }
+        x->votes = 0;
+        if (x->status != QB_CMP_INFO && x->status != QB_CMP_UNRELIABLE) {
+            if (reg >= quorum) x->status = QB_CMP_REGRESSED, x->votes = reg;
+            else if (imp >= quorum) x->status = QB_CMP_IMPROVED, x->votes = imp;
+            else if (x->status == QB_CMP_REGRESSED || x->status == QB_CMP_IMPROVED) x->status = QB_CMP_NOISE;
+        }
+        first->count[x->status]++;
+        if (x->status == QB_CMP_REGRESSED && x->gating) first->gating_regressions++;
+    }
+    free(ch);
+    double sum = 0;
+    int n = 0;
+    for (int p = -1; p < nothers; p++) {
+        const double g = p < 0 ? first->geomean : others[p].geomean;
+        if (g > 0) sum += log(g), n++;
+    }
+    first->geomean = n ? exp(sum / n) : NAN;
+    return QB_OK;
 }

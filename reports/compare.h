@@ -58,6 +58,8 @@ typedef struct {
     qb_mwu_result mwu;  /* u1 counts pairs with the new sample above the base one */
     qb_cmp_status status;
     bool gating;        /* matched by --fail-on */
+    int pairs;          /* base/new pairs that judged it: 1 unless pairs vote */
+    int votes;          /* pairs that found its verdict (regressed or improved); 0 otherwise */
 } qb_cmp_metric;
 
 #define QB_CMP_MAX_WARNINGS 8
@@ -82,6 +84,17 @@ int qb_compare(const qb_results *base, const qb_results *cur, const qb_cmp_optio
                qb_comparison *out);
 
 void qb_comparison_free(qb_comparison *c);
+
+/* Pairs of runs (base_i, new_i) taken alternately on the same machine vote: a
+ * metric regresses (improves) only when it does in at least quorum of the
+ * pairs that hold it. A host that slows one run now and then makes a metric
+ * regress in one pair, rarely in most; a real change shows in every pair, so
+ * each pair's noise floor can be tighter. first is pair 1's comparison and
+ * becomes the voted one: statuses, votes and pairs by the vote, change the
+ * median of the pairs' changes, the overall line the geometric mean of the
+ * pairs'; the other fields stay pair 1's. QB_EUSAGE when quorum is not in
+ * 1..pairs. */
+int qb_compare_vote(qb_comparison *first, const qb_comparison *others, int nothers, int quorum);
 
 /* Does "ID[:METRIC],..." select this record's metric? An ID pattern is a glob
  * (fnmatch) on the id, or a group or id prefix ending at a '/'; METRIC is a

@@ -68,12 +68,18 @@ int qb_cmd_compare(int argc, char **argv)
     qb_cmp_options o;
     qb_cmp_options_default(&o);
     double threshold_pct = 100 * o.threshold;
+    o.noise_k = -1; /* the default depends on how many pairs vote */
+    long quorum = 0;
     const qb_opt opts[] = {
         {"threshold", 't', QB_OPT_DOUBLE, &threshold_pct, "PCT",
          "relative change that counts, in percent of the base value", 0, 1000},
         {"alpha", 0, QB_OPT_DOUBLE, &o.alpha, "P", "significance level of the U test", 1e-9, 0.5},
         {"noise", 0, QB_OPT_DOUBLE, &o.noise_k, "K",
-         "noise floor: K times both files' p10..p90 widths relative to their values, in quadrature (0: off)", 0, 100},
+         "noise floor: K times both files' p10..p90 widths relative to their values, in quadrature (0: off; "
+         "default " QB_STR(QB_COMPARE_NOISE_DEFAULT) ", " QB_STR(QB_COMPARE_NOISE_VOTE_DEFAULT) " when 3 or more pairs vote)", 0, 100},
+        {"quorum", 0, QB_OPT_INT, &quorum, "M",
+         "with several BASE NEW pairs: pairs in which a metric must regress (default: more than half)", 1,
+         QB_COMPARE_MAX_PAIRS},
         {"min-samples", 0, QB_OPT_INT, &o.min_samples, "N",
          "samples per file needed to test; fewer makes a change 'unreliable'", 2, 1000000},
         {"filter", 0, QB_OPT_STRING, &o.filter, "PATTERNS",
@@ -87,7 +93,7 @@ int qb_cmd_compare(int argc, char **argv)
     };
     const qb_cmd_spec spec = {
         .path = "compare",
-        .usage = "BASE.json NEW.json [options]",
+        .usage = "BASE.json NEW.json [BASE2.json NEW2.json ...] [options]",
         .summary = "Regression gate: compare two results files metric by metric, each in its own direction.",
         .details =
             "Records are paired by id. For each metric the change is that of the reported values\n"
@@ -112,20 +118,35 @@ int qb_cmd_compare(int argc, char **argv)
             "the files is an error. To convert one results file for Google Benchmark tools or a\n"
             "spreadsheet, use qbench export FILE --format gbench|csv.\n"
             "\n"
+            "Several pairs BASE NEW (runs taken alternately on the same machine, as\n"
+            "scripts/ci-regression.sh does) vote: each pair is judged as above, and a metric\n"
+            "regresses only when it does in at least --quorum pairs; the change shown is the\n"
+            "median of the pairs'. A host that slows a run now and then makes a metric regress\n"
+            "in one pair, rarely in most, while a real change shows in every pair, so with 3 or\n"
+            "more pairs each pair's noise floor is tighter (--noise "
+            QB_STR(QB_COMPARE_NOISE_VOTE_DEFAULT) ").\n"
+            "\n"
             "Exit status: 0 no regression, 1 a gating metric regressed, 2 bad input or usage.",
         .examples = "  qbench compare base.json new.json\n"
                     "  qbench compare base.json new.json --format markdown -o comment.md\n"
                     "  qbench compare base.json new.json --threshold 10 --fail-on 'ops/*:time,probe.*'\n"
-                    "  qbench compare base.json new.json --json | jq '.metrics[] | select(.status==\"regressed\")'\n",
+                    "  qbench compare base.json new.json --json | jq '.metrics[] | select(.status==\"regressed\")'\n"
+                    "  qbench compare b1.json n1.json b2.json n2.json b3.json n3.json b4.json n4.json b5.json n5.json\n",
         .opts = opts,
         .nopts = (int)(sizeof opts / sizeof opts[0]),
-        .max_positional = 2,
+        .max_positional = 2 * QB_COMPARE_MAX_PAIRS,
     };
-    char *pos[2];
+    char *pos[2 * QB_COMPARE_MAX_PAIRS];
     int npos;
     int rc = qb_cli_parse(&spec, argc, argv, pos, &npos);
     if (rc) return rc;
-    if (npos != 2) return qb_fail(QB_EUSAGE, "qbench compare: name two results files, BASE and NEW (see --help)");
+    if (npos < 2 || npos % 2)
+        return qb_fail(QB_EUSAGE, "qbench compare: name results files in pairs, BASE NEW [BASE2 NEW2 ...] (see --help)");
+    const int npairs = npos / 2;
+    if (quorum > npairs)
+        return qb_fail(QB_EUSAGE, "qbench compare --quorum: %ld is more than the %d pairs given", quorum, npairs);
+    if (!quorum) quorum = npairs / 2 + 1;
+    if (o.noise_k < 0) o.noise_k = npairs >= 3 ? QB_COMPARE_NOISE_VOTE_DEFAULT : QB_COMPARE_NOISE_DEFAULT;
     out_format fmt = FMT_TEXT;
     rc = parse_format(json ? "json" : format, &fmt);
     o.threshold = threshold_pct / 100;
@@ -133,32 +154,34 @@ int qb_cmd_compare(int argc, char **argv)
     if (!rc) rc = qb_cmp_check_patterns("qbench compare --fail-on", o.fail_on);
     if (rc) return rc;
 
-    qb_results base, cur;
-    rc = qb_results_read(pos[0], &base);
-    if (rc) return rc;
-    rc = qb_results_read(pos[1], &cur);
-    if (rc) {
-        qb_results_free(&base);
-        return rc;
-    }
-    qb_comparison c;
-    rc = qb_compare(&base, &cur, &o, &c);
+    qb_results *files = calloc((size_t)npos, sizeof *files);
+    qb_comparison *cmp = calloc((size_t)npairs, sizeof *cmp);
+    int nread = 0, ncmp = 0;
+    rc = files && cmp ? QB_OK : qb_fail(QB_ENOMEM, "out of memory");
+    for (; nread < npos && rc == QB_OK; nread++) rc = qb_results_read(pos[nread], &files[nread]);
+    if (rc && nread) nread--; /* the failed read left nothing to free */
+    for (; ncmp < npairs && rc == QB_OK; ncmp++) rc = qb_compare(&files[2 * ncmp], &files[2 * ncmp + 1], &o, &cmp[ncmp]);
+    if (rc && ncmp) ncmp--;
+    if (rc == QB_OK && npairs > 1) rc = qb_compare_vote(&cmp[0], cmp + 1, npairs - 1, (int)quorum);
     if (rc == QB_OK) {
-        const qb_cmp_context ctx = {pos[0], pos[1], &base, &cur, &o};
+        const qb_cmp_context ctx = {pos[0], pos[1], &files[0], &files[1], &o, npairs, (int)quorum};
+        const qb_comparison *c = &cmp[0];
         if (out) {
-            rc = render_to_file(out, fmt, &ctx, &c);
-            if (!rc) rc = render(stdout, FMT_TEXT, &ctx, &c);
+            rc = render_to_file(out, fmt, &ctx, c);
+            if (!rc) rc = render(stdout, FMT_TEXT, &ctx, c);
             if (!rc) printf("\ncomparison written to %s\n", out);
         } else {
-            rc = render(stdout, fmt, &ctx, &c);
+            rc = render(stdout, fmt, &ctx, c);
         }
         fflush(stdout);
-        if (!rc && c.gating_regressions)
-            rc = qb_fail(QB_EREGRESSION, "qbench compare: %zu gating metric%s regressed",
-                         c.gating_regressions, c.gating_regressions == 1 ? "" : "s");
-        qb_comparison_free(&c);
+        if (!rc && c->gating_regressions)
+            rc = qb_fail(QB_EREGRESSION, "qbench compare: %zu gating metric%s regressed%s",
+                         c->gating_regressions, c->gating_regressions == 1 ? "" : "s",
+                         npairs > 1 ? " in a quorum of the pairs" : "");
     }
-    qb_results_free(&base);
-    qb_results_free(&cur);
+    for (int i = 0; i < ncmp; i++) qb_comparison_free(&cmp[i]);
+    for (int i = 0; i < nread; i++) qb_results_free(&files[i]);
+    free(cmp);
+    free(files);
     return rc;
 }

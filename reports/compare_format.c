@@ -38,6 +38,14 @@ static const char *verdict(const qb_cmp_metric *x, bool loud)
     return "?";
 }
 
+/* The verdict, with the pairs that found it when pairs vote: "REGRESSED (4/5)". */
+static const char *verdict_votes(char *buf, size_t n, const qb_cmp_metric *x, bool loud)
+{
+    if (x->pairs <= 1 || x->votes == 0) return verdict(x, loud);
+    snprintf(buf, n, "%s (%d/%d)", verdict(x, loud), x->votes, x->pairs);
+    return buf;
+}
+
 static const char *str_or(const cJSON *o, const char *key, const char *dflt)
 {
     const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));
@@ -75,11 +83,14 @@ static void summary_counts(FILE *f, const qb_comparison *c)
             c->nremoved);
 }
 
-static void settings_line(FILE *f, const qb_cmp_options *o)
+static void settings_line(FILE *f, const qb_cmp_context *ctx)
 {
+    const qb_cmp_options *o = ctx->opt;
     fprintf(f, "threshold %.3g%%, alpha %.3g, noise floor %.3gx the p10..p90 widths, at least %ld samples per file",
             100 * o->threshold, o->alpha, o->noise_k, o->min_samples);
     if (o->fail_on) fprintf(f, ", gating: %s", o->fail_on);
+    if (ctx->pairs > 1)
+        fprintf(f, "; %d pairs vote (base and new above are pair 1), a verdict needs %d", ctx->pairs, ctx->quorum);
 }
 
 static void name_list(FILE *f, const char *what, char *const *names, size_t n, size_t max)
@@ -97,20 +108,20 @@ void qb_compare_print_text(FILE *f, const qb_cmp_context *ctx, const qb_comparis
     fprintf(f, "\n");
     describe_file(f, "new:  ", ctx->cur_path, ctx->cur, false);
     fprintf(f, "\n");
-    settings_line(f, ctx->opt);
+    settings_line(f, ctx);
     fprintf(f, "\n\n");
     static const char *const head[] = {"id", "metric", "base", "new", "change", "limit", "p", "verdict"};
     qb_table t;
     qb_table_init(&t, 8, head);
     for (size_t i = 0; i < c->nm; i++) {
         const qb_cmp_metric *x = &c->m[i];
-        char b[48], n[48], ch[24], lim[24], p[24];
+        char b[48], n[48], ch[24], lim[24], p[24], v[48];
         fmt_value(b, sizeof b, x->base->value, x->base->unit);
         fmt_value(n, sizeof n, x->cur->value, x->cur->unit);
         fmt_change(ch, sizeof ch, x->change);
         snprintf(lim, sizeof lim, "%.1f%%", 100 * x->limit);
         fmt_p(p, sizeof p, x);
-        const char *cells[] = {x->rec->id, x->base->name, b, n, ch, lim, p, verdict(x, true)};
+        const char *cells[] = {x->rec->id, x->base->name, b, n, ch, lim, p, verdict_votes(v, sizeof v, x, true)};
         qb_table_row(&t, cells);
     }
     if (c->nm) qb_table_print(&t, f);
@@ -151,14 +162,14 @@ static void md_table(FILE *f, const qb_comparison *c, bool notable_only)
     for (size_t i = 0; i < c->nm; i++) {
         const qb_cmp_metric *x = &c->m[i];
         if (notable_only && (x->status == QB_CMP_UNCHANGED || x->status == QB_CMP_INFO)) continue;
-        char b[48], n[48], ch[24], lim[24], p[24], v[48];
+        char b[48], n[48], ch[24], lim[24], p[24], v[64], vv[48];
         fmt_value(b, sizeof b, x->base->value, x->base->unit);
         fmt_value(n, sizeof n, x->cur->value, x->cur->unit);
         fmt_change(ch, sizeof ch, x->change);
         snprintf(lim, sizeof lim, "%.1f%%", 100 * x->limit);
         fmt_p(p, sizeof p, x);
         snprintf(v, sizeof v, x->status == QB_CMP_REGRESSED && x->gating ? "**%s**" : "%s",
-                 verdict(x, false));
+                 verdict_votes(vv, sizeof vv, x, false));
         md_cell(f, x->rec->id);
         md_cell(f, x->base->name);
         md_cell(f, b);
@@ -182,7 +193,7 @@ void qb_compare_print_markdown(FILE *f, const qb_cmp_context *ctx, const qb_comp
     fprintf(f, "  \n");
     describe_file(f, "New ", ctx->cur_path, ctx->cur, true);
     fprintf(f, "  \n");
-    settings_line(f, ctx->opt);
+    settings_line(f, ctx);
     fprintf(f, ".\n\n");
     for (int i = 0; i < c->nwarnings; i++) fprintf(f, "> **Warning:** %s\n\n", c->warnings[i]);
     const size_t notable = c->count[QB_CMP_REGRESSED] + c->count[QB_CMP_IMPROVED] +
@@ -307,6 +318,8 @@ static cJSON *metric_json(const qb_cmp_metric *x)
     }
     cJSON_AddStringToObject(o, "status", qb_cmp_status_name(x->status));
     cJSON_AddBoolToObject(o, "gating", x->gating);
+    cJSON_AddNumberToObject(o, "pairs", x->pairs);
+    cJSON_AddNumberToObject(o, "votes", x->votes);
     return o;
 }
 
@@ -324,6 +337,8 @@ cJSON *qb_compare_to_json(const qb_cmp_context *ctx, const qb_comparison *c)
         cJSON_AddNumberToObject(s, "alpha", opt->alpha);
         cJSON_AddNumberToObject(s, "noise", opt->noise_k);
         cJSON_AddNumberToObject(s, "min_samples", (double)opt->min_samples);
+        cJSON_AddNumberToObject(s, "pairs", ctx->pairs);
+        cJSON_AddNumberToObject(s, "quorum", ctx->quorum);
         if (opt->filter) cJSON_AddStringToObject(s, "filter", opt->filter);
         else cJSON_AddNullToObject(s, "filter");
         if (opt->fail_on) cJSON_AddStringToObject(s, "fail_on", opt->fail_on);

@@ -12,6 +12,8 @@ typedef struct {
     const char *base_path, *cur_path;
     const qb_results *base, *cur;
     const qb_cmp_options *opt;
+    int pairs;  /* base/new pairs voting (1: a plain comparison) */
+    int quorum; /* pairs a verdict needs */
 } qb_cmp_context;
 
 void qb_compare_print_text(FILE *f, const qb_cmp_context *ctx, const qb_comparison *c);

@@ -63,6 +63,23 @@ grep -q "warning: the files come from different machines (cpu \"AMD EPYC\" -> \"
 expect 2 "unit mismatch" -- compare "$B" "$FIX/compare-unit.json"
 grep -q "ops/gemm/fp32/none/none" "$tmp/err" && grep -q "'ms'" "$tmp/err" && ok || bad "unit message"
 
+# Pairs vote: slower in every pair regresses, in one pair of three does not.
+S=$FIX/compare-slow.json
+expect 1 "vote 3/3" -- compare "$B" "$S" "$B" "$S" "$B" "$S"
+grep -q "REGRESSED (3/3)" "$tmp/out" && grep -q "3 pairs vote" "$tmp/out" && ok || bad "vote: verdict with votes"
+expect 0 "vote 1/3" -- compare "$B" "$S" "$B" "$B" "$B" "$FIX/compare-rerun.json"
+expect 1 "vote quorum 1" -- compare "$B" "$S" "$B" "$B" "$B" "$B" --quorum 1
+expect 1 "vote json" -- compare "$B" "$S" "$B" "$S" --json
+python3 - "$tmp/out" <<'PY' && ok || bad "vote json"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["settings"]["pairs"] == 2 and d["settings"]["quorum"] == 2
+assert any(m["status"] == "regressed" and m["votes"] == 2 and m["pairs"] == 2 for m in d["metrics"])
+PY
+expect 2 "odd file count" -- compare "$B" "$S" "$B"
+expect 2 "quorum above pairs" -- compare "$B" "$S" --quorum 2
+expect 2 "bad file in a later pair" -- compare "$B" "$S" "$B" "$tmp/nope.json"
+
 # Bad input and usage: exit 2 with a one-line message naming the culprit.
 expect 2 "missing file" -- compare "$B" "$tmp/nope.json"
 grep -q "nope.json" "$tmp/err" && ok || bad "missing file named"

@@ -70,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     qb_comparison c;
     if (qb_compare(&base, &cur, &o, &c) == QB_OK) {
         check(&c, &o);
-        const qb_cmp_context ctx = {"base", "new", &base, &cur, &o};
+        const qb_cmp_context ctx = {"base", "new", &base, &cur, &o, 1, 1};
         qb_compare_print_text(sink, &ctx, &c);
         qb_compare_print_markdown(sink, &ctx, &c);
         qb_compare_print_csv(sink, &c);

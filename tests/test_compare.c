@@ -480,6 +480,58 @@ static void test_fixture_pairs(void)
     qb_results_free(&slow);
 }
 
+/* Five pairs vote: slower in every pair regresses, in one pair (a busy
+ * moment) does not; the quorum decides, pair 1 alone does not. */
+static void test_vote(void)
+{
+    enum { P = 5 };
+    /* factor of new over base per pair, for each record (time, lower is better) */
+    static const struct {
+        const char *name;
+        double f[P];
+    } recs[] = {
+        {"real", {1.2, 1.2, 1.2, 1.2, 1.2}},  /* every pair */
+        {"flaky", {1.2, 1, 1, 1, 1}},         /* pair 1 only */
+        {"two", {1, 1.3, 1.3, 1, 1}},         /* 2 of 5 */
+        {"late", {1, 1.25, 1.25, 1.25, 1}},   /* not pair 1, but 3 of 5 */
+        {"better", {0.8, 0.8, 0.8, 1, 1}},    /* improved in 3 */
+    };
+    const int nr = (int)(sizeof recs / sizeof recs[0]);
+    qb_results base[P], cur[P];
+    qb_comparison c[P];
+    qb_cmp_options o;
+    qb_cmp_options_default(&o);
+    for (int p = 0; p < P; p++) {
+        init_pair(&base[p], &cur[p]);
+        for (int i = 0; i < nr; i++) {
+            metric_s(rec(&base[p], "ops", recs[i].name), "time", "s", QB_BETTER_LOWER, 1.0, 0.01, 9);
+            metric_s(rec(&cur[p], "ops", recs[i].name), "time", "s", QB_BETTER_LOWER, recs[i].f[p], 0.01, 9);
+        }
+        CHECK(qb_compare(&base[p], &cur[p], &o, &c[p]) == QB_OK);
+    }
+    CHECK(status_of(&c[0], "ops/flaky", "time") == QB_CMP_REGRESSED);
+    CHECK(qb_compare_vote(&c[0], c + 1, P - 1, 0) == QB_EUSAGE);
+    CHECK(qb_compare_vote(&c[0], c + 1, P - 1, P + 1) == QB_EUSAGE);
+    CHECK(qb_compare_vote(&c[0], c + 1, P - 1, 3) == QB_OK);
+    const qb_cmp_metric *x = find(&c[0], "ops/real", "time");
+    CHECK(x && x->status == QB_CMP_REGRESSED && x->votes == 5 && x->pairs == 5);
+    CHECK(x && fabs(x->change - 0.2) < 1e-9);
+    x = find(&c[0], "ops/flaky", "time");
+    CHECK(x && x->status == QB_CMP_NOISE && x->votes == 0 && fabs(x->change) < 1e-9);
+    CHECK(status_of(&c[0], "ops/two", "time") == QB_CMP_UNCHANGED);
+    x = find(&c[0], "ops/late", "time");
+    CHECK(x && x->status == QB_CMP_REGRESSED && x->votes == 3 && fabs(x->change - 0.25) < 1e-9);
+    x = find(&c[0], "ops/better", "time");
+    CHECK(x && x->status == QB_CMP_IMPROVED && x->votes == 3);
+    CHECK(c[0].gating_regressions == 2 && c[0].count[QB_CMP_REGRESSED] == 2);
+    CHECK(c[0].count[QB_CMP_IMPROVED] == 1 && c[0].count[QB_CMP_NOISE] == 1 && c[0].count[QB_CMP_UNCHANGED] == 1);
+    for (int p = 0; p < P; p++) {
+        qb_comparison_free(&c[p]);
+        qb_results_free(&base[p]);
+        qb_results_free(&cur[p]);
+    }
+}
+
 int main(void)
 {
     test_direction();
@@ -493,5 +545,6 @@ int main(void)
     test_noise_scale();
     test_synthetic_and_self();
     test_fixture_pairs();
+    test_vote();
     TEST_DONE();
 }

@@ -36,7 +36,7 @@ static void test_compare_writers(void)
     qb_cmp_options_default(&o);
     qb_comparison c;
     CHECK(qb_compare(&base, &slow, &o, &c) == QB_OK);
-    const qb_cmp_context ctx = {"base.json", "slow.json", &base, &slow, &o};
+    const qb_cmp_context ctx = {"base.json", "slow.json", &base, &slow, &o, 1, 1};
 
     cJSON *j = qb_compare_to_json(&ctx, &c);
     CHECK(j != NULL);
