@@ -69,7 +69,7 @@ int qb_cmd_compare(int argc, char **argv)
     qb_cmp_options_default(&o);
     double threshold_pct = 100 * o.threshold;
     o.noise_k = -1; /* the default depends on how many pairs vote */
-    long quorum = 0;
+    long quorum = -1; /* default: more than half of the pairs */
     const qb_opt opts[] = {
         {"threshold", 't', QB_OPT_DOUBLE, &threshold_pct, "PCT",
          "relative change that counts, in percent of the base value", 0, 1000},
@@ -145,7 +145,7 @@ int qb_cmd_compare(int argc, char **argv)
     const int npairs = npos / 2;
     if (quorum > npairs)
         return qb_fail(QB_EUSAGE, "qbench compare --quorum: %ld is more than the %d pairs given", quorum, npairs);
-    if (!quorum) quorum = npairs / 2 + 1;
+    if (quorum < 0) quorum = npairs / 2 + 1;
     if (o.noise_k < 0) o.noise_k = npairs >= 3 ? QB_COMPARE_NOISE_VOTE_DEFAULT : QB_COMPARE_NOISE_DEFAULT;
     out_format fmt = FMT_TEXT;
     rc = parse_format(json ? "json" : format, &fmt);
