@@ -272,6 +272,8 @@ static int pair_record(const qb_record *rb, const qb_record *rc_, const qb_cmp_o
         if (rc) return rc;
         x->pairs = 1;
         x->votes = x->status == QB_CMP_REGRESSED || x->status == QB_CMP_IMPROVED;
+        x->base_value = mb->value;
+        x->cur_value = mc->value;
         out->count[x->status]++;
         if (x->status == QB_CMP_REGRESSED && x->gating) out->gating_regressions++;
         out->nm++;
@@ -373,19 +375,29 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Median of v[0..n), n > 0; sorts v. */
+static double median_of(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
 int qb_compare_vote(qb_comparison *first, const qb_comparison *others, int nothers, int quorum)
 {
     if (quorum < 1 || quorum > nothers + 1)
         return qb_fail(QB_EUSAGE, "qbench compare --quorum: %d is not between 1 and the %d pairs", quorum,
                        nothers + 1);
-    double *ch = malloc((size_t)(nothers + 1) * sizeof *ch);
+    double *ch = malloc(3 * (size_t)(nothers + 1) * sizeof *ch);
     if (!ch) return qb_fail(QB_ENOMEM, "out of memory");
+    double *bv = ch + nothers + 1, *cv = bv + nothers + 1;
     memset(first->count, 0, sizeof first->count);
     first->gating_regressions = 0;
     for (size_t i = 0; i < first->nm; i++) {
         qb_cmp_metric *x = &first->m[i];
-        int reg = x->status == QB_CMP_REGRESSED, imp = x->status == QB_CMP_IMPROVED, n = 0;
+        int reg = x->status == QB_CMP_REGRESSED, imp = x->status == QB_CMP_IMPROVED, n = 0, nv = 1;
         if (!isnan(x->change)) ch[n++] = x->change;
+        bv[0] = x->base_value;
+        cv[0] = x->cur_value;
         x->pairs = 1;
         for (int p = 0; p < nothers; p++) {
             const qb_cmp_metric *y = find_metric(&others[p], i, x->rec->id, x->base->name);
@@ -394,11 +406,12 @@ int qb_compare_vote(qb_comparison *first, const qb_comparison *others, int nothe
             reg += y->status == QB_CMP_REGRESSED;
             imp += y->status == QB_CMP_IMPROVED;
             if (!isnan(y->change)) ch[n++] = y->change;
+            bv[nv] = y->base_value;
+            cv[nv++] = y->cur_value;
         }
-        if (n) {
-            qsort(ch, (size_t)n, sizeof *ch, cmp_double);
-            x->change = n % 2 ? ch[n / 2] : 0.5 * (ch[n / 2 - 1] + ch[n / 2]);
-        }
+        if (n) x->change = median_of(ch, n);
+        x->base_value = median_of(bv, nv);
+        x->cur_value = median_of(cv, nv);
         x->votes = 0;
         if (x->status != QB_CMP_INFO && x->status != QB_CMP_UNRELIABLE) {
             if (reg >= quorum) x->status = QB_CMP_REGRESSED, x->votes = reg;

@@ -50,6 +50,7 @@ void qb_cmp_options_default(qb_cmp_options *o);
 typedef struct {
     const qb_record *rec; /* the base file's record */
     const qb_metric *base, *cur;
+    double base_value, cur_value; /* the reported values; with pairs voting, their medians over the pairs */
     double change;      /* (cur - base) / |base| of the reported values; NAN when base is 0 */
     double base_median, cur_median; /* of the samples, NAN without them */
     double noise;       /* hypot of both files' relative p10..p90 spreads; 0 without samples */
@@ -90,9 +91,9 @@ void qb_comparison_free(qb_comparison *c);
  * pairs that hold it. A host that slows one run now and then makes a metric
  * regress in one pair, rarely in most; a real change shows in every pair, so
  * each pair's noise floor can be tighter. first is pair 1's comparison and
- * becomes the voted one: statuses, votes and pairs by the vote, change the
- * median of the pairs' changes, the overall line the geometric mean of the
- * pairs'; the other fields stay pair 1's. QB_EUSAGE when quorum is not in
+ * becomes the voted one: statuses, votes and pairs by the vote, base_value,
+ * cur_value and change the medians of the pairs', the overall line the
+ * geometric mean of the pairs'; the other fields stay pair 1's. QB_EUSAGE when quorum is not in
  * 1..pairs. */
 int qb_compare_vote(qb_comparison *first, const qb_comparison *others, int nothers, int quorum);
 

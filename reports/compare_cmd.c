@@ -120,8 +120,8 @@ int qb_cmd_compare(int argc, char **argv)
             "\n"
             "Several pairs BASE NEW (runs taken alternately on the same machine, as\n"
             "scripts/ci-regression.sh does) vote: each pair is judged as above, and a metric\n"
-            "regresses only when it does in at least --quorum pairs; the change shown is the\n"
-            "median of the pairs'. A host that slows a run now and then makes a metric regress\n"
+            "regresses only when it does in at least --quorum pairs; base, new and change are\n"
+            "medians over the pairs. A host that slows a run now and then makes a metric regress\n"
             "in one pair, rarely in most, while a real change shows in every pair, so with 3 or\n"
             "more pairs each pair's noise floor is tighter (--noise "
             QB_STR(QB_COMPARE_NOISE_VOTE_DEFAULT) ").\n"
@@ -158,10 +158,11 @@ int qb_cmd_compare(int argc, char **argv)
     qb_comparison *cmp = calloc((size_t)npairs, sizeof *cmp);
     int nread = 0, ncmp = 0;
     rc = files && cmp ? QB_OK : qb_fail(QB_ENOMEM, "out of memory");
-    for (; nread < npos && rc == QB_OK; nread++) rc = qb_results_read(pos[nread], &files[nread]);
-    if (rc && nread) nread--; /* the failed read left nothing to free */
-    for (; ncmp < npairs && rc == QB_OK; ncmp++) rc = qb_compare(&files[2 * ncmp], &files[2 * ncmp + 1], &o, &cmp[ncmp]);
-    if (rc && ncmp) ncmp--;
+    /* a failed read or comparison leaves nothing to free, so it is not counted */
+    for (; rc == QB_OK && nread < npos; nread++)
+        if ((rc = qb_results_read(pos[nread], &files[nread])) != QB_OK) break;
+    for (; rc == QB_OK && ncmp < npairs; ncmp++)
+        if ((rc = qb_compare(&files[2 * ncmp], &files[2 * ncmp + 1], &o, &cmp[ncmp])) != QB_OK) break;
     if (rc == QB_OK && npairs > 1) rc = qb_compare_vote(&cmp[0], cmp + 1, npairs - 1, (int)quorum);
     if (rc == QB_OK) {
         const qb_cmp_context ctx = {pos[0], pos[1], &files[0], &files[1], &o, npairs, (int)quorum};

@@ -90,7 +90,9 @@ static void settings_line(FILE *f, const qb_cmp_context *ctx)
             100 * o->threshold, o->alpha, o->noise_k, o->min_samples);
     if (o->fail_on) fprintf(f, ", gating: %s", o->fail_on);
     if (ctx->pairs > 1)
-        fprintf(f, "; %d pairs vote (base and new above are pair 1), a verdict needs %d", ctx->pairs, ctx->quorum);
+        fprintf(f, "; %d pairs vote, a verdict needs %d (base, new, change: medians over the pairs; limit, p: "
+                   "pair 1's, whose files are named above)",
+                ctx->pairs, ctx->quorum);
 }
 
 static void name_list(FILE *f, const char *what, char *const *names, size_t n, size_t max)
@@ -116,8 +118,8 @@ void qb_compare_print_text(FILE *f, const qb_cmp_context *ctx, const qb_comparis
     for (size_t i = 0; i < c->nm; i++) {
         const qb_cmp_metric *x = &c->m[i];
         char b[48], n[48], ch[24], lim[24], p[24], v[48];
-        fmt_value(b, sizeof b, x->base->value, x->base->unit);
-        fmt_value(n, sizeof n, x->cur->value, x->cur->unit);
+        fmt_value(b, sizeof b, x->base_value, x->base->unit);
+        fmt_value(n, sizeof n, x->cur_value, x->cur->unit);
         fmt_change(ch, sizeof ch, x->change);
         snprintf(lim, sizeof lim, "%.1f%%", 100 * x->limit);
         fmt_p(p, sizeof p, x);
@@ -163,8 +165,8 @@ static void md_table(FILE *f, const qb_comparison *c, bool notable_only)
         const qb_cmp_metric *x = &c->m[i];
         if (notable_only && (x->status == QB_CMP_UNCHANGED || x->status == QB_CMP_INFO)) continue;
         char b[48], n[48], ch[24], lim[24], p[24], v[64], vv[48];
-        fmt_value(b, sizeof b, x->base->value, x->base->unit);
-        fmt_value(n, sizeof n, x->cur->value, x->cur->unit);
+        fmt_value(b, sizeof b, x->base_value, x->base->unit);
+        fmt_value(n, sizeof n, x->cur_value, x->cur->unit);
         fmt_change(ch, sizeof ch, x->change);
         snprintf(lim, sizeof lim, "%.1f%%", 100 * x->limit);
         fmt_p(p, sizeof p, x);
@@ -255,7 +257,7 @@ void qb_compare_print_csv(FILE *f, const qb_comparison *c)
         qb_csv_field(f, x->base->name);
         fputc(',', f);
         qb_csv_field(f, x->base->unit);
-        fprintf(f, ",%s,%.15g,%.15g,", better_name(x->base->better), x->base->value, x->cur->value);
+        fprintf(f, ",%s,%.15g,%.15g,", better_name(x->base->better), x->base_value, x->cur_value);
         if (!isnan(x->change)) fprintf(f, "%.6g", x->change);
         fprintf(f, ",%.6g,", x->limit);
         if (x->tested) fprintf(f, "%.6g", x->mwu.p);
@@ -299,8 +301,8 @@ static cJSON *metric_json(const qb_cmp_metric *x)
     cJSON_AddStringToObject(o, "metric", x->base->name);
     cJSON_AddStringToObject(o, "unit", x->base->unit);
     cJSON_AddStringToObject(o, "better", better_name(x->base->better));
-    add_num(o, "base", x->base->value);
-    add_num(o, "new", x->cur->value);
+    add_num(o, "base", x->base_value);
+    add_num(o, "new", x->cur_value);
     add_num(o, "change", x->change);
     add_num(o, "base_median", x->base_median);
     add_num(o, "new_median", x->cur_median);

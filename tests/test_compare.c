@@ -521,6 +521,7 @@ static void test_vote(void)
     CHECK(status_of(&c[0], "ops/two", "time") == QB_CMP_UNCHANGED);
     x = find(&c[0], "ops/late", "time");
     CHECK(x && x->status == QB_CMP_REGRESSED && x->votes == 3 && fabs(x->change - 0.25) < 1e-9);
+    CHECK(x && fabs(x->cur_value / x->base_value - 1.25) < 1e-9); /* medians over the pairs */
     x = find(&c[0], "ops/better", "time");
     CHECK(x && x->status == QB_CMP_IMPROVED && x->votes == 3);
     CHECK(c[0].gating_regressions == 2 && c[0].count[QB_CMP_REGRESSED] == 2);
