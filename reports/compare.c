@@ -369,17 +369,11 @@ static const qb_cmp_metric *find_metric(const qb_comparison *c, size_t hint, con
     return NULL;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    const double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* Median of v[0..n), n > 0; sorts v. */
 static double median_of(double *v, int n)
 {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+    qb_sort_doubles(v, (size_t)n);
+    return qb_percentile_sorted(v, (size_t)n, 50);
 }
 
 int qb_compare_vote(qb_comparison *first, const qb_comparison *others, int nothers, int quorum)
