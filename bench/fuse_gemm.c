@@ -2,7 +2,8 @@
  * convolution with bias and ReLU, and an int8 GEMM with its requantization,
  * each unfused (the GEMM writes its output, then one pass per following
  * operator reads and writes the whole tensor) and fused (the following
- * operators run in the GEMM's epilogue, while the output tile is in registers). They run on the operator helpers' blocked GEMM (gemm.h).
+ * operators run in the GEMM's epilogue, while the output tile is in
+ * registers). They run on the operator helpers' blocked GEMM (gemm.h).
  *
  * Unlike the element-wise chain, the GEMM does most of the work here: the
  * passes fusion removes are a small share of the time, which is the point

@@ -89,10 +89,10 @@ static void finish_tile(const qb_epilogue *e, const float *t, long ldt, long i0,
      * either is NaN): one code path with and without the ReLU */
     const __m256 floor8 = _mm256_set1_ps(e->relu ? 0.0f : -__builtin_inff());
     const float floor1 = e->relu ? 0.0f : -__builtin_inff();
+    const bool rowb = e->bias && e->channel_is_row, colb = e->bias && !e->channel_is_row;
     for (long ii = 0; ii < mr; ii++) {
         const float *src = t + ii * ldt;
         uint16_t *d = (uint16_t *)e->c + (i0 + ii) * e->ldc + j0;
-        const bool rowb = e->bias && e->channel_is_row, colb = e->bias && !e->channel_is_row;
         const __m256 brow = _mm256_set1_ps(rowb ? e->bias[i0 + ii] : 0.0f);
         long jj = 0;
         for (; jj + 8 <= nr; jj += 8) {

@@ -58,7 +58,7 @@ typedef struct {
     bool tested;        /* the U test ran (enough samples on both sides) */
     qb_mwu_result mwu;  /* u1 counts pairs with the new sample above the base one */
     qb_cmp_status status;
-    bool gating;        /* matched by --fail-on */
+    bool gating;        /* matched by --fail-on; without it, no record says gate: false */
     int pairs;          /* base/new pairs that judged it: 1 unless pairs vote */
     int votes;          /* pairs that found its verdict (regressed or improved); 0 otherwise */
 } qb_cmp_metric;
@@ -93,8 +93,8 @@ void qb_comparison_free(qb_comparison *c);
  * each pair's noise floor can be tighter. first is pair 1's comparison and
  * becomes the voted one: statuses, votes and pairs by the vote, base_value,
  * cur_value and change the medians of the pairs', the overall line the
- * geometric mean of the pairs'; the other fields stay pair 1's. QB_EUSAGE when quorum is not in
- * 1..pairs. */
+ * geometric mean of the pairs'; the other fields stay pair 1's. QB_EUSAGE
+ * when quorum is not in 1..pairs. */
 int qb_compare_vote(qb_comparison *first, const qb_comparison *others, int nothers, int quorum);
 
 /* Does "ID[:METRIC],..." select this record's metric? An ID pattern is a glob

@@ -35,13 +35,13 @@ bash scripts/build.sh >/dev/null
 mkdir -p out/ci
 # Alternate base and new so that a change in the machine's state (another
 # tenant, the clock) falls on both sides alike.
+pairs=()
 for i in $(seq 1 "$passes"); do
     echo "ci-regression: pass $i/$passes"
     "$work/base/build/qbench" run --quick "$@" -o "$work/base-$i.json" >/dev/null
     ./build/qbench run --quick "$@" -o "$work/new-$i.json" >/dev/null
+    pairs+=("$work/base-$i.json" "$work/new-$i.json")
 done
-pairs=()
-for i in $(seq 1 "$passes"); do pairs+=("$work/base-$i.json" "$work/new-$i.json"); done
 # the pooled files, for reports and for qbench compare by hand
 ./build/qbench merge "$work"/base-*.json -o out/ci/base.json >/dev/null
 ./build/qbench merge "$work"/new-*.json -o out/ci/new.json >/dev/null
