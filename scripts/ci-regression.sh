@@ -18,6 +18,9 @@ set -euo pipefail
 base_ref=$1
 shift
 passes=${QB_CI_PASSES:-5}
+# qbench compare takes at most 16 pairs: say so now, not after the runs
+[[ $passes =~ ^[0-9]+$ ]] && [ "$passes" -ge 1 ] && [ "$passes" -le 16 ] ||
+    { echo "ci-regression: QB_CI_PASSES=$passes is not a pair count from 1 to 16" >&2; exit 2; }
 root=$(git rev-parse --show-toplevel)
 cd "$root"
 git rev-parse --verify --quiet "$base_ref^{commit}" >/dev/null || { echo "ci-regression: unknown ref '$base_ref'" >&2; exit 2; }

@@ -68,7 +68,7 @@
 #define QB_COMPARE_ALPHA_DEFAULT 0.05      /* two-sided Mann-Whitney U test */
 #define QB_COMPARE_NOISE_DEFAULT 1.5       /* noise floor = this x both runs' p10..p90 widths (relative to their values) in quadrature */
 #define QB_COMPARE_NOISE_VOTE_DEFAULT 0.75 /* with 3 or more pairs voting: each pair's floor (the vote guards against false alarms) */
-#define QB_COMPARE_MAX_PAIRS 16
+#define QB_COMPARE_MAX_PAIRS 16 /* base/new pairs one compare takes (scripts/ci-regression.sh checks QB_CI_PASSES against it) */
 #define QB_COMPARE_MIN_SAMPLES_DEFAULT 5   /* per file; fewer makes a change "unreliable" */
 
 /* Memory probe (probes/mem*.c, qbench probe mem). */
