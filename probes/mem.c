@@ -278,6 +278,12 @@ int qb_cmd_probe_mem(int argc, char **argv)
             "levels above hold and ends at its point: half of L1, a quarter of a later private\n"
             "level (times the threads), for a shared level the geometric middle of the range\n"
             "start and its measured capacity. A level's figure is the best in its range.\n"
+            "With 2 or more rounds a level's figure is confirmed before it is reported: its\n"
+            "best two rounds agree within 3%, an L1 figure reaches 90% of what the core's\n"
+            "ports allow, and on a VM a per-core level on N threads reaches 0.9 x N times one\n"
+            "thread (else two vCPUs shared a core). Unconfirmed figures get up to "
+            QB_STR(QB_MEM_CONFIRM_ROUNDS) " more\n"
+            "rounds within " QB_STR(QB_MEM_CONFIRM_BUDGET_S) " s (" QB_STR(QB_MEM_QUICK_CONFIRM_BUDGET_S) " with --quick), other figures' rounds between them.\n"
             "Trial length " QB_STR(QB_MEM_TRIAL_US_DEFAULT) " us (" QB_STR(QB_MEM_QUICK_TRIAL_US) " with --quick); a working set may use up to\n"
             QB_STR(QB_MEM_FREE_FRACTION) " of MemAvailable.",
         .examples = "  qbench probe mem --quick\n"

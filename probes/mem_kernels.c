@@ -144,11 +144,11 @@ static void k_triad(qb_mem_arrays *a, uint64_t passes)
 }
 
 const qb_mem_kernel qb_mem_kernels[] = {
-    {"read", "sum += a[i] (vaddps ymm, [mem]; 8 sums)", 1, 0, k_read},
-    {"write", "a[i] = s (vmovaps ymm store)", 0, 1, k_write},
-    {"write-nt", "a[i] = s (vmovntps, non-temporal; sfence per pass)", 0, 1, k_write_nt},
-    {"copy", "a[i] = b[i] (vmovaps load + store)", 1, 1, k_copy},
-    {"triad", "a[i] = b[i] + s * c[i] (vmovaps, vfmadd231ps, vmovaps)", 2, 1, k_triad},
+    {"read", "sum += a[i] (vaddps ymm, [mem]; 8 sums)", 1, 0, k_read, false},
+    {"write", "a[i] = s (vmovaps ymm store)", 0, 1, k_write, false},
+    {"write-nt", "a[i] = s (vmovntps, non-temporal; sfence per pass)", 0, 1, k_write_nt, true},
+    {"copy", "a[i] = b[i] (vmovaps load + store)", 1, 1, k_copy, false},
+    {"triad", "a[i] = b[i] + s * c[i] (vmovaps, vfmadd231ps, vmovaps)", 2, 1, k_triad, false},
 };
 const int qb_mem_kernel_count = (int)(sizeof qb_mem_kernels / sizeof qb_mem_kernels[0]);
 

@@ -8,6 +8,7 @@
 #ifndef QB_MEM_KERNELS_H
 #define QB_MEM_KERNELS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +31,7 @@ typedef struct {
     const char *how;    /* the loop, in one line */
     int reads, writes;  /* arrays read and written per pass */
     void (*run)(qb_mem_arrays *a, uint64_t passes);
+    bool bypasses_cache; /* non-temporal stores: every level's figure is memory's */
 } qb_mem_kernel;
 
 extern const qb_mem_kernel qb_mem_kernels[];

@@ -107,6 +107,12 @@ double qb_mem_level_floor(const qb_mem_level *lv, int n, int which, int threads,
     return which == 0 ? 0 : QB_MEM_RANGE_START * held_above(lv, which, threads);
 }
 
+bool qb_mem_level_scales(const qb_mem_level *l, double tn, double t1, int threads)
+{
+    if (!l->per_core || threads < 2 || !(t1 > 0)) return true;
+    return tn >= QB_MEM_SCALE_MIN * threads * t1;
+}
+
 void qb_mem_plateau_range(const qb_mem_level *lv, int n, int which, size_t largest, double *lo,
                           double *hi)
 {

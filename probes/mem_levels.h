@@ -69,6 +69,16 @@ size_t qb_mem_level_point(const qb_mem_level *lv, int n, int which, int threads,
  * A level's figure is the best over the points from here to its point. */
 double qb_mem_level_floor(const qb_mem_level *lv, int n, int which, int threads, size_t largest);
 
+/* On a level every CPU has its own of, N threads move N times what one
+ * does; true when the N-thread figure tn reaches QB_MEM_SCALE_MIN of N times
+ * the one-thread t1 (and whenever the rule does not apply: a shared level,
+ * one thread, no one-thread figure). Falling short means two of the CPUs
+ * shared a core while measuring (on a VM: the host put both vCPUs on one
+ * physical core, or another guest used the sibling). The caller applies it
+ * on VMs only: on bare metal N busy cores may run at a lower clock than one. */
+#define QB_MEM_SCALE_MIN 0.9
+bool qb_mem_level_scales(const qb_mem_level *l, double tn, double t1, int threads);
+
 /* The range [lo, hi] in which level `which`'s plateau is looked for (one thread). */
 void qb_mem_plateau_range(const qb_mem_level *lv, int n, int which, size_t largest, double *lo,
                           double *hi);

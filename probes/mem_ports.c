@@ -22,7 +22,7 @@ qb_mem_ports qb_mem_ports_of(const char *uarch)
 
 double qb_mem_port_ceiling(const qb_mem_ports *p, const qb_mem_kernel *k)
 {
-    if (!(p->loads > 0 && p->stores > 0) || strcmp(k->name, "write-nt") == 0) return 0;
+    if (!(p->loads > 0 && p->stores > 0) || k->bypasses_cache) return 0;
     /* one 32-byte vector of every array per step; the busier port sets the pace */
     const double by_loads = k->reads / p->loads, by_stores = k->writes / p->stores;
     const double cycles = by_loads > by_stores ? by_loads : by_stores;

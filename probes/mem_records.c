@@ -1,5 +1,7 @@
 /* The records of a qbench probe mem run: the sweep, and per level the
  * bandwidth ceilings and the latency with sysfs's and the measured capacities. */
+#include "clock.h"
+#include "cpu_features.h"
 #include "error.h"
 #include "mem_kernels.h"
 #include "mem_ports.h"
@@ -104,6 +106,69 @@ static const qb_pooled *lat_pool_of(const qb_mem_run *m, int ti, int si, int k)
     return &m->lat_pool[si];
 }
 
+int qb_mem_level_bw_index(const qb_mem_run *m, int l, int ti, int k)
+{
+    const size_t p = qb_mem_level_point(m->lv, m->nlv, l, m->threads[ti], m->largest, true);
+    const double lo = qb_mem_level_floor(m->lv, m->nlv, l, m->threads[ti], m->largest);
+    if (!p || !m->sel[k]) return -1;
+    return best_in_range(m->bw, m->nbw, lo, (double)p, QB_BETTER_HIGHER, bw_pool_of, m, ti, k);
+}
+
+int qb_mem_one_thread_index(const qb_mem_run *m)
+{
+    for (int ti = 0; ti < m->nthreads; ti++)
+        if (m->threads[ti] == 1) return ti;
+    return -1;
+}
+
+/* Level l's figure for kernel k on thread index ti, NAN when there is none. */
+static double level_figure(const qb_mem_run *m, int l, int ti, int k)
+{
+    const int si = ti >= 0 ? qb_mem_level_bw_index(m, l, ti, k) : -1;
+    return si >= 0 ? qb_pooled_best(qb_mem_bw_pool(m, ti, si, k), QB_BETTER_HIGHER) : NAN;
+}
+
+/* The scaling rule holds on a VM, where two vCPUs on one physical core are
+ * what breaks it; on bare metal per_core already rules out SMT siblings, and
+ * N busy cores may run at a lower clock than one. */
+static bool level_scales(const qb_mem_run *m, int l, int ti, int k)
+{
+    return !qb_cpu_get()->hypervisor || qb_mem_kernels[k].bypasses_cache ||
+           qb_mem_level_scales(&m->lv[l], level_figure(m, l, ti, k),
+                               level_figure(m, l, qb_mem_one_thread_index(m), k), m->threads[ti]);
+}
+
+/* The L1 ceiling the core's ports allow kernel k, in bytes/cycle; 0 when unknown. */
+static double port_ceiling(const qb_mem_kernel *k)
+{
+    const qb_mem_ports ports = qb_mem_ports_of(qb_sysinfo_uarch());
+    return qb_mem_port_ceiling(&ports, k);
+}
+
+bool qb_mem_level_confirmed(const qb_mem_run *m, int l, int ti, int k)
+{
+    const int si = qb_mem_level_bw_index(m, l, ti, k);
+    if (si < 0) return true; /* nothing to confirm */
+    const qb_pooled *p = qb_mem_bw_pool(m, ti, si, k);
+    if (!qb_pooled_confirmed(p, QB_BETTER_HIGHER, QB_ROUNDS_DISAGREE)) return false;
+    const double per_cycle = qb_pooled_best(p, QB_BETTER_HIGHER) / m->threads[ti] / qb_core_ghz();
+    if (l == 0 && qb_mem_port_short(per_cycle, port_ceiling(&qb_mem_kernels[k]))) return false;
+    return level_scales(m, l, ti, k);
+}
+
+/* A per-core level's N-thread figure short of N times the one-thread one. */
+static int scale_note(qb_record *r, const qb_mem_run *m, int l, int ti, int k)
+{
+    if (level_scales(m, l, ti, k)) return QB_OK;
+    const double tn = level_figure(m, l, ti, k), t1 = level_figure(m, l, qb_mem_one_thread_index(m), k);
+    return qb_record_note(r,
+                          "%s %s on %d threads reached %.2fx the 1-thread figure, not %d x (every CPU has its "
+                          "own %s): in every round two of the CPUs shared a core (on a VM, the host ran two "
+                          "vCPUs on one physical core or another guest used its sibling); rerun for the ceiling",
+                          m->lv[l].name, qb_mem_kernels[k].name, m->threads[ti], tn / t1, m->threads[ti],
+                          m->lv[l].name);
+}
+
 static int level_params(qb_record *r, const qb_mem_level *l, const char *kernel, int threads, size_t bytes)
 {
     int rc = qb_record_param_str(r, "level", l->name);
@@ -137,7 +202,7 @@ static int port_check(qb_record *r, const qb_mem_kernel *k)
 {
     const char *uarch = qb_sysinfo_uarch();
     const qb_mem_ports ports = qb_mem_ports_of(uarch);
-    const double ceil = qb_mem_port_ceiling(&ports, k);
+    const double ceil = port_ceiling(k);
     if (!(ceil > 0)) return QB_OK;
     int rc = qb_record_param_num(r, "port_ceiling_bytes_per_cycle", ceil);
     const qb_metric *m = qb_record_find_metric(r, "bytes_per_cycle");
@@ -182,7 +247,7 @@ static int level_records(qb_results *res, qb_mem_run *m)
             const double lo = qb_mem_level_floor(m->lv, m->nlv, l, m->threads[ti], m->largest);
             if (!p) continue;
             for (int k = 0; k < qb_mem_kernel_count && rc == QB_OK; k++) {
-                const int si = m->sel[k] ? best_in_range(m->bw, m->nbw, lo, (double)p, QB_BETTER_HIGHER, bw_pool_of, m, ti, k) : -1;
+                const int si = qb_mem_level_bw_index(m, l, ti, k);
                 if (si < 0) continue;
                 const qb_pooled *pp = qb_mem_bw_pool(m, ti, si, k);
                 char name[64];
@@ -193,6 +258,7 @@ static int level_records(qb_results *res, qb_mem_run *m)
                 if (!rc) rc = range_params(r, lo, (double)p);
                 if (!rc) rc = bw_metrics(r, pp, m->pol);
                 if (!rc && l == 0) rc = port_check(r, &qb_mem_kernels[k]);
+                if (!rc) rc = scale_note(r, m, l, ti, k);
                 if (!rc) rc = small_level_note(r, &m->lv[l], lo, true);
                 if (!rc && !m->lv[l].per_core)
                     rc = qb_record_host_shared(r, m->threads[ti], "streaming from a shared level");

@@ -53,6 +53,19 @@ static inline qb_pooled *qb_mem_bw_pool(const qb_mem_run *m, int ti, int si, int
 /* "16K", "5.75M": sizes in binary units. */
 void qb_mem_fmt_bytes(char *buf, size_t len, double b);
 
+/* The bandwidth point whose figure is level l's for kernel k on thread
+ * index ti (the best in the level's range), or -1 when none was measured. */
+int qb_mem_level_bw_index(const qb_mem_run *m, int l, int ti, int k);
+
+/* The thread index measuring one thread, or -1. */
+int qb_mem_one_thread_index(const qb_mem_run *m);
+
+/* Whether level l's figure for kernel k on thread index ti is confirmed:
+ * its best two rounds agree, an L1 figure is within QB_MEM_PORT_SHORTFALL of
+ * the port ceiling (when known), and on a VM a per-core level's N threads
+ * reach N times the one-thread figure (qb_mem_level_scales). */
+bool qb_mem_level_confirmed(const qb_mem_run *m, int l, int ti, int k);
+
 /* Append the sweep and level records of a finished (or interrupted) run. */
 int qb_mem_records(qb_results *res, qb_mem_run *m);
 

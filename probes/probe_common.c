@@ -86,9 +86,14 @@ out:
     return rc;
 }
 
+bool qb_host_shared(int threads)
+{
+    return qb_cpu_get()->hypervisor && threads >= 2 && threads >= qb_cpu_count();
+}
+
 int qb_record_host_shared(qb_record *rec, int threads, const char *what)
 {
-    if (!qb_cpu_get()->hypervisor || threads < 2 || threads < qb_cpu_count()) return QB_OK;
+    if (!qb_host_shared(threads)) return QB_OK;
     char why[256];
     snprintf(why, sizeof why,
              "on a virtual machine %s on every vCPU runs at what other guests leave of the host's "

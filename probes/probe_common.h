@@ -24,6 +24,10 @@ int qb_probe_results_begin(qb_results *res, const qb_rep_policy *pol, bool quick
  * metal or below every CPU. */
 int qb_record_host_shared(qb_record *rec, int threads, const char *what);
 
+/* Whether a figure over a shared resource on `threads` threads is the host's
+ * (a virtual machine, every vCPU busy): the test qb_record_host_shared makes. */
+bool qb_host_shared(int threads);
+
 /* Parse a thread-count list such as "1,2"; "all" or "max" means every allowed CPU. */
 int qb_parse_threads(const char *what, const char *s, int *out, int max, int *n);
 

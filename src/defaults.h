@@ -79,6 +79,12 @@
 #define QB_MEM_QUICK_TRIAL_US 500
 #define QB_MEM_FREE_FRACTION 0.8      /* a working set may use this share of MemAvailable */
 #define QB_MEM_CHASE_SEED 1           /* the random cycle of the latency chase */
+/* Level bandwidth figures whose best two rounds disagree, or that fall short
+ * of scaling with threads on a per-core level, get up to this many extra
+ * rounds within this many seconds (probes/mem_measure.c, confirm_rounds). */
+#define QB_MEM_CONFIRM_ROUNDS 6
+#define QB_MEM_CONFIRM_BUDGET_S 20.0
+#define QB_MEM_QUICK_CONFIRM_BUDGET_S 5.0
 #define QB_MEM_REFINE_STEPS 4         /* bisection steps narrowing each measured capacity */
 #define QB_MEM_MIN_STEP 1.5           /* a level's random-load plateau must be this much faster than
                                          the next level's to measure a capacity between them */

@@ -47,6 +47,19 @@ double qb_pooled_best(const qb_pooled *p, int better)
     return p->rounds ? p->round_median[best_round(p, better)] : NAN;
 }
 
+bool qb_pooled_confirmed(const qb_pooled *p, int better, double tol)
+{
+    if (p->rounds < 2) return false;
+    const int b = best_round(p, better);
+    double second = NAN;
+    for (int i = 0; i < p->rounds; i++) {
+        const double v = p->round_median[i];
+        if (i != b && (isnan(second) || (better == QB_BETTER_LOWER ? v < second : v > second))) second = v;
+    }
+    const double best = p->round_median[b];
+    return fabs(best - second) <= tol * fabs(best);
+}
+
 /* Each round's median and size into the metric just added from data[]
  * (all[], whose round medians are kept already, or aux[]), when every round
  * was remembered. */

@@ -36,6 +36,11 @@ int qb_pooled_record_aux(qb_record *rec, const char *name, const char *unit, int
 /* The best round's median in the metric's direction. */
 double qb_pooled_best(const qb_pooled *p, int better);
 
+/* True when the best two rounds' medians agree within tol of the best: a
+ * figure two rounds reached is the machine's, not one quiet moment's, and a
+ * best round that a busy moment spoiled shows as a gap to the next. */
+bool qb_pooled_confirmed(const qb_pooled *p, int better, double tol);
+
 /* Add a metric holding every sample, valued at the best round's median, with
  * notes on dropped trials, missed spread targets and disagreeing rounds. */
 int qb_pooled_record(qb_record *rec, const char *name, const char *unit, int better,

@@ -80,8 +80,24 @@ for r in lv:
 names = {r["params"]["level"] for r in lv}
 assert {"L1", "DRAM"} <= names, names
 assert not any("level" not in r["params"] for r in d["results"]), "levels-only makes only level records"
+assert d["settings"]["probe.mem"]["confirming_rounds"] == 0, "one round: nothing to confirm against"
 PY
 then pass=$((pass + 1)); else echo "FAIL: probe mem --levels-only JSON"; cat "$tmp/err"; fail=$((fail + 1)); fi
+
+# Two rounds: unconfirmed level figures get extra rounds, within the stated maximum.
+if "$QB" probe mem --levels-only --kernels read,copy --threads 1 --quick --rounds 2 --reps 2 --max-reps 2 --warmup 0 \
+    --json >"$tmp/c.json" 2>"$tmp/err" &&
+    python3 - "$tmp/c.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+s = d["settings"]["probe.mem"]
+extra, most = s["confirming_rounds"], s["confirming_rounds_max"]
+assert 0 <= extra <= most and most > 0 and s["confirm_budget_s"] > 0, s
+for r in d["results"]:
+    n = len(r["metrics"]["bandwidth"]["round_medians"])
+    assert 2 <= n <= 2 + extra, (r["id"], n, extra)
+PY
+then pass=$((pass + 1)); else echo "FAIL: probe mem confirming rounds"; cat "$tmp/err"; fail=$((fail + 1)); fi
 
 echo "cli_mem: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

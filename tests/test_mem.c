@@ -191,6 +191,14 @@ static void check_levels(void)
     CHECK(qb_mem_level_floor(lv, 4, 1, 2, 128 << 20) == QB_MEM_RANGE_START * 2 * 32768);
     CHECK(qb_mem_level_floor(lv, 4, 2, 2, 128 << 20) == QB_MEM_RANGE_START * 2 * above);
     CHECK(qb_mem_level_floor(lv, 4, 3, 1, 128 << 20) == 128 << 20);
+    /* A per-core level scales with threads; a shared one need not. */
+    CHECK(qb_mem_level_scales(&lv[0], 470, 236, 2));
+    CHECK(qb_mem_level_scales(&lv[0], QB_MEM_SCALE_MIN * 2 * 236, 236, 2));
+    CHECK(!qb_mem_level_scales(&lv[0], 236, 236, 2)); /* two vCPUs on one core */
+    CHECK(!qb_mem_level_scales(&lv[1], 300, 118, 4));
+    CHECK(qb_mem_level_scales(&lv[2], 100, 100, 2));
+    CHECK(qb_mem_level_scales(&lv[0], 100, 236, 1));
+    CHECK(qb_mem_level_scales(&lv[0], 100, NAN, 2)); /* no one-thread figure to hold it to */
     double lo, hi;
     qb_mem_plateau_range(lv, 4, 2, 128 << 20, &lo, &hi);
     CHECK(lo == QB_MEM_RANGE_START * (1 << 20) && hi == 32 << 20);
@@ -229,6 +237,8 @@ int main(void)
     for (int i = 0; i < qb_mem_kernel_count; i++) check_kernel(&qb_mem_kernels[i]);
     CHECK(qb_mem_kernel_find("triad") == &qb_mem_kernels[4]);
     CHECK(qb_mem_kernel_find("nope") == NULL);
+    for (int i = 0; i < qb_mem_kernel_count; i++) /* only the non-temporal stores skip the caches */
+        CHECK(qb_mem_kernels[i].bypasses_cache == (strcmp(qb_mem_kernels[i].name, "write-nt") == 0));
     check_bw_set(1);
     check_bw_set(2);
     check_sizes();

@@ -80,7 +80,21 @@ int main(void)
     CHECK(pool.n == 10 && pool.rounds == 2);
     CHECK_NEAR(qb_pooled_best(&pool, QB_BETTER_HIGHER), 2, 0);
     CHECK_NEAR(qb_pooled_best(&pool, QB_BETTER_LOWER), 1, 0);
+    /* Confirmed when the best two rounds agree within the tolerance: 2 and 1 do not. */
+    CHECK(!qb_pooled_confirmed(&pool, QB_BETTER_HIGHER, 0.03));
+    CHECK(!qb_pooled_confirmed(&pool, QB_BETTER_LOWER, 0.03));
+    CHECK(qb_pooled_confirmed(&pool, QB_BETTER_HIGHER, 0.5)); /* |2 - 1| <= 0.5 * 2 */
+    CHECK(!qb_pooled_confirmed(&pool, QB_BETTER_LOWER, 0.5)); /* |1 - 2| > 0.5 * 1 */
+    r.st.median = 2.05;
+    CHECK(qb_pooled_add(&pool, &r) == QB_OK);
+    CHECK(qb_pooled_confirmed(&pool, QB_BETTER_HIGHER, 0.03));  /* 2.05 and 2: 2.4% apart */
+    CHECK(!qb_pooled_confirmed(&pool, QB_BETTER_HIGHER, 0.02));
+    CHECK(!qb_pooled_confirmed(&pool, QB_BETTER_LOWER, 0.03)); /* 1 and 2 */
     qb_pooled_free(&pool);
+    qb_pooled single = {0};
+    CHECK(qb_pooled_add(&single, &r) == QB_OK);
+    CHECK(!qb_pooled_confirmed(&single, QB_BETTER_HIGHER, 1)); /* one round has nothing to agree with */
+    qb_pooled_free(&single);
     qb_rep_result_free(&r);
 
     /* Bad policies are usage errors. */
