@@ -377,9 +377,9 @@ static int bandwidth_rounds(qb_mem_run *m)
 /* The level figures (the roofline's ceilings) get more rounds, one
  * unconfirmed figure after another so each extra round is seconds from the
  * last, until every figure is confirmed (qb_mem_level_confirmed), the extra
- * rounds run out or the time budget is spent. A shared level on every vCPU of
- * a VM is left alone: other guests decide it (qb_host_shared), and a few
- * seconds more do not change who they are. With one round (qbench run's
+ * rounds run out or the time budget is spent. Figures the host decides on
+ * every vCPU of a VM (qb_mem_host_decides) are left alone: other guests'
+ * load sets them, and a few seconds more do not change who they are. With one round (qbench run's
  * passes are its rounds) there is nothing to confirm against. Returns the
  * extra rounds run in *extra. */
 static int confirm_rounds(qb_mem_run *m, int *extra)
@@ -395,13 +395,13 @@ static int confirm_rounds(qb_mem_run *m, int *extra)
         snprintf(round, sizeof round, "confirming round %d/%d", r + 1, QB_MEM_CONFIRM_ROUNDS);
         for (int ti = 0; ti < m->nthreads && rc == QB_OK; ti++) {
             for (int l = 0; l < m->nlv && rc == QB_OK; l++) {
-                if (!m->lv[l].per_core && qb_host_shared(m->threads[ti])) continue;
                 /* Kernels whose figure is unconfirmed, by the point that holds it. */
                 bool want[QB_MEM_RUN_MAX_K] = {false};
                 int at[QB_MEM_RUN_MAX_K];
                 for (int k = 0; k < qb_mem_kernel_count; k++) {
                     at[k] = qb_mem_level_bw_index(m, l, ti, k);
-                    want[k] = at[k] >= 0 && !qb_mem_level_confirmed(m, l, ti, k);
+                    want[k] = at[k] >= 0 && !qb_mem_host_decides(m, l, ti, k) &&
+                              !qb_mem_level_confirmed(m, l, ti, k);
                 }
                 for (int k = 0; k < qb_mem_kernel_count && rc == QB_OK; k++) {
                     if (!want[k]) continue;

@@ -64,7 +64,9 @@ static int sweep_records(qb_results *res, qb_mem_run *m)
                 if (!rc) rc = qb_record_param_num(r, "threads", m->threads[ti]);
                 if (!rc) rc = qb_record_param_str(r, "pages", m->bw_pages[ti][si] ? m->bw_pages[ti][si] : "unknown");
                 if (!rc) rc = bw_metrics(r, p, m->pol);
-                if (!rc && m->bw[si].bytes > per_core_bytes(m) * (size_t)m->threads[ti])
+                if (!rc && qb_mem_kernels[k].bypasses_cache)
+                    rc = qb_record_host_shared(r, m->threads[ti], "writing with non-temporal stores (they bypass the caches)");
+                else if (!rc && m->bw[si].bytes > per_core_bytes(m) * (size_t)m->threads[ti])
                     rc = qb_record_host_shared(r, m->threads[ti], "streaming past the per-core caches");
             }
         }
@@ -112,6 +114,11 @@ int qb_mem_level_bw_index(const qb_mem_run *m, int l, int ti, int k)
     const double lo = qb_mem_level_floor(m->lv, m->nlv, l, m->threads[ti], m->largest);
     if (!p || !m->sel[k]) return -1;
     return best_in_range(m->bw, m->nbw, lo, (double)p, QB_BETTER_HIGHER, bw_pool_of, m, ti, k);
+}
+
+bool qb_mem_host_decides(const qb_mem_run *m, int l, int ti, int k)
+{
+    return qb_host_shared(m->threads[ti]) && (!m->lv[l].per_core || qb_mem_kernels[k].bypasses_cache);
 }
 
 int qb_mem_one_thread_index(const qb_mem_run *m)
@@ -260,7 +267,9 @@ static int level_records(qb_results *res, qb_mem_run *m)
                 if (!rc && l == 0) rc = port_check(r, &qb_mem_kernels[k]);
                 if (!rc) rc = scale_note(r, m, l, ti, k);
                 if (!rc) rc = small_level_note(r, &m->lv[l], lo, true);
-                if (!rc && !m->lv[l].per_core)
+                if (!rc && qb_mem_kernels[k].bypasses_cache)
+                    rc = qb_record_host_shared(r, m->threads[ti], "writing with non-temporal stores (they bypass the caches)");
+                else if (!rc && !m->lv[l].per_core)
                     rc = qb_record_host_shared(r, m->threads[ti], "streaming from a shared level");
             }
         }

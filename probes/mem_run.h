@@ -57,6 +57,11 @@ void qb_mem_fmt_bytes(char *buf, size_t len, double b);
  * index ti (the best in the level's range), or -1 when none was measured. */
 int qb_mem_level_bw_index(const qb_mem_run *m, int l, int ti, int k);
 
+/* Whether level l's figure for kernel k on thread index ti goes through what
+ * a VM's host shares with other guests on every vCPU (a shared level, or
+ * non-temporal stores, which go to memory): qb_host_shared's figures. */
+bool qb_mem_host_decides(const qb_mem_run *m, int l, int ti, int k);
+
 /* The thread index measuring one thread, or -1. */
 int qb_mem_one_thread_index(const qb_mem_run *m);
 

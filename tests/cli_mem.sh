@@ -65,6 +65,20 @@ assert d["settings"]["probe.mem"]["trial_us"] > 0
 PY
 then pass=$((pass + 1)); else echo "FAIL: probe mem --sizes JSON"; cat "$tmp/err"; fail=$((fail + 1)); fi
 
+# On a VM, figures on every vCPU that go through what the host shares are no
+# gate: non-temporal stores go to memory even for a 16K working set.
+if "$QB" probe mem --sizes 16K --kernels read,write-nt --threads all "${fast[@]}" --json >"$tmp/h.json" 2>"$tmp/err" &&
+    python3 - "$tmp/h.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+vm = bool(d["machine"].get("hypervisor"))
+for r in d["results"]:
+    p = r["params"]
+    host = vm and p["threads"] >= 2 and p["threads"] >= d["machine"]["cores"] and p["kernel"] == "write-nt"
+    assert (p.get("gate") is False) == host, (r["id"], p.get("gate"), vm)
+PY
+then pass=$((pass + 1)); else echo "FAIL: probe mem host-shared gates"; cat "$tmp/err"; fail=$((fail + 1)); fi
+
 # The level records the roofline reads, from the quickest levels-only run.
 if "$QB" probe mem --levels-only --kernels read --per-octave 1 "${fast[@]}" --json >"$tmp/l.json" 2>"$tmp/err" &&
     python3 - "$tmp/l.json" <<'PY'
