@@ -374,47 +374,56 @@ static int bandwidth_rounds(qb_mem_run *m)
     return rc;
 }
 
-/* The level figures (the roofline's ceilings) get more rounds, one
- * unconfirmed figure after another so each extra round is seconds from the
- * last, until every figure is confirmed (qb_mem_level_confirmed), the extra
- * rounds run out or the time budget is spent. Figures the host decides on
- * every vCPU of a VM (qb_mem_host_decides) are left alone: other guests'
- * load sets them, and a few seconds more do not change who they are. With one round (qbench run's
- * passes are its rounds) there is nothing to confirm against. Returns the
- * extra rounds run in *extra. */
+/* The kernels whose figure at point si on thread index ti awaits
+ * confirmation: the level figures' points in a sweep, every point asked for
+ * with --sizes (where only the rounds' agreement confirms). Figures the host
+ * decides on every vCPU of a VM are left alone: other guests' load sets
+ * them, and a few seconds more do not change who they are. */
+static void to_confirm(const qb_mem_run *m, int ti, bool (*want)[QB_MEM_RUN_MAX_K])
+{
+    memset(want, 0, QB_MEM_RUN_MAX_PTS * sizeof *want);
+    for (int k = 0; k < qb_mem_kernel_count; k++) {
+        if (!m->sel[k]) continue;
+        for (int l = 0; l < m->nlv && m->sweep_mode; l++) {
+            const int si = qb_mem_level_bw_index(m, l, ti, k);
+            if (si >= 0 && !qb_mem_host_decides(m, l, ti, k) && !qb_mem_level_confirmed(m, l, ti, k))
+                want[si][k] = true;
+        }
+        for (int si = 0; si < m->nbw && !m->sweep_mode; si++) {
+            const qb_pooled *p = qb_mem_bw_pool(m, ti, si, k);
+            if (p->rounds > 0 && !qb_mem_point_host_decides(m, si, ti, k) &&
+                !qb_pooled_confirmed(p, QB_BETTER_HIGHER, QB_ROUNDS_DISAGREE))
+                want[si][k] = true;
+        }
+    }
+}
+
+/* Unconfirmed figures get more rounds, one point after another so each
+ * extra round is seconds from the last, until every figure is confirmed,
+ * the extra rounds run out or the time budget is spent. With one round
+ * (qbench run's passes are its rounds) there is nothing to confirm against.
+ * Returns the extra rounds run in *extra. */
 static int confirm_rounds(qb_mem_run *m, int *extra)
 {
     *extra = 0;
     if (m->pol->rounds < 2) return QB_OK;
     const uint64_t end = qb_now_ns() + (uint64_t)(1e9 * (m->o->quick ? QB_MEM_QUICK_CONFIRM_BUDGET_S
                                                                       : QB_MEM_CONFIRM_BUDGET_S));
+    static bool want[QB_MEM_RUN_MAX_PTS][QB_MEM_RUN_MAX_K]; /* one run at a time, like qb_bw_measure */
     int rc = QB_OK;
     for (int r = 0; r < QB_MEM_CONFIRM_ROUNDS && rc == QB_OK && !qb_interrupted(); r++) {
         bool any = false;
         char round[32];
         snprintf(round, sizeof round, "confirming round %d/%d", r + 1, QB_MEM_CONFIRM_ROUNDS);
         for (int ti = 0; ti < m->nthreads && rc == QB_OK; ti++) {
-            for (int l = 0; l < m->nlv && rc == QB_OK; l++) {
-                /* Kernels whose figure is unconfirmed, by the point that holds it. */
-                bool want[QB_MEM_RUN_MAX_K] = {false};
-                int at[QB_MEM_RUN_MAX_K];
-                for (int k = 0; k < qb_mem_kernel_count; k++) {
-                    at[k] = qb_mem_level_bw_index(m, l, ti, k);
-                    want[k] = at[k] >= 0 && !qb_mem_host_decides(m, l, ti, k) &&
-                              !qb_mem_level_confirmed(m, l, ti, k);
-                }
-                for (int k = 0; k < qb_mem_kernel_count && rc == QB_OK; k++) {
-                    if (!want[k]) continue;
-                    if (qb_now_ns() >= end || qb_interrupted()) return rc;
-                    bool same[QB_MEM_RUN_MAX_K] = {false};
-                    for (int j = k; j < qb_mem_kernel_count; j++)
-                        if (want[j] && at[j] == at[k]) {
-                            same[j] = true;
-                            want[j] = false;
-                        }
-                    rc = measure_point(m, ti, at[k], same, round);
-                    any = true;
-                }
+            to_confirm(m, ti, want);
+            for (int si = 0; si < m->nbw && rc == QB_OK; si++) {
+                bool some = false;
+                for (int k = 0; k < qb_mem_kernel_count; k++) some |= want[si][k];
+                if (!some) continue;
+                if (qb_now_ns() >= end || qb_interrupted()) return rc;
+                rc = measure_point(m, ti, si, want[si], round);
+                any = true;
             }
         }
         if (!any) break;
@@ -493,10 +502,10 @@ int qb_probe_mem_measure(qb_results *res, const qb_mem_opts *o, const qb_rep_pol
             streaming_capacities(m);
             add_bandwidth_level_points(m);
             rc = bandwidth_rounds(m);
-            int extra = 0;
-            if (rc == QB_OK) rc = confirm_rounds(m, &extra);
-            if (rc == QB_OK) rc = qb_settings_put(res, "probe.mem", "confirming_rounds", extra);
         }
+        int extra = 0;
+        if (rc == QB_OK) rc = confirm_rounds(m, &extra);
+        if (rc == QB_OK) rc = qb_settings_put(res, "probe.mem", "confirming_rounds", extra);
     }
     qb_progress_done();
     const int keep = rc;

@@ -64,10 +64,11 @@ static int sweep_records(qb_results *res, qb_mem_run *m)
                 if (!rc) rc = qb_record_param_num(r, "threads", m->threads[ti]);
                 if (!rc) rc = qb_record_param_str(r, "pages", m->bw_pages[ti][si] ? m->bw_pages[ti][si] : "unknown");
                 if (!rc) rc = bw_metrics(r, p, m->pol);
-                if (!rc && qb_mem_kernels[k].bypasses_cache)
-                    rc = qb_record_host_shared(r, m->threads[ti], "writing with non-temporal stores (they bypass the caches)");
-                else if (!rc && m->bw[si].bytes > per_core_bytes(m) * (size_t)m->threads[ti])
-                    rc = qb_record_host_shared(r, m->threads[ti], "streaming past the per-core caches");
+                if (!rc && qb_mem_point_host_decides(m, si, ti, k))
+                    rc = qb_record_host_shared(r, m->threads[ti],
+                                               qb_mem_kernels[k].bypasses_cache
+                                                   ? "writing with non-temporal stores (they bypass the caches)"
+                                                   : "streaming past the per-core caches");
             }
         }
     }
@@ -119,6 +120,12 @@ int qb_mem_level_bw_index(const qb_mem_run *m, int l, int ti, int k)
 bool qb_mem_host_decides(const qb_mem_run *m, int l, int ti, int k)
 {
     return qb_host_shared(m->threads[ti]) && (!m->lv[l].per_core || qb_mem_kernels[k].bypasses_cache);
+}
+
+bool qb_mem_point_host_decides(const qb_mem_run *m, int si, int ti, int k)
+{
+    return qb_host_shared(m->threads[ti]) &&
+           (qb_mem_kernels[k].bypasses_cache || m->bw[si].bytes > per_core_bytes(m) * (size_t)m->threads[ti]);
 }
 
 int qb_mem_one_thread_index(const qb_mem_run *m)

@@ -62,6 +62,10 @@ int qb_mem_level_bw_index(const qb_mem_run *m, int l, int ti, int k);
  * non-temporal stores, which go to memory): qb_host_shared's figures. */
 bool qb_mem_host_decides(const qb_mem_run *m, int l, int ti, int k);
 
+/* The same for the figure at bandwidth point si (past the per-core caches,
+ * or non-temporal stores). */
+bool qb_mem_point_host_decides(const qb_mem_run *m, int si, int ti, int k);
+
 /* The thread index measuring one thread, or -1. */
 int qb_mem_one_thread_index(const qb_mem_run *m);
 

@@ -98,20 +98,25 @@ assert d["settings"]["probe.mem"]["confirming_rounds"] == 0, "one round: nothing
 PY
 then pass=$((pass + 1)); else echo "FAIL: probe mem --levels-only JSON"; cat "$tmp/err"; fail=$((fail + 1)); fi
 
-# Two rounds: unconfirmed level figures get extra rounds, within the stated maximum.
-if "$QB" probe mem --levels-only --kernels read,copy --threads 1 --quick --rounds 2 --reps 2 --max-reps 2 --warmup 0 \
-    --json >"$tmp/c.json" 2>"$tmp/err" &&
-    python3 - "$tmp/c.json" <<'PY'
+# Two rounds: unconfirmed level figures (or points, with --sizes) get extra
+# rounds, within the stated maximum.
+two=(--kernels read,copy --threads 1 --quick --rounds 2 --reps 2 --max-reps 2 --warmup 0 --json)
+for how in --levels-only "--sizes 16K,48K"; do
+    # shellcheck disable=SC2086
+    if "$QB" probe mem $how "${two[@]}" >"$tmp/c.json" 2>"$tmp/err" &&
+        python3 - "$tmp/c.json" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
 s = d["settings"]["probe.mem"]
 extra, most = s["confirming_rounds"], s["confirming_rounds_max"]
 assert 0 <= extra <= most and most > 0 and s["confirm_budget_s"] > 0, s
+assert d["results"]
 for r in d["results"]:
     n = len(r["metrics"]["bandwidth"]["round_medians"])
     assert 2 <= n <= 2 + extra, (r["id"], n, extra)
 PY
-then pass=$((pass + 1)); else echo "FAIL: probe mem confirming rounds"; cat "$tmp/err"; fail=$((fail + 1)); fi
+    then pass=$((pass + 1)); else echo "FAIL: probe mem $how confirming rounds"; cat "$tmp/err"; fail=$((fail + 1)); fi
+done
 
 echo "cli_mem: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
