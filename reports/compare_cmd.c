@@ -135,6 +135,7 @@ int qb_cmd_compare(int argc, char **argv)
         .opts = opts,
         .nopts = (int)(sizeof opts / sizeof opts[0]),
         .max_positional = 2 * QB_COMPARE_MAX_PAIRS,
+        .positional_limit = "at most " QB_STR(QB_COMPARE_MAX_PAIRS) " pairs of files",
     };
     char *pos[2 * QB_COMPARE_MAX_PAIRS];
     int npos;

@@ -154,6 +154,9 @@ int qb_cli_parse(const qb_cmd_spec *spec, int argc, char **argv, char **pos, int
         } else if (!only_pos && a[0] == '-' && a[1] != '\0') {
             return qb_fail(QB_EUSAGE, "qbench %s: unknown option '%s' (see --help)", spec->path, a);
         } else {
+            if (*npos >= spec->max_positional && spec->positional_limit)
+                return qb_fail(QB_EUSAGE, "qbench %s: '%s' is one too many: %s", spec->path, a,
+                               spec->positional_limit);
             if (*npos >= spec->max_positional)
                 return qb_fail(QB_EUSAGE, "qbench %s: unexpected argument '%s' (see --help)",
                                spec->path, a);

@@ -27,6 +27,7 @@ typedef struct {
     const qb_opt *opts;
     int nopts;
     int max_positional;   /* extra words accepted (e.g. file names) */
+    const char *positional_limit; /* what to say past max_positional (NULL: "unexpected argument") */
 } qb_cmd_spec;
 
 /* Parse argv[0..argc) (argv[0] is the first word after the command path).

@@ -78,6 +78,10 @@ assert any(m["status"] == "regressed" and m["votes"] == 2 and m["pairs"] == 2 fo
 PY
 expect 2 "odd file count" -- compare "$B" "$S" "$B"
 expect 2 "quorum above pairs" -- compare "$B" "$S" --quorum 2
+many=()
+for _ in $(seq 17); do many+=("$B" "$S"); done
+expect 2 "17 pairs" -- compare "${many[@]}"
+grep -q "at most 16 pairs of files" "$tmp/err" && ok || bad "17 pairs: the error names the limit"
 expect 2 "bad file in a later pair" -- compare "$B" "$S" "$B" "$tmp/nope.json"
 
 # Bad input and usage: exit 2 with a one-line message naming the culprit.
