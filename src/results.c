@@ -177,12 +177,19 @@ int qb_record_param_str(qb_record *rec, const char *key, const char *v)
 
 int qb_record_note(qb_record *rec, const char *fmt, ...)
 {
-    char buf[256];
+    /* Notes are whole sentences of any length: sized first, never cut. */
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    const int len = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (len < 0) return qb_fail(QB_EINTERNAL, "%s: a note could not be formatted", rec->id);
+    char *buf = malloc((size_t)len + 1);
+    if (!buf) return qb_fail(QB_ENOMEM, "out of memory");
+    va_start(ap, fmt);
+    vsnprintf(buf, (size_t)len + 1, fmt, ap);
     va_end(ap);
     cJSON *s = cJSON_CreateString(buf);
+    free(buf);
     if (!s || !cJSON_AddItemToArray(rec->notes, s)) {
         cJSON_Delete(s);
         return qb_fail(QB_ENOMEM, "out of memory");
@@ -244,8 +251,7 @@ int qb_record_no_gate(qb_record *rec, const char *why)
 {
     cJSON_DeleteItemFromObjectCaseSensitive(rec->params, "gate");
     if (!cJSON_AddBoolToObject(rec->params, "gate", false)) return qb_fail(QB_ENOMEM, "out of memory");
-    return qb_record_note(rec, "not a regression gate by default: %s (qbench compare --fail-on '%s' gates it)",
-                          why, rec->id);
+    return qb_record_note(rec, QB_NO_GATE_NOTE ": %s (qbench compare --fail-on '%s' gates it)", why, rec->id);
 }
 
 int qb_metric_set_rounds(qb_metric *m, const double *medians, const size_t *sizes, size_t n)

@@ -76,6 +76,9 @@ const qb_metric *qb_record_find_metric(const qb_record *rec, const char *name);
  * why in a note: a figure the host decides more than the code. qbench compare
  * still judges and shows it; --fail-on naming it makes it gate. */
 int qb_record_no_gate(qb_record *rec, const char *why);
+
+/* How the note qb_record_no_gate adds begins. */
+#define QB_NO_GATE_NOTE "not a regression gate by default"
 /* Record the timed groups of m's samples: sizes must add up to its sample count. */
 int qb_metric_set_rounds(qb_metric *m, const double *medians, const size_t *sizes, size_t n);
 

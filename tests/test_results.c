@@ -49,6 +49,13 @@ int main(void)
     CHECK(qb_metric_set_rounds(lm, rmed, rzero, 2) == QB_EINPUT);
     CHECK(qb_metric_set_rounds(lm, rmed, rsz, 2) == QB_OK);
     CHECK(qb_record_note(rec, "a note %d", 7) == QB_OK);
+    /* a note longer than any fixed buffer is kept whole */
+    char longer[700];
+    memset(longer, 'x', sizeof longer - 1);
+    longer[sizeof longer - 1] = '\0';
+    CHECK(qb_record_note(rec, "%s.", longer) == QB_OK);
+    const cJSON *last = cJSON_GetArrayItem(rec->notes, cJSON_GetArraySize(rec->notes) - 1);
+    CHECK(last && strlen(last->valuestring) == sizeof longer && last->valuestring[sizeof longer - 1] == '.');
     /* ids are unique within a run */
     CHECK(qb_results_add(&r, "probe.inst", "add-r64") == NULL);
     CHECK(qb_record_metric(rec, "bad", "x", QB_BETTER_NONE, NAN) == QB_EINTERNAL);
@@ -66,7 +73,7 @@ int main(void)
           m->round_medians[1] == 1.0);
     m = qb_record_find_metric(&back.recs[0], "throughput");
     CHECK(m && m->value == 3.96 && m->samples == NULL && m->better == QB_BETTER_HIGHER);
-    CHECK(cJSON_GetArraySize(back.recs[0].notes) == 1);
+    CHECK(cJSON_GetArraySize(back.recs[0].notes) == 2);
     CHECK(strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(back.machine, "cpu")), "test cpu") == 0);
     CHECK(strcmp(back.started, r.started) == 0);
     /* Write what was read: the second file is byte-identical to the first. */
