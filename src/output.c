@@ -91,7 +91,7 @@ int qb_emit(const qb_run_opts *o, const qb_results *res, void (*human)(const qb_
 
 void qb_print_notes(const qb_results *res)
 {
-    int routine = 0;
+    int routine = 0, nogate = 0;
     for (size_t i = 0; i < res->n; i++) {
         const cJSON *n;
         cJSON_ArrayForEach(n, res->recs[i].notes)
@@ -99,10 +99,16 @@ void qb_print_notes(const qb_results *res)
             const char *s = n->valuestring;
             if (strstr(s, "dropped") || strstr(s, "within a round") || strstr(s, "target after"))
                 routine++;
+            else if (strncmp(s, QB_NO_GATE_NOTE, strlen(QB_NO_GATE_NOTE)) == 0)
+                nogate++; /* one reason, said once below */
             else
                 printf("note: %s: %s\n", res->recs[i].id, s);
         }
     }
+    if (nogate)
+        printf("note: %d records are not regression gates by default: on this virtual machine other guests' "
+               "load decides them (each record's note says why; qbench compare --fail-on makes them gates)\n",
+               nogate);
     if (routine)
         printf("(%d more notes on dropped trials and spread targets are in the JSON output)\n",
                routine);
