@@ -376,7 +376,8 @@ static int bandwidth_rounds(qb_mem_run *m)
 
 /* The kernels whose figure at point si on thread index ti awaits
  * confirmation: the level figures' points in a sweep, every point asked for
- * with --sizes (where only the rounds' agreement confirms). Figures the host
+ * with --sizes (where only the rounds' agreement confirms, so only when 2 or
+ * more rounds are planned). Figures the host
  * decides on every vCPU of a VM are left alone: other guests' load sets
  * them, and a few seconds more do not change who they are. */
 static void to_confirm(const qb_mem_run *m, int ti, bool (*want)[QB_MEM_RUN_MAX_K])
@@ -389,7 +390,7 @@ static void to_confirm(const qb_mem_run *m, int ti, bool (*want)[QB_MEM_RUN_MAX_
             if (si >= 0 && !qb_mem_host_decides(m, l, ti, k) && !qb_mem_level_confirmed(m, l, ti, k))
                 want[si][k] = true;
         }
-        for (int si = 0; si < m->nbw && !m->sweep_mode; si++) {
+        for (int si = 0; si < m->nbw && !m->sweep_mode && m->pol->rounds >= 2; si++) {
             const qb_pooled *p = qb_mem_bw_pool(m, ti, si, k);
             if (p->rounds > 0 && !qb_mem_point_host_decides(m, si, ti, k) &&
                 !qb_pooled_confirmed(p, QB_BETTER_HIGHER, QB_ROUNDS_DISAGREE))
@@ -401,12 +402,11 @@ static void to_confirm(const qb_mem_run *m, int ti, bool (*want)[QB_MEM_RUN_MAX_
 /* Unconfirmed figures get more rounds, one point after another so each
  * extra round is seconds from the last, until every figure is confirmed,
  * the extra rounds run out or the time budget is spent. With one round
- * (qbench run's passes are its rounds) there is nothing to confirm against.
- * Returns the extra rounds run in *extra. */
+ * planned (qbench run's passes are its rounds) only a level figure short of
+ * a ceiling (ports, scaling) gets more. Returns the extra rounds run in *extra. */
 static int confirm_rounds(qb_mem_run *m, int *extra)
 {
     *extra = 0;
-    if (m->pol->rounds < 2) return QB_OK;
     const uint64_t end = qb_now_ns() + (uint64_t)(1e9 * (m->o->quick ? QB_MEM_QUICK_CONFIRM_BUDGET_S
                                                                       : QB_MEM_CONFIRM_BUDGET_S));
     static bool want[QB_MEM_RUN_MAX_PTS][QB_MEM_RUN_MAX_K]; /* one run at a time, like qb_bw_measure */

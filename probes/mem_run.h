@@ -70,7 +70,7 @@ bool qb_mem_point_host_decides(const qb_mem_run *m, int si, int ti, int k);
 int qb_mem_one_thread_index(const qb_mem_run *m);
 
 /* Whether level l's figure for kernel k on thread index ti is confirmed:
- * its best two rounds agree, an L1 figure is within QB_MEM_PORT_SHORTFALL of
+ * its best two rounds agree (when 2 or more rounds are planned), an L1 figure is within QB_MEM_PORT_SHORTFALL of
  * the port ceiling (when known), and on a VM a per-core level's N threads
  * reach N times the one-thread figure (qb_mem_level_scales). */
 bool qb_mem_level_confirmed(const qb_mem_run *m, int l, int ti, int k);
