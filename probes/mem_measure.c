@@ -377,9 +377,9 @@ static int bandwidth_rounds(qb_mem_run *m)
 /* The kernels whose figure at point si on thread index ti awaits
  * confirmation: the level figures' points in a sweep, every point asked for
  * with --sizes (where only the rounds' agreement confirms, so only when 2 or
- * more rounds are planned). Figures the host
- * decides on every vCPU of a VM are left alone: other guests' load sets
- * them, and a few seconds more do not change who they are. */
+ * more rounds are planned). Figures the host decides on every vCPU of a VM
+ * are left alone: other guests' load sets them, and a few seconds more do
+ * not change who they are. */
 static void to_confirm(const qb_mem_run *m, int ti, bool (*want)[QB_MEM_RUN_MAX_K])
 {
     memset(want, 0, QB_MEM_RUN_MAX_PTS * sizeof *want);

@@ -1,6 +1,7 @@
 /* qbench: the command table and dispatch. */
 #include "commands.h"
 #include "error.h"
+#include "results.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -58,7 +59,7 @@ static int dispatch(int argc, char **argv)
         return QB_OK;
     }
     if (strcmp(w, "--version") == 0 || strcmp(w, "version") == 0) {
-        printf("qbench %s (git %s)\n", QB_VERSION, QB_GIT);
+        printf("qbench %s (git %s)\n", QB_VERSION, qb_tool_git());
         return QB_OK;
     }
     bool known_word = false;

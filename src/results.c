@@ -12,12 +12,15 @@
 #ifndef QB_VERSION
 #define QB_VERSION "0.0.0"
 #endif
-#ifndef QB_GIT
-#define QB_GIT "unknown"
-#endif
+#include "qb_git.h" /* QB_GIT, stamped at build time (cmake/git_stamp.cmake) */
 #ifndef QB_FLAGS
 #define QB_FLAGS ""
 #endif
+
+const char *qb_tool_git(void)
+{
+    return QB_GIT;
+}
 
 static char *dupstr(const char *s)
 {
@@ -46,7 +49,7 @@ int qb_results_init(qb_results *r)
 #endif
     if (!cJSON_AddStringToObject(r->tool, "name", "qbench") ||
         !cJSON_AddStringToObject(r->tool, "version", QB_VERSION) ||
-        !cJSON_AddStringToObject(r->tool, "git", QB_GIT) ||
+        !cJSON_AddStringToObject(r->tool, "git", qb_tool_git()) ||
         !cJSON_AddStringToObject(r->tool, "compiler", compiler) ||
         !cJSON_AddStringToObject(r->tool, "flags", QB_FLAGS))
         goto nomem;

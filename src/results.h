@@ -54,6 +54,9 @@ typedef struct {
 
 /* An empty document with tool info filled in and the start time set to now. */
 int qb_results_init(qb_results *r);
+
+/* The commit that built this binary (`git describe`, stamped at build time). */
+const char *qb_tool_git(void);
 void qb_results_free(qb_results *r);
 
 /* Append a record with id "group/name". Returns NULL (and sets the error) on failure. */

@@ -51,6 +51,14 @@ expect 0 "" probe peak --help
 expect 0 "" probe --help
 expect 0 "" list
 
+# --version (and every results file's tool.git) names the commit the binary
+# was built from: stamped at each build, not at configure time.
+root=${2:-}/..
+if [ -n "${2:-}" ] && head=$(git -C "$root" describe --always --abbrev=12 2>/dev/null); then
+    "$QB" --version | grep -qF "(git $head" && pass=$((pass + 1)) ||
+        { echo "FAIL: --version says '$("$QB" --version)', HEAD is $head (rebuild after committing)"; fail=$((fail + 1)); }
+fi
+
 # --help shows every default it names.
 "$QB" probe inst --help | grep -q "default 9" && pass=$((pass + 1)) || { echo "FAIL: defaults missing from --help"; fail=$((fail + 1)); }
 
