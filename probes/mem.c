@@ -291,7 +291,7 @@ int qb_cmd_probe_mem(int argc, char **argv)
             "With 2 or more rounds each level's figure (each point's, with --sizes) is\n"
             "confirmed before it is reported: its best two rounds agree within 3%; a level's\n"
             "L1 figure also reaches 90% of what the core's ports allow, and on a VM a per-core\n"
-            "level on N threads reaches 0.9 x N times one thread (else two vCPUs shared a\n"
+            "level on N threads reaches 0.95 x N times one thread (else two vCPUs shared a\n"
             "core). Figures a VM's host decides (a shared level or non-temporal stores on\n"
             "every vCPU) are left alone. Unconfirmed figures get up to "
             QB_STR(QB_MEM_CONFIRM_ROUNDS) " more\n"

@@ -76,7 +76,7 @@ double qb_mem_level_floor(const qb_mem_level *lv, int n, int which, int threads,
  * shared a core while measuring (on a VM: the host put both vCPUs on one
  * physical core, or another guest used the sibling). The caller applies it
  * on VMs only: on bare metal N busy cores may run at a lower clock than one. */
-#define QB_MEM_SCALE_MIN 0.9
+#define QB_MEM_SCALE_MIN 0.95
 bool qb_mem_level_scales(const qb_mem_level *l, double tn, double t1, int threads);
 
 /* The range [lo, hi] in which level `which`'s plateau is looked for (one thread). */

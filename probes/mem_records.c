@@ -178,9 +178,10 @@ static int scale_note(qb_record *r, const qb_mem_run *m, int l, int ti, int k)
     if (level_scales(m, l, ti, k)) return QB_OK;
     const double tn = level_figure(m, l, ti, k), t1 = level_figure(m, l, qb_mem_one_thread_index(m), k);
     return qb_record_note(r,
-                          "%s %s on %d threads reached %.2fx the 1-thread figure, not %d x (every CPU has its "
+                          "%s %s on %d threads reached %.2fx the 1-thread figure, not %dx (every CPU has its "
                           "own %s): in every round two of the CPUs shared a core (on a VM, the host ran two "
-                          "vCPUs on one physical core or another guest used its sibling); rerun for the ceiling",
+                          "vCPUs on one physical core or another guest used its sibling) or the busy CPUs ran "
+                          "at a lower clock; rerun for the ceiling",
                           m->lv[l].name, qb_mem_kernels[k].name, m->threads[ti], tn / t1, m->threads[ti],
                           m->lv[l].name);
 }
