@@ -2,9 +2,9 @@
  * fuse.h). Kernels are AVX2 + F16C intrinsics over a thread's contiguous
  * slice; the scalar references below define the arithmetic each kernel
  * reproduces bit for bit. Contraction of a multiply and an add into an FMA
- * is turned off for this file so that "add, then multiply" means exactly
- * that; where a form uses an FMA it says so (fmaf / _mm256_fmadd_ps). */
-#pragma GCC optimize("fp-contract=off")
+ * is turned off for this file (-ffp-contract=off, in CMakeLists.txt) so that
+ * "add, then multiply" means exactly that; where a form uses an FMA it says
+ * so (fmaf / _mm256_fmadd_ps). */
 
 #include "fuse.h"
 
