@@ -215,18 +215,14 @@ static void print_notes(const qb_results *res)
             const char *s = n->valuestring;
             if (!level || strstr(s, "dropped") || strstr(s, "within a round") || strstr(s, "round medians")) {
                 counted++;
-            } else if (strncmp(s, QB_NO_GATE_NOTE, strlen(QB_NO_GATE_NOTE)) == 0) {
+            } else if (qb_note_is_no_gate(s)) {
                 nogate++;
             } else {
                 printf("note: %s: %s\n", r->id, s);
             }
         }
     }
-    if (nogate)
-        printf("note: %d level figures on every vCPU (shared levels, non-temporal stores) are not regression "
-               "gates by default on this virtual machine: other guests' load decides them (each record's "
-               "note says why; qbench compare --fail-on makes them gates)\n",
-               nogate);
+    qb_print_no_gate(nogate, "level figures on every vCPU (shared levels, non-temporal stores)");
     if (counted)
         printf("(%d more notes, on rounds that disagreed, dropped trials and spread targets, are in the JSON output)\n",
                counted);

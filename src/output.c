@@ -89,6 +89,19 @@ int qb_emit(const qb_run_opts *o, const qb_results *res, void (*human)(const qb_
     return rc;
 }
 
+bool qb_note_is_no_gate(const char *note)
+{
+    return strncmp(note, QB_NO_GATE_NOTE, strlen(QB_NO_GATE_NOTE)) == 0;
+}
+
+void qb_print_no_gate(int n, const char *what)
+{
+    if (n)
+        printf("note: %d %s are not regression gates by default: on this virtual machine other guests' "
+               "load decides them (each record's note says why; qbench compare --fail-on makes them gates)\n",
+               n, what);
+}
+
 void qb_print_notes(const qb_results *res)
 {
     int routine = 0, nogate = 0;
@@ -99,16 +112,13 @@ void qb_print_notes(const qb_results *res)
             const char *s = n->valuestring;
             if (strstr(s, "dropped") || strstr(s, "within a round") || strstr(s, "target after"))
                 routine++;
-            else if (strncmp(s, QB_NO_GATE_NOTE, strlen(QB_NO_GATE_NOTE)) == 0)
-                nogate++; /* one reason, said once below */
+            else if (qb_note_is_no_gate(s))
+                nogate++;
             else
                 printf("note: %s: %s\n", res->recs[i].id, s);
         }
     }
-    if (nogate)
-        printf("note: %d records are not regression gates by default: on this virtual machine other guests' "
-               "load decides them (each record's note says why; qbench compare --fail-on makes them gates)\n",
-               nogate);
+    qb_print_no_gate(nogate, "records");
     if (routine)
         printf("(%d more notes on dropped trials and spread targets are in the JSON output)\n",
                routine);

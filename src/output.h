@@ -84,6 +84,13 @@ int qb_emit(const qb_run_opts *o, const qb_results *res, void (*human)(const qb_
  * spread targets missed) that the JSON keeps in full. */
 void qb_print_notes(const qb_results *res);
 
+/* Whether a note is the one qb_record_no_gate adds: printers count those and
+ * say the reason once (qb_print_no_gate) instead of once per record. */
+bool qb_note_is_no_gate(const char *note);
+
+/* The one line for n no-gate notes on `what` ("records", "level figures ..."). */
+void qb_print_no_gate(int n, const char *what);
+
 /* Progress lines on stderr, only when stderr is a terminal. */
 void qb_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void qb_progress_done(void);
