@@ -343,10 +343,10 @@ static int measure_point(qb_mem_run *m, int ti, int si, const bool *kernels, con
     int rc = qb_bw_set_alloc(&s, m->bw[si].bytes, m->threads[ti]);
     if (rc) return rc;
     m->bw_pages[ti][si] = s.pages;
+    char b[32];
+    qb_mem_fmt_bytes(b, sizeof b, (double)m->bw[si].bytes);
     for (int k = 0; k < qb_mem_kernel_count && rc == QB_OK && !qb_interrupted(); k++) {
         if (!kernels[k]) continue;
-        char b[32];
-        qb_mem_fmt_bytes(b, sizeof b, (double)m->bw[si].bytes);
         qb_progress("probe mem: %s: %s at %s on %d thread(s)", round, qb_mem_kernels[k].name, b,
                     m->threads[ti]);
         qb_rep_result res;

@@ -12,6 +12,9 @@
 #include <math.h>
 #include <stdio.h>
 
+/* Why non-temporal stores on every vCPU of a VM are the host's figure. */
+#define NT_STORES "writing with non-temporal stores (they bypass the caches)"
+
 static int bw_metrics(qb_record *rec, const qb_pooled *p, const qb_rep_policy *pol)
 {
     int rc = qb_pooled_record(rec, "bandwidth", "GB/s", QB_BETTER_HIGHER, p, pol->target_cv);
@@ -66,9 +69,8 @@ static int sweep_records(qb_results *res, qb_mem_run *m)
                 if (!rc) rc = bw_metrics(r, p, m->pol);
                 if (!rc && qb_mem_point_host_decides(m, si, ti, k))
                     rc = qb_record_host_shared(r, m->threads[ti],
-                                               qb_mem_kernels[k].bypasses_cache
-                                                   ? "writing with non-temporal stores (they bypass the caches)"
-                                                   : "streaming past the per-core caches");
+                                               qb_mem_kernels[k].bypasses_cache ? NT_STORES
+                                                                                : "streaming past the per-core caches");
             }
         }
     }
@@ -219,7 +221,7 @@ static int port_check(qb_record *r, const qb_mem_kernel *k)
 {
     const char *uarch = qb_sysinfo_uarch();
     const qb_mem_ports ports = qb_mem_ports_of(uarch);
-    const double ceil = port_ceiling(k);
+    const double ceil = qb_mem_port_ceiling(&ports, k);
     if (!(ceil > 0)) return QB_OK;
     int rc = qb_record_param_num(r, "port_ceiling_bytes_per_cycle", ceil);
     const qb_metric *m = qb_record_find_metric(r, "bytes_per_cycle");
@@ -277,10 +279,10 @@ static int level_records(qb_results *res, qb_mem_run *m)
                 if (!rc && l == 0) rc = port_check(r, &qb_mem_kernels[k]);
                 if (!rc) rc = scale_note(r, m, l, ti, k);
                 if (!rc) rc = small_level_note(r, &m->lv[l], lo, true);
-                if (!rc && qb_mem_kernels[k].bypasses_cache)
-                    rc = qb_record_host_shared(r, m->threads[ti], "writing with non-temporal stores (they bypass the caches)");
-                else if (!rc && !m->lv[l].per_core)
-                    rc = qb_record_host_shared(r, m->threads[ti], "streaming from a shared level");
+                if (!rc && qb_mem_host_decides(m, l, ti, k))
+                    rc = qb_record_host_shared(r, m->threads[ti],
+                                               qb_mem_kernels[k].bypasses_cache ? NT_STORES
+                                                                                : "streaming from a shared level");
             }
         }
     }
