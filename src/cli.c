@@ -48,6 +48,9 @@ int qb_split_list(char *s, char **items, int max)
 
 static void print_default(const qb_opt *o)
 {
+    /* A help text that names its own default (one that depends on --quick or
+     * on the machine) is not followed by the variable's unset value. */
+    if (o->help && strstr(o->help, "(default")) return;
     switch (o->type) {
     /* A negative value is the "policy default" sentinel: the help text names that default. */
     case QB_OPT_INT:

@@ -61,6 +61,13 @@ fi
 
 # --help shows every default it names.
 "$QB" probe inst --help | grep -q "default 9" && pass=$((pass + 1)) || { echo "FAIL: defaults missing from --help"; fail=$((fail + 1)); }
+# ... and each default once: a help text that names its own default (it
+# depends on --quick or the machine) is not followed by the option's unset value.
+twice=$("$QB" --help | sed -n 's/^  \([a-z][a-z ]*[a-z]\)   .*/\1/p' | while read -r c; do
+    # shellcheck disable=SC2086 # the command path is two words on purpose
+    "$QB" $c --help | grep "(default.*(default" | sed "s/^/$c: /"
+done)
+[ -z "$twice" ] && pass=$((pass + 1)) || { echo "FAIL: a default shown twice in --help:"; echo "$twice"; fail=$((fail + 1)); }
 
 # JSON to stdout parses and carries the contract's keys; -o writes the same document.
 if "$QB" probe inst --filter imul-r64 --quick --json >"$tmp/inst.json" &&
