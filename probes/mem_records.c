@@ -31,10 +31,25 @@ static size_t per_core_bytes(const qb_mem_run *m)
     return b;
 }
 
-static int lat_metrics(qb_record *rec, const qb_pooled *p, const qb_rep_policy *pol)
+/* A pointer chase as large as the per-core caches or larger runs through the
+ * last-level cache, which a VM's host shares with other guests: even on one
+ * thread its latency is what they leave of that cache (on the 2-vCPU KVM
+ * guest the 8 MiB point measured 18 to 135 ns in runs minutes apart, the
+ * 512 KiB point within 17%). Bare metal keeps the gate: there the user owns
+ * the whole cache. */
+bool qb_mem_lat_host_decides(const qb_mem_run *m, size_t bytes)
 {
-    int rc = qb_pooled_record(rec, "latency", "ns", QB_BETTER_LOWER, p, pol->target_cv);
+    return qb_cpu_get()->hypervisor && bytes >= per_core_bytes(m);
+}
+
+static int lat_metrics(qb_record *rec, const qb_mem_run *m, size_t bytes, const qb_pooled *p)
+{
+    int rc = qb_pooled_record(rec, "latency", "ns", QB_BETTER_LOWER, p, m->pol->target_cv);
     if (!rc) rc = qb_pooled_record_aux(rec, "latency_cycles", "cycles", QB_BETTER_LOWER, p, QB_BETTER_LOWER);
+    if (!rc && qb_mem_lat_host_decides(m, bytes))
+        rc = qb_record_no_gate(rec, "on a virtual machine a pointer chase past the per-core caches runs through "
+                                    "the cache other guests share, and its latency is what they leave of it (seen "
+                                    "up to 7x apart between runs); the L1 and L2 latency gate the code");
     return rc;
 }
 
@@ -51,7 +66,7 @@ static int sweep_records(qb_results *res, qb_mem_run *m)
         if (!rc) rc = qb_record_param_num(r, "bytes", (double)m->lat[i].bytes);
         if (!rc) rc = qb_record_param_num(r, "threads", 1);
         if (!rc) rc = qb_record_param_str(r, "pages", m->lat_pages[i] ? m->lat_pages[i] : "unknown");
-        if (!rc) rc = lat_metrics(r, &m->lat_pool[i], m->pol);
+        if (!rc) rc = lat_metrics(r, m, m->lat[i].bytes, &m->lat_pool[i]);
     }
     for (int ti = 0; ti < m->nthreads && rc == QB_OK; ti++) {
         for (int k = 0; k < qb_mem_kernel_count && rc == QB_OK; k++) {
@@ -256,7 +271,7 @@ static int level_records(qb_results *res, qb_mem_run *m)
         rc = level_params(r, &m->lv[l], "latency", 1, m->lat[i].bytes);
         if (!rc) rc = range_params(r, lo, (double)p);
         if (!rc) rc = qb_record_param_str(r, "pages", m->lat_pages[i] ? m->lat_pages[i] : "unknown");
-        if (!rc) rc = lat_metrics(r, &m->lat_pool[i], m->pol);
+        if (!rc) rc = lat_metrics(r, m, m->lat[i].bytes, &m->lat_pool[i]);
         if (!rc && m->cap_note[l][0]) rc = qb_record_note(r, "%s", m->cap_note[l]);
         if (!rc) rc = small_level_note(r, &m->lv[l], lo, false);
     }

@@ -79,6 +79,19 @@ for r in d["results"]:
 PY
 then pass=$((pass + 1)); else echo "FAIL: probe mem host-shared gates"; cat "$tmp/err"; fail=$((fail + 1)); fi
 
+# ... and so is a pointer chase past the per-core caches, even on one thread:
+# the shared last-level cache holds what other guests leave of it.
+if "$QB" probe mem --sizes 16K,64M --kernels latency --threads 1 "${fast[@]}" --json >"$tmp/hl.json" 2>"$tmp/err" &&
+    python3 - "$tmp/hl.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+vm = bool(d["machine"].get("hypervisor"))
+gate = {r["params"]["bytes"]: r["params"].get("gate") for r in d["results"]}
+assert set(gate) == {16384, 64 << 20}, gate
+assert gate[16384] is None and (gate[64 << 20] is False) == vm, (gate, vm)
+PY
+then pass=$((pass + 1)); else echo "FAIL: probe mem latency gates"; cat "$tmp/err"; fail=$((fail + 1)); fi
+
 # The level records the roofline reads, from the quickest levels-only run.
 if "$QB" probe mem --levels-only --kernels read --per-octave 1 "${fast[@]}" --json >"$tmp/l.json" 2>"$tmp/err" &&
     python3 - "$tmp/l.json" <<'PY'
