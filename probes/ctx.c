@@ -117,8 +117,10 @@ int qb_cmd_probe_ctx(int argc, char **argv)
             "working set at every hop (lmbench lat_ctx); this shows the cache-rebuild cost.\n"
             "Placements: same-cpu (all on the first CPU), cross-cpu (alternating the first two),\n"
             "unpinned. The same work without a switch is measured and subtracted; a cost is\n"
-            "never negative (clamped at 0 and flagged). Switches per hop are counted in every\n"
-            "member with PAPI " QB_CTX_SWITCH_EVENT " where it opens, else getrusage.\n"
+            "never negative (clamped at 0 and flagged). Each record keeps latency (the cost),\n"
+            "raw_latency and the overhead subtracted (information: compare does not judge it).\n"
+            "Switches per hop are counted in every member with PAPI\n"
+            QB_CTX_SWITCH_EVENT " where it opens, else getrusage.\n"
             "Trial length " QB_STR(QB_CTX_TRIAL_US_DEFAULT) " us (" QB_STR(QB_CTX_QUICK_TRIAL_US) " with --quick).",
         .examples = "  qbench probe ctx --quick\n"
                     "  qbench probe ctx --kinds process --placements same-cpu --ws 0\n"

@@ -51,6 +51,8 @@ for name in ("probe.ctx/process/same-cpu/ws0", "probe.ctx/process/same-cpu/ws163
     lat, raw, ov = m["latency"]["value"], m["raw_latency"]["value"], m["overhead"]["value"]
     assert lat >= 0 and all(x >= 0 for x in m["latency"]["samples"])
     assert abs(lat - max(0.0, raw - ov)) < 1e-6 * max(1.0, raw), (lat, raw, ov)
+    # The subtracted overhead is shown, not judged: raw_latency holds its code path.
+    assert m["overhead"]["better"] == "none" and m["raw_latency"]["better"] == "lower"
     assert p["params"]["clamped"] == (raw < ov)
     # Every hop on one CPU blocks its sender: about one switch each.
     assert 0.9 <= m["switches_per_op"]["value"] <= 1.5, m["switches_per_op"]
