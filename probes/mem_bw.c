@@ -96,7 +96,6 @@ typedef struct {
     qb_mem_arrays arr[QB_MEM_MAX_THREADS];
     uint64_t passes;
     double bytes; /* per pass, all threads */
-    double ghz;
 } bw_ctx;
 
 static long thread_ivcsw(void)
@@ -134,7 +133,6 @@ static int bw_trial(void *vctx, double *v)
     int preempted;
     const double ns = (double)timed_span(c, &preempted);
     v[0] = c->bytes * (double)c->passes / ns;
-    v[1] = v[0] / c->set->threads / c->ghz;
     return preempted ? QB_TRIAL_DROP : QB_OK;
 }
 
@@ -146,7 +144,9 @@ int qb_bw_measure(const qb_bw_set *s, const qb_mem_kernel *k, const qb_rep_polic
     c.set = s;
     c.k = k;
     c.bytes = qb_bw_bytes_per_pass(s, k);
-    c.ghz = qb_core_ghz();
+    /* bytes_per_cycle is written at the end, at the fastest clock found:
+     * a calibration beside each measurement can only raise it. */
+    (void)qb_core_ghz_refresh();
     for (int t = 0; t < s->threads; t++) qb_bw_arrays(s, k, t, &c.arr[t]);
     /* Size the pass count from a pilot that runs at least a tenth of the
      * trial, starting from a quarter trial at an optimistic 200 GB/s per

@@ -157,7 +157,7 @@ int qb_sysinfo_fill(cJSON *m)
     snprintf(buf, sizeof buf, "%lld", mem_total_bytes());
     cJSON_AddStringToObject(m, "memory_bytes", buf);
     cJSON_AddNumberToObject(m, "core_ghz", qb_core_ghz());
-    cJSON_AddStringToObject(m, "core_ghz_method", "calibrated: dependent add chain");
+    cJSON_AddStringToObject(m, "core_ghz_method", "calibrated: dependent add chain, the fastest of the run's calibrations");
     cJSON_AddNumberToObject(m, "tsc_ghz", qb_tsc_ghz());
     cJSON_AddBoolToObject(m, "invariant_tsc", c->invariant_tsc);
     struct utsname u;
@@ -170,6 +170,15 @@ int qb_sysinfo_fill(cJSON *m)
 }
 
 /* ---- qbench sysinfo ---- */
+
+int qb_sysinfo_update_clock(cJSON *machine)
+{
+    cJSON *v = cJSON_CreateNumber(qb_core_ghz());
+    if (!v) return qb_fail(QB_ENOMEM, "out of memory");
+    if (cJSON_GetObjectItemCaseSensitive(machine, "core_ghz")) cJSON_ReplaceItemInObjectCaseSensitive(machine, "core_ghz", v);
+    else cJSON_AddItemToObject(machine, "core_ghz", v);
+    return QB_OK;
+}
 
 static void print_sysinfo(const qb_results *res)
 {

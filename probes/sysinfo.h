@@ -28,5 +28,9 @@ const char *qb_sysinfo_uarch(void);
 /* Fill the machine object of a results document (calibrates the clock once). */
 int qb_sysinfo_fill(cJSON *machine);
 
+/* Set machine.core_ghz to the clock the records were counted at: a probe
+ * that refreshed the calibration (qb_core_ghz_refresh) may have raised it. */
+int qb_sysinfo_update_clock(cJSON *machine);
+
 
 #endif

@@ -61,6 +61,16 @@ l = ids["probe.mem/latency/65536"]
 assert l["params"]["kernel"] == "latency"
 assert l["metrics"]["latency"]["unit"] == "ns" and l["metrics"]["latency_cycles"]["unit"] == "cycles"
 assert not any("level" in r["params"] for r in d["results"]), "explicit sizes make no level records"
+# Bytes per cycle are counted at the clock the document states (the fastest
+# calibration of the run), sample by sample.
+ghz = d["machine"]["core_ghz"]
+for r in d["results"]:
+    m = r["metrics"]
+    if "bytes_per_cycle" not in m: continue
+    per = 1 / (r["params"]["threads"] * ghz)
+    b, c = m["bandwidth"], m["bytes_per_cycle"]
+    assert abs(c["value"] - b["value"] * per) <= 1e-9 * c["value"], (r["id"], c["value"], b["value"], ghz)
+    assert all(abs(y - x * per) <= 1e-9 * y for x, y in zip(b["samples"], c["samples"])), r["id"]
 assert d["settings"]["probe.mem"]["trial_us"] > 0
 PY
 then pass=$((pass + 1)); else echo "FAIL: probe mem --sizes JSON"; cat "$tmp/err"; fail=$((fail + 1)); fi

@@ -34,6 +34,9 @@ int main(void)
 {
     const double ghz = qb_core_ghz();
     CHECK(ghz > 0.5 && ghz < 6.0);
+    /* A refresh only ever raises the estimate, and the cached value follows it. */
+    const double raised = qb_core_ghz_refresh();
+    CHECK(raised >= ghz && raised < 6.0 && qb_core_ghz() == raised);
     CHECK(qb_tsc_ghz() > 0.1 && qb_tsc_ghz() < 10.0);
     const double imul = latency_of("imul-r64");
     CHECK(imul >= 2.0 && imul <= 5.0);
