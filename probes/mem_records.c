@@ -7,10 +7,12 @@
 #include "mem_ports.h"
 #include "mem_run.h"
 #include "probe_common.h"
+#include "probes.h"
 #include "sysinfo.h"
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 /* Why non-temporal stores on every vCPU of a VM are the host's figure. */
 #define NT_STORES "writing with non-temporal stores (they bypass the caches)"
@@ -308,11 +310,24 @@ static int level_records(qb_results *res, qb_mem_run *m)
     return rc;
 }
 
+int qb_mem_per_cycle_at(qb_results *res, double ghz)
+{
+    if (!(ghz > 0)) return qb_fail(QB_EINTERNAL, "bytes per cycle at a clock of %g GHz", ghz);
+    int rc = QB_OK;
+    for (size_t i = 0; i < res->n && rc == QB_OK; i++) {
+        qb_record *r = &res->recs[i];
+        const double threads = qb_param_num(r, "threads");
+        if (strcmp(r->group, "probe.mem") != 0 || !(threads >= 1)) continue;
+        rc = qb_record_rescale_metric(r, "bytes_per_cycle", "bandwidth", 1.0 / (threads * ghz));
+    }
+    return rc == QB_OK ? qb_sysinfo_update_clock(res->machine, ghz) : rc;
+}
+
 int qb_mem_records(qb_results *res, qb_mem_run *m)
 {
     int rc = sweep_records(res, m);
     if (rc == QB_OK && m->sweep_mode) rc = level_records(res, m);
     /* bytes_per_cycle used the fastest clock the run found (qb_core_ghz_refresh). */
-    if (rc == QB_OK) rc = qb_sysinfo_update_clock(res->machine);
+    if (rc == QB_OK) rc = qb_sysinfo_update_clock(res->machine, qb_core_ghz());
     return rc;
 }

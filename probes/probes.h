@@ -45,6 +45,10 @@ typedef struct {
 
 void qb_mem_opts_init(qb_mem_opts *o, bool quick);
 int qb_probe_mem_measure(qb_results *res, const qb_mem_opts *o, const qb_rep_policy *pol);
+/* Rewrite every probe.mem bytes_per_cycle from its bandwidth at one clock
+ * (GHz), and set machine.core_ghz to it: for a document pooled from passes
+ * whose clocks were calibrated apart (qbench run). */
+int qb_mem_per_cycle_at(qb_results *res, double ghz);
 
 /* probe ctx (probes/ctx*.c). Records in group "probe.ctx":
  *   probe.ctx/syscall, probe.ctx/vdso, probe.ctx/thread/<placement>,

@@ -171,9 +171,9 @@ int qb_sysinfo_fill(cJSON *m)
 
 /* ---- qbench sysinfo ---- */
 
-int qb_sysinfo_update_clock(cJSON *machine)
+int qb_sysinfo_update_clock(cJSON *machine, double ghz)
 {
-    cJSON *v = cJSON_CreateNumber(qb_core_ghz());
+    cJSON *v = cJSON_CreateNumber(ghz);
     if (!v) return qb_fail(QB_ENOMEM, "out of memory");
     if (cJSON_GetObjectItemCaseSensitive(machine, "core_ghz")) cJSON_ReplaceItemInObjectCaseSensitive(machine, "core_ghz", v);
     else cJSON_AddItemToObject(machine, "core_ghz", v);

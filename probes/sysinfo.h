@@ -30,7 +30,7 @@ int qb_sysinfo_fill(cJSON *machine);
 
 /* Set machine.core_ghz to the clock the records were counted at: a probe
  * that refreshed the calibration (qb_core_ghz_refresh) may have raised it. */
-int qb_sysinfo_update_clock(cJSON *machine);
+int qb_sysinfo_update_clock(cJSON *machine, double ghz);
 
 
 #endif

@@ -287,6 +287,52 @@ int qb_metric_set_rounds(qb_metric *m, const double *medians, const size_t *size
     return QB_OK;
 }
 
+int qb_record_rescale_metric(qb_record *rec, const char *dst, const char *src, double scale)
+{
+    qb_metric *d = NULL;
+    const qb_metric *s = NULL;
+    for (size_t i = 0; i < rec->nmetrics; i++) {
+        if (strcmp(rec->metrics[i].name, dst) == 0) d = &rec->metrics[i];
+        if (strcmp(rec->metrics[i].name, src) == 0) s = &rec->metrics[i];
+    }
+    if (!d || !s || d == s) return QB_OK;
+    if (!isfinite(scale) || !isfinite(s->value * scale))
+        return qb_fail(QB_EINTERNAL, "%s: %s from %s: scale %g is not finite", rec->id, dst, src, scale);
+    double *v = s->nsamples ? malloc(s->nsamples * sizeof *v) : NULL;
+    double *rm = s->nrounds ? malloc(s->nrounds * sizeof *rm) : NULL;
+    size_t *rz = s->nrounds ? malloc(s->nrounds * sizeof *rz) : NULL;
+    if ((s->nsamples && !v) || (s->nrounds && (!rm || !rz))) {
+        free(v);
+        free(rm);
+        free(rz);
+        return qb_fail(QB_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < s->nsamples; i++) v[i] = s->samples[i] * scale;
+    for (size_t i = 0; i < s->nrounds; i++) {
+        rm[i] = s->round_medians[i] * scale;
+        rz[i] = s->round_sizes[i];
+    }
+    qb_stats st = {0};
+    if (s->has_stats && s->nsamples && qb_stats_compute(v, s->nsamples, &st) != QB_OK) {
+        free(v);
+        free(rm);
+        free(rz);
+        return qb_fail(QB_EINTERNAL, "%s: %s from %s: samples not finite", rec->id, dst, src);
+    }
+    free(d->samples);
+    free(d->round_medians);
+    free(d->round_sizes);
+    d->samples = v;
+    d->nsamples = s->nsamples;
+    d->round_medians = rm;
+    d->round_sizes = rz;
+    d->nrounds = s->nrounds;
+    d->has_stats = s->has_stats && s->nsamples;
+    d->st = st;
+    d->value = s->value * scale;
+    return QB_OK;
+}
+
 const qb_metric *qb_record_find_metric(const qb_record *rec, const char *name)
 {
     for (size_t i = 0; i < rec->nmetrics; i++)

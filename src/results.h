@@ -74,6 +74,11 @@ int qb_record_metric(qb_record *rec, const char *name, const char *unit, int bet
 /* Add a metric from samples: value is their median; samples are copied and kept. */
 int qb_record_metric_samples(qb_record *rec, const char *name, const char *unit, int better,
                              const double *samples, size_t n);
+/* Metric dst of rec becomes metric src times scale (value, samples, rounds and
+ * statistics; dst keeps its name, unit and direction): a unit change fixed
+ * after the samples were pooled. Nothing happens when either is missing. */
+int qb_record_rescale_metric(qb_record *rec, const char *dst, const char *src, double scale);
+
 const qb_metric *qb_record_find_metric(const qb_record *rec, const char *name);
 /* Mark a record as no default regression gate (params.gate = false) and say
  * why in a note: a figure the host decides more than the code. qbench compare

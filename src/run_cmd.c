@@ -2,6 +2,7 @@
  * records of one probe or benchmark family; the roofline is analysed from
  * them at the end. */
 #include "ceilings.h"
+#include "clock.h"
 #include "defaults.h"
 #include "fuse.h"
 #include "ops_run.h"
@@ -289,6 +290,9 @@ int qb_cmd_run(int argc, char **argv)
     if (rc == QB_OK || rc == QB_EINTR) {
         rc = qb_probe_results_begin(&res, &cfg.pol, cfg.quick);
         if (rc == QB_OK) rc = qb_results_pool(&res, passes, done);
+        /* Each pass wrote its bytes per cycle at the clock known then; a later
+         * pass may have found the core faster (qb_core_ghz_refresh). */
+        if (rc == QB_OK) rc = qb_mem_per_cycle_at(&res, qb_core_ghz());
         if (rc == QB_OK && filter) qb_results_keep_if(&res, keep_wanted, (void *)filter);
         if (rc == QB_OK) rc = qb_settings_put(&res, "run", "interleave", (double)interleave);
         if (rc == QB_OK) rc = qb_settings_put(&res, "run", "seconds", (double)(qb_now_ns() - t0) * 1e-9);

@@ -11,6 +11,8 @@
 #include "mem_levels.h"
 #include "mem_ports.h"
 #include "mem_sizes.h"
+#include "probes.h"
+#include "results.h"
 
 #include <immintrin.h>
 #include <stdint.h>
@@ -244,5 +246,26 @@ int main(void)
     check_sizes();
     check_levels();
     check_ports();
+    /* bytes_per_cycle of a pooled document rewritten at one clock, and the
+     * document's clock set to it; other groups are left alone. */
+    qb_results doc;
+    CHECK(qb_results_init(&doc) == QB_OK);
+    cJSON_AddNumberToObject(doc.machine, "core_ghz", 3.5);
+    qb_record *m2 = qb_results_add(&doc, "probe.mem", "level/L1/read/t2");
+    qb_record *other = qb_results_add(&doc, "ops", "x/t2");
+    const double gbs[] = {400, 480};
+    for (int i = 0; i < 2; i++) {
+        qb_record *r = i ? other : m2;
+        CHECK(r && qb_record_param_num(r, "threads", 2) == QB_OK);
+        CHECK(qb_record_metric_samples(r, "bandwidth", "GB/s", QB_BETTER_HIGHER, gbs, 2) == QB_OK);
+        CHECK(qb_record_metric(r, "bytes_per_cycle", "bytes/cycle/core", QB_BETTER_HIGHER, 1) == QB_OK);
+    }
+    CHECK(qb_mem_per_cycle_at(&doc, 4.0) == QB_OK);
+    CHECK_NEAR(qb_metric_value(m2, "bytes_per_cycle"), 440.0 / 8, 1e-9);
+    CHECK_NEAR(qb_record_find_metric(m2, "bytes_per_cycle")->samples[1], 60, 1e-9);
+    CHECK_NEAR(qb_metric_value(other, "bytes_per_cycle"), 1, 0);
+    CHECK_NEAR(cJSON_GetObjectItem(doc.machine, "core_ghz")->valuedouble, 4.0, 0);
+    CHECK(qb_mem_per_cycle_at(&doc, 0) == QB_EINTERNAL);
+    qb_results_free(&doc);
     TEST_DONE();
 }

@@ -148,5 +148,30 @@ int main(void)
     CHECK(qb_results_init(&w) == QB_OK);
     CHECK(qb_results_write(&w, "/nonexistent/dir/out.json") == QB_EIO);
     qb_results_free(&w);
+
+    /* One metric rewritten from another times a factor: value, samples,
+     * rounds and statistics follow; name, unit and direction stay. */
+    qb_results sc;
+    CHECK(qb_results_init(&sc) == QB_OK);
+    qb_record *sr = qb_results_add(&sc, "probe.mem", "read/t2/4096");
+    const double bw[] = {100, 120, 110, 90};
+    const double med2[] = {110, 100};
+    const size_t sz2[] = {2, 2};
+    CHECK(sr && qb_record_metric_samples(sr, "bandwidth", "GB/s", QB_BETTER_HIGHER, bw, 4) == QB_OK);
+    sr->metrics[0].value = 110; /* the best round's median */
+    CHECK(qb_metric_set_rounds(&sr->metrics[0], med2, sz2, 2) == QB_OK);
+    CHECK(qb_record_metric(sr, "bytes_per_cycle", "bytes/cycle/core", QB_BETTER_HIGHER, 99) == QB_OK);
+    CHECK(qb_record_rescale_metric(sr, "bytes_per_cycle", "bandwidth", 0.5) == QB_OK);
+    const qb_metric *pc = qb_record_find_metric(sr, "bytes_per_cycle");
+    CHECK(pc && strcmp(pc->unit, "bytes/cycle/core") == 0 && pc->better == QB_BETTER_HIGHER);
+    CHECK_NEAR(pc->value, 55, 1e-12);
+    CHECK(pc->nsamples == 4 && pc->has_stats && pc->nrounds == 2 && pc->round_sizes[1] == 2);
+    CHECK_NEAR(pc->samples[1], 60, 1e-12);
+    CHECK_NEAR(pc->round_medians[1], 50, 1e-12);
+    CHECK_NEAR(pc->st.median, 52.5, 1e-12); /* of 45, 50, 55, 60 */
+    CHECK_NEAR(qb_record_find_metric(sr, "bandwidth")->value, 110, 0); /* the source is untouched */
+    CHECK(qb_record_rescale_metric(sr, "bytes_per_cycle", "nonesuch", 2) == QB_OK);
+    CHECK_NEAR(pc->value, 55, 1e-12); /* nothing to rescale from: unchanged */
+    qb_results_free(&sc);
     TEST_DONE();
 }
