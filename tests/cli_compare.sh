@@ -3,14 +3,9 @@
 # 1 for a regression (and only for gating metrics), 2 for bad input or usage;
 # every output format parses; -o writes the chosen format; a different
 # machine warns, a different unit is refused. qbench export when it is wired.
-set -u
-QB=$1
+# shellcheck source=tests/lib_cli.sh
+. "$(dirname "$0")/lib_cli.sh"
 FIX=$2/fixtures
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
 # expect STATUS DESCRIPTION -- ARGS...: run qbench, check its exit status.
 expect() {
     local want=$1 what=$2

@@ -1,14 +1,8 @@
 #!/usr/bin/env bash
 # qbench fuse: bad words exit 2 naming them; a small run gives one record per
 # dtype with every form's time, the speedups and the bytes saved.
-set -u
-QB=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-export XDG_CACHE_HOME=$tmp/cache
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
+# shellcheck source=tests/lib_cli.sh
+. "$(dirname "$0")/lib_cli.sh"
 
 expect2() {
     local word=$1

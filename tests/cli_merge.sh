@@ -1,13 +1,8 @@
 #!/usr/bin/env bash
 # qbench merge: runs pooled into one file, bytes per cycle counted again at
 # the fastest clock of the runs, bad input exits 2 with one line.
-set -u
-QB=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
+# shellcheck source=tests/lib_cli.sh
+. "$(dirname "$0")/lib_cli.sh"
 
 # Two runs of one probe mem record, calibrated at 3.5 and 4.0 GHz.
 python3 - "$tmp" <<'PY'

@@ -2,13 +2,8 @@
 # qbench ops on tiny shapes: the record contract (ids, params, metrics with
 # units, verified), the comparison backends when compiled in, the ISA choice,
 # and bad input (one line naming the word, exit 2, before any allocation).
-set -u
-QB=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
+# shellcheck source=tests/lib_cli.sh
+. "$(dirname "$0")/lib_cli.sh"
 FAST=(--reps 1 --max-reps 2 --rounds 1 --warmup 0 --budget 0.01)
 
 # The record contract on a small gemm in every dtype and policy, 1 and 2 threads.

@@ -1,14 +1,8 @@
 #!/usr/bin/env bash
 # qbench quant: bad words get one line naming them and exit 2; the lecture's
 # exercise agrees with the analytic model; JSON has the promised metrics.
-set -u
-QB=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-export XDG_CACHE_HOME=$tmp/cache
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
+# shellcheck source=tests/lib_cli.sh
+. "$(dirname "$0")/lib_cli.sh"
 
 expect2() { # expect2 WORD-IN-MESSAGE ARGS...
     local word=$1

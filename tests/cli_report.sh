@@ -3,15 +3,9 @@
 # a non-blank screenshot, every inline SVG chart parses as XML, names with
 # underscores come out as written, the page is small; bad input is refused
 # with nothing written.
-set -u
-QB=$1
+# shellcheck source=tests/lib_cli.sh
+. "$(dirname "$0")/lib_cli.sh"
 FIX=$2/fixtures
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-export XDG_CACHE_HOME=$tmp/cache
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
 
 "$QB" report "$FIX/roofline-run.json" "$FIX/valid.json" -o "$tmp/rep" >"$tmp/out" 2>"$tmp/err" || { bad "report exit $?"; cat "$tmp/err"; }
 page=$tmp/rep/report.html

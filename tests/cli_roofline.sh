@@ -1,15 +1,9 @@
 #!/usr/bin/env bash
 # qbench roofline on a saved run: the verdicts of the known cases, the chart
 # (and what happens without gnuplot), and bad input.
-set -u
-QB=$1
+# shellcheck source=tests/lib_cli.sh
+. "$(dirname "$0")/lib_cli.sh"
 FIX=$2/fixtures
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-export XDG_CACHE_HOME=$tmp/cache
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
 
 if "$QB" roofline --from "$FIX/roofline-run.json" --op all --threads 2 --json >"$tmp/r.json" &&
     python3 - "$tmp/r.json" <<'PY'

@@ -1,14 +1,8 @@
 #!/usr/bin/env bash
 # qbench run: filters, interleaved passes pooled, SIGINT keeps finished
 # records (exit 130), bad input exits 2.
-set -u
-QB=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-export XDG_CACHE_HOME=$tmp/cache
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
+# shellcheck source=tests/lib_cli.sh
+. "$(dirname "$0")/lib_cli.sh"
 
 if "$QB" run --quick --filter 'probe.inst/imul-r64,probe.peak/fp32/*' --interleave 2 -o "$tmp/r.json" >/dev/null &&
     python3 - "$tmp/r.json" <<'PY'
