@@ -17,15 +17,19 @@
 /* Why non-temporal stores on every vCPU of a VM are the host's figure. */
 #define NT_STORES "writing with non-temporal stores (they bypass the caches)"
 
-/* Bytes per cycle per core at the run's clock, the fastest it calibrated
+/* Bytes per cycle per core from the bandwidth, at a clock in GHz. */
+static int per_cycle(qb_record *rec, double threads, double ghz)
+{
+    return qb_record_derive_metric(rec, "bytes_per_cycle", "bytes/cycle/core", QB_BETTER_HIGHER, "bandwidth",
+                                   1.0 / (threads * ghz));
+}
+
+/* Bytes per cycle at the run's clock, the fastest it calibrated
  * (qb_core_ghz_refresh; machine.core_ghz says the same value). */
 static int bw_metrics(qb_record *rec, const qb_pooled *p, int threads, const qb_rep_policy *pol)
 {
     int rc = qb_pooled_record(rec, "bandwidth", "GB/s", QB_BETTER_HIGHER, p, pol->target_cv);
-    if (!rc)
-        rc = qb_pooled_record_scaled(rec, "bytes_per_cycle", "bytes/cycle/core", QB_BETTER_HIGHER, p,
-                                     QB_BETTER_HIGHER, 1.0 / (threads * qb_core_ghz()));
-    return rc;
+    return rc ? rc : per_cycle(rec, threads, qb_core_ghz());
 }
 
 /* What the per-core cache levels hold for one core. */
@@ -43,7 +47,7 @@ static size_t per_core_bytes(const qb_mem_run *m)
  * guest the 8 MiB point measured 18 to 135 ns in runs minutes apart, the
  * 512 KiB point within 17%). Bare metal keeps the gate: there the user owns
  * the whole cache. */
-bool qb_mem_lat_host_decides(const qb_mem_run *m, size_t bytes)
+static bool lat_host_decides(const qb_mem_run *m, size_t bytes)
 {
     return qb_cpu_get()->hypervisor && bytes >= per_core_bytes(m);
 }
@@ -52,7 +56,7 @@ static int lat_metrics(qb_record *rec, const qb_mem_run *m, size_t bytes, const 
 {
     int rc = qb_pooled_record(rec, "latency", "ns", QB_BETTER_LOWER, p, m->pol->target_cv);
     if (!rc) rc = qb_pooled_record_aux(rec, "latency_cycles", "cycles", QB_BETTER_LOWER, p, QB_BETTER_LOWER);
-    if (!rc && qb_mem_lat_host_decides(m, bytes))
+    if (!rc && lat_host_decides(m, bytes))
         rc = qb_record_no_gate(rec, "on a virtual machine a pointer chase past the per-core caches runs through "
                                     "the cache other guests share, and its latency is what they leave of it (seen "
                                     "up to 7x apart between runs); the L1 and L2 latency gate the code");
@@ -318,7 +322,7 @@ int qb_mem_per_cycle_at(qb_results *res, double ghz)
         qb_record *r = &res->recs[i];
         const double threads = qb_param_num(r, "threads");
         if (strcmp(r->group, "probe.mem") != 0 || !(threads >= 1)) continue;
-        rc = qb_record_rescale_metric(r, "bytes_per_cycle", "bandwidth", 1.0 / (threads * ghz));
+        if (qb_record_find_metric(r, "bytes_per_cycle")) rc = per_cycle(r, threads, ghz);
     }
     return rc == QB_OK ? qb_sysinfo_update_clock(res->machine, ghz) : rc;
 }

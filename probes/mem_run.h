@@ -66,10 +66,6 @@ bool qb_mem_host_decides(const qb_mem_run *m, int l, int ti, int k);
  * or non-temporal stores). */
 bool qb_mem_point_host_decides(const qb_mem_run *m, int si, int ti, int k);
 
-/* Whether the latency at a working set of this many bytes is the host's
- * figure: on a VM, at or past what the per-core caches hold. */
-bool qb_mem_lat_host_decides(const qb_mem_run *m, size_t bytes);
-
 /* The thread index measuring one thread, or -1. */
 int qb_mem_one_thread_index(const qb_mem_run *m);
 

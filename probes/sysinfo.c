@@ -169,8 +169,6 @@ int qb_sysinfo_fill(cJSON *m)
     return qb_counters_status_json(m);
 }
 
-/* ---- qbench sysinfo ---- */
-
 int qb_sysinfo_update_clock(cJSON *machine, double ghz)
 {
     cJSON *v = cJSON_CreateNumber(ghz);
@@ -179,6 +177,8 @@ int qb_sysinfo_update_clock(cJSON *machine, double ghz)
     else cJSON_AddItemToObject(machine, "core_ghz", v);
     return QB_OK;
 }
+
+/* ---- qbench sysinfo ---- */
 
 static void print_sysinfo(const qb_results *res)
 {

@@ -99,20 +99,6 @@ int qb_pooled_record_aux(qb_record *rec, const char *name, const char *unit, int
     return set_rounds(rec, p->aux, p);
 }
 
-int qb_pooled_record_scaled(qb_record *rec, const char *name, const char *unit, int better,
-                            const qb_pooled *p, int primary_better, double scale)
-{
-    if (p->n == 0) return qb_fail(QB_EINTERNAL, "%s: no samples for %s", rec->id, name);
-    double *v = malloc((size_t)p->n * sizeof *v);
-    if (!v) return qb_fail(QB_ENOMEM, "out of memory");
-    for (int i = 0; i < p->n; i++) v[i] = p->all[i] * scale;
-    int rc = qb_record_metric_samples(rec, name, unit, better, v, (size_t)p->n);
-    if (!rc) rec->metrics[rec->nmetrics - 1].value = qb_pooled_best(p, primary_better) * scale;
-    if (!rc) rc = set_rounds(rec, v, p);
-    free(v);
-    return rc;
-}
-
 int qb_pooled_record(qb_record *rec, const char *name, const char *unit, int better,
                      const qb_pooled *p, double target_cv)
 {

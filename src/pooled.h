@@ -33,12 +33,6 @@ int qb_pooled_add(qb_pooled *p, const qb_rep_result *r);
 int qb_pooled_record_aux(qb_record *rec, const char *name, const char *unit, int better,
                          const qb_pooled *p, int primary_better);
 
-/* A metric of every sample times a constant (a unit change fixed after the
- * measurement, such as bytes per cycle at the run's clock), valued at the
- * best round's median in primary_better's direction, times the same. */
-int qb_pooled_record_scaled(qb_record *rec, const char *name, const char *unit, int better,
-                            const qb_pooled *p, int primary_better, double scale);
-
 /* The best round's median in the metric's direction. */
 double qb_pooled_best(const qb_pooled *p, int better);
 

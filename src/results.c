@@ -287,50 +287,41 @@ int qb_metric_set_rounds(qb_metric *m, const double *medians, const size_t *size
     return QB_OK;
 }
 
-int qb_record_rescale_metric(qb_record *rec, const char *dst, const char *src, double scale)
+int qb_record_derive_metric(qb_record *rec, const char *dst, const char *unit, int better,
+                            const char *src, double scale)
 {
-    qb_metric *d = NULL;
-    const qb_metric *s = NULL;
-    for (size_t i = 0; i < rec->nmetrics; i++) {
-        if (strcmp(rec->metrics[i].name, dst) == 0) d = &rec->metrics[i];
-        if (strcmp(rec->metrics[i].name, src) == 0) s = &rec->metrics[i];
-    }
-    if (!d || !s || d == s) return QB_OK;
+    const qb_metric *s = qb_record_find_metric(rec, src);
+    if (!s || strcmp(src, dst) == 0) return QB_OK;
     if (!isfinite(scale) || !isfinite(s->value * scale))
         return qb_fail(QB_EINTERNAL, "%s: %s from %s: scale %g is not finite", rec->id, dst, src, scale);
-    double *v = s->nsamples ? malloc(s->nsamples * sizeof *v) : NULL;
-    double *rm = s->nrounds ? malloc(s->nrounds * sizeof *rm) : NULL;
-    size_t *rz = s->nrounds ? malloc(s->nrounds * sizeof *rz) : NULL;
-    if ((s->nsamples && !v) || (s->nrounds && (!rm || !rz))) {
+    /* The scaled copies first: removing dst and adding it again moves the metrics. */
+    const size_t n = s->nsamples, nr = s->nrounds;
+    const double value = s->value * scale;
+    double *v = malloc((n + nr + 1) * sizeof *v);
+    size_t *sizes = malloc((nr + 1) * sizeof *sizes);
+    if (!v || !sizes) {
         free(v);
-        free(rm);
-        free(rz);
+        free(sizes);
         return qb_fail(QB_ENOMEM, "out of memory");
     }
-    for (size_t i = 0; i < s->nsamples; i++) v[i] = s->samples[i] * scale;
-    for (size_t i = 0; i < s->nrounds; i++) {
-        rm[i] = s->round_medians[i] * scale;
-        rz[i] = s->round_sizes[i];
+    for (size_t i = 0; i < n; i++) v[i] = s->samples[i] * scale;
+    for (size_t i = 0; i < nr; i++) {
+        v[n + i] = s->round_medians[i] * scale;
+        sizes[i] = s->round_sizes[i];
     }
-    qb_stats st = {0};
-    if (s->has_stats && s->nsamples && qb_stats_compute(v, s->nsamples, &st) != QB_OK) {
-        free(v);
-        free(rm);
-        free(rz);
-        return qb_fail(QB_EINTERNAL, "%s: %s from %s: samples not finite", rec->id, dst, src);
+    for (size_t i = 0; i < rec->nmetrics; i++) {
+        if (strcmp(rec->metrics[i].name, dst) != 0) continue;
+        metric_free(&rec->metrics[i]);
+        memmove(&rec->metrics[i], &rec->metrics[i + 1], (rec->nmetrics - i - 1) * sizeof *rec->metrics);
+        rec->nmetrics--;
+        break;
     }
-    free(d->samples);
-    free(d->round_medians);
-    free(d->round_sizes);
-    d->samples = v;
-    d->nsamples = s->nsamples;
-    d->round_medians = rm;
-    d->round_sizes = rz;
-    d->nrounds = s->nrounds;
-    d->has_stats = s->has_stats && s->nsamples;
-    d->st = st;
-    d->value = s->value * scale;
-    return QB_OK;
+    int rc = n ? qb_record_metric_samples(rec, dst, unit, better, v, n) : qb_record_metric(rec, dst, unit, better, value);
+    if (!rc) rec->metrics[rec->nmetrics - 1].value = value;
+    if (!rc && nr) rc = qb_metric_set_rounds(&rec->metrics[rec->nmetrics - 1], v + n, sizes, nr);
+    free(v);
+    free(sizes);
+    return rc;
 }
 
 const qb_metric *qb_record_find_metric(const qb_record *rec, const char *name)

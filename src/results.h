@@ -74,10 +74,12 @@ int qb_record_metric(qb_record *rec, const char *name, const char *unit, int bet
 /* Add a metric from samples: value is their median; samples are copied and kept. */
 int qb_record_metric_samples(qb_record *rec, const char *name, const char *unit, int better,
                              const double *samples, size_t n);
-/* Metric dst of rec becomes metric src times scale (value, samples, rounds and
- * statistics; dst keeps its name, unit and direction): a unit change fixed
- * after the samples were pooled. Nothing happens when either is missing. */
-int qb_record_rescale_metric(qb_record *rec, const char *dst, const char *src, double scale);
+/* Metric dst of rec, added or replaced, is metric src times scale (value,
+ * samples, rounds and statistics) in its own unit and direction: a unit
+ * change fixed after the measurement, such as bytes per cycle at the run's
+ * clock. Nothing happens when src is missing. */
+int qb_record_derive_metric(qb_record *rec, const char *dst, const char *unit, int better,
+                            const char *src, double scale);
 
 const qb_metric *qb_record_find_metric(const qb_record *rec, const char *name);
 /* Mark a record as no default regression gate (params.gate = false) and say

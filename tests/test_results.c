@@ -149,8 +149,8 @@ int main(void)
     CHECK(qb_results_write(&w, "/nonexistent/dir/out.json") == QB_EIO);
     qb_results_free(&w);
 
-    /* One metric rewritten from another times a factor: value, samples,
-     * rounds and statistics follow; name, unit and direction stay. */
+    /* One metric derived from another times a factor: value, samples, rounds
+     * and statistics follow; an existing metric of that name is replaced. */
     qb_results sc;
     CHECK(qb_results_init(&sc) == QB_OK);
     qb_record *sr = qb_results_add(&sc, "probe.mem", "read/t2/4096");
@@ -161,7 +161,9 @@ int main(void)
     sr->metrics[0].value = 110; /* the best round's median */
     CHECK(qb_metric_set_rounds(&sr->metrics[0], med2, sz2, 2) == QB_OK);
     CHECK(qb_record_metric(sr, "bytes_per_cycle", "bytes/cycle/core", QB_BETTER_HIGHER, 99) == QB_OK);
-    CHECK(qb_record_rescale_metric(sr, "bytes_per_cycle", "bandwidth", 0.5) == QB_OK);
+    CHECK(qb_record_derive_metric(sr, "bytes_per_cycle", "bytes/cycle/core", QB_BETTER_HIGHER, "bandwidth", 0.5) ==
+          QB_OK);
+    CHECK(sr->nmetrics == 2); /* replaced, not added again */
     const qb_metric *pc = qb_record_find_metric(sr, "bytes_per_cycle");
     CHECK(pc && strcmp(pc->unit, "bytes/cycle/core") == 0 && pc->better == QB_BETTER_HIGHER);
     CHECK_NEAR(pc->value, 55, 1e-12);
@@ -170,7 +172,8 @@ int main(void)
     CHECK_NEAR(pc->round_medians[1], 50, 1e-12);
     CHECK_NEAR(pc->st.median, 52.5, 1e-12); /* of 45, 50, 55, 60 */
     CHECK_NEAR(qb_record_find_metric(sr, "bandwidth")->value, 110, 0); /* the source is untouched */
-    CHECK(qb_record_rescale_metric(sr, "bytes_per_cycle", "nonesuch", 2) == QB_OK);
+    CHECK(qb_record_derive_metric(sr, "bytes_per_cycle", "bytes/cycle/core", QB_BETTER_HIGHER, "nonesuch", 2) ==
+          QB_OK);
     CHECK_NEAR(pc->value, 55, 1e-12); /* nothing to rescale from: unchanged */
     qb_results_free(&sc);
     TEST_DONE();

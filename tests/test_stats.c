@@ -90,17 +90,19 @@ int main(void)
     CHECK(qb_pooled_confirmed(&pool, QB_BETTER_HIGHER, 0.03));  /* 2.05 and 2: 2.4% apart */
     CHECK(!qb_pooled_confirmed(&pool, QB_BETTER_HIGHER, 0.02));
     CHECK(!qb_pooled_confirmed(&pool, QB_BETTER_LOWER, 0.03)); /* 1 and 2 */
-    /* A scaled metric: every sample and the best round's median times the factor. */
+    /* A metric derived from a pooled one: every sample and the best round's
+     * median times the factor. */
     qb_results doc;
     CHECK(qb_results_init(&doc) == QB_OK);
     qb_record *rec = qb_results_add(&doc, "t", "scaled");
-    CHECK(rec && qb_pooled_record_scaled(rec, "per_cycle", "B/cycle", QB_BETTER_HIGHER, &pool,
-                                         QB_BETTER_HIGHER, 0.25) == QB_OK);
+    CHECK(rec && qb_pooled_record(rec, "bw", "GB/s", QB_BETTER_HIGHER, &pool, 0.01) == QB_OK);
+    CHECK(qb_record_derive_metric(rec, "per_cycle", "B/cycle", QB_BETTER_HIGHER, "bw", 0.25) == QB_OK);
     const qb_metric *sm = &rec->metrics[rec->nmetrics - 1];
     CHECK(sm->nsamples == (size_t)pool.n && sm->nrounds == 3);
     CHECK_NEAR(sm->value, 2.05 * 0.25, 1e-12);
     for (int i = 0; i < pool.n; i++) CHECK_NEAR(sm->samples[i], pool.all[i] * 0.25, 1e-12);
-    CHECK(qb_pooled_record_scaled(rec, "low", "B/cycle", QB_BETTER_HIGHER, &pool, QB_BETTER_LOWER, 2) == QB_OK);
+    CHECK(qb_pooled_record(rec, "lat", "ns", QB_BETTER_LOWER, &pool, 0.01) == QB_OK);
+    CHECK(qb_record_derive_metric(rec, "low", "B/cycle", QB_BETTER_HIGHER, "lat", 2) == QB_OK);
     CHECK_NEAR(rec->metrics[rec->nmetrics - 1].value, 2, 1e-12); /* the lowest round, 1, doubled */
     qb_results_free(&doc);
     qb_pooled_free(&pool);
