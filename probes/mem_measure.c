@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 void qb_mem_opts_init(qb_mem_opts *o, bool quick)
 {
@@ -399,34 +400,63 @@ static void to_confirm(const qb_mem_run *m, int ti, bool (*want)[QB_MEM_RUN_MAX_
     }
 }
 
-/* Unconfirmed figures get more rounds, one point after another so each
- * extra round is seconds from the last, until every figure is confirmed,
- * the extra rounds run out or the time budget is spent. With one round
- * planned (qbench run's passes are its rounds) only a level figure short of
- * a ceiling (ports, scaling) gets more. Returns the extra rounds run in *extra. */
+/* Whether any figure awaits confirmation; want[ti] gets each thread index's
+ * points and kernels. */
+static bool pending(const qb_mem_run *m, bool (*want)[QB_MEM_RUN_MAX_PTS][QB_MEM_RUN_MAX_K])
+{
+    bool any = false;
+    for (int ti = 0; ti < m->nthreads; ti++) {
+        to_confirm(m, ti, want[ti]);
+        for (int si = 0; si < m->nbw; si++)
+            for (int k = 0; k < qb_mem_kernel_count; k++) any |= want[ti][si][k];
+    }
+    return any;
+}
+
+/* Waits until `at` (qb_now_ns) in short sleeps, so SIGINT ends it
+ * at once. */
+static void wait_until(uint64_t at)
+{
+    for (uint64_t now = qb_now_ns(); now < at && !qb_interrupted(); now = qb_now_ns()) {
+        const uint64_t ns = at - now < 50000000u ? at - now : 50000000u;
+        const struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)ns};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* Unconfirmed figures get more rounds, one point after another, until every
+ * figure is confirmed, the extra rounds run out or the time budget is spent.
+ * The rounds start evenly spaced over the budget, so a host spell of a few
+ * seconds that spoiled the planned rounds does not also spoil every extra
+ * one. With one round planned (qbench run's
+ * passes are its rounds) only a level figure short of a ceiling (ports,
+ * scaling) gets more. Returns the extra rounds run in *extra. */
 static int confirm_rounds(qb_mem_run *m, int *extra)
 {
     *extra = 0;
-    const uint64_t end = qb_now_ns() + (uint64_t)(1e9 * (m->o->quick ? QB_MEM_QUICK_CONFIRM_BUDGET_S
-                                                                      : QB_MEM_CONFIRM_BUDGET_S));
-    static bool want[QB_MEM_RUN_MAX_PTS][QB_MEM_RUN_MAX_K]; /* one run at a time, like qb_bw_measure */
+    const double budget_s = m->o->quick ? QB_MEM_QUICK_CONFIRM_BUDGET_S : QB_MEM_CONFIRM_BUDGET_S;
+    const uint64_t start = qb_now_ns(), end = start + (uint64_t)(1e9 * budget_s);
+    const uint64_t spacing = (uint64_t)(1e9 * budget_s / QB_MEM_CONFIRM_ROUNDS);
+    /* one run at a time, like qb_bw_measure */
+    static bool want[QB_MEM_RUN_MAX_T][QB_MEM_RUN_MAX_PTS][QB_MEM_RUN_MAX_K];
     int rc = QB_OK;
+    uint64_t round_start = start;
     for (int r = 0; r < QB_MEM_CONFIRM_ROUNDS && rc == QB_OK && !qb_interrupted(); r++) {
-        bool any = false;
+        if (!pending(m, want)) break;
+        if (r > 0 && round_start + spacing >= end) break;
+        if (r > 0) wait_until(round_start + spacing);
+        round_start = qb_now_ns();
         char round[32];
         snprintf(round, sizeof round, "confirming round %d/%d", r + 1, QB_MEM_CONFIRM_ROUNDS);
         for (int ti = 0; ti < m->nthreads && rc == QB_OK; ti++) {
-            to_confirm(m, ti, want);
             for (int si = 0; si < m->nbw && rc == QB_OK; si++) {
                 bool some = false;
-                for (int k = 0; k < qb_mem_kernel_count; k++) some |= want[si][k];
+                for (int k = 0; k < qb_mem_kernel_count; k++) some |= want[ti][si][k];
                 if (!some) continue;
                 if (qb_now_ns() >= end || qb_interrupted()) return rc;
-                rc = measure_point(m, ti, si, want[si], round);
-                any = true;
+                rc = measure_point(m, ti, si, want[ti][si], round);
             }
         }
-        if (!any) break;
         (*extra)++;
     }
     return rc;
@@ -443,8 +473,9 @@ static int settings(qb_results *res, const qb_mem_run *m)
     if (!rc) rc = qb_settings_put(res, "probe.mem", "chase_seed", QB_MEM_CHASE_SEED);
     if (!rc) rc = qb_settings_put(res, "probe.mem", "largest_bytes", (double)m->largest);
     if (!rc) rc = qb_settings_put(res, "probe.mem", "confirming_rounds_max", QB_MEM_CONFIRM_ROUNDS);
-    if (!rc) rc = qb_settings_put(res, "probe.mem", "confirm_budget_s",
-                                  m->o->quick ? QB_MEM_QUICK_CONFIRM_BUDGET_S : QB_MEM_CONFIRM_BUDGET_S);
+    const double budget_s = m->o->quick ? QB_MEM_QUICK_CONFIRM_BUDGET_S : QB_MEM_CONFIRM_BUDGET_S;
+    if (!rc) rc = qb_settings_put(res, "probe.mem", "confirm_budget_s", budget_s);
+    if (!rc) rc = qb_settings_put(res, "probe.mem", "confirm_spacing_s", budget_s / QB_MEM_CONFIRM_ROUNDS);
     return rc;
 }
 

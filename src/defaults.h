@@ -81,8 +81,9 @@
 #define QB_MEM_CHASE_SEED 1           /* the random cycle of the latency chase */
 /* Level bandwidth figures whose best two rounds disagree, or that fall short
  * of scaling with threads on a per-core level, get up to this many extra
- * rounds within this many seconds (probes/mem_measure.c, confirm_rounds). */
-#define QB_MEM_CONFIRM_ROUNDS 6
+ * rounds, started evenly over this many seconds (probes/mem_measure.c,
+ * confirm_rounds): host spells here last 5-30 s. */
+#define QB_MEM_CONFIRM_ROUNDS 10
 #define QB_MEM_CONFIRM_BUDGET_S 20.0
 #define QB_MEM_QUICK_CONFIRM_BUDGET_S 5.0
 #define QB_MEM_REFINE_STEPS 4         /* bisection steps narrowing each measured capacity */

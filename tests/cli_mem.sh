@@ -126,17 +126,22 @@ PY
 then pass=$((pass + 1)); else echo "FAIL: probe mem --levels-only JSON"; cat "$tmp/err"; fail=$((fail + 1)); fi
 
 # Two rounds: unconfirmed level figures (or points, with --sizes) get extra
-# rounds, within the stated maximum.
+# rounds, within the stated maximum, started the stated spacing apart (so
+# the run lasts at least that long: a lower bound, not a timing target).
 two=(--kernels read,copy --threads 1 --quick --rounds 2 --reps 2 --max-reps 2 --warmup 0 --json)
 for how in --levels-only "--sizes 16K,48K"; do
+    t0=$(date +%s%N)
     # shellcheck disable=SC2086
     if "$QB" probe mem $how "${two[@]}" >"$tmp/c.json" 2>"$tmp/err" &&
-        python3 - "$tmp/c.json" <<'PY'
+        python3 - "$tmp/c.json" "$t0" "$(date +%s%N)" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
+elapsed = (int(sys.argv[3]) - int(sys.argv[2])) / 1e9
 s = d["settings"]["probe.mem"]
 extra, most = s["confirming_rounds"], s["confirming_rounds_max"]
 assert 0 <= extra <= most and most > 0 and s["confirm_budget_s"] > 0, s
+assert abs(s["confirm_spacing_s"] * most - s["confirm_budget_s"]) < 1e-9, s
+assert elapsed >= (extra - 1) * s["confirm_spacing_s"], (elapsed, s)
 assert d["results"]
 for r in d["results"]:
     n = len(r["metrics"]["bandwidth"]["round_medians"])
