@@ -55,6 +55,14 @@ static int describe(qb_record *rec, const char *dtype, size_t n, int threads)
     return rc;
 }
 
+/* The time metric of one form: its rates keep its samples (qb_record_rate_metric). */
+static const qb_metric *time_of(const qb_record *rec, const char *form)
+{
+    char name[48];
+    snprintf(name, sizeof name, "time_%s", form);
+    return qb_record_find_metric(rec, name);
+}
+
 static int finish(qb_record *rec, const char *dtype, size_t n, qb_pooled *p, const double *vdiff,
                   const double *vunf, const qb_rep_policy *pol)
 {
@@ -75,7 +83,7 @@ static int finish(qb_record *rec, const char *dtype, size_t n, qb_pooled *p, con
         snprintf(name, sizeof name, "bytes_%s", fn);
         rc = qb_record_metric(rec, name, "bytes", QB_BETTER_LOWER, bytes);
         snprintf(name, sizeof name, "gbps_%s", fn);
-        if (!rc) rc = qb_record_metric(rec, name, "GB/s", QB_BETTER_HIGHER, bytes / best[f] * 1e-9);
+        if (!rc) rc = qb_record_rate_metric(rec, name, "GB/s", QB_BETTER_HIGHER, time_of(rec, fn), bytes * 1e-9);
         if (ff == QB_FUSE_UNFUSED || rc) continue;
         snprintf(name, sizeof name, "speedup_%s", fn);
         rc = qb_record_metric(rec, name, "x", QB_BETTER_HIGHER, best[QB_FUSE_UNFUSED] / best[f]);
@@ -167,19 +175,17 @@ static int finish_gemm(qb_record *rec, int ch, const qb_pooled *p, const qb_pool
     static const char *const fn[2] = {"unfused", "fused"};
     int rc = qb_pooled_record(rec, "time_unfused", "s", QB_BETTER_LOWER, p, pol->target_cv);
     if (!rc) rc = qb_pooled_record(rec, "time_fused", "s", QB_BETTER_LOWER, q, pol->target_cv);
-    double best[2];
     for (int f = 0; f < 2 && !rc; f++) {
         char name[48];
-        snprintf(name, sizeof name, "time_%s", fn[f]);
-        const qb_metric *m = qb_record_find_metric(rec, name);
-        best[f] = m ? m->value : NAN;
         const double bytes = qb_fuse_gemm_bytes(ch, f == 1);
         snprintf(name, sizeof name, "bytes_%s", fn[f]);
         rc = qb_record_metric(rec, name, "bytes", QB_BETTER_LOWER, bytes);
         snprintf(name, sizeof name, "gbps_%s", fn[f]);
-        if (!rc) rc = qb_record_metric(rec, name, "GB/s", QB_BETTER_HIGHER, bytes / best[f] * 1e-9);
+        if (!rc) rc = qb_record_rate_metric(rec, name, "GB/s", QB_BETTER_HIGHER, time_of(rec, fn[f]), bytes * 1e-9);
         snprintf(name, sizeof name, "gops_%s", fn[f]);
-        if (!rc) rc = qb_record_metric(rec, name, "GOP/s", QB_BETTER_HIGHER, qb_fuse_gemm_ops(ch) / best[f] * 1e-9);
+        if (!rc)
+            rc = qb_record_rate_metric(rec, name, "GOP/s", QB_BETTER_HIGHER, time_of(rec, fn[f]),
+                                       qb_fuse_gemm_ops(ch) * 1e-9);
     }
     /* the speedup is the median of the pairs' ratios */
     double *ratio = rc ? NULL : malloc((size_t)p->n * sizeof *ratio);

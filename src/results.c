@@ -287,16 +287,13 @@ int qb_metric_set_rounds(qb_metric *m, const double *medians, const size_t *size
     return QB_OK;
 }
 
-int qb_record_derive_metric(qb_record *rec, const char *dst, const char *unit, int better,
-                            const char *src, double scale)
+/* Metric dst of rec, added or replaced, from metric s (which may be rec's
+ * own): each value times k, or k divided by it when `per`. */
+static int derive(qb_record *rec, const char *dst, const char *unit, int better, const qb_metric *s,
+                  double k, bool per)
 {
-    const qb_metric *s = qb_record_find_metric(rec, src);
-    if (!s || strcmp(src, dst) == 0) return QB_OK;
-    if (!isfinite(scale) || !isfinite(s->value * scale))
-        return qb_fail(QB_EINTERNAL, "%s: %s from %s: scale %g is not finite", rec->id, dst, src, scale);
-    /* The scaled copies first: removing dst and adding it again moves the metrics. */
+    /* The derived copies first: removing dst and adding it again moves rec's metrics. */
     const size_t n = s->nsamples, nr = s->nrounds;
-    const double value = s->value * scale;
     double *v = malloc((n + nr + 1) * sizeof *v);
     size_t *sizes = malloc((nr + 1) * sizeof *sizes);
     if (!v || !sizes) {
@@ -304,11 +301,17 @@ int qb_record_derive_metric(qb_record *rec, const char *dst, const char *unit, i
         free(sizes);
         return qb_fail(QB_ENOMEM, "out of memory");
     }
-    for (size_t i = 0; i < n; i++) v[i] = s->samples[i] * scale;
-    for (size_t i = 0; i < nr; i++) {
-        v[n + i] = s->round_medians[i] * scale;
-        sizes[i] = s->round_sizes[i];
+    for (size_t i = 0; i < n + nr + 1; i++) {
+        const double x = i < n ? s->samples[i] : i < n + nr ? s->round_medians[i - n] : s->value;
+        v[i] = per ? k / x : x * k;
+        if (!isfinite(v[i])) {
+            free(v);
+            free(sizes);
+            return qb_fail(QB_EINTERNAL, "%s: %s from %s: %g %s %g is not finite", rec->id, dst, s->name,
+                           per ? k : x, per ? "/" : "x", per ? x : k);
+        }
     }
+    for (size_t i = 0; i < nr; i++) sizes[i] = s->round_sizes[i];
     for (size_t i = 0; i < rec->nmetrics; i++) {
         if (strcmp(rec->metrics[i].name, dst) != 0) continue;
         metric_free(&rec->metrics[i]);
@@ -316,12 +319,27 @@ int qb_record_derive_metric(qb_record *rec, const char *dst, const char *unit, i
         rec->nmetrics--;
         break;
     }
+    const double value = v[n + nr];
     int rc = n ? qb_record_metric_samples(rec, dst, unit, better, v, n) : qb_record_metric(rec, dst, unit, better, value);
     if (!rc) rec->metrics[rec->nmetrics - 1].value = value;
     if (!rc && nr) rc = qb_metric_set_rounds(&rec->metrics[rec->nmetrics - 1], v + n, sizes, nr);
     free(v);
     free(sizes);
     return rc;
+}
+
+int qb_record_derive_metric(qb_record *rec, const char *dst, const char *unit, int better,
+                            const char *src, double scale)
+{
+    const qb_metric *s = qb_record_find_metric(rec, src);
+    if (!s || strcmp(src, dst) == 0) return QB_OK;
+    return derive(rec, dst, unit, better, s, scale, false);
+}
+
+int qb_record_rate_metric(qb_record *rec, const char *dst, const char *unit, int better,
+                          const qb_metric *of, double amount)
+{
+    return of ? derive(rec, dst, unit, better, of, amount, true) : QB_OK;
 }
 
 const qb_metric *qb_record_find_metric(const qb_record *rec, const char *name)

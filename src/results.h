@@ -80,6 +80,13 @@ int qb_record_metric_samples(qb_record *rec, const char *name, const char *unit,
  * clock. Nothing happens when src is missing. */
 int qb_record_derive_metric(qb_record *rec, const char *dst, const char *unit, int better,
                             const char *src, double scale);
+/* Metric dst of rec, added or replaced, is amount divided by each value of
+ * metric `of` (value, samples, rounds and statistics), which belongs to
+ * another metric of rec or to another record: a rate such as bytes per
+ * second keeps the samples of the time it comes from, so qbench compare can
+ * test it as it tests the time. Nothing happens when `of` is NULL. */
+int qb_record_rate_metric(qb_record *rec, const char *dst, const char *unit, int better,
+                          const qb_metric *of, double amount);
 
 const qb_metric *qb_record_find_metric(const qb_record *rec, const char *name);
 /* Mark a record as no default regression gate (params.gate = false) and say

@@ -36,6 +36,13 @@ for r in d["results"]:
     assert m["bytes_unfused"]["value"] == 8 * 262144 * size
     assert m["bytes_saved_fused"]["value"] == 6 * 262144 * size
     assert m["speedup_fused"]["unit"] == "x"
+    # each form's GB/s keeps one sample per time sample: bytes / that time
+    for f in ("unfused", "fused", "folded"):
+        t, g = m["time_" + f], m["gbps_" + f]
+        assert len(g["samples"]) == len(t["samples"]) >= 2, f
+        for x, y in zip(t["samples"], g["samples"]):
+            assert abs(y - m["bytes_" + f]["value"] * 1e-9 / x) <= 1e-9 * y, (f, x, y)
+        assert abs(g["value"] - m["bytes_" + f]["value"] * 1e-9 / t["value"]) <= 1e-9 * g["value"]
 PY
 then ok; else bad "fuse small run"; fi
 
@@ -51,6 +58,14 @@ for r in d["results"]:
     m = r["metrics"]
     assert m["bytes_saved_fused"]["value"] > 0 and m["speedup_fused"]["value"] > 0
     assert m["gops_fused"]["unit"] == "GOP/s"
+    # rates keep one sample per time sample: each times its time is the same amount
+    for f in ("unfused", "fused"):
+        t = m["time_" + f]
+        for k in ("gbps_", "gops_"):
+            g = m[k + f]
+            assert len(g["samples"]) == len(t["samples"]), (k, f)
+            for x, y in zip(t["samples"], g["samples"]):
+                assert abs(x * y / (t["value"] * g["value"]) - 1) < 1e-9, (k, f, x, y)
 PY
 then ok; else bad "fuse --chain gemm-requant,gemm-relu"; fi
 

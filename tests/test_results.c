@@ -175,6 +175,38 @@ int main(void)
     CHECK(qb_record_derive_metric(sr, "bytes_per_cycle", "bytes/cycle/core", QB_BETTER_HIGHER, "nonesuch", 2) ==
           QB_OK);
     CHECK_NEAR(pc->value, 55, 1e-12); /* nothing to rescale from: unchanged */
+
+    /* A rate of a time: amount over each value, from the same record or
+     * another; the best (lowest) time gives the best (highest) rate. */
+    qb_record *tr = qb_results_add(&sc, "ops", "relu/t1");
+    const double ts[] = {2, 4, 5, 8};
+    const double tmed[] = {3, 6.5};
+    CHECK(tr && qb_record_metric_samples(tr, "time", "s", QB_BETTER_LOWER, ts, 4) == QB_OK);
+    tr->metrics[0].value = 3; /* the best round's median */
+    CHECK(qb_metric_set_rounds(&tr->metrics[0], tmed, sz2, 2) == QB_OK);
+    CHECK(qb_record_rate_metric(tr, "bandwidth", "GB/s", QB_BETTER_HIGHER, qb_record_find_metric(tr, "time"), 12) ==
+          QB_OK);
+    const qb_metric *rb = qb_record_find_metric(tr, "bandwidth");
+    CHECK(rb && rb->better == QB_BETTER_HIGHER && strcmp(rb->unit, "GB/s") == 0);
+    CHECK_NEAR(rb->value, 4, 1e-12);
+    CHECK(rb->nsamples == 4 && rb->nrounds == 2 && rb->round_sizes[0] == 2);
+    CHECK_NEAR(rb->samples[0], 6, 1e-12);
+    CHECK_NEAR(rb->samples[3], 1.5, 1e-12);
+    CHECK_NEAR(rb->round_medians[1], 12 / 6.5, 1e-12);
+    CHECK_NEAR(rb->st.median, (12.0 / 4 + 12.0 / 5) / 2, 1e-12);
+    CHECK_NEAR(qb_record_find_metric(tr, "time")->value, 3, 0); /* the time is untouched */
+    qb_record *rr = qb_results_add(&sc, "roofline", "relu/t1");
+    CHECK(rr && qb_record_rate_metric(rr, "performance", "GOP/s", QB_BETTER_HIGHER, qb_record_find_metric(tr, "time"),
+                                      6) == QB_OK);
+    CHECK(rr->nmetrics == 1 && rr->metrics[0].nsamples == 4);
+    CHECK_NEAR(rr->metrics[0].value, 2, 1e-12);
+    CHECK(qb_record_rate_metric(rr, "none", "x", QB_BETTER_HIGHER, NULL, 1) == QB_OK && rr->nmetrics == 1);
+    /* a zero time gives no finite rate: an internal error, nothing added */
+    const double zero[] = {0, 1};
+    CHECK(qb_record_metric_samples(rr, "t0", "s", QB_BETTER_LOWER, zero, 2) == QB_OK);
+    CHECK(qb_record_rate_metric(rr, "r0", "x", QB_BETTER_HIGHER, qb_record_find_metric(rr, "t0"), 1) ==
+          QB_EINTERNAL);
+    CHECK(qb_record_find_metric(rr, "r0") == NULL);
     qb_results_free(&sc);
     TEST_DONE();
 }
