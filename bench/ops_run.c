@@ -5,6 +5,7 @@
 #include "ops_run.h"
 
 #include "backend.h"
+#include "core_share.h"
 #include "defaults.h"
 #include "error.h"
 #include "interrupt.h"
@@ -39,6 +40,7 @@ typedef struct {
     qb_pooled pooled;
     long reps; /* runs per trial */
     double ops, bytes;
+    int shared; /* trials that found a core shared (core_share.h) */
 } variant;
 
 typedef struct {
@@ -51,7 +53,9 @@ static int run_once(const qb_op_desc *op, variant *x)
     return x->impl ? x->impl->run(x->inst) : op->run(x->inst);
 }
 
-/* One trial: reps runs back to back; the time of one run. */
+/* One trial: reps runs back to back; the time of one run. On several
+ * threads, a trial right beside a check that found a core shared is
+ * dropped: the host's doing, not the op's. */
 static int ops_trial(void *vctx, double v[2])
 {
     trial_ctx *c = vctx;
@@ -63,6 +67,10 @@ static int ops_trial(void *vctx, double v[2])
     const double s = (double)(qb_now_ns() - t0) * 1e-9 / (double)c->var->reps;
     v[0] = s;
     v[1] = c->var->ops > 0 ? c->var->ops / s * 1e-9 : c->var->bytes / s * 1e-9;
+    if (c->var->v.threads >= 2 && qb_core_shared(qb_core_share_speed(c->var->v.threads))) {
+        c->var->shared++;
+        return QB_TRIAL_DROP;
+    }
     return QB_OK;
 }
 
@@ -273,6 +281,12 @@ static int finish(const qb_op_desc *op, variant *x, const qb_rep_policy *pol)
                                         x->bytes * 1e-9);
     if (!rc) rc = qb_record_metric(r, "ops", "op", QB_BETTER_NONE, x->ops);
     if (!rc) rc = qb_record_metric(r, "bytes", "B", QB_BETTER_NONE, x->bytes);
+    if (!rc && x->shared > 0)
+        rc = qb_record_note(r,
+                            "%d trials found a thread's core shared (an FMA check beside the trial ran below "
+                            "%.0f%% of an unshared core: two vCPUs on one physical core, or a busy SMT "
+                            "sibling) and were dropped like preempted ones, up to the drop limit",
+                            x->shared, 100 * QB_CORE_SHARED_SPEED);
     if (!rc && strcmp(op->klass, "memory") == 0)
         rc = qb_record_host_shared(r, x->v.threads, "a memory-bound operator");
     return rc;

@@ -71,6 +71,14 @@
 #define QB_COMPARE_MAX_PAIRS 16 /* base/new pairs one compare takes (scripts/ci-regression.sh checks QB_CI_PASSES against it) */
 #define QB_COMPARE_MIN_SAMPLES_DEFAULT 5   /* per file; fewer makes a change "unreliable" */
 
+/* The shared-core check of multi-thread operator trials (probes/core_share.c):
+ * an FMA block of this many turns (about 27 us at 3.7 GHz) on every thread;
+ * a trial whose slowest thread ran below this share of the fastest speed
+ * seen found a core shared (two vCPUs on one core, or a busy SMT sibling,
+ * halves it) and is dropped like a preempted one. */
+#define QB_CORE_SHARE_TURNS 4096
+#define QB_CORE_SHARED_SPEED 0.8
+
 /* Memory probe (probes/mem*.c, qbench probe mem). */
 #define QB_MEM_PER_OCTAVE_DEFAULT 2   /* sweep points per doubling of the working set */
 #define QB_MEM_QUICK_PER_OCTAVE 1

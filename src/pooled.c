@@ -123,7 +123,7 @@ int qb_pooled_record(qb_record *rec, const char *name, const char *unit, int bet
         rc = qb_record_note(rec, "%s: spread up to %.2f%% within a round, above the %.2f%% target",
                             name, 100 * p->worst_cv, 100 * target_cv);
     if (!rc && p->dropped > 0)
-        rc = qb_record_note(rec, "%s: %d preempted or clock-changed trials dropped", name,
+        rc = qb_record_note(rec, "%s: %d trials dropped (preempted, clock changed or core shared)", name,
                             p->dropped);
     return rc;
 }

@@ -3,10 +3,13 @@
  * the method works, not a speed target. */
 #include "check.h"
 #include "clock.h"
+#include "core_share.h"
+#include "defaults.h"
 #include "cpu_features.h"
 #include "inst_kernels.h"
 #include "timer.h"
 
+#include <stdint.h>
 #include <string.h>
 
 static double latency_of(const char *name)
@@ -38,6 +41,20 @@ int main(void)
     const double raised = qb_core_ghz_refresh();
     CHECK(raised >= ghz && raised < 6.0 && qb_core_ghz() == raised);
     CHECK(qb_tsc_ghz() > 0.1 && qb_tsc_ghz() < 10.0);
+    /* The shared-core check: the slowest thread against the fastest block
+     * ever seen, which only ever falls; half speed is a shared core. */
+    uint64_t fastest = UINT64_MAX;
+    const uint64_t halved[] = {1000, 2100}, close[] = {1050, 1000}, slow[] = {4000, 4000};
+    CHECK_NEAR(qb_core_share_of(halved, 2, &fastest), 1000.0 / 2100, 1e-12);
+    CHECK(fastest == 1000 && qb_core_shared(1000.0 / 2100));
+    CHECK_NEAR(qb_core_share_of(close, 2, &fastest), 1000.0 / 1050, 1e-12);
+    CHECK(!qb_core_shared(1000.0 / 1050) && !qb_core_shared(QB_CORE_SHARED_SPEED));
+    CHECK_NEAR(qb_core_share_of(slow, 2, &fastest), 0.25, 1e-12); /* both slow: still measured against 1000 */
+    CHECK(fastest == 1000);
+    for (int t = 1; t <= 2; t++) {
+        const double sp = qb_core_share_speed(t);
+        CHECK(sp > 0 && sp <= 1);
+    }
     const double imul = latency_of("imul-r64");
     CHECK(imul >= 2.0 && imul <= 5.0);
     /* The add chain is the clock itself: its latency reads one cycle. */
