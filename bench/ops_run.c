@@ -285,8 +285,9 @@ static int finish(const qb_op_desc *op, variant *x, const qb_rep_policy *pol)
         rc = qb_record_note(r,
                             "%d trials found a thread's core shared (an FMA check beside the trial ran below "
                             "%.0f%% of an unshared core: two vCPUs on one physical core, or a busy SMT "
-                            "sibling) and were dropped like preempted ones, up to the drop limit",
-                            x->shared, 100 * QB_CORE_SHARED_SPEED);
+                            "sibling) and were dropped like preempted ones (at most %d drops per "
+                            "measurement, then trials are kept)",
+                            x->shared, 100 * QB_CORE_SHARED_SPEED, pol->max_dropped);
     if (!rc && strcmp(op->klass, "memory") == 0)
         rc = qb_record_host_shared(r, x->v.threads, "a memory-bound operator");
     return rc;

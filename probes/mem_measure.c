@@ -428,9 +428,9 @@ static void wait_until(uint64_t at)
  * figure is confirmed, the extra rounds run out or the time budget is spent.
  * The rounds start evenly spaced over the budget, so a host spell of a few
  * seconds that spoiled the planned rounds does not also spoil every extra
- * one. With one round planned (qbench run's
- * passes are its rounds) only a level figure short of a ceiling (ports,
- * scaling) gets more. Returns the extra rounds run in *extra. */
+ * one. With one round planned (qbench run's passes are its rounds) only a
+ * level figure short of a ceiling (ports, scaling) gets more. Returns the
+ * extra rounds run in *extra. */
 static int confirm_rounds(qb_mem_run *m, int *extra)
 {
     *extra = 0;
