@@ -443,8 +443,10 @@ static int confirm_rounds(qb_mem_run *m, int *extra)
     uint64_t round_start = start;
     for (int r = 0; r < QB_MEM_CONFIRM_ROUNDS && rc == QB_OK && !qb_interrupted(); r++) {
         if (!pending(m, want)) break;
-        if (r > 0 && round_start + spacing >= end) break;
-        if (r > 0) wait_until(round_start + spacing);
+        if (r > 0) {
+            if (round_start + spacing >= end) break;
+            wait_until(round_start + spacing);
+        }
         round_start = qb_now_ns();
         char round[32];
         snprintf(round, sizeof round, "confirming round %d/%d", r + 1, QB_MEM_CONFIRM_ROUNDS);

@@ -81,10 +81,10 @@ int qb_record_metric_samples(qb_record *rec, const char *name, const char *unit,
 int qb_record_derive_metric(qb_record *rec, const char *dst, const char *unit, int better,
                             const char *src, double scale);
 /* Metric dst of rec, added or replaced, is amount divided by each value of
- * metric `of` (value, samples, rounds and statistics), which belongs to
- * another metric of rec or to another record: a rate such as bytes per
- * second keeps the samples of the time it comes from, so qbench compare can
- * test it as it tests the time. Nothing happens when `of` is NULL. */
+ * metric `of` (value, samples, rounds and statistics); `of` is another
+ * metric of rec or a metric of another record. A rate such as bytes per
+ * second so keeps the samples of the time it comes from, and qbench compare
+ * tests it as it tests the time. Nothing happens when `of` is NULL. */
 int qb_record_rate_metric(qb_record *rec, const char *dst, const char *unit, int better,
                           const qb_metric *of, double amount);
 
