@@ -1,8 +1,10 @@
 #include "compare_format.h"
 
+#include "defaults.h"
 #include "output.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void fmt_value(char *buf, size_t n, double v, const char *unit)
@@ -157,34 +159,66 @@ static void md_cell(FILE *f, const char *s)
     fputc(' ', f);
 }
 
-static void md_table(FILE *f, const qb_comparison *c, bool notable_only)
+static void md_header(FILE *f)
 {
     fprintf(f, "| id | metric | base | new | change | limit | p | verdict |\n"
                "|---|---|--:|--:|--:|--:|--:|---|\n");
-    for (size_t i = 0; i < c->nm; i++) {
-        const qb_cmp_metric *x = &c->m[i];
-        if (notable_only && (x->status == QB_CMP_UNCHANGED || x->status == QB_CMP_INFO)) continue;
-        char b[48], n[48], ch[24], lim[24], p[24], v[64], vv[48];
-        fmt_value(b, sizeof b, x->base_value, x->base->unit);
-        fmt_value(n, sizeof n, x->cur_value, x->cur->unit);
-        fmt_change(ch, sizeof ch, x->change);
-        snprintf(lim, sizeof lim, "%.1f%%", 100 * x->limit);
-        fmt_p(p, sizeof p, x);
-        snprintf(v, sizeof v, x->status == QB_CMP_REGRESSED && x->gating ? "**%s**" : "%s",
-                 verdict_votes(vv, sizeof vv, x, false));
-        md_cell(f, x->rec->id);
-        md_cell(f, x->base->name);
-        md_cell(f, b);
-        md_cell(f, n);
-        md_cell(f, ch);
-        md_cell(f, lim);
-        md_cell(f, p);
-        md_cell(f, v);
-        fputs("|\n", f);
-    }
 }
 
-void qb_compare_print_markdown(FILE *f, const qb_cmp_context *ctx, const qb_comparison *c)
+static void md_row(FILE *f, const qb_cmp_metric *x)
+{
+    char b[48], n[48], ch[24], lim[24], p[24], v[64], vv[48];
+    fmt_value(b, sizeof b, x->base_value, x->base->unit);
+    fmt_value(n, sizeof n, x->cur_value, x->cur->unit);
+    fmt_change(ch, sizeof ch, x->change);
+    snprintf(lim, sizeof lim, "%.1f%%", 100 * x->limit);
+    fmt_p(p, sizeof p, x);
+    snprintf(v, sizeof v, x->status == QB_CMP_REGRESSED && x->gating ? "**%s**" : "%s",
+             verdict_votes(vv, sizeof vv, x, false));
+    md_cell(f, x->rec->id);
+    md_cell(f, x->base->name);
+    md_cell(f, b);
+    md_cell(f, n);
+    md_cell(f, ch);
+    md_cell(f, lim);
+    md_cell(f, p);
+    md_cell(f, v);
+    fputs("|\n", f);
+}
+
+/* Where a verdict stands in the comment, worst first; -1: not shown there. */
+static int md_rank(const qb_cmp_metric *x)
+{
+    switch (x->status) {
+    case QB_CMP_REGRESSED: return x->gating ? 0 : 1;
+    case QB_CMP_IMPROVED: return 2;
+    case QB_CMP_NOISE: return 3;
+    case QB_CMP_UNRELIABLE: return 4;
+    case QB_CMP_UNCHANGED:
+    case QB_CMP_INFO: break;
+    }
+    return -1;
+}
+#define MD_RANKS 5
+
+/* The notable rows, worst first and in file order within a verdict, at most
+ * QB_COMPARE_MD_ROWS of them. */
+static void md_notable(FILE *f, const qb_comparison *c, size_t notable)
+{
+    md_header(f);
+    size_t shown = 0;
+    for (int rank = 0; rank < MD_RANKS; rank++)
+        for (size_t i = 0; i < c->nm && shown < QB_COMPARE_MD_ROWS; i++)
+            if (md_rank(&c->m[i]) == rank) {
+                md_row(f, &c->m[i]);
+                shown++;
+            }
+    if (notable > shown)
+        fprintf(f, "\n%zu more notable rows are not shown here; `qbench compare --format csv` lists every metric.\n",
+                notable - shown);
+}
+
+static void md_body(FILE *f, const qb_cmp_context *ctx, const qb_comparison *c)
 {
     if (c->gating_regressions)
         fprintf(f, "### qbench compare: **regression** in %zu metric%s\n\n", c->gating_regressions,
@@ -201,7 +235,7 @@ void qb_compare_print_markdown(FILE *f, const qb_cmp_context *ctx, const qb_comp
     const size_t notable = c->count[QB_CMP_REGRESSED] + c->count[QB_CMP_IMPROVED] +
                            c->count[QB_CMP_NOISE] + c->count[QB_CMP_UNRELIABLE];
     if (notable) {
-        md_table(f, c, true);
+        md_notable(f, c, notable);
         fprintf(f, "\n");
     }
     summary_counts(f, c);
@@ -214,11 +248,52 @@ void qb_compare_print_markdown(FILE *f, const qb_cmp_context *ctx, const qb_comp
         name_list(f, "Removed", c->removed, c->nremoved, 50);
         fprintf(f, "\n");
     }
-    if (c->nm) {
-        fprintf(f, "<details><summary>All %zu metrics</summary>\n\n", c->nm);
-        md_table(f, c, false);
-        fprintf(f, "\n</details>\n");
+}
+
+/* The table of every metric, folded; NULL when out of memory. */
+static char *md_all(const qb_comparison *c, size_t *len)
+{
+    char *buf = NULL;
+    FILE *m = open_memstream(&buf, len);
+    if (!m) return NULL;
+    fprintf(m, "<details><summary>All %zu metrics</summary>\n\n", c->nm);
+    md_header(m);
+    for (size_t i = 0; i < c->nm; i++) md_row(m, &c->m[i]);
+    fprintf(m, "\n</details>\n");
+    if (fclose(m) != 0) {
+        free(buf);
+        return NULL;
     }
+    return buf;
+}
+
+void qb_compare_print_markdown(FILE *f, const qb_cmp_context *ctx, const qb_comparison *c)
+{
+    /* The body is written in memory first: its length decides whether the
+     * table of every metric still fits in the comment. */
+    size_t body = 0, len = 0;
+    char *text = NULL;
+    FILE *m = open_memstream(&text, &body);
+    if (!m) {
+        md_body(f, ctx, c); /* out of memory: the body alone */
+        return;
+    }
+    md_body(m, ctx, c);
+    const bool ok = fclose(m) == 0;
+    if (ok) fputs(text, f);
+    free(text);
+    if (!ok) {
+        md_body(f, ctx, c);
+        return;
+    }
+    if (c->nm == 0) return;
+    char *all = md_all(c, &len);
+    if (all && body + len <= QB_COMPARE_MD_CHARS) fputs(all, f);
+    else
+        fprintf(f, "The table of all %zu metrics would take this comment past %d characters: "
+                   "`qbench compare --format csv` lists every one.\n",
+                c->nm, QB_COMPARE_MD_CHARS);
+    free(all);
 }
 
 /* ---- CSV ---- */

@@ -3,7 +3,7 @@
 # side by side (git worktree), run both quick suites alternately on this
 # machine, and let the pairs (base i, new i) vote in qbench compare: a metric
 # regresses only when it does in most pairs. Writes out/ci/compare.md (a
-# table for a CI comment) and exits as qbench compare does: 0 no regression,
+# table for a CI comment), out/ci/compare.csv (every metric) and exits as qbench compare does: 0 no regression,
 # 1 regression, 2 bad input.
 #
 #   scripts/ci-regression.sh origin/main                  # whole quick suite
@@ -51,6 +51,8 @@ done
 set +e
 ./build/qbench compare "${pairs[@]}" --format markdown >out/ci/compare.md
 rc=$?
+# every metric, for when the comment has no room for them all
+./build/qbench compare "${pairs[@]}" --format csv -o out/ci/compare.csv >/dev/null
 set -e
 cat out/ci/compare.md
 exit "$rc"

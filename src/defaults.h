@@ -70,6 +70,11 @@
 #define QB_COMPARE_NOISE_VOTE_DEFAULT 0.75 /* with 3 or more pairs voting: each pair's floor (the vote guards against false alarms) */
 #define QB_COMPARE_MAX_PAIRS 16 /* base/new pairs one compare takes (scripts/ci-regression.sh checks QB_CI_PASSES against it) */
 #define QB_COMPARE_MIN_SAMPLES_DEFAULT 5   /* per file; fewer makes a change "unreliable" */
+/* A Markdown comparison is a CI comment, and GitHub takes at most 65,536
+ * characters in one: the notable rows come worst first, at most this many,
+ * and the table of every metric only while the whole stays under the limit. */
+#define QB_COMPARE_MD_ROWS 100
+#define QB_COMPARE_MD_CHARS 65000
 
 /* The shared-core check of multi-thread operator trials (probes/core_share.c):
  * an FMA block of this many turns (about 27 us at 3.7 GHz) on every thread;

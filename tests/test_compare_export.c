@@ -3,6 +3,7 @@
 #include "check.h"
 #include "compare.h"
 #include "compare_format.h"
+#include "defaults.h"
 #include "error.h"
 #include "export.h"
 
@@ -96,6 +97,77 @@ static void test_compare_writers(void)
     qb_results_free(&slow);
 }
 
+/* n samples around c, +-1%, deterministic. */
+static void add_time(qb_record *r, double c, int n)
+{
+    double x[16];
+    for (int i = 0; i < n; i++) x[i] = c * (1 + 0.01 * (2.0 * i / (n - 1) - 1));
+    CHECK(qb_record_metric_samples(r, "time", "s", QB_BETTER_LOWER, x, (size_t)n) == QB_OK);
+}
+
+/* The Markdown is a CI comment: worst rows first, at most QB_COMPARE_MD_ROWS,
+ * and the whole within QB_COMPARE_MD_CHARS. */
+static void test_markdown_fits(void)
+{
+    qb_results a, b;
+    CHECK(qb_results_init(&a) == QB_OK);
+    CHECK(qb_results_init(&b) == QB_OK);
+    char name[32];
+    /* Unreliable rows come first in the files, regressions after them. */
+    for (int i = 0; i < 30; i++) {
+        snprintf(name, sizeof name, "a%03d", i);
+        CHECK(qb_record_metric(qb_results_add(&a, "g", name), "rate", "x", QB_BETTER_HIGHER, 2) == QB_OK);
+        CHECK(qb_record_metric(qb_results_add(&b, "g", name), "rate", "x", QB_BETTER_HIGHER, 1) == QB_OK);
+    }
+    for (int i = 0; i < 120; i++) {
+        snprintf(name, sizeof name, "r%03d", i);
+        add_time(qb_results_add(&a, "g", name), 1.0, 9);
+        add_time(qb_results_add(&b, "g", name), 1.3, 9);
+    }
+    for (int i = 0; i < 1000; i++) {
+        snprintf(name, sizeof name, "s%04d", i);
+        add_time(qb_results_add(&a, "g", name), 1.0, 9);
+        add_time(qb_results_add(&b, "g", name), 1.0, 9);
+    }
+    qb_cmp_options o;
+    qb_cmp_options_default(&o);
+    qb_comparison c;
+    CHECK(qb_compare(&a, &b, &o, &c) == QB_OK);
+    CHECK(c.count[QB_CMP_REGRESSED] == 120 && c.count[QB_CMP_UNRELIABLE] == 30);
+    const qb_cmp_context ctx = {"a.json", "b.json", &a, &b, &o, 1, 1};
+    char *md = render(qb_compare_print_markdown, &ctx, &c);
+    CHECK(strlen(md) <= QB_COMPARE_MD_CHARS);
+    const char *first = strstr(md, "| g/");
+    CHECK(first && strncmp(first, "| g/r000 | time |", 17) == 0);
+    CHECK(strstr(md, "| g/r099 |") != NULL && strstr(md, "| g/r100 |") == NULL);
+    CHECK(strstr(md, "| g/a000 |") == NULL); /* past the 100 rows */
+    CHECK(strstr(md, "50 more notable rows are not shown here") != NULL);
+    CHECK(strstr(md, "<details>") == NULL);
+    CHECK(strstr(md, "The table of all 1150 metrics would take this comment past") != NULL);
+    CHECK(strstr(md, "120 regressed, 0 improved, 1000 unchanged, 0 noise, 30 unreliable") != NULL);
+    free(md);
+    qb_comparison_free(&c);
+
+    /* Small enough: every row, ranked, and the full table folded below. */
+    qb_results_free(&a);
+    qb_results_free(&b);
+    CHECK(qb_results_init(&a) == QB_OK);
+    CHECK(qb_results_init(&b) == QB_OK);
+    CHECK(qb_record_metric(qb_results_add(&a, "g", "a"), "rate", "x", QB_BETTER_HIGHER, 2) == QB_OK);
+    CHECK(qb_record_metric(qb_results_add(&b, "g", "a"), "rate", "x", QB_BETTER_HIGHER, 1) == QB_OK);
+    add_time(qb_results_add(&a, "g", "z"), 1.0, 9);
+    add_time(qb_results_add(&b, "g", "z"), 1.3, 9);
+    CHECK(qb_compare(&a, &b, &o, &c) == QB_OK);
+    md = render(qb_compare_print_markdown, &ctx, &c);
+    const char *z = strstr(md, "| g/z |"), *u = strstr(md, "| g/a |"), *d = strstr(md, "<details>");
+    CHECK(z && u && d && z < u && u < d);
+    CHECK(strstr(md, "more notable rows") == NULL && strstr(md, "would take this comment") == NULL);
+    free(md);
+    qb_comparison_free(&c);
+    qb_results_free(&a);
+    qb_results_free(&b);
+}
+
 static const cJSON *bench_named(const cJSON *benches, const char *name, const char *run_type, int nth)
 {
     const cJSON *b;
@@ -183,6 +255,7 @@ static void test_csv_export(void)
 int main(void)
 {
     test_compare_writers();
+    test_markdown_fits();
     test_gbench();
     test_csv_export();
     TEST_DONE();
