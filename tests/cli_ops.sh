@@ -26,12 +26,15 @@ for t in (1, 2):
         assert m["ops"]["value"] == 2 * 24 * 40 * 56 and m["ops"]["unit"] == "op"
         assert m["bytes"]["unit"] == "B" and m["bytes"]["value"] > 0
         assert len(m["time"]["samples"]) >= 1
-        # GB/s keeps one sample per time sample (bytes / that time), so compare can test it
-        bw, ts = m["bandwidth"]["samples"], m["time"]["samples"]
-        assert len(bw) == len(ts), (r["id"], len(bw), len(ts))
-        for x, y in zip(ts, bw):
-            assert abs(y - m["bytes"]["value"] * 1e-9 / x) <= 1e-9 * y, (r["id"], x, y)
-        assert abs(m["bandwidth"]["value"] * m["time"]["value"] / (m["bytes"]["value"] * 1e-9) - 1) < 1e-9
+        # GB/s and GOP/s keep one sample per time sample (work / that time), so
+        # compare can test them; each value is its work over the reported time
+        ts = m["time"]["samples"]
+        for rate, work in (("bandwidth", "bytes"), ("gops", "ops")):
+            xs = m[rate]["samples"]
+            assert len(xs) == len(ts), (r["id"], rate, len(xs), len(ts))
+            for x, y in zip(ts, xs):
+                assert abs(y - m[work]["value"] * 1e-9 / x) <= 1e-9 * y, (r["id"], rate, x, y)
+            assert abs(m[rate]["value"] * m["time"]["value"] / (m[work]["value"] * 1e-9) - 1) < 1e-9, rate
 # fp16 moves half the bytes of fp32 and says it computes in fp32
 f32, f16 = R["ops/gemm/fp32/none/none/t1"], R["ops/gemm/fp16/none/none/t1"]
 assert f16["metrics"]["bytes"]["value"] < 0.6 * f32["metrics"]["bytes"]["value"]
