@@ -73,12 +73,18 @@ static int pool_metric(qb_record *out, const qb_metric *m0, const qb_record *con
     int rc = qb_record_metric_samples(out, m0->name, m0->unit, m0->better, all, n);
     free(all);
     if (rc) return rc;
-    out->metrics[out->nmetrics - 1].value = best;
-    rc = pool_rounds(&out->metrics[out->nmetrics - 1], pm, np);
+    qb_metric *o = &out->metrics[out->nmetrics - 1];
+    /* A pass is only ever slowed by the host, so its best is the machine's
+     * figure. A ratio of two times (unit "x", a speedup) moves either way
+     * when the host slows one of them: its best pass would be the one where
+     * the host hurt the slower form most, so it keeps the samples' median. */
+    const bool ratio = strcmp(m0->unit, "x") == 0;
+    if (!ratio) o->value = best;
+    rc = pool_rounds(o, pm, np);
     if (rc) return rc;
     if (np > 1 && best != 0 && (hi - lo) / fabs(best) > 0.03 && m0->better != QB_BETTER_NONE)
-        rc = qb_record_note(out, "%s: passes range %.4g..%.4g %s; the best pass is reported", m0->name,
-                            lo, hi, m0->unit);
+        rc = qb_record_note(out, "%s: passes range %.4g..%.4g %s; %s is reported", m0->name, lo, hi, m0->unit,
+                            ratio ? "the median over the passes' samples" : "the best pass");
     return rc;
 }
 
