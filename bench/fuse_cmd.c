@@ -141,14 +141,17 @@ static int measure_relu_chain(qb_results *res, const char *dtype, size_t n, int 
             qb_rep_result_free(&r);
         }
     }
-    if (rc == QB_OK && p[QB_FUSE_FOLDED].n > 0) rc = finish(rec, dtype, n, p, vdiff, vunf, pol);
-    /* The chain streams from memory: on every vCPU of a VM, which other
-     * guests' traffic and the host's placement of the vCPUs decide. */
-    if (rc == QB_OK && p[QB_FUSE_FOLDED].n > 0 && qb_host_shared(threads))
-        rc = qb_record_no_gate(rec, "on a virtual machine the chain on every vCPU streams memory at what other "
-                                    "guests and the placement of the vCPUs leave (seen 1.8x apart between runs); "
-                                    "qbench fuse --threads 1 gives figures that gate");
-    else if (rec && (rc == QB_OK || rc == QB_EINTR)) qb_record_note(rec, "interrupted before every form was measured");
+    if (rc == QB_OK && p[QB_FUSE_FOLDED].n > 0) {
+        rc = finish(rec, dtype, n, p, vdiff, vunf, pol);
+        /* The chain streams from memory: on every vCPU of a VM, which other
+         * guests' traffic and the host's placement of the vCPUs decide. */
+        if (rc == QB_OK && qb_host_shared(threads))
+            rc = qb_record_no_gate(rec, "on a virtual machine the chain on every vCPU streams memory at what "
+                                        "other guests and the placement of the vCPUs leave (seen 1.8x apart "
+                                        "between runs); qbench fuse --threads 1 gives figures that gate");
+    } else if (rec && (rc == QB_OK || rc == QB_EINTR)) {
+        qb_record_note(rec, "interrupted before every form was measured");
+    }
     for (int f = 0; f < QB_FUSE_NFORMS; f++) qb_pooled_free(&p[f]);
     qb_fuse_chain_destroy(c);
     return rc;

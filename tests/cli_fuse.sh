@@ -49,6 +49,16 @@ for r in d["results"]:
 PY
 then ok; else bad "fuse small run"; fi
 
+# on one thread the chain gates, and a finished record says nothing of an interruption
+if "$QB" fuse --chain relu-chain --dtype fp32 --threads 1 --elems 65536 --reps 3 --max-reps 3 --rounds 1 \
+    --json >"$tmp/f1.json" && python3 - "$tmp/f1.json" <<'PY'
+import json, sys
+(r,) = json.load(open(sys.argv[1]))["results"]
+assert r["params"]["threads"] == 1 and "gate" not in r["params"], r["params"]
+assert not any("interrupted" in n for n in r.get("notes", [])), r.get("notes")
+PY
+then ok; else bad "fuse on one thread"; fi
+
 # the chains around the GEMM: fused output = unfused output
 if "$QB" fuse --chain gemm-requant,gemm-relu --reps 2 --max-reps 2 --rounds 1 --json >"$tmp/g.json" &&
     python3 - "$tmp/g.json" <<'PY'
