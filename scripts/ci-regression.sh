@@ -3,8 +3,8 @@
 # side by side (git worktree), run both quick suites alternately on this
 # machine, and let the pairs (base i, new i) vote in qbench compare: a metric
 # regresses only when it does in most pairs. Writes out/ci/compare.md (a
-# table for a CI comment), out/ci/compare.csv (every metric) and exits as qbench compare does: 0 no regression,
-# 1 regression, 2 bad input.
+# table for a CI comment) and out/ci/compare.csv (every metric), and exits
+# as qbench compare does: 0 no regression, 1 regression, 2 bad input.
 #
 #   scripts/ci-regression.sh origin/main                  # whole quick suite
 #   scripts/ci-regression.sh HEAD~1 --filter 'probe.*'    # extra words go to qbench run
