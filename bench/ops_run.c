@@ -5,6 +5,7 @@
 #include "ops_run.h"
 
 #include "backend.h"
+#include "core_distance.h"
 #include "core_share.h"
 #include "defaults.h"
 #include "error.h"
@@ -19,6 +20,7 @@
 #include "cpu_features.h"
 
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +43,8 @@ typedef struct {
     long reps; /* runs per trial */
     double ops, bytes;
     int shared; /* trials that found a core shared (core_share.h) */
+    int distance_checks, far; /* trials whose threads were checked, and found far apart (core_distance.h) */
+    double far_rt;            /* the slowest round trip of a far trial, ns */
 } variant;
 
 typedef struct {
@@ -69,6 +73,16 @@ static int ops_trial(void *vctx, double v[2])
     if (c->var->v.threads >= 2 && qb_core_shared(qb_core_share_speed(c->var->v.threads))) {
         c->var->shared++;
         return QB_TRIAL_DROP;
+    }
+    /* far apart is a state of minutes: the trial is kept and the record says so */
+    if (c->var->v.threads >= 2) {
+        double fastest;
+        const double rt = qb_core_round_trip_ns(c->var->v.threads, &fastest);
+        if (isfinite(rt)) c->var->distance_checks++;
+        if (qb_core_far(rt, fastest)) {
+            c->var->far++;
+            if (rt > c->var->far_rt) c->var->far_rt = rt;
+        }
     }
     return QB_OK;
 }
@@ -288,6 +302,16 @@ static int finish(const qb_op_desc *op, variant *x, const qb_rep_policy *pol)
                             "sibling) and were dropped like preempted ones (at most %d drops per "
                             "measurement, then trials are kept)",
                             x->shared, 100 * QB_CORE_SHARED_SPEED, pol->max_dropped);
+    if (!rc && x->distance_checks > 0) rc = qb_record_param_num(r, "far_apart_trials", x->far);
+    if (!rc && x->far > 0) {
+        double fastest;
+        (void)qb_core_round_trip_ns(1, &fastest);
+        rc = qb_record_note(r,
+                            "%d of %d trials ran with the threads' vCPUs far apart (a cache line's round trip "
+                            "between them up to %.0f ns, against %.0f ns at best): data passed between threads "
+                            "costs more then, so the host decides part of this figure",
+                            x->far, x->distance_checks, x->far_rt, fastest);
+    }
     if (!rc && strcmp(op->klass, "memory") == 0)
         rc = qb_record_host_shared(r, x->v.threads, "a memory-bound operator");
     return rc;

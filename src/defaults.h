@@ -84,6 +84,16 @@
 #define QB_CORE_SHARE_TURNS 4096
 #define QB_CORE_SHARED_SPEED 0.8
 
+/* The distance check beside the same trials (probes/core_distance.c): one
+ * cache line passed between threads 0 and 1 this many times (8 blocks, the
+ * fastest counts); a round trip
+ * over this multiple of the fastest seen means the host ran the vCPUs far
+ * apart (52-61 ns near, 320-380 ns far on this VM). The record says so;
+ * the trial is kept, since the state lasts minutes. */
+#define QB_CORE_DISTANCE_TRIPS 32
+#define QB_CORE_FAR_FACTOR 3.0
+#define QB_CORE_DISTANCE_TIMEOUT_NS 1000000 /* a line stalled this long: a vCPU was preempted, no answer */
+
 /* Memory probe (probes/mem*.c, qbench probe mem). */
 #define QB_MEM_PER_OCTAVE_DEFAULT 2   /* sweep points per doubling of the working set */
 #define QB_MEM_QUICK_PER_OCTAVE 1

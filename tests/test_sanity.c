@@ -3,14 +3,18 @@
  * the method works, not a speed target. */
 #include "check.h"
 #include "clock.h"
+#include "core_distance.h"
 #include "core_share.h"
 #include "defaults.h"
 #include "cpu_features.h"
 #include "inst_kernels.h"
+#include "pin.h"
 #include "timer.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 static double latency_of(const char *name)
 {
@@ -54,6 +58,31 @@ int main(void)
     for (int t = 1; t <= 2; t++) {
         const double sp = qb_core_share_speed(t);
         CHECK(sp > 0 && sp <= 1);
+    }
+    /* The distance check: far is past QB_CORE_FAR_FACTOR times the fastest
+     * round trip, never on a missing answer; one thread has nobody to answer. */
+    CHECK(qb_core_far(350, 55) && !qb_core_far(100, 55) && !qb_core_far(QB_CORE_FAR_FACTOR * 55, 55));
+    CHECK(!qb_core_far(NAN, 55) && !qb_core_far(350, NAN) && !qb_core_far(350, 0));
+    CHECK(isnan(qb_core_round_trip_ns(1, NULL)));
+    if (qb_cpu_count() >= 2) {
+        /* A real round trip between two CPUs, on a team pinned as operator
+         * trials pin theirs: tens to hundreds of ns. A thread that waits on
+         * a busy CPU (ctest runs other tests beside this one) gives no
+         * answer, so of up to 200 checks a millisecond apart 3 must answer. */
+#pragma omp parallel num_threads(2)
+        qb_omp_pin_thread();
+        int answered = 0;
+        for (int k = 0; k < 200 && answered < 3; k++) {
+            double best = NAN;
+            const double rt = qb_core_round_trip_ns(2, &best);
+            if (isnan(rt)) {
+                nanosleep(&(struct timespec){0, 1000000}, NULL);
+                continue;
+            }
+            answered++;
+            CHECK(rt > 5 && rt < 100000 && best <= rt);
+        }
+        CHECK(answered == 3);
     }
     const double imul = latency_of("imul-r64");
     CHECK(imul >= 2.0 && imul <= 5.0);
