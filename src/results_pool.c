@@ -88,6 +88,35 @@ static int pool_metric(qb_record *out, const qb_metric *m0, const qb_record *con
     return rc;
 }
 
+static bool has_note(const cJSON *notes, const char *s)
+{
+    const cJSON *n;
+    cJSON_ArrayForEach(n, notes)
+    {
+        if (cJSON_IsString(n) && strcmp(n->valuestring, s) == 0) return true;
+    }
+    return false;
+}
+
+/* The record's notes are its first pass's; a later pass's note that the
+ * first lacks (a trial dropped, threads far apart) follows, naming its pass
+ * (first: the index of pr[0]'s pass). */
+static int merge_notes(qb_record *out, const qb_record *const *pr, int np, int first)
+{
+    const cJSON *base = pr[0]->notes;
+    for (int q = 1; q < np; q++) {
+        if (!pr[q]) continue;
+        const cJSON *n;
+        cJSON_ArrayForEach(n, pr[q]->notes)
+        {
+            if (!cJSON_IsString(n) || has_note(base, n->valuestring)) continue;
+            const int rc = qb_record_note(out, "pass %d: %s", first + q + 1, n->valuestring);
+            if (rc) return rc;
+        }
+    }
+    return QB_OK;
+}
+
 int qb_results_pool(qb_results *dst, const qb_results *passes, int np)
 {
     /* each record is looked up once per pass, not once per metric and loop */
@@ -112,6 +141,7 @@ int qb_results_pool(qb_results *dst, const qb_results *passes, int np)
                 break;
             }
             for (int q = p; q < np; q++) pr[q - p] = q == p ? r : qb_results_find(&passes[q], r->id);
+            rc = merge_notes(o, pr, np - p, p);
             for (size_t m = 0; m < r->nmetrics && rc == QB_OK; m++)
                 rc = pool_metric(o, &r->metrics[m], pr, np - p, pm);
         }

@@ -1,6 +1,6 @@
 /* Pooling passes of a run: samples concatenated, the best pass's value kept
  * in each metric's direction (a ratio keeps the samples' median), each pass
- * one round, records of any pass kept. */
+ * one round, records of any pass kept, a later pass's own notes named. */
 #include "check.h"
 #include "error.h"
 #include "results_pool.h"
@@ -14,7 +14,9 @@ static void pass(qb_results *r, double lat_median, double tput, bool extra)
     const double s[3] = {lat_median - 0.01, lat_median, lat_median + 0.01};
     qb_record_metric_samples(rec, "latency", "cycles", QB_BETTER_LOWER, s, 3);
     qb_record_metric(rec, "throughput", "per_cycle", QB_BETTER_HIGHER, tput);
+    qb_record_note(rec, "said in every pass");
     if (extra) {
+        qb_record_note(rec, "3 of 7 trials ran far apart");
         qb_record *x = qb_results_add(r, "probe.inst", "only-here");
         qb_record_metric(x, "latency", "cycles", QB_BETTER_LOWER, 7);
     }
@@ -71,6 +73,17 @@ int main(void)
     CHECK(lat && lat->nrounds == 2 && lat->round_medians[0] == 1.10 && lat->round_medians[1] == 1.00);
     CHECK(tp && tp->nrounds == 2 && tp->round_medians[0] == 3.0 && tp->round_sizes[1] == 1);
     CHECK(r && cJSON_GetArraySize(r->notes) >= 1); /* 3.0..3.9 disagree */
+    /* the first pass's notes, then a later pass's own, naming it */
+    int every = 0, later = 0;
+    const cJSON *n;
+    CHECK(r != NULL);
+    cJSON_ArrayForEach(n, r->notes)
+    {
+        every += strcmp(n->valuestring, "said in every pass") == 0;
+        later += strcmp(n->valuestring, "pass 2: 3 of 7 trials ran far apart") == 0;
+        CHECK(strcmp(n->valuestring, "pass 2: said in every pass") != 0);
+    }
+    CHECK(every == 1 && later == 1);
     const qb_record *x = qb_results_find(&out, "probe.inst/only-here");
     CHECK(x && qb_record_find_metric(x, "latency")->value == 7);
     qb_results_free(&out);
