@@ -302,7 +302,6 @@ static int finish(const qb_op_desc *op, variant *x, const qb_rep_policy *pol)
                             "sibling) and were dropped like preempted ones (at most %d drops per "
                             "measurement, then trials are kept)",
                             x->shared, 100 * QB_CORE_SHARED_SPEED, pol->max_dropped);
-    if (!rc && x->distance_checks > 0) rc = qb_record_param_num(r, "far_apart_trials", x->far);
     if (!rc && x->far > 0) {
         double fastest;
         (void)qb_core_round_trip_ns(1, &fastest);
