@@ -88,28 +88,53 @@ static int pool_metric(qb_record *out, const qb_metric *m0, const qb_record *con
     return rc;
 }
 
-static bool has_note(const cJSON *notes, const char *s)
+/* Whether notes a and b say the same thing but for their numbers (a
+ * leading "pass N: " aside): "spread up to 4.1%" and "spread up to 6.3%". */
+static bool same_kind(const char *a, const char *b)
+{
+    for (int k = 0; k < 2; k++) {
+        const char **p = k ? &b : &a;
+        if (strncmp(*p, "pass ", 5) == 0) {
+            const char *q = *p + 5;
+            while (*q >= '0' && *q <= '9') q++;
+            if (q > *p + 5 && strncmp(q, ": ", 2) == 0) *p = q + 2;
+        }
+    }
+    for (;;) {
+        const bool da = (*a >= '0' && *a <= '9'), db = (*b >= '0' && *b <= '9');
+        if (da && db) {
+            while ((*a >= '0' && *a <= '9') || *a == '.') a++;
+            while ((*b >= '0' && *b <= '9') || *b == '.') b++;
+            continue;
+        }
+        if (*a != *b) return false;
+        if (!*a) return true;
+        a++, b++;
+    }
+}
+
+static bool has_kind(const cJSON *notes, const char *s)
 {
     const cJSON *n;
     cJSON_ArrayForEach(n, notes)
     {
-        if (cJSON_IsString(n) && strcmp(n->valuestring, s) == 0) return true;
+        if (cJSON_IsString(n) && same_kind(n->valuestring, s)) return true;
     }
     return false;
 }
 
-/* The record's notes are its first pass's; a later pass's note that the
- * first lacks (a trial dropped, threads far apart) follows, naming its pass
- * (first: the index of pr[0]'s pass). */
+/* The record's notes are its first pass's. A later pass's note of a kind
+ * no earlier pass said (a trial dropped, threads far apart) follows,
+ * naming its pass (first: the index of pr[0]'s pass); one that differs
+ * only in its numbers does not repeat it. */
 static int merge_notes(qb_record *out, const qb_record *const *pr, int np, int first)
 {
-    const cJSON *base = pr[0]->notes;
     for (int q = 1; q < np; q++) {
         if (!pr[q]) continue;
         const cJSON *n;
         cJSON_ArrayForEach(n, pr[q]->notes)
         {
-            if (!cJSON_IsString(n) || has_note(base, n->valuestring)) continue;
+            if (!cJSON_IsString(n) || has_kind(out->notes, n->valuestring)) continue;
             const int rc = qb_record_note(out, "pass %d: %s", first + q + 1, n->valuestring);
             if (rc) return rc;
         }
