@@ -45,6 +45,7 @@ typedef struct {
     int shared; /* trials that found a core shared (core_share.h) */
     int distance_checks, far; /* trials whose threads were checked, and found far apart (core_distance.h) */
     double far_rt;            /* the slowest round trip of a far trial, ns */
+    double near_rt;           /* the fastest round trip seen, as of the last check, ns */
 } variant;
 
 typedef struct {
@@ -76,10 +77,9 @@ static int ops_trial(void *vctx, double v[2])
     }
     /* far apart is a state of minutes: the trial is kept and the record says so */
     if (c->var->v.threads >= 2) {
-        double fastest;
-        const double rt = qb_core_round_trip_ns(c->var->v.threads, &fastest);
+        const double rt = qb_core_round_trip_ns(c->var->v.threads, &c->var->near_rt);
         if (isfinite(rt)) c->var->distance_checks++;
-        if (qb_core_far(rt, fastest)) {
+        if (qb_core_far(rt, c->var->near_rt)) {
             c->var->far++;
             if (rt > c->var->far_rt) c->var->far_rt = rt;
         }
@@ -302,15 +302,12 @@ static int finish(const qb_op_desc *op, variant *x, const qb_rep_policy *pol)
                             "sibling) and were dropped like preempted ones (at most %d drops per "
                             "measurement, then trials are kept)",
                             x->shared, 100 * QB_CORE_SHARED_SPEED, pol->max_dropped);
-    if (!rc && x->far > 0) {
-        double fastest;
-        (void)qb_core_round_trip_ns(1, &fastest);
+    if (!rc && x->far > 0)
         rc = qb_record_note(r,
                             "%d of %d trials ran with the threads' vCPUs far apart (a cache line's round trip "
                             "between them up to %.0f ns, against %.0f ns at best): data passed between threads "
                             "costs more then, so the host decides part of this figure",
-                            x->far, x->distance_checks, x->far_rt, fastest);
-    }
+                            x->far, x->distance_checks, x->far_rt, x->near_rt);
     if (!rc && strcmp(op->klass, "memory") == 0)
         rc = qb_record_host_shared(r, x->v.threads, "a memory-bound operator");
     return rc;

@@ -274,18 +274,14 @@ void qb_compare_print_markdown(FILE *f, const qb_cmp_context *ctx, const qb_comp
     size_t body = 0, len = 0;
     char *text = NULL;
     FILE *m = open_memstream(&text, &body);
-    if (!m) {
+    if (m) md_body(m, ctx, c);
+    if (!m || fclose(m) != 0) {
+        free(text);
         md_body(f, ctx, c); /* out of memory: the body alone */
         return;
     }
-    md_body(m, ctx, c);
-    const bool ok = fclose(m) == 0;
-    if (ok) fputs(text, f);
+    fputs(text, f);
     free(text);
-    if (!ok) {
-        md_body(f, ctx, c);
-        return;
-    }
     if (c->nm == 0) return;
     char *all = md_all(c, &len);
     if (all && body + len <= QB_COMPARE_MD_CHARS) fputs(all, f);

@@ -86,10 +86,10 @@
 
 /* The distance check beside the same trials (probes/core_distance.c): one
  * cache line passed between threads 0 and 1 this many times (8 blocks, the
- * fastest counts); a round trip
- * over this multiple of the fastest seen means the host ran the vCPUs far
- * apart (52-61 ns near, 320-380 ns far on this VM). The record says so;
- * the trial is kept, since the state lasts minutes. */
+ * fastest counts); a round trip over this multiple of the fastest seen
+ * means the host ran the vCPUs far apart (52-61 ns near, 320-380 ns far on
+ * this VM). The record says so; the trial is kept, since the state lasts
+ * minutes. */
 #define QB_CORE_DISTANCE_TRIPS 32
 #define QB_CORE_FAR_FACTOR 3.0
 #define QB_CORE_DISTANCE_TIMEOUT_NS 1000000 /* a line stalled this long: a vCPU was preempted, no answer */

@@ -2,6 +2,7 @@
 
 #include "error.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,15 +97,14 @@ static bool same_kind(const char *a, const char *b)
         const char **p = k ? &b : &a;
         if (strncmp(*p, "pass ", 5) == 0) {
             const char *q = *p + 5;
-            while (*q >= '0' && *q <= '9') q++;
+            while (isdigit((unsigned char)*q)) q++;
             if (q > *p + 5 && strncmp(q, ": ", 2) == 0) *p = q + 2;
         }
     }
     for (;;) {
-        const bool da = (*a >= '0' && *a <= '9'), db = (*b >= '0' && *b <= '9');
-        if (da && db) {
-            while ((*a >= '0' && *a <= '9') || *a == '.') a++;
-            while ((*b >= '0' && *b <= '9') || *b == '.') b++;
+        if (isdigit((unsigned char)*a) && isdigit((unsigned char)*b)) {
+            while (isdigit((unsigned char)*a) || *a == '.') a++;
+            while (isdigit((unsigned char)*b) || *b == '.') b++;
             continue;
         }
         if (*a != *b) return false;
