@@ -72,9 +72,10 @@ int qb_sysinfo_caches(qb_cache *out, int max)
         if (read_line(path, buf, sizeof buf) == 0) c->ways = atoi(buf);
         snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/shared_cpu_list", idx);
         if (read_line(path, buf, sizeof buf) == 0) c->shared_by = count_cpu_list(buf);
+        snprintf(c->source, sizeof c->source, "sysfs");
         n++;
     }
-    return n;
+    return n > 0 ? n : qb_cache_from_cpuid(out, max);
 }
 
 long qb_sysinfo_cache_bytes(int level)
@@ -151,7 +152,8 @@ int qb_sysinfo_fill(cJSON *m)
         cJSON_AddNumberToObject(o, "line_bytes", caches[i].line);
         cJSON_AddNumberToObject(o, "ways", caches[i].ways);
         cJSON_AddNumberToObject(o, "shared_by", caches[i].shared_by);
-        cJSON_AddStringToObject(o, "source", "sysfs");
+        cJSON_AddStringToObject(o, "source", caches[i].source);
+        if (caches[i].note[0]) cJSON_AddStringToObject(o, "note", caches[i].note);
         cJSON_AddItemToArray(ca, o);
     }
     snprintf(buf, sizeof buf, "%lld", mem_total_bytes());
@@ -204,8 +206,8 @@ static void print_sysinfo(const qb_results *res)
     printf("kernel       %s\n", S("kernel"));
     printf("compiler     %s %s\n", cJSON_GetStringValue(cJSON_GetObjectItem(res->tool, "compiler")),
            cJSON_GetStringValue(cJSON_GetObjectItem(res->tool, "flags")));
-    printf("\ncaches (sysfs, cpu0):\n");
-    const cJSON *c;
+    const cJSON *c = cJSON_GetArrayItem(cJSON_GetObjectItem(m, "caches"), 0);
+    printf("\ncaches (%s, cpu0):\n", c ? cJSON_GetStringValue(cJSON_GetObjectItem(c, "source")) : "none found");
     cJSON_ArrayForEach(c, cJSON_GetObjectItem(m, "caches"))
     {
         const double b = cJSON_GetNumberValue(cJSON_GetObjectItem(c, "bytes"));
@@ -215,6 +217,8 @@ static void print_sysinfo(const qb_results *res)
                (int)cJSON_GetNumberValue(cJSON_GetObjectItem(c, "ways")),
                (int)cJSON_GetNumberValue(cJSON_GetObjectItem(c, "line_bytes")),
                (int)cJSON_GetNumberValue(cJSON_GetObjectItem(c, "shared_by")));
+        const char *note = cJSON_GetStringValue(cJSON_GetObjectItem(c, "note"));
+        if (note) printf("     (%s)\n", note);
     }
     const cJSON *ct = cJSON_GetObjectItem(m, "counters");
     printf("\ncounters     %s\n", cJSON_IsTrue(cJSON_GetObjectItem(ct, "hardware"))
@@ -242,7 +246,8 @@ int qb_cmd_sysinfo(int argc, char **argv)
         .summary = "Describe the machine: CPU, ISA, caches, calibrated core clock, TSC, counters.",
         .details = "The core clock is calibrated with a chain of dependent one-cycle adds; the TSC\n"
                    "runs at a fixed rate that is not the core clock. Cache sizes are read from\n"
-                   "sysfs (the probes measure the usable capacity).",
+                   "sysfs, or from cpuid where sysfs has none (the probes measure the usable\n"
+                   "capacity).",
         .examples = "  qbench sysinfo\n  qbench sysinfo --json\n  qbench sysinfo -o out/sysinfo.json\n",
         .opts = opts,
         .nopts = (int)(sizeof opts / sizeof opts[0]),

@@ -1,5 +1,7 @@
-/* Machine facts: cpuid, sysfs caches, clocks, kernel, counters. Caches come
- * from sysfs because glibc's sysconf and PAPI misreport the L3 on this VM. */
+/* Machine facts: cpuid, caches, clocks, kernel, counters. Caches come from
+ * sysfs, which the kernel fills from the CPU's own tables (glibc's sysconf and
+ * PAPI can misreport the L3 under a hypervisor); where sysfs has no cache
+ * folder, from cpuid. */
 #ifndef QB_SYSINFO_H
 #define QB_SYSINFO_H
 
@@ -14,10 +16,16 @@ typedef struct {
     int line;
     int ways;
     int shared_by;  /* CPUs sharing one instance */
+    char source[24]; /* "sysfs", or the cpuid leaf it was read from */
+    char note[96];   /* why a figure differs from what its source said, or "" */
 } qb_cache;
 
-/* Caches of cpu0 as sysfs describes them; returns the count (0 if sysfs has none). */
+/* Caches of cpu0 as sysfs describes them, or as cpuid does where sysfs has
+ * none; returns the count (0 if neither knows). */
 int qb_sysinfo_caches(qb_cache *out, int max);
+
+/* Caches of the running CPU from cpuid alone (probes/cache_cpuid.c). */
+int qb_cache_from_cpuid(qb_cache *out, int max);
 
 /* Data or unified cache size of a level (1..3) in bytes, or 0 if unknown. */
 long qb_sysinfo_cache_bytes(int level);

@@ -97,6 +97,9 @@
 /* Memory probe (probes/mem*.c, qbench probe mem). */
 #define QB_MEM_PER_OCTAVE_DEFAULT 2   /* sweep points per doubling of the working set */
 #define QB_MEM_QUICK_PER_OCTAVE 1
+/* An AMD core reaches only its own core complex's L3: 96 MiB on the largest
+ * (stacked-cache) parts. A larger L3 in cpuid's older leaf is a package total. */
+#define QB_AMD_CCX_L3_MAX_BYTES (96L << 20)
 #define QB_MEM_LLC_MULTIPLE 4         /* the sweep ends at this multiple of sysfs's last cache */
 #define QB_MEM_TRIAL_US_DEFAULT 1000  /* one timed trial (passes sized from a pilot) */
 #define QB_MEM_QUICK_TRIAL_US 500
