@@ -14,7 +14,7 @@
 #include "output.h"
 #include "pin.h"
 #include "pooled.h"
-#include "probe_common.h"
+#include "suite.h"
 #include "quant.h"
 #include "timer.h"
 #include "cpu_features.h"

@@ -8,8 +8,7 @@
 #include "interrupt.h"
 #include "pin.h"
 #include "pooled.h"
-#include "probe_common.h"
-#include "commands.h"
+#include "suite.h"
 #include "probes.h"
 #include "sysinfo.h"
 #include "timer.h"
@@ -115,36 +114,6 @@ static int finish(qb_record *rec, int threads, const qb_pooled *p, const qb_rep_
                                 QB_BETTER_HIGHER);
 }
 
-static void print_peak(const qb_results *res)
-{
-    printf("Peak compute per data type (%s, %s), GOP/s and ops per cycle per core\n\n",
-           cJSON_GetStringValue(cJSON_GetObjectItem(res->machine, "cpu")), qb_sysinfo_uarch());
-    static const char *const head[] = {"dtype", "threads", "GOP/s", "cv", "ops/cycle/core",
-                                       "port model", "instructions"};
-    qb_table t;
-    qb_table_init(&t, 7, head);
-    for (size_t i = 0; i < res->n; i++) {
-        const qb_record *r = &res->recs[i];
-        const char *dt = cJSON_GetStringValue(cJSON_GetObjectItem(r->params, "dtype"));
-        const int th = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(r->params, "threads"));
-        const qb_metric *g = qb_record_find_metric(r, "gops");
-        const qb_metric *pc = qb_record_find_metric(r, "ops_per_cycle");
-        const cJSON *pub = cJSON_GetObjectItem(r->params, "model_ops_per_cycle");
-        char pubs[16] = "-";
-        if (cJSON_IsNumber(pub)) snprintf(pubs, sizeof pubs, "%.0f", pub->valuedouble);
-        if (!g || !pc) {
-            qb_table_rowf(&t, "%s\t%d\tunsupported\t\t\t\t%s", dt, th,
-                          cJSON_GetStringValue(cJSON_GetObjectItem(r->params, "requires")));
-            continue;
-        }
-        qb_table_rowf(&t, "%s\t%d\t%.1f\t%.1f%%\t%.1f\t%s\t%s", dt, th, g->value, 100 * g->st.cv,
-                      pc->value, pubs, cJSON_GetStringValue(cJSON_GetObjectItem(r->params, "instructions")));
-    }
-    qb_table_print(&t, stdout);
-    qb_table_free(&t);
-    qb_print_notes(res);
-}
-
 int qb_probe_peak_measure(qb_results *res, const char *filter, const int *threads, int nthreads,
                           const qb_rep_policy *pol)
 {
@@ -203,51 +172,5 @@ int qb_probe_peak_measure(qb_results *res, const char *filter, const int *thread
     qb_progress_done();
     qb_unpin_self(&saved);
     if (rc == QB_OK && qb_interrupted()) rc = qb_fail(QB_EINTR, "probe peak: interrupted");
-    return rc;
-}
-
-int qb_cmd_probe_peak(int argc, char **argv)
-{
-    qb_run_opts ro;
-    qb_run_opts_init(&ro);
-    const char *filter = NULL, *threads_s = NULL;
-    const qb_opt opts[] = {
-        {"filter", 0, QB_OPT_STRING, &filter, "LIST", "data types: names or patterns, comma-separated", 0, 0},
-        {"threads", 't', QB_OPT_STRING, &threads_s, "LIST", "thread counts, e.g. 1,2 or all (default: 1 and all CPUs)", 0, 0},
-        QB_POLICY_OPTS(ro),
-        QB_OUTPUT_OPTS(ro),
-    };
-    const qb_cmd_spec spec = {
-        .path = "probe peak",
-        .summary = "Peak compute per data type (GOP/s, ops per cycle per core) on 1..N threads.",
-        .details = "Each data type runs the instruction mix a real kernel uses: fp32 FMA; fp16 as\n"
-                   "storage (F16C conversion, fp32 FMA); int8 as u8 x s8 VPMADDUBSW + VPMADDWD +\n"
-                   "VPADDD; int16 VPMADDWD. A multiply-add counts 2 operations. Data types that\n"
-                   "need an extension this CPU lacks are listed as unsupported.",
-        .examples = "  qbench probe peak\n  qbench probe peak --filter fp32,int8 --threads 1\n"
-                    "  qbench probe peak --quick --json\n",
-        .opts = opts,
-        .nopts = (int)(sizeof opts / sizeof opts[0]),
-    };
-    char *pos[1];
-    int npos;
-    qb_rep_policy pol;
-    int rc = qb_cli_parse_policy(&spec, argc, argv, pos, &npos, &ro, &pol);
-    if (rc) return rc;
-    int threads[32], nthreads = 0;
-    if (threads_s) {
-        rc = qb_parse_threads("qbench probe peak --threads", threads_s, threads, 32, &nthreads);
-        if (rc) return rc;
-    } else {
-        threads[nthreads++] = 1;
-        if (qb_cpu_count() > 1) threads[nthreads++] = qb_cpu_count();
-    }
-    qb_results res;
-    rc = qb_probe_results_begin(&res, &pol, ro.quick);
-    if (rc) return rc;
-    qb_interrupt_install();
-    rc = qb_probe_peak_measure(&res, filter, threads, nthreads, &pol);
-    rc = qb_finish(&ro, &res, print_peak, rc);
-    qb_results_free(&res);
     return rc;
 }

@@ -4,6 +4,7 @@
 #define QB_OUTPUT_H
 
 #include "cli.h"
+#include "defaults.h"
 #include "repeat.h"
 #include "results.h"
 

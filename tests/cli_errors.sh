@@ -59,7 +59,13 @@ if [ -n "${2:-}" ] && head=$(git -C "$root" describe --always --abbrev=12 2>/dev
         { echo "FAIL: --version says '$("$QB" --version)', HEAD is $head (rebuild after committing)"; fail=$((fail + 1)); }
 fi
 
-# --help shows every default it names.
+# --help shows every default it names, as a number: no macro name in any help.
+macros=0
+for c in sysinfo list "probe inst" "probe peak" "probe mem" "probe ctx" ops quant fuse roofline run report compare export merge; do
+    # shellcheck disable=SC2086
+    if "$QB" $c --help 2>&1 | grep -q 'QB_[A-Z_]*'; then echo "FAIL: qbench $c --help names a macro"; macros=1; fi
+done
+[ "$macros" -eq 0 ] && pass=$((pass + 1)) || fail=$((fail + 1))
 "$QB" probe inst --help | grep -q "default 9" && pass=$((pass + 1)) || { echo "FAIL: defaults missing from --help"; fail=$((fail + 1)); }
 # ... and each default once: a help text that names its own default (it
 # depends on --quick or the machine) is not followed by the option's unset value.

@@ -2,6 +2,7 @@
  * quick measurement) + operator points (measured now or read from a saved
  * run) -> verdicts, a table, and a chart. */
 #include "ceilings.h"
+#include "profile.h"
 #include "commands.h"
 #include "error.h"
 #include "gnuplot.h"
@@ -9,7 +10,7 @@
 #include "ops_run.h"
 #include "output.h"
 #include "pin.h"
-#include "probe_common.h"
+#include "suite.h"
 #include "roofline.h"
 #include "sysinfo.h"
 

@@ -9,7 +9,7 @@
 #include "mem_sizes.h"
 #include "output.h"
 #include "pin.h"
-#include "probe_common.h"
+#include "suite.h"
 #include "probes.h"
 
 #include <math.h>

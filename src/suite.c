@@ -1,4 +1,4 @@
-#include "probe_common.h"
+#include "suite.h"
 
 #include "cpu_features.h"
 

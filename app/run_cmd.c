@@ -12,7 +12,7 @@
 #include "interrupt.h"
 #include "output.h"
 #include "pin.h"
-#include "probe_common.h"
+#include "suite.h"
 #include "probes.h"
 #include "results_pool.h"
 #include "roofline.h"

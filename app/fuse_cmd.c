@@ -8,7 +8,7 @@
 #include "output.h"
 #include "pin.h"
 #include "pooled.h"
-#include "probe_common.h"
+#include "suite.h"
 #include "tensor_gen.h"
 #include "timer.h"
 

@@ -6,7 +6,7 @@
 #include "interrupt.h"
 #include "ops_run.h"
 #include "output.h"
-#include "probe_common.h"
+#include "suite.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -13,7 +13,7 @@
 #include "output.h"
 #include "pin.h"
 #include "pooled.h"
-#include "probe_common.h"
+#include "suite.h"
 #include "probes.h"
 #include "timer.h"
 

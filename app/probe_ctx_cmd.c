@@ -8,7 +8,7 @@
 #include "interrupt.h"
 #include "mem_sizes.h"
 #include "output.h"
-#include "probe_common.h"
+#include "suite.h"
 #include "probes.h"
 
 #include <math.h>

@@ -6,7 +6,7 @@
 #include "mem_kernels.h"
 #include "mem_ports.h"
 #include "mem_run.h"
-#include "probe_common.h"
+#include "suite.h"
 #include "probes.h"
 #include "sysinfo.h"
 

@@ -7,7 +7,7 @@
 #include "interrupt.h"
 #include "output.h"
 #include "pin.h"
-#include "probe_common.h"
+#include "suite.h"
 #include "quant_bench.h"
 
 #include <math.h>
