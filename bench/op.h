@@ -87,6 +87,10 @@ typedef struct {
 
 /* The registry: bench/op_table.c lists every op's descriptor (defined in the
  * op's own file), NULL-terminated. */
+/* The most operators one selection can hold: more than the registry has
+ * (op_table.c asserts it), so a selection never needs more. */
+#define QB_MAX_OPS 128
+
 extern const qb_op_desc *const qb_op_table[];
 int qb_op_count(void);
 /* An op's shape from --shape text (NULL: its default shape): qb_shape_parse's

@@ -38,3 +38,6 @@ const qb_op_desc *const qb_op_table[] = {
     /* QB_MEMORY_OPS_END */
     NULL,
 };
+
+_Static_assert(sizeof qb_op_table / sizeof qb_op_table[0] - 1 <= QB_MAX_OPS,
+               "a selection (QB_MAX_OPS) must hold the whole registry");

@@ -97,11 +97,20 @@ static int split_words(const char *what, const char *list, char *buf, size_t cap
     return n;
 }
 
-static int select_ops(const char *list, const qb_op_desc **ops, int *nops)
+static bool selected(const qb_op_desc *const *ops, int nops, const qb_op_desc *d)
+{
+    for (int j = 0; j < nops; j++)
+        if (ops[j] == d) return true;
+    return false;
+}
+
+/* ops has room for `cap` entries, at least the registry's size: each operator
+ * is selected once however many words (names or classes) name it. */
+static int select_ops(const char *list, const qb_op_desc **ops, int cap, int *nops)
 {
     *nops = 0;
     if (!list || strcmp(list, "all") == 0) {
-        for (int i = 0; qb_op_table[i]; i++) ops[(*nops)++] = qb_op_table[i];
+        for (int i = 0; qb_op_table[i] && *nops < cap; i++) ops[(*nops)++] = qb_op_table[i];
         return QB_OK;
     }
     char buf[1024], *w[64];
@@ -109,14 +118,15 @@ static int select_ops(const char *list, const qb_op_desc **ops, int *nops)
     if (n < 0) return n;
     for (int i = 0; i < n; i++) {
         if (strcmp(w[i], "compute") == 0 || strcmp(w[i], "memory") == 0) {
-            for (int j = 0; qb_op_table[j]; j++)
-                if (strcmp(qb_op_table[j]->klass, w[i]) == 0) ops[(*nops)++] = qb_op_table[j];
+            for (int j = 0; qb_op_table[j] && *nops < cap; j++)
+                if (strcmp(qb_op_table[j]->klass, w[i]) == 0 && !selected(ops, *nops, qb_op_table[j]))
+                    ops[(*nops)++] = qb_op_table[j];
             continue;
         }
         const qb_op_desc *d = qb_op_find(w[i]);
         if (!d) return qb_fail(QB_EUSAGE, "--op: unknown operator '%s' (qbench list shows them)", w[i]);
-        for (int j = 0; j < *nops; j++)
-            if (ops[j] == d) return qb_fail(QB_EUSAGE, "--op: '%s' given twice", w[i]);
+        if (selected(ops, *nops, d)) continue;
+        if (*nops == cap) return qb_fail(QB_EUSAGE, "--op: more than %d operators", cap);
         ops[(*nops)++] = d;
     }
     return QB_OK;
@@ -443,10 +453,10 @@ static int record_settings(qb_results *res, const qb_ops_opts *o, const selectio
 
 int qb_ops_measure(qb_results *res, const qb_ops_opts *o, const qb_rep_policy *pol)
 {
-    const qb_op_desc *ops[128];
+    const qb_op_desc *ops[QB_MAX_OPS];
     int nops = 0;
     selection sel;
-    int rc = select_ops(o->ops, ops, &nops);
+    int rc = select_ops(o->ops, ops, QB_MAX_OPS, &nops);
     if (!rc) rc = select_dtypes(o->dtypes ? o->dtypes : QB_OPS_DTYPES_DEFAULT, sel.dt);
     if (!rc) rc = select_quants(o->quants ? o->quants : QB_OPS_QUANTS_DEFAULT, sel.gran);
     if (!rc) rc = select_policies(o->policies ? o->policies : QB_OPS_POLICIES_DEFAULT, sel.pol);

@@ -122,5 +122,19 @@ expect2 "pad" --op conv --shape 1,3,8,8,4,3,3,1,5
 expect2 "larger than" --op conv --shape 1,3,2,2,4,9,9,1,1
 expect2 "malformed" --op gemm --threads 1,,2
 
+# Many operators and repeated names: each operator is measured once, however
+# many words name it (a class word eight times once overflowed the selection).
+many=memory,memory,memory,memory,memory,memory,memory,memory,relu,compute,relu
+if "$QB" ops --op "$many" --dtype int8 --quant per-tensor --threads 1 --quick --warmup 0 --reps 1 \
+        --max-reps 1 --rounds 1 --budget 0.001 --json >"$tmp/many.json" 2>"$tmp/err" &&
+    python3 - "$tmp/many.json" <<'PY'
+import json, sys
+ids = [r["id"] for r in json.load(open(sys.argv[1]))["results"]]
+ops = [i.split("/")[1] for i in ids]
+assert len(ids) == len(set(ids)) and len(set(ops)) >= 20, ids
+assert ops.count("relu") == 1 and "conv" in ops and "transpose" in ops, ops
+PY
+then pass=$((pass + 1)); else echo "FAIL: ops --op with repeated names"; cat "$tmp/err"; fail=$((fail + 1)); fi
+
 echo "cli_ops: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
