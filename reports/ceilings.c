@@ -12,6 +12,38 @@
 #include <sys/stat.h>
 #include <time.h>
 
+/* The bytes a level holds for a stream, as probe mem measured it: the
+ * streaming capacity, else the random-load one, else the size the cache
+ * description gives. A per-core level holds that much on every thread. */
+static double level_capacity(const qb_record *r, int threads)
+{
+    static const char *const keys[] = {"streaming_bytes", "measured_bytes", "sysfs_bytes"};
+    double bytes = 0;
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0] && !(bytes > 0); k++) bytes = qb_param_num(r, keys[k]);
+    if (!(bytes > 0)) return 0;
+    const cJSON *pc = cJSON_GetObjectItemCaseSensitive(r->params, "per_core");
+    const char *level = qb_param_str(r, "level");
+    /* Files written before the flag: L1 and L2 are per core on every x86 design. */
+    const bool per_core = cJSON_IsBool(pc) ? cJSON_IsTrue(pc) : strcmp(level, "L1") == 0 || strcmp(level, "L2") == 0;
+    return per_core ? bytes * threads : bytes;
+}
+
+static int set_capacities(const qb_results *res, int threads, qb_ceilings *c)
+{
+    for (size_t i = 0; i < res->n; i++) {
+        const qb_record *r = &res->recs[i];
+        if (strcmp(r->group, "probe.mem") != 0 || qb_param_num(r, "threads") != threads) continue;
+        const char *level = qb_param_str(r, "level");
+        const qb_rl_memory *m = level[0] ? qb_ceilings_level(c, level) : NULL;
+        const double cap = level_capacity(r, threads);
+        if (m && cap > 0 && strcmp(level, "DRAM") != 0) {
+            const int rc = qb_ceilings_set_capacity(c, level, cap);
+            if (rc) return rc;
+        }
+    }
+    return QB_OK;
+}
+
 int qb_ceilings_from_results(const qb_results *res, int threads, qb_ceilings *c)
 {
     memset(c, 0, sizeof *c);
@@ -37,5 +69,5 @@ int qb_ceilings_from_results(const qb_results *res, int threads, qb_ceilings *c)
             if (rc) return rc;
         }
     }
-    return QB_OK;
+    return set_capacities(res, threads, c);
 }

@@ -3,6 +3,7 @@
 #include "chart_roofline.h"
 #include "error.h"
 #include "output.h"
+#include "fmt.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -36,6 +37,7 @@ static int add_ceiling_records(const qb_ceilings *c, qb_results *out)
         if (!rc) rc = qb_record_param_str(r, "level", c->memory[i].level);
         if (!rc) rc = qb_record_param_str(r, "kernel", c->memory[i].kernel);
         if (!rc) rc = qb_record_param_num(r, "threads", c->threads);
+        if (!rc && c->memory[i].capacity > 0) rc = qb_record_param_num(r, "capacity_bytes", c->memory[i].capacity);
         if (!rc) rc = qb_record_metric(r, "bandwidth", "GB/s", QB_BETTER_HIGHER, c->memory[i].gbs);
         if (rc) return rc;
     }
@@ -64,9 +66,12 @@ int qb_roofline_ceilings_of(const qb_results *res, int threads, qb_ceilings *c)
         int rc = QB_OK;
         if (strcmp(qb_param_str(r, "kind"), "compute") == 0)
             rc = qb_ceilings_set_compute(c, qb_param_str(r, "dtype"), qb_metric_value(r, "peak"));
-        else
+        else {
             rc = qb_ceilings_set_memory(c, qb_param_str(r, "level"), qb_metric_value(r, "bandwidth"),
                                         qb_param_str(r, "kernel"));
+            if (!rc && qb_param_num(r, "capacity_bytes") > 0)
+                rc = qb_ceilings_set_capacity(c, qb_param_str(r, "level"), qb_param_num(r, "capacity_bytes"));
+        }
         if (rc) return rc;
     }
     return QB_OK;
@@ -83,6 +88,50 @@ static const qb_record *fp32_twin(const qb_results *in, const qb_record *r)
             return t;
     }
     return NULL;
+}
+
+/* Why a point sits far below or above its roof, from what the record and the
+ * ceilings know: the footprint against each level's capacity, the time of one
+ * call, the ceiling's kernel and byte accounting. */
+static int verdict_note(qb_record *o, const qb_ceilings *c, const qb_rl_result *a, const qb_rl_point *p,
+                        bool cache_aware)
+{
+    char fp[32], cap[32];
+    cap[0] = '\0';
+    qb_fmt_bytes(fp, sizeof fp, p->bytes);
+    const qb_rl_memory *lv = &c->memory[a->level];
+    const char *roof = a->bound_level < 0 ? "compute" : lv->level;
+    if (a->far_below) {
+        const double call_us = p->seconds * 1e6;
+        char where[96];
+        if (a->bound_level < 0) snprintf(where, sizeof where, "the %s peak", qb_param_str(o, "ceiling_dtype"));
+        else snprintf(where, sizeof where, "the %s roof, the level its %s footprint lives in", roof, fp);
+        return qb_record_note(o, "runs at %.0f%% of %s; one call takes %.3g %s: %s", 100 * a->efficiency, where,
+                              call_us < 1000 ? call_us : call_us / 1000, call_us < 1000 ? "us" : "ms",
+                              call_us < QB_RL_SHORT_CALL_US
+                                  ? "at this size a call's fixed cost (setting up, waking threads) can "
+                                    "outweigh its work"
+                                  : "the kernel's own loop, not the roof, limits it");
+    }
+    if (a->bound_level < 0)
+        return qb_record_note(o, "runs at %.0f%% of the %s peak: the peak probe ran at a lower clock than this "
+                                 "operator, or the FLOP formula counts less work than the kernel does",
+                              100 * a->efficiency, qb_param_str(o, "ceiling_dtype"));
+    int inside = -1; /* the cache its footprint fits in, when the classic roof was used */
+    if (!cache_aware) inside = qb_ceilings_footprint_level(c, p->bytes);
+    if (inside >= 0 && inside < c->nmemory - 1) {
+        qb_fmt_bytes(cap, sizeof cap, c->memory[inside].capacity);
+        return qb_record_note(o, "above the DRAM roof by %.0f%%: its %s footprint fits in %s (%s), which "
+                                 "served it; the classic roofline's DRAM roof does not bound it",
+                              100 * (a->efficiency - 1), fp, c->memory[inside].level, cap);
+    }
+    const bool last = a->level == c->nmemory - 1;
+    return qb_record_note(o, "above the %s roof by %.0f%%: the ceiling (%s kernel) counts bytes as STREAM "
+                             "does, without write-allocate reads, while an operator that writes with "
+                             "non-temporal stores moves just the bytes it counts; and part of its %s "
+                             "footprint can stay in %s",
+                          lv->level, 100 * (a->efficiency - 1), lv->kernel[0] ? lv->kernel : "?", fp,
+                          last ? "the last cache" : "a faster level");
 }
 
 int qb_roofline_records(const qb_results *in, const qb_ceilings *c, int threads, bool cache_aware,
@@ -116,6 +165,10 @@ int qb_roofline_records(const qb_results *in, const qb_ceilings *c, int threads,
         qb_record_param_str(o, "roofline", cache_aware ? "cache-aware" : "classic (DRAM)");
         qb_record_param_str(o, "verdict", a.verdict == QB_RL_COMPUTE_BOUND ? "compute-bound" : "memory-bound");
         qb_record_param_str(o, "bound_by", a.bound_level < 0 ? "compute" : c->memory[a.bound_level].level);
+        qb_record_param_str(o, "level", c->memory[a.level].level);
+        qb_record_param_num(o, "footprint_bytes", p.bytes);
+        if (c->memory[a.level].capacity > 0)
+            qb_record_param_num(o, "level_capacity_bytes", c->memory[a.level].capacity);
         cJSON_AddBoolToObject(o->params, "far_below_roof", a.far_below);
         cJSON_AddBoolToObject(o->params, "above_roof", a.above_roof);
         rc = qb_record_metric(o, "ops", "op", QB_BETTER_NONE, p.ops);
@@ -147,13 +200,7 @@ int qb_roofline_records(const qb_results *in, const qb_ceilings *c, int threads,
                                           a.dram_attainable / af.dram_attainable);
             }
         }
-        if (!rc && a.far_below)
-            rc = qb_record_note(o, "runs at %.0f%% of its roof: overhead, latency or the kernel, not "
-                                   "the %s roof, limits it; the verdict is the roof it would hit",
-                                100 * a.efficiency, a.bound_level < 0 ? "compute" : c->memory[a.bound_level].level);
-        if (!rc && a.above_roof)
-            rc = qb_record_note(o, "runs above every roof: its data stayed in a faster cache than "
-                                   "the byte formula assumes (or the timing is off)");
+        if (!rc && (a.far_below || a.above_roof)) rc = verdict_note(o, c, &a, &p, cache_aware);
         analysed++;
     }
     if (rc == QB_OK && analysed == 0)
@@ -172,10 +219,10 @@ void qb_roofline_print(const qb_results *res)
             printf("  %s %.0f GB/s (%s)", c.memory[i].level, c.memory[i].gbs, c.memory[i].kernel);
         printf("\n\n");
     }
-    static const char *const head[] = {"operator", "intensity", "GOP/s", "roof", "efficiency",
+    static const char *const head[] = {"operator", "footprint", "intensity", "GOP/s", "roof", "efficiency",
                                        "verdict", "bound by", "vs fp32", "roof gain"};
     qb_table t;
-    qb_table_init(&t, 9, head);
+    qb_table_init(&t, 10, head);
     for (size_t i = 0; i < res->n; i++) {
         const qb_record *r = &res->recs[i];
         if (strcmp(r->group, "roofline") != 0) continue;
@@ -192,7 +239,12 @@ void qb_roofline_print(const qb_results *res)
         char perf[32], roof[32];
         snprintf(perf, sizeof perf, bytes_only ? "%.1f GB/s" : "%.1f", bytes_only ? qb_metric_value(r, "bandwidth") : qb_metric_value(r, "performance"));
         snprintf(roof, sizeof roof, bytes_only ? "%.1f GB/s" : "%.1f", qb_metric_value(r, "roof"));
-        qb_table_rowf(&t, "%s\t%.3g\t%s\t%s\t%s\t%s\t%s\t%s\t%s", r->id + strlen("roofline/"),
+        char fp[48] = "-";
+        if (qb_param_num(r, "footprint_bytes") > 0) {
+            qb_fmt_bytes(fp, sizeof fp, qb_param_num(r, "footprint_bytes"));
+            snprintf(fp + strlen(fp), sizeof fp - strlen(fp), " in %s", qb_param_str(r, "level"));
+        }
+        qb_table_rowf(&t, "%s\t%s\t%.3g\t%s\t%s\t%s\t%s\t%s\t%s\t%s", r->id + strlen("roofline/"), fp,
                       qb_metric_value(r, "intensity"), perf, roof, eff, qb_param_str(r, "verdict"), qb_param_str(r, "bound_by"), sp, rg);
     }
     qb_table_print(&t, stdout);

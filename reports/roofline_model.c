@@ -66,6 +66,24 @@ const qb_rl_memory *qb_ceilings_level(const qb_ceilings *c, const char *level)
     return NULL;
 }
 
+int qb_ceilings_set_capacity(qb_ceilings *c, const char *level, double bytes)
+{
+    for (int i = 0; i < c->nmemory; i++)
+        if (strcmp(c->memory[i].level, level) == 0) {
+            c->memory[i].capacity = bytes > 0 ? bytes : 0;
+            return QB_OK;
+        }
+    return qb_fail(QB_EINPUT, "no bandwidth ceiling for level '%s'", level);
+}
+
+int qb_ceilings_footprint_level(const qb_ceilings *c, double bytes)
+{
+    const int dram = c->nmemory - 1;
+    for (int i = 0; i < dram; i++)
+        if (c->memory[i].capacity > 0 && bytes <= c->memory[i].capacity) return i;
+    return dram;
+}
+
 int qb_roofline_analyse(const qb_ceilings *c, const char *dtype, const qb_rl_point *p,
                         bool cache_aware, qb_rl_result *out)
 {
@@ -86,44 +104,21 @@ int qb_roofline_analyse(const qb_ceilings *c, const char *dtype, const qb_rl_poi
         out->ridge[i] = out->peak / c->memory[i].gbs;
     }
     out->dram_attainable = out->attainable[dram];
-
+    const int lv = cache_aware ? qb_ceilings_footprint_level(c, p->bytes) : dram;
+    out->level = lv;
     if (p->ops == 0) {
-        /* Pure data movement: bounded by a bandwidth, measured in bytes. */
+        /* Pure data movement: bounded by the level's bandwidth, measured in bytes. */
         out->verdict = QB_RL_MEMORY_BOUND;
-        out->bound_level = dram;
-        if (cache_aware)
-            for (int i = dram; i >= 0; i--) {
-                out->bound_level = i;
-                if (c->memory[i].gbs >= out->measured_gbs) break;
-            }
-        out->roof = c->memory[out->bound_level].gbs;
+        out->bound_level = lv;
+        out->roof = c->memory[lv].gbs;
         out->efficiency = out->measured_gbs / out->roof;
     } else {
-        /* The roof that bounds the point is the lowest roof, at its intensity,
-         * still at or above it; a roof at the peak means compute-bound. The
-         * classic roofline has only the DRAM roof. */
-        const int first = cache_aware ? 0 : dram;
-        double best = INFINITY;
-        int level = -2;
-        for (int i = first; i < c->nmemory; i++) {
-            const double roof = out->attainable[i];
-            if (roof >= out->measured && roof < best) {
-                best = roof;
-                level = out->ai * c->memory[i].gbs >= out->peak ? -1 : i;
-            }
-        }
-        if (level == -2) {
-            /* Above every roof (caches served more than the formula counts, or
-             * a timing error): report against the highest roof considered. */
-            out->above_roof = true;
-            best = out->attainable[first];
-            level = out->ai * c->memory[first].gbs >= out->peak ? -1 : first;
-        }
-        out->roof = best;
-        out->bound_level = level;
-        out->verdict = level < 0 ? QB_RL_COMPUTE_BOUND : QB_RL_MEMORY_BOUND;
+        out->roof = out->attainable[lv];
+        out->bound_level = out->ai * c->memory[lv].gbs >= out->peak ? -1 : lv;
+        out->verdict = out->bound_level < 0 ? QB_RL_COMPUTE_BOUND : QB_RL_MEMORY_BOUND;
         out->efficiency = out->measured / out->roof;
     }
+    out->above_roof = out->efficiency > 1;
     out->far_below = out->efficiency < QB_RL_FAR_BELOW;
     return QB_OK;
 }

@@ -15,9 +15,12 @@ typedef struct {
 } qb_rl_compute;
 
 typedef struct {
-    char level[8];  /* "L1", "L2", "L3", "DRAM" */
-    double gbs;     /* GB/s */
+    char level[8];   /* "L1", "L2", "L3", "DRAM" */
+    double gbs;      /* GB/s */
     char kernel[16];
+    double capacity; /* bytes the level holds for the ceilings' thread count (a
+                        per-core level: every thread's share added up), as the
+                        memory probe measured it; 0 for DRAM or when unknown */
 } qb_rl_memory;
 
 typedef struct {
@@ -33,6 +36,13 @@ int qb_ceilings_set_compute(qb_ceilings *c, const char *dtype, double gops);
 int qb_ceilings_set_memory(qb_ceilings *c, const char *level, double gbs, const char *kernel);
 const qb_rl_compute *qb_ceilings_compute(const qb_ceilings *c, const char *dtype);
 const qb_rl_memory *qb_ceilings_level(const qb_ceilings *c, const char *level);
+/* Set the usable capacity of a level already added (QB_EINPUT if absent). */
+int qb_ceilings_set_capacity(qb_ceilings *c, const char *level, double bytes);
+
+/* The level a footprint of `bytes` lives in: the first cache level whose
+ * capacity holds it, else DRAM (the last level). Levels of unknown capacity
+ * are never chosen. */
+int qb_ceilings_footprint_level(const qb_ceilings *c, double bytes);
 
 typedef enum { QB_RL_COMPUTE_BOUND, QB_RL_MEMORY_BOUND } qb_rl_verdict;
 
@@ -49,22 +59,29 @@ typedef struct {
     double ridge[QB_RL_MAX_LEVELS];         /* peak / bw per level, ops per byte */
     double dram_attainable;                 /* the classic roofline's roof */
     qb_rl_verdict verdict;
+    int level;                              /* the level its footprint lives in (DRAM when classic) */
     int bound_level;                        /* the level whose roof bounds it, -1 for compute */
     double roof;                            /* the bounding roof, GOP/s (GB/s when ops == 0) */
     double efficiency;                      /* measured / roof */
     bool far_below;                         /* efficiency below QB_RL_FAR_BELOW */
-    bool above_roof;                        /* measured above every roof: caches served more than the formula counts */
+    bool above_roof;                        /* measured above its roof (efficiency > 1) */
 } qb_rl_result;
 
 /* Points below this fraction of their roof are flagged: overhead, latency or
  * an implementation gap, not the roof, limits them. */
 #define QB_RL_FAR_BELOW 0.5
 
-/* Analyse a point. cache_aware: the bounding level is the one whose roof is
- * the lowest roof still above the measured point (a point above the DRAM
- * roof was served by a cache); otherwise only the DRAM roof and the peak
- * count (the classic roofline). A point with no operations (pure data
- * movement) is memory-bound by definition and its efficiency is in bytes. */
+/* A call shorter than this (microseconds) can be ruled by its fixed cost. */
+#define QB_RL_SHORT_CALL_US 20.0
+
+/* Analyse a point. Its footprint is its byte count (the registry formula's
+ * bytes of one call). cache_aware: the roof is that of the level its
+ * footprint lives in (qb_ceilings_footprint_level), never chosen by the
+ * point's speed; otherwise the DRAM roof (the classic roofline). Under the
+ * level's bandwidth line or the peak, whichever is lower at the point's
+ * intensity: the peak means compute-bound. A point with no operations (pure
+ * data movement) is memory-bound by definition and its efficiency is in
+ * bytes. A point above its roof is flagged, not moved to another level. */
 int qb_roofline_analyse(const qb_ceilings *c, const char *dtype, const qb_rl_point *p,
                         bool cache_aware, qb_rl_result *out);
 

@@ -58,5 +58,45 @@ expect2 roofline --from "$FIX/roofline-run.json" --threads 2 --ceilings "$FIX/ro
 expect2 roofline --from "$FIX/roofline-run.json" --threads 1 --ceilings "$FIX/roofline-run.json"
 expect2 roofline --from "$FIX/roofline-run.json" --threads 2 --op nosuchop
 
+# A real measured relu at L1, L2 and DRAM footprints (8 KiB, 512 KiB, 128 MiB)
+# on one thread is placed at the level its footprint lives in, from the
+# capacities the memory probe measured, never by its speed; a point above its
+# roof says so.
+for s in 1,1,32,32 1,1,256,256 1,64,512,512; do
+    "$QB" ops --op relu --dtype fp32 --threads 1 --shape $s --quick -o "$tmp/relu-$s.json" >/dev/null 2>&1
+done
+if python3 - "$tmp" <<'PY' && "$QB" roofline --op relu --from "$tmp/relu-all.json" --threads 1 --json >"$tmp/rl.json" 2>"$tmp/err" &&
+import json, sys
+out = None
+for s in ["1,1,32,32", "1,1,256,256", "1,64,512,512"]:
+    d = json.load(open("%s/relu-%s.json" % (sys.argv[1], s)))
+    out = out or dict(d, results=[])
+    for r in d["results"]:
+        r["id"] += "/" + s.replace(",", "x")
+        out["results"].append(r)
+json.dump(out, open(sys.argv[1] + "/relu-all.json", "w"))
+PY
+    python3 - "$tmp/rl.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+R = {r["id"].rsplit("/", 1)[1]: r for r in d["results"] if r["group"] == "roofline"}
+caps = {r["params"]["level"]: r["params"].get("capacity_bytes") for r in d["results"]
+        if r["group"] == "roofline.ceiling" and r["params"]["kind"] == "memory"}
+want = {"1x1x32x32": "L1", "1x1x256x256": "L2", "1x64x512x512": "DRAM"}
+for shape, r in R.items():
+    p = r["params"]
+    assert p["footprint_bytes"] == r["metrics"]["bytes"]["value"], shape
+    # the first level whose measured capacity holds the footprint
+    lv = next((l for l in ("L1", "L2", "L3") if caps.get(l) and p["footprint_bytes"] <= caps[l]), "DRAM")
+    assert p["level"] == lv == p["bound_by"], (shape, p["level"], lv, caps)
+    if caps.get("L1", 0) >= 8192 and caps.get("L2", 0) >= 524288:
+        assert p["level"] == want[shape], (shape, p["level"], caps)
+    eff = r["metrics"]["efficiency"]["value"]
+    assert p["above_roof"] == (eff > 1) and p["far_below_roof"] == (eff < 0.5), (shape, eff, p)
+    if p["above_roof"] or p["far_below_roof"]:
+        assert r.get("notes"), shape
+PY
+then pass=$((pass + 1)); else echo "FAIL: roofline level by footprint (measured)"; cat "$tmp/err"; fail=$((fail + 1)); fi
+
 echo "cli_roofline: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -15,6 +15,15 @@ int main(void)
     CHECK(c.nmemory == 4);
     CHECK(strcmp(c.memory[0].level, "L1") == 0 && strcmp(c.memory[3].level, "DRAM") == 0);
     CHECK(qb_ceilings_set_memory(&c, "L4", 1, "x") == QB_EINPUT);
+    /* Before capacities are known, every footprint lives in DRAM. */
+    CHECK(qb_ceilings_footprint_level(&c, 1024) == 3);
+    CHECK(qb_ceilings_set_capacity(&c, "L1", 48 << 10) == QB_OK);
+    CHECK(qb_ceilings_set_capacity(&c, "L2", 1 << 20) == QB_OK);
+    CHECK(qb_ceilings_set_capacity(&c, "L3", 32 << 20) == QB_OK);
+    CHECK(qb_ceilings_set_capacity(&c, "L4", 1) == QB_EINPUT);
+    CHECK(qb_ceilings_footprint_level(&c, 8 << 10) == 0 && qb_ceilings_footprint_level(&c, 48 << 10) == 0);
+    CHECK(qb_ceilings_footprint_level(&c, 512 << 10) == 1 && qb_ceilings_footprint_level(&c, 8 << 20) == 2);
+    CHECK(qb_ceilings_footprint_level(&c, 128 << 20) == 3);
     CHECK(qb_ceilings_set_compute(&c, "fp32", 100) == QB_OK);
     CHECK(qb_ceilings_set_compute(&c, "int8", 200) == QB_OK);
     CHECK(qb_ceilings_set_compute(&c, "bad", -1) == QB_EINPUT);
@@ -39,14 +48,39 @@ int main(void)
     CHECK_NEAR(r.roof, 2.5, 1e-9);
     CHECK_NEAR(r.efficiency, 0.96, 1e-9);
     CHECK(!r.far_below && !r.above_roof);
-    /* The same op at cache sizes runs above the DRAM roof: cache-aware says L2. */
+    /* The same op with an 800 KB footprint lives in L2, whatever its speed. */
     qb_rl_point relu_l2 = {1e5, 8e5, 1e5 / 10e9};
     CHECK(qb_roofline_analyse(&c, "fp32", &relu_l2, true, &r) == QB_OK);
-    CHECK(r.verdict == QB_RL_MEMORY_BOUND && r.bound_level == 1);
+    CHECK(r.verdict == QB_RL_MEMORY_BOUND && r.bound_level == 1 && r.level == 1);
     CHECK_NEAR(r.roof, 12.5, 1e-9);
-    /* The classic roofline cannot place it under a roof. */
+    CHECK(!r.above_roof && !r.far_below);
+    /* The classic roofline holds it to the DRAM roof, which it passes. */
     CHECK(qb_roofline_analyse(&c, "fp32", &relu_l2, false, &r) == QB_OK);
-    CHECK(r.above_roof && r.bound_level == 3);
+    CHECK(r.above_roof && r.bound_level == 3 && r.level == 3);
+
+    /* The cases a user met: an 8 KiB relu slower than the DRAM roof still lives
+     * in L1 and is far below the L1 roof (it was labelled DRAM by its speed). */
+    qb_rl_point relu_8k = {2048, 8192, 8192 / 15e9};
+    CHECK(qb_roofline_analyse(&c, "fp32", &relu_8k, true, &r) == QB_OK);
+    CHECK(r.level == 0 && r.bound_level == 0 && r.far_below && !r.above_roof);
+    CHECK_NEAR(r.efficiency, 15.0 / 200, 1e-9);
+    /* 512 KiB at 96% of the L2 roof: L2, not L3. */
+    qb_rl_point relu_512k = {131072, 524288, 524288 / 96e9};
+    CHECK(qb_roofline_analyse(&c, "fp32", &relu_512k, true, &r) == QB_OK);
+    CHECK(r.level == 1 && r.bound_level == 1 && !r.far_below && !r.above_roof);
+    CHECK_NEAR(r.efficiency, 0.96, 1e-9);
+    /* 128 MiB streaming faster than the DRAM roof: still DRAM, flagged above
+     * its roof (it was relabelled L3 and called far below). */
+    qb_rl_point relu_128m = {33554432, 134217728, 134217728 / 26e9};
+    CHECK(qb_roofline_analyse(&c, "fp32", &relu_128m, true, &r) == QB_OK);
+    CHECK(r.level == 3 && r.bound_level == 3 && r.above_roof && !r.far_below);
+    CHECK_NEAR(r.efficiency, 1.3, 1e-9);
+    /* Data movement above the DRAM roof is flagged too, in both modes. */
+    qb_rl_point copy_128m = {0, 134217728, 134217728 / 25e9};
+    CHECK(qb_roofline_analyse(&c, "fp32", &copy_128m, true, &r) == QB_OK);
+    CHECK(r.level == 3 && r.above_roof);
+    CHECK(qb_roofline_analyse(&c, "fp32", &copy_128m, false, &r) == QB_OK);
+    CHECK(r.level == 3 && r.above_roof);
 
     /* fp16 halves the bytes: the point moves right (higher intensity). */
     qb_rl_point relu16 = {1.6e7, 6.4e7, 1.6e7 / 4.8e9};

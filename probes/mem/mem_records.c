@@ -1,6 +1,7 @@
 /* The records of a qbench probe mem run: the sweep, and per level the
  * bandwidth ceilings and the latency with sysfs's and the measured capacities. */
 #include "clock.h"
+#include "fmt.h"
 #include "cpu_features.h"
 #include "error.h"
 #include "mem_kernels.h"
@@ -219,6 +220,7 @@ static int level_params(qb_record *r, const qb_mem_level *l, const char *kernel,
     if (!rc) rc = qb_record_param_str(r, "kernel", kernel);
     if (!rc) rc = qb_record_param_num(r, "threads", threads);
     if (!rc) rc = qb_record_param_num(r, "bytes", (double)bytes);
+    if (!rc && l->sysfs_bytes > 0 && !cJSON_AddBoolToObject(r->params, "per_core", l->per_core)) rc = QB_ENOMEM;
     if (!rc && l->sysfs_bytes > 0) rc = qb_record_param_num(r, "sysfs_bytes", l->sysfs_bytes);
     if (!rc && l->measured_bytes > 0) rc = qb_record_param_num(r, "measured_bytes", round(l->measured_bytes));
     if (!rc && l->streaming_bytes > 0) rc = qb_record_param_num(r, "streaming_bytes", round(l->streaming_bytes));
@@ -233,8 +235,8 @@ static int small_level_note(qb_record *r, const qb_mem_level *l, double lo, bool
     const double cap = streaming ? l->streaming_bytes : l->measured_bytes;
     if (l->per_core || l->sysfs_bytes <= 0 || !(cap > 0) || cap > lo) return QB_OK;
     char c[32], f[32];
-    qb_mem_fmt_bytes(c, sizeof c, cap);
-    qb_mem_fmt_bytes(f, sizeof f, lo);
+    qb_fmt_bytes(c, sizeof c, cap);
+    qb_fmt_bytes(f, sizeof f, lo);
     return qb_record_note(r, "%s: its %s capacity (%s) is no bigger than where its range starts (%s): "
                              "read there, the figure may include misses to the next level",
                           l->name, streaming ? "streaming" : "random-load", c, f);
