@@ -249,6 +249,16 @@ static void section(report *rp, const char *id, const char *title, const char *i
     }
 }
 
+/* A machine fact as a person reads it: strings without quotes, booleans as
+ * yes or no, numbers as numbers, "-" where the file has none. */
+static void machine_value(char *buf, size_t len, const cJSON *v)
+{
+    if (cJSON_IsString(v)) snprintf(buf, len, "%s", v->valuestring[0] ? v->valuestring : "-");
+    else if (cJSON_IsBool(v)) snprintf(buf, len, "%s", cJSON_IsTrue(v) ? "yes" : "no");
+    else if (cJSON_IsNumber(v)) snprintf(buf, len, "%.6g", v->valuedouble);
+    else snprintf(buf, len, "-");
+}
+
 static void machine_section(report *rp)
 {
     qb_buf *h = &rp->html;
@@ -265,11 +275,11 @@ static void machine_section(report *rp)
     for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
         qb_buf_printf(h, "<tr><td>%s</td>", keys[k]);
         for (int i = 0; i < rp->nin; i++) {
-            char *s = cJSON_PrintUnformatted(cJSON_GetObjectItem(rp->in[i].res.machine, keys[k]));
+            char v[128];
+            machine_value(v, sizeof v, cJSON_GetObjectItem(rp->in[i].res.machine, keys[k]));
             qb_buf_printf(h, "<td>");
-            qb_html_text(h, s ? s : "-");
+            qb_html_text(h, v);
             qb_buf_printf(h, "</td>");
-            free(s);
         }
         qb_buf_printf(h, "</tr>\n");
     }

@@ -24,6 +24,9 @@ assert "<script" not in html.lower(), "the page must not need JavaScript"
 assert "http://" not in html.replace("http://www.w3.org", ""), "the page must not load anything"
 for section in ("Machine", "Roofline", "Operators", "Measurement conditions"):
     assert section in html, section
+# The machine table shows plain values, not JSON with quotes.
+machine = html.split("Machine", 1)[1].split("</table>", 1)[0]
+assert "<td>fixture cpu</td>" in machine and "&quot;" not in machine, machine[:400]
 PY
 then ok; else bad "inline SVG charts"; fi
 
