@@ -294,17 +294,23 @@ static void machine_section(report *rp)
         }
         qb_buf_printf(h, "</td>");
     }
-    qb_buf_printf(h, "</tr>\n<tr><td>caches (sysfs)</td>");
+    qb_buf_printf(h, "</tr>\n<tr><td>caches</td>");
     for (int i = 0; i < rp->nin; i++) {
         qb_buf_printf(h, "<td>");
         const cJSON *c;
         cJSON_ArrayForEach(c, cJSON_GetObjectItem(rp->in[i].res.machine, "caches"))
         {
             const char *type = cJSON_GetStringValue(cJSON_GetObjectItem(c, "type"));
-            qb_buf_printf(h, "L%d%s %.0f KiB (shared by %d)<br>", (int)cJSON_GetNumberValue(cJSON_GetObjectItem(c, "level")),
+            qb_buf_printf(h, "L%d%s %.0f KiB (shared by %d", (int)cJSON_GetNumberValue(cJSON_GetObjectItem(c, "level")),
                           type && strcmp(type, "instruction") == 0 ? "i" : type && strcmp(type, "data") == 0 ? "d" : "",
                           cJSON_GetNumberValue(cJSON_GetObjectItem(c, "bytes")) / 1024,
                           (int)cJSON_GetNumberValue(cJSON_GetObjectItem(c, "shared_by")));
+            const char *src = cJSON_GetStringValue(cJSON_GetObjectItem(c, "source"));
+            if (src) {
+                qb_buf_printf(h, "; ");
+                qb_html_text(h, src);
+            }
+            qb_buf_printf(h, ")<br>");
         }
         qb_buf_printf(h, "</td>");
     }
@@ -327,13 +333,19 @@ static void machine_section(report *rp)
     qb_buf_printf(h, "</tr>\n");
     qb_buf_printf(h, "<tr><td>qbench</td>");
     for (int i = 0; i < rp->nin; i++) {
-        char *s = cJSON_PrintUnformatted(rp->in[i].res.tool);
+        /* version, git commit, compiler and flags, each as written */
+        static const char *const tool_keys[] = {"version", "git", "compiler", "flags"};
         qb_buf_printf(h, "<td class=\"params\">");
-        qb_html_text(h, s ? s : "-");
-        qb_buf_printf(h, " started ");
+        for (size_t k = 0; k < sizeof tool_keys / sizeof tool_keys[0]; k++) {
+            const char *v = cJSON_GetStringValue(cJSON_GetObjectItem(rp->in[i].res.tool, tool_keys[k]));
+            if (!v || !v[0]) continue;
+            qb_buf_printf(h, "%s ", tool_keys[k]);
+            qb_html_text(h, v);
+            qb_buf_printf(h, ", ");
+        }
+        qb_buf_printf(h, "started ");
         qb_html_text(h, rp->in[i].res.started);
         qb_buf_printf(h, "</td>");
-        free(s);
     }
     qb_buf_printf(h, "</tr></table>\n");
 }
