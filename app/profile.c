@@ -87,7 +87,8 @@ static int measure_ceilings(qb_results *res, int threads)
     qb_mem_opts mo;
     qb_mem_opts_init(&mo, true);
     mo.levels_only = true;
-    mo.kernels = "read,write,copy,triad"; /* the kernels a ceiling is taken from */
+    /* the kernels a ceiling is taken from: ordinary and non-temporal stores */
+    mo.kernels = "read,write,copy,triad,copy-nt,triad-nt";
     mo.threads = &threads;
     mo.nthreads = 1;
     return qb_probe_mem_measure(res, &mo, &pol);
@@ -102,10 +103,12 @@ int qb_ceilings_obtain(int threads, bool refresh, qb_ceilings *c)
     if (have) {
         rc = qb_ceilings_from_results(&prof, threads, c);
         qb_results_free(&prof);
-        if (rc == QB_OK && c->ncompute > 0 && c->nmemory > 0) return QB_OK;
+        if (rc == QB_OK && c->ncompute > 0 && c->nmemory > 0 && c->memory[c->nmemory - 1].gbs_nt > 0)
+            return QB_OK;
     }
-    /* Missing, stale, refreshed or without this thread count: a new profile
-     * of this thread count replaces it. */
+    /* Missing, stale, refreshed, without this thread count or without the
+     * non-temporal ceilings (profiles of older builds): a new profile of this
+     * thread count replaces it. */
     const qb_rep_policy pol = qb_rep_policy_default(true);
     rc = qb_probe_results_begin(&prof, &pol, true);
     if (rc) return rc;

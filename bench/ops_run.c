@@ -53,6 +53,25 @@ typedef struct {
     variant *var;
 } trial_ctx;
 
+/* What a call costs before it does any work: an empty parallel region on
+ * the call's threads (every kernel opens one), the fastest of a few batches,
+ * in ns per call. */
+static double empty_call_ns(int threads)
+{
+    enum { CALLS = 200, BATCHES = 5 };
+    double best = INFINITY;
+    for (int b = 0; b < BATCHES; b++) {
+        const uint64_t t0 = qb_now_ns();
+        for (int i = 0; i < CALLS; i++) {
+#pragma omp parallel num_threads(threads)
+            __asm__ volatile("" ::: "memory");
+        }
+        const double ns = (double)(qb_now_ns() - t0) / CALLS;
+        if (ns < best) best = ns;
+    }
+    return best;
+}
+
 static int run_once(const qb_op_desc *op, variant *x)
 {
     return x->impl ? x->impl->run(x->inst) : op->run(x->inst);
@@ -285,6 +304,9 @@ static int prepare(const qb_op_desc *op, const qb_shape *s, const qb_ops_opts *o
     x->reps = one >= QB_OPS_TRIAL_MIN_S_DEFAULT ? 1 : (long)(QB_OPS_TRIAL_MIN_S_DEFAULT / (one > 1e-9 ? one : 1e-9)) + 1;
     if (x->reps > QB_OPS_TRIAL_MAX_RUNS) x->reps = QB_OPS_TRIAL_MAX_RUNS;
     qb_record_param_num(x->rec, "runs_per_trial", (double)x->reps);
+    /* A call's fixed cost beside its time, so a short call's figure can be
+     * read for what it is (the roofline's far-below note uses it). */
+    qb_record_param_num(x->rec, "empty_call_ns", round(empty_call_ns(x->v.threads)));
     return QB_OK;
 }
 

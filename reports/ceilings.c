@@ -28,6 +28,29 @@ static double level_capacity(const qb_record *r, int threads)
     return per_core ? bytes * threads : bytes;
 }
 
+/* The kernels that read and write with non-temporal stores, as the operators
+ * write a large output (write-nt only writes: no operator does that). */
+static bool nt_kernel(const char *kernel)
+{
+    return strcmp(kernel, "copy-nt") == 0 || strcmp(kernel, "triad-nt") == 0;
+}
+
+/* Each level's non-temporal ceiling: the fastest of its -nt kernels. */
+static int set_nt_ceilings(const qb_results *res, int threads, qb_ceilings *c)
+{
+    for (size_t i = 0; i < res->n; i++) {
+        const qb_record *r = &res->recs[i];
+        if (strcmp(r->group, "probe.mem") != 0 || qb_param_num(r, "threads") != threads) continue;
+        const char *level = qb_param_str(r, "level"), *kernel = qb_param_str(r, "kernel");
+        const qb_rl_memory *m = level[0] && nt_kernel(kernel) ? qb_ceilings_level(c, level) : NULL;
+        const double v = qb_metric_value(r, "bandwidth");
+        if (!m || !(v > m->gbs_nt)) continue;
+        const int rc = qb_ceilings_set_memory_nt(c, level, v, kernel);
+        if (rc) return rc;
+    }
+    return QB_OK;
+}
+
 static int set_capacities(const qb_results *res, int threads, qb_ceilings *c)
 {
     for (size_t i = 0; i < res->n; i++) {
@@ -61,7 +84,8 @@ int qb_ceilings_from_results(const qb_results *res, int threads, qb_ceilings *c)
         } else if (strcmp(r->group, "probe.mem") == 0) {
             const char *level = qb_param_str(r, "level"), *kernel = qb_param_str(r, "kernel");
             const qb_metric *m = qb_record_find_metric(r, "bandwidth");
-            if (!m || !level[0] || strcmp(kernel, "write-nt") == 0 || strcmp(kernel, "latency") == 0)
+            if (!m || !level[0] || strcmp(kernel, "write-nt") == 0 || strcmp(kernel, "latency") == 0 ||
+                nt_kernel(kernel))
                 continue;
             const qb_rl_memory *old = qb_ceilings_level(c, level);
             if (old && old->gbs >= m->value) continue;
@@ -69,5 +93,6 @@ int qb_ceilings_from_results(const qb_results *res, int threads, qb_ceilings *c)
             if (rc) return rc;
         }
     }
-    return set_capacities(res, threads, c);
+    int rc = set_nt_ceilings(res, threads, c);
+    return rc ? rc : set_capacities(res, threads, c);
 }

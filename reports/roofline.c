@@ -38,6 +38,8 @@ static int add_ceiling_records(const qb_ceilings *c, qb_results *out)
         if (!rc) rc = qb_record_param_str(r, "kernel", c->memory[i].kernel);
         if (!rc) rc = qb_record_param_num(r, "threads", c->threads);
         if (!rc && c->memory[i].capacity > 0) rc = qb_record_param_num(r, "capacity_bytes", c->memory[i].capacity);
+        if (!rc && c->memory[i].gbs_nt > 0) rc = qb_record_param_num(r, "nt_bandwidth_gbs", c->memory[i].gbs_nt);
+        if (!rc && c->memory[i].gbs_nt > 0) rc = qb_record_param_str(r, "nt_kernel", c->memory[i].kernel_nt);
         if (!rc) rc = qb_record_metric(r, "bandwidth", "GB/s", QB_BETTER_HIGHER, c->memory[i].gbs);
         if (rc) return rc;
     }
@@ -71,6 +73,9 @@ int qb_roofline_ceilings_of(const qb_results *res, int threads, qb_ceilings *c)
                                         qb_param_str(r, "kernel"));
             if (!rc && qb_param_num(r, "capacity_bytes") > 0)
                 rc = qb_ceilings_set_capacity(c, qb_param_str(r, "level"), qb_param_num(r, "capacity_bytes"));
+            if (!rc && qb_param_num(r, "nt_bandwidth_gbs") > 0)
+                rc = qb_ceilings_set_memory_nt(c, qb_param_str(r, "level"), qb_param_num(r, "nt_bandwidth_gbs"),
+                                               qb_param_str(r, "nt_kernel"));
         }
         if (rc) return rc;
     }
@@ -90,11 +95,18 @@ static const qb_record *fp32_twin(const qb_results *in, const qb_record *r)
     return NULL;
 }
 
+/* Whether an operator record writes with non-temporal stores (its "stores"
+ * param, set by the memory-bound operators; the others store normally). */
+static bool nt_stores(const qb_record *r)
+{
+    return strncmp(qb_param_str(r, "stores"), "non-temporal", 12) == 0;
+}
+
 /* Why a point sits far below or above its roof, from what the record and the
  * ceilings know: the footprint against each level's capacity, the time of one
  * call, the ceiling's kernel and byte accounting. */
-static int verdict_note(qb_record *o, const qb_ceilings *c, const qb_rl_result *a, const qb_rl_point *p,
-                        bool cache_aware)
+static int verdict_note(qb_record *o, const qb_record *src, const qb_ceilings *c, const qb_rl_result *a,
+                        const qb_rl_point *p, bool cache_aware)
 {
     char fp[32], cap[32];
     cap[0] = '\0';
@@ -102,16 +114,24 @@ static int verdict_note(qb_record *o, const qb_ceilings *c, const qb_rl_result *
     const qb_rl_memory *lv = &c->memory[a->level];
     const char *roof = a->bound_level < 0 ? "compute" : lv->level;
     if (a->far_below) {
-        const double call_us = p->seconds * 1e6;
-        char where[96];
+        const double call_us = p->seconds * 1e6, empty_us = qb_param_num(src, "empty_call_ns") * 1e-3;
+        char where[96], why[200];
         if (a->bound_level < 0) snprintf(where, sizeof where, "the %s peak", qb_param_str(o, "ceiling_dtype"));
         else snprintf(where, sizeof where, "the %s roof, the level its %s footprint lives in", roof, fp);
-        return qb_record_note(o, "runs at %.0f%% of %s; one call takes %.3g %s: %s", 100 * a->efficiency, where,
-                              call_us < 1000 ? call_us : call_us / 1000, call_us < 1000 ? "us" : "ms",
-                              call_us < QB_RL_SHORT_CALL_US
-                                  ? "at this size a call's fixed cost (setting up, waking threads) can "
-                                    "outweigh its work"
-                                  : "the kernel's own loop, not the roof, limits it");
+        if (empty_us > 0 && empty_us >= QB_RL_OVERHEAD_SHARE * call_us)
+            snprintf(why, sizeof why, "an empty call on its threads takes %.3g us (measured), %.0f%% of it: the "
+                                      "call's fixed cost, not the roof, limits it at this size",
+                     empty_us, 100 * empty_us / call_us);
+        else if (empty_us > 0)
+            snprintf(why, sizeof why, "an empty call takes only %.3g us (measured): the kernel's own loop, not "
+                                      "the roof or the call's fixed cost, limits it", empty_us);
+        else
+            snprintf(why, sizeof why, "%s", call_us < QB_RL_SHORT_CALL_US
+                                                ? "at this size a call's fixed cost can outweigh its work (the "
+                                                  "record has no measured empty call)"
+                                                : "the kernel's own loop, not the roof, limits it");
+        return qb_record_note(o, "runs at %.0f%% of %s; one call takes %.3g %s; %s", 100 * a->efficiency, where,
+                              call_us < 1000 ? call_us : call_us / 1000, call_us < 1000 ? "us" : "ms", why);
     }
     if (a->bound_level < 0)
         return qb_record_note(o, "runs at %.0f%% of the %s peak: the peak probe ran at a lower clock than this "
@@ -126,11 +146,16 @@ static int verdict_note(qb_record *o, const qb_ceilings *c, const qb_rl_result *
                               100 * (a->efficiency - 1), fp, c->memory[inside].level, cap);
     }
     const bool last = a->level == c->nmemory - 1;
-    return qb_record_note(o, "above the %s roof by %.0f%%: the ceiling (%s kernel) counts bytes as STREAM "
-                             "does, without write-allocate reads, while an operator that writes with "
-                             "non-temporal stores moves just the bytes it counts; and part of its %s "
-                             "footprint can stay in %s",
-                          lv->level, 100 * (a->efficiency - 1), lv->kernel[0] ? lv->kernel : "?", fp,
+    if (p->nt_stores && lv->gbs_nt <= 0)
+        return qb_record_note(o, "above the %s roof by %.0f%%: it writes with non-temporal stores, which move "
+                                 "just the bytes it counts, while the ceiling (%s kernel, ordinary stores, "
+                                 "STREAM counting) does not count its write-allocate reads; no non-temporal "
+                                 "ceiling was measured for %s",
+                              lv->level, 100 * (a->efficiency - 1), lv->kernel[0] ? lv->kernel : "?", lv->level);
+    return qb_record_note(o, "above the %s roof (%s kernel, %s stores) by %.0f%%: part of its %s footprint can "
+                             "stay in %s, or the host gave this run more bandwidth than the ceiling's",
+                          lv->level, p->nt_stores ? lv->kernel_nt : lv->kernel,
+                          p->nt_stores ? "non-temporal" : "ordinary", 100 * (a->efficiency - 1), fp,
                           last ? "the last cache" : "a faster level");
 }
 
@@ -143,7 +168,8 @@ int qb_roofline_records(const qb_results *in, const qb_ceilings *c, int threads,
     for (size_t i = 0; i < in->n && rc == QB_OK; i++) {
         const qb_record *r = &in->recs[i];
         if (strcmp(r->group, "ops") != 0 || qb_param_num(r, "threads") != threads) continue;
-        const qb_rl_point p = {qb_metric_value(r, "ops"), qb_metric_value(r, "bytes"), qb_metric_value(r, "time")};
+        const qb_rl_point p = {qb_metric_value(r, "ops"), qb_metric_value(r, "bytes"), qb_metric_value(r, "time"),
+                               nt_stores(r)};
         if (!isfinite(p.ops) || !isfinite(p.bytes) || !isfinite(p.seconds)) continue;
         const char *cdt = qb_roofline_ceiling_dtype(r);
         qb_rl_result a;
@@ -166,6 +192,13 @@ int qb_roofline_records(const qb_results *in, const qb_ceilings *c, int threads,
         qb_record_param_str(o, "verdict", a.verdict == QB_RL_COMPUTE_BOUND ? "compute-bound" : "memory-bound");
         qb_record_param_str(o, "bound_by", a.bound_level < 0 ? "compute" : c->memory[a.bound_level].level);
         qb_record_param_str(o, "level", c->memory[a.level].level);
+        if (a.bound_level >= 0) {
+            /* the ceiling it is held to, of its own store kind and byte count */
+            const qb_rl_memory *lm = &c->memory[a.bound_level];
+            const bool nt = p.nt_stores && lm->gbs_nt > 0;
+            qb_record_param_str(o, "ceiling_kernel", nt ? lm->kernel_nt : lm->kernel);
+            qb_record_param_str(o, "ceiling_stores", nt ? "non-temporal" : "regular");
+        }
         qb_record_param_num(o, "footprint_bytes", p.bytes);
         if (c->memory[a.level].capacity > 0)
             qb_record_param_num(o, "level_capacity_bytes", c->memory[a.level].capacity);
@@ -191,7 +224,8 @@ int qb_roofline_records(const qb_results *in, const qb_ceilings *c, int threads,
             /* What quantization buys: the measured speedup over fp32, and the
              * ratio of the two roofs, its upper bound on this machine. */
             qb_rl_result af;
-            const qb_rl_point pf = {qb_metric_value(twin, "ops"), qb_metric_value(twin, "bytes"), qb_metric_value(twin, "time")};
+            const qb_rl_point pf = {qb_metric_value(twin, "ops"), qb_metric_value(twin, "bytes"),
+                                    qb_metric_value(twin, "time"), nt_stores(twin)};
             if (qb_roofline_analyse(c, qb_roofline_ceiling_dtype(twin), &pf, cache_aware, &af) == QB_OK &&
                 p.ops > 0 && pf.ops > 0) {
                 rc = qb_record_metric(o, "speedup_vs_fp32", "x", QB_BETTER_HIGHER, pf.seconds / p.seconds);
@@ -200,7 +234,7 @@ int qb_roofline_records(const qb_results *in, const qb_ceilings *c, int threads,
                                           a.dram_attainable / af.dram_attainable);
             }
         }
-        if (!rc && (a.far_below || a.above_roof)) rc = verdict_note(o, c, &a, &p, cache_aware);
+        if (!rc && (a.far_below || a.above_roof)) rc = verdict_note(o, r, c, &a, &p, cache_aware);
         analysed++;
     }
     if (rc == QB_OK && analysed == 0)

@@ -66,6 +66,23 @@ const qb_rl_memory *qb_ceilings_level(const qb_ceilings *c, const char *level)
     return NULL;
 }
 
+int qb_ceilings_set_memory_nt(qb_ceilings *c, const char *level, double gbs, const char *kernel)
+{
+    if (!(gbs > 0)) return qb_fail(QB_EINPUT, "non-temporal bandwidth ceiling for %s is not a positive number", level);
+    for (int i = 0; i < c->nmemory; i++)
+        if (strcmp(c->memory[i].level, level) == 0) {
+            c->memory[i].gbs_nt = gbs;
+            snprintf(c->memory[i].kernel_nt, sizeof c->memory[i].kernel_nt, "%s", kernel ? kernel : "");
+            return QB_OK;
+        }
+    return qb_fail(QB_EINPUT, "no bandwidth ceiling for level '%s'", level);
+}
+
+double qb_ceilings_bw(const qb_ceilings *c, int i, bool nt_stores)
+{
+    return nt_stores && c->memory[i].gbs_nt > 0 ? c->memory[i].gbs_nt : c->memory[i].gbs;
+}
+
 int qb_ceilings_set_capacity(qb_ceilings *c, const char *level, double bytes)
 {
     for (int i = 0; i < c->nmemory; i++)
@@ -99,9 +116,10 @@ int qb_roofline_analyse(const qb_ceilings *c, const char *dtype, const qb_rl_poi
     out->measured = p->ops / p->seconds * 1e-9;
     out->measured_gbs = p->bytes / p->seconds * 1e-9;
     for (int i = 0; i < c->nmemory; i++) {
-        const double mem_roof = out->ai * c->memory[i].gbs;
+        const double bw = qb_ceilings_bw(c, i, p->nt_stores);
+        const double mem_roof = out->ai * bw;
         out->attainable[i] = mem_roof < out->peak ? mem_roof : out->peak;
-        out->ridge[i] = out->peak / c->memory[i].gbs;
+        out->ridge[i] = out->peak / bw;
     }
     out->dram_attainable = out->attainable[dram];
     const int lv = cache_aware ? qb_ceilings_footprint_level(c, p->bytes) : dram;
@@ -110,11 +128,11 @@ int qb_roofline_analyse(const qb_ceilings *c, const char *dtype, const qb_rl_poi
         /* Pure data movement: bounded by the level's bandwidth, measured in bytes. */
         out->verdict = QB_RL_MEMORY_BOUND;
         out->bound_level = lv;
-        out->roof = c->memory[lv].gbs;
+        out->roof = qb_ceilings_bw(c, lv, p->nt_stores);
         out->efficiency = out->measured_gbs / out->roof;
     } else {
         out->roof = out->attainable[lv];
-        out->bound_level = out->ai * c->memory[lv].gbs >= out->peak ? -1 : lv;
+        out->bound_level = out->ai * qb_ceilings_bw(c, lv, p->nt_stores) >= out->peak ? -1 : lv;
         out->verdict = out->bound_level < 0 ? QB_RL_COMPUTE_BOUND : QB_RL_MEMORY_BOUND;
         out->efficiency = out->measured / out->roof;
     }

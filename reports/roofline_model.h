@@ -18,6 +18,10 @@ typedef struct {
     char level[8];   /* "L1", "L2", "L3", "DRAM" */
     double gbs;      /* GB/s */
     char kernel[16];
+    double gbs_nt;   /* GB/s of the same level written with non-temporal stores
+                        (copy-nt, triad-nt: counted bytes are moved bytes), 0 if
+                        not measured */
+    char kernel_nt[16];
     double capacity; /* bytes the level holds for the ceilings' thread count (a
                         per-core level: every thread's share added up), as the
                         memory probe measured it; 0 for DRAM or when unknown */
@@ -36,6 +40,13 @@ int qb_ceilings_set_compute(qb_ceilings *c, const char *dtype, double gops);
 int qb_ceilings_set_memory(qb_ceilings *c, const char *level, double gbs, const char *kernel);
 const qb_rl_compute *qb_ceilings_compute(const qb_ceilings *c, const char *dtype);
 const qb_rl_memory *qb_ceilings_level(const qb_ceilings *c, const char *level);
+/* Set the non-temporal-store ceiling of a level already added. */
+int qb_ceilings_set_memory_nt(qb_ceilings *c, const char *level, double gbs, const char *kernel);
+/* The bandwidth a point of this store kind is held to at level i: the
+ * non-temporal ceiling for a non-temporal point where it was measured, the
+ * ordinary one otherwise. */
+double qb_ceilings_bw(const qb_ceilings *c, int i, bool nt_stores);
+
 /* Set the usable capacity of a level already added (QB_EINPUT if absent). */
 int qb_ceilings_set_capacity(qb_ceilings *c, const char *level, double bytes);
 
@@ -48,6 +59,7 @@ typedef enum { QB_RL_COMPUTE_BOUND, QB_RL_MEMORY_BOUND } qb_rl_verdict;
 
 typedef struct {
     double ops, bytes, seconds; /* the point: counts from the registry formulas */
+    bool nt_stores;             /* it writes its output with non-temporal stores */
 } qb_rl_point;
 
 typedef struct {
@@ -73,6 +85,9 @@ typedef struct {
 
 /* A call shorter than this (microseconds) can be ruled by its fixed cost. */
 #define QB_RL_SHORT_CALL_US 20.0
+
+/* An empty call costing this share of a call or more rules the call. */
+#define QB_RL_OVERHEAD_SHARE 0.25
 
 /* Analyse a point. Its footprint is its byte count (the registry formula's
  * bytes of one call). cache_aware: the roof is that of the level its

@@ -30,7 +30,7 @@ int main(void)
 
     qb_rl_result r;
     /* GEMM-like: 2e9 ops over 1.2e7 bytes (AI 167) at 80 GOP/s: compute-bound, 80% of peak. */
-    qb_rl_point gemm = {2e9, 1.2e7, 2e9 / 80e9};
+    qb_rl_point gemm = {2e9, 1.2e7, 2e9 / 80e9, false};
     CHECK(qb_roofline_analyse(&c, "fp32", &gemm, true, &r) == QB_OK);
     CHECK(r.verdict == QB_RL_COMPUTE_BOUND && r.bound_level == -1);
     CHECK_NEAR(r.efficiency, 0.8, 1e-9);
@@ -41,7 +41,7 @@ int main(void)
     CHECK_NEAR(r8.ridge[3], 2 * r.ridge[3], 1e-12);
 
     /* ReLU over DRAM sizes: 1 op per 8 bytes at 2.4 GOP/s (19.2 GB/s): DRAM-bound. */
-    qb_rl_point relu = {1.6e7, 1.28e8, 1.6e7 / 2.4e9};
+    qb_rl_point relu = {1.6e7, 1.28e8, 1.6e7 / 2.4e9, false};
     CHECK(qb_roofline_analyse(&c, "fp32", &relu, true, &r) == QB_OK);
     CHECK(r.verdict == QB_RL_MEMORY_BOUND && r.bound_level == 3);
     CHECK_NEAR(r.ai, 0.125, 1e-12);
@@ -49,7 +49,7 @@ int main(void)
     CHECK_NEAR(r.efficiency, 0.96, 1e-9);
     CHECK(!r.far_below && !r.above_roof);
     /* The same op with an 800 KB footprint lives in L2, whatever its speed. */
-    qb_rl_point relu_l2 = {1e5, 8e5, 1e5 / 10e9};
+    qb_rl_point relu_l2 = {1e5, 8e5, 1e5 / 10e9, false};
     CHECK(qb_roofline_analyse(&c, "fp32", &relu_l2, true, &r) == QB_OK);
     CHECK(r.verdict == QB_RL_MEMORY_BOUND && r.bound_level == 1 && r.level == 1);
     CHECK_NEAR(r.roof, 12.5, 1e-9);
@@ -60,47 +60,61 @@ int main(void)
 
     /* The cases a user met: an 8 KiB relu slower than the DRAM roof still lives
      * in L1 and is far below the L1 roof (it was labelled DRAM by its speed). */
-    qb_rl_point relu_8k = {2048, 8192, 8192 / 15e9};
+    qb_rl_point relu_8k = {2048, 8192, 8192 / 15e9, false};
     CHECK(qb_roofline_analyse(&c, "fp32", &relu_8k, true, &r) == QB_OK);
     CHECK(r.level == 0 && r.bound_level == 0 && r.far_below && !r.above_roof);
     CHECK_NEAR(r.efficiency, 15.0 / 200, 1e-9);
     /* 512 KiB at 96% of the L2 roof: L2, not L3. */
-    qb_rl_point relu_512k = {131072, 524288, 524288 / 96e9};
+    qb_rl_point relu_512k = {131072, 524288, 524288 / 96e9, false};
     CHECK(qb_roofline_analyse(&c, "fp32", &relu_512k, true, &r) == QB_OK);
     CHECK(r.level == 1 && r.bound_level == 1 && !r.far_below && !r.above_roof);
     CHECK_NEAR(r.efficiency, 0.96, 1e-9);
     /* 128 MiB streaming faster than the DRAM roof: still DRAM, flagged above
      * its roof (it was relabelled L3 and called far below). */
-    qb_rl_point relu_128m = {33554432, 134217728, 134217728 / 26e9};
+    qb_rl_point relu_128m = {33554432, 134217728, 134217728 / 26e9, false};
     CHECK(qb_roofline_analyse(&c, "fp32", &relu_128m, true, &r) == QB_OK);
     CHECK(r.level == 3 && r.bound_level == 3 && r.above_roof && !r.far_below);
     CHECK_NEAR(r.efficiency, 1.3, 1e-9);
+    /* Written with non-temporal stores, it is held to the DRAM ceiling of the
+     * same stores and byte count (copy-nt), where one was measured. */
+    CHECK(qb_ceilings_set_memory_nt(&c, "DRAM", 28, "copy-nt") == QB_OK);
+    CHECK(qb_ceilings_set_memory_nt(&c, "L5", 28, "copy-nt") == QB_EINPUT);
+    qb_rl_point relu_nt = {33554432, 134217728, 134217728 / 26e9, true};
+    CHECK(qb_roofline_analyse(&c, "fp32", &relu_nt, true, &r) == QB_OK);
+    CHECK(r.level == 3 && !r.above_roof && !r.far_below);
+    CHECK_NEAR(r.roof, 28.0 / 4, 1e-9);
+    CHECK_NEAR(r.efficiency, 26.0 / 28, 1e-9);
+    CHECK_NEAR(qb_ceilings_bw(&c, 3, true), 28, 0);
+    CHECK_NEAR(qb_ceilings_bw(&c, 3, false), 20, 0);
+    CHECK_NEAR(qb_ceilings_bw(&c, 1, true), 100, 0); /* no nt ceiling there: the ordinary one */
+    c.memory[3].gbs_nt = 0;
+
     /* Data movement above the DRAM roof is flagged too, in both modes. */
-    qb_rl_point copy_128m = {0, 134217728, 134217728 / 25e9};
+    qb_rl_point copy_128m = {0, 134217728, 134217728 / 25e9, false};
     CHECK(qb_roofline_analyse(&c, "fp32", &copy_128m, true, &r) == QB_OK);
     CHECK(r.level == 3 && r.above_roof);
     CHECK(qb_roofline_analyse(&c, "fp32", &copy_128m, false, &r) == QB_OK);
     CHECK(r.level == 3 && r.above_roof);
 
     /* fp16 halves the bytes: the point moves right (higher intensity). */
-    qb_rl_point relu16 = {1.6e7, 6.4e7, 1.6e7 / 4.8e9};
+    qb_rl_point relu16 = {1.6e7, 6.4e7, 1.6e7 / 4.8e9, false};
     CHECK(qb_roofline_analyse(&c, "fp32", &relu16, true, &r) == QB_OK);
     CHECK_NEAR(r.ai, 0.25, 1e-12);
 
     /* Far below the roof is flagged rather than trusted. */
-    qb_rl_point slow = {2e9, 1.2e7, 2e9 / 10e9};
+    qb_rl_point slow = {2e9, 1.2e7, 2e9 / 10e9, false};
     CHECK(qb_roofline_analyse(&c, "fp32", &slow, true, &r) == QB_OK);
     CHECK(r.far_below);
 
     /* Pure data movement (transpose): memory-bound, efficiency in bytes. */
-    qb_rl_point tr = {0, 1.28e8, 1.28e8 / 16e9};
+    qb_rl_point tr = {0, 1.28e8, 1.28e8 / 16e9, false};
     CHECK(qb_roofline_analyse(&c, "fp32", &tr, true, &r) == QB_OK);
     CHECK(r.verdict == QB_RL_MEMORY_BOUND && r.bound_level == 3);
     CHECK_NEAR(r.efficiency, 0.8, 1e-9);
 
     /* Missing ceilings and bad points are input errors. */
     CHECK(qb_roofline_analyse(&c, "fp64", &gemm, true, &r) == QB_EINPUT);
-    qb_rl_point bad = {1, 0, 1};
+    qb_rl_point bad = {1, 0, 1, false};
     CHECK(qb_roofline_analyse(&c, "fp32", &bad, true, &r) == QB_EINPUT);
     qb_ceilings empty = {0};
     CHECK(qb_ceilings_set_compute(&empty, "fp32", 1) == QB_OK);

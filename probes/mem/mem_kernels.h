@@ -4,7 +4,9 @@
  * Every kernel walks its arrays once per pass with 256-bit AVX loads and
  * stores. Bytes are counted as STREAM counts them: each array read or written
  * once per pass, no write-allocate traffic, so the bytes one pass moves equal
- * the working set (the sum of the arrays). */
+ * the working set (the sum of the arrays). The -nt kernels store with
+ * non-temporal stores, as the operators write a large output: for them the
+ * count is also the traffic; an ordinary store also reads its line first. */
 #ifndef QB_MEM_KERNELS_H
 #define QB_MEM_KERNELS_H
 
@@ -27,7 +29,7 @@ typedef struct {
 } qb_mem_arrays;
 
 typedef struct {
-    const char *name;   /* read, write, write-nt, copy, triad */
+    const char *name;   /* read, write, write-nt, copy, triad, copy-nt, triad-nt */
     const char *how;    /* the loop, in one line */
     int reads, writes;  /* arrays read and written per pass */
     void (*run)(qb_mem_arrays *a, uint64_t passes);

@@ -64,6 +64,20 @@ static int lat_metrics(qb_record *rec, const qb_mem_run *m, size_t bytes, const 
     return rc;
 }
 
+/* How a bandwidth figure counts its bytes: as STREAM does (each array read or
+ * written once a pass), with the stores' kind and the factor that turns the
+ * count into the traffic the memory really saw: ordinary stores first read
+ * each line they write (write-allocate), non-temporal stores do not. */
+static int kernel_params(qb_record *r, const qb_mem_kernel *k)
+{
+    const double counted = k->reads + k->writes;
+    const double moved = counted + (k->bypasses_cache ? 0 : k->writes);
+    int rc = qb_record_param_str(r, "stores", k->writes == 0 ? "none" : k->bypasses_cache ? "non-temporal" : "regular");
+    if (!rc) rc = qb_record_param_str(r, "byte_count", "STREAM: arrays read + written, no write-allocate");
+    if (!rc) rc = qb_record_param_num(r, "traffic_factor", moved / counted);
+    return rc;
+}
+
 static int sweep_records(qb_results *res, qb_mem_run *m)
 {
     int rc = QB_OK;
@@ -92,6 +106,7 @@ static int sweep_records(qb_results *res, qb_mem_run *m)
                 if (!rc) rc = qb_record_param_num(r, "bytes", (double)m->bw[si].bytes);
                 if (!rc) rc = qb_record_param_num(r, "threads", m->threads[ti]);
                 if (!rc) rc = qb_record_param_str(r, "pages", m->bw_pages[ti][si] ? m->bw_pages[ti][si] : "unknown");
+                if (!rc) rc = kernel_params(r, &qb_mem_kernels[k]);
                 if (!rc) rc = bw_metrics(r, p, m->threads[ti], m->pol);
                 if (!rc && qb_mem_point_host_decides(m, si, ti, k))
                     rc = qb_record_host_shared(r, m->threads[ti],
@@ -302,6 +317,7 @@ static int level_records(qb_results *res, qb_mem_run *m)
                 if (!r) return QB_ENOMEM;
                 rc = level_params(r, &m->lv[l], qb_mem_kernels[k].name, m->threads[ti], m->bw[si].bytes);
                 if (!rc) rc = range_params(r, lo, (double)p);
+                if (!rc) rc = kernel_params(r, &qb_mem_kernels[k]);
                 if (!rc) rc = bw_metrics(r, pp, m->threads[ti], m->pol);
                 if (!rc && l == 0) rc = port_check(r, &qb_mem_kernels[k]);
                 if (!rc) rc = scale_note(r, m, l, ti, k);
