@@ -1,5 +1,5 @@
 /* qbench fuse: the gain of operator fusion and constant folding on the
- * lecture's chain relu((x + 1 + 2) * 2), per data type. */
+ * example chain relu((x + 1 + 2) * 2), per data type. */
 #include "commands.h"
 #include "defaults.h"
 #include "error.h"
@@ -365,7 +365,7 @@ int qb_cmd_fuse(int argc, char **argv)
          "relu-chain, gemm-relu, conv-bias-relu, gemm-requant (default: all)", 0, 0},
         {"dtype", 0, QB_OPT_STRING, &dtype_s, "LIST", "fp32, fp16, int8 (default: all)", 0, 0},
         {"elems", 'n', QB_OPT_INT, &elems, "N",
-         "elements of the relu chain (16 Mi as in the lecture)", 1024,
+         "elements of the relu chain (default 16 Mi)", 1024,
          (double)(1L << 32)},
         {"threads", 't', QB_OPT_STRING, &threads_s, "N", "OpenMP threads (default: all CPUs)", 0, 0},
         QB_POLICY_OPTS(ro),
@@ -376,7 +376,7 @@ int qb_cmd_fuse(int argc, char **argv)
         .summary = "Fused vs unfused operator chains: time, bytes moved, speedup.",
         .usage = "[options]",
         .details =
-            "The lecture's y = relu((x + 1 + 2) * 2) over N elements, run unfused (add, add,\n"
+            "The chain y = relu((x + 1 + 2) * 2) over N elements, run unfused (add, add,\n"
             "mul, relu: four passes, intermediates written to memory), fused (one pass) and\n"
             "constant-folded (relu(x*2 + 6), one pass), in fp32, fp16 (F16C storage, fp32\n"
             "math) and int8 (each operator requantized to its own scale). A memory-bound\n"

@@ -1,6 +1,7 @@
 /* qbench ops: operator benchmarks per data type, quantization and backend. */
 #include "backend.h"
 #include "commands.h"
+#include "cpu_features.h"
 #include "defaults.h"
 #include "error.h"
 #include "interrupt.h"
@@ -37,12 +38,13 @@ int qb_cmd_ops(int argc, char **argv)
              "Every operator x data type x int8 quantization variant x backend x thread count,\n"
              "checked against its scalar reference (fp32 relative tolerance, fp16 from its\n"
              "precision, int8 bit-exact) and timed in interleaved rounds. fp16 is binary16 storage\n"
-             "with F16C conversion and fp32 arithmetic (this CPU has no FP16 arithmetic). int8 is\n"
+             "with F16C conversion and fp32 arithmetic (%s). int8 is\n"
              "u8 activations x s8 weights (7 bits, so vpmaddubsw cannot saturate) into s32,\n"
              "requantized per tensor or per output channel.\n"
              "Records: ops/<op>/<dtype>/<quant>/<policy>[@backend]/t<threads>, metrics time (s),\n"
              "gops (GOP/s), bandwidth (GB/s from the byte formula), ops and bytes.\n"
              "Backends compiled in: builtin%s%s%s%s.",
+             qb_cpu_has("avx512fp16") ? "AVX512-FP16 is not used" : "this CPU has no FP16 arithmetic",
              qb_backend_available("openblas") ? ", openblas" : "",
              qb_backend_available("onednn") ? ", onednn" : "",
              qb_backend_available("openblas") ? "" : " (openblas: not compiled in)",

@@ -3,6 +3,7 @@
 #include "ops_run.h"
 
 #include "backend.h"
+#include "cpu_features.h"
 #include "op.h"
 #include "output.h"
 
@@ -117,8 +118,9 @@ static void print_op(const qb_results *res, const char *op)
 void qb_ops_print(const qb_results *res)
 {
     printf("Operators: performance per data type; (Nx) = speedup over fp32 of the same backend and\n"
-           "threads. fp16 is storage only (F16C conversion, fp32 arithmetic: this CPU has no FP16\n"
-           "arithmetic). int8 columns: pt/pc = per-tensor/per-channel, sym/asym/pow2 = policy.\n\n");
+           "threads. fp16 is storage only (F16C conversion, fp32 math: %s).\n"
+           "int8 columns: pt/pc = per-tensor/per-channel, sym/asym/pow2 = policy.\n\n",
+           qb_cpu_has("avx512fp16") ? "AVX512-FP16 is not used" : "no FP16 arithmetic on this CPU");
     const char *seen[128];
     int nseen = 0;
     for (size_t i = 0; i < res->n; i++) {

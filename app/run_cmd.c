@@ -70,7 +70,7 @@ static int step_ops(qb_results *res, const run_cfg *cfg)
     return qb_ops_measure(res, &o, &cfg->pol);
 }
 
-/* The lecture's question on a synthetic tensor: every policy, per-tensor and per-channel. */
+/* Which quantization policy loses least, on a synthetic tensor: every policy, per-tensor and per-channel. */
 static int step_quant(qb_results *res, const run_cfg *cfg)
 {
     qb_tensor_spec in;

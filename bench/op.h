@@ -1,4 +1,4 @@
-/* The operator registry contract: every operator class of the lecture is one
+/* The operator registry contract: every operator class qbench measures is one
  * entry of one static table (bench/op_table.c), with its FLOP and byte
  * formulas beside its kernels. ops, quant, fuse and roofline read only this. */
 #ifndef QB_OP_H

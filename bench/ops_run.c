@@ -467,7 +467,9 @@ static int record_settings(qb_results *res, const qb_ops_opts *o, const selectio
     cJSON_DeleteItemFromObjectCaseSensitive(s, "backends");
     cJSON_AddItemToObject(s, "backends", be);
     cJSON_DeleteItemFromObjectCaseSensitive(s, "fp16");
-    cJSON_AddStringToObject(s, "fp16", "binary16 storage converted with F16C, fp32 arithmetic: this CPU has no FP16 arithmetic (no AVX512-FP16)");
+    cJSON_AddStringToObject(s, "fp16", qb_cpu_has("avx512fp16")
+                                           ? "binary16 storage converted with F16C, fp32 arithmetic: these kernels compute fp16 in fp32 (AVX512-FP16 unused)"
+                                           : "binary16 storage converted with F16C, fp32 arithmetic: this CPU has no FP16 arithmetic (no AVX512-FP16)");
     *unavailable = cJSON_GetObjectItemCaseSensitive(s, "unavailable");
     if (!*unavailable) *unavailable = cJSON_AddArrayToObject(s, "unavailable");
     return *unavailable ? QB_OK : QB_ENOMEM;

@@ -148,7 +148,7 @@ const qb_inst_desc qb_inst_table[] = {
     {"mulps-xmm", "MULPS xmm, xmm", "", VEC_T(mulps_lat, mulps_tput), 3, 2, 3, 2, NULL},
     {"vmulps-ymm", "VMULPS ymm, ymm, ymm", "avx", VEC_T(vmulps_lat, vmulps_tput), 3, 2, 3, 2, NULL},
     {"divss", "DIVSS xmm, xmm", "", VEC_T(divss_lat, divss_tput), 10, 1 / 3.5, 11, 1 / 3.0,
-     "published latency is an upper bound (value-dependent); the lecture lists 10.5"},
+     "published latency is an upper bound (value-dependent)"},
     {"vdivps-ymm", "VDIVPS ymm, ymm, ymm", "avx", VEC_T(vdivps_lat, vdivps_tput), 10, 1 / 3.5, 11,
      1 / 3.0, "published latency is an upper bound (value-dependent)"},
     {"sqrtss", "SQRTSS xmm, xmm", "", VEC_T(sqrtss_lat, sqrtss_tput), 14, 0.2, 15, 0.2,

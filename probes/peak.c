@@ -91,6 +91,9 @@ static int describe(qb_record *rec, const qb_peak_desc *d, int threads)
     if (!rc) rc = qb_record_param_str(rec, "requires", d->requires);
     if (rc) return rc;
     if (d->note) qb_record_note(rec, "%s", d->note);
+    if (strcmp(d->dtype, "fp16") == 0)
+        qb_record_note(rec, "%s", qb_cpu_has("avx512fp16") ? "this kernel does not use the CPU's AVX512-FP16"
+                                                          : "this CPU has no FP16 arithmetic (no AVX512-FP16)");
     if (!qb_cpu_has(d->requires)) {
         cJSON_AddBoolToObject(rec->params, "supported", false);
         return qb_record_note(rec, "not supported by this CPU (needs %s)", d->requires);

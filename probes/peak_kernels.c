@@ -72,7 +72,7 @@ const qb_peak_desc qb_peak_table[] = {
     {"fp32-scalar", "fma", "VFMADD231SS, 12 accumulators", fp32s, 48 * 2, 4, 4, NULL},
     {"fp16", "fma+f16c", "binary16 B via VCVTPH2PS from L1 + VBROADCASTSS A + 12 VFMADD231PS ymm (6x16 microkernel step)",
      fp16, 4 * 12 * 16, 32, 32,
-     "no FP16 arithmetic on this CPU: binary16 is storage only, converted with F16C, math in fp32"},
+     "binary16 is storage only, converted with F16C, math in fp32"},
     {"int8", "avx2", "VPMADDUBSW (u8 x s8 -> s16) + VPMADDWD (x1 -> s32) + VPADDD, 6 groups", int8,
      4 * 6 * 64, 64, 64,
      "VPMADDUBSW saturates each pair sum to int16: keep activations within 7 bits or pre-scale weights"},

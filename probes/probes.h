@@ -1,4 +1,4 @@
-/* What the probes offer the command layer (entry points are in src/commands.h). */
+/* What the probes offer the command layer (entry points are in app/commands.h). */
 #ifndef QB_PROBES_H
 #define QB_PROBES_H
 
@@ -15,7 +15,7 @@ int qb_probe_inst_measure(qb_results *res, const char *filter, int cpu, const qb
 int qb_probe_peak_measure(qb_results *res, const char *filter, const int *threads, int nthreads,
                           const qb_rep_policy *pol);
 
-/* probe mem (probes/mem*.c). Records, all in group "probe.mem":
+/* probe mem (probes/mem/). Records, all in group "probe.mem":
  *   probe.mem/<kernel>/t<threads>/<bytes>   the sweep; params kernel (read, write,
  *       write-nt, copy, triad), bytes (whole working set), threads; metric
  *       bandwidth (GB/s = 1e9 bytes/s, STREAM byte counting)
@@ -50,7 +50,7 @@ int qb_probe_mem_measure(qb_results *res, const qb_mem_opts *o, const qb_rep_pol
  * whose clocks were calibrated apart (qbench run). */
 int qb_mem_per_cycle_at(qb_results *res, double ghz);
 
-/* probe ctx (probes/ctx*.c). Records in group "probe.ctx":
+/* probe ctx (probes/ctx/). Records in group "probe.ctx":
  *   probe.ctx/syscall, probe.ctx/vdso, probe.ctx/thread/<placement>,
  *   probe.ctx/process/<placement>/ws<bytes>; params kind, placement, working_set_bytes;
  *   metrics latency (ns, overhead subtracted, never negative), latency_cycles,

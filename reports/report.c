@@ -509,7 +509,7 @@ int qb_report_write(const qb_report_input *in, int nin, const char *dir, char *c
     machine_section(&rp);
     if (any_has_group(&rp, "probe.inst")) {
         section(&rp, "inst", "Instructions: latency and throughput (core cycles)",
-                "The lecture's instruction table for this machine: latency of a dependency chain and "
+                "Instructions on the measured machine: latency of a dependency chain and "
                 "throughput of independent chains; published figures are uops.info's for the same core.");
         group_bars(&rp, "probe.inst", "latency", "inst-latency", "Instruction latency", "cycles", false);
         group_bars(&rp, "probe.inst", "throughput", "inst-throughput", "Instruction throughput", "instructions per cycle", false);

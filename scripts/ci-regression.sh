@@ -10,9 +10,10 @@
 #   scripts/ci-regression.sh HEAD~1 --filter 'probe.*'    # extra words go to qbench run
 #   QB_CI_PASSES=7 scripts/ci-regression.sh v0.1.0        # more pairs (default 5)
 #
-# Why 5 pairs: on the shared development VM one pair of quick runs
+# Why 5 pairs: on a shared 2-vCPU virtual machine one pair of quick runs
 # false-alarmed in 2-7 of 10 tries; 5 voting pairs (3 needed) made no false
-# alarm in 87 of 90 groups and caught a 20% GEMM slowdown in 89 of 90 (README).
+# alarm in 87 of 90 groups and caught a 20% GEMM slowdown in 89 of 90
+# (docs/method.md).
 set -euo pipefail
 [ $# -ge 1 ] || { echo "usage: $0 BASE_REF [qbench run options...]" >&2; exit 2; }
 base_ref=$1

@@ -43,8 +43,8 @@ double qb_core_ghz(void)
 }
 
 /* A spell on the host can slow every chain of the first calibration: one
- * quick run here started at 3.475 GHz while its L1 stores ran at 32 bytes a
- * cycle of 3.694, so every bytes/cycle of that run read 6% high. A fresh,
+ * quick run on a virtual machine started at 3.475 GHz while its L1 stores ran
+ * at 32 bytes a cycle of 3.694, so every bytes/cycle of that run read 6% high. A fresh,
  * short calibration before each measurement raises the estimate when the
  * core is found faster; it never lowers it, since a slow chain is as likely
  * a stolen core as a slower clock. */

@@ -2,10 +2,10 @@
  *
  * On a VM the host may run two vCPUs close together (one CCD, one L3) or
  * far apart, for minutes at a time. Far apart, every cache line one thread
- * writes and another reads crosses the host's fabric: on this VM a line's
- * round trip between the vCPUs took 320-380 ns instead of 52-61 ns, and a
- * 2-thread conv+bias+relu whose passes read the other thread's output ran
- * 3.4x slower, while 1-thread figures did not move. The check passes one
+ * writes and another reads crosses the host's fabric: on a 2-vCPU KVM guest
+ * of an AMD EPYC host a line's round trip between the vCPUs was seen to take
+ * 320-380 ns instead of 52-61 ns, and a 2-thread conv+bias+relu whose passes
+ * read the other thread's output ran 3.4x slower, while 1-thread figures did not move. The check passes one
  * cache line between threads 0 and 1 of a team and compares its round trip
  * with the fastest seen in this process. */
 #ifndef QB_CORE_DISTANCE_H

@@ -1,5 +1,5 @@
 /* qb_core_share_speed: one short FMA-throughput block on every thread at
- * once, against the fastest the block ever ran here (core_share.h). */
+ * once, against the fastest the block ran in this process (core_share.h). */
 #include "core_share.h"
 
 #include "cpu_features.h"

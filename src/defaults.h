@@ -45,7 +45,7 @@
 /* Roofline (reports/): a stored machine profile older than this is measured again. */
 #define QB_PROFILE_MAX_AGE_DAYS 30
 
-/* Quantization error (bench/quant_*.c, qbench quant). */
+/* Quantization error (bench/quant/, qbench quant). */
 #define QB_OPS_WEIGHT_SPREAD 8.0 /* operators' weights: largest / smallest output-channel range */
 #define QB_QUANT_INPUT_DEFAULT "gaussian:256x256" /* synthetic tensor when no --op is given */
 #define QB_QUANT_SEED_DEFAULT 1            /* trial t draws its tensor from stream (seed, t) */
@@ -56,7 +56,7 @@
 #define QB_QUANT_QUICK_BUDGET_S 1.0
 #define QB_QUANT_MEM_FRACTION 0.5          /* tensors may use this share of physical memory */
 
-/* Operator fusion (bench/fuse_*.c, qbench fuse). */
+/* Operator fusion (bench/fuse/, qbench fuse). */
 #define QB_FUSE_ELEMS_DEFAULT (16L << 20)  /* elements of the relu((x+1+2)*2) chain */
 #define QB_FUSE_ROUNDS_DEFAULT 2           /* interleaved rounds per form (17 forms in all) */
 #define QB_FUSE_BUDGET_S_DEFAULT 0.3       /* seconds per form and round: the run stays under 30 s */
@@ -76,7 +76,7 @@
 #define QB_COMPARE_MD_ROWS 100
 #define QB_COMPARE_MD_CHARS 65000
 
-/* The shared-core check of multi-thread operator trials (probes/core_share.c):
+/* The shared-core check of multi-thread operator trials (src/core_share.c):
  * an FMA block of this many turns (about 27 us at 3.7 GHz) on every thread;
  * a trial whose slowest thread ran below this share of the fastest speed
  * seen found a core shared (two vCPUs on one core, or a busy SMT sibling,
@@ -84,17 +84,17 @@
 #define QB_CORE_SHARE_TURNS 4096
 #define QB_CORE_SHARED_SPEED 0.8
 
-/* The distance check beside the same trials (probes/core_distance.c): one
+/* The distance check beside the same trials (src/core_distance.c): one
  * cache line passed between threads 0 and 1 this many times (8 blocks, the
  * fastest counts); a round trip over this multiple of the fastest seen
- * means the host ran the vCPUs far apart (52-61 ns near, 320-380 ns far on
- * this VM). The record says so; the trial is kept, since the state lasts
+ * means the host ran the vCPUs far apart (near and far differ 5-7x on a
+ * multi-chiplet host, e.g. 52-61 ns against 320-380 ns). The record says so; the trial is kept, since the state lasts
  * minutes. */
 #define QB_CORE_DISTANCE_TRIPS 32
 #define QB_CORE_FAR_FACTOR 3.0
 #define QB_CORE_DISTANCE_TIMEOUT_NS 1000000 /* a line stalled this long: a vCPU was preempted, no answer */
 
-/* Memory probe (probes/mem*.c, qbench probe mem). */
+/* Memory probe (probes/mem/, qbench probe mem). */
 #define QB_MEM_PER_OCTAVE_DEFAULT 2   /* sweep points per doubling of the working set */
 #define QB_MEM_QUICK_PER_OCTAVE 1
 /* An AMD core reaches only its own core complex's L3: 96 MiB on the largest
@@ -107,8 +107,9 @@
 #define QB_MEM_CHASE_SEED 1           /* the random cycle of the latency chase */
 /* Level bandwidth figures whose best two rounds disagree, or that fall short
  * of scaling with threads on a per-core level, get up to this many extra
- * rounds, started evenly over this many seconds (probes/mem_measure.c,
- * confirm_rounds): host spells here last 5-30 s. */
+ * rounds, started evenly over this many seconds (probes/mem/mem_measure.c,
+ * confirm_rounds): on a shared host a spell of interference lasts seconds
+ * (5-30 s has been seen), so rounds back to back would fall inside one. */
 #define QB_MEM_CONFIRM_ROUNDS 10
 #define QB_MEM_CONFIRM_BUDGET_S 20.0
 #define QB_MEM_QUICK_CONFIRM_BUDGET_S 5.0
@@ -118,15 +119,18 @@
 #define QB_MEM_RANGE_START 1.5        /* a level's range starts at this multiple of what the levels
                                          above hold: a cyclic walk misses them from there */
 
-/* Context-switch probe (probes/ctx*.c, qbench probe ctx). */
+/* Context-switch probe (probes/ctx/, qbench probe ctx). */
 #define QB_CTX_TRIAL_US_DEFAULT 2000  /* one timed trial (hop count sized from a pilot) */
 #define QB_CTX_QUICK_TRIAL_US 1000
 #define QB_CTX_PROCS_DEFAULT 2        /* processes in the pipe ring, as lmbench lat_ctx */
 #define QB_CTX_WS_DEFAULT "0,16K,64K,256K" /* per-process working sets touched at each hop */
 
-/* Memory-bound operators (bench/ops_mem*.c, eltwise*, layout*, softmax*,
+/* Memory-bound operators (bench/ops/: ops_mem*.c, eltwise*, layout*, softmax*,
  * depthwise*): outputs at least this big are written with non-temporal
- * stores (the usable L3 here is about 5 MiB, DESIGN section 3); verify()
+ * stores: an output larger than the share of the last-level cache one core
+ * can use would evict the operator's inputs and be evicted itself before it
+ * is read again, so it goes straight to memory (qbench probe mem measures the
+ * usable share, often well below the L3 sysfs reports); verify()
  * checks every output up to this many elements, else an even sample. */
 #define QB_MEMOP_NT_BYTES_DEFAULT (8L << 20)
 #define QB_MEMOP_VERIFY_ELEMS_DEFAULT (1L << 20)

@@ -1,4 +1,4 @@
-/* The results model: one document per run, as in DESIGN section 4. Probes and
+/* The results model: one document per run (tool, machine, settings, records). Probes and
  * benchmarks add records; report, compare and roofline only read them. */
 #ifndef QB_RESULTS_H
 #define QB_RESULTS_H

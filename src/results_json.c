@@ -1,4 +1,4 @@
-/* JSON reader and writer of the results model (DESIGN section 4). */
+/* JSON reader and writer of the results model (results.h): one document per run. */
 #include "results.h"
 
 #include "atomic_file.h"

@@ -24,7 +24,7 @@ typedef struct {
  * none; returns the count (0 if neither knows). */
 int qb_sysinfo_caches(qb_cache *out, int max);
 
-/* Caches of the running CPU from cpuid alone (probes/cache_cpuid.c). */
+/* Caches of the running CPU from cpuid alone (src/cache_cpuid.c). */
 int qb_cache_from_cpuid(qb_cache *out, int max);
 
 /* Data or unified cache size of a level (1..3) in bytes, or 0 if unknown. */

@@ -114,7 +114,7 @@ PY
     expect 2 "export bad format" -- export "$B" --format xml
     expect 2 "export bad file" -- export "$FIX/not-json.txt"
 else
-    echo "note: qbench export is not listed in src/main.c yet; its checks were skipped"
+    echo "note: qbench export is not listed in app/main.c yet; its checks were skipped"
 fi
 
 echo "cli_compare: $pass passed, $fail failed"

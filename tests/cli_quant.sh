@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# qbench quant: bad words get one line naming them and exit 2; the lecture's
-# exercise agrees with the analytic model; JSON has the promised metrics.
+# qbench quant: bad words get one line naming them and exit 2; the N(0,1),
+# scale max|x|/128 exercise agrees with the analytic model; JSON has the promised metrics.
 # shellcheck source=tests/lib_cli.sh
 . "$(dirname "$0")/lib_cli.sh"
 
@@ -35,7 +35,7 @@ expect2 "--target-se" --target-se 0
 expect2 "--channel-spread" --channel-spread 0.5
 expect2 "--op measures an operator" --op no-such-op --relu
 
-# exercise 1 of the lecture (n = 64 to stay fast): Monte Carlo within 1% of the model
+# exercise 1, N(0,1) with scale max|x|/128 and no ReLU (n = 64 to stay fast): Monte Carlo within 1% of the model
 if "$QB" quant --input gaussian:64x64 --policy symmetric --granularity per-tensor \
     --scale absmax/128 --trials 3000 --json >"$tmp/ex1.json" &&
     python3 - "$tmp/ex1.json" <<'PY'

@@ -1,5 +1,5 @@
-/* The counter layer, tested with the kernel's software events (this VM has
- * no PMU). Exits 77 (skipped) when PAPI or the software events are unusable. */
+/* The counter layer, tested with the kernel's software events (a virtual
+ * machine often has no PMU). Exits 77 (skipped) when PAPI or the software events are unusable. */
 #include "check.h"
 #include "counters.h"
 #include "error.h"

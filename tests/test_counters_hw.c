@@ -1,4 +1,5 @@
-/* Hardware cycle and instruction counts: needs a PMU, so skipped (77) here. */
+/* Hardware cycle and instruction counts: needs a PMU, so skipped (77) where
+ * there is none (many virtual machines). */
 #include "check.h"
 #include "counters.h"
 #include "error.h"

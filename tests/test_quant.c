@@ -1,5 +1,5 @@
-/* The quantization library against hand-computed cases, the lecture's tables
- * among them, and the error metrics against known values. */
+/* The quantization library against hand-computed cases (per-tensor against
+ * per-channel, rounding, pow2 shifts), and the error metrics against known values. */
 #include "check.h"
 #include "error.h"
 #include "qerror.h"
@@ -10,9 +10,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-static void lecture_tables(void)
+static void hand_tables(void)
 {
-    /* The lecture's "INT8 quantization policy 2": per-tensor scale 0.1 clips
+    /* Four values quantized with one per-tensor scale 0.1: it clips
      * the large values; per-channel gives the second pair its own scale 1. */
     const float x[4] = {-0.3f, 2.1f, 13.2f, 15.7f};
     const int32_t per_tensor[4] = {-3, 21, 127, 127};
@@ -27,8 +27,8 @@ static void lecture_tables(void)
     const size_t dims[2] = {2, 2};
     int8_t q[4];
     CHECK(qb_quantize(x, dims, 2, &p, q) == QB_OK);
-    /* The lecture's table prints 15 for 15.7 at scale 1: that is truncation;
-     * round-to-nearest (and so half to even) gives 16. */
+    /* 15.7 at scale 1 is 16: round to nearest (half to even), not truncation,
+     * which would give 15. */
     CHECK(q[0] == -3 && q[1] == 21 && q[2] == 13 && q[3] == 16);
     float back[4];
     CHECK(qb_dequantize(q, dims, 2, &p, back) == QB_OK);
@@ -38,7 +38,7 @@ static void lecture_tables(void)
     CHECK_NEAR(back[3], 16.0, 0);
     qb_qparams_free(&p);
 
-    /* The lecture's single-value examples: 1.3 / 0.1 -> 13; shift 4 -> 1.3 * 16 = 20.8 -> 21. */
+    /* Single values: 1.3 / 0.1 -> 13; shift 4 -> 1.3 * 16 = 20.8 -> 21. */
     CHECK(qb_quant1(1.3f, 0.1f, 0, -128, 127) == 13);
     CHECK(qb_quant1(1.3f, ldexpf(1.0f, -4), 0, -128, 127) == 21);
 }
@@ -78,7 +78,7 @@ static void choosing(void)
     CHECK(p.scale[0] == (float)(15.7f / 127.0));
     qb_qparams_free(&p);
 
-    s.divisor = 128; /* the lecture's exercise: scale = max|x| / 128 */
+    s.divisor = 128; /* the classic exercise: scale = max|x| / 128 */
     CHECK(choose1(x, 4, &s, &p) == QB_OK);
     CHECK(p.scale[0] == (float)(15.7f / 128.0));
     qb_qparams_free(&p);
@@ -356,7 +356,7 @@ static void metrics(void)
 
 int main(void)
 {
-    lecture_tables();
+    hand_tables();
     rounding_and_saturation();
     choosing();
     defined_results();

@@ -34,7 +34,7 @@ const qb_backend_impl *qb_backend_find(const char *backend, const char *op, cons
     for (int i = 0; i < n; i++) {
         if (strcmp(t[i].op, op) != 0) continue;
         if (t[i].supports(v)) return &t[i];
-        *why = "not in this data type (oneDNN has no fp16 on this CPU, OpenBLAS sgemm is fp32)";
+        *why = "not in this data type (the oneDNN backend runs fp32 and int8, OpenBLAS sgemm is fp32)";
     }
     return NULL;
 }

@@ -70,7 +70,8 @@ static dkind kind_of(const char *name)
 
 static bool supports(const qb_variant *v)
 {
-    /* no f16 on this CPU in oneDNN 2.6 (AVX2 / AVX-512 without FP16) */
+    /* fp32 and int8 only: oneDNN 2.6 has no f16 kernels for AVX2 or AVX-512
+     * without FP16, and f16 is not set up for the CPUs that have it */
     return v->dtype == QB_FP32 || v->dtype == QB_INT8;
 }
 

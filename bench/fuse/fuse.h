@@ -1,4 +1,4 @@
-/* Operator fusion: the lecture's chain y = relu((x + 1 + 2) * 2) run three
+/* Operator fusion: the example chain y = relu((x + 1 + 2) * 2) run three
  * ways over the same data, in fp32, fp16 (F16C storage, fp32 math) and int8:
  *
  *   unfused  one pass per operator (add, add, mul, relu), every intermediate
@@ -49,7 +49,7 @@ int qb_fuse_passes(qb_fuse_form f);
 int qb_fuse_ops_per_elem(qb_fuse_form f);
 double qb_fuse_bytes(qb_fuse_form f, size_t n, size_t elem_bytes);
 
-/* Chains around a GEMM (fuse_gemm.c, on bench/gemm.h): gemm-relu fp32,
+/* Chains around a GEMM (fuse_gemm.c, on bench/gemm/gemm.h): gemm-relu fp32,
  * conv-bias-relu fp32 and int8, gemm-requant int8, each unfused (the GEMM,
  * then one pass per following operator) and fused. Shapes are fixed, from
  * real networks (qb_fuse_gemm_shape, _source); the fused output is checked

@@ -1,4 +1,4 @@
-/* Fusion around a compute-bound operator: the lecture's MatMul + Relu, a
+/* Fusion around a compute-bound operator: a MatMul followed by ReLU, a
  * convolution with bias and ReLU, and an int8 GEMM with its requantization,
  * each unfused (the GEMM writes its output, then one pass per following
  * operator reads and writes the whole tensor) and fused (the following

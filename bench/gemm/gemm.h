@@ -11,8 +11,8 @@
  * Data types:
  *   fp32: AVX2+FMA 6x16 microkernel.
  *   fp16: binary16 storage; the packers widen with F16C (vcvtph2ps) and the
- *         epilogue narrows (vcvtps2ph): the arithmetic is fp32, since this CPU
- *         has no FP16 arithmetic (no AVX512-FP16).
+ *         epilogue narrows (vcvtps2ph): the arithmetic is fp32 on every CPU
+ *         (AVX512-FP16, where a CPU has it, is not used).
  *   int8: one operand u8 (activations), the other s8 (weights), s32
  *         accumulators. AVX2: vpmaddubsw (u8 x s8 pairs into s16, SATURATING)
  *         + vpmaddwd by ones + vpaddd, 4x16 tiles. AVX512-VNNI: vpdpbusd

@@ -31,7 +31,7 @@ typedef struct {
     size_t tdim[2], tis[2], tos[2];
 } qb_lay_plan;
 
-/* Tuning, measured here (Zen 4, DRAM-sized tensors):
+/* Tuning, measured on a Zen 4 core with DRAM-sized tensors:
  * - a transpose block is QB_LAY_RUN_BYTES / esz elements square, so each of
  *   its source rows read and destination rows written is a run of that many
  *   bytes; it is transposed into the thread's scratch and streamed out;

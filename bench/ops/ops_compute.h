@@ -5,11 +5,11 @@
 
 #include "op.h"
 
-extern const qb_op_desc qb_op_conv;           /* bench/conv.c */
-extern const qb_op_desc qb_op_matmul;         /* bench/ops_compute_gemm.c */
-extern const qb_op_desc qb_op_batched_matmul; /* bench/ops_compute_gemm.c */
-extern const qb_op_desc qb_op_gemm;           /* bench/ops_compute_gemm.c */
-extern const qb_op_desc qb_op_lstm;           /* bench/lstm.c */
-extern const qb_op_desc qb_op_conv_transpose; /* bench/conv_transpose.c */
+extern const qb_op_desc qb_op_conv;           /* bench/ops/conv.c */
+extern const qb_op_desc qb_op_matmul;         /* bench/ops/ops_compute_gemm.c */
+extern const qb_op_desc qb_op_batched_matmul; /* bench/ops/ops_compute_gemm.c */
+extern const qb_op_desc qb_op_gemm;           /* bench/ops/ops_compute_gemm.c */
+extern const qb_op_desc qb_op_lstm;           /* bench/ops/lstm.c */
+extern const qb_op_desc qb_op_conv_transpose; /* bench/ops/conv_transpose.c */
 
 #endif

@@ -1,6 +1,7 @@
 /* Shared pieces of the compute-bound operators (see ops_compute_util.h). */
 #include "ops_compute_util.h"
 
+#include "cpu_features.h"
 #include "error.h"
 #include "defaults.h"
 #include "gemm_f16.h"
@@ -193,7 +194,9 @@ int qb_cq_describe(cJSON *params, const qb_variant *v, qb_gemm_isa isa)
     if (!cJSON_AddStringToObject(params, "isa", isa_s)) return QB_ENOMEM;
     const char *math = v->dtype == QB_FP32 ? "fp32 FMA"
                        : v->dtype == QB_FP16
-                           ? "fp16 storage, F16C conversion, fp32 arithmetic (no FP16 arithmetic on this CPU)"
+                           ? (qb_cpu_has("avx512fp16")
+                                  ? "fp16 storage, F16C conversion, fp32 arithmetic (these kernels do not use AVX512-FP16)"
+                                  : "fp16 storage, F16C conversion, fp32 arithmetic (no FP16 arithmetic on this CPU)")
                        : isa == QB_ISA_AVX512VNNI
                            ? "u8 x s8 -> s32 with vpdpbusd (AVX512-VNNI, ymm)"
                            : "u8 x s8 -> s32 with vpmaddubsw + vpmaddwd + vpaddd";

@@ -285,7 +285,9 @@ int qb_mo_describe(cJSON *params, const qb_variant *v, const char *isa, bool nt,
     const char *math =
         v->dtype == QB_FP32 ? "fp32"
         : v->dtype == QB_FP16
-            ? "fp16 storage, F16C conversion, fp32 arithmetic (no FP16 arithmetic on this CPU)"
+            ? (qb_cpu_has("avx512fp16")
+                   ? "fp16 storage, F16C conversion, fp32 arithmetic (these kernels do not use AVX512-FP16)"
+                   : "fp16 storage, F16C conversion, fp32 arithmetic (no FP16 arithmetic on this CPU)")
             : int8;
     if (!cJSON_AddStringToObject(params, "isa", isa) ||
         !cJSON_AddStringToObject(params, "math", math) ||

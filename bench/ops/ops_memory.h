@@ -5,17 +5,17 @@
 
 #include "op.h"
 
-/* bench/eltwise_unary.c */
+/* bench/ops/eltwise_unary.c */
 extern const qb_op_desc qb_op_relu, qb_op_relu6, qb_op_tanh, qb_op_sigmoid, qb_op_swish;
-/* bench/eltwise_binary.c */
+/* bench/ops/eltwise_binary.c */
 extern const qb_op_desc qb_op_add, qb_op_mul, qb_op_sub, qb_op_div;
-/* bench/softmax.c */
+/* bench/ops/softmax.c */
 extern const qb_op_desc qb_op_softmax;
-/* bench/ops_mem_cumsum.c */
+/* bench/ops/ops_mem_cumsum.c */
 extern const qb_op_desc qb_op_cumsum;
-/* bench/depthwise.c */
+/* bench/ops/depthwise.c (kernels in depthwise_kern.c) */
 extern const qb_op_desc qb_op_depthwise_conv;
-/* bench/layout_slice.c, layout_transpose.c, layout_concat.c, layout_shuffle.c */
+/* bench/ops/layout_ops.c (kernels in layout_kern.c, plans in layout_plan.c) */
 extern const qb_op_desc qb_op_slice, qb_op_transpose, qb_op_permute, qb_op_concat, qb_op_shuffle;
 
 #endif

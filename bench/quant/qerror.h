@@ -1,5 +1,5 @@
 /* Quantization error metrics: how far an approximation x' is from its
- * reference x, as the noise-to-signal power ratio (DESIGN section 5), its dB,
+ * reference x, as the noise-to-signal power ratio NSR = sum (x'-x)^2 / sum x^2, its dB,
  * the largest absolute error and the cosine similarity. */
 #ifndef QB_QERROR_H
 #define QB_QERROR_H

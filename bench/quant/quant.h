@@ -1,6 +1,6 @@
 /* The quantization library: choosing scales and zero points from float data,
  * quantize / dequantize, and the integer requantization the int8 kernels and
- * their bit-exact references share (DESIGN section 5).
+ * their bit-exact references share.
  *
  *   q  = clip(round(x / s) + zp, qmin, qmax)     round = half to even (rintf)
  *   x' = (q - zp) * s
@@ -51,7 +51,7 @@ typedef struct {
     /* symmetric / pow2: s = a / divisor with a = max(|lo|, |hi|);
      * asymmetric:       s = (hi - lo) / divisor, lo <= 0 <= hi.
      * 0 means the natural one: qmax for symmetric and pow2 (127, or 255 for
-     * uint8), qmax - qmin for asymmetric. The lecture's exercise uses 128. */
+     * uint8), qmax - qmin for asymmetric. The classic exercise (scale = max|x| / 128) uses 128. */
     double divisor;
     double percentile;        /* QB_SCALE_PERCENTILE: p in (50, 100] */
     qb_pow2_round pow2_round;

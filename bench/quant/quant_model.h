@@ -6,7 +6,7 @@
  *   NSR ~= P(x != 0) * E[s^2] / 12 / E[x^2]   (refined below)
  *
  * E[s^2] is integrated numerically from the distribution of the maximum, so
- * the lecture's exercises (N(0,1), scale = max|x| / 128, with and without
+ * the classic exercises (N(0,1), scale = max|x| / 128, with and without
  * ReLU) come out as numbers to compare the Monte Carlo mean with.
  *
  * One refinement matters with few elements per scale (per-channel): the

@@ -44,7 +44,7 @@ static size_t per_core_bytes(const qb_mem_run *m)
 
 /* A pointer chase as large as the per-core caches or larger runs through the
  * last-level cache, which a VM's host shares with other guests: even on one
- * thread its latency is what they leave of that cache (on the 2-vCPU KVM
+ * thread its latency is what they leave of that cache (on a 2-vCPU KVM
  * guest the 8 MiB point measured 18 to 135 ns in runs minutes apart, the
  * 512 KiB point within 17%). Bare metal keeps the gate: there the user owns
  * the whole cache. */
