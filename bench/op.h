@@ -98,6 +98,11 @@ int qb_op_count(void);
  * naming the bad word (QB_EUSAGE malformed, QB_EINPUT absurd). Defined in
  * bench/ops_run_shape.c. */
 int qb_op_shape(const qb_op_desc *op, const char *text, qb_shape *out);
+/* The op's default shape scaled so that one call of variant v touches about
+ * `bytes` bytes by its byte formula (within 10% where the keys allow, always
+ * within 2x, else QB_EINPUT): the footprint that puts it in a chosen memory
+ * level. Defined in bench/ops_run_shape.c. */
+int qb_op_shape_for_bytes(const qb_op_desc *op, const qb_variant *v, double bytes, qb_shape *out);
 const qb_op_desc *qb_op_find(const char *name);
 
 #endif

@@ -233,7 +233,7 @@ static void shape_text(const qb_shape *s, char *buf, size_t cap)
         off += (size_t)snprintf(buf + off, cap - off, "%s%ld", i ? "," : "", s->v[i]);
 }
 
-static int describe(const qb_op_desc *op, const qb_shape *s, variant *x)
+static int describe(const qb_op_desc *op, const qb_shape *s, const qb_ops_opts *o, variant *x)
 {
     qb_record *r = x->rec;
     int rc = qb_record_param_str(r, "op", op->name);
@@ -243,6 +243,8 @@ static int describe(const qb_op_desc *op, const qb_shape *s, variant *x)
     if (!rc) rc = qb_record_param_str(r, "policy", qb_qpolicy_name(x->v.policy));
     if (!rc) rc = qb_record_param_num(r, "threads", x->v.threads);
     if (!rc) rc = qb_record_param_str(r, "backend", x->backend);
+    if (!rc && o->tag) rc = qb_record_param_str(r, "size", o->tag);
+    if (!rc && o->footprint > 0) rc = qb_record_param_num(r, "footprint_target_bytes", o->footprint);
     char st[256];
     shape_text(s, st, sizeof st);
     if (!rc) rc = qb_record_param_str(r, "shape", st);
@@ -273,7 +275,7 @@ static int prepare(const qb_op_desc *op, const qb_shape *s, const qb_ops_opts *o
     rc = run_once(op, x);
     if (rc) return rc;
     const double first = (double)(qb_now_ns() - t0) * 1e-9;
-    rc = describe(op, s, x);
+    rc = describe(op, s, o, x);
     if (rc) return rc;
     if (o->verify) {
         double err = 0;
@@ -361,7 +363,7 @@ typedef struct {
 
 /* The variants of op at one thread count, in table order: backend, then
  * dtype, then granularity, then policy. */
-static int list_variants(const qb_op_desc *op, const selection *sel, int threads, const char *isa,
+static int list_variants(const qb_op_desc *op, const selection *sel, int threads, const char *isa, const char *tag,
                          qb_results *res, cJSON *unavailable, variant *var, int *nvar)
 {
     *nvar = 0;
@@ -381,9 +383,9 @@ static int list_variants(const qb_op_desc *op, const selection *sel, int threads
                                         .policy = (qb_qpolicy)p, .threads = threads, .isa = isa};
                     x->backend = qb_backend_names[b];
                     char name[160];
-                    snprintf(name, sizeof name, "%s/%s/%s/%s%s%s/t%d", op->name, qb_dtype_name(x->v.dtype),
+                    snprintf(name, sizeof name, "%s/%s/%s/%s%s%s/t%d%s%s", op->name, qb_dtype_name(x->v.dtype),
                              qb_qgran_name(x->v.gran), qb_qpolicy_name(x->v.policy), b ? "@" : "",
-                             b ? x->backend : "", threads);
+                             b ? x->backend : "", threads, tag ? "/" : "", tag ? tag : "");
                     if (b) {
                         const char *why;
                         x->impl = qb_backend_find(x->backend, op->name, &x->v, &why);
@@ -416,7 +418,7 @@ static int measure_group(const qb_op_desc *op, const qb_shape *s, const selectio
     variant *var = calloc(MAXV, sizeof *var);
     if (!var) return qb_fail(QB_ENOMEM, "out of memory");
     int nvar = 0;
-    int rc = list_variants(op, sel, threads, o->isa, res, unavailable, var, &nvar);
+    int rc = list_variants(op, sel, threads, o->isa, o->tag, res, unavailable, var, &nvar);
     for (int i = 0; i < nvar && rc == QB_OK && !qb_interrupted(); i++) {
         qb_progress("ops: %s: preparing %s", op->name, var[i].rec->id);
         rc = prepare(op, s, o, &var[i]);
@@ -475,6 +477,23 @@ static int record_settings(qb_results *res, const qb_ops_opts *o, const selectio
     return *unavailable ? QB_OK : QB_ENOMEM;
 }
 
+/* An op's shape: --shape or its default, or, with a footprint, a memory-bound
+ * op's default scaled to that many bytes for the one selected dtype. */
+static int op_shape(const qb_op_desc *op, const qb_ops_opts *o, const selection *sel, qb_shape *s)
+{
+    if (!(o->footprint > 0) || strcmp(op->klass, "memory") != 0) return qb_op_shape(op, o->shape, s);
+    int d = 0, nd = 0;
+    for (int i = 0; i < QB_NDTYPES; i++)
+        if (sel->dt[i]) {
+            d = i;
+            nd++;
+        }
+    if (nd != 1) return qb_fail(QB_EINTERNAL, "a footprint is sized for one dtype at a time");
+    const qb_variant v = {.dtype = (qb_dtype)d, .gran = d == QB_INT8 ? QB_PER_TENSOR : QB_QNONE,
+                          .policy = d == QB_INT8 ? QB_SYMMETRIC : QB_PNONE, .threads = 1};
+    return qb_op_shape_for_bytes(op, &v, o->footprint, s);
+}
+
 int qb_ops_measure(qb_results *res, const qb_ops_opts *o, const qb_rep_policy *pol)
 {
     const qb_op_desc *ops[QB_MAX_OPS];
@@ -501,7 +520,7 @@ int qb_ops_measure(qb_results *res, const qb_ops_opts *o, const qb_rep_policy *p
     /* every shape is parsed and checked before anything is allocated */
     qb_shape *shapes = calloc((size_t)nops, sizeof *shapes);
     if (!shapes) return qb_fail(QB_ENOMEM, "out of memory");
-    for (int i = 0; i < nops && rc == QB_OK; i++) rc = qb_op_shape(ops[i], o->shape, &shapes[i]);
+    for (int i = 0; i < nops && rc == QB_OK; i++) rc = op_shape(ops[i], o, &sel, &shapes[i]);
     cJSON *unavailable = NULL;
     if (!rc) rc = record_settings(res, o, &sel, &unavailable);
     cpu_set_t saved;

@@ -3,7 +3,7 @@
  * backend x thread count, verified against its scalar reference, timed in
  * interleaved rounds.
  *
- * Records: id ops/<op>/<dtype>/<quant>/<policy>[@<backend>]/t<threads>
+ * Records: id ops/<op>/<dtype>/<quant>/<policy>[@<backend>]/t<threads>[/<tag>]
  * ("none" where quant or policy does not apply; @backend only for a backend
  * other than builtin; /t<threads> always, so one run may hold several thread
  * counts), group "ops", params op, dtype, quant, policy, threads, backend,
@@ -31,6 +31,9 @@ typedef struct {
     int nthreads;
     bool quick;
     bool verify;          /* compare each variant with its reference before timing */
+    double footprint;     /* > 0: memory-bound ops run at a shape touching about this many
+                             bytes a call (one dtype per call; compute ops keep their shape) */
+    const char *tag;      /* appended to every record id as /<tag> and kept as params "size" */
 } qb_ops_opts;
 
 void qb_ops_opts_init(qb_ops_opts *o);

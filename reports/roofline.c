@@ -82,14 +82,15 @@ int qb_roofline_ceilings_of(const qb_results *res, int threads, qb_ceilings *c)
     return QB_OK;
 }
 
-/* The time of the same op, shape and threads in fp32, for the speedup columns. */
+/* The time of the same op, size and threads in fp32, for the speedup columns. */
 static const qb_record *fp32_twin(const qb_results *in, const qb_record *r)
 {
     for (size_t i = 0; i < in->n; i++) {
         const qb_record *t = &in->recs[i];
         if (strcmp(t->group, "ops") == 0 && strcmp(qb_param_str(t, "op"), qb_param_str(r, "op")) == 0 &&
             strcmp(qb_param_str(t, "dtype"), "fp32") == 0 && strcmp(qb_param_str(t, "backend"), qb_param_str(r, "backend")) == 0 &&
-            qb_param_num(t, "threads") == qb_param_num(r, "threads"))
+            qb_param_num(t, "threads") == qb_param_num(r, "threads") &&
+            strcmp(qb_param_str(t, "size"), qb_param_str(r, "size")) == 0)
             return t;
     }
     return NULL;
