@@ -18,6 +18,7 @@
 #include "quant.h"
 #include "timer.h"
 #include "cpu_features.h"
+#include "sysinfo.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -51,7 +52,41 @@ typedef struct {
 typedef struct {
     const qb_op_desc *op;
     variant *var;
+    bool cold; /* evict the caches before each trial */
 } trial_ctx;
+
+/* The buffer a cold trial streams through first: twice the largest cache
+ * the machine describes, at least QB_OPS_COLD_MIN_BYTES, so none of an
+ * operator's data is left in any cache. Allocated once, on first use. */
+static float *cold_buf;
+static size_t cold_n;
+
+static size_t cold_bytes(void)
+{
+    double b = QB_OPS_COLD_MIN_BYTES;
+    for (int l = 1; l <= 3; l++)
+        if (2.0 * (double)qb_sysinfo_cache_bytes(l) > b) b = 2.0 * (double)qb_sysinfo_cache_bytes(l);
+    return (size_t)b;
+}
+
+static int cold_prepare(void)
+{
+    if (cold_buf) return QB_OK;
+    cold_n = cold_bytes() / sizeof(float);
+    cold_buf = malloc(cold_n * sizeof(float));
+    if (!cold_buf) return qb_fail(QB_ENOMEM, "out of memory for the %zu MiB cache-eviction buffer", (cold_n * 4) >> 20);
+    for (size_t i = 0; i < cold_n; i++) cold_buf[i] = (float)i;
+    return QB_OK;
+}
+
+/* Read and write every line of the eviction buffer: what the operator left
+ * in the caches is pushed out (dirty lines written back) before the clock
+ * starts. */
+static void cold_evict(void)
+{
+    for (size_t i = 0; i < cold_n; i += 16) cold_buf[i] += 1.0f;
+    __asm__ volatile("" : : "r"(cold_buf) : "memory");
+}
 
 /* What a call costs before it does any work: an empty parallel region on
  * the call's threads (every kernel opens one), the fastest of a few batches,
@@ -83,6 +118,7 @@ static int run_once(const qb_op_desc *op, variant *x)
 static int ops_trial(void *vctx, double v[2])
 {
     trial_ctx *c = vctx;
+    if (c->cold) cold_evict();
     const uint64_t t0 = qb_now_ns();
     for (long i = 0; i < c->var->reps; i++) {
         int rc = run_once(c->op, c->var);
@@ -305,7 +341,17 @@ static int prepare(const qb_op_desc *op, const qb_shape *s, const qb_ops_opts *o
     if (one > first) one = first;
     x->reps = one >= QB_OPS_TRIAL_MIN_S_DEFAULT ? 1 : (long)(QB_OPS_TRIAL_MIN_S_DEFAULT / (one > 1e-9 ? one : 1e-9)) + 1;
     if (x->reps > QB_OPS_TRIAL_MAX_RUNS) x->reps = QB_OPS_TRIAL_MAX_RUNS;
+    if (o->cold) x->reps = 1; /* a second run would find the caches warm */
     qb_record_param_num(x->rec, "runs_per_trial", (double)x->reps);
+    if (o->cold) {
+        char what[96];
+        snprintf(what, sizeof what, "cold: %zu MiB streamed through before each sample, outside the timed interval",
+                 (cold_n * sizeof(float)) >> 20);
+        rc = qb_record_param_str(x->rec, "cache", what);
+    } else {
+        rc = qb_record_param_str(x->rec, "cache", "warm: the sample's calls follow a call on the same data");
+    }
+    if (rc) return rc;
     /* A call's fixed cost beside its time, so a short call's figure can be
      * read for what it is (the roofline's far-below note uses it). */
     qb_record_param_num(x->rec, "empty_call_ns", round(empty_call_ns(x->v.threads)));
@@ -364,6 +410,7 @@ typedef struct {
 /* The variants of op at one thread count, in table order: backend, then
  * dtype, then granularity, then policy. */
 static int list_variants(const qb_op_desc *op, const selection *sel, int threads, const char *isa, const char *tag,
+                         bool cold,
                          qb_results *res, cJSON *unavailable, variant *var, int *nvar)
 {
     *nvar = 0;
@@ -386,6 +433,7 @@ static int list_variants(const qb_op_desc *op, const selection *sel, int threads
                     snprintf(name, sizeof name, "%s/%s/%s/%s%s%s/t%d%s%s", op->name, qb_dtype_name(x->v.dtype),
                              qb_qgran_name(x->v.gran), qb_qpolicy_name(x->v.policy), b ? "@" : "",
                              b ? x->backend : "", threads, tag ? "/" : "", tag ? tag : "");
+                    if (cold) snprintf(name + strlen(name), sizeof name - strlen(name), "/cold");
                     if (b) {
                         const char *why;
                         x->impl = qb_backend_find(x->backend, op->name, &x->v, &why);
@@ -418,7 +466,8 @@ static int measure_group(const qb_op_desc *op, const qb_shape *s, const selectio
     variant *var = calloc(MAXV, sizeof *var);
     if (!var) return qb_fail(QB_ENOMEM, "out of memory");
     int nvar = 0;
-    int rc = list_variants(op, sel, threads, o->isa, o->tag, res, unavailable, var, &nvar);
+    int rc = o->cold ? cold_prepare() : QB_OK;
+    if (!rc) rc = list_variants(op, sel, threads, o->isa, o->tag, o->cold, res, unavailable, var, &nvar);
     for (int i = 0; i < nvar && rc == QB_OK && !qb_interrupted(); i++) {
         qb_progress("ops: %s: preparing %s", op->name, var[i].rec->id);
         rc = prepare(op, s, o, &var[i]);
@@ -432,7 +481,7 @@ static int measure_group(const qb_op_desc *op, const qb_shape *s, const selectio
         for (int i = 0; i < nvar && rc == QB_OK && !qb_interrupted(); i++) {
             if (!var[i].inst) continue;
             qb_progress("ops: round %d/%d: %s", round + 1, pol->rounds, var[i].rec->id);
-            trial_ctx c = {.op = op, .var = &var[i]};
+            trial_ctx c = {.op = op, .var = &var[i], .cold = o->cold};
             qb_rep_result r;
             rc = qb_repeat(pol, ops_trial, &c, &r);
             if (rc) break;

@@ -34,6 +34,7 @@ typedef struct {
     double footprint;     /* > 0: memory-bound ops run at a shape touching about this many
                              bytes a call (one dtype per call; compute ops keep their shape) */
     const char *tag;      /* appended to every record id as /<tag> and kept as params "size" */
+    bool cold;            /* evict the caches before each sample (one call a sample); ids end in /cold */
 } qb_ops_opts;
 
 void qb_ops_opts_init(qb_ops_opts *o);

@@ -143,6 +143,7 @@
 #define QB_OPS_POLICIES_DEFAULT "symmetric"
 #define QB_OPS_BACKENDS_DEFAULT "builtin"
 #define QB_OPS_TRIAL_MIN_S_DEFAULT 0.002
+#define QB_OPS_COLD_MIN_BYTES (64L << 20) /* a cold sample first streams through at least this */
 #define QB_OPS_TRIAL_MAX_RUNS 10000
 
 #endif
