@@ -4,6 +4,7 @@
 #include "gnuplot.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 static const char *const colors[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd",
@@ -45,6 +46,40 @@ int qb_chart_roofline(const char *dir, const char *name, const char *title, cons
                        "set xrange [%g:%g]\nset yrange [%g:%g]\n"
                        "set key outside right top box\nset format x '%%g'\nset format y '%%g'\n",
                   xmin, xmax, ymin / 2, ymax * 2);
+    /* Each ceiling named on its own line, left of its ridge; each compute
+     * ceiling at the right end of its line. */
+    int tag = 1;
+    double top_bw = 0;
+    for (int d = 0; d < ndtypes; d++) {
+        const qb_rl_compute *cc = qb_ceilings_compute(c, dtypes[d]);
+        if (cc && cc->gops > top_bw) top_bw = cc->gops;
+    }
+    for (int l = 0; l < c->nmemory; l++) {
+        /* one height per level, lower for each slower level, so no two meet */
+        const double bw = c->memory[l].gbs, y = top_bw / (3 * pow(2.5, l));
+        const double x = y / bw > xmin * 1.5 ? y / bw : xmin * 1.5;
+        qb_buf_printf(&gp, "set label %d '%s %.0f GB/s' at %g,%g left front font ',9' tc rgb '#444444'\n", tag++,
+                      c->memory[l].level, bw, x * 1.15, x * bw);
+    }
+    for (int d = 0; d < ndtypes; d++) {
+        const qb_rl_compute *cc = qb_ceilings_compute(c, dtypes[d]);
+        if (cc)
+            qb_buf_printf(&gp, "set label %d '%s %.0f GOP/s' at %g,%g right front font ',9' tc rgb '%s'\n", tag++,
+                          dtypes[d], cc->gops, xmax / 1.3, cc->gops * 1.12, colors[d % 8]);
+    }
+    /* How quantization moves an operator: an arrow from its fp32 point to
+     * each of its other points (right: fewer bytes; up: faster). */
+    int arrow = 1;
+    for (int i = 0; i < npts; i++) {
+        if (!pts[i].base || pts[i].ai <= 0 || pts[i].gops <= 0) continue;
+        for (int j = 0; j < npts; j++) {
+            if (j == i || pts[j].base || strcmp(pts[j].group, pts[i].group) != 0 || pts[j].ai <= 0 ||
+                pts[j].gops <= 0)
+                continue;
+            qb_buf_printf(&gp, "set arrow %d from %g,%g to %g,%g lc rgb '#999999' lw 1 back\n", arrow++,
+                          pts[i].ai, pts[i].gops, pts[j].ai, pts[j].gops);
+        }
+    }
     qb_buf_printf(&gp, "plot \\\n");
     int block = 0;
     /* Bandwidth lines are the same for every data type: one per memory
@@ -78,6 +113,24 @@ int qb_chart_roofline(const char *dir, const char *name, const char *title, cons
         qb_buf_printf(&gp, ", \\\n  '%s.dat' index %d using 1:2 with points pt 6 ps 1.2 lc rgb '%s' title '%s ridge points'",
                       name, block++, color, dtypes[d]);
     }
+    /* Points that sit on one spot share one label: "conv i8t" and "conv i8c"
+     * become "conv i8t, i8c" on the first, and the second has none. */
+    static char labels[256][160];
+    const int nl = npts < 256 ? npts : 256;
+    for (int i = 0; i < nl; i++) snprintf(labels[i], sizeof labels[i], "%s", pts[i].label);
+    for (int i = 0; i < nl; i++) {
+        if (!labels[i][0] || pts[i].ai <= 0 || pts[i].gops <= 0) continue;
+        for (int j = i + 1; j < nl; j++) {
+            if (!labels[j][0] || pts[j].ai <= 0 || pts[j].gops <= 0 || fabs(log(pts[j].ai / pts[i].ai)) > 0.15 ||
+                fabs(log(pts[j].gops / pts[i].gops)) > 0.15)
+                continue;
+            const char *rest = strchr(pts[j].label, ' ');
+            const bool same_op = rest && strncmp(pts[j].label, pts[i].label, (size_t)(rest - pts[j].label) + 1) == 0;
+            const size_t at = strlen(labels[i]);
+            snprintf(labels[i] + at, sizeof labels[i] - at, ", %s", same_op ? rest + 1 : pts[j].label);
+            labels[j][0] = '\0';
+        }
+    }
     /* Operator points, labelled, coloured by their data type's roof. */
     for (int d = 0; d < ndtypes; d++) {
         bool any = false;
@@ -85,7 +138,7 @@ int qb_chart_roofline(const char *dir, const char *name, const char *title, cons
             if (strcmp(pts[i].dtype, dtypes[d]) != 0 || pts[i].ai <= 0 || pts[i].gops <= 0) continue;
             if (!any) qb_buf_printf(&data, "# %s operator points\n", dtypes[d]);
             any = true;
-            qb_buf_printf(&data, "%g %g \"%s\"\n", pts[i].ai, pts[i].gops, pts[i].label);
+            qb_buf_printf(&data, "%g %g \"%s\"\n", pts[i].ai, pts[i].gops, i < nl ? labels[i] : "");
         }
         if (!any) continue;
         qb_buf_printf(&data, "\n\n");

@@ -1,14 +1,20 @@
 /* The roofline chart: log-log, one roof per data type (its compute ceiling
  * with the bandwidth line of each memory level, drawn as explicit segments
- * through the ridge points), the ridge points marked, operator points labelled. */
+ * through the ridge points), the ridge points marked, every ceiling labelled
+ * on its line, operator points labelled, and an arrow from each operator's
+ * fp32 point to its fp16 and int8 points: how quantization moves it. */
 #ifndef QB_CHART_ROOFLINE_H
 #define QB_CHART_ROOFLINE_H
 
 #include "roofline_model.h"
 
+#include <stdbool.h>
+
 typedef struct {
-    char label[96]; /* "conv/int8/per-channel" */
+    char label[96]; /* short: "relu f32", "conv i8c" */
     char dtype[24]; /* the roof it belongs to */
+    char group[96]; /* one operator at one size and thread count: its dtypes are joined by arrows */
+    bool base;      /* the group's fp32 point, where its arrows start */
     double ai;      /* ops per byte; points with ai <= 0 cannot sit on a log axis and are skipped */
     double gops;
 } qb_rl_plot_point;

@@ -409,28 +409,53 @@ static void mem_charts(report *rp)
     }
 }
 
+/* One roofline chart per thread count, the largest first. */
+static void roofline_charts(report *rp, const qb_results *res)
+{
+    int threads[64];
+    const int n = qb_roofline_thread_counts(res, threads, 64);
+    for (int i = 0; i < n; i++)
+        for (int j = i + 1; j < n; j++)
+            if (threads[j] > threads[i]) {
+                const int t = threads[i];
+                threads[i] = threads[j];
+                threads[j] = t;
+            }
+    for (int i = 0; i < n; i++) {
+        char name[64];
+        qb_roofline_chart_name(res, threads[i], name, sizeof name);
+        chart(rp, name, qb_roofline_chart_threads(res, rp->chartdir, threads[i]));
+    }
+}
+
 /* The roofline: from roofline records, or analysed here from ops records and ceilings. */
 static void roofline_part(report *rp)
 {
     for (int i = 0; i < rp->nin; i++) {
         const qb_results *res = &rp->in[i].res;
         if (has_group(res, "roofline")) {
-            chart(rp, "roofline", qb_roofline_chart(res, rp->chartdir));
+            roofline_charts(rp, res);
             return;
         }
     }
     for (int i = 0; i < rp->nin; i++) {
         const qb_results *res = &rp->in[i].res;
-        int threads = 0;
-        for (size_t k = 0; k < res->n && !threads; k++)
-            if (strcmp(res->recs[k].group, "ops") == 0) threads = (int)qb_param_num(&res->recs[k], "threads");
-        if (threads <= 0) continue;
-        qb_ceilings c;
-        if (qb_ceilings_from_results(res, threads, &c) != QB_OK || !c.ncompute || !c.nmemory) continue;
+        /* every thread count of the run's ops records that has ceilings */
         qb_results tmp;
         if (qb_results_init(&tmp) != QB_OK) return;
-        if (qb_roofline_records(res, &c, threads, true, &tmp) == QB_OK) {
-            chart(rp, "roofline", qb_roofline_chart(&tmp, rp->chartdir));
+        int done[64], ndone = 0;
+        for (size_t k = 0; k < res->n && ndone < 64; k++) {
+            const int threads = (int)qb_param_num(&res->recs[k], "threads");
+            bool seen = false;
+            for (int d = 0; d < ndone; d++) seen |= done[d] == threads;
+            if (strcmp(res->recs[k].group, "ops") != 0 || threads <= 0 || seen) continue;
+            done[ndone++] = threads;
+            qb_ceilings c;
+            if (qb_ceilings_from_results(res, threads, &c) != QB_OK || !c.ncompute || !c.nmemory) continue;
+            qb_roofline_records(res, &c, threads, true, &tmp);
+        }
+        if (tmp.n > 0) {
+            roofline_charts(rp, &tmp);
             section(rp, "roofline-table", "Roofline verdicts", NULL);
             qb_report_input one = {.path = "", .res = tmp};
             snprintf(one.label, sizeof one.label, "%s", rp->in[i].label);

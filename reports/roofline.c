@@ -290,11 +290,46 @@ void qb_roofline_print(const qb_results *res)
     qb_print_notes(res);
 }
 
-int qb_roofline_chart(const qb_results *res, const char *dir)
+/* A point's short label: op, dtype in three letters (int8 with t or c for
+ * per-tensor or per-channel), and its size when it has one: "relu i8t L2". */
+static void short_label(const qb_record *r, char *buf, size_t len)
+{
+    const char *dt = qb_param_str(r, "dtype"), *q = qb_param_str(r, "quant"), *size = qb_param_str(r, "size");
+    char d[8];
+    if (strcmp(dt, "int8") == 0) snprintf(d, sizeof d, "i8%s", strcmp(q, "per-channel") == 0 ? "c" : "t");
+    else snprintf(d, sizeof d, "%c%s", dt[0], dt[0] ? dt + strcspn(dt, "0123456789") : "");
+    snprintf(buf, len, "%s %s%s%s", qb_param_str(r, "op"), d, size[0] ? " " : "", size);
+}
+
+int qb_roofline_thread_counts(const qb_results *res, int *threads, int max)
+{
+    int n = 0;
+    for (size_t i = 0; i < res->n; i++) {
+        const qb_record *r = &res->recs[i];
+        if (strcmp(r->group, "roofline.ceiling") != 0) continue;
+        const int t = (int)qb_param_num(r, "threads");
+        bool seen = false;
+        for (int k = 0; k < n; k++) seen |= threads[k] == t;
+        if (!seen && n < max && t > 0) threads[n++] = t;
+    }
+    return n;
+}
+
+int qb_roofline_chart_name(const qb_results *res, int threads, char *name, size_t len)
+{
+    int all[64];
+    const int n = qb_roofline_thread_counts(res, all, 64);
+    int most = 0;
+    for (int i = 0; i < n; i++) most = all[i] > most ? all[i] : most;
+    if (threads == most) snprintf(name, len, "roofline");
+    else snprintf(name, len, "roofline-t%d", threads);
+    return QB_OK;
+}
+
+int qb_roofline_chart_threads(const qb_results *res, const char *dir, int threads)
 {
     qb_ceilings c;
-    /* One chart, one thread count: the largest, whose ceilings are drawn. */
-    int rc = qb_roofline_ceilings_of(res, 0, &c);
+    int rc = qb_roofline_ceilings_of(res, threads, &c);
     if (rc) return rc;
     enum { MAXP = 256 };
     static qb_rl_plot_point pts[MAXP];
@@ -304,8 +339,11 @@ int qb_roofline_chart(const qb_results *res, const char *dir)
         const qb_record *r = &res->recs[i];
         if (strcmp(r->group, "roofline") != 0 || qb_param_num(r, "threads") != c.threads) continue;
         qb_rl_plot_point *p = &pts[np++];
-        snprintf(p->label, sizeof p->label, "%s", r->id + strlen("roofline/"));
+        short_label(r, p->label, sizeof p->label);
         snprintf(p->dtype, sizeof p->dtype, "%s", qb_param_str(r, "ceiling_dtype"));
+        snprintf(p->group, sizeof p->group, "%s|%s|%s|%s", qb_param_str(r, "op"), qb_param_str(r, "size"),
+                 qb_param_str(r, "backend"), qb_param_str(r, "cache"));
+        p->base = strcmp(qb_param_str(r, "dtype"), "fp32") == 0;
         p->ai = qb_metric_value(r, "intensity");
         p->gops = qb_metric_value(r, "performance");
         bool seen = false;
@@ -313,7 +351,21 @@ int qb_roofline_chart(const qb_results *res, const char *dir)
         if (!seen && nd < QB_RL_MAX_DTYPES && qb_ceilings_compute(&c, qb_param_str(r, "ceiling_dtype")))
             dtypes[nd++] = qb_ceilings_compute(&c, qb_param_str(r, "ceiling_dtype"))->dtype;
     }
-    char title[128];
+    char title[128], name[64];
     snprintf(title, sizeof title, "Roofline, %d thread%s", c.threads, c.threads == 1 ? "" : "s");
-    return qb_chart_roofline(dir, "roofline", title, &c, dtypes, nd, pts, np);
+    qb_roofline_chart_name(res, threads, name, sizeof name);
+    return qb_chart_roofline(dir, name, title, &c, dtypes, nd, pts, np);
+}
+
+int qb_roofline_chart(const qb_results *res, const char *dir)
+{
+    int threads[64];
+    const int n = qb_roofline_thread_counts(res, threads, 64);
+    if (n == 0) return qb_fail(QB_EINPUT, "roofline chart: no ceilings in the results");
+    int rc = QB_OK;
+    for (int i = 0; i < n; i++) {
+        const int one = qb_roofline_chart_threads(res, dir, threads[i]);
+        if (one && (rc == QB_OK || rc == QB_EUNSUPPORTED)) rc = one;
+    }
+    return rc;
 }

@@ -21,8 +21,16 @@ int qb_roofline_records(const qb_results *in, const qb_ceilings *c, int threads,
 /* The text table of roofline records. */
 void qb_roofline_print(const qb_results *res);
 
-/* Write the chart of the roofline records in res to dir/roofline.{dat,gp,svg}. */
+/* Write one chart per thread count of the roofline records in res to dir:
+ * roofline.{dat,gp,svg} for the largest count, roofline-t<N>.* for the others
+ * (qb_roofline_chart_name). The first failure is returned, after every chart
+ * was tried. */
 int qb_roofline_chart(const qb_results *res, const char *dir);
+int qb_roofline_chart_threads(const qb_results *res, const char *dir, int threads);
+int qb_roofline_chart_name(const qb_results *res, int threads, char *name, size_t len);
+
+/* The thread counts of res's roofline.ceiling records, in the order found. */
+int qb_roofline_thread_counts(const qb_results *res, int *threads, int max);
 
 /* Rebuild the ceilings of one thread count (<= 0: the largest present) from
  * the roofline.ceiling/... records of a roofline document. */
