@@ -37,7 +37,8 @@ then ok; else bad "roofline verdicts"; fi
 if "$QB" roofline --from "$FIX/roofline-run.json" --op conv,relu --threads 2 -o "$tmp/chart" >/dev/null &&
     [ -s "$tmp/chart/roofline.svg" ] && [ -s "$tmp/chart/roofline.json" ] &&
     python3 -c "import sys, xml.dom.minidom as m; m.parse(sys.argv[1])" "$tmp/chart/roofline.svg" &&
-    grep -q "conv/int8/per-channel/symmetric" "$tmp/chart/roofline.svg"; then ok; else bad "roofline chart"; fi
+    grep -q "conv i8c" "$tmp/chart/roofline.svg" && grep -q "L1 800 GB/s" "$tmp/chart/roofline.svg" &&
+    [ "$(grep -c "^set arrow" "$tmp/chart/roofline.gp")" -ge 2 ]; then ok; else bad "roofline chart"; fi
 
 # Without gnuplot: it says so, keeps the data and the script, and exits 0.
 if QB_GNUPLOT=/nonexistent/gnuplot "$QB" roofline --from "$FIX/roofline-run.json" --threads 2 -o "$tmp/nognu" >/dev/null 2>"$tmp/err" &&
