@@ -293,18 +293,6 @@ int qb_fuse_measure(qb_results *res, const char *const *chains, int nchains,
     return rc;
 }
 
-static double metric(const qb_record *r, const char *k)
-{
-    const qb_metric *m = qb_record_find_metric(r, k);
-    return m ? m->value : NAN;
-}
-
-static double param_num(const qb_record *r, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItem(r->params, k);
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
 static void print_fuse(const qb_results *res)
 {
     static const char *const head[] = {"chain", "dtype", "form", "passes", "ms", "GB/s",
@@ -327,22 +315,22 @@ static void print_fuse(const qb_results *res)
             snprintf(k[3], sizeof k[3], "speedup_%s", fn);
             if (f != 0) {
                 char bs[48], vk[48];
-                snprintf(sp, sizeof sp, "%.2f", metric(r, k[3]));
+                snprintf(sp, sizeof sp, "%.2f", qb_metric_value(r, k[3]));
                 snprintf(bs, sizeof bs, "bytes_saved_%s", fn);
-                snprintf(saved, sizeof saved, "%.1f", metric(r, bs) / 1e6);
+                snprintf(saved, sizeof saved, "%.1f", qb_metric_value(r, bs) / 1e6);
                 snprintf(vk, sizeof vk, elementwise ? "max_diff_%s_vs_unfused" : "max_diff_%s_vs_unfused", fn);
-                snprintf(vs, sizeof vs, "%.3g", param_num(r, vk));
+                snprintf(vs, sizeof vs, "%.3g", qb_param_num(r, vk));
             }
             if (elementwise) {
                 char ek[48];
                 snprintf(ek, sizeof ek, "max_err_%s", fn);
-                snprintf(err, sizeof err, "%.3g", param_num(r, ek));
+                snprintf(err, sizeof err, "%.3g", qb_param_num(r, ek));
             }
             const int passes = elementwise ? qb_fuse_passes((qb_fuse_form)f)
-                                           : (f ? 1 : (int)param_num(r, "passes_unfused"));
+                                           : (f ? 1 : (int)qb_param_num(r, "passes_unfused"));
             qb_table_rowf(&t, "%s\t%s\t%s\t%d\t%.3f\t%.1f\t%.1f\t%s\t%s\t%s\t%s", chain, dt, fn,
-                          passes, 1e3 * metric(r, k[0]), metric(r, k[1]), metric(r, k[2]) / 1e6,
-                          saved, sp, err, vs);
+                          passes, 1e3 * qb_metric_value(r, k[0]), qb_metric_value(r, k[1]),
+                          qb_metric_value(r, k[2]) / 1e6, saved, sp, err, vs);
         }
     }
     printf("Operator fusion: unfused (one pass per operator, intermediates in memory), fused\n"

@@ -16,12 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *pstr(const qb_record *r, const char *key)
-{
-    const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r->params, key));
-    return s ? s : "";
-}
-
 static void cell(char *buf, size_t len, const qb_record *r, const char *metric, const char *fmt)
 {
     const qb_metric *m = qb_record_find_metric(r, metric);
@@ -50,10 +44,11 @@ static void print_ctx(const qb_results *res)
         if (w > 0) snprintf(ws, sizeof ws, "%.0fK", w / 1024);
         else snprintf(ws, sizeof ws, "-");
         const bool clamped = cJSON_IsTrue(cJSON_GetObjectItem(r->params, "clamped"));
-        const char *by = pstr(r, "switch_counter");
+        const char *by = qb_param_str(r, "switch_counter");
         by = !by[0] ? "-" : strcmp(by, QB_CTX_SWITCH_EVENT) == 0 ? "perf event" : by;
-        qb_table_rowf(&t, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", pstr(r, "kind"), pstr(r, "placement"), ws,
-                      c[0], c[1], c[2], c[3], c[4], by, clamped ? "clamped at 0" : "");
+        qb_table_rowf(&t, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", qb_param_str(r, "kind"),
+                      qb_param_str(r, "placement"), ws, c[0], c[1], c[2], c[3], c[4], by,
+                      clamped ? "clamped at 0" : "");
     }
     qb_table_print(&t, stdout);
     qb_table_free(&t);
@@ -65,7 +60,8 @@ static void print_ctx(const qb_results *res)
         const qb_record *r = &res->recs[i];
         const qb_metric *m = qb_record_find_metric(r, "round_trip");
         const cJSON *p = cJSON_GetObjectItem(r->params, "processes");
-        if (m && strcmp(pstr(r, "placement"), "same-cpu") == 0 && cJSON_GetNumberValue(p) == 2 &&
+        if (m && strcmp(qb_param_str(r, "placement"), "same-cpu") == 0 &&
+            cJSON_GetNumberValue(p) == 2 &&
             cJSON_GetNumberValue(cJSON_GetObjectItem(r->params, "working_set_bytes")) == 0)
             printf("process round trip on one CPU (2 processes, nothing subtracted; compare with "
                    "'taskset -c 0 perf bench sched pipe'): %.2f us\n", m->value / 1000);

@@ -17,34 +17,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *pstr(const qb_record *r, const char *key)
-{
-    const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r->params, key));
-    return s ? s : "";
-}
-
-static double pnum(const qb_record *r, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(r->params, key);
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
-static double mval(const qb_record *r, const char *name)
-{
-    const qb_metric *m = r ? qb_record_find_metric(r, name) : NULL;
-    return m ? m->value : NAN;
-}
-
 /* The record of a kernel at (level or bytes, threads); level "" means a sweep record. */
 static const qb_record *lookup(const qb_results *res, const char *level, const char *kernel,
                                double threads, double bytes)
 {
     for (size_t i = 0; i < res->n; i++) {
         const qb_record *r = &res->recs[i];
-        if (strcmp(r->group, "probe.mem") != 0 || strcmp(pstr(r, "level"), level) != 0 ||
-            strcmp(pstr(r, "kernel"), kernel) != 0 || pnum(r, "threads") != threads)
+        if (strcmp(r->group, "probe.mem") != 0 || strcmp(qb_param_str(r, "level"), level) != 0 ||
+            strcmp(qb_param_str(r, "kernel"), kernel) != 0 || qb_param_num(r, "threads") != threads)
             continue;
-        if (level[0] || pnum(r, "bytes") == bytes) return r;
+        if (level[0] || qb_param_num(r, "bytes") == bytes) return r;
     }
     return NULL;
 }
@@ -95,14 +77,14 @@ static void print_levels(const qb_results *res, const double *threads, int nt)
         const qb_record *r = lookup(res, lvls[l], "latency", 1, 0);
         if (!r) continue;
         char s[6][24];
-        fmt_size(s[0], sizeof s[0], pnum(r, "sysfs_bytes"));
-        fmt_size(s[1], sizeof s[1], pnum(r, "measured_bytes"));
-        fmt_size(s[2], sizeof s[2], pnum(r, "streaming_bytes"));
-        fmt_size(s[3], sizeof s[3], pnum(r, "bytes"));
-        fmt_num(s[4], sizeof s[4], mval(r, "latency"), "%.2f");
-        fmt_num(s[5], sizeof s[5], mval(r, "latency_cycles"), "%.1f");
-        qb_table_rowf(&t, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", lvls[l], s[0], s[1], s[2], s[3], s[4], s[5],
-                      pstr(r, "pages"));
+        fmt_size(s[0], sizeof s[0], qb_param_num(r, "sysfs_bytes"));
+        fmt_size(s[1], sizeof s[1], qb_param_num(r, "measured_bytes"));
+        fmt_size(s[2], sizeof s[2], qb_param_num(r, "streaming_bytes"));
+        fmt_size(s[3], sizeof s[3], qb_param_num(r, "bytes"));
+        fmt_num(s[4], sizeof s[4], qb_metric_value(r, "latency"), "%.2f");
+        fmt_num(s[5], sizeof s[5], qb_metric_value(r, "latency_cycles"), "%.1f");
+        qb_table_rowf(&t, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", lvls[l], s[0], s[1], s[2], s[3], s[4],
+                      s[5], qb_param_str(r, "pages"));
     }
     if (t.rows) {
         printf("Memory levels: capacity by sysfs, measured by random loads and by streaming reads\n"
@@ -122,10 +104,10 @@ static void print_levels(const qb_results *res, const double *threads, int nt)
             double point = NAN;
             for (int k = 0; k < qb_mem_kernel_count && k < 5; k++) {
                 const qb_record *r = lookup(res, lvls[l], qb_mem_kernels[k].name, threads[ti], 0);
-                fmt_num(cells[3 + k], sizeof cells[0], mval(r, "bandwidth"), "%.1f");
+                fmt_num(cells[3 + k], sizeof cells[0], qb_metric_value(r, "bandwidth"), "%.1f");
                 if (r) {
                     any = true;
-                    point = pnum(r, "bytes");
+                    point = qb_param_num(r, "bytes");
                 }
             }
             if (!any) continue;
@@ -149,9 +131,9 @@ static void print_sweep(const qb_results *res, const double *threads, int nt)
     bool lat = false;
     for (size_t i = 0; i < res->n; i++) {
         const qb_record *r = &res->recs[i];
-        if (strcmp(r->group, "probe.mem") != 0 || pstr(r, "level")[0]) continue;
-        ns = add_unique(sizes, ns, QB_MEM_MAX_SIZES, pnum(r, "bytes"));
-        lat |= strcmp(pstr(r, "kernel"), "latency") == 0;
+        if (strcmp(r->group, "probe.mem") != 0 || qb_param_str(r, "level")[0]) continue;
+        ns = add_unique(sizes, ns, QB_MEM_MAX_SIZES, qb_param_num(r, "bytes"));
+        lat |= strcmp(qb_param_str(r, "kernel"), "latency") == 0;
     }
     if (ns == 0) return;
     qsort(sizes, (size_t)ns, sizeof *sizes, cmp_double);
@@ -186,10 +168,15 @@ static void print_sweep(const qb_results *res, const double *threads, int nt)
         row[0] = cells[0];
         for (int c = 1; c < ncol; c++) {
             if (colk[c] < 0)
-                fmt_num(cells[c], sizeof cells[c], mval(lookup(res, "", "latency", 1, sizes[s]), "latency"), "%.2f");
+                fmt_num(cells[c], sizeof cells[c],
+                        qb_metric_value(lookup(res, "", "latency", 1, sizes[s]), "latency"),
+                        "%.2f");
             else
                 fmt_num(cells[c], sizeof cells[c],
-                        mval(lookup(res, "", qb_mem_kernels[colk[c]].name, colt[c], sizes[s]), "bandwidth"), "%.1f");
+                        qb_metric_value(
+                            lookup(res, "", qb_mem_kernels[colk[c]].name, colt[c], sizes[s]),
+                            "bandwidth"),
+                        "%.1f");
             row[c] = cells[c];
         }
         qb_table_row(&t, row);
@@ -208,7 +195,7 @@ static void print_notes(const qb_results *res)
     int counted = 0, nogate = 0;
     for (size_t i = 0; i < res->n; i++) {
         const qb_record *r = &res->recs[i];
-        const bool level = pstr(r, "level")[0] != 0;
+        const bool level = qb_param_str(r, "level")[0] != 0;
         const cJSON *n;
         cJSON_ArrayForEach(n, r->notes)
         {
@@ -234,8 +221,8 @@ static void print_mem(const qb_results *res)
     int nt = 0;
     for (size_t i = 0; i < res->n; i++) {
         const qb_record *r = &res->recs[i];
-        if (strcmp(r->group, "probe.mem") == 0 && strcmp(pstr(r, "kernel"), "latency") != 0)
-            nt = add_unique(threads, nt, 32, pnum(r, "threads"));
+        if (strcmp(r->group, "probe.mem") == 0 && strcmp(qb_param_str(r, "kernel"), "latency") != 0)
+            nt = add_unique(threads, nt, 32, qb_param_num(r, "threads"));
     }
     qsort(threads, (size_t)nt, sizeof *threads, cmp_double);
     printf("qbench probe mem (%s)\n\n", cJSON_GetStringValue(cJSON_GetObjectItem(res->machine, "cpu")));

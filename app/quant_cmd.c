@@ -18,18 +18,6 @@
 #define MAX_SPECS 64
 #define MAX_WORDS 8
 
-static const char *param_str(const qb_record *r, const char *k)
-{
-    const char *s = cJSON_GetStringValue(cJSON_GetObjectItem(r->params, k));
-    return s ? s : "";
-}
-
-static double metric(const qb_record *r, const char *k)
-{
-    const qb_metric *m = qb_record_find_metric(r, k);
-    return m ? m->value : NAN;
-}
-
 static void fmt_nsr(char *b, size_t len, double v, double se)
 {
     if (!isfinite(v)) snprintf(b, len, "-");
@@ -50,30 +38,33 @@ static void print_synth(const qb_results *res)
         const cJSON *sp = cJSON_GetObjectItem(r->params, "channel_spread");
         char sps[24] = "";
         if (cJSON_IsNumber(sp)) snprintf(sps, sizeof sps, "*%g", sp->valuedouble);
-        snprintf(input, sizeof input, "%s:%s%s%s", param_str(r, "input"), param_str(r, "shape"), sps,
+        snprintf(input, sizeof input, "%s:%s%s%s", qb_param_str(r, "input"),
+                 qb_param_str(r, "shape"), sps,
                  cJSON_IsTrue(cJSON_GetObjectItem(r->params, "relu")) ? "+relu" : "");
         const cJSON *pct = cJSON_GetObjectItem(r->params, "percentile");
-        const char *src = param_str(r, "scale_source");
+        const char *src = qb_param_str(r, "scale_source");
         if (cJSON_IsNumber(pct))
             snprintf(scale, sizeof scale, "%s:%g/%g", src, pct->valuedouble,
                      cJSON_GetNumberValue(cJSON_GetObjectItem(r->params, "divisor")));
         else
             snprintf(scale, sizeof scale, "%s/%g%s%s", src,
                      cJSON_GetNumberValue(cJSON_GetObjectItem(r->params, "divisor")),
-                     *param_str(r, "pow2_round") ? " " : "", param_str(r, "pow2_round"));
-        fmt_nsr(mc, sizeof mc, metric(r, "nsr"), metric(r, "nsr_se"));
-        fmt_nsr(cv, sizeof cv, metric(r, "nsr_cv"), metric(r, "nsr_cv_se"));
-        if (isfinite(metric(r, "nsr_model"))) {
-            snprintf(model, sizeof model, "%.4g", metric(r, "nsr_model"));
-            snprintf(diff, sizeof diff, "%+.2f%%", 100 * metric(r, "model_error"));
+                     *qb_param_str(r, "pow2_round") ? " " : "", qb_param_str(r, "pow2_round"));
+        fmt_nsr(mc, sizeof mc, qb_metric_value(r, "nsr"), qb_metric_value(r, "nsr_se"));
+        fmt_nsr(cv, sizeof cv, qb_metric_value(r, "nsr_cv"), qb_metric_value(r, "nsr_cv_se"));
+        if (isfinite(qb_metric_value(r, "nsr_model"))) {
+            snprintf(model, sizeof model, "%.4g", qb_metric_value(r, "nsr_model"));
+            snprintf(diff, sizeof diff, "%+.2f%%", 100 * qb_metric_value(r, "model_error"));
         }
         char worst[24] = "-";
-        if (isfinite(metric(r, "nsr_worst_row"))) snprintf(worst, sizeof worst, "%.3g", metric(r, "nsr_worst_row"));
+        if (isfinite(qb_metric_value(r, "nsr_worst_row")))
+            snprintf(worst, sizeof worst, "%.3g", qb_metric_value(r, "nsr_worst_row"));
         qb_table_rowf(&t, "%s\t%s\t%s\t%s\t%s\t%.0f\t%s\t%.2f\t%s\t%s\t%s\t%s\t%.3g\t%.6f", input,
-                      param_str(r, "policy"), param_str(r, "granularity"), param_str(r, "range"),
-                      scale, cJSON_GetNumberValue(cJSON_GetObjectItem(r->params, "trials")), mc,
-                      metric(r, "nsr_db"), cv, model, diff, worst, metric(r, "max_abs_err"),
-                      metric(r, "cosine"));
+                      qb_param_str(r, "policy"), qb_param_str(r, "granularity"),
+                      qb_param_str(r, "range"), scale,
+                      cJSON_GetNumberValue(cJSON_GetObjectItem(r->params, "trials")), mc,
+                      qb_metric_value(r, "nsr_db"), cv, model, diff, worst,
+                      qb_metric_value(r, "max_abs_err"), qb_metric_value(r, "cosine"));
     }
     printf("Quantization error, NSR = sum((x'-x)^2) / sum(x^2), mean over trials +- standard error\n"
            "(ctrl var: the same trials with the model's prediction at each trial's own scale\n"
@@ -93,10 +84,11 @@ static void print_op(const qb_results *res)
     for (size_t i = 0; i < res->n; i++) {
         const qb_record *r = &res->recs[i];
         qb_table_rowf(&t, "%s\t%s\t%s\t%s\t%.4g\t%.2f\t%.3g\t%.6f\t%.3f\t%.3f\t%.2f",
-                      param_str(r, "op"), param_str(r, "shape"), param_str(r, "policy"),
-                      param_str(r, "granularity"), metric(r, "nsr"), metric(r, "nsr_db"),
-                      metric(r, "max_abs_err"), metric(r, "cosine"), 1e3 * metric(r, "time_int8"),
-                      1e3 * metric(r, "time_fp32"), metric(r, "speedup"));
+                      qb_param_str(r, "op"), qb_param_str(r, "shape"), qb_param_str(r, "policy"),
+                      qb_param_str(r, "granularity"), qb_metric_value(r, "nsr"),
+                      qb_metric_value(r, "nsr_db"), qb_metric_value(r, "max_abs_err"),
+                      qb_metric_value(r, "cosine"), 1e3 * qb_metric_value(r, "time_int8"),
+                      1e3 * qb_metric_value(r, "time_fp32"), qb_metric_value(r, "speedup"));
     }
     printf("Operator output error of the int8 variants against fp32 on the same inputs\n\n");
     qb_table_print(&t, stdout);
