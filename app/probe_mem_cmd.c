@@ -3,6 +3,7 @@
 #include "commands.h"
 #include "defaults.h"
 #include "error.h"
+#include "fmt.h"
 #include "interrupt.h"
 #include "mem_alloc.h"
 #include "mem_kernels.h"
@@ -29,21 +30,6 @@ static const qb_record *lookup(const qb_results *res, const char *level, const c
         if (level[0] || qb_param_num(r, "bytes") == bytes) return r;
     }
     return NULL;
-}
-
-static void fmt_size(char *buf, size_t len, double b)
-{
-    if (!isfinite(b) || b <= 0) {
-        snprintf(buf, len, "-");
-        return;
-    }
-    static const char *const unit[] = {"B", "K", "M", "G", "T"};
-    int u = 0;
-    while (b >= 1024 && u < 4) {
-        b /= 1024;
-        u++;
-    }
-    snprintf(buf, len, b == floor(b) ? "%.0f%s" : "%.3g%s", b, unit[u]);
 }
 
 static void fmt_num(char *buf, size_t len, double v, const char *f)
@@ -77,10 +63,10 @@ static void print_levels(const qb_results *res, const double *threads, int nt)
         const qb_record *r = lookup(res, lvls[l], "latency", 1, 0);
         if (!r) continue;
         char s[6][24];
-        fmt_size(s[0], sizeof s[0], qb_param_num(r, "sysfs_bytes"));
-        fmt_size(s[1], sizeof s[1], qb_param_num(r, "measured_bytes"));
-        fmt_size(s[2], sizeof s[2], qb_param_num(r, "streaming_bytes"));
-        fmt_size(s[3], sizeof s[3], qb_param_num(r, "bytes"));
+        qb_fmt_bytes(s[0], sizeof s[0], qb_param_num(r, "sysfs_bytes"));
+        qb_fmt_bytes(s[1], sizeof s[1], qb_param_num(r, "measured_bytes"));
+        qb_fmt_bytes(s[2], sizeof s[2], qb_param_num(r, "streaming_bytes"));
+        qb_fmt_bytes(s[3], sizeof s[3], qb_param_num(r, "bytes"));
         fmt_num(s[4], sizeof s[4], qb_metric_value(r, "latency"), "%.2f");
         fmt_num(s[5], sizeof s[5], qb_metric_value(r, "latency_cycles"), "%.1f");
         qb_table_rowf(&t, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", lvls[l], s[0], s[1], s[2], s[3], s[4],
@@ -111,7 +97,7 @@ static void print_levels(const qb_results *res, const double *threads, int nt)
                 }
             }
             if (!any) continue;
-            fmt_size(cells[2], sizeof cells[2], point);
+            qb_fmt_bytes(cells[2], sizeof cells[2], point);
             qb_table_rowf(&t, "%s\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s", lvls[l], threads[ti], cells[2], cells[3],
                           cells[4], cells[5], cells[6], cells[7]);
         }
@@ -164,7 +150,7 @@ static void print_sweep(const qb_results *res, const double *threads, int nt)
     for (int s = 0; s < ns; s++) {
         char cells[QB_TABLE_MAX_COLS][24];
         const char *row[QB_TABLE_MAX_COLS];
-        fmt_size(cells[0], sizeof cells[0], sizes[s]);
+        qb_fmt_bytes(cells[0], sizeof cells[0], sizes[s]);
         row[0] = cells[0];
         for (int c = 1; c < ncol; c++) {
             if (colk[c] < 0)

@@ -6,6 +6,7 @@
 #include "clock.h"
 #include "defaults.h"
 #include "error.h"
+#include "fmt.h"
 #include "interrupt.h"
 #include "mem_bw.h"
 #include "mem_lat.h"
@@ -48,17 +49,7 @@ static size_t pow2_at_least(double v)
     while ((double)p < v) p <<= 1;
     return p;
 }
-void qb_mem_fmt_bytes(char *buf, size_t len, double b)
-{
-    static const char *const unit[] = {"", "K", "M", "G", "T"};
-    int u = 0;
-    while (b >= 1024 && u < 4) {
-        b /= 1024;
-        u++;
-    }
-    if (b == floor(b)) snprintf(buf, len, "%.0f%s", b, unit[u]);
-    else snprintf(buf, len, "%.3g%s", b, unit[u]);
-}
+
 /* Options that make no sense fail here, before anything is allocated. */
 static int plan(qb_mem_run *m)
 {
@@ -131,7 +122,7 @@ static int plan(qb_mem_run *m)
         const size_t need = (size_t)m->threads[t] * 3 * QB_MEM_BLOCK_BYTES;
         if (smallest < need) {
             char b[32];
-            qb_mem_fmt_bytes(b, sizeof b, (double)smallest);
+            qb_fmt_bytes(b, sizeof b, (double)smallest);
             return qb_fail(QB_EUSAGE, "probe mem: working set %s is too small for %d threads (at least %zu bytes)",
                            b, m->threads[t], need);
         }
@@ -145,8 +136,8 @@ static int plan(qb_mem_run *m)
     const size_t avail = qb_mem_available_bytes();
     if (avail > 0 && (double)need > QB_MEM_FREE_FRACTION * (double)avail) {
         char a[32], w[32];
-        qb_mem_fmt_bytes(a, sizeof a, (double)avail);
-        qb_mem_fmt_bytes(w, sizeof w, (double)m->largest);
+        qb_fmt_bytes(a, sizeof a, (double)avail);
+        qb_fmt_bytes(w, sizeof w, (double)m->largest);
         return qb_fail(QB_EUSAGE, "probe mem: working set %s does not fit in free memory (%s available, %.0f%% usable)",
                        w, a, 100 * QB_MEM_FREE_FRACTION);
     }
@@ -160,7 +151,7 @@ static int latency_rounds(qb_mem_run *m, int from)
     for (int r = 0; r < m->pol->rounds && rc == QB_OK && !qb_interrupted(); r++) {
         for (int i = from; i < m->nlat && rc == QB_OK && !qb_interrupted(); i++) {
             char b[32];
-            qb_mem_fmt_bytes(b, sizeof b, (double)m->lat[i].bytes);
+            qb_fmt_bytes(b, sizeof b, (double)m->lat[i].bytes);
             qb_progress("probe mem: round %d/%d: latency at %s", r + 1, m->pol->rounds, b);
             qb_lat_set s;
             rc = qb_lat_set_alloc(&s, m->lat[i].bytes, QB_MEM_CHASE_SEED + m->lat[i].bytes);
@@ -241,7 +232,7 @@ static int latency_capacities(qb_mem_run *m)
             const size_t mid = qb_mem_round_size(sqrt(a * b));
             if ((double)mid <= a || (double)mid >= b) break;
             char sz[32];
-            qb_mem_fmt_bytes(sz, sizeof sz, (double)mid);
+            qb_fmt_bytes(sz, sizeof sz, (double)mid);
             qb_progress("probe mem: %s capacity: latency at %s", m->lv[k].name, sz);
             double v;
             rc = latency_at(m, mid, &v);
@@ -320,7 +311,7 @@ static int calibration_rounds(qb_mem_run *m)
         for (int si = 0; si < m->nbw && rc == QB_OK && !qb_interrupted(); si++) {
             if (!m->bw[si].in_sweep) continue;
             char b[32];
-            qb_mem_fmt_bytes(b, sizeof b, (double)m->bw[si].bytes);
+            qb_fmt_bytes(b, sizeof b, (double)m->bw[si].bytes);
             qb_progress("probe mem: round %d/%d: streaming capacity: read at %s", r + 1, m->pol->rounds, b);
             qb_bw_set s;
             rc = qb_bw_set_alloc(&s, m->bw[si].bytes, 1);
@@ -345,7 +336,7 @@ static int measure_point(qb_mem_run *m, int ti, int si, const bool *kernels, con
     if (rc) return rc;
     m->bw_pages[ti][si] = s.pages;
     char b[32];
-    qb_mem_fmt_bytes(b, sizeof b, (double)m->bw[si].bytes);
+    qb_fmt_bytes(b, sizeof b, (double)m->bw[si].bytes);
     for (int k = 0; k < qb_mem_kernel_count && rc == QB_OK && !qb_interrupted(); k++) {
         if (!kernels[k]) continue;
         qb_progress("probe mem: %s: %s at %s on %d thread(s)", round, qb_mem_kernels[k].name, b,

@@ -3,6 +3,7 @@
 #include "clock.h"
 #include "cpu_features.h"
 #include "error.h"
+#include "fmt.h"
 #include "mem_kernels.h"
 #include "mem_ports.h"
 #include "mem_run.h"
@@ -233,8 +234,8 @@ static int small_level_note(qb_record *r, const qb_mem_level *l, double lo, bool
     const double cap = streaming ? l->streaming_bytes : l->measured_bytes;
     if (l->per_core || l->sysfs_bytes <= 0 || !(cap > 0) || cap > lo) return QB_OK;
     char c[32], f[32];
-    qb_mem_fmt_bytes(c, sizeof c, cap);
-    qb_mem_fmt_bytes(f, sizeof f, lo);
+    qb_fmt_bytes(c, sizeof c, cap);
+    qb_fmt_bytes(f, sizeof f, lo);
     return qb_record_note(r, "%s: its %s capacity (%s) is no bigger than where its range starts (%s): "
                              "read there, the figure may include misses to the next level",
                           l->name, streaming ? "streaming" : "random-load", c, f);

@@ -50,9 +50,6 @@ static inline qb_pooled *qb_mem_bw_pool(const qb_mem_run *m, int ti, int si, int
     return &m->bw_pool[((size_t)ti * QB_MEM_RUN_MAX_PTS + (size_t)si) * QB_MEM_RUN_MAX_K + (size_t)ki];
 }
 
-/* "16K", "5.75M": sizes in binary units. */
-void qb_mem_fmt_bytes(char *buf, size_t len, double b);
-
 /* The bandwidth point whose figure is level l's for kernel k on thread
  * index ti (the best in the level's range), or -1 when none was measured. */
 int qb_mem_level_bw_index(const qb_mem_run *m, int l, int ti, int k);
