@@ -342,6 +342,22 @@ static void print_fuse(const qb_results *res)
     qb_print_notes(res);
 }
 
+typedef struct {
+    const char *const *chains;
+    int nchains;
+    const char *const *dtypes;
+    int ndtypes;
+    size_t elems;
+    int threads;
+} fuse_args;
+
+static int measure_fuse(qb_results *res, const qb_rep_policy *pol, void *ctx)
+{
+    const fuse_args *a = ctx;
+    return qb_fuse_measure(res, a->chains, a->nchains, a->dtypes, a->ndtypes, a->elems, a->threads,
+                           pol);
+}
+
 int qb_cmd_fuse(int argc, char **argv)
 {
     qb_run_opts ro;
@@ -426,13 +442,8 @@ int qb_cmd_fuse(int argc, char **argv)
     /* 17 forms to time: fewer rounds and a shorter budget than a probe's, unless asked */
     if (!ro.quick && ro.rounds < 0) pol.rounds = QB_FUSE_ROUNDS_DEFAULT;
     if (!ro.quick && ro.budget < 0) pol.budget_s = QB_FUSE_BUDGET_S_DEFAULT;
-    qb_results res;
-    rc = qb_probe_results_begin(&res, &pol, ro.quick);
-    if (rc) return rc;
-    qb_interrupt_install();
-    rc = qb_fuse_measure(&res, nc ? (const char *const *)cw : NULL, nc,
-                         nd ? (const char *const *)dw : NULL, nd, (size_t)elems, threads, &pol);
-    rc = qb_finish(&ro, &res, print_fuse, rc);
-    qb_results_free(&res);
-    return rc;
+    fuse_args a = {.chains = nc ? (const char *const *)cw : NULL, .nchains = nc,
+                   .dtypes = nd ? (const char *const *)dw : NULL, .ndtypes = nd,
+                   .elems = (size_t)elems, .threads = threads};
+    return qb_cmd_measure(&ro, &pol, measure_fuse, &a, print_fuse);
 }

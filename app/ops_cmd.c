@@ -3,13 +3,17 @@
 #include "commands.h"
 #include "defaults.h"
 #include "error.h"
-#include "interrupt.h"
 #include "ops_run.h"
 #include "output.h"
 #include "suite.h"
 
 #include <stdio.h>
 #include <string.h>
+
+static int measure_ops(qb_results *res, const qb_rep_policy *pol, void *ctx)
+{
+    return qb_ops_measure(res, ctx, pol);
+}
 
 int qb_cmd_ops(int argc, char **argv)
 {
@@ -71,12 +75,5 @@ int qb_cmd_ops(int argc, char **argv)
     }
     oo.quick = ro.quick;
     oo.verify = !no_verify;
-    qb_results res;
-    rc = qb_probe_results_begin(&res, &pol, ro.quick);
-    if (rc) return rc;
-    qb_interrupt_install();
-    rc = qb_ops_measure(&res, &oo, &pol);
-    rc = qb_finish(&ro, &res, qb_ops_print, rc);
-    qb_results_free(&res);
-    return rc;
+    return qb_cmd_measure(&ro, &pol, measure_ops, &oo, qb_ops_print);
 }

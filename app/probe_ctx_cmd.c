@@ -5,7 +5,6 @@
 #include "ctx_switches.h"
 #include "defaults.h"
 #include "error.h"
-#include "interrupt.h"
 #include "mem_sizes.h"
 #include "output.h"
 #include "suite.h"
@@ -87,6 +86,11 @@ static int parse_ws(const char *s, size_t *out, int max, int *n)
     return rc;
 }
 
+static int measure_ctx(qb_results *res, const qb_rep_policy *pol, void *ctx)
+{
+    return qb_probe_ctx_measure(res, ctx, pol);
+}
+
 int qb_cmd_probe_ctx(int argc, char **argv)
 {
     qb_run_opts ro;
@@ -142,12 +146,5 @@ int qb_cmd_probe_ctx(int argc, char **argv)
         o.ws = ws;
         o.nws = nws;
     }
-    qb_results res;
-    rc = qb_probe_results_begin(&res, &pol, ro.quick);
-    if (rc) return rc;
-    qb_interrupt_install();
-    rc = qb_probe_ctx_measure(&res, &o, &pol);
-    rc = qb_finish(&ro, &res, print_ctx, rc);
-    qb_results_free(&res);
-    return rc;
+    return qb_cmd_measure(&ro, &pol, measure_ctx, &o, print_ctx);
 }

@@ -2,7 +2,6 @@
 #include "commands.h"
 #include "cli.h"
 #include "counters.h"
-#include "interrupt.h"
 #include "output.h"
 #include "probes.h"
 #include "suite.h"
@@ -59,6 +58,17 @@ static void print_inst(const qb_results *res)
     qb_print_notes(res);
 }
 
+typedef struct {
+    const char *filter;
+    int cpu;
+} inst_args;
+
+static int measure_inst(qb_results *res, const qb_rep_policy *pol, void *ctx)
+{
+    const inst_args *a = ctx;
+    return qb_probe_inst_measure(res, a->filter, a->cpu, pol);
+}
+
 int qb_cmd_probe_inst(int argc, char **argv)
 {
     qb_run_opts ro;
@@ -90,12 +100,6 @@ int qb_cmd_probe_inst(int argc, char **argv)
     qb_rep_policy pol;
     int rc = qb_cli_parse_policy(&spec, argc, argv, pos, &npos, &ro, &pol);
     if (rc) return rc;
-    qb_results res;
-    rc = qb_probe_results_begin(&res, &pol, ro.quick);
-    if (rc) return rc;
-    qb_interrupt_install();
-    rc = qb_probe_inst_measure(&res, filter, (int)cpu, &pol);
-    rc = qb_finish(&ro, &res, print_inst, rc);
-    qb_results_free(&res);
-    return rc;
+    inst_args a = {filter, (int)cpu};
+    return qb_cmd_measure(&ro, &pol, measure_inst, &a, print_inst);
 }

@@ -4,7 +4,6 @@
 #include "defaults.h"
 #include "error.h"
 #include "fmt.h"
-#include "interrupt.h"
 #include "mem_alloc.h"
 #include "mem_kernels.h"
 #include "mem_sizes.h"
@@ -218,6 +217,11 @@ static void print_mem(const qb_results *res)
     print_notes(res);
 }
 
+static int measure_mem(qb_results *res, const qb_rep_policy *pol, void *ctx)
+{
+    return qb_probe_mem_measure(res, ctx, pol);
+}
+
 int qb_cmd_probe_mem(int argc, char **argv)
 {
     qb_run_opts ro;
@@ -300,12 +304,5 @@ int qb_cmd_probe_mem(int argc, char **argv)
         o.sizes = sizes;
         o.nsizes = nsizes;
     }
-    qb_results res;
-    rc = qb_probe_results_begin(&res, &pol, ro.quick);
-    if (rc) return rc;
-    qb_interrupt_install();
-    rc = qb_probe_mem_measure(&res, &o, &pol);
-    rc = qb_finish(&ro, &res, print_mem, rc);
-    qb_results_free(&res);
-    return rc;
+    return qb_cmd_measure(&ro, &pol, measure_mem, &o, print_mem);
 }

@@ -1,7 +1,6 @@
 /* qbench probe peak: options and the table of peak compute per data type. */
 #include "commands.h"
 #include "cli.h"
-#include "interrupt.h"
 #include "output.h"
 #include "probes.h"
 #include "pin.h"
@@ -37,6 +36,18 @@ static void print_peak(const qb_results *res)
     qb_table_print(&t, stdout);
     qb_table_free(&t);
     qb_print_notes(res);
+}
+
+typedef struct {
+    const char *filter;
+    const int *threads;
+    int nthreads;
+} peak_args;
+
+static int measure_peak(qb_results *res, const qb_rep_policy *pol, void *ctx)
+{
+    const peak_args *a = ctx;
+    return qb_probe_peak_measure(res, a->filter, a->threads, a->nthreads, pol);
 }
 
 int qb_cmd_probe_peak(int argc, char **argv)
@@ -75,12 +86,6 @@ int qb_cmd_probe_peak(int argc, char **argv)
         threads[nthreads++] = 1;
         if (qb_cpu_count() > 1) threads[nthreads++] = qb_cpu_count();
     }
-    qb_results res;
-    rc = qb_probe_results_begin(&res, &pol, ro.quick);
-    if (rc) return rc;
-    qb_interrupt_install();
-    rc = qb_probe_peak_measure(&res, filter, threads, nthreads, &pol);
-    rc = qb_finish(&ro, &res, print_peak, rc);
-    qb_results_free(&res);
-    return rc;
+    peak_args a = {filter, threads, nthreads};
+    return qb_cmd_measure(&ro, &pol, measure_peak, &a, print_peak);
 }

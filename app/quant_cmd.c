@@ -4,7 +4,6 @@
 #include "commands.h"
 #include "defaults.h"
 #include "error.h"
-#include "interrupt.h"
 #include "output.h"
 #include "pin.h"
 #include "suite.h"
@@ -155,6 +154,48 @@ static int build_specs(const spec_words *w, qb_qspec *specs, int *nspecs)
         }
     }
     return QB_OK;
+}
+
+/* --op: each operator's int8 variants beside their fp32 one. */
+typedef struct {
+    const qb_op_desc *const *ops;
+    int nops;
+    const char *shape;
+    const qb_qpolicy *pols;
+    int npol;
+    const qb_qgran *grans;
+    int ngran;
+    int threads;
+} op_args;
+
+static int measure_ops(qb_results *res, const qb_rep_policy *pol, void *ctx)
+{
+    const op_args *a = ctx;
+    int rc = QB_OK;
+    for (int i = 0; i < a->nops && rc == QB_OK; i++)
+        rc = qb_quant_op_measure(res, a->ops[i], a->shape, a->pols, a->npol, a->grans, a->ngran,
+                                 a->threads, pol);
+    return rc;
+}
+
+/* A synthetic tensor under each spec; the Monte Carlo settings are recorded first. */
+typedef struct {
+    const qb_tensor_spec *in;
+    const qb_qspec *specs;
+    int nspecs;
+    const qb_mc_opts *mc;
+} synth_args;
+
+static int measure_synth(qb_results *res, const qb_rep_policy *pol, void *ctx)
+{
+    (void)pol;
+    const synth_args *a = ctx;
+    qb_settings_put(res, "quant", "target_rse", a->mc->target_rse);
+    qb_settings_put(res, "quant", "min_trials", (double)a->mc->min_trials);
+    qb_settings_put(res, "quant", "max_trials", (double)a->mc->max_trials);
+    qb_settings_put(res, "quant", "budget_s", a->mc->budget_s);
+    qb_settings_put(res, "quant", "seed", (double)a->mc->seed);
+    return qb_quant_synth_measure(res, a->in, a->specs, a->nspecs, a->mc);
 }
 
 int qb_cmd_quant(int argc, char **argv)
@@ -322,16 +363,9 @@ int qb_cmd_quant(int argc, char **argv)
      * budget, unless asked otherwise */
     if (ro.rounds < 0) pol.rounds = 1;
     if (ro.budget < 0) pol.budget_s = QB_QUICK_BUDGET_S;
-    qb_results res;
-    rc = qb_probe_results_begin(&res, &pol, ro.quick);
-    if (rc) return rc;
-    qb_interrupt_install();
     if (op_name) {
-        for (int i = 0; i < nops && rc == QB_OK; i++)
-            rc = qb_quant_op_measure(&res, ops[i], shape, pols, npol, grans, ngran, threads, &pol);
-        rc = qb_finish(&ro, &res, print_op, rc);
-        qb_results_free(&res);
-        return rc;
+        op_args a = {ops, nops, shape, pols, npol, grans, ngran, threads};
+        return qb_cmd_measure(&ro, &pol, measure_ops, &a, print_op);
     }
     qb_mc_opts mc;
     qb_mc_opts_default(&mc, ro.quick);
@@ -340,13 +374,6 @@ int qb_cmd_quant(int argc, char **argv)
     if (budget > 0) mc.budget_s = budget;
     mc.seed = (uint64_t)seed;
     mc.threads = threads;
-    qb_settings_put(&res, "quant", "target_rse", mc.target_rse);
-    qb_settings_put(&res, "quant", "min_trials", (double)mc.min_trials);
-    qb_settings_put(&res, "quant", "max_trials", (double)mc.max_trials);
-    qb_settings_put(&res, "quant", "budget_s", mc.budget_s);
-    qb_settings_put(&res, "quant", "seed", (double)mc.seed);
-    rc = qb_quant_synth_measure(&res, &in, specs, nspecs, &mc);
-    rc = qb_finish(&ro, &res, print_synth, rc);
-    qb_results_free(&res);
-    return rc;
+    synth_args a = {&in, specs, nspecs, &mc};
+    return qb_cmd_measure(&ro, &pol, measure_synth, &a, print_synth);
 }

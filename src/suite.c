@@ -3,6 +3,7 @@
 #include "cpu_features.h"
 
 #include "error.h"
+#include "interrupt.h"
 #include "pin.h"
 #include "sysinfo.h"
 
@@ -50,6 +51,19 @@ int qb_probe_results_begin(qb_results *res, const qb_rep_policy *pol, bool quick
     rc = qb_sysinfo_fill(res->machine);
     if (rc == QB_OK) rc = qb_settings_record(res, pol, quick);
     if (rc) qb_results_free(res);
+    return rc;
+}
+
+int qb_cmd_measure(const qb_run_opts *o, const qb_rep_policy *pol, qb_measure_fn measure, void *ctx,
+                   void (*print)(const qb_results *))
+{
+    qb_results res;
+    int rc = qb_probe_results_begin(&res, pol, o->quick);
+    if (rc) return rc;
+    qb_interrupt_install();
+    rc = measure(&res, pol, ctx);
+    rc = qb_finish(o, &res, print, rc);
+    qb_results_free(&res);
     return rc;
 }
 
