@@ -343,35 +343,86 @@ static void print_fuse(const qb_results *res)
 }
 
 typedef struct {
-    const char *const *chains;
-    int nchains;
-    const char *const *dtypes;
-    int ndtypes;
-    size_t elems;
-    int threads;
+    const char *dtype_s, *chain_s, *threads_s;
+    long elems;
+    char dbuf[64], cbuf[128];
+    char *dw[8], *cw[8];
+    int nd, nc, threads;
 } fuse_args;
+
+static int check_fuse(const qb_run_opts *ro, qb_rep_policy *pol, void *ctx)
+{
+    fuse_args *a = ctx;
+    if (a->dtype_s) {
+        if (strlen(a->dtype_s) >= sizeof a->dbuf)
+            return qb_fail(QB_EUSAGE, "fuse --dtype: list too long");
+        strcpy(a->dbuf, a->dtype_s);
+        a->nd = qb_split_list(a->dbuf, a->dw, 3);
+        if (a->nd < 0) return qb_fail(QB_EUSAGE, "fuse --dtype: malformed list '%s'", a->dtype_s);
+        for (int i = 0; i < a->nd; i++)
+            if (strcmp(a->dw[i], "fp32") && strcmp(a->dw[i], "fp16") && strcmp(a->dw[i], "int8"))
+                return qb_fail(QB_EUSAGE, "fuse --dtype: unknown data type '%s' (fp32, fp16, int8)",
+                               a->dw[i]);
+    }
+    if (a->chain_s) {
+        if (strlen(a->chain_s) >= sizeof a->cbuf)
+            return qb_fail(QB_EUSAGE, "fuse --chain: list too long");
+        strcpy(a->cbuf, a->chain_s);
+        a->nc = qb_split_list(a->cbuf, a->cw, 4);
+        if (a->nc < 0) return qb_fail(QB_EUSAGE, "fuse --chain: malformed list '%s'", a->chain_s);
+        for (int i = 0; i < a->nc; i++) {
+            bool known = strcmp(a->cw[i], "relu-chain") == 0;
+            for (int ch = 0; ch < qb_fuse_gemm_count(); ch++)
+                known |= strcmp(a->cw[i], qb_fuse_gemm_name(ch)) == 0;
+            if (!known)
+                return qb_fail(QB_EUSAGE,
+                               "fuse --chain: unknown chain '%s' (relu-chain, gemm-relu, "
+                               "conv-bias-relu, gemm-requant)",
+                               a->cw[i]);
+        }
+    }
+    a->threads = qb_cpu_count();
+    if (a->threads_s) {
+        int tl[1], nt;
+        int rc = qb_parse_threads("qbench fuse --threads", a->threads_s, tl, 1, &nt);
+        if (rc) return rc;
+        a->threads = tl[0];
+    }
+    /* 6 buffers of the widest type chosen must fit comfortably */
+    size_t widest = a->nd ? 1 : 4;
+    for (int i = 0; i < a->nd; i++)
+        widest = dtype_bytes(a->dw[i]) > widest ? dtype_bytes(a->dw[i]) : widest;
+    const size_t phys = qb_phys_mem_bytes();
+    if (phys && 8.0 * (double)a->elems * (double)widest > 0.5 * (double)phys)
+        return qb_fail(QB_EINPUT, "fuse --elems %ld: 8 buffers of %zu bytes do not fit in memory",
+                       a->elems, (size_t)a->elems * widest);
+    /* 17 forms to time: fewer rounds and a shorter budget than a probe's, unless asked */
+    if (!ro->quick && ro->rounds < 0) pol->rounds = QB_FUSE_ROUNDS_DEFAULT;
+    if (!ro->quick && ro->budget < 0) pol->budget_s = QB_FUSE_BUDGET_S_DEFAULT;
+    return QB_OK;
+}
 
 static int measure_fuse(qb_results *res, const qb_rep_policy *pol, void *ctx)
 {
     const fuse_args *a = ctx;
-    return qb_fuse_measure(res, a->chains, a->nchains, a->dtypes, a->ndtypes, a->elems, a->threads,
-                           pol);
+    return qb_fuse_measure(res, a->nc ? (const char *const *)a->cw : NULL, a->nc,
+                           a->nd ? (const char *const *)a->dw : NULL, a->nd, (size_t)a->elems,
+                           a->threads, pol);
 }
 
 int qb_cmd_fuse(int argc, char **argv)
 {
     qb_run_opts ro;
     qb_run_opts_init(&ro);
-    const char *dtype_s = NULL, *chain_s = NULL, *threads_s = NULL;
-    long elems = QB_FUSE_ELEMS_DEFAULT;
+    fuse_args a = {.elems = QB_FUSE_ELEMS_DEFAULT};
     const qb_opt opts[] = {
-        {"chain", 0, QB_OPT_STRING, &chain_s, "LIST",
+        {"chain", 0, QB_OPT_STRING, &a.chain_s, "LIST",
          "relu-chain, gemm-relu, conv-bias-relu, gemm-requant (default: all)", 0, 0},
-        {"dtype", 0, QB_OPT_STRING, &dtype_s, "LIST", "fp32, fp16, int8 (default: all)", 0, 0},
-        {"elems", 'n', QB_OPT_INT, &elems, "N",
-         "elements of the relu chain (16 Mi as in the lecture)", 1024,
-         (double)(1L << 32)},
-        {"threads", 't', QB_OPT_STRING, &threads_s, "N", "OpenMP threads (default: all CPUs)", 0, 0},
+        {"dtype", 0, QB_OPT_STRING, &a.dtype_s, "LIST", "fp32, fp16, int8 (default: all)", 0, 0},
+        {"elems", 'n', QB_OPT_INT, &a.elems, "N",
+         "elements of the relu chain (16 Mi as in the lecture)", 1024, (double)(1L << 32)},
+        {"threads", 't', QB_OPT_STRING, &a.threads_s, "N", "OpenMP threads (default: all CPUs)", 0,
+         0},
         QB_POLICY_OPTS(ro),
         QB_OUTPUT_OPTS(ro),
     };
@@ -395,55 +446,5 @@ int qb_cmd_fuse(int argc, char **argv)
         .opts = opts,
         .nopts = (int)(sizeof opts / sizeof opts[0]),
     };
-    char *pos[1];
-    int npos;
-    qb_rep_policy pol;
-    int rc = qb_cli_parse_policy(&spec, argc, argv, pos, &npos, &ro, &pol);
-    if (rc) return rc;
-    char dbuf[64], cbuf[128];
-    char *dw[8], *cw[8];
-    int nd = 0, nc = 0;
-    if (dtype_s) {
-        if (strlen(dtype_s) >= sizeof dbuf) return qb_fail(QB_EUSAGE, "fuse --dtype: list too long");
-        strcpy(dbuf, dtype_s);
-        nd = qb_split_list(dbuf, dw, 3);
-        if (nd < 0) return qb_fail(QB_EUSAGE, "fuse --dtype: malformed list '%s'", dtype_s);
-        for (int i = 0; i < nd; i++)
-            if (strcmp(dw[i], "fp32") && strcmp(dw[i], "fp16") && strcmp(dw[i], "int8"))
-                return qb_fail(QB_EUSAGE, "fuse --dtype: unknown data type '%s' (fp32, fp16, int8)", dw[i]);
-    }
-    if (chain_s) {
-        if (strlen(chain_s) >= sizeof cbuf) return qb_fail(QB_EUSAGE, "fuse --chain: list too long");
-        strcpy(cbuf, chain_s);
-        nc = qb_split_list(cbuf, cw, 4);
-        if (nc < 0) return qb_fail(QB_EUSAGE, "fuse --chain: malformed list '%s'", chain_s);
-        for (int i = 0; i < nc; i++) {
-            bool known = strcmp(cw[i], "relu-chain") == 0;
-            for (int ch = 0; ch < qb_fuse_gemm_count(); ch++) known |= strcmp(cw[i], qb_fuse_gemm_name(ch)) == 0;
-            if (!known)
-                return qb_fail(QB_EUSAGE, "fuse --chain: unknown chain '%s' (relu-chain, gemm-relu, "
-                                          "conv-bias-relu, gemm-requant)", cw[i]);
-        }
-    }
-    int threads = qb_cpu_count();
-    if (threads_s) {
-        int tl[1], nt;
-        rc = qb_parse_threads("qbench fuse --threads", threads_s, tl, 1, &nt);
-        if (rc) return rc;
-        threads = tl[0];
-    }
-    /* 6 buffers of the widest type chosen must fit comfortably */
-    size_t widest = nd ? 1 : 4;
-    for (int i = 0; i < nd; i++) widest = dtype_bytes(dw[i]) > widest ? dtype_bytes(dw[i]) : widest;
-    const size_t phys = qb_phys_mem_bytes();
-    if (phys && 8.0 * (double)elems * (double)widest > 0.5 * (double)phys)
-        return qb_fail(QB_EINPUT, "fuse --elems %ld: 8 buffers of %zu bytes do not fit in memory", elems,
-                       (size_t)elems * widest);
-    /* 17 forms to time: fewer rounds and a shorter budget than a probe's, unless asked */
-    if (!ro.quick && ro.rounds < 0) pol.rounds = QB_FUSE_ROUNDS_DEFAULT;
-    if (!ro.quick && ro.budget < 0) pol.budget_s = QB_FUSE_BUDGET_S_DEFAULT;
-    fuse_args a = {.chains = nc ? (const char *const *)cw : NULL, .nchains = nc,
-                   .dtypes = nd ? (const char *const *)dw : NULL, .ndtypes = nd,
-                   .elems = (size_t)elems, .threads = threads};
-    return qb_cmd_measure(&ro, &pol, measure_fuse, &a, print_fuse);
+    return qb_cmd_parse_measure(&spec, argc, argv, &ro, check_fuse, measure_fuse, &a, print_fuse);
 }

@@ -86,23 +86,49 @@ static int parse_ws(const char *s, size_t *out, int max, int *n)
     return rc;
 }
 
+typedef struct {
+    const char *kinds, *places, *ws_s;
+    long procs;
+    qb_ctx_opts o;
+    size_t ws[16];
+} ctx_args;
+
+static int check_ctx(const qb_run_opts *ro, qb_rep_policy *pol, void *ctx)
+{
+    (void)pol;
+    ctx_args *a = ctx;
+    qb_ctx_opts *o = &a->o;
+    qb_ctx_opts_init(o, ro->quick);
+    o->kinds = a->kinds;
+    o->placements = a->places;
+    o->procs = (int)a->procs;
+    if (a->ws_s) {
+        int rc = parse_ws(a->ws_s, a->ws, 16, &o->nws);
+        if (rc) return rc;
+        o->ws = a->ws;
+    }
+    return QB_OK;
+}
+
 static int measure_ctx(qb_results *res, const qb_rep_policy *pol, void *ctx)
 {
-    return qb_probe_ctx_measure(res, ctx, pol);
+    const ctx_args *a = ctx;
+    return qb_probe_ctx_measure(res, &a->o, pol);
 }
 
 int qb_cmd_probe_ctx(int argc, char **argv)
 {
     qb_run_opts ro;
     qb_run_opts_init(&ro);
-    const char *kinds = NULL, *places = NULL, *ws_s = NULL;
-    long procs = 0;
+    ctx_args a = {0};
     const qb_opt opts[] = {
-        {"kinds", 'k', QB_OPT_STRING, &kinds, "LIST", "syscall, vdso, thread, process (default all)", 0, 0},
-        {"placements", 'p', QB_OPT_STRING, &places, "LIST", "same-cpu, cross-cpu, unpinned (default all)", 0, 0},
-        {"ws", 0, QB_OPT_STRING, &ws_s, "LIST",
+        {"kinds", 'k', QB_OPT_STRING, &a.kinds, "LIST",
+         "syscall, vdso, thread, process (default all)", 0, 0},
+        {"placements", 'p', QB_OPT_STRING, &a.places, "LIST",
+         "same-cpu, cross-cpu, unpinned (default all)", 0, 0},
+        {"ws", 0, QB_OPT_STRING, &a.ws_s, "LIST",
          "per-process working sets touched at each hop (default " QB_CTX_WS_DEFAULT ")", 0, 0},
-        {"procs", 0, QB_OPT_INT, &procs, "N",
+        {"procs", 0, QB_OPT_INT, &a.procs, "N",
          "processes in the ring (default " QB_STR(QB_CTX_PROCS_DEFAULT) ")", 2, 64},
         QB_POLICY_OPTS(ro),
         QB_OUTPUT_OPTS(ro),
@@ -128,23 +154,5 @@ int qb_cmd_probe_ctx(int argc, char **argv)
         .opts = opts,
         .nopts = (int)(sizeof opts / sizeof opts[0]),
     };
-    char *pos[1];
-    int npos;
-    qb_rep_policy pol;
-    int rc = qb_cli_parse_policy(&spec, argc, argv, pos, &npos, &ro, &pol);
-    if (rc) return rc;
-    qb_ctx_opts o;
-    qb_ctx_opts_init(&o, ro.quick);
-    o.kinds = kinds;
-    o.placements = places;
-    o.procs = (int)procs;
-    size_t ws[16];
-    int nws = 0;
-    if (ws_s) {
-        rc = parse_ws(ws_s, ws, 16, &nws);
-        if (rc) return rc;
-        o.ws = ws;
-        o.nws = nws;
-    }
-    return qb_cmd_measure(&ro, &pol, measure_ctx, &o, print_ctx);
+    return qb_cmd_parse_measure(&spec, argc, argv, &ro, check_ctx, measure_ctx, &a, print_ctx);
 }

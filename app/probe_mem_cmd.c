@@ -217,29 +217,65 @@ static void print_mem(const qb_results *res)
     print_notes(res);
 }
 
+typedef struct {
+    const char *kernels, *sizes_s, *threads_s;
+    long per_octave;
+    bool levels_only;
+    qb_mem_opts o;
+    int threads[32];
+} mem_args;
+
+static int check_mem(const qb_run_opts *ro, qb_rep_policy *pol, void *ctx)
+{
+    (void)pol;
+    mem_args *a = ctx;
+    qb_mem_opts *o = &a->o;
+    qb_mem_opts_init(o, ro->quick);
+    o->kernels = a->kernels;
+    o->per_octave = (int)a->per_octave;
+    o->levels_only = a->levels_only;
+    if (a->threads_s) {
+        int rc = qb_parse_threads("qbench probe mem --threads", a->threads_s, a->threads, 32,
+                                  &o->nthreads);
+        if (rc) return rc;
+        o->threads = a->threads;
+    }
+    static size_t sizes[QB_MEM_MAX_SIZES];
+    if (a->sizes_s) {
+        if (a->levels_only)
+            return qb_fail(QB_EUSAGE,
+                           "qbench probe mem: --sizes and --levels-only do not go together");
+        int rc = qb_mem_parse_sizes("qbench probe mem --sizes", a->sizes_s, sizes, QB_MEM_MAX_SIZES,
+                                    &o->nsizes);
+        if (rc) return rc;
+        o->sizes = sizes;
+    }
+    return QB_OK;
+}
+
 static int measure_mem(qb_results *res, const qb_rep_policy *pol, void *ctx)
 {
-    return qb_probe_mem_measure(res, ctx, pol);
+    const mem_args *a = ctx;
+    return qb_probe_mem_measure(res, &a->o, pol);
 }
 
 int qb_cmd_probe_mem(int argc, char **argv)
 {
     qb_run_opts ro;
     qb_run_opts_init(&ro);
-    const char *kernels = NULL, *sizes_s = NULL, *threads_s = NULL;
-    long per_octave = 0;
-    bool levels_only = false;
+    mem_args a = {0};
     const qb_opt opts[] = {
-        {"kernels", 'k', QB_OPT_STRING, &kernels, "LIST",
+        {"kernels", 'k', QB_OPT_STRING, &a.kernels, "LIST",
          "read, write, write-nt, copy, triad, latency (names or patterns; default all)", 0, 0},
-        {"sizes", 's', QB_OPT_STRING, &sizes_s, "LIST",
+        {"sizes", 's', QB_OPT_STRING, &a.sizes_s, "LIST",
          "working sets instead of the sweep, e.g. 16K,256K,8M,1G (no level records)", 0, 0},
-        {"threads", 't', QB_OPT_STRING, &threads_s, "LIST", "thread counts, e.g. 1,2 or all (default: 1 and all CPUs)", 0, 0},
-        {"per-octave", 0, QB_OPT_INT, &per_octave, "N",
+        {"threads", 't', QB_OPT_STRING, &a.threads_s, "LIST",
+         "thread counts, e.g. 1,2 or all (default: 1 and all CPUs)", 0, 0},
+        {"per-octave", 0, QB_OPT_INT, &a.per_octave, "N",
          "sweep points per doubling (default " QB_STR(QB_MEM_PER_OCTAVE_DEFAULT) ", " QB_STR(
              QB_MEM_QUICK_PER_OCTAVE) " with --quick)",
          1, 16},
-        {"levels-only", 0, QB_OPT_FLAG, &levels_only, NULL,
+        {"levels-only", 0, QB_OPT_FLAG, &a.levels_only, NULL,
          "only the per-level records (the latency sweep still runs to place them)", 0, 0},
         QB_POLICY_OPTS(ro),
         QB_OUTPUT_OPTS(ro),
@@ -278,31 +314,5 @@ int qb_cmd_probe_mem(int argc, char **argv)
         .opts = opts,
         .nopts = (int)(sizeof opts / sizeof opts[0]),
     };
-    char *pos[1];
-    int npos;
-    qb_rep_policy pol;
-    int rc = qb_cli_parse_policy(&spec, argc, argv, pos, &npos, &ro, &pol);
-    if (rc) return rc;
-    qb_mem_opts o;
-    qb_mem_opts_init(&o, ro.quick);
-    o.kernels = kernels;
-    o.per_octave = (int)per_octave;
-    o.levels_only = levels_only;
-    int threads[32], nthreads = 0;
-    if (threads_s) {
-        rc = qb_parse_threads("qbench probe mem --threads", threads_s, threads, 32, &nthreads);
-        if (rc) return rc;
-        o.threads = threads;
-        o.nthreads = nthreads;
-    }
-    static size_t sizes[QB_MEM_MAX_SIZES];
-    int nsizes = 0;
-    if (sizes_s) {
-        if (levels_only) return qb_fail(QB_EUSAGE, "qbench probe mem: --sizes and --levels-only do not go together");
-        rc = qb_mem_parse_sizes("qbench probe mem --sizes", sizes_s, sizes, QB_MEM_MAX_SIZES, &nsizes);
-        if (rc) return rc;
-        o.sizes = sizes;
-        o.nsizes = nsizes;
-    }
-    return qb_cmd_measure(&ro, &pol, measure_mem, &o, print_mem);
+    return qb_cmd_parse_measure(&spec, argc, argv, &ro, check_mem, measure_mem, &a, print_mem);
 }

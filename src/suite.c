@@ -67,6 +67,21 @@ int qb_cmd_measure(const qb_run_opts *o, const qb_rep_policy *pol, qb_measure_fn
     return rc;
 }
 
+int qb_cmd_parse_measure(const qb_cmd_spec *spec, int argc, char **argv, const qb_run_opts *o,
+                         qb_check_fn check, qb_measure_fn measure, void *ctx,
+                         void (*print)(const qb_results *))
+{
+    if (spec->max_positional > 0)
+        return qb_fail(QB_EINTERNAL, "%s: qb_cmd_parse_measure takes no positional words",
+                       spec->path);
+    char *pos[1];
+    int npos;
+    qb_rep_policy pol;
+    int rc = qb_cli_parse_policy(spec, argc, argv, pos, &npos, o, &pol);
+    if (rc == QB_OK && check) rc = check(o, &pol, ctx);
+    return rc ? rc : qb_cmd_measure(o, &pol, measure, ctx, print);
+}
+
 int qb_parse_threads(const char *what, const char *s, int *out, int max, int *n)
 {
     const int ncpu = qb_cpu_count();

@@ -25,6 +25,16 @@ typedef int (*qb_measure_fn)(qb_results *res, const qb_rep_policy *pol, void *ct
 int qb_cmd_measure(const qb_run_opts *o, const qb_rep_policy *pol, qb_measure_fn measure, void *ctx,
                    void (*print)(const qb_results *));
 
+/* A measuring command without positional words, whole: parse argv by spec
+ * (qb_cli_parse_policy), then check(o, pol, ctx) when check is not NULL,
+ * then qb_cmd_measure. check validates the command's own options and derives
+ * what measure needs into ctx, and may adjust the policy; it runs before the
+ * results (and their machine probe) begin, so bad input fails at once. */
+typedef int (*qb_check_fn)(const qb_run_opts *o, qb_rep_policy *pol, void *ctx);
+int qb_cmd_parse_measure(const qb_cmd_spec *spec, int argc, char **argv, const qb_run_opts *o,
+                         qb_check_fn check, qb_measure_fn measure, void *ctx,
+                         void (*print)(const qb_results *));
+
 /* A figure taken on every vCPU of a virtual machine through what the host
  * shares with other guests (last-level cache, DRAM): no default regression
  * gate (qb_record_no_gate), since other guests' load moves it up to 2x between
