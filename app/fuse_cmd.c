@@ -354,22 +354,16 @@ static int check_fuse(const qb_run_opts *ro, qb_rep_policy *pol, void *ctx)
 {
     fuse_args *a = ctx;
     if (a->dtype_s) {
-        if (strlen(a->dtype_s) >= sizeof a->dbuf)
-            return qb_fail(QB_EUSAGE, "fuse --dtype: list too long");
-        strcpy(a->dbuf, a->dtype_s);
-        a->nd = qb_split_list(a->dbuf, a->dw, 3);
-        if (a->nd < 0) return qb_fail(QB_EUSAGE, "fuse --dtype: malformed list '%s'", a->dtype_s);
+        a->nd = qb_split_words("fuse --dtype", a->dtype_s, a->dbuf, sizeof a->dbuf, a->dw, 3);
+        if (a->nd < 0) return a->nd;
         for (int i = 0; i < a->nd; i++)
             if (strcmp(a->dw[i], "fp32") && strcmp(a->dw[i], "fp16") && strcmp(a->dw[i], "int8"))
                 return qb_fail(QB_EUSAGE, "fuse --dtype: unknown data type '%s' (fp32, fp16, int8)",
                                a->dw[i]);
     }
     if (a->chain_s) {
-        if (strlen(a->chain_s) >= sizeof a->cbuf)
-            return qb_fail(QB_EUSAGE, "fuse --chain: list too long");
-        strcpy(a->cbuf, a->chain_s);
-        a->nc = qb_split_list(a->cbuf, a->cw, 4);
-        if (a->nc < 0) return qb_fail(QB_EUSAGE, "fuse --chain: malformed list '%s'", a->chain_s);
+        a->nc = qb_split_words("fuse --chain", a->chain_s, a->cbuf, sizeof a->cbuf, a->cw, 4);
+        if (a->nc < 0) return a->nc;
         for (int i = 0; i < a->nc; i++) {
             bool known = strcmp(a->cw[i], "relu-chain") == 0;
             for (int ch = 0; ch < qb_fuse_gemm_count(); ch++)

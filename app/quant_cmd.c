@@ -98,10 +98,9 @@ static void print_op(const qb_results *res)
 /* Split a comma list into words (copies into buf). */
 static int words(const char *what, const char *list, char *buf, size_t len, char **out, int *n)
 {
-    if (strlen(list) >= len) return qb_fail(QB_EUSAGE, "%s: list too long", what);
-    strcpy(buf, list);
-    *n = qb_split_list(buf, out, MAX_WORDS);
-    if (*n < 0) return qb_fail(QB_EUSAGE, "%s: malformed list '%s'", what, list);
+    const int k = qb_split_words(what, list, buf, len, out, MAX_WORDS);
+    if (k < 0) return k;
+    *n = k;
     return QB_OK;
 }
 
