@@ -5,6 +5,7 @@
 #include "ctx_switches.h"
 #include "defaults.h"
 #include "error.h"
+#include "fmt.h"
 #include "mem_sizes.h"
 #include "output.h"
 #include "suite.h"
@@ -14,13 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void cell(char *buf, size_t len, const qb_record *r, const char *metric, const char *fmt)
-{
-    const qb_metric *m = qb_record_find_metric(r, metric);
-    if (m && isfinite(m->value)) snprintf(buf, len, fmt, m->value);
-    else snprintf(buf, len, "-");
-}
 
 static void print_ctx(const qb_results *res)
 {
@@ -34,11 +28,11 @@ static void print_ctx(const qb_results *res)
         const qb_record *r = &res->recs[i];
         if (strcmp(r->group, "probe.ctx") != 0) continue;
         char c[6][32], ws[32];
-        cell(c[0], sizeof c[0], r, "latency", "%.1f");
-        cell(c[1], sizeof c[1], r, "latency_cycles", "%.0f");
-        cell(c[2], sizeof c[2], r, "raw_latency", "%.1f");
-        cell(c[3], sizeof c[3], r, "overhead", "%.1f");
-        cell(c[4], sizeof c[4], r, "switches_per_op", "%.2f");
+        qb_fmt_num(c[0], sizeof c[0], qb_metric_value(r, "latency"), "%.1f");
+        qb_fmt_num(c[1], sizeof c[1], qb_metric_value(r, "latency_cycles"), "%.0f");
+        qb_fmt_num(c[2], sizeof c[2], qb_metric_value(r, "raw_latency"), "%.1f");
+        qb_fmt_num(c[3], sizeof c[3], qb_metric_value(r, "overhead"), "%.1f");
+        qb_fmt_num(c[4], sizeof c[4], qb_metric_value(r, "switches_per_op"), "%.2f");
         const double w = cJSON_GetNumberValue(cJSON_GetObjectItem(r->params, "working_set_bytes"));
         if (w > 0) snprintf(ws, sizeof ws, "%.0fK", w / 1024);
         else snprintf(ws, sizeof ws, "-");

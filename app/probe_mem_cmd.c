@@ -31,12 +31,6 @@ static const qb_record *lookup(const qb_results *res, const char *level, const c
     return NULL;
 }
 
-static void fmt_num(char *buf, size_t len, double v, const char *f)
-{
-    if (isfinite(v)) snprintf(buf, len, f, v);
-    else snprintf(buf, len, "-");
-}
-
 static int add_unique(double *v, int n, int max, double x)
 {
     for (int i = 0; i < n; i++)
@@ -66,8 +60,8 @@ static void print_levels(const qb_results *res, const double *threads, int nt)
         qb_fmt_bytes(s[1], sizeof s[1], qb_param_num(r, "measured_bytes"));
         qb_fmt_bytes(s[2], sizeof s[2], qb_param_num(r, "streaming_bytes"));
         qb_fmt_bytes(s[3], sizeof s[3], qb_param_num(r, "bytes"));
-        fmt_num(s[4], sizeof s[4], qb_metric_value(r, "latency"), "%.2f");
-        fmt_num(s[5], sizeof s[5], qb_metric_value(r, "latency_cycles"), "%.1f");
+        qb_fmt_num(s[4], sizeof s[4], qb_metric_value(r, "latency"), "%.2f");
+        qb_fmt_num(s[5], sizeof s[5], qb_metric_value(r, "latency_cycles"), "%.1f");
         qb_table_rowf(&t, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", lvls[l], s[0], s[1], s[2], s[3], s[4],
                       s[5], qb_param_str(r, "pages"));
     }
@@ -89,7 +83,7 @@ static void print_levels(const qb_results *res, const double *threads, int nt)
             double point = NAN;
             for (int k = 0; k < qb_mem_kernel_count && k < 5; k++) {
                 const qb_record *r = lookup(res, lvls[l], qb_mem_kernels[k].name, threads[ti], 0);
-                fmt_num(cells[3 + k], sizeof cells[0], qb_metric_value(r, "bandwidth"), "%.1f");
+                qb_fmt_num(cells[3 + k], sizeof cells[0], qb_metric_value(r, "bandwidth"), "%.1f");
                 if (r) {
                     any = true;
                     point = qb_param_num(r, "bytes");
@@ -153,15 +147,15 @@ static void print_sweep(const qb_results *res, const double *threads, int nt)
         row[0] = cells[0];
         for (int c = 1; c < ncol; c++) {
             if (colk[c] < 0)
-                fmt_num(cells[c], sizeof cells[c],
-                        qb_metric_value(lookup(res, "", "latency", 1, sizes[s]), "latency"),
-                        "%.2f");
+                qb_fmt_num(cells[c], sizeof cells[c],
+                           qb_metric_value(lookup(res, "", "latency", 1, sizes[s]), "latency"),
+                           "%.2f");
             else
-                fmt_num(cells[c], sizeof cells[c],
-                        qb_metric_value(
-                            lookup(res, "", qb_mem_kernels[colk[c]].name, colt[c], sizes[s]),
-                            "bandwidth"),
-                        "%.1f");
+                qb_fmt_num(cells[c], sizeof cells[c],
+                           qb_metric_value(
+                               lookup(res, "", qb_mem_kernels[colk[c]].name, colt[c], sizes[s]),
+                               "bandwidth"),
+                           "%.1f");
             row[c] = cells[c];
         }
         qb_table_row(&t, row);

@@ -3,6 +3,14 @@
 #include <math.h>
 #include <stdio.h>
 
+void qb_fmt_num(char *buf, size_t len, double v, const char *fmt)
+{
+    if (isfinite(v))
+        snprintf(buf, len, fmt, v);
+    else
+        snprintf(buf, len, "-");
+}
+
 void qb_fmt_bytes(char *buf, size_t len, double b)
 {
     if (!isfinite(b) || b <= 0) {

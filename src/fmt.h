@@ -9,4 +9,8 @@
  * finite number, so a table cell shows a missing size as missing. */
 void qb_fmt_bytes(char *buf, size_t len, double b);
 
+/* v printed with fmt (one double conversion, e.g. "%.1f"), or "-" when v is
+ * not finite: a table cell for a figure that may be missing. */
+void qb_fmt_num(char *buf, size_t len, double v, const char *fmt);
+
 #endif
