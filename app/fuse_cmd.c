@@ -293,18 +293,6 @@ int qb_fuse_measure(qb_results *res, const char *const *chains, int nchains,
     return rc;
 }
 
-static double metric(const qb_record *r, const char *k)
-{
-    const qb_metric *m = qb_record_find_metric(r, k);
-    return m ? m->value : NAN;
-}
-
-static double param_num(const qb_record *r, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItem(r->params, k);
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
 static void print_fuse(const qb_results *res)
 {
     static const char *const head[] = {"chain", "dtype", "form", "passes", "ms", "GB/s",
@@ -327,22 +315,22 @@ static void print_fuse(const qb_results *res)
             snprintf(k[3], sizeof k[3], "speedup_%s", fn);
             if (f != 0) {
                 char bs[48], vk[48];
-                snprintf(sp, sizeof sp, "%.2f", metric(r, k[3]));
+                snprintf(sp, sizeof sp, "%.2f", qb_metric_value(r, k[3]));
                 snprintf(bs, sizeof bs, "bytes_saved_%s", fn);
-                snprintf(saved, sizeof saved, "%.1f", metric(r, bs) / 1e6);
+                snprintf(saved, sizeof saved, "%.1f", qb_metric_value(r, bs) / 1e6);
                 snprintf(vk, sizeof vk, elementwise ? "max_diff_%s_vs_unfused" : "max_diff_%s_vs_unfused", fn);
-                snprintf(vs, sizeof vs, "%.3g", param_num(r, vk));
+                snprintf(vs, sizeof vs, "%.3g", qb_param_num(r, vk));
             }
             if (elementwise) {
                 char ek[48];
                 snprintf(ek, sizeof ek, "max_err_%s", fn);
-                snprintf(err, sizeof err, "%.3g", param_num(r, ek));
+                snprintf(err, sizeof err, "%.3g", qb_param_num(r, ek));
             }
             const int passes = elementwise ? qb_fuse_passes((qb_fuse_form)f)
-                                           : (f ? 1 : (int)param_num(r, "passes_unfused"));
+                                           : (f ? 1 : (int)qb_param_num(r, "passes_unfused"));
             qb_table_rowf(&t, "%s\t%s\t%s\t%d\t%.3f\t%.1f\t%.1f\t%s\t%s\t%s\t%s", chain, dt, fn,
-                          passes, 1e3 * metric(r, k[0]), metric(r, k[1]), metric(r, k[2]) / 1e6,
-                          saved, sp, err, vs);
+                          passes, 1e3 * qb_metric_value(r, k[0]), qb_metric_value(r, k[1]),
+                          qb_metric_value(r, k[2]) / 1e6, saved, sp, err, vs);
         }
     }
     printf("Operator fusion: unfused (one pass per operator, intermediates in memory), fused\n"
@@ -354,20 +342,81 @@ static void print_fuse(const qb_results *res)
     qb_print_notes(res);
 }
 
+typedef struct {
+    const char *dtype_s, *chain_s, *threads_s;
+    long elems;
+    char dbuf[64], cbuf[128];
+    char *dw[8], *cw[8];
+    int nd, nc, threads;
+} fuse_args;
+
+static int check_fuse(const qb_run_opts *ro, qb_rep_policy *pol, void *ctx)
+{
+    fuse_args *a = ctx;
+    if (a->dtype_s) {
+        a->nd = qb_split_words("fuse --dtype", a->dtype_s, a->dbuf, sizeof a->dbuf, a->dw, 3);
+        if (a->nd < 0) return a->nd;
+        for (int i = 0; i < a->nd; i++)
+            if (strcmp(a->dw[i], "fp32") && strcmp(a->dw[i], "fp16") && strcmp(a->dw[i], "int8"))
+                return qb_fail(QB_EUSAGE, "fuse --dtype: unknown data type '%s' (fp32, fp16, int8)",
+                               a->dw[i]);
+    }
+    if (a->chain_s) {
+        a->nc = qb_split_words("fuse --chain", a->chain_s, a->cbuf, sizeof a->cbuf, a->cw, 4);
+        if (a->nc < 0) return a->nc;
+        for (int i = 0; i < a->nc; i++) {
+            bool known = strcmp(a->cw[i], "relu-chain") == 0;
+            for (int ch = 0; ch < qb_fuse_gemm_count(); ch++)
+                known |= strcmp(a->cw[i], qb_fuse_gemm_name(ch)) == 0;
+            if (!known)
+                return qb_fail(QB_EUSAGE,
+                               "fuse --chain: unknown chain '%s' (relu-chain, gemm-relu, "
+                               "conv-bias-relu, gemm-requant)",
+                               a->cw[i]);
+        }
+    }
+    a->threads = qb_cpu_count();
+    if (a->threads_s) {
+        int tl[1], nt;
+        int rc = qb_parse_threads("qbench fuse --threads", a->threads_s, tl, 1, &nt);
+        if (rc) return rc;
+        a->threads = tl[0];
+    }
+    /* 6 buffers of the widest type chosen must fit comfortably */
+    size_t widest = a->nd ? 1 : 4;
+    for (int i = 0; i < a->nd; i++)
+        widest = dtype_bytes(a->dw[i]) > widest ? dtype_bytes(a->dw[i]) : widest;
+    const size_t phys = qb_phys_mem_bytes();
+    if (phys && 8.0 * (double)a->elems * (double)widest > 0.5 * (double)phys)
+        return qb_fail(QB_EINPUT, "fuse --elems %ld: 8 buffers of %zu bytes do not fit in memory",
+                       a->elems, (size_t)a->elems * widest);
+    /* 17 forms to time: fewer rounds and a shorter budget than a probe's, unless asked */
+    if (!ro->quick && ro->rounds < 0) pol->rounds = QB_FUSE_ROUNDS_DEFAULT;
+    if (!ro->quick && ro->budget < 0) pol->budget_s = QB_FUSE_BUDGET_S_DEFAULT;
+    return QB_OK;
+}
+
+static int measure_fuse(qb_results *res, const qb_rep_policy *pol, void *ctx)
+{
+    const fuse_args *a = ctx;
+    return qb_fuse_measure(res, a->nc ? (const char *const *)a->cw : NULL, a->nc,
+                           a->nd ? (const char *const *)a->dw : NULL, a->nd, (size_t)a->elems,
+                           a->threads, pol);
+}
+
 int qb_cmd_fuse(int argc, char **argv)
 {
     qb_run_opts ro;
     qb_run_opts_init(&ro);
-    const char *dtype_s = NULL, *chain_s = NULL, *threads_s = NULL;
-    long elems = QB_FUSE_ELEMS_DEFAULT;
+    fuse_args a = {.elems = QB_FUSE_ELEMS_DEFAULT};
     const qb_opt opts[] = {
-        {"chain", 0, QB_OPT_STRING, &chain_s, "LIST",
+        {"chain", 0, QB_OPT_STRING, &a.chain_s, "LIST",
          "relu-chain, gemm-relu, conv-bias-relu, gemm-requant (default: all)", 0, 0},
-        {"dtype", 0, QB_OPT_STRING, &dtype_s, "LIST", "fp32, fp16, int8 (default: all)", 0, 0},
-        {"elems", 'n', QB_OPT_INT, &elems, "N",
-         "elements of the relu chain (default 16 Mi)", 1024,
-         (double)(1L << 32)},
-        {"threads", 't', QB_OPT_STRING, &threads_s, "N", "OpenMP threads (default: all CPUs)", 0, 0},
+        {"dtype", 0, QB_OPT_STRING, &a.dtype_s, "LIST", "fp32, fp16, int8 (default: all)", 0, 0},
+        {"elems", 'n', QB_OPT_INT, &a.elems, "N",
+         "elements of the relu chain (default 16 Mi)", 1024, (double)(1L << 32)},
+        {"threads", 't', QB_OPT_STRING, &a.threads_s, "N", "OpenMP threads (default: all CPUs)", 0,
+         0},
         QB_POLICY_OPTS(ro),
         QB_OUTPUT_OPTS(ro),
     };
@@ -391,60 +440,5 @@ int qb_cmd_fuse(int argc, char **argv)
         .opts = opts,
         .nopts = (int)(sizeof opts / sizeof opts[0]),
     };
-    char *pos[1];
-    int npos;
-    qb_rep_policy pol;
-    int rc = qb_cli_parse_policy(&spec, argc, argv, pos, &npos, &ro, &pol);
-    if (rc) return rc;
-    char dbuf[64], cbuf[128];
-    char *dw[8], *cw[8];
-    int nd = 0, nc = 0;
-    if (dtype_s) {
-        if (strlen(dtype_s) >= sizeof dbuf) return qb_fail(QB_EUSAGE, "fuse --dtype: list too long");
-        strcpy(dbuf, dtype_s);
-        nd = qb_split_list(dbuf, dw, 3);
-        if (nd < 0) return qb_fail(QB_EUSAGE, "fuse --dtype: malformed list '%s'", dtype_s);
-        for (int i = 0; i < nd; i++)
-            if (strcmp(dw[i], "fp32") && strcmp(dw[i], "fp16") && strcmp(dw[i], "int8"))
-                return qb_fail(QB_EUSAGE, "fuse --dtype: unknown data type '%s' (fp32, fp16, int8)", dw[i]);
-    }
-    if (chain_s) {
-        if (strlen(chain_s) >= sizeof cbuf) return qb_fail(QB_EUSAGE, "fuse --chain: list too long");
-        strcpy(cbuf, chain_s);
-        nc = qb_split_list(cbuf, cw, 4);
-        if (nc < 0) return qb_fail(QB_EUSAGE, "fuse --chain: malformed list '%s'", chain_s);
-        for (int i = 0; i < nc; i++) {
-            bool known = strcmp(cw[i], "relu-chain") == 0;
-            for (int ch = 0; ch < qb_fuse_gemm_count(); ch++) known |= strcmp(cw[i], qb_fuse_gemm_name(ch)) == 0;
-            if (!known)
-                return qb_fail(QB_EUSAGE, "fuse --chain: unknown chain '%s' (relu-chain, gemm-relu, "
-                                          "conv-bias-relu, gemm-requant)", cw[i]);
-        }
-    }
-    int threads = qb_cpu_count();
-    if (threads_s) {
-        int tl[1], nt;
-        rc = qb_parse_threads("qbench fuse --threads", threads_s, tl, 1, &nt);
-        if (rc) return rc;
-        threads = tl[0];
-    }
-    /* 6 buffers of the widest type chosen must fit comfortably */
-    size_t widest = nd ? 1 : 4;
-    for (int i = 0; i < nd; i++) widest = dtype_bytes(dw[i]) > widest ? dtype_bytes(dw[i]) : widest;
-    const size_t phys = qb_phys_mem_bytes();
-    if (phys && 8.0 * (double)elems * (double)widest > 0.5 * (double)phys)
-        return qb_fail(QB_EINPUT, "fuse --elems %ld: 8 buffers of %zu bytes do not fit in memory", elems,
-                       (size_t)elems * widest);
-    /* 17 forms to time: fewer rounds and a shorter budget than a probe's, unless asked */
-    if (!ro.quick && ro.rounds < 0) pol.rounds = QB_FUSE_ROUNDS_DEFAULT;
-    if (!ro.quick && ro.budget < 0) pol.budget_s = QB_FUSE_BUDGET_S_DEFAULT;
-    qb_results res;
-    rc = qb_probe_results_begin(&res, &pol, ro.quick);
-    if (rc) return rc;
-    qb_interrupt_install();
-    rc = qb_fuse_measure(&res, nc ? (const char *const *)cw : NULL, nc,
-                         nd ? (const char *const *)dw : NULL, nd, (size_t)elems, threads, &pol);
-    rc = qb_finish(&ro, &res, print_fuse, rc);
-    qb_results_free(&res);
-    return rc;
+    return qb_cmd_parse_measure(&spec, argc, argv, &ro, check_fuse, measure_fuse, &a, print_fuse);
 }

@@ -4,7 +4,6 @@
 #include "cpu_features.h"
 #include "defaults.h"
 #include "error.h"
-#include "interrupt.h"
 #include "ops_run.h"
 #include "output.h"
 #include "suite.h"
@@ -12,24 +11,60 @@
 #include <stdio.h>
 #include <string.h>
 
+typedef struct {
+    qb_ops_opts oo;
+    const char *threads_s;
+    bool no_verify;
+    int threads[32];
+} ops_args;
+
+static int check_ops(const qb_run_opts *ro, qb_rep_policy *pol, void *ctx)
+{
+    (void)pol;
+    ops_args *a = ctx;
+    if (a->threads_s) {
+        int rc =
+            qb_parse_threads("qbench ops --threads", a->threads_s, a->threads, 32, &a->oo.nthreads);
+        if (rc) return rc;
+        a->oo.threads = a->threads;
+    }
+    a->oo.quick = ro->quick;
+    a->oo.verify = !a->no_verify;
+    return QB_OK;
+}
+
+static int measure_ops(qb_results *res, const qb_rep_policy *pol, void *ctx)
+{
+    const ops_args *a = ctx;
+    return qb_ops_measure(res, &a->oo, pol);
+}
+
 int qb_cmd_ops(int argc, char **argv)
 {
     qb_run_opts ro;
     qb_run_opts_init(&ro);
-    qb_ops_opts oo;
-    qb_ops_opts_init(&oo);
-    const char *threads_s = NULL;
-    bool no_verify = false;
+    ops_args a = {.threads_s = NULL, .no_verify = false};
+    qb_ops_opts_init(&a.oo);
     const qb_opt opts[] = {
-        {"op", 0, QB_OPT_STRING, &oo.ops, "LIST", "operators (qbench list), 'compute', 'memory' or all (default all)", 0, 0},
-        {"dtype", 0, QB_OPT_STRING, &oo.dtypes, "LIST", "data types (default " QB_OPS_DTYPES_DEFAULT ")", 0, 0},
-        {"quant", 0, QB_OPT_STRING, &oo.quants, "LIST", "int8 granularity (default " QB_OPS_QUANTS_DEFAULT ")", 0, 0},
-        {"policy", 0, QB_OPT_STRING, &oo.policies, "LIST", "int8 policies: symmetric, asymmetric, pow2 or all (default " QB_OPS_POLICIES_DEFAULT ")", 0, 0},
-        {"threads", 't', QB_OPT_STRING, &threads_s, "LIST", "thread counts, e.g. 1,2 or all (default 1 and all CPUs; all CPUs with --quick)", 0, 0},
-        {"shape", 0, QB_OPT_STRING, &oo.shape, "N,N,..", "the shape of a single --op, keys as qbench list shows", 0, 0},
-        {"backend", 'b', QB_OPT_STRING, &oo.backends, "LIST", "builtin, openblas, onednn or all (default " QB_OPS_BACKENDS_DEFAULT ")", 0, 0},
-        {"isa", 0, QB_OPT_STRING, &oo.isa, "WORD", "int8 kernel: auto, avx2 (vpmaddubsw) or avx512vnni (vpdpbusd) (default auto)", 0, 0},
-        {"no-verify", 0, QB_OPT_FLAG, &no_verify, NULL, "skip the check of each variant against its scalar reference", 0, 0},
+        {"op", 0, QB_OPT_STRING, &a.oo.ops, "LIST",
+         "operators (qbench list), 'compute', 'memory' or all (default all)", 0, 0},
+        {"dtype", 0, QB_OPT_STRING, &a.oo.dtypes, "LIST",
+         "data types (default " QB_OPS_DTYPES_DEFAULT ")", 0, 0},
+        {"quant", 0, QB_OPT_STRING, &a.oo.quants, "LIST",
+         "int8 granularity (default " QB_OPS_QUANTS_DEFAULT ")", 0, 0},
+        {"policy", 0, QB_OPT_STRING, &a.oo.policies, "LIST",
+         "int8 policies: symmetric, asymmetric, pow2 or all (default " QB_OPS_POLICIES_DEFAULT ")",
+         0, 0},
+        {"threads", 't', QB_OPT_STRING, &a.threads_s, "LIST",
+         "thread counts, e.g. 1,2 or all (default 1 and all CPUs; all CPUs with --quick)", 0, 0},
+        {"shape", 0, QB_OPT_STRING, &a.oo.shape, "N,N,..",
+         "the shape of a single --op, keys as qbench list shows", 0, 0},
+        {"backend", 'b', QB_OPT_STRING, &a.oo.backends, "LIST",
+         "builtin, openblas, onednn or all (default " QB_OPS_BACKENDS_DEFAULT ")", 0, 0},
+        {"isa", 0, QB_OPT_STRING, &a.oo.isa, "WORD",
+         "int8 kernel: auto, avx2 (vpmaddubsw) or avx512vnni (vpdpbusd) (default auto)", 0, 0},
+        {"no-verify", 0, QB_OPT_FLAG, &a.no_verify, NULL,
+         "skip the check of each variant against its scalar reference", 0, 0},
         QB_POLICY_OPTS(ro),
         QB_OUTPUT_OPTS(ro),
     };
@@ -60,25 +95,5 @@ int qb_cmd_ops(int argc, char **argv)
         .opts = opts,
         .nopts = (int)(sizeof opts / sizeof opts[0]),
     };
-    char *pos[1];
-    int npos;
-    qb_rep_policy pol;
-    int rc = qb_cli_parse_policy(&spec, argc, argv, pos, &npos, &ro, &pol);
-    if (rc) return rc;
-    int threads[32];
-    if (threads_s) {
-        rc = qb_parse_threads("qbench ops --threads", threads_s, threads, 32, &oo.nthreads);
-        if (rc) return rc;
-        oo.threads = threads;
-    }
-    oo.quick = ro.quick;
-    oo.verify = !no_verify;
-    qb_results res;
-    rc = qb_probe_results_begin(&res, &pol, ro.quick);
-    if (rc) return rc;
-    qb_interrupt_install();
-    rc = qb_ops_measure(&res, &oo, &pol);
-    rc = qb_finish(&ro, &res, qb_ops_print, rc);
-    qb_results_free(&res);
-    return rc;
+    return qb_cmd_parse_measure(&spec, argc, argv, &ro, check_ops, measure_ops, &a, qb_ops_print);
 }

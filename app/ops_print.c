@@ -11,25 +11,13 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *pstr(const qb_record *r, const char *k)
-{
-    const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r->params, k));
-    return s ? s : "";
-}
-
-static double pnum(const qb_record *r, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(r->params, k);
-    return cJSON_IsNumber(v) ? v->valuedouble : -1;
-}
-
 static void column_name(const qb_record *r, char *buf, size_t cap)
 {
-    if (strcmp(pstr(r, "dtype"), "int8") != 0) {
-        snprintf(buf, cap, "%s", pstr(r, "dtype"));
+    if (strcmp(qb_param_str(r, "dtype"), "int8") != 0) {
+        snprintf(buf, cap, "%s", qb_param_str(r, "dtype"));
         return;
     }
-    const char *q = pstr(r, "quant"), *p = pstr(r, "policy");
+    const char *q = qb_param_str(r, "quant"), *p = qb_param_str(r, "policy");
     snprintf(buf, cap, "int8 %s %s", strcmp(q, "per-channel") == 0 ? "pc" : "pt",
              strcmp(p, "symmetric") == 0 ? "sym" : strcmp(p, "asymmetric") == 0 ? "asym" : p);
 }
@@ -39,9 +27,10 @@ static double fp32_time(const qb_results *res, const qb_record *r)
 {
     for (size_t i = 0; i < res->n; i++) {
         const qb_record *t = &res->recs[i];
-        if (strcmp(t->group, "ops") || strcmp(pstr(t, "op"), pstr(r, "op")) ||
-            strcmp(pstr(t, "dtype"), "fp32") || strcmp(pstr(t, "backend"), pstr(r, "backend")) ||
-            pnum(t, "threads") != pnum(r, "threads"))
+        if (strcmp(t->group, "ops") || strcmp(qb_param_str(t, "op"), qb_param_str(r, "op")) ||
+            strcmp(qb_param_str(t, "dtype"), "fp32") ||
+            strcmp(qb_param_str(t, "backend"), qb_param_str(r, "backend")) ||
+            qb_param_num(t, "threads") != qb_param_num(r, "threads"))
             continue;
         const qb_metric *m = qb_record_find_metric(t, "time");
         return m ? m->value : -1;
@@ -58,11 +47,11 @@ static void print_op(const qb_results *res, const char *op)
     bool memory = false;
     for (size_t i = 0; i < res->n; i++) {
         const qb_record *r = &res->recs[i];
-        if (strcmp(r->group, "ops") || strcmp(pstr(r, "op"), op)) continue;
-        if (!first) first = r, memory = strcmp(pstr(r, "class"), "memory") == 0;
+        if (strcmp(r->group, "ops") || strcmp(qb_param_str(r, "op"), op)) continue;
+        if (!first) first = r, memory = strcmp(qb_param_str(r, "class"), "memory") == 0;
         char c[32], w[64];
         column_name(r, c, sizeof c);
-        snprintf(w, sizeof w, "%.0f\t%s", pnum(r, "threads"), pstr(r, "backend"));
+        snprintf(w, sizeof w, "%.0f\t%s", qb_param_num(r, "threads"), qb_param_str(r, "backend"));
         int k;
         for (k = 0; k < ncol && strcmp(cols[k], c); k++) {}
         if (k == ncol && ncol < MAXC) snprintf(cols[ncol++], sizeof cols[0], "%s", c);
@@ -70,7 +59,8 @@ static void print_op(const qb_results *res, const char *op)
         if (k == nrow && nrow < MAXR) snprintf(rows[nrow++], sizeof rows[0], "%s", w);
     }
     if (!first) return;
-    printf("%s  [%s]  %s = %s\n", op, memory ? "GB/s" : "GOP/s", pstr(first, "shape_keys"), pstr(first, "shape"));
+    printf("%s  [%s]  %s = %s\n", op, memory ? "GB/s" : "GOP/s", qb_param_str(first, "shape_keys"),
+           qb_param_str(first, "shape"));
     const char *head[QB_TABLE_MAX_COLS] = {"threads", "backend"};
     for (int k = 0; k < ncol; k++) head[2 + k] = cols[k];
     qb_table t;
@@ -86,8 +76,9 @@ static void print_op(const qb_results *res, const char *op)
         for (size_t i = 0; i < res->n; i++) {
             const qb_record *r = &res->recs[i];
             char c[32], wn[64];
-            if (strcmp(r->group, "ops") || strcmp(pstr(r, "op"), op)) continue;
-            snprintf(wn, sizeof wn, "%.0f\t%s", pnum(r, "threads"), pstr(r, "backend"));
+            if (strcmp(r->group, "ops") || strcmp(qb_param_str(r, "op"), op)) continue;
+            snprintf(wn, sizeof wn, "%.0f\t%s", qb_param_num(r, "threads"),
+                     qb_param_str(r, "backend"));
             if (strcmp(wn, rows[w])) continue;
             column_name(r, c, sizeof c);
             int k;
@@ -96,13 +87,15 @@ static void print_op(const qb_results *res, const char *op)
             const qb_metric *tm = qb_record_find_metric(r, "time");
             const qb_metric *pm = qb_record_find_metric(r, memory ? "bandwidth" : "gops");
             const cJSON *ver = cJSON_GetObjectItemCaseSensitive(r->params, "verified");
-            const char *bad = !cJSON_IsFalse(ver) ? "" : strcmp(pstr(r, "backend"), "builtin") ? " (differs)" : " WRONG";
+            const char *bad = !cJSON_IsFalse(ver)                             ? ""
+                              : strcmp(qb_param_str(r, "backend"), "builtin") ? " (differs)"
+                                                                              : " WRONG";
             if (!tm || !pm) {
                 snprintf(cells[2 + k], sizeof cells[0], "n/a");
                 continue;
             }
             const double f = fp32_time(res, r);
-            if (strcmp(pstr(r, "dtype"), "fp32") != 0 && f > 0)
+            if (strcmp(qb_param_str(r, "dtype"), "fp32") != 0 && f > 0)
                 snprintf(cells[2 + k], sizeof cells[0], "%.1f (%.2fx)%s", pm->value, f / tm->value, bad);
             else
                 snprintf(cells[2 + k], sizeof cells[0], "%.1f%s", pm->value, bad);
@@ -126,7 +119,7 @@ void qb_ops_print(const qb_results *res)
     for (size_t i = 0; i < res->n; i++) {
         const qb_record *r = &res->recs[i];
         if (strcmp(r->group, "ops")) continue;
-        const char *op = pstr(r, "op");
+        const char *op = qb_param_str(r, "op");
         int k;
         for (k = 0; k < nseen && strcmp(seen[k], op); k++) {}
         if (k < nseen || nseen == 128) continue;
@@ -136,27 +129,31 @@ void qb_ops_print(const qb_results *res)
     /* which int8 arithmetic ran, once per distinct kind, with its ops */
     for (size_t i = 0; i < res->n; i++) {
         const qb_record *r = &res->recs[i];
-        if (strcmp(r->group, "ops") || strcmp(pstr(r, "dtype"), "int8") || strcmp(pstr(r, "backend"), "builtin"))
+        if (strcmp(r->group, "ops") || strcmp(qb_param_str(r, "dtype"), "int8") ||
+            strcmp(qb_param_str(r, "backend"), "builtin"))
             continue;
         bool first = true;
         for (size_t k = 0; k < i && first; k++) {
             const qb_record *q = &res->recs[k];
-            first = strcmp(q->group, "ops") || strcmp(pstr(q, "dtype"), "int8") ||
-                    strcmp(pstr(q, "backend"), "builtin") || strcmp(pstr(q, "math"), pstr(r, "math"));
+            first = strcmp(q->group, "ops") || strcmp(qb_param_str(q, "dtype"), "int8") ||
+                    strcmp(qb_param_str(q, "backend"), "builtin") ||
+                    strcmp(qb_param_str(q, "math"), qb_param_str(r, "math"));
         }
         if (!first) continue;
-        printf("int8 %s:", pstr(r, "math"));
+        printf("int8 %s:", qb_param_str(r, "math"));
         const char *last = "";
         for (size_t k = i; k < res->n; k++) {
             const qb_record *q = &res->recs[k];
-            if (strcmp(q->group, "ops") || strcmp(pstr(q, "dtype"), "int8") ||
-                strcmp(pstr(q, "backend"), "builtin") || strcmp(pstr(q, "math"), pstr(r, "math")) ||
-                strcmp(pstr(q, "op"), last) == 0)
+            if (strcmp(q->group, "ops") || strcmp(qb_param_str(q, "dtype"), "int8") ||
+                strcmp(qb_param_str(q, "backend"), "builtin") ||
+                strcmp(qb_param_str(q, "math"), qb_param_str(r, "math")) ||
+                strcmp(qb_param_str(q, "op"), last) == 0)
                 continue;
-            last = pstr(q, "op");
+            last = qb_param_str(q, "op");
             printf(" %s", last);
         }
-        printf("%s%s\n", pstr(r, "int16_guard")[0] ? "; " : "", pstr(r, "int16_guard"));
+        printf("%s%s\n", qb_param_str(r, "int16_guard")[0] ? "; " : "",
+               qb_param_str(r, "int16_guard"));
     }
     const cJSON *un = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(res->settings, "ops"),
                                                        "unavailable");

@@ -5,7 +5,7 @@
 #include "ctx_switches.h"
 #include "defaults.h"
 #include "error.h"
-#include "interrupt.h"
+#include "fmt.h"
 #include "mem_sizes.h"
 #include "output.h"
 #include "suite.h"
@@ -15,19 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char *pstr(const qb_record *r, const char *key)
-{
-    const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r->params, key));
-    return s ? s : "";
-}
-
-static void cell(char *buf, size_t len, const qb_record *r, const char *metric, const char *fmt)
-{
-    const qb_metric *m = qb_record_find_metric(r, metric);
-    if (m && isfinite(m->value)) snprintf(buf, len, fmt, m->value);
-    else snprintf(buf, len, "-");
-}
 
 static void print_ctx(const qb_results *res)
 {
@@ -41,19 +28,20 @@ static void print_ctx(const qb_results *res)
         const qb_record *r = &res->recs[i];
         if (strcmp(r->group, "probe.ctx") != 0) continue;
         char c[6][32], ws[32];
-        cell(c[0], sizeof c[0], r, "latency", "%.1f");
-        cell(c[1], sizeof c[1], r, "latency_cycles", "%.0f");
-        cell(c[2], sizeof c[2], r, "raw_latency", "%.1f");
-        cell(c[3], sizeof c[3], r, "overhead", "%.1f");
-        cell(c[4], sizeof c[4], r, "switches_per_op", "%.2f");
+        qb_fmt_num(c[0], sizeof c[0], qb_metric_value(r, "latency"), "%.1f");
+        qb_fmt_num(c[1], sizeof c[1], qb_metric_value(r, "latency_cycles"), "%.0f");
+        qb_fmt_num(c[2], sizeof c[2], qb_metric_value(r, "raw_latency"), "%.1f");
+        qb_fmt_num(c[3], sizeof c[3], qb_metric_value(r, "overhead"), "%.1f");
+        qb_fmt_num(c[4], sizeof c[4], qb_metric_value(r, "switches_per_op"), "%.2f");
         const double w = cJSON_GetNumberValue(cJSON_GetObjectItem(r->params, "working_set_bytes"));
         if (w > 0) snprintf(ws, sizeof ws, "%.0fK", w / 1024);
         else snprintf(ws, sizeof ws, "-");
         const bool clamped = cJSON_IsTrue(cJSON_GetObjectItem(r->params, "clamped"));
-        const char *by = pstr(r, "switch_counter");
+        const char *by = qb_param_str(r, "switch_counter");
         by = !by[0] ? "-" : strcmp(by, QB_CTX_SWITCH_EVENT) == 0 ? "perf event" : by;
-        qb_table_rowf(&t, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", pstr(r, "kind"), pstr(r, "placement"), ws,
-                      c[0], c[1], c[2], c[3], c[4], by, clamped ? "clamped at 0" : "");
+        qb_table_rowf(&t, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", qb_param_str(r, "kind"),
+                      qb_param_str(r, "placement"), ws, c[0], c[1], c[2], c[3], c[4], by,
+                      clamped ? "clamped at 0" : "");
     }
     qb_table_print(&t, stdout);
     qb_table_free(&t);
@@ -65,7 +53,8 @@ static void print_ctx(const qb_results *res)
         const qb_record *r = &res->recs[i];
         const qb_metric *m = qb_record_find_metric(r, "round_trip");
         const cJSON *p = cJSON_GetObjectItem(r->params, "processes");
-        if (m && strcmp(pstr(r, "placement"), "same-cpu") == 0 && cJSON_GetNumberValue(p) == 2 &&
+        if (m && strcmp(qb_param_str(r, "placement"), "same-cpu") == 0 &&
+            cJSON_GetNumberValue(p) == 2 &&
             cJSON_GetNumberValue(cJSON_GetObjectItem(r->params, "working_set_bytes")) == 0)
             printf("process round trip on one CPU (2 processes, nothing subtracted; compare with "
                    "'taskset -c 0 perf bench sched pipe'): %.2f us\n", m->value / 1000);
@@ -91,18 +80,49 @@ static int parse_ws(const char *s, size_t *out, int max, int *n)
     return rc;
 }
 
+typedef struct {
+    const char *kinds, *places, *ws_s;
+    long procs;
+    qb_ctx_opts o;
+    size_t ws[16];
+} ctx_args;
+
+static int check_ctx(const qb_run_opts *ro, qb_rep_policy *pol, void *ctx)
+{
+    (void)pol;
+    ctx_args *a = ctx;
+    qb_ctx_opts *o = &a->o;
+    qb_ctx_opts_init(o, ro->quick);
+    o->kinds = a->kinds;
+    o->placements = a->places;
+    o->procs = (int)a->procs;
+    if (a->ws_s) {
+        int rc = parse_ws(a->ws_s, a->ws, 16, &o->nws);
+        if (rc) return rc;
+        o->ws = a->ws;
+    }
+    return QB_OK;
+}
+
+static int measure_ctx(qb_results *res, const qb_rep_policy *pol, void *ctx)
+{
+    const ctx_args *a = ctx;
+    return qb_probe_ctx_measure(res, &a->o, pol);
+}
+
 int qb_cmd_probe_ctx(int argc, char **argv)
 {
     qb_run_opts ro;
     qb_run_opts_init(&ro);
-    const char *kinds = NULL, *places = NULL, *ws_s = NULL;
-    long procs = 0;
+    ctx_args a = {0};
     const qb_opt opts[] = {
-        {"kinds", 'k', QB_OPT_STRING, &kinds, "LIST", "syscall, vdso, thread, process (default all)", 0, 0},
-        {"placements", 'p', QB_OPT_STRING, &places, "LIST", "same-cpu, cross-cpu, unpinned (default all)", 0, 0},
-        {"ws", 0, QB_OPT_STRING, &ws_s, "LIST",
+        {"kinds", 'k', QB_OPT_STRING, &a.kinds, "LIST",
+         "syscall, vdso, thread, process (default all)", 0, 0},
+        {"placements", 'p', QB_OPT_STRING, &a.places, "LIST",
+         "same-cpu, cross-cpu, unpinned (default all)", 0, 0},
+        {"ws", 0, QB_OPT_STRING, &a.ws_s, "LIST",
          "per-process working sets touched at each hop (default " QB_CTX_WS_DEFAULT ")", 0, 0},
-        {"procs", 0, QB_OPT_INT, &procs, "N",
+        {"procs", 0, QB_OPT_INT, &a.procs, "N",
          "processes in the ring (default " QB_STR(QB_CTX_PROCS_DEFAULT) ")", 2, 64},
         QB_POLICY_OPTS(ro),
         QB_OUTPUT_OPTS(ro),
@@ -128,30 +148,5 @@ int qb_cmd_probe_ctx(int argc, char **argv)
         .opts = opts,
         .nopts = (int)(sizeof opts / sizeof opts[0]),
     };
-    char *pos[1];
-    int npos;
-    qb_rep_policy pol;
-    int rc = qb_cli_parse_policy(&spec, argc, argv, pos, &npos, &ro, &pol);
-    if (rc) return rc;
-    qb_ctx_opts o;
-    qb_ctx_opts_init(&o, ro.quick);
-    o.kinds = kinds;
-    o.placements = places;
-    o.procs = (int)procs;
-    size_t ws[16];
-    int nws = 0;
-    if (ws_s) {
-        rc = parse_ws(ws_s, ws, 16, &nws);
-        if (rc) return rc;
-        o.ws = ws;
-        o.nws = nws;
-    }
-    qb_results res;
-    rc = qb_probe_results_begin(&res, &pol, ro.quick);
-    if (rc) return rc;
-    qb_interrupt_install();
-    rc = qb_probe_ctx_measure(&res, &o, &pol);
-    rc = qb_finish(&ro, &res, print_ctx, rc);
-    qb_results_free(&res);
-    return rc;
+    return qb_cmd_parse_measure(&spec, argc, argv, &ro, check_ctx, measure_ctx, &a, print_ctx);
 }

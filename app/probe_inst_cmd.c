@@ -2,7 +2,6 @@
 #include "commands.h"
 #include "cli.h"
 #include "counters.h"
-#include "interrupt.h"
 #include "output.h"
 #include "probes.h"
 #include "suite.h"
@@ -59,15 +58,27 @@ static void print_inst(const qb_results *res)
     qb_print_notes(res);
 }
 
+typedef struct {
+    const char *filter;
+    long cpu;
+} inst_args;
+
+static int measure_inst(qb_results *res, const qb_rep_policy *pol, void *ctx)
+{
+    const inst_args *a = ctx;
+    return qb_probe_inst_measure(res, a->filter, (int)a->cpu, pol);
+}
+
 int qb_cmd_probe_inst(int argc, char **argv)
 {
     qb_run_opts ro;
     qb_run_opts_init(&ro);
-    const char *filter = NULL;
-    long cpu = -1;
+    inst_args a = {.filter = NULL, .cpu = -1};
     const qb_opt opts[] = {
-        {"filter", 0, QB_OPT_STRING, &filter, "LIST", "instructions to measure: names or patterns, comma-separated", 0, 0},
-        {"cpu", 0, QB_OPT_INT, &cpu, "N", "pin to this CPU (default: the one qbench starts on)", 0, 4095},
+        {"filter", 0, QB_OPT_STRING, &a.filter, "LIST",
+         "instructions to measure: names or patterns, comma-separated", 0, 0},
+        {"cpu", 0, QB_OPT_INT, &a.cpu, "N", "pin to this CPU (default: the one qbench starts on)",
+         0, 4095},
         QB_POLICY_OPTS(ro),
         QB_OUTPUT_OPTS(ro),
     };
@@ -85,17 +96,5 @@ int qb_cmd_probe_inst(int argc, char **argv)
         .opts = opts,
         .nopts = (int)(sizeof opts / sizeof opts[0]),
     };
-    char *pos[1];
-    int npos;
-    qb_rep_policy pol;
-    int rc = qb_cli_parse_policy(&spec, argc, argv, pos, &npos, &ro, &pol);
-    if (rc) return rc;
-    qb_results res;
-    rc = qb_probe_results_begin(&res, &pol, ro.quick);
-    if (rc) return rc;
-    qb_interrupt_install();
-    rc = qb_probe_inst_measure(&res, filter, (int)cpu, &pol);
-    rc = qb_finish(&ro, &res, print_inst, rc);
-    qb_results_free(&res);
-    return rc;
+    return qb_cmd_parse_measure(&spec, argc, argv, &ro, NULL, measure_inst, &a, print_inst);
 }

@@ -3,7 +3,7 @@
 #include "commands.h"
 #include "defaults.h"
 #include "error.h"
-#include "interrupt.h"
+#include "fmt.h"
 #include "mem_alloc.h"
 #include "mem_kernels.h"
 #include "mem_sizes.h"
@@ -17,57 +17,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *pstr(const qb_record *r, const char *key)
-{
-    const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r->params, key));
-    return s ? s : "";
-}
-
-static double pnum(const qb_record *r, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(r->params, key);
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
-static double mval(const qb_record *r, const char *name)
-{
-    const qb_metric *m = r ? qb_record_find_metric(r, name) : NULL;
-    return m ? m->value : NAN;
-}
-
 /* The record of a kernel at (level or bytes, threads); level "" means a sweep record. */
 static const qb_record *lookup(const qb_results *res, const char *level, const char *kernel,
                                double threads, double bytes)
 {
     for (size_t i = 0; i < res->n; i++) {
         const qb_record *r = &res->recs[i];
-        if (strcmp(r->group, "probe.mem") != 0 || strcmp(pstr(r, "level"), level) != 0 ||
-            strcmp(pstr(r, "kernel"), kernel) != 0 || pnum(r, "threads") != threads)
+        if (strcmp(r->group, "probe.mem") != 0 || strcmp(qb_param_str(r, "level"), level) != 0 ||
+            strcmp(qb_param_str(r, "kernel"), kernel) != 0 || qb_param_num(r, "threads") != threads)
             continue;
-        if (level[0] || pnum(r, "bytes") == bytes) return r;
+        if (level[0] || qb_param_num(r, "bytes") == bytes) return r;
     }
     return NULL;
-}
-
-static void fmt_size(char *buf, size_t len, double b)
-{
-    if (!isfinite(b) || b <= 0) {
-        snprintf(buf, len, "-");
-        return;
-    }
-    static const char *const unit[] = {"B", "K", "M", "G", "T"};
-    int u = 0;
-    while (b >= 1024 && u < 4) {
-        b /= 1024;
-        u++;
-    }
-    snprintf(buf, len, b == floor(b) ? "%.0f%s" : "%.3g%s", b, unit[u]);
-}
-
-static void fmt_num(char *buf, size_t len, double v, const char *f)
-{
-    if (isfinite(v)) snprintf(buf, len, f, v);
-    else snprintf(buf, len, "-");
 }
 
 static int add_unique(double *v, int n, int max, double x)
@@ -95,14 +56,14 @@ static void print_levels(const qb_results *res, const double *threads, int nt)
         const qb_record *r = lookup(res, lvls[l], "latency", 1, 0);
         if (!r) continue;
         char s[6][24];
-        fmt_size(s[0], sizeof s[0], pnum(r, "sysfs_bytes"));
-        fmt_size(s[1], sizeof s[1], pnum(r, "measured_bytes"));
-        fmt_size(s[2], sizeof s[2], pnum(r, "streaming_bytes"));
-        fmt_size(s[3], sizeof s[3], pnum(r, "bytes"));
-        fmt_num(s[4], sizeof s[4], mval(r, "latency"), "%.2f");
-        fmt_num(s[5], sizeof s[5], mval(r, "latency_cycles"), "%.1f");
-        qb_table_rowf(&t, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", lvls[l], s[0], s[1], s[2], s[3], s[4], s[5],
-                      pstr(r, "pages"));
+        qb_fmt_bytes(s[0], sizeof s[0], qb_param_num(r, "sysfs_bytes"));
+        qb_fmt_bytes(s[1], sizeof s[1], qb_param_num(r, "measured_bytes"));
+        qb_fmt_bytes(s[2], sizeof s[2], qb_param_num(r, "streaming_bytes"));
+        qb_fmt_bytes(s[3], sizeof s[3], qb_param_num(r, "bytes"));
+        qb_fmt_num(s[4], sizeof s[4], qb_metric_value(r, "latency"), "%.2f");
+        qb_fmt_num(s[5], sizeof s[5], qb_metric_value(r, "latency_cycles"), "%.1f");
+        qb_table_rowf(&t, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", lvls[l], s[0], s[1], s[2], s[3], s[4],
+                      s[5], qb_param_str(r, "pages"));
     }
     if (t.rows) {
         printf("Memory levels: capacity by sysfs, measured by random loads and by streaming reads\n"
@@ -122,14 +83,14 @@ static void print_levels(const qb_results *res, const double *threads, int nt)
             double point = NAN;
             for (int k = 0; k < qb_mem_kernel_count && k < 5; k++) {
                 const qb_record *r = lookup(res, lvls[l], qb_mem_kernels[k].name, threads[ti], 0);
-                fmt_num(cells[3 + k], sizeof cells[0], mval(r, "bandwidth"), "%.1f");
+                qb_fmt_num(cells[3 + k], sizeof cells[0], qb_metric_value(r, "bandwidth"), "%.1f");
                 if (r) {
                     any = true;
-                    point = pnum(r, "bytes");
+                    point = qb_param_num(r, "bytes");
                 }
             }
             if (!any) continue;
-            fmt_size(cells[2], sizeof cells[2], point);
+            qb_fmt_bytes(cells[2], sizeof cells[2], point);
             qb_table_rowf(&t, "%s\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s", lvls[l], threads[ti], cells[2], cells[3],
                           cells[4], cells[5], cells[6], cells[7]);
         }
@@ -149,9 +110,9 @@ static void print_sweep(const qb_results *res, const double *threads, int nt)
     bool lat = false;
     for (size_t i = 0; i < res->n; i++) {
         const qb_record *r = &res->recs[i];
-        if (strcmp(r->group, "probe.mem") != 0 || pstr(r, "level")[0]) continue;
-        ns = add_unique(sizes, ns, QB_MEM_MAX_SIZES, pnum(r, "bytes"));
-        lat |= strcmp(pstr(r, "kernel"), "latency") == 0;
+        if (strcmp(r->group, "probe.mem") != 0 || qb_param_str(r, "level")[0]) continue;
+        ns = add_unique(sizes, ns, QB_MEM_MAX_SIZES, qb_param_num(r, "bytes"));
+        lat |= strcmp(qb_param_str(r, "kernel"), "latency") == 0;
     }
     if (ns == 0) return;
     qsort(sizes, (size_t)ns, sizeof *sizes, cmp_double);
@@ -182,14 +143,19 @@ static void print_sweep(const qb_results *res, const double *threads, int nt)
     for (int s = 0; s < ns; s++) {
         char cells[QB_TABLE_MAX_COLS][24];
         const char *row[QB_TABLE_MAX_COLS];
-        fmt_size(cells[0], sizeof cells[0], sizes[s]);
+        qb_fmt_bytes(cells[0], sizeof cells[0], sizes[s]);
         row[0] = cells[0];
         for (int c = 1; c < ncol; c++) {
             if (colk[c] < 0)
-                fmt_num(cells[c], sizeof cells[c], mval(lookup(res, "", "latency", 1, sizes[s]), "latency"), "%.2f");
+                qb_fmt_num(cells[c], sizeof cells[c],
+                           qb_metric_value(lookup(res, "", "latency", 1, sizes[s]), "latency"),
+                           "%.2f");
             else
-                fmt_num(cells[c], sizeof cells[c],
-                        mval(lookup(res, "", qb_mem_kernels[colk[c]].name, colt[c], sizes[s]), "bandwidth"), "%.1f");
+                qb_fmt_num(cells[c], sizeof cells[c],
+                           qb_metric_value(
+                               lookup(res, "", qb_mem_kernels[colk[c]].name, colt[c], sizes[s]),
+                               "bandwidth"),
+                           "%.1f");
             row[c] = cells[c];
         }
         qb_table_row(&t, row);
@@ -208,7 +174,7 @@ static void print_notes(const qb_results *res)
     int counted = 0, nogate = 0;
     for (size_t i = 0; i < res->n; i++) {
         const qb_record *r = &res->recs[i];
-        const bool level = pstr(r, "level")[0] != 0;
+        const bool level = qb_param_str(r, "level")[0] != 0;
         const cJSON *n;
         cJSON_ArrayForEach(n, r->notes)
         {
@@ -234,8 +200,8 @@ static void print_mem(const qb_results *res)
     int nt = 0;
     for (size_t i = 0; i < res->n; i++) {
         const qb_record *r = &res->recs[i];
-        if (strcmp(r->group, "probe.mem") == 0 && strcmp(pstr(r, "kernel"), "latency") != 0)
-            nt = add_unique(threads, nt, 32, pnum(r, "threads"));
+        if (strcmp(r->group, "probe.mem") == 0 && strcmp(qb_param_str(r, "kernel"), "latency") != 0)
+            nt = add_unique(threads, nt, 32, qb_param_num(r, "threads"));
     }
     qsort(threads, (size_t)nt, sizeof *threads, cmp_double);
     printf("qbench probe mem (%s)\n\n", cJSON_GetStringValue(cJSON_GetObjectItem(res->machine, "cpu")));
@@ -245,24 +211,65 @@ static void print_mem(const qb_results *res)
     print_notes(res);
 }
 
+typedef struct {
+    const char *kernels, *sizes_s, *threads_s;
+    long per_octave;
+    bool levels_only;
+    qb_mem_opts o;
+    int threads[32];
+} mem_args;
+
+static int check_mem(const qb_run_opts *ro, qb_rep_policy *pol, void *ctx)
+{
+    (void)pol;
+    mem_args *a = ctx;
+    qb_mem_opts *o = &a->o;
+    qb_mem_opts_init(o, ro->quick);
+    o->kernels = a->kernels;
+    o->per_octave = (int)a->per_octave;
+    o->levels_only = a->levels_only;
+    if (a->threads_s) {
+        int rc = qb_parse_threads("qbench probe mem --threads", a->threads_s, a->threads, 32,
+                                  &o->nthreads);
+        if (rc) return rc;
+        o->threads = a->threads;
+    }
+    static size_t sizes[QB_MEM_MAX_SIZES];
+    if (a->sizes_s) {
+        if (a->levels_only)
+            return qb_fail(QB_EUSAGE,
+                           "qbench probe mem: --sizes and --levels-only do not go together");
+        int rc = qb_mem_parse_sizes("qbench probe mem --sizes", a->sizes_s, sizes, QB_MEM_MAX_SIZES,
+                                    &o->nsizes);
+        if (rc) return rc;
+        o->sizes = sizes;
+    }
+    return QB_OK;
+}
+
+static int measure_mem(qb_results *res, const qb_rep_policy *pol, void *ctx)
+{
+    const mem_args *a = ctx;
+    return qb_probe_mem_measure(res, &a->o, pol);
+}
+
 int qb_cmd_probe_mem(int argc, char **argv)
 {
     qb_run_opts ro;
     qb_run_opts_init(&ro);
-    const char *kernels = NULL, *sizes_s = NULL, *threads_s = NULL;
-    long per_octave = 0;
-    bool levels_only = false;
+    mem_args a = {0};
     const qb_opt opts[] = {
-        {"kernels", 'k', QB_OPT_STRING, &kernels, "LIST",
+        {"kernels", 'k', QB_OPT_STRING, &a.kernels, "LIST",
          "read, write, write-nt, copy, triad, latency (names or patterns; default all)", 0, 0},
-        {"sizes", 's', QB_OPT_STRING, &sizes_s, "LIST",
+        {"sizes", 's', QB_OPT_STRING, &a.sizes_s, "LIST",
          "working sets instead of the sweep, e.g. 16K,256K,8M,1G (no level records)", 0, 0},
-        {"threads", 't', QB_OPT_STRING, &threads_s, "LIST", "thread counts, e.g. 1,2 or all (default: 1 and all CPUs)", 0, 0},
-        {"per-octave", 0, QB_OPT_INT, &per_octave, "N",
+        {"threads", 't', QB_OPT_STRING, &a.threads_s, "LIST",
+         "thread counts, e.g. 1,2 or all (default: 1 and all CPUs)", 0, 0},
+        {"per-octave", 0, QB_OPT_INT, &a.per_octave, "N",
          "sweep points per doubling (default " QB_STR(QB_MEM_PER_OCTAVE_DEFAULT) ", " QB_STR(
              QB_MEM_QUICK_PER_OCTAVE) " with --quick)",
          1, 16},
-        {"levels-only", 0, QB_OPT_FLAG, &levels_only, NULL,
+        {"levels-only", 0, QB_OPT_FLAG, &a.levels_only, NULL,
          "only the per-level records (the latency sweep still runs to place them)", 0, 0},
         QB_POLICY_OPTS(ro),
         QB_OUTPUT_OPTS(ro),
@@ -301,38 +308,5 @@ int qb_cmd_probe_mem(int argc, char **argv)
         .opts = opts,
         .nopts = (int)(sizeof opts / sizeof opts[0]),
     };
-    char *pos[1];
-    int npos;
-    qb_rep_policy pol;
-    int rc = qb_cli_parse_policy(&spec, argc, argv, pos, &npos, &ro, &pol);
-    if (rc) return rc;
-    qb_mem_opts o;
-    qb_mem_opts_init(&o, ro.quick);
-    o.kernels = kernels;
-    o.per_octave = (int)per_octave;
-    o.levels_only = levels_only;
-    int threads[32], nthreads = 0;
-    if (threads_s) {
-        rc = qb_parse_threads("qbench probe mem --threads", threads_s, threads, 32, &nthreads);
-        if (rc) return rc;
-        o.threads = threads;
-        o.nthreads = nthreads;
-    }
-    static size_t sizes[QB_MEM_MAX_SIZES];
-    int nsizes = 0;
-    if (sizes_s) {
-        if (levels_only) return qb_fail(QB_EUSAGE, "qbench probe mem: --sizes and --levels-only do not go together");
-        rc = qb_mem_parse_sizes("qbench probe mem --sizes", sizes_s, sizes, QB_MEM_MAX_SIZES, &nsizes);
-        if (rc) return rc;
-        o.sizes = sizes;
-        o.nsizes = nsizes;
-    }
-    qb_results res;
-    rc = qb_probe_results_begin(&res, &pol, ro.quick);
-    if (rc) return rc;
-    qb_interrupt_install();
-    rc = qb_probe_mem_measure(&res, &o, &pol);
-    rc = qb_finish(&ro, &res, print_mem, rc);
-    qb_results_free(&res);
-    return rc;
+    return qb_cmd_parse_measure(&spec, argc, argv, &ro, check_mem, measure_mem, &a, print_mem);
 }

@@ -1,7 +1,7 @@
 /* qbench probe peak: options and the table of peak compute per data type. */
 #include "commands.h"
 #include "cli.h"
-#include "interrupt.h"
+#include "error.h"
 #include "output.h"
 #include "probes.h"
 #include "pin.h"
@@ -39,14 +39,39 @@ static void print_peak(const qb_results *res)
     qb_print_notes(res);
 }
 
+typedef struct {
+    const char *filter, *threads_s;
+    int threads[32], nthreads;
+} peak_args;
+
+static int check_peak(const qb_run_opts *ro, qb_rep_policy *pol, void *ctx)
+{
+    (void)ro, (void)pol;
+    peak_args *a = ctx;
+    if (a->threads_s)
+        return qb_parse_threads("qbench probe peak --threads", a->threads_s, a->threads, 32,
+                                &a->nthreads);
+    a->threads[a->nthreads++] = 1;
+    if (qb_cpu_count() > 1) a->threads[a->nthreads++] = qb_cpu_count();
+    return QB_OK;
+}
+
+static int measure_peak(qb_results *res, const qb_rep_policy *pol, void *ctx)
+{
+    const peak_args *a = ctx;
+    return qb_probe_peak_measure(res, a->filter, a->threads, a->nthreads, pol);
+}
+
 int qb_cmd_probe_peak(int argc, char **argv)
 {
     qb_run_opts ro;
     qb_run_opts_init(&ro);
-    const char *filter = NULL, *threads_s = NULL;
+    peak_args a = {0};
     const qb_opt opts[] = {
-        {"filter", 0, QB_OPT_STRING, &filter, "LIST", "data types: names or patterns, comma-separated", 0, 0},
-        {"threads", 't', QB_OPT_STRING, &threads_s, "LIST", "thread counts, e.g. 1,2 or all (default: 1 and all CPUs)", 0, 0},
+        {"filter", 0, QB_OPT_STRING, &a.filter, "LIST",
+         "data types: names or patterns, comma-separated", 0, 0},
+        {"threads", 't', QB_OPT_STRING, &a.threads_s, "LIST",
+         "thread counts, e.g. 1,2 or all (default: 1 and all CPUs)", 0, 0},
         QB_POLICY_OPTS(ro),
         QB_OUTPUT_OPTS(ro),
     };
@@ -62,25 +87,5 @@ int qb_cmd_probe_peak(int argc, char **argv)
         .opts = opts,
         .nopts = (int)(sizeof opts / sizeof opts[0]),
     };
-    char *pos[1];
-    int npos;
-    qb_rep_policy pol;
-    int rc = qb_cli_parse_policy(&spec, argc, argv, pos, &npos, &ro, &pol);
-    if (rc) return rc;
-    int threads[32], nthreads = 0;
-    if (threads_s) {
-        rc = qb_parse_threads("qbench probe peak --threads", threads_s, threads, 32, &nthreads);
-        if (rc) return rc;
-    } else {
-        threads[nthreads++] = 1;
-        if (qb_cpu_count() > 1) threads[nthreads++] = qb_cpu_count();
-    }
-    qb_results res;
-    rc = qb_probe_results_begin(&res, &pol, ro.quick);
-    if (rc) return rc;
-    qb_interrupt_install();
-    rc = qb_probe_peak_measure(&res, filter, threads, nthreads, &pol);
-    rc = qb_finish(&ro, &res, print_peak, rc);
-    qb_results_free(&res);
-    return rc;
+    return qb_cmd_parse_measure(&spec, argc, argv, &ro, check_peak, measure_peak, &a, print_peak);
 }

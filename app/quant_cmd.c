@@ -4,7 +4,6 @@
 #include "commands.h"
 #include "defaults.h"
 #include "error.h"
-#include "interrupt.h"
 #include "output.h"
 #include "pin.h"
 #include "suite.h"
@@ -17,18 +16,6 @@
 
 #define MAX_SPECS 64
 #define MAX_WORDS 8
-
-static const char *param_str(const qb_record *r, const char *k)
-{
-    const char *s = cJSON_GetStringValue(cJSON_GetObjectItem(r->params, k));
-    return s ? s : "";
-}
-
-static double metric(const qb_record *r, const char *k)
-{
-    const qb_metric *m = qb_record_find_metric(r, k);
-    return m ? m->value : NAN;
-}
 
 static void fmt_nsr(char *b, size_t len, double v, double se)
 {
@@ -50,30 +37,33 @@ static void print_synth(const qb_results *res)
         const cJSON *sp = cJSON_GetObjectItem(r->params, "channel_spread");
         char sps[24] = "";
         if (cJSON_IsNumber(sp)) snprintf(sps, sizeof sps, "*%g", sp->valuedouble);
-        snprintf(input, sizeof input, "%s:%s%s%s", param_str(r, "input"), param_str(r, "shape"), sps,
+        snprintf(input, sizeof input, "%s:%s%s%s", qb_param_str(r, "input"),
+                 qb_param_str(r, "shape"), sps,
                  cJSON_IsTrue(cJSON_GetObjectItem(r->params, "relu")) ? "+relu" : "");
         const cJSON *pct = cJSON_GetObjectItem(r->params, "percentile");
-        const char *src = param_str(r, "scale_source");
+        const char *src = qb_param_str(r, "scale_source");
         if (cJSON_IsNumber(pct))
             snprintf(scale, sizeof scale, "%s:%g/%g", src, pct->valuedouble,
                      cJSON_GetNumberValue(cJSON_GetObjectItem(r->params, "divisor")));
         else
             snprintf(scale, sizeof scale, "%s/%g%s%s", src,
                      cJSON_GetNumberValue(cJSON_GetObjectItem(r->params, "divisor")),
-                     *param_str(r, "pow2_round") ? " " : "", param_str(r, "pow2_round"));
-        fmt_nsr(mc, sizeof mc, metric(r, "nsr"), metric(r, "nsr_se"));
-        fmt_nsr(cv, sizeof cv, metric(r, "nsr_cv"), metric(r, "nsr_cv_se"));
-        if (isfinite(metric(r, "nsr_model"))) {
-            snprintf(model, sizeof model, "%.4g", metric(r, "nsr_model"));
-            snprintf(diff, sizeof diff, "%+.2f%%", 100 * metric(r, "model_error"));
+                     *qb_param_str(r, "pow2_round") ? " " : "", qb_param_str(r, "pow2_round"));
+        fmt_nsr(mc, sizeof mc, qb_metric_value(r, "nsr"), qb_metric_value(r, "nsr_se"));
+        fmt_nsr(cv, sizeof cv, qb_metric_value(r, "nsr_cv"), qb_metric_value(r, "nsr_cv_se"));
+        if (isfinite(qb_metric_value(r, "nsr_model"))) {
+            snprintf(model, sizeof model, "%.4g", qb_metric_value(r, "nsr_model"));
+            snprintf(diff, sizeof diff, "%+.2f%%", 100 * qb_metric_value(r, "model_error"));
         }
         char worst[24] = "-";
-        if (isfinite(metric(r, "nsr_worst_row"))) snprintf(worst, sizeof worst, "%.3g", metric(r, "nsr_worst_row"));
+        if (isfinite(qb_metric_value(r, "nsr_worst_row")))
+            snprintf(worst, sizeof worst, "%.3g", qb_metric_value(r, "nsr_worst_row"));
         qb_table_rowf(&t, "%s\t%s\t%s\t%s\t%s\t%.0f\t%s\t%.2f\t%s\t%s\t%s\t%s\t%.3g\t%.6f", input,
-                      param_str(r, "policy"), param_str(r, "granularity"), param_str(r, "range"),
-                      scale, cJSON_GetNumberValue(cJSON_GetObjectItem(r->params, "trials")), mc,
-                      metric(r, "nsr_db"), cv, model, diff, worst, metric(r, "max_abs_err"),
-                      metric(r, "cosine"));
+                      qb_param_str(r, "policy"), qb_param_str(r, "granularity"),
+                      qb_param_str(r, "range"), scale,
+                      cJSON_GetNumberValue(cJSON_GetObjectItem(r->params, "trials")), mc,
+                      qb_metric_value(r, "nsr_db"), cv, model, diff, worst,
+                      qb_metric_value(r, "max_abs_err"), qb_metric_value(r, "cosine"));
     }
     printf("Quantization error, NSR = sum((x'-x)^2) / sum(x^2), mean over trials +- standard error\n"
            "(ctrl var: the same trials with the model's prediction at each trial's own scale\n"
@@ -93,10 +83,11 @@ static void print_op(const qb_results *res)
     for (size_t i = 0; i < res->n; i++) {
         const qb_record *r = &res->recs[i];
         qb_table_rowf(&t, "%s\t%s\t%s\t%s\t%.4g\t%.2f\t%.3g\t%.6f\t%.3f\t%.3f\t%.2f",
-                      param_str(r, "op"), param_str(r, "shape"), param_str(r, "policy"),
-                      param_str(r, "granularity"), metric(r, "nsr"), metric(r, "nsr_db"),
-                      metric(r, "max_abs_err"), metric(r, "cosine"), 1e3 * metric(r, "time_int8"),
-                      1e3 * metric(r, "time_fp32"), metric(r, "speedup"));
+                      qb_param_str(r, "op"), qb_param_str(r, "shape"), qb_param_str(r, "policy"),
+                      qb_param_str(r, "granularity"), qb_metric_value(r, "nsr"),
+                      qb_metric_value(r, "nsr_db"), qb_metric_value(r, "max_abs_err"),
+                      qb_metric_value(r, "cosine"), 1e3 * qb_metric_value(r, "time_int8"),
+                      1e3 * qb_metric_value(r, "time_fp32"), qb_metric_value(r, "speedup"));
     }
     printf("Operator output error of the int8 variants against fp32 on the same inputs\n\n");
     qb_table_print(&t, stdout);
@@ -107,10 +98,9 @@ static void print_op(const qb_results *res)
 /* Split a comma list into words (copies into buf). */
 static int words(const char *what, const char *list, char *buf, size_t len, char **out, int *n)
 {
-    if (strlen(list) >= len) return qb_fail(QB_EUSAGE, "%s: list too long", what);
-    strcpy(buf, list);
-    *n = qb_split_list(buf, out, MAX_WORDS);
-    if (*n < 0) return qb_fail(QB_EUSAGE, "%s: malformed list '%s'", what, list);
+    const int k = qb_split_words(what, list, buf, len, out, MAX_WORDS);
+    if (k < 0) return k;
+    *n = k;
     return QB_OK;
 }
 
@@ -163,6 +153,48 @@ static int build_specs(const spec_words *w, qb_qspec *specs, int *nspecs)
         }
     }
     return QB_OK;
+}
+
+/* --op: each operator's int8 variants beside their fp32 one. */
+typedef struct {
+    const qb_op_desc *const *ops;
+    int nops;
+    const char *shape;
+    const qb_qpolicy *pols;
+    int npol;
+    const qb_qgran *grans;
+    int ngran;
+    int threads;
+} op_args;
+
+static int measure_ops(qb_results *res, const qb_rep_policy *pol, void *ctx)
+{
+    const op_args *a = ctx;
+    int rc = QB_OK;
+    for (int i = 0; i < a->nops && rc == QB_OK; i++)
+        rc = qb_quant_op_measure(res, a->ops[i], a->shape, a->pols, a->npol, a->grans, a->ngran,
+                                 a->threads, pol);
+    return rc;
+}
+
+/* A synthetic tensor under each spec; the Monte Carlo settings are recorded first. */
+typedef struct {
+    const qb_tensor_spec *in;
+    const qb_qspec *specs;
+    int nspecs;
+    const qb_mc_opts *mc;
+} synth_args;
+
+static int measure_synth(qb_results *res, const qb_rep_policy *pol, void *ctx)
+{
+    (void)pol;
+    const synth_args *a = ctx;
+    qb_settings_put(res, "quant", "target_rse", a->mc->target_rse);
+    qb_settings_put(res, "quant", "min_trials", (double)a->mc->min_trials);
+    qb_settings_put(res, "quant", "max_trials", (double)a->mc->max_trials);
+    qb_settings_put(res, "quant", "budget_s", a->mc->budget_s);
+    qb_settings_put(res, "quant", "seed", (double)a->mc->seed);
+    return qb_quant_synth_measure(res, a->in, a->specs, a->nspecs, a->mc);
 }
 
 int qb_cmd_quant(int argc, char **argv)
@@ -330,16 +362,9 @@ int qb_cmd_quant(int argc, char **argv)
      * budget, unless asked otherwise */
     if (ro.rounds < 0) pol.rounds = 1;
     if (ro.budget < 0) pol.budget_s = QB_QUICK_BUDGET_S;
-    qb_results res;
-    rc = qb_probe_results_begin(&res, &pol, ro.quick);
-    if (rc) return rc;
-    qb_interrupt_install();
     if (op_name) {
-        for (int i = 0; i < nops && rc == QB_OK; i++)
-            rc = qb_quant_op_measure(&res, ops[i], shape, pols, npol, grans, ngran, threads, &pol);
-        rc = qb_finish(&ro, &res, print_op, rc);
-        qb_results_free(&res);
-        return rc;
+        op_args a = {ops, nops, shape, pols, npol, grans, ngran, threads};
+        return qb_cmd_measure(&ro, &pol, measure_ops, &a, print_op);
     }
     qb_mc_opts mc;
     qb_mc_opts_default(&mc, ro.quick);
@@ -348,13 +373,6 @@ int qb_cmd_quant(int argc, char **argv)
     if (budget > 0) mc.budget_s = budget;
     mc.seed = (uint64_t)seed;
     mc.threads = threads;
-    qb_settings_put(&res, "quant", "target_rse", mc.target_rse);
-    qb_settings_put(&res, "quant", "min_trials", (double)mc.min_trials);
-    qb_settings_put(&res, "quant", "max_trials", (double)mc.max_trials);
-    qb_settings_put(&res, "quant", "budget_s", mc.budget_s);
-    qb_settings_put(&res, "quant", "seed", (double)mc.seed);
-    rc = qb_quant_synth_measure(&res, &in, specs, nspecs, &mc);
-    rc = qb_finish(&ro, &res, print_synth, rc);
-    qb_results_free(&res);
-    return rc;
+    synth_args a = {&in, specs, nspecs, &mc};
+    return qb_cmd_measure(&ro, &pol, measure_synth, &a, print_synth);
 }

@@ -164,6 +164,7 @@ int qb_cmd_roofline(int argc, char **argv)
         oo.threads = &th;
         oo.nthreads = 1;
         oo.quick = ro.quick;
+        /* Not qb_cmd_measure: these points are one input of the document built below. */
         rc = qb_results_init(&points);
         qb_interrupt_install();
         if (rc == QB_OK) rc = qb_ops_measure(&points, &oo, &pol);

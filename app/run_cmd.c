@@ -273,6 +273,7 @@ int qb_cmd_run(int argc, char **argv)
         if (!any) return qb_fail(QB_EUSAGE, "qbench run --filter: '%s' matches no suite step", filter);
     }
 
+    /* Not qb_cmd_measure: several passes are measured, then pooled into one document. */
     const uint64_t t0 = qb_now_ns();
     qb_interrupt_install();
     qb_results *passes = calloc((size_t)interleave, sizeof *passes);

@@ -144,14 +144,6 @@ static int ops_trial(void *vctx, double v[2])
 
 /* ---- selection lists ------------------------------------------------------ */
 
-static int split_words(const char *what, const char *list, char *buf, size_t cap, char **items, int max)
-{
-    snprintf(buf, cap, "%s", list);
-    const int n = qb_split_list(buf, items, max);
-    if (n < 0) return qb_fail(QB_EUSAGE, "%s: malformed list '%s'", what, list);
-    return n;
-}
-
 static bool selected(const qb_op_desc *const *ops, int nops, const qb_op_desc *d)
 {
     for (int j = 0; j < nops; j++)
@@ -169,7 +161,7 @@ static int select_ops(const char *list, const qb_op_desc **ops, int cap, int *no
         return QB_OK;
     }
     char buf[1024], *w[64];
-    const int n = split_words("--op", list, buf, sizeof buf, w, 64);
+    const int n = qb_split_words("--op", list, buf, sizeof buf, w, 64);
     if (n < 0) return n;
     for (int i = 0; i < n; i++) {
         if (strcmp(w[i], "compute") == 0 || strcmp(w[i], "memory") == 0) {
@@ -190,7 +182,7 @@ static int select_ops(const char *list, const qb_op_desc **ops, int cap, int *no
 static int select_dtypes(const char *list, bool *sel)
 {
     char buf[256], *w[8];
-    const int n = split_words("--dtype", list, buf, sizeof buf, w, 8);
+    const int n = qb_split_words("--dtype", list, buf, sizeof buf, w, 8);
     if (n < 0) return n;
     memset(sel, 0, QB_NDTYPES * sizeof *sel);
     for (int i = 0; i < n; i++) {
@@ -206,7 +198,7 @@ static int select_dtypes(const char *list, bool *sel)
 static int select_quants(const char *list, bool *sel)
 {
     char buf[256], *w[8];
-    const int n = split_words("--quant", list, buf, sizeof buf, w, 8);
+    const int n = qb_split_words("--quant", list, buf, sizeof buf, w, 8);
     if (n < 0) return n;
     memset(sel, 0, 3 * sizeof *sel);
     for (int i = 0; i < n; i++) {
@@ -226,7 +218,7 @@ static int select_policies(const char *list, bool *sel)
         return QB_OK;
     }
     char buf[256], *w[8];
-    const int n = split_words("--policy", list, buf, sizeof buf, w, 8);
+    const int n = qb_split_words("--policy", list, buf, sizeof buf, w, 8);
     if (n < 0) return n;
     for (int i = 0; i < n; i++) {
         qb_qpolicy p;
@@ -245,7 +237,7 @@ static int select_backends(const char *list, bool *sel)
         return QB_OK;
     }
     char buf[256], *w[8];
-    const int n = split_words("--backend", list, buf, sizeof buf, w, 8);
+    const int n = qb_split_words("--backend", list, buf, sizeof buf, w, 8);
     if (n < 0) return n;
     for (int i = 0; i < n; i++) {
         int b = -1;

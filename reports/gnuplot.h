@@ -4,6 +4,8 @@
 #ifndef QB_GNUPLOT_H
 #define QB_GNUPLOT_H
 
+#include "textbuf.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -13,16 +15,6 @@ const char *qb_gnuplot_program(void);
 
 /* True when the program runs; else why in `why`. */
 bool qb_gnuplot_available(char *why, size_t len);
-
-/* A growing text buffer for data and scripts. */
-typedef struct {
-    char *s;
-    size_t len, cap;
-    bool oom;
-} qb_buf;
-
-void qb_buf_printf(qb_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void qb_buf_free(qb_buf *b);
 
 /* The SVG terminal settings every chart uses: noenhanced so names with
  * underscores come out as written. */

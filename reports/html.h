@@ -2,7 +2,7 @@
 #ifndef QB_HTML_H
 #define QB_HTML_H
 
-#include "gnuplot.h"
+#include "textbuf.h"
 
 void qb_html_text(qb_buf *b, const char *s); /* escaped */
 /* Inline the SVG file at path (its XML prolog dropped); returns 0 if it was read. */

@@ -46,6 +46,15 @@ int qb_split_list(char *s, char **items, int max)
     return n;
 }
 
+int qb_split_words(const char *what, const char *list, char *buf, size_t len, char **items, int max)
+{
+    if (strlen(list) >= len) return qb_fail(QB_EUSAGE, "%s: list too long", what);
+    strcpy(buf, list);
+    const int n = qb_split_list(buf, items, max);
+    if (n < 0) return qb_fail(QB_EUSAGE, "%s: malformed list '%s'", what, list);
+    return n;
+}
+
 static void print_default(const qb_opt *o)
 {
     /* A help text that names its own default (one that depends on --quick or

@@ -5,6 +5,7 @@
 #define QB_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 typedef enum { QB_OPT_FLAG, QB_OPT_INT, QB_OPT_DOUBLE, QB_OPT_STRING } qb_opt_type;
 
@@ -39,6 +40,12 @@ void qb_cli_help(const qb_cmd_spec *spec);
 
 /* Split a comma list into at most max items (modifies s). Returns the count, or -1 if too many or empty items. */
 int qb_split_list(char *s, char **items, int max);
+
+/* An option's comma list split into words: list is copied into buf (len
+ * bytes) and split there (qb_split_list). Returns the count, or QB_EUSAGE
+ * naming `what` when the list does not fit in buf or is malformed. */
+int qb_split_words(const char *what, const char *list, char *buf, size_t len, char **items,
+                   int max);
 
 /* Strict conversions: the whole word must be a number in [min, max]. */
 int qb_parse_long(const char *what, const char *s, long min, long max, long *out);

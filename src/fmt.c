@@ -3,9 +3,21 @@
 #include <math.h>
 #include <stdio.h>
 
+void qb_fmt_num(char *buf, size_t len, double v, const char *fmt)
+{
+    if (isfinite(v))
+        snprintf(buf, len, fmt, v);
+    else
+        snprintf(buf, len, "-");
+}
+
 void qb_fmt_bytes(char *buf, size_t len, double b)
 {
-    static const char *const unit[] = {"", "K", "M", "G", "T"};
+    if (!isfinite(b) || b <= 0) {
+        snprintf(buf, len, "-");
+        return;
+    }
+    static const char *const unit[] = {"B", "K", "M", "G", "T"};
     int u = 0;
     while (b >= 1024 && u < 4) {
         b /= 1024;

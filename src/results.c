@@ -363,6 +363,6 @@ double qb_param_num(const qb_record *rec, const char *key)
 
 double qb_metric_value(const qb_record *rec, const char *name)
 {
-    const qb_metric *m = qb_record_find_metric(rec, name);
+    const qb_metric *m = rec ? qb_record_find_metric(rec, name) : NULL;
     return m ? m->value : NAN;
 }

@@ -100,7 +100,8 @@ int qb_record_no_gate(qb_record *rec, const char *why);
 int qb_metric_set_rounds(qb_metric *m, const double *medians, const size_t *sizes, size_t n);
 
 /* Readers' shortcuts: a string param ("" when absent), a number param and a
- * metric's value (NAN when absent). */
+ * metric's value (NAN when absent, or when rec is NULL: a lookup that found
+ * no record reads as a missing figure). */
 const char *qb_param_str(const qb_record *rec, const char *key);
 double qb_param_num(const qb_record *rec, const char *key);
 double qb_metric_value(const qb_record *rec, const char *name);

@@ -3,6 +3,7 @@
 #include "cpu_features.h"
 
 #include "error.h"
+#include "interrupt.h"
 #include "pin.h"
 #include "sysinfo.h"
 
@@ -51,6 +52,34 @@ int qb_probe_results_begin(qb_results *res, const qb_rep_policy *pol, bool quick
     if (rc == QB_OK) rc = qb_settings_record(res, pol, quick);
     if (rc) qb_results_free(res);
     return rc;
+}
+
+int qb_cmd_measure(const qb_run_opts *o, const qb_rep_policy *pol, qb_measure_fn measure, void *ctx,
+                   void (*print)(const qb_results *))
+{
+    qb_results res;
+    int rc = qb_probe_results_begin(&res, pol, o->quick);
+    if (rc) return rc;
+    qb_interrupt_install();
+    rc = measure(&res, pol, ctx);
+    rc = qb_finish(o, &res, print, rc);
+    qb_results_free(&res);
+    return rc;
+}
+
+int qb_cmd_parse_measure(const qb_cmd_spec *spec, int argc, char **argv, const qb_run_opts *o,
+                         qb_check_fn check, qb_measure_fn measure, void *ctx,
+                         void (*print)(const qb_results *))
+{
+    if (spec->max_positional > 0)
+        return qb_fail(QB_EINTERNAL, "%s: qb_cmd_parse_measure takes no positional words",
+                       spec->path);
+    char *pos[1];
+    int npos;
+    qb_rep_policy pol;
+    int rc = qb_cli_parse_policy(spec, argc, argv, pos, &npos, o, &pol);
+    if (rc == QB_OK && check) rc = check(o, &pol, ctx);
+    return rc ? rc : qb_cmd_measure(o, &pol, measure, ctx, print);
 }
 
 int qb_parse_threads(const char *what, const char *s, int *out, int max, int *n)

@@ -1,5 +1,5 @@
 /* Pieces the probe commands share: choosing names from a table with --filter,
- * and the common header of a results document. */
+ * the common header of a results document, and the steps around a measurement. */
 #ifndef QB_PROBE_COMMON_H
 #define QB_PROBE_COMMON_H
 
@@ -16,6 +16,24 @@ int qb_filter_select(const char *what, const char *filter, const char *const *na
 
 /* Start a results document: tool, machine (sysinfo), settings with the policy. */
 int qb_probe_results_begin(qb_results *res, const qb_rep_policy *pol, bool quick);
+
+/* What a measuring command does once its options are parsed and checked:
+ * start the results (qb_probe_results_begin), install the interrupt handler,
+ * measure(res, pol, ctx), emit what was measured (qb_finish, print for the
+ * table) and free the results. Returns the command's status. */
+typedef int (*qb_measure_fn)(qb_results *res, const qb_rep_policy *pol, void *ctx);
+int qb_cmd_measure(const qb_run_opts *o, const qb_rep_policy *pol, qb_measure_fn measure, void *ctx,
+                   void (*print)(const qb_results *));
+
+/* A measuring command without positional words, whole: parse argv by spec
+ * (qb_cli_parse_policy), then check(o, pol, ctx) when check is not NULL,
+ * then qb_cmd_measure. check validates the command's own options and derives
+ * what measure needs into ctx, and may adjust the policy; it runs before the
+ * results (and their machine probe) begin, so bad input fails at once. */
+typedef int (*qb_check_fn)(const qb_run_opts *o, qb_rep_policy *pol, void *ctx);
+int qb_cmd_parse_measure(const qb_cmd_spec *spec, int argc, char **argv, const qb_run_opts *o,
+                         qb_check_fn check, qb_measure_fn measure, void *ctx,
+                         void (*print)(const qb_results *));
 
 /* A figure taken on every vCPU of a virtual machine through what the host
  * shares with other guests (last-level cache, DRAM): no default regression

@@ -5,6 +5,7 @@
 #include "check.h"
 #include "defaults.h"
 #include "error.h"
+#include "fmt.h"
 #include "mem_bw.h"
 #include "mem_chase.h"
 #include "mem_kernels.h"
@@ -135,6 +136,16 @@ static void check_sizes(void)
     CHECK(n == 3 && list[0] == 16384 && list[1] == 8u << 20 && list[2] == 1u << 30);
     CHECK(qb_mem_parse_sizes("t", "16K,,8M", list, 8, &n) == QB_EUSAGE);
     CHECK(qb_mem_parse_sizes("t", "16K,zz", list, 8, &n) == QB_EUSAGE);
+    /* Sizes print as they parse; a missing size prints as "-". */
+    char b[32];
+    qb_fmt_bytes(b, sizeof b, 16384);
+    CHECK(strcmp(b, "16K") == 0);
+    qb_fmt_bytes(b, sizeof b, 5888);
+    CHECK(strcmp(b, "5.75K") == 0);
+    qb_fmt_bytes(b, sizeof b, 512);
+    CHECK(strcmp(b, "512B") == 0);
+    qb_fmt_bytes(b, sizeof b, 0);
+    CHECK(strcmp(b, "-") == 0);
 
     CHECK(qb_mem_round_size(5792.6) == 5888); /* 4K * 2^0.5, five significant bits */
     CHECK(qb_mem_round_size(65536) == 65536);

@@ -8,22 +8,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Each word list serves both ways, name and parse; NULL ends it. */
+static const char *const range_names[] = {"int8", "int8-narrow", "uint8", NULL};
+static const char *const source_names[] = {"absmax", "minmax", "percentile", NULL};
+static const char *const pow2_round_names[] = {"ceil", "nearest", NULL};
+
 const char *qb_qrange_name(qb_qrange r)
 {
-    static const char *const n[] = {"int8", "int8-narrow", "uint8"};
-    return (unsigned)r <= QB_RANGE_UINT8 ? n[r] : "?";
+    return (unsigned)r <= QB_RANGE_UINT8 ? range_names[r] : "?";
 }
 
 const char *qb_qsource_name(qb_qsource s)
 {
-    static const char *const n[] = {"absmax", "minmax", "percentile"};
-    return (unsigned)s <= QB_SCALE_PERCENTILE ? n[s] : "?";
+    return (unsigned)s <= QB_SCALE_PERCENTILE ? source_names[s] : "?";
 }
 
 const char *qb_pow2_round_name(qb_pow2_round r)
 {
-    static const char *const n[] = {"ceil", "nearest"};
-    return (unsigned)r <= QB_POW2_NEAREST ? n[r] : "?";
+    return (unsigned)r <= QB_POW2_NEAREST ? pow2_round_names[r] : "?";
 }
 
 void qb_qrange_limits(qb_qrange r, int32_t *qmin, int32_t *qmax)
@@ -86,31 +88,28 @@ static int lookup(const char *word, const char *const *names)
 
 int qb_qpolicy_parse(const char *word, qb_qpolicy *out)
 {
-    static const char *const n[] = {"symmetric", "asymmetric", "pow2", NULL};
-    static const qb_qpolicy v[] = {QB_SYMMETRIC, QB_ASYMMETRIC, QB_POW2};
-    const int i = lookup(word, n);
-    if (i < 0)
-        return qb_fail(QB_EUSAGE, "unknown quantization policy '%s' (symmetric, asymmetric, pow2)",
-                       word);
-    *out = v[i];
-    return QB_OK;
+    for (qb_qpolicy p = QB_SYMMETRIC; p <= QB_POW2; p++)
+        if (strcmp(word, qb_qpolicy_name(p)) == 0) {
+            *out = p;
+            return QB_OK;
+        }
+    return qb_fail(QB_EUSAGE, "unknown quantization policy '%s' (symmetric, asymmetric, pow2)",
+                   word);
 }
 
 int qb_qgran_parse(const char *word, qb_qgran *out)
 {
-    static const char *const n[] = {"per-tensor", "per-channel", NULL};
-    static const qb_qgran v[] = {QB_PER_TENSOR, QB_PER_CHANNEL};
-    const int i = lookup(word, n);
-    if (i < 0)
-        return qb_fail(QB_EUSAGE, "unknown granularity '%s' (per-tensor, per-channel)", word);
-    *out = v[i];
-    return QB_OK;
+    for (qb_qgran g = QB_PER_TENSOR; g <= QB_PER_CHANNEL; g++)
+        if (strcmp(word, qb_qgran_name(g)) == 0) {
+            *out = g;
+            return QB_OK;
+        }
+    return qb_fail(QB_EUSAGE, "unknown granularity '%s' (per-tensor, per-channel)", word);
 }
 
 int qb_qrange_parse(const char *word, qb_qrange *out)
 {
-    static const char *const n[] = {"int8", "int8-narrow", "uint8", NULL};
-    const int i = lookup(word, n);
+    const int i = lookup(word, range_names);
     if (i < 0)
         return qb_fail(QB_EUSAGE, "unknown quantization range '%s' (int8, int8-narrow, uint8)",
                        word);
@@ -120,8 +119,7 @@ int qb_qrange_parse(const char *word, qb_qrange *out)
 
 int qb_pow2_round_parse(const char *word, qb_pow2_round *out)
 {
-    static const char *const n[] = {"ceil", "nearest", NULL};
-    const int i = lookup(word, n);
+    const int i = lookup(word, pow2_round_names);
     if (i < 0) return qb_fail(QB_EUSAGE, "unknown pow2 rounding '%s' (ceil, nearest)", word);
     *out = (qb_pow2_round)i;
     return QB_OK;
@@ -145,7 +143,6 @@ static int number(const char *word, const char *s, size_t len, double *out)
 
 int qb_qscale_parse(const char *word, qb_qspec *spec)
 {
-    static const char *const n[] = {"absmax", "minmax", "percentile", NULL};
     const char *colon = strchr(word, ':');
     const char *slash = strchr(word, '/');
     const size_t head = colon ? (size_t)(colon - word) : slash ? (size_t)(slash - word) : strlen(word);
@@ -153,7 +150,7 @@ int qb_qscale_parse(const char *word, qb_qspec *spec)
     if (head >= sizeof name) return qb_fail(QB_EUSAGE, "unknown scale source in '%s'", word);
     memcpy(name, word, head);
     name[head] = '\0';
-    const int i = lookup(name, n);
+    const int i = lookup(name, source_names);
     if (i < 0)
         return qb_fail(QB_EUSAGE,
                        "unknown scale source '%s' (absmax, minmax, percentile:P, each with an "

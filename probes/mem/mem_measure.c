@@ -7,6 +7,7 @@
 #include "fmt.h"
 #include "defaults.h"
 #include "error.h"
+#include "fmt.h"
 #include "interrupt.h"
 #include "mem_bw.h"
 #include "mem_lat.h"
@@ -200,6 +201,17 @@ static int latency_at(qb_mem_run *m, size_t bytes, double *value)
  * scale, from the level's plateau to the next one's (the geometric mean
  * heeds a noisy next plateau less than the arithmetic one), the bracket
  * narrowed by bisection so the answer is finer than the sweep's spacing. */
+/* Sort the n sweep points and read each level's plateau over its range into plat. */
+static void level_plateaus(const qb_mem_run *m, qb_mem_point *pt, int n, double *plat)
+{
+    qb_mem_points_sort(pt, n);
+    for (int k = 0; k < m->nlv; k++) {
+        double lo, hi;
+        qb_mem_plateau_range(m->lv, m->nlv, k, m->largest, &lo, &hi);
+        plat[k] = qb_mem_plateau(pt, n, lo, hi);
+    }
+}
+
 static int latency_capacities(qb_mem_run *m)
 {
     qb_mem_point pt[QB_MEM_RUN_MAX_PTS + 4 * QB_MEM_MAX_LEVELS * QB_MEM_REFINE_STEPS];
@@ -208,13 +220,8 @@ static int latency_capacities(qb_mem_run *m)
         if (!m->lat[i].in_sweep || m->lat_pool[i].n == 0) continue;
         pt[n++] = (qb_mem_point){(double)m->lat[i].bytes, qb_pooled_best(&m->lat_pool[i], QB_BETTER_LOWER)};
     }
-    qb_mem_points_sort(pt, n);
     double plat[QB_MEM_MAX_LEVELS + 1];
-    for (int k = 0; k < m->nlv; k++) {
-        double lo, hi;
-        qb_mem_plateau_range(m->lv, m->nlv, k, m->largest, &lo, &hi);
-        plat[k] = qb_mem_plateau(pt, n, lo, hi);
-    }
+    level_plateaus(m, pt, n, plat);
     int rc = QB_OK;
     for (int k = 0; k + 1 < m->nlv && rc == QB_OK; k++) {
         if (!isfinite(plat[k]) || !isfinite(plat[k + 1]) || plat[k + 1] < QB_MEM_MIN_STEP * plat[k]) {
@@ -262,13 +269,8 @@ static void streaming_capacities(qb_mem_run *m)
         if (m->bw[i].in_sweep && p->n > 0)
             pt[n++] = (qb_mem_point){(double)m->bw[i].bytes, 1.0 / qb_pooled_best(p, QB_BETTER_HIGHER)};
     }
-    qb_mem_points_sort(pt, n);
     double plat[QB_MEM_MAX_LEVELS + 1];
-    for (int k = 0; k < m->nlv; k++) {
-        double lo, hi;
-        qb_mem_plateau_range(m->lv, m->nlv, k, m->largest, &lo, &hi);
-        plat[k] = qb_mem_plateau(pt, n, lo, hi);
-    }
+    level_plateaus(m, pt, n, plat);
     /* Streams step less between caches (prefetchers hide part of a miss), so
      * any rise counts; the plausibility range guards against noise. */
     for (int k = 0; k + 1 < m->nlv; k++) {

@@ -4,6 +4,7 @@
 #include "fmt.h"
 #include "cpu_features.h"
 #include "error.h"
+#include "fmt.h"
 #include "mem_kernels.h"
 #include "mem_ports.h"
 #include "mem_run.h"
