@@ -13,8 +13,8 @@
 
 typedef struct {
     qb_ops_opts oo;
-    const char *threads_s;
-    bool no_verify;
+    const char *threads_s, *cache_s;
+    bool no_verify, warm, cold;
     int threads[32];
 } ops_args;
 
@@ -30,13 +30,13 @@ static int check_ops(const qb_run_opts *ro, qb_rep_policy *pol, void *ctx)
     }
     a->oo.quick = ro->quick;
     a->oo.verify = !a->no_verify;
-    return QB_OK;
+    return qb_ops_parse_cache("qbench ops --cache", a->cache_s, &a->warm, &a->cold);
 }
 
 static int measure_ops(qb_results *res, const qb_rep_policy *pol, void *ctx)
 {
     const ops_args *a = ctx;
-    return qb_ops_measure(res, &a->oo, pol);
+    return qb_ops_measure_caches(res, &a->oo, pol, a->warm, a->cold);
 }
 
 int qb_cmd_ops(int argc, char **argv)
@@ -63,6 +63,8 @@ int qb_cmd_ops(int argc, char **argv)
          "builtin, openblas, onednn or all (default " QB_OPS_BACKENDS_DEFAULT ")", 0, 0},
         {"isa", 0, QB_OPT_STRING, &a.oo.isa, "WORD",
          "int8 kernel: auto, avx2 (vpmaddubsw) or avx512vnni (vpdpbusd) (default auto)", 0, 0},
+        {"cache", 0, QB_OPT_STRING, &a.cache_s, "MODE",
+         "warm (runs back to back), cold (caches evicted before each sample) or warm,cold (default warm)", 0, 0},
         {"no-verify", 0, QB_OPT_FLAG, &a.no_verify, NULL,
          "skip the check of each variant against its scalar reference", 0, 0},
         QB_POLICY_OPTS(ro),
@@ -76,7 +78,7 @@ int qb_cmd_ops(int argc, char **argv)
              "with F16C conversion and fp32 arithmetic (%s). int8 is\n"
              "u8 activations x s8 weights (7 bits, so vpmaddubsw cannot saturate) into s32,\n"
              "requantized per tensor or per output channel.\n"
-             "Records: ops/<op>/<dtype>/<quant>/<policy>[@backend]/t<threads>, metrics time (s),\n"
+             "Records: ops/<op>/<dtype>/<quant>/<policy>[@backend]/t<threads>[/cold], metrics time (s),\n"
              "gops (GOP/s), bandwidth (GB/s from the byte formula), ops and bytes.\n"
              "Backends compiled in: builtin%s%s%s%s.",
              qb_cpu_has("avx512fp16") ? "AVX512-FP16 is not used" : "this CPU has no FP16 arithmetic",
@@ -91,6 +93,7 @@ int qb_cmd_ops(int argc, char **argv)
         .examples = "  qbench ops --op conv --dtype fp32,fp16,int8 --quant per-tensor,per-channel\n"
                     "  qbench ops --op gemm,conv --backend builtin,openblas,onednn --threads 1,2\n"
                     "  qbench ops --op conv --shape 1,256,14,14,256,3,3,1,1 --policy all\n"
+                    "  qbench ops --op relu --cache warm,cold --threads 1\n"
                     "  qbench ops --quick -o ops.json\n",
         .opts = opts,
         .nopts = (int)(sizeof opts / sizeof opts[0]),

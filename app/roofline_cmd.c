@@ -12,6 +12,7 @@
 #include "pin.h"
 #include "suite.h"
 #include "roofline.h"
+#include "roofline_sizes.h"
 #include "sysinfo.h"
 
 #include <errno.h>
@@ -84,7 +85,8 @@ int qb_cmd_roofline(int argc, char **argv)
     rl_filter f = {.op = "conv", .dtype = "fp32,fp16,int8", .quant = "per-tensor,per-channel", .policy = "symmetric"};
     const char *from = NULL, *ceil_file = NULL, *level = "cache", *dir = NULL;
     long threads = qb_cpu_count();
-    bool refresh = false, json = false;
+    bool refresh = false, json = false, warm = true, cold = false;
+    const char *sizes = NULL, *cache_s = NULL;
     const qb_opt opts[] = {
         {"op", 0, QB_OPT_STRING, &f.op, "LIST", "operators (names, patterns or all)", 0, 0},
         {"dtype", 0, QB_OPT_STRING, &f.dtype, "LIST", "data types", 0, 0},
@@ -95,6 +97,10 @@ int qb_cmd_roofline(int argc, char **argv)
         {"from", 0, QB_OPT_STRING, &from, "FILE", "analyse a saved run (ops records) without measuring", 0, 0},
         {"ceilings", 0, QB_OPT_STRING, &ceil_file, "FILE", "take the ceilings from a results file (probe peak + probe mem)", 0, 0},
         {"refresh", 0, QB_OPT_FLAG, &refresh, NULL, "measure the machine profile again", 0, 0},
+        {"sizes", 0, QB_OPT_STRING, &sizes, "LIST",
+         "run each memory-bound op at a footprint inside each level: L1,L2,L3,DRAM or byte sizes (16K,8M)", 0, 0},
+        {"cache", 0, QB_OPT_STRING, &cache_s, "MODE",
+         "warm, cold (caches evicted before each sample) or warm,cold (default warm)", 0, 0},
         {"json", 0, QB_OPT_FLAG, &json, NULL, "print the JSON results to stdout, no table", 0, 0},
         {"output", 'o', QB_OPT_STRING, &dir, "DIR", "write roofline.json and the chart (roofline.svg, .dat, .gp) to DIR", 0, 0},
         QB_POLICY_OPTS(ro),
@@ -105,10 +111,16 @@ int qb_cmd_roofline(int argc, char **argv)
         .details =
             "Ceilings come from --ceilings FILE, else from the saved run (--from) when it has\n"
             "them, else from the stored machine profile (measured quickly the first time and\n"
-            "kept under $XDG_CACHE_HOME/qbench/). The cache-aware roofline names the memory\n"
-            "level whose roof bounds each point; points far below their roof are flagged.",
+            "kept under $XDG_CACHE_HOME/qbench/). Each point lives in the memory level that\n"
+            "holds its footprint (the bytes one call touches, by the operator's byte formula)\n"
+            "by the capacities probe mem measured, never by its speed; the cache-aware\n"
+            "roofline holds it to that level's roof (--level dram: the DRAM roof), of the\n"
+            "same store kind as the operator (non-temporal stores: the copy-nt/triad-nt\n"
+            "ceiling). Points below half their roof, or above it, say why in a note.",
         .examples = "  qbench roofline --op conv\n"
                     "  qbench roofline --op conv,gemm,relu --dtype fp32,int8 -o out/roofline\n"
+                    "  qbench roofline --op relu,add --sizes L1,L2,L3,DRAM --threads 1\n"
+                    "  qbench roofline --op relu --sizes 16K,64M --cache warm,cold\n"
                     "  qbench roofline --from results.json --level dram --json\n",
         .opts = opts,
         .nopts = (int)(sizeof opts / sizeof opts[0]),
@@ -124,6 +136,9 @@ int qb_cmd_roofline(int argc, char **argv)
         return qb_fail(QB_EUSAGE, "qbench roofline --threads: %ld threads but only %d CPUs", threads,
                        qb_cpu_count());
     if (dir && (rc = ensure_dir(dir))) return rc;
+    if ((rc = qb_ops_parse_cache("qbench roofline --cache", cache_s, &warm, &cold))) return rc;
+    if (from && (sizes || cache_s))
+        return qb_fail(QB_EUSAGE, "qbench roofline: --sizes and --cache measure; --from analyses a saved run");
 
     qb_results saved = {0}, points = {0}, out = {0};
     bool have_saved = false;
@@ -167,7 +182,16 @@ int qb_cmd_roofline(int argc, char **argv)
         /* Not qb_cmd_measure: these points are one input of the document built below. */
         rc = qb_results_init(&points);
         qb_interrupt_install();
-        if (rc == QB_OK) rc = qb_ops_measure(&points, &oo, &pol);
+        if (rc == QB_OK && sizes) {
+            /* each size once warm and once cold, as asked */
+            for (int pass = 0; pass < 2 && rc == QB_OK; pass++) {
+                if (!(pass ? cold : warm)) continue;
+                oo.cold = pass == 1;
+                rc = qb_roofline_sizes_measure(&points, sizes, &c, &oo, &pol);
+            }
+        } else if (rc == QB_OK) {
+            rc = qb_ops_measure_caches(&points, &oo, &pol, warm, cold);
+        }
     }
     if (rc) goto out;
 

@@ -587,3 +587,34 @@ int qb_ops_measure(qb_results *res, const qb_ops_opts *o, const qb_rep_policy *p
     if (rc == QB_OK && qb_interrupted()) rc = qb_fail(QB_EINTR, "qbench ops: interrupted");
     return rc;
 }
+
+int qb_ops_parse_cache(const char *what, const char *list, bool *warm, bool *cold)
+{
+    *warm = !list;
+    *cold = false;
+    if (!list) return QB_OK;
+    char buf[64], *w[4];
+    const int n = qb_split_words(what, list, buf, sizeof buf, w, 4);
+    if (n < 0) return n;
+    for (int i = 0; i < n; i++) {
+        if (strcmp(w[i], "warm") == 0) *warm = true;
+        else if (strcmp(w[i], "cold") == 0) *cold = true;
+        else return qb_fail(QB_EUSAGE, "%s: '%s' is not warm or cold", what, w[i]);
+    }
+    return QB_OK;
+}
+
+int qb_ops_measure_caches(qb_results *res, const qb_ops_opts *o, const qb_rep_policy *pol, bool warm, bool cold)
+{
+    qb_ops_opts one = *o;
+    int rc = QB_OK;
+    if (warm) {
+        one.cold = false;
+        rc = qb_ops_measure(res, &one, pol);
+    }
+    if (cold && rc == QB_OK) {
+        one.cold = true;
+        rc = qb_ops_measure(res, &one, pol);
+    }
+    return rc;
+}

@@ -44,6 +44,12 @@ void qb_ops_opts_init(qb_ops_opts *o);
  * anything is allocated; SIGINT returns QB_EINTR keeping finished records. */
 int qb_ops_measure(qb_results *res, const qb_ops_opts *o, const qb_rep_policy *pol);
 
+/* --cache: "warm" (the default), "cold" or both ("warm,cold"). */
+int qb_ops_parse_cache(const char *what, const char *list, bool *warm, bool *cold);
+
+/* qb_ops_measure warm, then cold, as asked: a cold record's id ends in /cold. */
+int qb_ops_measure_caches(qb_results *res, const qb_ops_opts *o, const qb_rep_policy *pol, bool warm, bool cold);
+
 /* The human tables: one per operator, dtypes side by side with the speedup
  * over fp32 of the same backend and thread count. */
 void qb_ops_print(const qb_results *res);
