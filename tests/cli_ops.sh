@@ -136,5 +136,20 @@ assert ops.count("relu") == 1 and "conv" in ops and "transpose" in ops, ops
 PY
 then pass=$((pass + 1)); else echo "FAIL: ops --op with repeated names"; cat "$tmp/err"; fail=$((fail + 1)); fi
 
+# --cache warm,cold: both modes, the cold one a call a sample, each record
+# saying which it ran in.
+if "$QB" ops --op relu --dtype fp32 --threads 1 --shape 1,1,64,64 --cache warm,cold --quick --json \
+        >"$tmp/cache.json" 2>"$tmp/err" &&
+    python3 - "$tmp/cache.json" <<'PY'
+import json, sys
+R = {r["id"]: r["params"] for r in json.load(open(sys.argv[1]))["results"]}
+warm, cold = R["ops/relu/fp32/none/none/t1"], R["ops/relu/fp32/none/none/t1/cold"]
+assert warm["cache"].startswith("warm") and cold["cache"].startswith("cold"), (warm["cache"], cold["cache"])
+assert cold["runs_per_trial"] == 1 and warm["runs_per_trial"] > 1
+assert warm["empty_call_ns"] > 0
+PY
+then pass=$((pass + 1)); else echo "FAIL: ops --cache warm,cold"; cat "$tmp/err"; fail=$((fail + 1)); fi
+expect2 "warm or cold" --op relu --cache hot
+
 echo "cli_ops: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

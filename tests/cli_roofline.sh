@@ -99,5 +99,29 @@ for shape, r in R.items():
 PY
 then pass=$((pass + 1)); else echo "FAIL: roofline level by footprint (measured)"; cat "$tmp/err"; fail=$((fail + 1)); fi
 
+# --sizes with byte sizes and --cache warm,cold: one point per size and mode,
+# each record saying its size, its cache mode and its calls per sample.
+if "$QB" roofline --op relu --dtype fp32 --threads 1 --sizes 16K,64M --cache warm,cold --quick --json \
+        >"$tmp/sz.json" 2>"$tmp/err" &&
+    python3 - "$tmp/sz.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+R = {r["id"]: r for r in d["results"] if r["group"] == "roofline"}
+want = {"roofline/relu/fp32/none/none/t1/" + s for s in ("16K", "64M", "16K/cold", "64M/cold")}
+assert set(R) == want, sorted(R)
+for i, r in R.items():
+    fp = r["params"]["footprint_bytes"]
+    target = 16384 if "/16K" in i else 64 << 20
+    assert target / 2 <= fp <= target * 2, (i, fp)
+PY
+then pass=$((pass + 1)); else echo "FAIL: roofline --sizes --cache"; cat "$tmp/err"; fail=$((fail + 1)); fi
+for bad in "--sizes L9" "--sizes ,," "--cache hot" "--sizes L1 --from $FIX/roofline-run.json"; do
+    # shellcheck disable=SC2086
+    "$QB" roofline --op relu --threads 1 $bad >/dev/null 2>"$tmp/err"
+    rc=$?
+    if [ "$rc" -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ]; then pass=$((pass + 1)); else
+        echo "FAIL: roofline $bad: exit $rc"; cat "$tmp/err"; fail=$((fail + 1)); fi
+done
+
 echo "cli_roofline: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
