@@ -79,138 +79,77 @@ static void k_write_nt(qb_mem_arrays *a, uint64_t passes)
     }
 }
 
-static void k_copy(qb_mem_arrays *a, uint64_t passes)
-{
-    float *end = a->dst + a->n;
-    for (uint64_t p = 0; p < passes; p++) {
-        float *d = a->dst;
-        const float *s = a->src0;
-        __m256 t0, t1, t2, t3;
-        __asm__ volatile("1:\n\t"
-                         "vmovaps 0(%[s]), %[t0]\n\t"
-                         "vmovaps 32(%[s]), %[t1]\n\t"
-                         "vmovaps 64(%[s]), %[t2]\n\t"
-                         "vmovaps 96(%[s]), %[t3]\n\t"
-                         "vmovaps %[t0], 0(%[d])\n\t"
-                         "vmovaps %[t1], 32(%[d])\n\t"
-                         "vmovaps %[t2], 64(%[d])\n\t"
-                         "vmovaps %[t3], 96(%[d])\n\t"
-                         "vmovaps 128(%[s]), %[t0]\n\t"
-                         "vmovaps 160(%[s]), %[t1]\n\t"
-                         "vmovaps 192(%[s]), %[t2]\n\t"
-                         "vmovaps 224(%[s]), %[t3]\n\t"
-                         "vmovaps %[t0], 128(%[d])\n\t"
-                         "vmovaps %[t1], 160(%[d])\n\t"
-                         "vmovaps %[t2], 192(%[d])\n\t"
-                         "vmovaps %[t3], 224(%[d])\n\t"
-                         "add $256, %[s]\n\t"
-                         "add $256, %[d]\n\t"
-                         "cmp %[end], %[d]\n\t"
-                         "jb 1b"
-                         : [d] "+r"(d), [s] "+r"(s), [t0] "=&x"(t0), [t1] "=&x"(t1),
-                           [t2] "=&x"(t2), [t3] "=&x"(t3)
-                         : [end] "r"(end)
-                         : "cc", "memory");
-    }
-}
+/* copy and triad, each with ordinary stores (vmovaps) and with non-temporal
+ * ones (vmovntps), the way an operator writes a large output: those go to
+ * memory without reading the lines first, so the bytes counted are the bytes
+ * moved; the sfence after each pass makes the time include draining the
+ * write-combining buffers. STORE is the store, TAIL what ends a pass. */
+#define COPY4(off0, off1, off2, off3, STORE)                                                       \
+    "vmovaps " off0 "(%[s]), %[t0]\n\t"                                                            \
+    "vmovaps " off1 "(%[s]), %[t1]\n\t"                                                            \
+    "vmovaps " off2 "(%[s]), %[t2]\n\t"                                                            \
+    "vmovaps " off3 "(%[s]), %[t3]\n\t"                                                            \
+    STORE " %[t0], " off0 "(%[d])\n\t"                                                             \
+    STORE " %[t1], " off1 "(%[d])\n\t"                                                             \
+    STORE " %[t2], " off2 "(%[d])\n\t"                                                             \
+    STORE " %[t3], " off3 "(%[d])\n\t"
 
-/* copy with non-temporal stores, the way an operator writes a large output:
- * the stores go to memory without reading the lines first, so the bytes
- * counted are the bytes moved. The sfence ends each pass. */
-static void k_copy_nt(qb_mem_arrays *a, uint64_t passes)
-{
-    float *end = a->dst + a->n;
-    for (uint64_t p = 0; p < passes; p++) {
-        float *d = a->dst;
-        const float *s = a->src0;
-        __m256 t0, t1, t2, t3;
-        __asm__ volatile("1:\n\t"
-                         "vmovaps 0(%[s]), %[t0]\n\t"
-                         "vmovaps 32(%[s]), %[t1]\n\t"
-                         "vmovaps 64(%[s]), %[t2]\n\t"
-                         "vmovaps 96(%[s]), %[t3]\n\t"
-                         "vmovntps %[t0], 0(%[d])\n\t"
-                         "vmovntps %[t1], 32(%[d])\n\t"
-                         "vmovntps %[t2], 64(%[d])\n\t"
-                         "vmovntps %[t3], 96(%[d])\n\t"
-                         "vmovaps 128(%[s]), %[t0]\n\t"
-                         "vmovaps 160(%[s]), %[t1]\n\t"
-                         "vmovaps 192(%[s]), %[t2]\n\t"
-                         "vmovaps 224(%[s]), %[t3]\n\t"
-                         "vmovntps %[t0], 128(%[d])\n\t"
-                         "vmovntps %[t1], 160(%[d])\n\t"
-                         "vmovntps %[t2], 192(%[d])\n\t"
-                         "vmovntps %[t3], 224(%[d])\n\t"
-                         "add $256, %[s]\n\t"
-                         "add $256, %[d]\n\t"
-                         "cmp %[end], %[d]\n\t"
-                         "jb 1b\n\t"
-                         "sfence"
-                         : [d] "+r"(d), [s] "+r"(s), [t0] "=&x"(t0), [t1] "=&x"(t1),
-                           [t2] "=&x"(t2), [t3] "=&x"(t3)
-                         : [end] "r"(end)
-                         : "cc", "memory");
+#define COPY_KERNEL(fn, STORE, TAIL)                                                               \
+    static void fn(qb_mem_arrays *a, uint64_t passes)                                              \
+    {                                                                                              \
+        float *end = a->dst + a->n;                                                                \
+        for (uint64_t p = 0; p < passes; p++) {                                                    \
+            float *d = a->dst;                                                                     \
+            const float *s = a->src0;                                                              \
+            __m256 t0, t1, t2, t3;                                                                 \
+            __asm__ volatile("1:\n\t" COPY4("0", "32", "64", "96", STORE)                          \
+                                 COPY4("128", "160", "192", "224", STORE) "add $256, %[s]\n\t"     \
+                                                                          "add $256, %[d]\n\t"     \
+                                                                          "cmp %[end], %[d]\n\t"   \
+                                                                          "jb 1b" TAIL             \
+                             : [d] "+r"(d), [s] "+r"(s), [t0] "=&x"(t0), [t1] "=&x"(t1),           \
+                               [t2] "=&x"(t2), [t3] "=&x"(t3)                                      \
+                             : [end] "r"(end)                                                      \
+                             : "cc", "memory");                                                    \
+        }                                                                                          \
     }
-}
+
+COPY_KERNEL(k_copy, "vmovaps", "")
+COPY_KERNEL(k_copy_nt, "vmovntps", "\n\tsfence")
 
 /* a = b + s * c, STREAM's triad: one load, one FMA with a memory operand and
  * one store per 32 bytes of a. */
-#define TRIAD1(off, t)                                                                             \
+#define TRIAD1(off, t, STORE)                                                                      \
     "vmovaps " off "(%[b]), %[" t "]\n\t"                                                          \
-    "vfmadd231ps " off "(%[c]), %[s], %[" t "]\n\t"                                                \
-    "vmovaps %[" t "], " off "(%[d])\n\t"
+    "vfmadd231ps " off "(%[c]), %[s], %[" t "]\n\t" STORE " %[" t "], " off "(%[d])\n\t"
 
-static void k_triad(qb_mem_arrays *a, uint64_t passes)
-{
-    const __m256 sv = _mm256_set1_ps(a->scalar);
-    float *end = a->dst + a->n;
-    for (uint64_t p = 0; p < passes; p++) {
-        float *d = a->dst;
-        const float *b = a->src0, *c = a->src1;
-        __m256 t0, t1, t2, t3;
-        __asm__ volatile("1:\n\t" TRIAD1("0", "t0") TRIAD1("32", "t1") TRIAD1("64", "t2")
-                             TRIAD1("96", "t3") TRIAD1("128", "t0") TRIAD1("160", "t1")
-                                 TRIAD1("192", "t2") TRIAD1("224", "t3") "add $256, %[b]\n\t"
-                                                                         "add $256, %[c]\n\t"
-                                                                         "add $256, %[d]\n\t"
-                                                                         "cmp %[end], %[d]\n\t"
-                                                                         "jb 1b"
-                         : [d] "+r"(d), [b] "+r"(b), [c] "+r"(c), [t0] "=&x"(t0), [t1] "=&x"(t1),
-                           [t2] "=&x"(t2), [t3] "=&x"(t3)
-                         : [s] "x"(sv), [end] "r"(end)
-                         : "cc", "memory");
+#define TRIAD_KERNEL(fn, STORE, TAIL)                                                              \
+    static void fn(qb_mem_arrays *a, uint64_t passes)                                              \
+    {                                                                                              \
+        const __m256 sv = _mm256_set1_ps(a->scalar);                                               \
+        float *end = a->dst + a->n;                                                                \
+        for (uint64_t p = 0; p < passes; p++) {                                                    \
+            float *d = a->dst;                                                                     \
+            const float *b = a->src0, *c = a->src1;                                                \
+            __m256 t0, t1, t2, t3;                                                                 \
+            __asm__ volatile("1:\n\t" TRIAD1("0", "t0", STORE) TRIAD1("32", "t1", STORE)           \
+                                 TRIAD1("64", "t2", STORE) TRIAD1("96", "t3", STORE)               \
+                                     TRIAD1("128", "t0", STORE) TRIAD1("160", "t1", STORE)         \
+                                         TRIAD1("192", "t2", STORE) TRIAD1("224", "t3", STORE)     \
+                                             "add $256, %[b]\n\t"                                  \
+                                             "add $256, %[c]\n\t"                                  \
+                                             "add $256, %[d]\n\t"                                  \
+                                             "cmp %[end], %[d]\n\t"                                \
+                                             "jb 1b" TAIL                                          \
+                             : [d] "+r"(d), [b] "+r"(b), [c] "+r"(c), [t0] "=&x"(t0),              \
+                               [t1] "=&x"(t1), [t2] "=&x"(t2), [t3] "=&x"(t3)                      \
+                             : [s] "x"(sv), [end] "r"(end)                                         \
+                             : "cc", "memory");                                                    \
+        }                                                                                          \
     }
-}
 
-/* triad with non-temporal stores: an element-wise binary operator (add, mul)
- * over a large output, as the operators write it. */
-#define TRIAD1_NT(off, t)                                                                          \
-    "vmovaps " off "(%[b]), %[" t "]\n\t"                                                          \
-    "vfmadd231ps " off "(%[c]), %[s], %[" t "]\n\t"                                                \
-    "vmovntps %[" t "], " off "(%[d])\n\t"
-
-static void k_triad_nt(qb_mem_arrays *a, uint64_t passes)
-{
-    const __m256 sv = _mm256_set1_ps(a->scalar);
-    float *end = a->dst + a->n;
-    for (uint64_t p = 0; p < passes; p++) {
-        float *d = a->dst;
-        const float *b = a->src0, *c = a->src1;
-        __m256 t0, t1, t2, t3;
-        __asm__ volatile("1:\n\t" TRIAD1_NT("0", "t0") TRIAD1_NT("32", "t1") TRIAD1_NT("64", "t2")
-                             TRIAD1_NT("96", "t3") TRIAD1_NT("128", "t0") TRIAD1_NT("160", "t1")
-                                 TRIAD1_NT("192", "t2") TRIAD1_NT("224", "t3") "add $256, %[b]\n\t"
-                                                                               "add $256, %[c]\n\t"
-                                                                               "add $256, %[d]\n\t"
-                                                                               "cmp %[end], %[d]\n\t"
-                                                                               "jb 1b\n\t"
-                                                                               "sfence"
-                         : [d] "+r"(d), [b] "+r"(b), [c] "+r"(c), [t0] "=&x"(t0), [t1] "=&x"(t1),
-                           [t2] "=&x"(t2), [t3] "=&x"(t3)
-                         : [s] "x"(sv), [end] "r"(end)
-                         : "cc", "memory");
-    }
-}
+TRIAD_KERNEL(k_triad, "vmovaps", "")
+TRIAD_KERNEL(k_triad_nt, "vmovntps", "\n\tsfence")
 
 const qb_mem_kernel qb_mem_kernels[] = {
     {"read", "sum += a[i] (vaddps ymm, [mem]; 8 sums)", 1, 0, k_read, false},
