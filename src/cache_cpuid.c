@@ -74,7 +74,7 @@ static int from_amd_legacy(qb_cache *out, int max)
 {
     unsigned a, b, c, d;
     int n = 0;
-    if (__get_cpuid_max(0x80000000, NULL) < 0x80000006) return 0;
+    if ((unsigned)__get_cpuid_max(0x80000000, NULL) < 0x80000006u) return 0;
     __cpuid(0x80000005, a, b, c, d);
     if ((c >> 24) && n < max)
         put(&out[n++], 1, "Data", (long)(c >> 24) << 10, (int)(c & 0xff), (int)((c >> 16) & 0xff), 1,
@@ -105,8 +105,8 @@ int qb_cache_from_cpuid(qb_cache *out, int max)
     const qb_cpu *cpu = qb_cpu_get();
     const bool amd = strcmp(cpu->vendor, "AuthenticAMD") == 0 || strcmp(cpu->vendor, "HygonGenuine") == 0;
     int n = 0;
-    if (amd && __get_cpuid_max(0x80000000, NULL) >= 0x8000001D) n = from_deterministic_leaf(0x8000001D, out, max);
-    else if (!amd && __get_cpuid_max(0, NULL) >= 4) n = from_deterministic_leaf(4, out, max);
+    if (amd && (unsigned)__get_cpuid_max(0x80000000, NULL) >= 0x8000001Du) n = from_deterministic_leaf(0x8000001D, out, max);
+    else if (!amd && (unsigned)__get_cpuid_max(0, NULL) >= 4u) n = from_deterministic_leaf(4, out, max);
     if (n == 0 && amd) n = from_amd_legacy(out, max);
     return n;
 }
