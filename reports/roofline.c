@@ -103,7 +103,8 @@ static bool nt_stores(const qb_record *r)
     return strncmp(qb_param_str(r, "stores"), "non-temporal", 12) == 0;
 }
 
-/* Why a point sits far below or above its roof, from what the record and the
+/* Why a point sits below QB_RL_NEAR of its roof (far below under half) or
+ * above it, from what the record and the
  * ceilings know: the footprint against each level's capacity, the time of one
  * call, the ceiling's kernel and byte accounting. */
 static int verdict_note(qb_record *o, const qb_record *src, const qb_ceilings *c, const qb_rl_result *a,
@@ -114,7 +115,7 @@ static int verdict_note(qb_record *o, const qb_record *src, const qb_ceilings *c
     qb_fmt_bytes(fp, sizeof fp, p->bytes);
     const qb_rl_memory *lv = &c->memory[a->level];
     const char *roof = a->bound_level < 0 ? "compute" : lv->level;
-    if (a->far_below) {
+    if (a->efficiency < QB_RL_NEAR) {
         const double call_us = p->seconds * 1e6, empty_us = qb_param_num(src, "empty_call_ns") * 1e-3;
         char where[96], why[200];
         if (a->bound_level < 0) snprintf(where, sizeof where, "the %s peak", qb_param_str(o, "ceiling_dtype"));
@@ -235,7 +236,7 @@ int qb_roofline_records(const qb_results *in, const qb_ceilings *c, int threads,
                                           a.dram_attainable / af.dram_attainable);
             }
         }
-        if (!rc && (a.far_below || a.above_roof)) rc = verdict_note(o, r, c, &a, &p, cache_aware);
+        if (!rc && (a.efficiency < QB_RL_NEAR || a.above_roof)) rc = verdict_note(o, r, c, &a, &p, cache_aware);
         analysed++;
     }
     if (rc == QB_OK && analysed == 0)

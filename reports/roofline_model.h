@@ -83,6 +83,10 @@ typedef struct {
  * an implementation gap, not the roof, limits them. */
 #define QB_RL_FAR_BELOW 0.5
 
+/* Points below this fraction of their roof get a note on what limits them
+ * (only those under QB_RL_FAR_BELOW are called far below). */
+#define QB_RL_NEAR 0.8
+
 /* A call shorter than this (microseconds) can be ruled by its fixed cost. */
 #define QB_RL_SHORT_CALL_US 20.0
 
