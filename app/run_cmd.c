@@ -8,6 +8,7 @@
 #include "ops_run.h"
 #include "quant_bench.h"
 #include "commands.h"
+#include "machine_state.h"
 #include "error.h"
 #include "interrupt.h"
 #include "output.h"
@@ -273,11 +274,25 @@ int qb_cmd_run(int argc, char **argv)
         if (!any) return qb_fail(QB_EUSAGE, "qbench run --filter: '%s' matches no suite step", filter);
     }
 
+    /* The machine's state before anything runs: what can distort the figures,
+     * said on stderr now and kept in the results (machine.state). */
+    cJSON *state = cJSON_CreateObject();
+    if (!state) return qb_fail(QB_ENOMEM, "out of memory");
+    rc = qb_machine_state_json(state);
+    if (rc) {
+        cJSON_Delete(state);
+        return rc;
+    }
+    qb_state_warn(state);
+
     /* Not qb_cmd_measure: several passes are measured, then pooled into one document. */
     const uint64_t t0 = qb_now_ns();
     qb_interrupt_install();
     qb_results *passes = calloc((size_t)interleave, sizeof *passes);
-    if (!passes) return qb_fail(QB_ENOMEM, "out of memory");
+    if (!passes) {
+        cJSON_Delete(state);
+        return qb_fail(QB_ENOMEM, "out of memory");
+    }
     qb_results res = {0};
     int done = 0;
     for (int p = 0; p < interleave && rc == QB_OK; p++) {
@@ -291,6 +306,11 @@ int qb_cmd_run(int argc, char **argv)
     if (rc == QB_OK || rc == QB_EINTR) {
         rc = qb_probe_results_begin(&res, &cfg.pol, cfg.quick);
         if (rc == QB_OK) rc = qb_results_pool(&res, passes, done);
+        if (rc == QB_OK) {
+            cJSON_AddItemToObject(res.machine, "state", cJSON_DetachItemFromObjectCaseSensitive(state, "state"));
+            cJSON_AddItemToObject(res.machine, "state_warnings",
+                                  cJSON_DetachItemFromObjectCaseSensitive(state, "state_warnings"));
+        }
         /* Each pass wrote its bytes per cycle at the clock known then; a later
          * pass may have found the core faster (qb_core_ghz_refresh). */
         if (rc == QB_OK) rc = qb_mem_per_cycle_at(&res, qb_core_ghz());
@@ -302,6 +322,7 @@ int qb_cmd_run(int argc, char **argv)
     }
     for (int p = 0; p < done; p++) qb_results_free(&passes[p]);
     free(passes);
+    cJSON_Delete(state);
     rc = qb_finish(&ro, &res, print_summary, rc);
     qb_results_free(&res);
     return rc;

@@ -2,6 +2,7 @@
 #include "commands.h"
 #include "cli.h"
 #include "error.h"
+#include "machine_state.h"
 #include "output.h"
 #include "sysinfo.h"
 #include <stdio.h>
@@ -61,11 +62,34 @@ static void print_sysinfo(const qb_results *res)
 #undef N
 }
 
+/* The description, then each state check: ok, or a warning with what to do. */
+static void print_sysinfo_check(const qb_results *res)
+{
+    print_sysinfo(res);
+    printf("\nstate checks (what can distort measurements):\n");
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItem(res->machine, "state"))
+    {
+        const bool ok = cJSON_IsTrue(cJSON_GetObjectItem(it, "ok"));
+        printf("  %-4s %-16s %s\n", ok ? "ok" : "WARN", cJSON_GetStringValue(cJSON_GetObjectItem(it, "name")),
+               cJSON_GetStringValue(cJSON_GetObjectItem(it, "value")));
+        const char *advice = cJSON_GetStringValue(cJSON_GetObjectItem(it, "advice"));
+        if (!ok && advice) printf("       -> %s\n", advice);
+    }
+    const int w = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(res->machine, "state_warnings"));
+    printf("\n%d warning%s\n", w, w == 1 ? "" : "s");
+}
+
 int qb_cmd_sysinfo(int argc, char **argv)
 {
     qb_run_opts ro;
     qb_run_opts_init(&ro);
-    const qb_opt opts[] = {QB_OUTPUT_OPTS(ro)};
+    bool check = false;
+    const qb_opt opts[] = {
+        {"check", 0, QB_OPT_FLAG, &check, NULL,
+         "also check what can distort measurements (governor, boost, SMT, load, huge pages, VM, busy CPUs)", 0, 0},
+        QB_OUTPUT_OPTS(ro),
+    };
     const qb_cmd_spec spec = {
         .path = "sysinfo",
         .summary = "Describe the machine: CPU, ISA, caches, calibrated core clock, TSC, counters.",
@@ -73,7 +97,8 @@ int qb_cmd_sysinfo(int argc, char **argv)
                    "runs at a fixed rate that is not the core clock. Cache sizes are read from\n"
                    "sysfs, or from cpuid where sysfs has none (the probes measure the usable\n"
                    "capacity).",
-        .examples = "  qbench sysinfo\n  qbench sysinfo --json\n  qbench sysinfo -o out/sysinfo.json\n",
+        .examples = "  qbench sysinfo\n  qbench sysinfo --check\n  qbench sysinfo --json\n"
+                    "  qbench sysinfo -o out/sysinfo.json\n",
         .opts = opts,
         .nopts = (int)(sizeof opts / sizeof opts[0]),
     };
@@ -85,7 +110,8 @@ int qb_cmd_sysinfo(int argc, char **argv)
     rc = qb_results_init(&res);
     if (rc) return rc;
     rc = qb_sysinfo_fill(res.machine);
-    if (rc == QB_OK) rc = qb_emit(&ro, &res, print_sysinfo);
+    if (rc == QB_OK && check) rc = qb_machine_state_json(res.machine);
+    if (rc == QB_OK) rc = qb_emit(&ro, &res, check ? print_sysinfo_check : print_sysinfo);
     qb_results_free(&res);
     return rc;
 }

@@ -331,6 +331,26 @@ static void machine_section(report *rp)
         qb_buf_printf(h, "</td>");
     }
     qb_buf_printf(h, "</tr>\n");
+    qb_buf_printf(h, "<tr><td>state</td>");
+    for (int i = 0; i < rp->nin; i++) {
+        /* what the run's state check warned about (qbench run, sysinfo --check) */
+        const cJSON *st = cJSON_GetObjectItem(rp->in[i].res.machine, "state"), *it;
+        qb_buf_printf(h, "<td class=\"params\">");
+        int warned = 0;
+        cJSON_ArrayForEach(it, st)
+        {
+            if (cJSON_IsTrue(cJSON_GetObjectItem(it, "ok"))) continue;
+            qb_buf_printf(h, "%s<span class=\"warn\">", warned++ ? "<br>" : "");
+            qb_html_text(h, cJSON_GetStringValue(cJSON_GetObjectItem(it, "name")));
+            qb_buf_printf(h, ": ");
+            qb_html_text(h, cJSON_GetStringValue(cJSON_GetObjectItem(it, "value")));
+            qb_buf_printf(h, "</span>");
+        }
+        if (!st) qb_buf_printf(h, "not checked");
+        else if (!warned) qb_buf_printf(h, "no warnings");
+        qb_buf_printf(h, "</td>");
+    }
+    qb_buf_printf(h, "</tr>\n");
     qb_buf_printf(h, "<tr><td>qbench</td>");
     for (int i = 0; i < rp->nin; i++) {
         /* version, git commit, compiler and flags, each as written */

@@ -146,4 +146,11 @@
 #define QB_OPS_COLD_MIN_BYTES (64L << 20) /* a cold sample first streams through at least this */
 #define QB_OPS_TRIAL_MAX_RUNS 10000
 
+/* The machine-state check (src/machine_state.c): a 1-minute load average at
+ * or above this is other work; a CPU busy this share of the window while
+ * qbench sleeps is used by something else. */
+#define QB_STATE_LOAD_MAX 0.5
+#define QB_STATE_BUSY_MAX 0.10
+#define QB_STATE_BUSY_WINDOW_MS 200
+
 #endif
