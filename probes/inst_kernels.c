@@ -18,8 +18,9 @@
 #define OFF_F16 "128"    /* binary16 1.0 */
 #define OFF_SELF "160"   /* a pointer to itself, for the load chain */
 #define OFF_LOADS "192"  /* plain data for independent loads */
+#define OFF_SCRATCH "256" /* 64 bytes the store-reload kernels write and read */
 
-static alignas(64) unsigned char consts[256];
+static alignas(64) unsigned char consts[320];
 
 const void *qb_inst_consts(void)
 {
@@ -36,7 +37,7 @@ const void *qb_inst_consts(void)
         for (int i = 0; i < 16; i++) memcpy(consts + 128 + 2 * i, &f16_one, 2);
         const void *self = consts + 160;
         memcpy(consts + 160, &self, sizeof self);
-        memset(consts + 192, 0, 64);
+        memset(consts + 192, 0, 128);
         ready = 1;
     }
     return consts;
@@ -131,6 +132,25 @@ KERNEL(fmaph_tput, VSET(OFF_F16), EACH(VEC12, "vfmadd231ph %%ymm14, %%ymm15, %%y
 KERNEL(fmaz_lat, ZSET, "vfmadd231ps %%zmm14, %%zmm15, %%zmm0", 100)
 KERNEL(fmaz_tput, ZSET, EACH(VEC12, "vfmadd231ps %%zmm14, %%zmm15, %%zmm\\i"), 8)
 
+/* Store, then reload the same address: the round trip through the store
+ * buffer (store-to-load forwarding), what writing a value back and reading
+ * it again costs while its line is in the L1. The load names the address
+ * through another register than the store (%rdx = %rdi), so a core that
+ * renames memory operands by their address expression cannot skip the
+ * round trip. One pair is one "instruction". */
+#define STLD_SET "lea " OFF_SCRATCH "(%%rsi), %%rdi\n\tmov %%rdi, %%rdx\n\t"
+KERNEL(stld_lat, STLD_SET "mov $1, %%eax", "mov %%rax, (%%rdi)\n\tmov (%%rdx), %%rax", 50)
+KERNEL(stld_tput, STLD_SET EACH(GPR8, "mov $1, %%r\\i"),
+       EACH(GPR8, "mov %%r\\i, 8*(\\i-8)(%%rdi)\n\tmov 8*(\\i-8)(%%rdx), %%r\\i"), 6)
+
+/* The front end: ADD r64, imm8 (4 bytes) 7000 times in one 28 KiB turn, more
+ * micro-ops than an op cache holds (Zen 4: 6.75 K) but within a 32 KiB L1
+ * instruction cache, so they stream through the legacy decoders. Against
+ * add-r64's short loop, which the op cache serves, the throughput difference
+ * is what decoding costs. */
+KERNEL(adddec_lat, ISET, "add $1, %%rax", 7000)
+KERNEL(adddec_tput, ISET, EACH(GPR8, "add $1, %%r\\i"), 875)
+
 #define INT_T(lat, tput) lat, 100, tput, 96, 8
 #define VEC_T(lat, tput) lat, 100, tput, 96, 12
 #define MUL_T(lat, tput) lat, 100, tput, 100, 1
@@ -138,6 +158,10 @@ KERNEL(fmaz_tput, ZSET, EACH(VEC12, "vfmadd231ps %%zmm14, %%zmm15, %%zmm\\i"), 8
 /* Published figures: uops.info measurements on Zen 3 and Zen 4 cores. */
 const qb_inst_desc qb_inst_table[] = {
     {"add-r64", "ADD r64, r64", "", INT_T(add_lat, add_tput), 1, 4, 1, 4, NULL},
+    {"add-r64-decoders", "ADD r64, imm8 in a 28 KiB block: past the op cache, through the decoders", "",
+     adddec_lat, 7000, adddec_tput, 7000, 8, 0, 0, 0, 0, NULL},
+    {"store-reload", "MOV [m], r64 then MOV r64, [m] (store-to-load forwarding; per pair)", "", stld_lat, 50,
+     stld_tput, 48, 8, 0, 0, 0, 0, NULL},
     {"imul-r64", "IMUL r64, r64", "", INT_T(imul_lat, imul_tput), 3, 1, 3, 1, NULL},
     {"mul-r8", "MUL r8 (AX = AL * r8)", "", MUL_T(mul8_lat, mul8_tput), 3, 1, 3, 1, NULL},
     {"mul-r32", "MUL r32 (EDX:EAX = EAX * r32)", "", MUL_T(mul32_lat, mul32_tput), 3, 1, 3, 1,
