@@ -582,6 +582,12 @@ int qb_report_write(const qb_report_input *in, int nin, const char *dir, char *c
     section(&rp, "roofline", "Roofline", NULL);
     roofline_part(&rp);
     if (any_has_group(&rp, "roofline")) group_table(&rp, "roofline");
+    if (any_has_group(&rp, "costs")) {
+        section(&rp, "costs", "What things cost",
+                "Each step of executing an instruction and each slow system operation: the textbook figure "
+                "(primer), this machine's measured cycles and ns, and the record it came from (qbench costs).");
+        group_table(&rp, "costs");
+    }
     if (any_has_group(&rp, "quant")) {
         section(&rp, "quant", "Quantization error", "Noise-to-signal ratio of each policy, in dB (lower is better).");
         group_bars(&rp, "quant", "nsr_db", "quant", "Quantization error", "NSR (dB)", false);
