@@ -239,11 +239,9 @@ int qb_cmd_costs(int argc, char **argv)
         .opts = opts,
         .nopts = (int)(sizeof opts / sizeof opts[0]),
     };
-    /* the L1 point: half the L1 data cache; the memory point: four times the
-     * last cache, 64 MiB at least, rounded to a size the probe names */
-    const long l1 = qb_sysinfo_cache_bytes(1), llc = qb_sysinfo_cache_bytes(3) > 0 ? qb_sysinfo_cache_bytes(3)
-                                                                                    : qb_sysinfo_cache_bytes(2);
+    /* the L1 point: half the L1 data cache; the memory point: past every cache */
+    const long l1 = qb_sysinfo_cache_bytes(1);
     a.l1_bytes = qb_mem_round_size(l1 > 0 ? l1 / 2.0 : 16384.0);
-    a.mem_bytes = qb_mem_round_size(4.0 * llc > (64 << 20) ? 4.0 * llc : (double)(64 << 20));
+    a.mem_bytes = qb_mem_past_caches_bytes();
     return qb_cmd_parse_measure(&spec, argc, argv, &ro, NULL, measure_costs, &a, print_costs);
 }

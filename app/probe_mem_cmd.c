@@ -74,14 +74,15 @@ static void print_levels(const qb_results *res, const double *threads, int nt)
     }
     qb_table_free(&t);
 
-    static const char *const bhead[] = {"level", "threads", "point", "read", "write", "write-nt", "copy", "triad"};
-    qb_table_init(&t, 8, bhead);
+    static const char *const bhead[] = {"level", "threads", "point", "read", "write", "write-nt",
+                                        "copy", "triad", "copy-nt", "triad-nt"};
+    qb_table_init(&t, 10, bhead);
     for (int ti = 0; ti < nt; ti++) {
         for (int l = 0; l < 5; l++) {
-            char cells[8][24];
+            char cells[10][24];
             bool any = false;
             double point = NAN;
-            for (int k = 0; k < qb_mem_kernel_count && k < 5; k++) {
+            for (int k = 0; k < qb_mem_kernel_count && k < 7; k++) {
                 const qb_record *r = lookup(res, lvls[l], qb_mem_kernels[k].name, threads[ti], 0);
                 qb_fmt_num(cells[3 + k], sizeof cells[0], qb_metric_value(r, "bandwidth"), "%.1f");
                 if (r) {
@@ -91,8 +92,8 @@ static void print_levels(const qb_results *res, const double *threads, int nt)
             }
             if (!any) continue;
             qb_fmt_bytes(cells[2], sizeof cells[2], point);
-            qb_table_rowf(&t, "%s\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s", lvls[l], threads[ti], cells[2], cells[3],
-                          cells[4], cells[5], cells[6], cells[7]);
+            qb_table_rowf(&t, "%s\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", lvls[l], threads[ti], cells[2], cells[3],
+                          cells[4], cells[5], cells[6], cells[7], cells[8], cells[9]);
         }
     }
     if (t.rows) {
@@ -110,7 +111,9 @@ static void print_sweep(const qb_results *res, const double *threads, int nt)
     bool lat = false;
     for (size_t i = 0; i < res->n; i++) {
         const qb_record *r = &res->recs[i];
-        if (strcmp(r->group, "probe.mem") != 0 || qb_param_str(r, "level")[0]) continue;
+        if (strcmp(r->group, "probe.mem") != 0 || qb_param_str(r, "level")[0] ||
+            strncmp(qb_param_str(r, "kernel"), "loaded", 6) == 0)
+            continue;
         ns = add_unique(sizes, ns, QB_MEM_MAX_SIZES, qb_param_num(r, "bytes"));
         lat |= strcmp(qb_param_str(r, "kernel"), "latency") == 0;
     }
@@ -194,27 +197,61 @@ static void print_notes(const qb_results *res)
                counted);
 }
 
+/* The loaded-latency curve: latency against the bandwidth the others draw. */
+static void print_loaded(const qb_results *res)
+{
+    static const char *const head[] = {"delay", "streamers", "bandwidth GB/s", "latency ns", "cycles"};
+    qb_table t;
+    qb_table_init(&t, 5, head);
+    const qb_record *knee = NULL;
+    for (size_t i = 0; i < res->n; i++) {
+        const qb_record *r = &res->recs[i];
+        if (strcmp(qb_param_str(r, "kernel"), "loaded-knee") == 0) knee = r;
+        if (strcmp(qb_param_str(r, "kernel"), "loaded-latency") != 0) continue;
+        char d[24], bw[24], lat[24], cyc[24];
+        const double spins = qb_param_num(r, "delay_spins");
+        if (spins < 0) snprintf(d, sizeof d, "idle");
+        else snprintf(d, sizeof d, "%.0f", spins);
+        qb_fmt_num(bw, sizeof bw, qb_metric_value(r, "bandwidth"), "%.1f");
+        qb_fmt_num(lat, sizeof lat, qb_metric_value(r, "latency"), "%.1f");
+        qb_fmt_num(cyc, sizeof cyc, qb_metric_value(r, "latency_cycles"), "%.0f");
+        qb_table_rowf(&t, "%s\t%.0f\t%s\t%s\t%s", d, qb_param_num(r, "streamers"), bw, lat, cyc);
+    }
+    if (t.rows) {
+        printf("Loaded latency: the chase on one CPU while the others stream reads with a pause between lines\n\n");
+        qb_table_print(&t, stdout);
+        if (knee && qb_record_find_metric(knee, "bandwidth"))
+            printf("\nknee: %.1f GB/s drawn by the others with the latency still within %.2fx idle (%.1f -> %.1f ns)\n",
+                   qb_metric_value(knee, "bandwidth"), qb_param_num(knee, "latency_factor"),
+                   qb_metric_value(knee, "idle_latency"), qb_metric_value(knee, "latency"));
+        printf("\n");
+    }
+    qb_table_free(&t);
+}
+
 static void print_mem(const qb_results *res)
 {
     double threads[32];
     int nt = 0;
     for (size_t i = 0; i < res->n; i++) {
         const qb_record *r = &res->recs[i];
-        if (strcmp(r->group, "probe.mem") == 0 && strcmp(qb_param_str(r, "kernel"), "latency") != 0)
+        if (strcmp(r->group, "probe.mem") == 0 && strcmp(qb_param_str(r, "kernel"), "latency") != 0 &&
+            strncmp(qb_param_str(r, "kernel"), "loaded", 6) != 0)
             nt = add_unique(threads, nt, 32, qb_param_num(r, "threads"));
     }
     qsort(threads, (size_t)nt, sizeof *threads, cmp_double);
     printf("qbench probe mem (%s)\n\n", cJSON_GetStringValue(cJSON_GetObjectItem(res->machine, "cpu")));
     print_levels(res, threads, nt);
     print_sweep(res, threads, nt);
+    print_loaded(res);
     printf("\n");
     print_notes(res);
 }
 
 typedef struct {
-    const char *kernels, *sizes_s, *threads_s;
+    const char *kernels, *sizes_s, *threads_s, *delays;
     long per_octave;
-    bool levels_only;
+    bool levels_only, loaded;
     qb_mem_opts o;
     int threads[32];
 } mem_args;
@@ -228,6 +265,9 @@ static int check_mem(const qb_run_opts *ro, qb_rep_policy *pol, void *ctx)
     o->kernels = a->kernels;
     o->per_octave = (int)a->per_octave;
     o->levels_only = a->levels_only;
+    if (a->delays && !a->loaded) return qb_fail(QB_EUSAGE, "qbench probe mem: --loaded-delays goes with --loaded");
+    if (a->loaded && (a->levels_only || a->kernels || a->threads_s))
+        return qb_fail(QB_EUSAGE, "qbench probe mem --loaded: measures its own curve; no --levels-only, --kernels or --threads");
     if (a->threads_s) {
         int rc = qb_parse_threads("qbench probe mem --threads", a->threads_s, a->threads, 32,
                                   &o->nthreads);
@@ -250,6 +290,8 @@ static int check_mem(const qb_run_opts *ro, qb_rep_policy *pol, void *ctx)
 static int measure_mem(qb_results *res, const qb_rep_policy *pol, void *ctx)
 {
     const mem_args *a = ctx;
+    if (a->loaded)
+        return qb_probe_mem_loaded(res, a->delays, a->o.nsizes > 0 ? a->o.sizes[0] : qb_mem_past_caches_bytes(), pol);
     return qb_probe_mem_measure(res, &a->o, pol);
 }
 
@@ -260,7 +302,7 @@ int qb_cmd_probe_mem(int argc, char **argv)
     mem_args a = {0};
     const qb_opt opts[] = {
         {"kernels", 'k', QB_OPT_STRING, &a.kernels, "LIST",
-         "read, write, write-nt, copy, triad, latency (names or patterns; default all)", 0, 0},
+         "read, write, write-nt, copy, triad, copy-nt, triad-nt, latency (names or patterns; default all)", 0, 0},
         {"sizes", 's', QB_OPT_STRING, &a.sizes_s, "LIST",
          "working sets instead of the sweep, e.g. 16K,256K,8M,1G (no level records)", 0, 0},
         {"threads", 't', QB_OPT_STRING, &a.threads_s, "LIST",
@@ -271,6 +313,12 @@ int qb_cmd_probe_mem(int argc, char **argv)
          1, 16},
         {"levels-only", 0, QB_OPT_FLAG, &a.levels_only, NULL,
          "only the per-level records (the latency sweep still runs to place them)", 0, 0},
+        {"loaded", 0, QB_OPT_FLAG, &a.loaded, NULL,
+         "loaded latency: the chase on one CPU while the others stream reads (at the first --sizes, "
+         "default past every cache)", 0, 0},
+        {"loaded-delays", 0, QB_OPT_STRING, &a.delays, "LIST",
+         "with --loaded: spin steps (about a cycle each) between the streamers' lines, idle for none (default "
+         QB_LOADED_DELAYS_DEFAULT ")", 0, 0},
         QB_POLICY_OPTS(ro),
         QB_OUTPUT_OPTS(ro),
     };
@@ -279,7 +327,8 @@ int qb_cmd_probe_mem(int argc, char **argv)
         .summary = "Memory bandwidth (GB/s) and load latency (ns, cycles) per cache level and over a working-set sweep.",
         .details =
             "Bandwidth kernels (AVX 256-bit): read (vector loads, summed), write, write-nt\n"
-            "(non-temporal stores), copy, triad (a = b + s*c). Bytes are counted as STREAM\n"
+            "(non-temporal stores), copy, triad (a = b + s*c), and copy-nt, triad-nt (the same\n"
+            "with non-temporal stores, as operators write a large output). Bytes are counted as STREAM\n"
             "counts them: each array once per pass, no write-allocate; GB/s = 1e9 bytes/s.\n"
             "Threads are OpenMP threads pinned one per CPU; each first touches its own part.\n"
             "Latency: a pointer chase over a random single cycle, one node per 64-byte line,\n"
@@ -302,6 +351,7 @@ int qb_cmd_probe_mem(int argc, char **argv)
             "Trial length " QB_STR(QB_MEM_TRIAL_US_DEFAULT) " us (" QB_STR(QB_MEM_QUICK_TRIAL_US) " with --quick); a working set may use up to\n"
             QB_STR(QB_MEM_FREE_FRACTION) " of MemAvailable.",
         .examples = "  qbench probe mem --quick\n"
+                    "  qbench probe mem --loaded --quick\n"
                     "  qbench probe mem --kernels triad,latency --threads 1\n"
                     "  qbench probe mem --sizes 16K,256K,8M,1G --kernels read,write,copy,triad\n"
                     "  qbench probe mem --levels-only --json -o mem.json\n",

@@ -50,6 +50,18 @@ int qb_probe_mem_measure(qb_results *res, const qb_mem_opts *o, const qb_rep_pol
  * whose clocks were calibrated apart (qbench run). */
 int qb_mem_per_cycle_at(qb_results *res, double ghz);
 
+/* probe mem --loaded (probes/mem/mem_loaded.c): the chase latency on the first
+ * CPU at a working set of `bytes` while every other CPU streams reads with
+ * each delay of the list (spin steps between lines; "idle": none streams).
+ * Records probe.mem/loaded/idle and probe.mem/loaded/delay<N> (params kernel
+ * "loaded-latency", delay_spins, streamers, bytes; metrics latency ns,
+ * latency_cycles, bandwidth GB/s of the streamers), and probe.mem/loaded/knee
+ * (qb_mem_loaded_knee). No gates: they describe the memory system. */
+int qb_probe_mem_loaded(qb_results *res, const char *delays, size_t bytes, const qb_rep_policy *pol);
+/* The knee of the loaded points in res: the largest bandwidth whose latency is
+ * within QB_LOADED_KNEE of idle_ns. */
+int qb_mem_loaded_knee(qb_results *res, double idle_ns);
+
 /* probe ctx (probes/ctx/). Records in group "probe.ctx":
  *   probe.ctx/syscall, probe.ctx/vdso, probe.ctx/thread/<placement>,
  *   probe.ctx/process/<placement>/ws<bytes>; params kind, placement, working_set_bytes;

@@ -371,6 +371,50 @@ static void machine_section(report *rp)
 }
 
 /* Memory sweep lines from the first input that has them: bandwidth and latency against size. */
+/* Loaded latency: the chase latency against the bandwidth the other CPUs
+ * draw, with the knee marked (probe mem --loaded). */
+static void loaded_chart(report *rp)
+{
+    for (int i = 0; i < rp->nin; i++) {
+        const qb_results *res = &rp->in[i].res;
+        enum { MAXN = 64 };
+        static double x[MAXN], y[MAXN];
+        int n = 0;
+        const qb_record *knee = NULL;
+        for (size_t k = 0; k < res->n; k++) {
+            const qb_record *r = &res->recs[k];
+            if (strcmp(qb_param_str(r, "kernel"), "loaded-knee") == 0) knee = r;
+            if (strcmp(qb_param_str(r, "kernel"), "loaded-latency") != 0 || n == MAXN) continue;
+            x[n] = qb_metric_value(r, "bandwidth");
+            y[n++] = qb_metric_value(r, "latency");
+        }
+        if (n == 0) continue;
+        /* in order of bandwidth, so the line runs from idle to the heaviest load */
+        for (int a = 0; a < n; a++)
+            for (int b = a + 1; b < n; b++)
+                if (x[b] < x[a]) {
+                    const double tx = x[a], ty = y[a];
+                    x[a] = x[b], y[a] = y[b];
+                    x[b] = tx, y[b] = ty;
+                }
+        qb_line_chart lc = {.title = "Load latency against the bandwidth the other CPUs draw",
+                            .xlabel = "bandwidth drawn by the other CPUs (GB/s)",
+                            .ylabel = "load latency (ns)",
+                            .nser = 1};
+        lc.series[0] = "pointer chase";
+        lc.x[0] = x;
+        lc.y[0] = y;
+        lc.n[0] = n;
+        if (knee && qb_record_find_metric(knee, "bandwidth")) {
+            lc.marks[0] = qb_metric_value(knee, "bandwidth");
+            lc.mark_labels[0] = "knee";
+            lc.nmarks = 1;
+        }
+        chart(rp, "mem-loaded", qb_chart_lines(rp->chartdir, "mem-loaded", &lc));
+        return;
+    }
+}
+
 static void mem_charts(report *rp)
 {
     const qb_report_input *src = NULL;
@@ -390,7 +434,9 @@ static void mem_charts(report *rp)
         lc.logy = lat;
         for (size_t k = 0; k < src->res.n; k++) {
             const qb_record *r = &src->res.recs[k];
-            if (strcmp(r->group, "probe.mem") != 0 || qb_param_str(r, "level")[0] || !isfinite(qb_param_num(r, "bytes"))) continue;
+            if (strcmp(r->group, "probe.mem") != 0 || qb_param_str(r, "level")[0] || !isfinite(qb_param_num(r, "bytes")) ||
+                strncmp(qb_param_str(r, "kernel"), "loaded", 6) == 0)
+                continue;
             const bool is_lat = strcmp(qb_param_str(r, "kernel"), "latency") == 0;
             if (is_lat != lat) continue;
             const double y = qb_metric_value(r, lat ? "latency" : "bandwidth");
@@ -419,7 +465,7 @@ static void mem_charts(report *rp)
         {
             const char *type = cJSON_GetStringValue(cJSON_GetObjectItem(c, "type"));
             if (!type || strcmp(type, "instruction") == 0 || lc.nmarks == 8) continue;
-            snprintf(marklabels[lc.nmarks], sizeof marklabels[0], "L%d (sysfs)",
+            snprintf(marklabels[lc.nmarks], sizeof marklabels[0], "L%d",
                      (int)cJSON_GetNumberValue(cJSON_GetObjectItem(c, "level")));
             lc.marks[lc.nmarks] = cJSON_GetNumberValue(cJSON_GetObjectItem(c, "bytes"));
             lc.mark_labels[lc.nmarks] = marklabels[lc.nmarks];
@@ -568,6 +614,7 @@ int qb_report_write(const qb_report_input *in, int nin, const char *dir, char *c
     if (any_has_group(&rp, "probe.mem")) {
         section(&rp, "mem", "Memory hierarchy: bandwidth and latency", "Bytes counted as STREAM counts them; GB/s = 1e9 bytes/s.");
         mem_charts(&rp);
+        loaded_chart(&rp);
         group_table(&rp, "probe.mem");
     }
     if (any_has_group(&rp, "probe.ctx")) {

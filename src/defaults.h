@@ -153,4 +153,13 @@
 #define QB_STATE_BUSY_MAX 0.10
 #define QB_STATE_BUSY_WINDOW_MS 200
 
+/* Loaded latency (probe mem --loaded): the streamers' spin steps (about a
+ * cycle each) between two cache lines ("idle": no streamers), the chase time a trial aims at,
+ * and the knee: the largest bandwidth whose latency is within this factor of
+ * the idle latency. */
+#define QB_LOADED_DELAYS_DEFAULT "idle,2000,1000,500,250,120,60,30,15,0"
+#define QB_LOADED_MAX_POINTS 32
+#define QB_LOADED_TRIAL_US 2000.0
+#define QB_LOADED_KNEE 1.25
+
 #endif

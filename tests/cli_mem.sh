@@ -24,6 +24,9 @@ expect() { # expect STATUS WORD-IN-MESSAGE ARGS...
 }
 
 expect 2 "16Q" probe mem --sizes 16Q
+expect 2 "--loaded" probe mem --loaded-delays 0
+expect 2 "'x'" probe mem --loaded --loaded-delays idle,x
+expect 2 "--loaded" probe mem --loaded --kernels read
 expect 2 "1K" probe mem --sizes 1K
 expect 2 "malformed" probe mem --sizes 16K,,8M
 expect 2 "-4K" probe mem --sizes -4K
@@ -149,6 +152,26 @@ for r in d["results"]:
 PY
     then pass=$((pass + 1)); else echo "FAIL: probe mem $how confirming rounds"; cat "$tmp/err"; fail=$((fail + 1)); fi
 done
+
+# Loaded latency: the idle point draws no bandwidth, the loaded one does, and
+# the knee names a point of the curve.
+if "$QB" probe mem --loaded --loaded-delays idle,60,0 --sizes 64M --quick --warmup 0 --reps 3 --max-reps 3 \
+        --budget 0.01 --json >"$tmp/ld.json" 2>"$tmp/err" && python3 - "$tmp/ld.json" <<'PY'
+import json, sys
+R = {r["id"]: r for r in json.load(open(sys.argv[1]))["results"]}
+idle, d60, d0 = R["probe.mem/loaded/idle"], R["probe.mem/loaded/delay60"], R["probe.mem/loaded/delay0"]
+for r in (idle, d60, d0):
+    m = r["metrics"]
+    assert m["latency"]["unit"] == "ns" and m["latency"]["value"] > 0 and len(m["latency"]["samples"]) >= 3, r["id"]
+    assert m["bandwidth"]["unit"] == "GB/s" and m["latency_cycles"]["unit"] == "cycles", r["id"]
+    assert r["params"]["gate"] is False, r["id"]
+assert idle["metrics"]["bandwidth"]["value"] == 0 and idle["params"]["streamers"] == 0
+assert d0["metrics"]["bandwidth"]["value"] > d60["metrics"]["bandwidth"]["value"] > 0
+k = R["probe.mem/loaded/knee"]
+assert k["metrics"]["idle_latency"]["value"] == idle["metrics"]["latency"]["value"]
+assert "point" not in k["params"] or k["params"]["point"] in R
+PY
+then pass=$((pass + 1)); else echo "FAIL: probe mem --loaded"; cat "$tmp/err"; fail=$((fail + 1)); fi
 
 echo "cli_mem: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -2,6 +2,7 @@
 
 #include "cli.h"
 #include "error.h"
+#include "sysinfo.h"
 
 #include <errno.h>
 #include <math.h>
@@ -91,4 +92,13 @@ int qb_mem_sweep(size_t lo, size_t hi, int per_octave, const size_t *extra, int 
     for (int i = 0; i < nextra && n < max; i++)
         if (extra[i] >= lo && extra[i] <= hi) out[n++] = extra[i];
     return sort_unique(out, n);
+}
+
+size_t qb_mem_past_caches_bytes(void)
+{
+    long largest = 0;
+    for (int l = 1; l <= 3; l++)
+        if (qb_sysinfo_cache_bytes(l) > largest) largest = qb_sysinfo_cache_bytes(l);
+    const double b = 4.0 * (double)largest;
+    return qb_mem_round_size(b > (double)QB_MEM_PAST_CACHES_MIN ? b : (double)QB_MEM_PAST_CACHES_MIN);
 }

@@ -24,4 +24,9 @@ size_t qb_mem_round_size(double bytes);
 int qb_mem_sweep(size_t lo, size_t hi, int per_octave, const size_t *extra, int nextra,
                  size_t *out, int max);
 
+/* A working set past every cache: four times the largest the machine
+ * describes, QB_MEM_PAST_CACHES_MIN at least, at a size qb_mem_round_size gives. */
+#define QB_MEM_PAST_CACHES_MIN (64UL << 20)
+size_t qb_mem_past_caches_bytes(void);
+
 #endif
