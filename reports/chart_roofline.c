@@ -49,14 +49,15 @@ int qb_chart_roofline(const char *dir, const char *name, const char *title, cons
     /* Each ceiling named on its own line, left of its ridge; each compute
      * ceiling at the right end of its line. */
     int tag = 1;
-    double top_bw = 0;
+    /* the highest compute ceiling: the bandwidth lines end there */
+    double top = 0;
     for (int d = 0; d < ndtypes; d++) {
         const qb_rl_compute *cc = qb_ceilings_compute(c, dtypes[d]);
-        if (cc && cc->gops > top_bw) top_bw = cc->gops;
+        if (cc && cc->gops > top) top = cc->gops;
     }
     for (int l = 0; l < c->nmemory; l++) {
         /* one height per level, lower for each slower level, so no two meet */
-        const double bw = c->memory[l].gbs, y = top_bw / (3 * pow(2.5, l));
+        const double bw = c->memory[l].gbs, y = top / (3 * pow(2.5, l));
         const double x = y / bw > xmin * 1.5 ? y / bw : xmin * 1.5;
         qb_buf_printf(&gp, "set label %d '%s %.0f GB/s' at %g,%g left front font ',9' tc rgb '#444444'\n", tag++,
                       c->memory[l].level, bw, x * 1.15, x * bw);
@@ -85,11 +86,6 @@ int qb_chart_roofline(const char *dir, const char *name, const char *title, cons
     /* Bandwidth lines are the same for every data type: one per memory
      * level, up to the highest compute ceiling. Each data type then has its
      * compute ceiling from its first ridge point on, and its ridge points. */
-    double top = 0;
-    for (int d = 0; d < ndtypes; d++) {
-        const qb_rl_compute *cc = qb_ceilings_compute(c, dtypes[d]);
-        if (cc && cc->gops > top) top = cc->gops;
-    }
     for (int l = 0; l < c->nmemory; l++) {
         const double bw = c->memory[l].gbs;
         qb_buf_printf(&data, "# %s bandwidth\n%g %g\n%g %g\n\n\n", c->memory[l].level, xmin,

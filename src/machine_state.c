@@ -4,23 +4,13 @@
 #include "defaults.h"
 #include "error.h"
 #include "pin.h"
+#include "sysinfo.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-static int read_first_line(const char *path, char *buf, size_t len)
-{
-    FILE *f = fopen(path, "r");
-    if (!f) return -1;
-    const bool ok = fgets(buf, (int)len, f) != NULL;
-    fclose(f);
-    if (!ok) return -1;
-    buf[strcspn(buf, "\n")] = '\0';
-    return 0;
-}
 
 static qb_state_item *add(qb_state_item *items, int *n, int max, const char *name, bool ok)
 {
@@ -39,7 +29,7 @@ static void check_governor(qb_state_item *items, int *n, int max)
     bool same = true, any = false;
     for (int c = 0; c < qb_cpu_count(); c++) {
         snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu%d/cpufreq/scaling_governor", c);
-        if (read_first_line(path, gov, sizeof gov) != 0) continue;
+        if (qb_read_line(path, gov, sizeof gov) != 0) continue;
         if (!any) snprintf(first, sizeof first, "%s", gov);
         same &= strcmp(gov, first) == 0;
         any = true;
@@ -62,8 +52,8 @@ static void check_boost(qb_state_item *items, int *n, int max)
 {
     char v[32];
     int on = -1;
-    if (read_first_line("/sys/devices/system/cpu/cpufreq/boost", v, sizeof v) == 0) on = atoi(v) != 0;
-    else if (read_first_line("/sys/devices/system/cpu/intel_pstate/no_turbo", v, sizeof v) == 0) on = atoi(v) == 0;
+    if (qb_read_line("/sys/devices/system/cpu/cpufreq/boost", v, sizeof v) == 0) on = atoi(v) != 0;
+    else if (qb_read_line("/sys/devices/system/cpu/intel_pstate/no_turbo", v, sizeof v) == 0) on = atoi(v) == 0;
     qb_state_item *it = add(items, n, max, "boost", on != 1);
     if (!it) return;
     snprintf(it->value, sizeof it->value, "%s", on < 0 ? "not exposed" : on ? "on" : "off");
@@ -76,7 +66,7 @@ static void check_boost(qb_state_item *items, int *n, int max)
 static void check_smt(qb_state_item *items, int *n, int max)
 {
     char v[16];
-    const bool known = read_first_line("/sys/devices/system/cpu/smt/active", v, sizeof v) == 0;
+    const bool known = qb_read_line("/sys/devices/system/cpu/smt/active", v, sizeof v) == 0;
     const bool active = known && atoi(v) != 0;
     qb_state_item *it = add(items, n, max, "smt", !active);
     if (!it) return;
@@ -91,7 +81,7 @@ static void check_load(qb_state_item *items, int *n, int max)
 {
     char v[128];
     double l1 = -1;
-    if (read_first_line("/proc/loadavg", v, sizeof v) == 0) l1 = atof(v);
+    if (qb_read_line("/proc/loadavg", v, sizeof v) == 0) l1 = atof(v);
     qb_state_item *it = add(items, n, max, "load", l1 >= 0 && l1 < QB_STATE_LOAD_MAX);
     if (!it) return;
     if (l1 < 0) snprintf(it->value, sizeof it->value, "unknown (no /proc/loadavg)");
@@ -105,7 +95,7 @@ static void check_load(qb_state_item *items, int *n, int max)
 static void check_thp(qb_state_item *items, int *n, int max)
 {
     char v[128];
-    const bool known = read_first_line("/sys/kernel/mm/transparent_hugepage/enabled", v, sizeof v) == 0;
+    const bool known = qb_read_line("/sys/kernel/mm/transparent_hugepage/enabled", v, sizeof v) == 0;
     const bool never = known && strstr(v, "[never]") != NULL;
     qb_state_item *it = add(items, n, max, "thp", !never);
     if (!it) return;

@@ -13,7 +13,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-static int read_line(const char *path, char *buf, size_t len)
+int qb_read_line(const char *path, char *buf, size_t len)
 {
     FILE *f = fopen(path, "r");
     if (!f) return -1;
@@ -56,20 +56,20 @@ int qb_sysinfo_caches(qb_cache *out, int max)
     for (int idx = 0; idx < 16 && n < max; idx++) {
         char path[128], buf[256];
         snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/level", idx);
-        if (read_line(path, buf, sizeof buf) != 0) break;
+        if (qb_read_line(path, buf, sizeof buf) != 0) break;
         qb_cache *c = &out[n];
         memset(c, 0, sizeof *c);
         c->level = atoi(buf);
         snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/type", idx);
-        if (read_line(path, buf, sizeof buf) == 0) snprintf(c->type, sizeof c->type, "%.15s", buf);
+        if (qb_read_line(path, buf, sizeof buf) == 0) snprintf(c->type, sizeof c->type, "%.15s", buf);
         snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/size", idx);
-        if (read_line(path, buf, sizeof buf) == 0) c->bytes = parse_size(buf);
+        if (qb_read_line(path, buf, sizeof buf) == 0) c->bytes = parse_size(buf);
         snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/coherency_line_size", idx);
-        if (read_line(path, buf, sizeof buf) == 0) c->line = atoi(buf);
+        if (qb_read_line(path, buf, sizeof buf) == 0) c->line = atoi(buf);
         snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/ways_of_associativity", idx);
-        if (read_line(path, buf, sizeof buf) == 0) c->ways = atoi(buf);
+        if (qb_read_line(path, buf, sizeof buf) == 0) c->ways = atoi(buf);
         snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/shared_cpu_list", idx);
-        if (read_line(path, buf, sizeof buf) == 0) c->shared_by = count_cpu_list(buf);
+        if (qb_read_line(path, buf, sizeof buf) == 0) c->shared_by = count_cpu_list(buf);
         snprintf(c->source, sizeof c->source, "sysfs");
         n++;
     }
@@ -104,7 +104,7 @@ const char *qb_sysinfo_uarch(void)
 static int threads_per_core(void)
 {
     char buf[256];
-    if (read_line("/sys/devices/system/cpu/cpu0/topology/thread_siblings_list", buf, sizeof buf) != 0)
+    if (qb_read_line("/sys/devices/system/cpu/cpu0/topology/thread_siblings_list", buf, sizeof buf) != 0)
         return 1;
     const int n = count_cpu_list(buf);
     return n > 0 ? n : 1;
