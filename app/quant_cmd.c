@@ -4,6 +4,7 @@
 #include "commands.h"
 #include "defaults.h"
 #include "error.h"
+#include "fmt.h"
 #include "output.h"
 #include "pin.h"
 #include "suite.h"
@@ -76,20 +77,25 @@ static void print_synth(const qb_results *res)
 
 static void print_op(const qb_results *res)
 {
-    static const char *const head[] = {"op", "shape", "policy", "granularity", "NSR", "dB",
-                                       "max|err|", "cosine", "int8 ms", "fp32 ms", "speedup"};
+    static const char *const head[] = {"op", "shape", "policy", "granularity", "w bits", "NSR", "dB",
+                                       "dB 7-bit w", "max|err|", "cosine", "int8 ms", "fp32 ms", "speedup"};
     qb_table t;
-    qb_table_init(&t, 11, head);
+    qb_table_init(&t, 13, head);
     for (size_t i = 0; i < res->n; i++) {
         const qb_record *r = &res->recs[i];
-        qb_table_rowf(&t, "%s\t%s\t%s\t%s\t%.4g\t%.2f\t%.3g\t%.6f\t%.3f\t%.3f\t%.2f",
+        char bits[8], db7[16];
+        qb_fmt_num(bits, sizeof bits, qb_param_num(r, "weight_bits"), "%.0f");
+        qb_fmt_num(db7, sizeof db7, qb_metric_value(r, "nsr_db_7bit_weights"), "%.2f");
+        qb_table_rowf(&t, "%s\t%s\t%s\t%s\t%s\t%.4g\t%.2f\t%s\t%.3g\t%.6f\t%.3f\t%.3f\t%.2f",
                       qb_param_str(r, "op"), qb_param_str(r, "shape"), qb_param_str(r, "policy"),
-                      qb_param_str(r, "granularity"), qb_metric_value(r, "nsr"),
-                      qb_metric_value(r, "nsr_db"), qb_metric_value(r, "max_abs_err"),
+                      qb_param_str(r, "granularity"), bits, qb_metric_value(r, "nsr"),
+                      qb_metric_value(r, "nsr_db"), db7, qb_metric_value(r, "max_abs_err"),
                       qb_metric_value(r, "cosine"), 1e3 * qb_metric_value(r, "time_int8"),
                       1e3 * qb_metric_value(r, "time_fp32"), qb_metric_value(r, "speedup"));
     }
-    printf("Operator output error of the int8 variants against fp32 on the same inputs\n\n");
+    printf("Operator output error of the int8 variants against fp32 on the same inputs\n"
+           "(w bits: the weights' bits on the kernel's path; dB 7-bit w: the same variant with the 7-bit\n"
+           "weights of the AVX2 path, where they differ)\n\n");
     qb_table_print(&t, stdout);
     qb_table_free(&t);
     qb_print_notes(res);

@@ -40,7 +40,11 @@ f32, f16 = R["ops/gemm/fp32/none/none/t1"], R["ops/gemm/fp16/none/none/t1"]
 assert f16["metrics"]["bytes"]["value"] < 0.6 * f32["metrics"]["bytes"]["value"]
 assert "fp32 arithmetic" in f16["params"]["math"]
 q = R["ops/gemm/int8/per-channel/pow2/t1"]["params"]
-assert q["isa"] in ("avx2", "avx512vnni") and "7 bits" in q["int16_guard"] and q["requant"].startswith("shift")
+assert q["isa"] in ("avx2", "avx512vnni") and q["requant"].startswith("shift")
+# int8 weights use what the ISA allows: 8 bits where vpdpbusd sums into int32,
+# 7 where vpmaddubsw sums pairs into int16
+assert q["weight_bits"] == (8 if q["isa"] == "avx512vnni" else 7), q
+assert ("7 bits" in q["int16_guard"]) == (q["weight_bits"] == 7), q["int16_guard"]
 assert d["settings"]["ops"]["backends"]["builtin"]["compiled_in"] is True
 PY
 then ok; else bad "ops record contract"; fi
@@ -60,9 +64,26 @@ for r in rs:
     assert r["params"]["verified"] is True, r["id"]
     if r["params"]["dtype"] == "int8":
         assert r["params"]["isa"] == "avx2" and "vpmaddubsw" in r["params"]["math"], r["params"]
+        assert r["params"]["weight_bits"] == 7, r["params"]
 PY
     then ok; else bad "ops --op $1 --isa avx2"; fi
 done
+
+# The same shapes on the AVX512-VNNI path, where the CPU has it: 8-bit weights,
+# still bit-exact against the integer reference.
+if "$QB" list | grep -q "vpdpbusd-ymm .*unsupported here"; then :; else
+    for s in "${shapes[@]}"; do
+        set -- $s
+        if "$QB" ops --op "$1" --shape "$2" --dtype int8 --isa avx512vnni --threads 2 "${FAST[@]}" --json >"$tmp/v.json" &&
+            python3 - "$tmp/v.json" <<'PY'
+import json, sys
+for r in json.load(open(sys.argv[1]))["results"]:
+    p = r["params"]
+    assert p["verified"] is True and p["max_err"] == 0 and p["weight_bits"] == 8 and p["isa"] == "avx512vnni", p
+PY
+        then ok; else bad "ops --op $1 --isa avx512vnni (8-bit weights)"; fi
+    done
+fi
 
 # The human table: dtypes side by side with the speedup over fp32.
 if "$QB" ops --op matmul --shape 16,16,16 --threads 1 "${FAST[@]}" >"$tmp/t.txt" &&

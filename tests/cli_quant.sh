@@ -72,5 +72,20 @@ assert sorted({r['params']['policy'] for r in d['results']}) == ['asymmetric', '
 " "$tmp/all.json"; then ok; else bad "default policies"; fi
 [ $(($(date +%s) - start)) -lt 30 ] && ok || bad "quant --quick took too long"
 
+# quant --op says how many bits the weights had; where the kernel's path gave
+# them 8, the 7-bit error of the AVX2 path stands beside it, and is worse.
+if "$QB" quant --op conv --shape 1,16,12,12,16,3,3,1,1 --policy symmetric --granularity per-tensor --threads 1 \
+        --quick --json >"$tmp/wb.json" 2>"$tmp/err" && python3 - "$tmp/wb.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"][0]
+p, m = r["params"], r["metrics"]
+assert p["weight_bits"] in (7, 8), p
+if p["weight_bits"] == 8:
+    assert m["nsr_db_7bit_weights"]["value"] > m["nsr_db"]["value"], (m["nsr_db_7bit_weights"], m["nsr_db"])
+else:
+    assert "nsr_db_7bit_weights" not in m
+PY
+then ok; else bad "quant --op weight_bits and the 7-bit error"; cat "$tmp/err"; fi
+
 echo "cli_quant: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

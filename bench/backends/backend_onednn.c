@@ -189,7 +189,7 @@ static int quantize(qb_op_instance *c, const float *x, size_t nx, const float *w
                     int wnd, int axis, const float *bias, const float *yf, int nch, int8_t *wq)
 {
     int rc = qb_cq_act_quant(x, nx, c->v.policy, &c->act);
-    if (!rc) rc = qb_cq_weights(w, wd, wnd, axis, c->v.gran, c->v.policy, &c->wp, wq);
+    if (!rc) rc = qb_cq_weights(w, wd, wnd, axis, c->v.gran, c->v.policy, QB_ISA_AUTO, &c->wp, wq);
     if (!rc) rc = qb_cq_out_params(yf, c->ny, c->v.policy, &c->oq);
     if (rc) return rc;
     c->mult = malloc((size_t)nch * 4);

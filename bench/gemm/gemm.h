@@ -16,10 +16,11 @@
  *   int8: one operand u8 (activations), the other s8 (weights), s32
  *         accumulators. AVX2: vpmaddubsw (u8 x s8 pairs into s16, SATURATING)
  *         + vpmaddwd by ones + vpaddd, 4x16 tiles. AVX512-VNNI: vpdpbusd
- *         (no intermediate saturation). Operators keep weights within 7 bits
- *         (|q| <= 63) so the int16 pair sum 2 * 255 * 63 cannot saturate and
- *         both paths give the same result; qb_gemm_ref models the saturation
- *         so tests can show it with full-range data. */
+ *         (no intermediate saturation). Operators give the AVX2 path weights
+ *         within 7 bits (|q| <= 63), so the int16 pair sum 2 * 255 * 63
+ *         cannot saturate, and the VNNI path the whole int8 range
+ *         (qb_cq_weight_bits); qb_gemm_ref models the saturation so tests can
+ *         show it with full-range data. */
 #ifndef QB_GEMM_H
 #define QB_GEMM_H
 

@@ -216,7 +216,7 @@ static int create(const qb_shape *s, const qb_variant *v, qb_op_instance **out)
             goto nomem;
         /* per-channel: axis 1 of [C][K][R][S] is the output channel */
         const size_t wd[4] = {(size_t)c->C, (size_t)c->K, (size_t)c->R, (size_t)c->S};
-        rc = qb_cq_weights(c->w, wd, 4, 1, v->gran, v->policy, &c->wp, c->wq);
+        rc = qb_cq_weights(c->w, wd, 4, 1, v->gran, v->policy, c->isa, &c->wp, c->wq);
         if (!rc) rc = qb_cq_out_params(c->y, ny, v->policy, &c->op);
         if (rc) goto fail;
         /* the bias goes in once per output pixel; the zero-point compensation

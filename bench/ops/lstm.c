@@ -2,7 +2,7 @@
  * The input projection of all time steps is one GEMM, G = X W^T + b over
  * [T*batch, 4H]; each step then adds h_{t-1} R^T (a [batch, 4H] GEMM) and runs
  * the gates (lstm_gates.c). The cell state stays fp32 in every data type.
- * int8: X by the policy, W and R in 7 bits per-tensor or per gate row, both
+ * int8: X by the policy, W and R in 8 bits (AVX512-VNNI) or 7 (AVX2) per-tensor or per gate row, both
  * GEMMs dequantized to float in their epilogues; h is requantized every step
  * with the fixed scale 1/127 (|h| < 1; 1/128 for pow2) and is the int8 output
  * and, +128, the next step's u8 operand. */
@@ -175,13 +175,14 @@ static int run(qb_op_instance *c)
     return QB_OK;
 }
 
-/* int8 weights [4H][K]: 7-bit codes, dequantizing multipliers sa*sw and
+/* int8 weights [4H][K]: codes in the bits of the kernel's ISA
+ * (qb_cq_weight_bits), dequantizing multipliers sa*sw and
  * the compensation -za * row sums. */
-static int quant_weights(const float *w, long K, long H4, qb_qgran gran, qb_qpolicy pol, float sa,
-                         int32_t za, qb_qparams *p, int8_t *q, float *mult, int32_t *bias)
+static int quant_weights(const float *w, long K, long H4, qb_qgran gran, qb_qpolicy pol, qb_gemm_isa isa,
+                         float sa, int32_t za, qb_qparams *p, int8_t *q, float *mult, int32_t *bias)
 {
     const size_t d[2] = {(size_t)H4, (size_t)K};
-    int rc = qb_cq_weights(w, d, 2, 0, gran, pol, p, q);
+    int rc = qb_cq_weights(w, d, 2, 0, gran, pol, isa, p, q);
     if (rc) return rc;
     for (long n = 0; n < H4; n++) {
         int32_t sum = 0;
@@ -247,9 +248,9 @@ static int create(const qb_shape *s, const qb_variant *v, qb_op_instance **out)
             goto nomem;
         c->hscale = v->policy == QB_POW2 ? 1.0f / 128 : 1.0f / 127;
         rc = qb_cq_act_quant(c->x, nx, v->policy, &c->act);
-        if (!rc) rc = quant_weights(c->w, c->I, G4, v->gran, v->policy, c->act.p.scale[0], c->act.za,
+        if (!rc) rc = quant_weights(c->w, c->I, G4, v->gran, v->policy, c->isa, c->act.p.scale[0], c->act.za,
                                     &c->wp, c->wq, c->mult_w, c->bias_w);
-        if (!rc) rc = quant_weights(c->r, c->H, G4, v->gran, v->policy, c->hscale, 128, &c->rp, c->rq,
+        if (!rc) rc = quant_weights(c->r, c->H, G4, v->gran, v->policy, c->isa, c->hscale, 128, &c->rp, c->rq,
                                     c->mult_r, c->bias_r);
         if (rc) goto fail;
     }

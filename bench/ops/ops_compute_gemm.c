@@ -251,8 +251,8 @@ static int create_kind(mm_kind kind, const qb_shape *s, const qb_variant *v, qb_
         /* per-channel along N: axis 0 of gemm's W[N][K], the last axis of B[batch][K][N] */
         const size_t wd[3] = {(size_t)c->batch, (size_t)c->K, (size_t)c->N};
         const size_t gd[2] = {(size_t)c->N, (size_t)c->K};
-        rc = kind == MM_GEMM ? qb_cq_weights(c->b, gd, 2, 0, v->gran, v->policy, &c->bp, c->bq)
-                             : qb_cq_weights(c->b, wd, 3, 2, v->gran, v->policy, &c->bp, c->bq);
+        rc = kind == MM_GEMM ? qb_cq_weights(c->b, gd, 2, 0, v->gran, v->policy, c->isa, &c->bp, c->bq)
+                             : qb_cq_weights(c->b, wd, 3, 2, v->gran, v->policy, c->isa, &c->bp, c->bq);
         if (!rc) rc = qb_cq_out_params(c->y, ny, v->policy, &c->op);
         if (!rc) {
             if (kind == MM_GEMM) qb_cq_wsum(c->bq, gd, 2, 0, wsum);

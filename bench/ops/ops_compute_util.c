@@ -88,13 +88,20 @@ void qb_cq_act_free(qb_cq_act *a)
     a->q = a->alloc = NULL;
 }
 
+int qb_cq_weight_bits(qb_gemm_isa isa)
+{
+    return qb_gemm_isa_resolve(isa) == QB_ISA_AVX512VNNI ? 8 : 7;
+}
+
 int qb_cq_weights(const float *w, const size_t *dims, int ndim, int axis, qb_qgran gran,
-                  qb_qpolicy pol, qb_qparams *p, int8_t *q)
+                  qb_qpolicy pol, qb_gemm_isa isa, qb_qparams *p, int8_t *q)
 {
     qb_qspec spec = qb_qspec_default(pol == QB_POW2 ? QB_POW2 : QB_SYMMETRIC);
     spec.gran = gran;
     spec.axis = axis;
-    spec.divisor = 63; /* 7 bits: no int16 saturation in vpmaddubsw */
+    /* vpdpbusd sums into int32: the whole symmetric range; vpmaddubsw sums
+     * pairs into int16, so 7 bits keep 2 * 255 * 63 below 32767 */
+    spec.divisor = qb_cq_weight_bits(isa) == 8 ? 127 : 63;
     int rc = qb_qchoose(w, dims, ndim, &spec, p);
     if (!rc) rc = qb_quantize(w, dims, ndim, p, q);
     if (rc) qb_qparams_free(p);
@@ -202,8 +209,12 @@ int qb_cq_describe(cJSON *params, const qb_variant *v, qb_gemm_isa isa)
                            : "u8 x s8 -> s32 with vpmaddubsw + vpmaddwd + vpaddd";
     if (!cJSON_AddStringToObject(params, "math", math)) return QB_ENOMEM;
     if (v->dtype != QB_INT8) return QB_OK;
+    const bool eight = qb_cq_weight_bits(isa) == 8;
     const bool ok =
-        cJSON_AddStringToObject(params, "int16_guard", "weights pre-scaled to 7 bits (|q| <= 63)") &&
+        cJSON_AddNumberToObject(params, "weight_bits", eight ? 8 : 7) &&
+        cJSON_AddStringToObject(params, "int16_guard",
+                                eight ? "none needed: vpdpbusd sums into int32 (weights |q| <= 127)"
+                                      : "weights pre-scaled to 7 bits (|q| <= 63): vpmaddubsw sums pairs into int16") &&
         cJSON_AddStringToObject(params, "activations",
                                 v->policy == QB_ASYMMETRIC ? "uint8 per-tensor with zero point"
                                                            : "int8 per-tensor, +128 to u8") &&

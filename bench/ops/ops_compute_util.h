@@ -9,8 +9,9 @@
  *    asymmetric quantizes to uint8 with its own zero point; the kernel folds
  *    -za * sum_k w into the int32 bias;
  *  - weights: symmetric (pow2 for the pow2 policy), per-tensor or per output
- *    channel, in 7 bits (|q| <= 63) so vpmaddubsw's int16 pair sums cannot
- *    saturate (2 * 255 * 63 < 32767);
+ *    channel, in 8 bits on the AVX512-VNNI path and in 7 bits (|q| <= 63) on
+ *    the AVX2 path, so vpmaddubsw's int16 pair sums cannot saturate
+ *    (2 * 255 * 63 < 32767);
  *  - output: the policy's params chosen from the fp32 output of the same
  *    inputs (calibration), int8 (uint8 for asymmetric); requantized with the
  *    float multiplier sa*sw/so per channel, or a shift for pow2. */
@@ -63,9 +64,15 @@ typedef struct {
 int qb_cq_act_quant(const float *x, size_t n, qb_qpolicy pol, qb_cq_act *out);
 void qb_cq_act_free(qb_cq_act *a);
 
-/* Weights: int8 in 7 bits, per-tensor or along axis (the output channels). */
+/* The bits int8 weights use for a kernel ISA: 8 (|q| <= 127) for AVX512-VNNI,
+ * whose vpdpbusd sums into int32; 7 (|q| <= 63) for AVX2, whose vpmaddubsw
+ * sums u8 x s8 pairs into int16 (2 * 255 * 63 < 32767). */
+int qb_cq_weight_bits(qb_gemm_isa isa);
+
+/* Weights: symmetric int8 in qb_cq_weight_bits(isa) bits, per-tensor or
+ * along axis (the output channels). */
 int qb_cq_weights(const float *w, const size_t *dims, int ndim, int axis, qb_qgran gran,
-                  qb_qpolicy pol, qb_qparams *p, int8_t *q);
+                  qb_qpolicy pol, qb_gemm_isa isa, qb_qparams *p, int8_t *q);
 /* sum_k q[ch, k] of a weight tensor viewed as [outer, nch, inner] around axis:
  * the zero-point compensation. */
 void qb_cq_wsum(const int8_t *q, const size_t *dims, int ndim, int axis, int32_t *sum);
