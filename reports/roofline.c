@@ -184,7 +184,7 @@ int qb_roofline_records(const qb_results *in, const qb_ceilings *c, int threads,
         }
         qb_record *o = qb_results_add(out, "roofline", r->id + strlen("ops/"));
         if (!o) return QB_ENOMEM;
-        static const char *const keys[] = {"op", "dtype", "quant", "policy", "backend", "isa"};
+        static const char *const keys[] = {"op", "dtype", "quant", "policy", "backend", "isa", "size", "cache", "stores"};
         for (size_t k = 0; k < sizeof keys / sizeof keys[0] && rc == QB_OK; k++)
             if (qb_param_str(r, keys[k])[0]) rc = qb_record_param_str(o, keys[k], qb_param_str(r, keys[k]));
         if (rc) return rc;

@@ -113,6 +113,9 @@ for i, r in R.items():
     fp = r["params"]["footprint_bytes"]
     target = 16384 if "/16K" in i else 64 << 20
     assert target / 2 <= fp <= target * 2, (i, fp)
+    # the point says its size and cache mode, so the chart can label and join it
+    assert r["params"]["size"] == ("16K" if "/16K" in i else "64M"), r["params"]
+    assert r["params"]["cache"].startswith("cold" if i.endswith("/cold") else "warm"), r["params"]["cache"]
 PY
 then pass=$((pass + 1)); else echo "FAIL: roofline --sizes --cache"; cat "$tmp/err"; fail=$((fail + 1)); fi
 for bad in "--sizes L9" "--sizes ,," "--cache hot" "--sizes L1 --from $FIX/roofline-run.json"; do
