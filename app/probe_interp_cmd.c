@@ -56,10 +56,15 @@ static int check_interp(const qb_run_opts *ro, qb_rep_policy *pol, void *ctx)
     qb_interp_opts_init(&a->o, ro->quick);
     a->o.filter = a->filter;
     a->o.iterations = a->iterations;
-    /* An unknown name fails here, before the machine is probed. */
+    /* An unknown name fails here, before the machine is probed, naming the
+     * choices (qbench list does not list them). */
     bool sel[2];
     static const char *const names[2] = {"add-int", "add-float"};
-    return qb_filter_select("probe interp --filter", a->filter, names, 2, sel);
+    const int rc = qb_filter_select("probe interp --filter", a->filter, names, 2, sel);
+    if (rc == QB_EUSAGE && strstr(qb_last_error(rc), "unknown name"))
+        return qb_fail(QB_EUSAGE, "qbench probe interp --filter: nothing matches '%s' (add-int, add-float)",
+                       a->filter);
+    return rc;
 }
 
 static int measure_interp(qb_results *res, const qb_rep_policy *pol, void *ctx)
