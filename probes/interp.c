@@ -3,9 +3,10 @@
  * libpython is embedded and three small functions are compiled into it, each
  * a loop of the same count over itertools.repeat with a and b local to the
  * function (LOAD_FAST), as the function timeit builds around a statement:
- *   empty:      for _ in repeat(None, n): pass
- *   add-int:    a = 1;   b = 2   then  for _ in repeat(None, n): a + b
- *   add-float:  a = 1.0; b = 2.0 then  for _ in repeat(None, n): a + b
+ *   empty:      for _ in repeat(None, n): pass; pass
+ *   add-int:    a = 1;   b = 2   then  for _ in repeat(None, n): a + b; pass
+ *   add-float:  a = 1.0; b = 2.0 then  for _ in repeat(None, n): a + b; pass
+ * (each statement on its own line, as in loop_source below).
  * A trial calls one of them once and times the call. The three are measured
  * in interleaved rounds, and an addition costs its loop's time per iteration
  * less the empty loop's (each the best round's median). */
@@ -57,21 +58,28 @@ static const char *const fn_names[NKINDS] = {"empty", "add_int", "add_float"};
 static const char *const add_names[2] = {"add-int", "add-float"};
 
 /* The module the loops live in. The operands are set in the function's own
- * frame before the loop, so the loop body reads them as fast locals. */
+ * frame before the loop, so the loop body reads them as fast locals. Each
+ * body is timeit's: the statement, then a "pass" of its own. The body of the
+ * empty loop ("pass" as the statement) so compiles to one NOP, as timeit's
+ * does, and the adds' to LOAD_FAST, LOAD_FAST, BINARY_OP, POP_TOP: their
+ * difference is timeit's difference. */
 static const char loop_source[] =
     "from itertools import repeat\n"
     "def empty(n):\n"
     "    a = 1; b = 2\n"
     "    for _ in repeat(None, n):\n"
     "        pass\n"
+    "        pass\n"
     "def add_int(n):\n"
     "    a = 1; b = 2\n"
     "    for _ in repeat(None, n):\n"
     "        a + b\n"
+    "        pass\n"
     "def add_float(n):\n"
     "    a = 1.0; b = 2.0\n"
     "    for _ in repeat(None, n):\n"
-    "        a + b\n";
+    "        a + b\n"
+    "        pass\n";
 
 typedef struct {
     PyObject *fn[NKINDS];
@@ -203,8 +211,8 @@ static int common_params(qb_record *r, const interp_run *ir, int kind)
     if (!rc) rc = qb_record_param_str(r, "operands", kind == K_ADD_INT     ? "a = 1; b = 2 (small ints)"
                                                      : kind == K_ADD_FLOAT ? "a = 1.0; b = 2.0 (floats)"
                                                                            : "none");
-    if (!rc) rc = qb_record_param_str(r, "loop", kind == K_EMPTY ? "for _ in repeat(None, n): pass"
-                                                                 : "for _ in repeat(None, n): a + b");
+    if (!rc) rc = qb_record_param_str(r, "loop", kind == K_EMPTY ? "for _ in repeat(None, n): pass (then pass, as timeit)"
+                                                                 : "for _ in repeat(None, n): a + b (then pass, as timeit)");
     if (!rc) rc = qb_record_param_str(r, "method",
                                       "embedded libpython; a, b locals of the function (LOAD_FAST), "
                                       "as timeit's function; addition = (loop - empty loop) / n, "
