@@ -38,7 +38,7 @@ static void print_interp(const qb_results *res)
     qb_table_free(&t);
     printf("\ncost = (loop - empty loop) / n for a + b on locals (LOAD_FAST), as\n"
            "'python3 -m timeit -s \"a=1; b=2\" \"a + b\"' less the same with \"pass\" (the empty loop's\n"
-           "cost is the time of one iteration of 'for _ in repeat(None, n): pass').\n\n");
+           "cost is one iteration of timeit's loop around \"pass\").\n\n");
     qb_print_notes(res);
 }
 
@@ -91,8 +91,9 @@ int qb_cmd_probe_interp(int argc, char **argv)
         .details =
             "CPython is embedded (libpython) and runs, in one function with a and b as locals,\n"
             "'for _ in repeat(None, n): a + b' on small ints (1 + 2) and on floats (1.0 + 2.0),\n"
-            "and the empty loop 'for _ in repeat(None, n): pass', as python3 -m timeit builds\n"
-            "its function. An addition costs (loop - empty loop) / n, each the best round's\n"
+            "and the empty loop 'for _ in repeat(None, n): pass', each body followed by its own\n"
+            "'pass' line, as python3 -m timeit builds its function. An addition costs\n"
+            "(loop - empty loop) / n, each the best round's\n"
             "median; every sample is kept. Each timed call lasts about "
             QB_STR(QB_INTERP_TRIAL_US_DEFAULT) " us (" QB_STR(QB_INTERP_QUICK_TRIAL_US) "\n"
             "with --quick). Not part of qbench run.",
