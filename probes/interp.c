@@ -27,6 +27,7 @@
 #include "suite.h"
 #include "timer.h"
 
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,6 +208,12 @@ static int common_params(qb_record *r, const interp_run *ir, int kind)
     int rc = qb_record_param_str(r, "kind", kind_names[kind]);
     if (!rc) rc = qb_record_param_str(r, "python", short_version);
     if (!rc) rc = qb_record_param_str(r, "python_version", version);
+    /* The file the interpreter's code came from: a shared libpython and an
+     * interpreter linked statically with link-time optimisation run the same
+     * bytecode at different speeds. */
+    Dl_info where;
+    if (!rc) rc = qb_record_param_str(r, "library", dladdr((const void *)Py_GetVersion, &where) && where.dli_fname
+                                                        ? where.dli_fname : "unknown");
     if (!rc) rc = qb_record_param_num(r, "iterations", (double)ir->n);
     if (!rc) rc = qb_record_param_str(r, "operands", kind == K_ADD_INT     ? "a = 1; b = 2 (small ints)"
                                                      : kind == K_ADD_FLOAT ? "a = 1.0; b = 2.0 (floats)"
