@@ -93,8 +93,8 @@ int qb_cmd_probe_interp(int argc, char **argv)
             "'for _ in repeat(None, n): a + b' on small ints (1 + 2) and on floats (1.0 + 2.0),\n"
             "and the empty loop 'for _ in repeat(None, n): pass', each body followed by its own\n"
             "'pass' line, as python3 -m timeit builds its function. An addition costs\n"
-            "(loop - empty loop) / n, each the best round's\n"
-            "median; every sample is kept. Each timed call lasts about "
+            "(loop - empty loop) / n, the two called back to back in each trial, the best\n"
+            "round's median; every sample is kept. Each timed call lasts about "
             QB_STR(QB_INTERP_TRIAL_US_DEFAULT) " us (" QB_STR(QB_INTERP_QUICK_TRIAL_US) "\n"
             "with --quick). Not part of qbench run.",
         .examples = "  qbench probe interp --quick\n"

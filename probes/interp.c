@@ -7,9 +7,12 @@
  *   add-int:    a = 1;   b = 2   then  for _ in repeat(None, n): a + b; pass
  *   add-float:  a = 1.0; b = 2.0 then  for _ in repeat(None, n): a + b; pass
  * (each statement on its own line, as in loop_source below).
- * A trial calls one of them once and times the call. The three are measured
- * in interleaved rounds, and an addition costs its loop's time per iteration
- * less the empty loop's (each the best round's median). */
+ * A trial of an addition calls its loop and the empty loop back to back
+ * (in turn first) and times each call: its sample is the difference per
+ * iteration, so a slow spell of a shared host, which lasts far longer than
+ * the pair, slows both halves instead of one side of the subtraction. The
+ * empty loop is also measured alone. All run in interleaved rounds, and each
+ * figure is the best round's median. */
 #ifdef QB_HAVE_PYTHON
 /* Python.h sets feature macros of its own, so it comes before every system header. */
 #define PY_SSIZE_T_CLEAN
@@ -82,12 +85,22 @@ static const char loop_source[] =
     "        a + b\n"
     "        pass\n";
 
+/* The halves of the paired trials of one addition, per iteration: every
+ * timed trial's, dropped ones too (they are information, not the figure). */
+typedef struct {
+    double *add, *empty;
+    size_t n, cap;
+} halves;
+
 typedef struct {
     PyObject *fn[NKINDS];
     PyObject *count; /* n as a Python int */
     long n;
     int kind;        /* what the trial runs */
+    long calls;      /* trials run in this repetition, warm-up included */
+    int warmup;
     qb_pooled pool[NKINDS];
+    halves half[NKINDS];
 } interp_run;
 
 /* The Python error pending after a failed call, as one line. */
@@ -119,19 +132,45 @@ static int run_loop(interp_run *ir, int kind, double *ns)
     return QB_OK;
 }
 
+static int halves_add(halves *h, double add, double empty)
+{
+    if (h->n == h->cap) {
+        const size_t cap = h->cap ? 2 * h->cap : 64;
+        double *a = realloc(h->add, cap * sizeof *a);
+        if (!a) return qb_fail(QB_ENOMEM, "out of memory");
+        h->add = a;
+        double *e = realloc(h->empty, cap * sizeof *e);
+        if (!e) return qb_fail(QB_ENOMEM, "out of memory");
+        h->empty = e;
+        h->cap = cap;
+    }
+    h->add[h->n] = add;
+    h->empty[h->n++] = empty;
+    return QB_OK;
+}
+
 /* One trial: v[0] ns per iteration, v[1] core cycles per iteration at the
- * clock calibrated around the trial. */
+ * clock calibrated around the trial. For an addition, per iteration of its
+ * loop less the empty loop's, the two called back to back. */
 static int loop_trial(void *ctx, double v[2])
 {
     interp_run *ir = ctx;
+    const bool paired = ir->kind != K_EMPTY;
+    const bool empty_first = (ir->calls++ & 1) == 0;
+    double ns = 0, empty_ns = 0;
     qb_bracket b;
     qb_bracket_begin(&b);
-    double ns = 0;
-    const int rc = run_loop(ir, ir->kind, &ns);
+    int rc = paired && empty_first ? run_loop(ir, K_EMPTY, &empty_ns) : QB_OK;
+    if (!rc) rc = run_loop(ir, ir->kind, &ns);
+    if (!rc && paired && !empty_first) rc = run_loop(ir, K_EMPTY, &empty_ns);
     qb_bracket_end(&b);
     if (rc) return rc;
-    v[0] = ns / (double)ir->n;
+    v[0] = (ns - empty_ns) / (double)ir->n;
     v[1] = v[0] * b.ghz;
+    if (paired && ir->calls > ir->warmup) {
+        rc = halves_add(&ir->half[ir->kind], ns / (double)ir->n, empty_ns / (double)ir->n);
+        if (rc) return rc;
+    }
     return b.clock_changed ? QB_TRIAL_DROP : QB_OK;
 }
 
@@ -222,43 +261,30 @@ static int common_params(qb_record *r, const interp_run *ir, int kind)
                                                                  : "for _ in repeat(None, n): a + b (then pass, as timeit)");
     if (!rc) rc = qb_record_param_str(r, "method",
                                       "embedded libpython; a, b locals of the function (LOAD_FAST), "
-                                      "as timeit's function; addition = (loop - empty loop) / n, "
-                                      "each the best round's median");
+                                      "as timeit's function; addition = (loop - empty loop) / n per "
+                                      "trial, the two called back to back; the best round's median");
     return rc;
 }
 
-/* An addition's metrics: add (ns) and add_cycles, each sample its loop's
- * sample less the empty loop's figure; the loop and the empty loop beside. */
-static int add_metrics(qb_record *rec, const qb_pooled *p, const qb_pooled *ov, const qb_rep_policy *pol)
+static double median_of(const double *v, size_t n)
 {
-    const double raw = qb_pooled_best(p, QB_BETTER_LOWER);
-    const double empty = qb_pooled_best(ov, QB_BETTER_LOWER);
-    const double net = raw - empty;
-    double *ns = malloc((size_t)p->n * sizeof *ns), *cyc = malloc((size_t)p->n * sizeof *cyc);
-    int rc = ns && cyc ? QB_OK : qb_fail(QB_ENOMEM, "out of memory");
-    if (!rc) {
-        /* Each trial's own clock is its cycles over its ns. */
-        for (int i = 0; i < p->n; i++) cyc[i] = p->all[i] > 0 ? p->aux[i] / p->all[i] : 0;
-        qb_stats st;
-        const double ghz = qb_stats_compute(cyc, (size_t)p->n, &st) == QB_OK ? st.median : qb_core_ghz();
-        for (int i = 0; i < p->n; i++) {
-            ns[i] = p->all[i] - empty;
-            cyc[i] *= ns[i];
-        }
-        rc = qb_record_metric_samples(rec, "add", "ns", QB_BETTER_LOWER, ns, (size_t)p->n);
-        if (!rc) rec->metrics[rec->nmetrics - 1].value = net;
-        if (!rc) rc = qb_record_metric_samples(rec, "add_cycles", "cycles", QB_BETTER_LOWER, cyc, (size_t)p->n);
-        if (!rc) rec->metrics[rec->nmetrics - 1].value = net * ghz;
-    }
-    free(ns);
-    free(cyc);
-    if (!rc) rc = qb_pooled_record(rec, "loop", "ns", QB_BETTER_LOWER, p, pol->target_cv);
-    if (!rc) rc = qb_pooled_record_aux(rec, "loop_cycles", "cycles", QB_BETTER_LOWER, p, QB_BETTER_LOWER);
-    /* The empty loop is the subtracted baseline, shown so the subtraction can
-     * be checked; its own record judges it. */
-    if (!rc) rc = qb_record_metric(rec, "empty_loop", "ns", QB_BETTER_NONE, empty);
+    qb_stats st;
+    return n && qb_stats_compute(v, n, &st) == QB_OK ? st.median : 0;
+}
+
+/* An addition's metrics: add (ns) and add_cycles from the paired trials'
+ * differences, every sample kept; the halves' medians beside, as
+ * information (the subtraction is per pair, so add is not exactly their
+ * difference). */
+static int add_metrics(qb_record *rec, const qb_pooled *p, const halves *h, const qb_rep_policy *pol)
+{
+    int rc = qb_pooled_record(rec, "add", "ns", QB_BETTER_LOWER, p, pol->target_cv);
+    if (!rc) rc = qb_pooled_record_aux(rec, "add_cycles", "cycles", QB_BETTER_LOWER, p, QB_BETTER_LOWER);
+    if (!rc) rc = qb_record_metric(rec, "loop", "ns", QB_BETTER_NONE, median_of(h->add, h->n));
+    if (!rc) rc = qb_record_metric(rec, "empty_loop", "ns", QB_BETTER_NONE, median_of(h->empty, h->n));
+    const double net = qb_pooled_best(p, QB_BETTER_LOWER);
     if (!rc && !(net > 0))
-        rc = qb_record_note(rec, "add: the loop (%.3g ns) was no slower than the empty loop (%.3g ns)", raw, empty);
+        rc = qb_record_note(rec, "add: the loop was no slower than the empty loop (%.3g ns apart)", net);
     return rc;
 }
 
@@ -267,7 +293,6 @@ static int make_records(qb_results *res, const interp_run *ir, const bool sel[NK
     int rc = QB_OK;
     for (int k = 0; k < NKINDS && !rc; k++) {
         if (!sel[k] || ir->pool[k].n == 0) continue;
-        if (k != K_EMPTY && ir->pool[K_EMPTY].n == 0) continue;
         qb_record *r = qb_results_add(res, "probe.interp", kind_names[k]);
         if (!r) return QB_ENOMEM;
         rc = common_params(r, ir, k);
@@ -277,7 +302,7 @@ static int make_records(qb_results *res, const interp_run *ir, const bool sel[NK
             if (!rc) rc = qb_pooled_record_aux(r, "loop_cycles", "cycles", QB_BETTER_LOWER, &ir->pool[k],
                                                QB_BETTER_LOWER);
         } else {
-            rc = add_metrics(r, &ir->pool[k], &ir->pool[K_EMPTY], pol);
+            rc = add_metrics(r, &ir->pool[k], &ir->half[k], pol);
         }
     }
     return rc;
@@ -291,6 +316,8 @@ static int measure_rounds(interp_run *ir, const bool sel[NKINDS], const qb_rep_p
             if (!sel[k]) continue;
             qb_progress("probe interp: round %d/%d: %s", round + 1, pol->rounds, kind_names[k]);
             ir->kind = k;
+            ir->calls = 0;
+            ir->warmup = pol->warmup;
             qb_rep_result r;
             rc = qb_repeat(pol, loop_trial, ir, &r);
             if (rc) break;
@@ -343,7 +370,11 @@ int qb_probe_interp_measure(qb_results *res, const qb_interp_opts *o, const qb_r
     Py_XDECREF(module);
     if (Py_FinalizeEx() < 0 && rc == QB_OK) rc = qb_fail(QB_EINTERNAL, "probe interp: Python did not finalize");
     qb_unpin_self(&saved);
-    for (int k = 0; k < NKINDS; k++) qb_pooled_free(&ir->pool[k]);
+    for (int k = 0; k < NKINDS; k++) {
+        qb_pooled_free(&ir->pool[k]);
+        free(ir->half[k].add);
+        free(ir->half[k].empty);
+    }
     free(ir);
     if (rc == QB_OK && qb_interrupted()) rc = qb_fail(QB_EINTR, "probe interp: interrupted");
     return rc;

@@ -71,10 +71,11 @@ int qb_probe_ctx_measure(qb_results *res, const qb_ctx_opts *o, const qb_rep_pol
  * CPython, through an embedded libpython. Records in group "probe.interp":
  *   probe.interp/empty-loop   metrics loop (ns per iteration), loop_cycles
  *   probe.interp/add-int, probe.interp/add-float   metrics add (ns per
- *       addition: the loop less the empty loop), add_cycles, loop, loop_cycles,
- *       empty_loop (the subtracted figure, information)
+ *       addition: the loop less the empty loop, the two timed back to back in
+ *       each trial), add_cycles, and as information loop and empty_loop (the
+ *       medians of the pairs' halves, ns per iteration)
  * params kind, python (e.g. "3.11.2"), python_version (Py_GetVersion),
- * iterations, operands, loop, method. */
+ * library (the libpython file), iterations, operands, loop, method. */
 typedef struct {
     const char *filter; /* comma list of add-int, add-float; NULL: both */
     long iterations;    /* loop count per trial; 0: sized to the trial length */

@@ -40,7 +40,7 @@ expect 2 "extra" probe interp extra
 expect 2 "--nope" probe interp --nope
 expect 0 "" probe interp --help
 
-if "$QB" probe interp --quick --rounds 1 --reps 3 --max-reps 3 --json >"$tmp/i.json" 2>"$tmp/err" &&
+if "$QB" probe interp --quick --rounds 1 --reps 5 --max-reps 5 --json >"$tmp/i.json" 2>"$tmp/err" &&
     python3 - "$tmp/i.json" <<'PY'
 import json, re, sys
 d = json.load(open(sys.argv[1]))
@@ -61,10 +61,11 @@ for kind in ("add-int", "add-float"):
     assert r["params"]["kind"] == kind
     assert m["add"]["unit"] == "ns" and m["add_cycles"]["unit"] == "cycles"
     assert m["add"]["value"] > 0 and m["add_cycles"]["value"] > 0, (kind, m["add"], m["add_cycles"])
-    assert len(m["add"]["samples"]) == len(m["loop"]["samples"]) >= 3
-    # The addition is its loop less the empty loop, which the record shows.
-    assert abs(m["add"]["value"] - (m["loop"]["value"] - m["empty_loop"]["value"])) < 1e-9 * m["loop"]["value"]
-    assert m["empty_loop"]["better"] == "none" and m["add"]["better"] == "lower"
+    assert len(m["add"]["samples"]) == len(m["add_cycles"]["samples"]) >= 5
+    # The paired loops' halves are shown beside, as information.
+    assert m["loop"]["value"] > m["empty_loop"]["value"] > 0, (m["loop"], m["empty_loop"])
+    assert m["empty_loop"]["better"] == "none" and m["loop"]["better"] == "none"
+    assert m["add"]["better"] == "lower"
     # An interpreted addition takes nanoseconds, not picoseconds or microseconds.
     assert 0.05 < m["add"]["value"] < 1000, m["add"]
 PY
