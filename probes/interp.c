@@ -248,8 +248,8 @@ static int common_params(qb_record *r, const interp_run *ir, int kind)
     if (!rc) rc = qb_record_param_str(r, "python", short_version);
     if (!rc) rc = qb_record_param_str(r, "python_version", version);
     /* The file the interpreter's code came from: a shared libpython and an
-     * interpreter linked statically with link-time optimisation run the same
-     * bytecode at different speeds. */
+     * interpreter executable linked statically from another build can run
+     * the same bytecode at different speeds. */
     Dl_info where;
     if (!rc) rc = qb_record_param_str(r, "library", dladdr((const void *)Py_GetVersion, &where) && where.dli_fname
                                                         ? where.dli_fname : "unknown");
