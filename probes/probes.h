@@ -79,6 +79,30 @@ typedef struct {
 void qb_ctx_opts_init(qb_ctx_opts *o, bool quick);
 int qb_probe_ctx_measure(qb_results *res, const qb_ctx_opts *o, const qb_rep_policy *pol);
 
+/* probe interp (probes/interp.c): the cost of one interpreted addition in
+ * CPython, through an embedded libpython. Records in group "probe.interp":
+ *   probe.interp/empty-loop   metrics loop (ns per iteration), loop_cycles
+ *   probe.interp/add-int, probe.interp/add-float   metrics add (ns per
+ *       addition: the loop less the empty loop, the two timed back to back in
+ *       each trial), add_cycles, and as information loop and empty_loop (the
+ *       medians of the pairs' halves, ns per iteration)
+ * params kind, python (e.g. "3.11.2"), python_version (Py_GetVersion),
+ * library (the libpython file), iterations, operands, loop, method. */
+typedef struct {
+    const char *filter; /* comma list of add-int, add-float; NULL: both */
+    long iterations;    /* loop count per trial; 0: sized to the trial length */
+    bool quick;
+} qb_interp_opts;
+
+/* What probe interp says when qbench was built without libpython. */
+#define QB_INTERP_UNAVAILABLE \
+    "qbench probe interp: qbench was built without libpython (apt-get install libpython3-dev)"
+
+void qb_interp_opts_init(qb_interp_opts *o, bool quick);
+/* Whether qbench was built with libpython (else measure fails with QB_EUNSUPPORTED). */
+bool qb_probe_interp_available(void);
+int qb_probe_interp_measure(qb_results *res, const qb_interp_opts *o, const qb_rep_policy *pol);
+
 /* qbench list: the probe part of the listing. */
 void qb_probes_list(void);
 

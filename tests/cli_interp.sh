@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# qbench probe interp on the command line: bad input gets one line naming the
+# bad word and exit 2; a quick run gives an addition cost in ns and cycles for
+# small ints and floats, with the Python version in the params. Skipped (77)
+# when qbench was built without libpython.
+source "$2/lib_cli.sh"
+
+expect() { # expect STATUS WORD-IN-MESSAGE ARGS...
+    local want=$1 word=$2
+    shift 2
+    "$QB" "$@" >"$tmp/out" 2>"$tmp/err"
+    local got=$?
+    if [ "$got" -ne "$want" ]; then
+        bad "qbench $* exited $got, expected $want"; cat "$tmp/err"; return
+    fi
+    if [ "$want" -eq 2 ] && { [ "$(wc -l <"$tmp/err")" -ne 1 ] || ! grep -qF -- "$word" "$tmp/err"; }; then
+        bad "qbench $*: expected one line naming '$word', got:"; cat "$tmp/err"; return
+    fi
+    ok
+}
+
+# A build without libpython says so in one line, exit 2, and the rest is skipped.
+"$QB" probe interp --quick --rounds 1 --reps 1 --max-reps 1 --iterations 1000 >"$tmp/out" 2>"$tmp/err"
+status=$?
+if grep -qF "built without libpython" "$tmp/err"; then
+    if [ "$status" -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ]; then
+        echo "cli_interp: qbench was built without libpython: skipped"
+        exit 77
+    fi
+    echo "FAIL: the message without libpython: exit $status, $(wc -l <"$tmp/err") lines"
+    exit 1
+fi
+
+expect 2 "bogus" probe interp --filter bogus
+expect 2 "bogus" probe interp --filter add-int,bogus
+expect 2 "malformed" probe interp --filter add-int,,add-float
+expect 2 "out of range" probe interp --iterations 0
+expect 2 "x" probe interp --iterations x
+expect 2 "extra" probe interp extra
+expect 2 "--nope" probe interp --nope
+expect 0 "" probe interp --help
+
+if "$QB" probe interp --quick --rounds 1 --reps 5 --max-reps 5 --json >"$tmp/i.json" 2>"$tmp/err" &&
+    python3 - "$tmp/i.json" <<'PY'
+import json, re, sys
+d = json.load(open(sys.argv[1]))
+ids = {r["id"]: r for r in d["results"]}
+assert set(ids) == {"probe.interp/empty-loop", "probe.interp/add-int", "probe.interp/add-float"}, sorted(ids)
+for r in ids.values():
+    assert r["group"] == "probe.interp"
+    p = r["params"]
+    assert re.match(r"3\.\d+", p["python"]) and p["python_version"].startswith(p["python"]), p
+    assert p["iterations"] >= 1000 and p["method"]
+    for name, m in r["metrics"].items():
+        assert m["unit"], (r["id"], name)
+e = ids["probe.interp/empty-loop"]["metrics"]
+assert e["loop"]["unit"] == "ns" and e["loop"]["value"] > 0 and e["loop_cycles"]["unit"] == "cycles"
+for kind in ("add-int", "add-float"):
+    r = ids["probe.interp/" + kind]
+    m = r["metrics"]
+    assert r["params"]["kind"] == kind
+    assert m["add"]["unit"] == "ns" and m["add_cycles"]["unit"] == "cycles"
+    assert m["add"]["value"] > 0 and m["add_cycles"]["value"] > 0, (kind, m["add"], m["add_cycles"])
+    assert len(m["add"]["samples"]) == len(m["add_cycles"]["samples"]) >= 5
+    # The paired loops' halves are shown beside, as information.
+    assert m["loop"]["value"] > m["empty_loop"]["value"] > 0, (m["loop"], m["empty_loop"])
+    assert m["empty_loop"]["better"] == "none" and m["loop"]["better"] == "none"
+    assert m["add"]["better"] == "lower"
+    # An interpreted addition takes nanoseconds, not picoseconds or microseconds.
+    assert 0.05 < m["add"]["value"] < 1000, m["add"]
+PY
+then ok; else bad "probe interp JSON"; cat "$tmp/err"; fi
+
+# The table names the Python version and both additions.
+if "$QB" probe interp --quick --rounds 1 --reps 1 --max-reps 1 --filter add-int >"$tmp/t" 2>"$tmp/err" &&
+    grep -q "CPython 3\." "$tmp/t" && grep -q "^add-int" "$tmp/t" && grep -q "^empty-loop" "$tmp/t" &&
+    ! grep -q "^add-float" "$tmp/t"; then
+    ok
+else
+    bad "probe interp table"; cat "$tmp/t" "$tmp/err"
+fi
+
+echo "cli_interp: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
