@@ -64,7 +64,7 @@ static const cost_row rows[] = {
      "latency_cycles", FROM_CYCLES},
     {"system", "syscall", "system call (getppid)", "-", "probe.ctx/syscall", "latency_cycles", FROM_CYCLES},
     {"system", "python-add", "Python addition (small ints)", "100-1000 cycles", "probe.interp/add-int",
-     "cycles", FROM_CYCLES},
+     "add_cycles", FROM_CYCLES},
     {"system", "ssd-read", "SSD random 4 KiB read (queue depth 1, median)", "0.002 ms",
      "probe.storage/randread-qd1", "latency_p50", FROM_US},
     {"system", "disk-read", "spinning disk random 4 KiB read (queue depth 1, median)", "4 ms (seek)",
@@ -97,7 +97,10 @@ static const qb_record *find(const qb_results *res, const char *id)
 static double row_cycles(const cost_row *r, const qb_record *src, double ghz, char *why, size_t len)
 {
     if (!src) {
-        snprintf(why, len, "not measured");
+        snprintf(why, len, "not measured%s",
+                 strncmp(r->source, "probe.interp", 12) == 0 && !qb_probe_interp_available()
+                     ? ": qbench was built without libpython"
+                     : "");
         return NAN;
     }
     const double v = qb_metric_value(src, r->metric);
@@ -181,6 +184,11 @@ static int measure_costs(qb_results *res, const qb_rep_policy *pol, void *ctx)
         co.ws = ws;
         co.nws = 2;
         rc = qb_probe_ctx_measure(res, &co, pol);
+    }
+    if (rc == QB_OK && qb_probe_interp_available()) {
+        qb_interp_opts io;
+        qb_interp_opts_init(&io, true);
+        rc = qb_probe_interp_measure(res, &io, pol);
     }
     if (rc == QB_OK || rc == QB_EINTR) {
         const int rrc = add_rows(res, a);
