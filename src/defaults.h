@@ -125,6 +125,15 @@
 #define QB_CTX_PROCS_DEFAULT 2        /* processes in the pipe ring, as lmbench lat_ctx */
 #define QB_CTX_WS_DEFAULT "0,16K,64K,256K" /* per-process working sets touched at each hop */
 
+/* Storage probe (probes/storage/, qbench probe storage). */
+#define QB_STORAGE_SIZE_DEFAULT "1G"    /* test file: past any cache a disk or host keeps per file */
+#define QB_STORAGE_QUICK_SIZE "256M"
+#define QB_STORAGE_TRIAL_MS_DEFAULT 50  /* one timed trial of reads */
+#define QB_STORAGE_QUICK_TRIAL_MS 20
+#define QB_STORAGE_BUDGET_S_DEFAULT 2.0 /* per benchmark and round, unless --budget says otherwise */
+#define QB_STORAGE_QUICK_BUDGET_S 0.3
+#define QB_STORAGE_MAX_LAT_SAMPLES 100000 /* queue-depth-1 read latencies kept, over all rounds */
+
 /* Memory-bound operators (bench/ops/: ops_mem*.c, eltwise*, layout*, softmax*,
  * depthwise*): outputs at least this big are written with non-temporal
  * stores: an output larger than the share of the last-level cache one core
