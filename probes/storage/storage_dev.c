@@ -105,6 +105,10 @@ int qb_storage_dev_probe(const char *dir, qb_storage_dev *out)
         return qb_fail(QB_EUSAGE,
                        "qbench probe storage --path: '%s' is on %s, which has no O_DIRECT; give a "
                        "folder on a disk", dir, out->fs_type);
+    if (vfs.f_blocks == 0)
+        return qb_fail(QB_EUSAGE,
+                       "qbench probe storage --path: '%s' is on %s, which has no blocks (not a "
+                       "disk's file system); give a folder on a disk", dir, out->fs_type);
     if (vfs.f_flag & ST_RDONLY)
         return qb_fail(QB_EUSAGE,
                        "qbench probe storage --path: '%s' is on a read-only file system; give a "
