@@ -122,6 +122,30 @@ static int common_params(qb_record *rec, const char *path, const qb_storage_dev 
     return rc;
 }
 
+/* qb_pooled_record blames rounds that disagree on the core (an SMT sibling,
+ * the host); a disk's rounds move with the device and whatever caches or
+ * throttles it below the file system. Say that instead. */
+static int pooled_record(qb_record *rec, const char *name, const char *unit, const qb_pooled *p,
+                         double target_cv)
+{
+    const int before = cJSON_GetArraySize(rec->notes);
+    int rc = qb_pooled_record(rec, name, unit, QB_BETTER_HIGHER, p, target_cv);
+    for (int i = cJSON_GetArraySize(rec->notes) - 1; !rc && i >= before; i--) {
+        const char *n = cJSON_GetStringValue(cJSON_GetArrayItem(rec->notes, i));
+        if (!n || !strstr(n, "round medians range")) continue;
+        cJSON_DeleteItemFromArray(rec->notes, i);
+        double lo = p->round_median[0], hi = lo;
+        for (int r = 1; r < p->rounds; r++) {
+            if (p->round_median[r] < lo) lo = p->round_median[r];
+            if (p->round_median[r] > hi) hi = p->round_median[r];
+        }
+        rc = qb_record_note(rec, "%s: round medians range %.3g..%.3g %s: the device (or a cache "
+                                 "or rate limit below the file system) changed pace during the "
+                                 "run; the best round is reported", name, lo, hi, unit);
+    }
+    return rc;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     const double x = *(const double *)a, y = *(const double *)b;
@@ -226,7 +250,7 @@ int qb_probe_storage_measure(qb_results *res, const qb_storage_opts *o, const qb
                                   "io_uring")
                   : QB_ENOMEM;
         if (!rc2 && b.uring) {
-            rc2 = qb_pooled_record(rec, "iops", "IOPS", QB_BETTER_HIGHER, &qd32, pol->target_cv);
+            rc2 = pooled_record(rec, "iops", "IOPS", &qd32, pol->target_cv);
             if (!rc2)
                 rc2 = qb_record_derive_metric(rec, "bandwidth", "MB/s", QB_BETTER_HIGHER, "iops",
                                               QB_STORAGE_BLOCK * 1e-6);
@@ -239,7 +263,7 @@ int qb_probe_storage_measure(qb_results *res, const qb_storage_opts *o, const qb
         qb_record *rec = qb_results_add(res, "probe.storage", "seqread");
         rc2 = rec ? common_params(rec, o->path, &dev, o->size, QB_STORAGE_SEQ_BLOCK, 1, "pread")
                   : QB_ENOMEM;
-        if (!rc2) rc2 = qb_pooled_record(rec, "bandwidth", "MB/s", QB_BETTER_HIGHER, &seq, pol->target_cv);
+        if (!rc2) rc2 = pooled_record(rec, "bandwidth", "MB/s", &seq, pol->target_cv);
     }
     qb_pooled_free(&qd32);
     qb_pooled_free(&seq);
