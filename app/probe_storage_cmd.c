@@ -53,7 +53,7 @@ static void print_storage(const qb_results *res)
     }
     qb_table_print(&t, stdout);
     qb_table_free(&t);
-    printf("\nLatency over every timed read; IOPS and MB/s (1e6 bytes/s) the best round's median.\n"
+    printf("\nLatency over every timed read, IOPS and MB/s (1e6 bytes/s) over every trial: medians.\n"
            "Compare with fio --direct=1 on the same folder (psync at depth 1, io_uring at 32).\n\n");
     qb_print_notes(res);
 }

@@ -122,14 +122,23 @@ static int common_params(qb_record *rec, const char *path, const qb_storage_dev 
     return rc;
 }
 
-/* qb_pooled_record blames rounds that disagree on the core (an SMT sibling,
- * the host); a disk's rounds move with the device and whatever caches or
- * throttles it below the file system. Say that instead. */
+/* A rate over every trial of every round, valued at the median of all of
+ * them, not at the best round's median as qb_pooled_record values it: a CPU
+ * kernel is only ever slowed by interference, but a disk's pace moves both
+ * ways with whatever caches or throttles it below the file system (a fresh
+ * file reads faster for a while on a virtual disk), so the best round is
+ * not the device's figure and the median of all trials is what fio's
+ * figure over its whole run compares with. Rounds that disagree are put
+ * down to the device, not to a shared core. */
 static int pooled_record(qb_record *rec, const char *name, const char *unit, const qb_pooled *p,
                          double target_cv)
 {
     const int before = cJSON_GetArraySize(rec->notes);
     int rc = qb_pooled_record(rec, name, unit, QB_BETTER_HIGHER, p, target_cv);
+    if (!rc) {
+        qb_metric *m = &rec->metrics[rec->nmetrics - 1];
+        if (m->has_stats) m->value = m->st.median;
+    }
     for (int i = cJSON_GetArraySize(rec->notes) - 1; !rc && i >= before; i--) {
         const char *n = cJSON_GetStringValue(cJSON_GetArrayItem(rec->notes, i));
         if (!n || !strstr(n, "round medians range")) continue;
@@ -141,7 +150,7 @@ static int pooled_record(qb_record *rec, const char *name, const char *unit, con
         }
         rc = qb_record_note(rec, "%s: round medians range %.3g..%.3g %s: the device (or a cache "
                                  "or rate limit below the file system) changed pace during the "
-                                 "run; the best round is reported", name, lo, hi, unit);
+                                 "run; the median of all rounds is reported", name, lo, hi, unit);
     }
     return rc;
 }
