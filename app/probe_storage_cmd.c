@@ -116,6 +116,8 @@ int qb_cmd_probe_storage(int argc, char **argv)
             "  sequential 1 MiB preads: MB/s (1e6 bytes/s).\n"
             "Offsets come from a seeded random stream. Each trial reads for 50 ms (20 with\n"
             "--quick); the budget per benchmark and round is 2 s (0.3 with --quick).\n"
+            "Every figure is the median over all rounds, not the best round's: a disk's\n"
+            "pace moves both ways.\n"
             "The records name the block device behind DIR, whether it is rotational and\n"
             "the file system. tmpfs (no O_DIRECT), read-only folders and a size above the\n"
             "free space are refused.",
