@@ -11,6 +11,7 @@ int qb_cmd_probe_peak(int argc, char **argv); /* app/probe_peak_cmd.c */
 int qb_cmd_probe_mem(int argc, char **argv);  /* app/probe_mem_cmd.c */
 int qb_cmd_probe_ctx(int argc, char **argv);  /* app/probe_ctx_cmd.c */
 int qb_cmd_probe_interp(int argc, char **argv); /* app/probe_interp_cmd.c */
+int qb_cmd_probe_storage(int argc, char **argv); /* app/probe_storage_cmd.c */
 int qb_cmd_ops(int argc, char **argv);        /* app/ops_cmd.c */
 int qb_cmd_quant(int argc, char **argv);      /* app/quant_cmd.c */
 int qb_cmd_fuse(int argc, char **argv);       /* app/fuse_cmd.c */

@@ -22,6 +22,7 @@ static const qb_command commands[] = {
     {"probe", "mem", "cache and DRAM bandwidth and latency", qb_cmd_probe_mem},
     {"probe", "ctx", "syscall and context-switch cost", qb_cmd_probe_ctx},
     {"probe", "interp", "one interpreted addition in CPython", qb_cmd_probe_interp},
+    {"probe", "storage", "disk read latency, IOPS and bandwidth (O_DIRECT)", qb_cmd_probe_storage},
     {"ops", NULL, "operator benchmarks in fp32, fp16 and int8", qb_cmd_ops},
     {"quant", NULL, "quantization error of each policy", qb_cmd_quant},
     {"fuse", NULL, "fused vs unfused operator chains", qb_cmd_fuse},

@@ -102,6 +102,30 @@ void qb_interp_opts_init(qb_interp_opts *o, bool quick);
 /* Whether qbench was built with libpython (else measure fails with QB_EUNSUPPORTED). */
 bool qb_probe_interp_available(void);
 int qb_probe_interp_measure(qb_results *res, const qb_interp_opts *o, const qb_rep_policy *pol);
+/* probe storage (probes/storage/). Records in group "probe.storage", each with
+ * params path, device, disk, rotational (null when unknown), fs_type,
+ * size_bytes, block_bytes, queue_depth and engine:
+ *   probe.storage/randread/qd1   random 4 KiB preads one at a time; metrics
+ *       latency (us, every kept read, valued at their median), latency_p99,
+ *       latency_mean (us) and iops (IOPS)
+ *   probe.storage/randread/qd32  random 4 KiB reads 32 deep with io_uring;
+ *       metrics iops (IOPS) and bandwidth (MB/s = 1e6 bytes/s), or param
+ *       available false and a note with the reason
+ *   probe.storage/seqread        sequential 1 MiB preads; metric bandwidth (MB/s)
+ * Every read is O_DIRECT on a test file of size bytes in path, which has no
+ * name from the moment it is open. */
+typedef struct {
+    const char *path;
+    size_t size;     /* test file bytes, a whole number of MiB */
+    double trial_ms; /* one timed trial */
+    bool quick;
+} qb_storage_opts;
+
+void qb_storage_opts_init(qb_storage_opts *o, bool quick);
+/* Check path and size before anything is measured: QB_EUSAGE with one line
+ * for a missing path, a file, tmpfs, a read-only folder or too little room. */
+int qb_storage_check(const qb_storage_opts *o);
+int qb_probe_storage_measure(qb_results *res, const qb_storage_opts *o, const qb_rep_policy *pol);
 
 /* qbench list: the probe part of the listing. */
 void qb_probes_list(void);

@@ -128,6 +128,14 @@
 /* Interpreter probe (probes/interp.c, qbench probe interp). */
 #define QB_INTERP_TRIAL_US_DEFAULT 2000 /* one timed loop call (iterations sized from a pilot) */
 #define QB_INTERP_QUICK_TRIAL_US 1000
+/* Storage probe (probes/storage/, qbench probe storage). */
+#define QB_STORAGE_SIZE_DEFAULT "1G"    /* test file: past any cache a disk or host keeps per file */
+#define QB_STORAGE_QUICK_SIZE "256M"
+#define QB_STORAGE_TRIAL_MS_DEFAULT 50  /* one timed trial of reads */
+#define QB_STORAGE_QUICK_TRIAL_MS 20
+#define QB_STORAGE_BUDGET_S_DEFAULT 2.0 /* per benchmark and round, unless --budget says otherwise */
+#define QB_STORAGE_QUICK_BUDGET_S 0.3
+#define QB_STORAGE_MAX_LAT_SAMPLES 100000 /* queue-depth-1 read latencies kept, over all rounds */
 
 /* Memory-bound operators (bench/ops/: ops_mem*.c, eltwise*, layout*, softmax*,
  * depthwise*): outputs at least this big are written with non-temporal

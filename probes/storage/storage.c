@@ -1,0 +1,281 @@
+/* qb_probe_storage_measure: write the test file, then the three read
+ * benchmarks in interleaved rounds under the repetition policy, then one
+ * record each. Every trial is a fixed stretch of time, so a run's length is
+ * bounded by the policy whatever the device's speed. */
+#include "storage.h"
+
+#include "defaults.h"
+#include "error.h"
+#include "interrupt.h"
+#include "output.h"
+#include "pooled.h"
+#include "probes.h"
+#include "repeat.h"
+#include "stats.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SEED_QD1 0x51D1ull
+#define SEED_QD32 0x51D32ull
+
+void qb_storage_opts_init(qb_storage_opts *o, bool quick)
+{
+    memset(o, 0, sizeof *o);
+    o->quick = quick;
+    o->trial_ms = quick ? QB_STORAGE_QUICK_TRIAL_MS : QB_STORAGE_TRIAL_MS_DEFAULT;
+}
+
+int qb_storage_check(const qb_storage_opts *o)
+{
+    qb_storage_dev dev;
+    int rc = qb_storage_dev_probe(o->path, &dev);
+    if (rc) return rc;
+    if (o->size > dev.free_bytes)
+        return qb_fail(QB_EUSAGE,
+                       "qbench probe storage --size: %zu MiB does not fit in the %llu MiB free "
+                       "in '%s'", o->size >> 20, dev.free_bytes >> 20, o->path);
+    return QB_OK;
+}
+
+typedef struct {
+    const qb_storage_file *f;
+    uint64_t trial_ns;
+    /* queue depth 1 */
+    qb_storage_rng rng;
+    double *lat;      /* kept read latencies, us */
+    size_t nlat, cap; /* cap: where this round's keeping stops */
+    int calls, warmup;
+    uint64_t timed_reads; /* reads of the timed trials, kept or not */
+    /* queue depth 32 */
+    qb_storage_uring *uring;
+    /* sequential */
+    size_t pos;
+} bench;
+
+/* A trial's value: the mean latency of its reads (us). Every read of the
+ * timed trials is kept, as fio keeps every completion it times; the warm-up
+ * trials' reads are not. */
+static int trial_qd1(void *v, double out[2])
+{
+    bench *b = v;
+    const bool timed = b->calls++ >= b->warmup;
+    uint64_t reads, ns;
+    const int rc = qb_storage_qd1(b->f, &b->rng, b->trial_ns, b->lat, timed ? b->cap : b->nlat,
+                                  &b->nlat, &reads, &ns);
+    if (rc) return rc;
+    if (timed) b->timed_reads += reads;
+    out[0] = (double)ns * 1e-3 / (double)reads;
+    return QB_OK;
+}
+
+static int trial_qd32(void *v, double out[2])
+{
+    bench *b = v;
+    uint64_t reads, ns;
+    const int rc = qb_storage_uring_run(b->uring, b->trial_ns, &reads, &ns);
+    if (rc) return rc;
+    out[0] = (double)reads * 1e9 / (double)ns;
+    return QB_OK;
+}
+
+static int trial_seq(void *v, double out[2])
+{
+    bench *b = v;
+    uint64_t bytes, ns;
+    const int rc = qb_storage_seq(b->f, &b->pos, b->trial_ns, &bytes, &ns);
+    if (rc) return rc;
+    out[0] = (double)bytes * 1e3 / (double)ns; /* MB/s = 1e6 bytes/s */
+    return QB_OK;
+}
+
+static int run_round(const qb_rep_policy *pol, qb_trial_fn fn, bench *b, qb_pooled *p)
+{
+    qb_rep_result r;
+    int rc = qb_repeat(pol, fn, b, &r);
+    if (rc) return rc;
+    rc = qb_pooled_add(p, &r);
+    qb_rep_result_free(&r);
+    return rc;
+}
+
+static int common_params(qb_record *rec, const char *path, const qb_storage_dev *dev, size_t size,
+                         unsigned block, int qd, const char *engine)
+{
+    int rc = qb_record_param_str(rec, "path", path);
+    if (!rc) rc = qb_record_param_str(rec, "device", dev->device);
+    if (!rc) rc = qb_record_param_str(rec, "disk", dev->disk);
+    if (!rc) {
+        cJSON *rot = dev->rotational < 0 ? cJSON_CreateNull() : cJSON_CreateBool(dev->rotational);
+        if (!rot || !cJSON_AddItemToObject(rec->params, "rotational", rot))
+            rc = qb_fail(QB_ENOMEM, "out of memory");
+    }
+    if (!rc) rc = qb_record_param_str(rec, "fs_type", dev->fs_type);
+    if (!rc) rc = qb_record_param_num(rec, "size_bytes", (double)size);
+    if (!rc) rc = qb_record_param_num(rec, "block_bytes", block);
+    if (!rc) rc = qb_record_param_num(rec, "queue_depth", qd);
+    if (!rc) rc = qb_record_param_str(rec, "engine", engine);
+    if (!rc && dev->rotational < 0)
+        rc = qb_record_note(rec, "no block device found behind the folder (st_dev names none in "
+                                 "/sys/dev/block): device and rotational unknown");
+    return rc;
+}
+
+/* A rate over every trial of every round, valued at the median of all of
+ * them, not at the best round's median as qb_pooled_record values it: a CPU
+ * kernel is only ever slowed by interference, but a disk's pace moves both
+ * ways with whatever caches or throttles it below the file system (a fresh
+ * file reads faster for a while on a virtual disk), so the best round is
+ * not the device's figure and the median of all trials is what fio's
+ * figure over its whole run compares with. Rounds that disagree are put
+ * down to the device, not to a shared core. */
+static int pooled_record(qb_record *rec, const char *name, const char *unit, const qb_pooled *p,
+                         double target_cv)
+{
+    const int before = cJSON_GetArraySize(rec->notes);
+    int rc = qb_pooled_record(rec, name, unit, QB_BETTER_HIGHER, p, target_cv);
+    if (!rc) {
+        qb_metric *m = &rec->metrics[rec->nmetrics - 1];
+        if (m->has_stats) m->value = m->st.median;
+    }
+    for (int i = cJSON_GetArraySize(rec->notes) - 1; !rc && i >= before; i--) {
+        const char *n = cJSON_GetStringValue(cJSON_GetArrayItem(rec->notes, i));
+        if (!n || !strstr(n, "round medians range")) continue;
+        cJSON_DeleteItemFromArray(rec->notes, i);
+        double lo = p->round_median[0], hi = lo;
+        for (int r = 1; r < p->rounds; r++) {
+            if (p->round_median[r] < lo) lo = p->round_median[r];
+            if (p->round_median[r] > hi) hi = p->round_median[r];
+        }
+        rc = qb_record_note(rec, "%s: round medians range %.3g..%.3g %s: the device (or a cache "
+                                 "or rate limit below the file system) changed pace during the "
+                                 "run; the median of all rounds is reported", name, lo, hi, unit);
+    }
+    return rc;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The queue-depth-1 record: every kept latency, its median, p99 and mean,
+ * with the rounds' medians beside it. */
+static int record_qd1(qb_results *res, const qb_storage_opts *o, const qb_storage_dev *dev,
+                      const double *lat, const size_t *round_end, int rounds, uint64_t reads)
+{
+    qb_record *rec = qb_results_add(res, "probe.storage", "randread/qd1");
+    if (!rec) return QB_ENOMEM;
+    int rc = common_params(rec, o->path, dev, o->size, QB_STORAGE_BLOCK, 1, "pread");
+    const size_t n = round_end[rounds - 1];
+    if (!rc) rc = qb_record_metric_samples(rec, "latency", "us", QB_BETTER_LOWER, lat, n);
+    double *sorted = rc ? NULL : malloc(n * sizeof *sorted);
+    if (!rc && !sorted) rc = qb_fail(QB_ENOMEM, "out of memory");
+    double medians[16];
+    size_t sizes[16];
+    for (int r = 0; !rc && r < rounds; r++) {
+        const size_t from = r ? round_end[r - 1] : 0;
+        sizes[r] = round_end[r] - from;
+        memcpy(sorted, lat + from, sizes[r] * sizeof *sorted);
+        qsort(sorted, sizes[r], sizeof *sorted, cmp_double);
+        medians[r] = qb_percentile_sorted(sorted, sizes[r], 50);
+    }
+    if (!rc) rc = qb_metric_set_rounds(&rec->metrics[rec->nmetrics - 1], medians, sizes, (size_t)rounds);
+    if (!rc) {
+        memcpy(sorted, lat, n * sizeof *sorted);
+        qsort(sorted, n, sizeof *sorted, cmp_double);
+        rc = qb_record_metric(rec, "latency_p99", "us", QB_BETTER_LOWER,
+                              qb_percentile_sorted(sorted, n, 99));
+    }
+    double sum = 0;
+    for (size_t i = 0; i < n; i++) sum += lat[i];
+    if (!rc) rc = qb_record_metric(rec, "latency_mean", "us", QB_BETTER_LOWER, sum / (double)n);
+    /* One read in flight: the reads per second are the inverse of the mean latency. */
+    if (!rc) rc = qb_record_metric(rec, "iops", "IOPS", QB_BETTER_HIGHER, 1e6 * (double)n / sum);
+    if (!rc && n < reads)
+        rc = qb_record_note(rec, "latency: %zu of %llu timed reads kept (at most %d over the rounds)",
+                            n, (unsigned long long)reads, QB_STORAGE_MAX_LAT_SAMPLES);
+    free(sorted);
+    return rc;
+}
+
+int qb_probe_storage_measure(qb_results *res, const qb_storage_opts *o, const qb_rep_policy *pol)
+{
+    qb_storage_dev dev;
+    int rc = qb_storage_dev_probe(o->path, &dev);
+    if (rc) return rc;
+    qb_storage_file f;
+    rc = qb_storage_file_open(&f, o->path, o->size, &dev);
+    if (rc) return rc;
+    const int rounds = pol->rounds < 1 ? 1 : pol->rounds > 16 ? 16 : pol->rounds;
+    bench b = {.f = &f, .trial_ns = (uint64_t)(o->trial_ms * 1e6), .warmup = pol->warmup};
+    qb_pooled qd32 = {0}, seq = {0};
+    size_t round_end[16];
+    int done = 0; /* rounds every benchmark finished */
+    char uring_why[256] = "";
+
+    rc = qb_settings_put(res, "storage", "size_bytes", (double)o->size);
+    if (!rc) rc = qb_settings_put(res, "storage", "trial_ms", o->trial_ms);
+    if (!rc) rc = qb_settings_put(res, "storage", "rounds", rounds);
+    b.lat = malloc(QB_STORAGE_MAX_LAT_SAMPLES * sizeof *b.lat);
+    if (!rc && !b.lat) rc = qb_fail(QB_ENOMEM, "out of memory for latency samples");
+    if (!rc) {
+        qb_progress("probe storage: writing the %zu MiB test file", o->size >> 20);
+        rc = qb_storage_file_fill(&f);
+    }
+    if (!rc && qb_storage_uring_open(&b.uring, &f, SEED_QD32) != QB_OK) {
+        snprintf(uring_why, sizeof uring_why, "%s", qb_last_error(QB_EUNSUPPORTED));
+        qb_clear_error();
+    }
+    qb_storage_rng_init(&b.rng, SEED_QD1, f.size);
+    for (int r = 0; !rc && r < rounds; r++) {
+        qb_progress("probe storage: round %d of %d", r + 1, rounds);
+        /* Each round keeps at most its share of the latency samples. */
+        b.cap = QB_STORAGE_MAX_LAT_SAMPLES / (size_t)rounds * (size_t)(r + 1);
+        b.calls = 0;
+        qb_rep_result qr;
+        rc = qb_repeat(pol, trial_qd1, &b, &qr);
+        if (rc) break;
+        qb_rep_result_free(&qr);
+        round_end[r] = b.nlat;
+        if (b.uring) rc = run_round(pol, trial_qd32, &b, &qd32);
+        if (!rc) rc = run_round(pol, trial_seq, &b, &seq);
+        if (!rc) done = r + 1;
+    }
+    qb_progress_done();
+    qb_storage_uring_close(b.uring);
+    qb_storage_file_close(&f);
+
+    /* Records of the rounds every benchmark finished: an interrupted run
+     * keeps them and still returns QB_EINTR. */
+    int rc2 = QB_OK;
+    if (done > 0 && b.nlat > 0)
+        rc2 = record_qd1(res, o, &dev, b.lat, round_end, done, b.timed_reads);
+    if (!rc2 && done > 0) {
+        qb_record *rec = qb_results_add(res, "probe.storage", "randread/qd32");
+        rc2 = rec ? common_params(rec, o->path, &dev, o->size, QB_STORAGE_BLOCK, QB_STORAGE_QD,
+                                  "io_uring")
+                  : QB_ENOMEM;
+        if (!rc2 && b.uring) {
+            rc2 = pooled_record(rec, "iops", "IOPS", &qd32, pol->target_cv);
+            if (!rc2)
+                rc2 = qb_record_derive_metric(rec, "bandwidth", "MB/s", QB_BETTER_HIGHER, "iops",
+                                              QB_STORAGE_BLOCK * 1e-6);
+        } else if (!rc2) {
+            cJSON_AddBoolToObject(rec->params, "available", false);
+            rc2 = qb_record_note(rec, "unavailable: %s", uring_why);
+        }
+    }
+    if (!rc2 && done > 0) {
+        qb_record *rec = qb_results_add(res, "probe.storage", "seqread");
+        rc2 = rec ? common_params(rec, o->path, &dev, o->size, QB_STORAGE_SEQ_BLOCK, 1, "pread")
+                  : QB_ENOMEM;
+        if (!rc2) rc2 = pooled_record(rec, "bandwidth", "MB/s", &seq, pol->target_cv);
+    }
+    qb_pooled_free(&qd32);
+    qb_pooled_free(&seq);
+    free(b.lat);
+    return rc ? rc : rc2;
+}
