@@ -5,6 +5,7 @@
  * taken from. The probes it needs run first, quickly, into the same
  * document; every row becomes a costs/<row> record. */
 #include "commands.h"
+#include "defaults.h"
 #include "error.h"
 #include "fmt.h"
 #include "mem_sizes.h"
@@ -66,14 +67,16 @@ static const cost_row rows[] = {
     {"system", "python-add", "Python addition (small ints)", "100-1000 cycles", "probe.interp/add-int",
      "add_cycles", FROM_CYCLES},
     {"system", "ssd-read", "SSD random 4 KiB read (queue depth 1, median)", "0.002 ms",
-     "probe.storage/randread-qd1", "latency_p50", FROM_US},
+     "probe.storage/randread/qd1", "latency", FROM_US},
     {"system", "disk-read", "spinning disk random 4 KiB read (queue depth 1, median)", "4 ms (seek)",
-     "probe.storage/randread-qd1", "latency_p50", FROM_US},
+     "probe.storage/randread/qd1", "latency", FROM_US},
 };
 #define NROWS ((int)(sizeof rows / sizeof rows[0]))
 
 typedef struct {
     size_t l1_bytes, mem_bytes; /* the working sets of the two latency points */
+    const char *path;           /* the folder whose disk the storage rows read */
+    char storage_why[200];      /* why the storage rows are empty, or "" */
 } costs_args;
 
 static void source_id(const cost_row *r, const costs_args *a, char *buf, size_t len)
@@ -94,13 +97,17 @@ static const qb_record *find(const qb_results *res, const char *id)
 }
 
 /* A row's cycles from its source record, or NAN with the reason. */
-static double row_cycles(const cost_row *r, const qb_record *src, double ghz, char *why, size_t len)
+static double row_cycles(const cost_row *r, const qb_record *src, const costs_args *a, double ghz, char *why,
+                         size_t len)
 {
     if (!src) {
-        snprintf(why, len, "not measured%s",
-                 strncmp(r->source, "probe.interp", 12) == 0 && !qb_probe_interp_available()
-                     ? ": qbench was built without libpython"
-                     : "");
+        const bool interp = strncmp(r->source, "probe.interp", 12) == 0;
+        const bool storage = strncmp(r->source, "probe.storage", 13) == 0;
+        snprintf(why, len, "not measured%s%s",
+                 interp && !qb_probe_interp_available() ? ": qbench was built without libpython"
+                 : storage && a->storage_why[0]         ? ": "
+                                                        : "",
+                 storage ? a->storage_why : "");
         return NAN;
     }
     const double v = qb_metric_value(src, r->metric);
@@ -117,15 +124,24 @@ static double row_cycles(const cost_row *r, const qb_record *src, double ghz, ch
     return NAN;
 }
 
-/* The storage rows speak of one kind of device each: the other says so. */
+/* The storage rows speak of one kind of device each: the other says so. A
+ * device is a spinning disk when the kernel marks it rotational and its
+ * median read takes a seek's time; virtual disks are often marked
+ * rotational whatever backs them. */
 static bool device_fits(const cost_row *r, const qb_record *src, char *why, size_t len)
 {
     if (!src || (strcmp(r->name, "ssd-read") && strcmp(r->name, "disk-read"))) return true;
-    const cJSON *rot = cJSON_GetObjectItemCaseSensitive(src->params, "rotational");
-    const bool spinning = cJSON_IsTrue(rot);
+    const bool marked = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(src->params, "rotational"));
+    const double us = qb_metric_value(src, "latency");
+    const bool spinning = marked && us >= QB_COSTS_SEEK_MIN_US;
     const bool want = strcmp(r->name, "disk-read") == 0;
     if (spinning == want) return true;
-    snprintf(why, len, "the measured device is %s", spinning ? "a spinning disk" : "not a spinning disk");
+    if (marked && !spinning)
+        snprintf(why, len, "the kernel marks %s rotational, but its %.0f us median read is no seek: measured as an SSD",
+                 qb_param_str(src, "disk"), us);
+    else
+        snprintf(why, len, "the measured device (%s) is %s", qb_param_str(src, "disk"),
+                 spinning ? "a spinning disk" : "not a spinning disk");
     return false;
 }
 
@@ -134,10 +150,10 @@ static int add_rows(qb_results *res, const costs_args *a)
     const double ghz = cJSON_GetNumberValue(cJSON_GetObjectItem(res->machine, "core_ghz"));
     for (int i = 0; i < NROWS; i++) {
         const cost_row *r = &rows[i];
-        char id[128], why[96] = "";
+        char id[128], why[320] = "";
         source_id(r, a, id, sizeof id);
         const qb_record *src = find(res, id);
-        double cycles = device_fits(r, src, why, sizeof why) ? row_cycles(r, src, ghz, why, sizeof why) : NAN;
+        double cycles = device_fits(r, src, why, sizeof why) ? row_cycles(r, src, a, ghz, why, sizeof why) : NAN;
         char name[64];
         snprintf(name, sizeof name, "%s/%s", r->table, r->name);
         qb_record *o = qb_results_add(res, "costs", name);
@@ -160,7 +176,7 @@ static int add_rows(qb_results *res, const costs_args *a)
 
 static int measure_costs(qb_results *res, const qb_rep_policy *pol, void *ctx)
 {
-    const costs_args *a = ctx;
+    costs_args *a = ctx;
     int rc = qb_probe_inst_measure(res, "add-r64,add-r64-decoders,imul-r64,vfmadd231ps-ymm,divss,store-reload", -1,
                                    pol);
     if (rc == QB_OK) {
@@ -189,6 +205,20 @@ static int measure_costs(qb_results *res, const qb_rep_policy *pol, void *ctx)
         qb_interp_opts io;
         qb_interp_opts_init(&io, true);
         rc = qb_probe_interp_measure(res, &io, pol);
+    }
+    if (rc == QB_OK) {
+        /* a folder the storage probe refuses (tmpfs, read-only) leaves its
+         * rows empty with the reason, and the rest of the tables stand */
+        qb_storage_opts so;
+        qb_storage_opts_init(&so, true);
+        so.path = a->path;
+        so.size = QB_COSTS_STORAGE_BYTES;
+        if (qb_storage_check(&so) != QB_OK) {
+            snprintf(a->storage_why, sizeof a->storage_why, "%s", qb_last_error(QB_EUSAGE));
+            qb_clear_error();
+        } else {
+            rc = qb_probe_storage_measure(res, &so, pol);
+        }
     }
     if (rc == QB_OK || rc == QB_EINTR) {
         const int rrc = add_rows(res, a);
@@ -234,16 +264,23 @@ int qb_cmd_costs(int argc, char **argv)
     qb_run_opts ro;
     qb_run_opts_init(&ro);
     costs_args a = {0};
-    const qb_opt opts[] = {QB_POLICY_OPTS(ro), QB_OUTPUT_OPTS(ro)};
+    a.path = ".";
+    const qb_opt opts[] = {
+        {"path", 0, QB_OPT_STRING, &a.path, "DIR",
+         "a folder on the disk the storage rows read (default: the current folder)", 0, 0},
+        QB_POLICY_OPTS(ro),
+        QB_OUTPUT_OPTS(ro),
+    };
     const qb_cmd_spec spec = {
         .path = "costs",
         .summary = "What each step of an instruction and each slow system operation costs here, in cycles and ns.",
         .details = "Runs the probes the two tables need (instruction latencies and decode, load\n"
                    "latency from the L1 and from memory, a non-temporal store, syscall, thread and\n"
-                   "process switches), then fills each row with its textbook figure, the measured\n"
+                   "process switches, an interpreted addition, a disk's random reads), then fills\n"
+                   "each row with its textbook figure, the measured\n"
                    "cycles and ns, and the record it came from (costs/<table>/<row> records).\n"
                    "Cycles are core cycles at the calibrated clock.",
-        .examples = "  qbench costs\n  qbench costs --quick\n  qbench costs -o out/costs.json\n",
+        .examples = "  qbench costs\n  qbench costs --quick --path /var/tmp\n  qbench costs -o out/costs.json\n",
         .opts = opts,
         .nopts = (int)(sizeof opts / sizeof opts[0]),
     };

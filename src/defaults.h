@@ -136,6 +136,11 @@
 #define QB_STORAGE_BUDGET_S_DEFAULT 2.0 /* per benchmark and round, unless --budget says otherwise */
 #define QB_STORAGE_QUICK_BUDGET_S 0.3
 #define QB_STORAGE_MAX_LAT_SAMPLES 100000 /* queue-depth-1 read latencies kept, over all rounds */
+/* qbench costs: the storage rows' test file, and the median read latency
+ * below which a device the kernel marks rotational is no spinning disk (a
+ * seek takes milliseconds; virtual disks are often marked rotational). */
+#define QB_COSTS_STORAGE_BYTES (256UL << 20)
+#define QB_COSTS_SEEK_MIN_US 1000.0
 
 /* Memory-bound operators (bench/ops/: ops_mem*.c, eltwise*, layout*, softmax*,
  * depthwise*): outputs at least this big are written with non-temporal

@@ -29,11 +29,26 @@ for r in rows:
         assert "cycles" in r["metrics"], r["id"]
 add = ids["costs/instruction/execute-add"]["metrics"]["cycles"]["value"]
 assert 0.8 < add < 1.25, add
+# the disk: one of the two storage rows, the other saying why not
+disk = [ids["costs/system/ssd-read"], ids["costs/system/disk-read"]]
+if "probe.storage/randread/qd1" in ids:
+    assert sum("cycles" in r["metrics"] for r in disk) == 1, [r["params"] for r in disk]
 PY
 then ok; else bad "costs JSON"; cat "$tmp/err"; fi
 
 if "$QB" costs "${fast[@]}" >"$tmp/t.txt" 2>"$tmp/err" && grep -q "What one step of executing an instruction costs" "$tmp/t.txt" &&
     grep -q "What the system's slow operations cost" "$tmp/t.txt"; then ok; else bad "costs table"; fi
+# A folder the storage probe refuses leaves the storage rows empty, with why.
+if "$QB" costs "${fast[@]}" --path /proc --json >"$tmp/p.json" 2>"$tmp/err" && python3 - "$tmp/p.json" <<'PY'
+import json, sys
+ids = {r["id"]: r for r in json.load(open(sys.argv[1]))["results"]}
+for n in ("ssd-read", "disk-read"):
+    p = ids["costs/system/" + n]["params"]
+    assert p["missing"].startswith("not measured: ") and len(p["missing"]) > 20, p
+assert "cycles" in ids["costs/system/syscall"]["metrics"]
+PY
+then ok; else bad "costs --path /proc"; cat "$tmp/err"; fi
+
 "$QB" costs --nope >/dev/null 2>"$tmp/err"
 [ $? -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && ok || bad "costs --nope: exit 2, one line"
 
