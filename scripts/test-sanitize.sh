@@ -17,6 +17,8 @@ echo "test-sanitize: built in $((t1 - t0)) s"
 # (-fno-sanitize-recover), print_stacktrace says where.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:abort_on_error=1:detect_leaks=1:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# The embedded CPython's own allocations that outlive Py_FinalizeEx (tests/lsan.supp).
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp}
 cd build-sanitize
 status=0
 ctest --output-on-failure "$@" || status=$?
