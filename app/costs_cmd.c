@@ -89,13 +89,6 @@ static void source_id(const cost_row *r, const costs_args *a, char *buf, size_t 
     snprintf(buf, len, "%.*s%zu", (int)(mark - r->source), r->source, mark[1] == 'L' ? a->l1_bytes : a->mem_bytes);
 }
 
-static const qb_record *find(const qb_results *res, const char *id)
-{
-    for (size_t i = 0; i < res->n; i++)
-        if (strcmp(res->recs[i].id, id) == 0) return &res->recs[i];
-    return NULL;
-}
-
 /* A row's cycles from its source record, or NAN with the reason. */
 static double row_cycles(const cost_row *r, const qb_record *src, const costs_args *a, double ghz, char *why,
                          size_t len)
@@ -152,7 +145,7 @@ static int add_rows(qb_results *res, const costs_args *a)
         const cost_row *r = &rows[i];
         char id[128], why[320] = "";
         source_id(r, a, id, sizeof id);
-        const qb_record *src = find(res, id);
+        const qb_record *src = qb_results_find(res, id);
         double cycles = device_fits(r, src, why, sizeof why) ? row_cycles(r, src, a, ghz, why, sizeof why) : NAN;
         char name[64];
         snprintf(name, sizeof name, "%s/%s", r->table, r->name);

@@ -110,8 +110,7 @@ static bool nt_stores(const qb_record *r)
 static int verdict_note(qb_record *o, const qb_record *src, const qb_ceilings *c, const qb_rl_result *a,
                         const qb_rl_point *p, bool cache_aware)
 {
-    char fp[32], cap[32];
-    cap[0] = '\0';
+    char fp[32];
     qb_fmt_bytes(fp, sizeof fp, p->bytes);
     const qb_rl_memory *lv = &c->memory[a->level];
     const char *roof = a->bound_level < 0 ? "compute" : lv->level;
@@ -142,6 +141,7 @@ static int verdict_note(qb_record *o, const qb_record *src, const qb_ceilings *c
     int inside = -1; /* the cache its footprint fits in, when the classic roof was used */
     if (!cache_aware) inside = qb_ceilings_footprint_level(c, p->bytes);
     if (inside >= 0 && inside < c->nmemory - 1) {
+        char cap[32];
         qb_fmt_bytes(cap, sizeof cap, c->memory[inside].capacity);
         return qb_record_note(o, "above the DRAM roof by %.0f%%: its %s footprint fits in %s (%s), which "
                                  "served it; the classic roofline's DRAM roof does not bound it",

@@ -1,4 +1,4 @@
-/* What on this machine can distort a measurement, checked before measuring:
+/* What on the machine qbench runs on can distort a measurement, checked before measuring:
  * the frequency governor and boost, SMT, the load, transparent huge pages,
  * a hypervisor, and other processes on the CPUs. Each check gives its value,
  * whether it is fine for benchmarking, and what to do when it is not (as

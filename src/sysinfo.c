@@ -85,6 +85,14 @@ long qb_sysinfo_cache_bytes(int level)
     return 0;
 }
 
+long qb_sysinfo_largest_cache_bytes(void)
+{
+    long largest = 0;
+    for (int l = 1; l <= 3; l++)
+        if (qb_sysinfo_cache_bytes(l) > largest) largest = qb_sysinfo_cache_bytes(l);
+    return largest;
+}
+
 const char *qb_sysinfo_uarch(void)
 {
     const qb_cpu *c = qb_cpu_get();

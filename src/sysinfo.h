@@ -30,6 +30,9 @@ int qb_cache_from_cpuid(qb_cache *out, int max);
 /* Data or unified cache size of a level (1..3) in bytes, or 0 if unknown. */
 long qb_sysinfo_cache_bytes(int level);
 
+/* The largest data or unified cache of levels 1..3 in bytes, or 0 if unknown. */
+long qb_sysinfo_largest_cache_bytes(void);
+
 /* The first line of a small file (sysfs, procfs) without its newline: 0, or
  * -1 when it cannot be read. */
 int qb_read_line(const char *path, char *buf, size_t len);

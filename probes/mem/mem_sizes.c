@@ -96,9 +96,6 @@ int qb_mem_sweep(size_t lo, size_t hi, int per_octave, const size_t *extra, int 
 
 size_t qb_mem_past_caches_bytes(void)
 {
-    long largest = 0;
-    for (int l = 1; l <= 3; l++)
-        if (qb_sysinfo_cache_bytes(l) > largest) largest = qb_sysinfo_cache_bytes(l);
-    const double b = 4.0 * (double)largest;
+    const double b = 4.0 * (double)qb_sysinfo_largest_cache_bytes();
     return qb_mem_round_size(b > (double)QB_MEM_PAST_CACHES_MIN ? b : (double)QB_MEM_PAST_CACHES_MIN);
 }

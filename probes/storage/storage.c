@@ -155,12 +155,6 @@ static int pooled_record(qb_record *rec, const char *name, const char *unit, con
     return rc;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    const double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* The queue-depth-1 record: every kept latency, its median, p99 and mean,
  * with the rounds' medians beside it. */
 static int record_qd1(qb_results *res, const qb_storage_opts *o, const qb_storage_dev *dev,
@@ -179,13 +173,13 @@ static int record_qd1(qb_results *res, const qb_storage_opts *o, const qb_storag
         const size_t from = r ? round_end[r - 1] : 0;
         sizes[r] = round_end[r] - from;
         memcpy(sorted, lat + from, sizes[r] * sizeof *sorted);
-        qsort(sorted, sizes[r], sizeof *sorted, cmp_double);
+        qb_sort_doubles(sorted, sizes[r]);
         medians[r] = qb_percentile_sorted(sorted, sizes[r], 50);
     }
     if (!rc) rc = qb_metric_set_rounds(&rec->metrics[rec->nmetrics - 1], medians, sizes, (size_t)rounds);
     if (!rc) {
         memcpy(sorted, lat, n * sizeof *sorted);
-        qsort(sorted, n, sizeof *sorted, cmp_double);
+        qb_sort_doubles(sorted, n);
         rc = qb_record_metric(rec, "latency_p99", "us", QB_BETTER_LOWER,
                               qb_percentile_sorted(sorted, n, 99));
     }

@@ -2,6 +2,8 @@
  * system with O_DIRECT, and which block device and file system back it. */
 #include "storage.h"
 
+#include "sysinfo.h"
+
 #include "error.h"
 
 #include <errno.h>
@@ -41,17 +43,6 @@ static void fs_name(unsigned long magic, char *out, size_t len)
     snprintf(out, len, "0x%lx", magic);
 }
 
-/* Read a small sysfs file's first line; false when it cannot be read. */
-static bool read_line(const char *path, char *out, size_t len)
-{
-    FILE *f = fopen(path, "r");
-    if (!f) return false;
-    const bool ok = fgets(out, (int)len, f) != NULL;
-    fclose(f);
-    if (ok) out[strcspn(out, "\n")] = '\0';
-    return ok;
-}
-
 /* The last part of a path into out, cut to fit. */
 static void base_name(const char *path, char *out, size_t len)
 {
@@ -84,7 +75,7 @@ static void block_device(dev_t dev, qb_storage_dev *out)
     }
     base_name(disk, out->disk, sizeof out->disk);
     snprintf(path, sizeof path, "%s/queue/rotational", disk);
-    if (read_line(path, line, sizeof line)) out->rotational = atoi(line) != 0;
+    if (qb_read_line(path, line, sizeof line) == 0) out->rotational = atoi(line) != 0;
 }
 
 int qb_storage_dev_probe(const char *dir, qb_storage_dev *out)
