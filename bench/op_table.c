@@ -15,6 +15,7 @@ const qb_op_desc *const qb_op_table[] = {
     &qb_op_gemm,
     &qb_op_lstm,
     &qb_op_conv_transpose,
+    &qb_op_grouped_conv,
     /* QB_COMPUTE_OPS_END */
     /* memory-bound */
     /* QB_MEMORY_OPS_BEGIN */
@@ -35,6 +36,13 @@ const qb_op_desc *const qb_op_table[] = {
     &qb_op_permute,
     &qb_op_concat,
     &qb_op_shuffle,
+    &qb_op_maxpool,
+    &qb_op_avgpool,
+    &qb_op_global_avgpool,
+    &qb_op_batchnorm,
+    &qb_op_layernorm,
+    &qb_op_gelu,
+    &qb_op_clip,
     /* QB_MEMORY_OPS_END */
     NULL,
 };

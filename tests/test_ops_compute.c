@@ -68,6 +68,9 @@ int main(void)
         {&qb_op_lstm, "4,3,24,48"}, /* 3 blocks of 16 units: the one-region parallel path */
         {&qb_op_conv_transpose, "1,6,5,5,4,4,4,2,1"},
         {&qb_op_conv_transpose, "2,3,4,4,5,2,2,2,0"},
+        {&qb_op_grouped_conv, "2,8,9,7,12,3,3,1,1,4"},
+        {&qb_op_grouped_conv, "1,6,10,10,6,3,3,2,1,3"},
+        {&qb_op_grouped_conv, "1,8,6,6,8,1,1,1,0,2"},
     };
     const bool vnni = qb_cpu_has("avx512f+avx512vl+avx512vnni");
     for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
@@ -118,5 +121,7 @@ int main(void)
     CHECK(qb_op_shape(&qb_op_matmul, "10,10,10,", &s) == QB_EUSAGE);
     CHECK(qb_op_shape(&qb_op_lstm, "100000,100000,512,512", &s) == QB_EINPUT);
     CHECK(qb_op_shape(&qb_op_conv_transpose, "1,8,8,8,8,2,2,2,1", &s) == QB_EINPUT);
+    CHECK(qb_op_shape(&qb_op_grouped_conv, "1,6,8,8,6,3,3,1,1,4", &s) == QB_EINPUT); /* 4 does not divide 6 */
+    CHECK(qb_op_shape(&qb_op_grouped_conv, "1,8,8,8,8,3,3,1,1", &s) == QB_EUSAGE);
     TEST_DONE();
 }

@@ -18,4 +18,8 @@ extern const qb_op_desc qb_op_depthwise_conv;
 /* bench/ops/layout_ops.c (kernels in layout_kern.c, plans in layout_plan.c) */
 extern const qb_op_desc qb_op_slice, qb_op_transpose, qb_op_permute, qb_op_concat, qb_op_shuffle;
 
+/* bench/ops/nn_ops.c (kernels in nn_kern.c) */
+extern const qb_op_desc qb_op_maxpool, qb_op_avgpool, qb_op_global_avgpool, qb_op_batchnorm,
+    qb_op_layernorm, qb_op_gelu, qb_op_clip;
+
 #endif

@@ -1,0 +1,261 @@
+/* The network operators' kernels (nn_kern.h): plain loops the compiler
+ * vectorizes along the innermost axis, split over planes, rows or element
+ * spans across threads. */
+#include "nn_kern.h"
+
+#include "quant.h"
+
+#include <float.h>
+#include <math.h>
+#include <omp.h>
+
+void qb_pool_geom_make(qb_pool_geom *g, long planes, long H, long W, long R, long S, long sh,
+                       long sw, const long pads[4], bool ceil_mode, bool count_pad)
+{
+    const long eh = H + pads[0] + pads[2] - R, ew = W + pads[1] + pads[3] - S;
+    *g = (qb_pool_geom){.planes = planes, .H = H, .W = W, .R = R, .S = S, .sh = sh, .sw = sw,
+                        .pt = pads[0], .pl = pads[1], .count_pad = count_pad};
+    g->OH = (ceil_mode ? (eh + sh - 1) / sh : eh / sh) + 1;
+    g->OW = (ceil_mode ? (ew + sw - 1) / sw : ew / sw) + 1;
+    /* ceil mode: a last window must start inside the image or its left padding */
+    if (ceil_mode && (g->OH - 1) * sh >= H + pads[0]) g->OH--;
+    if (ceil_mode && (g->OW - 1) * sw >= W + pads[1]) g->OW--;
+}
+
+/* The window of output (oh, ow) clipped to the image: rows [h0, h1), columns [w0, w1). */
+static void window(const qb_pool_geom *g, long oh, long ow, long *h0, long *h1, long *w0, long *w1)
+{
+    const long hs = oh * g->sh - g->pt, ws = ow * g->sw - g->pl;
+    *h0 = hs < 0 ? 0 : hs;
+    *w0 = ws < 0 ? 0 : ws;
+    *h1 = hs + g->R > g->H ? g->H : hs + g->R;
+    *w1 = ws + g->S > g->W ? g->W : ws + g->S;
+}
+
+/* Taps the average divides by: R*S with count_pad (limited to the padded
+ * image), else the taps inside the image. */
+static long count(const qb_pool_geom *g, long oh, long ow, long h0, long h1, long w0, long w1)
+{
+    if (!g->count_pad) return (h1 - h0) * (w1 - w0);
+    const long hs = oh * g->sh - g->pt, ws = ow * g->sw - g->pl;
+    const long he = hs + g->R > g->H + g->pt ? g->H + g->pt : hs + g->R;
+    const long we = ws + g->S > g->W + g->pl ? g->W + g->pl : ws + g->S;
+    return (he - hs) * (we - ws);
+}
+
+void qb_maxpool_f32(const qb_pool_geom *g, const float *x, float *y, int threads)
+{
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (long p = 0; p < g->planes; p++) {
+        const float *xp = x + p * g->H * g->W;
+        float *yp = y + p * g->OH * g->OW;
+        for (long oh = 0; oh < g->OH; oh++)
+            for (long ow = 0; ow < g->OW; ow++) {
+                long h0, h1, w0, w1;
+                window(g, oh, ow, &h0, &h1, &w0, &w1);
+                float m = -FLT_MAX;
+                for (long h = h0; h < h1; h++)
+                    for (long w = w0; w < w1; w++)
+                        m = xp[h * g->W + w] > m ? xp[h * g->W + w] : m;
+                yp[oh * g->OW + ow] = m;
+            }
+    }
+}
+
+void qb_maxpool_q8(const qb_pool_geom *g, const qb_qt *xt, const uint8_t *x, uint8_t *y,
+                   int threads)
+{
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (long p = 0; p < g->planes; p++) {
+        const uint8_t *xp = x + p * g->H * g->W;
+        uint8_t *yp = y + p * g->OH * g->OW;
+        for (long oh = 0; oh < g->OH; oh++)
+            for (long ow = 0; ow < g->OW; ow++) {
+                long h0, h1, w0, w1;
+                window(g, oh, ow, &h0, &h1, &w0, &w1);
+                int32_t m = -129;
+                for (long h = h0; h < h1; h++)
+                    for (long w = w0; w < w1; w++) {
+                        const int32_t q = qb_qt_get(xt, xp, (size_t)(h * g->W + w));
+                        m = q > m ? q : m;
+                    }
+                yp[oh * g->OW + ow] = (uint8_t)m;
+            }
+    }
+}
+
+void qb_avgpool_f32(const qb_pool_geom *g, const float *x, float *y, int threads)
+{
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (long p = 0; p < g->planes; p++) {
+        const float *xp = x + p * g->H * g->W;
+        float *yp = y + p * g->OH * g->OW;
+        for (long oh = 0; oh < g->OH; oh++)
+            for (long ow = 0; ow < g->OW; ow++) {
+                long h0, h1, w0, w1;
+                window(g, oh, ow, &h0, &h1, &w0, &w1);
+                float s = 0;
+                for (long h = h0; h < h1; h++)
+                    for (long w = w0; w < w1; w++)
+                        s += xp[h * g->W + w];
+                const long n = count(g, oh, ow, h0, h1, w0, w1);
+                yp[oh * g->OW + ow] = n > 0 ? s / (float)n : 0.0f;
+            }
+    }
+}
+
+void qb_avgpool_q8(const qb_pool_geom *g, const qb_qt *xt, const uint8_t *x, const qb_qt *yt,
+                   uint8_t *y, int threads)
+{
+    const float r = xt->scale / yt->scale;
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (long p = 0; p < g->planes; p++) {
+        const uint8_t *xp = x + p * g->H * g->W;
+        uint8_t *yp = y + p * g->OH * g->OW;
+        for (long oh = 0; oh < g->OH; oh++)
+            for (long ow = 0; ow < g->OW; ow++) {
+                long h0, h1, w0, w1;
+                window(g, oh, ow, &h0, &h1, &w0, &w1);
+                int32_t s = 0;
+                for (long h = h0; h < h1; h++)
+                    for (long w = w0; w < w1; w++)
+                        s += qb_qt_get(xt, xp, (size_t)(h * g->W + w)) - xt->zp;
+                const long n = count(g, oh, ow, h0, h1, w0, w1);
+                const float m = n > 0 ? r / (float)n : 0.0f;
+                yp[oh * g->OW + ow] =
+                    (uint8_t)qb_requant_float(s, m, yt->zp, qb_qt_min(yt), qb_qt_max(yt));
+            }
+    }
+}
+
+void qb_gap_f32(long planes, long HW, const float *x, float *y, int threads)
+{
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (long p = 0; p < planes; p++) {
+        const float *xp = x + p * HW;
+        float s = 0;
+        for (long i = 0; i < HW; i++)
+            s += xp[i];
+        y[p] = s / (float)HW;
+    }
+}
+
+void qb_gap_q8(long planes, long HW, const qb_qt *xt, const uint8_t *x, const qb_qt *yt,
+               uint8_t *y, int threads)
+{
+    const float m = xt->scale / yt->scale / (float)HW;
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (long p = 0; p < planes; p++) {
+        const uint8_t *xp = x + p * HW;
+        int32_t s = 0;
+        for (long i = 0; i < HW; i++)
+            s += qb_qt_get(xt, xp, (size_t)i);
+        s -= (int32_t)HW * xt->zp;
+        y[p] = (uint8_t)qb_requant_float(s, m, yt->zp, qb_qt_min(yt), qb_qt_max(yt));
+    }
+}
+
+void qb_bn_f32(long N, long C, long HW, const float *a, const float *b, const float *x, float *y,
+               int threads)
+{
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (long p = 0; p < N * C; p++) {
+        const float ac = a[p % C], bc = b[p % C];
+        const float *xp = x + p * HW;
+        float *yp = y + p * HW;
+        for (long i = 0; i < HW; i++)
+            yp[i] = xp[i] * ac + bc;
+    }
+}
+
+void qb_bn_q8(long N, long C, long HW, const qb_qt *xt, const uint8_t *x, const int8_t *wq,
+              const int32_t *bias, const float *mult, const qb_qt *yt, uint8_t *y, int threads)
+{
+    const int32_t lo = qb_qt_min(yt), hi = qb_qt_max(yt);
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (long p = 0; p < N * C; p++) {
+        const long c = p % C;
+        const uint8_t *xp = x + p * HW;
+        uint8_t *yp = y + p * HW;
+        for (long i = 0; i < HW; i++)
+            yp[i] = (uint8_t)qb_requant_float(qb_qt_get(xt, xp, (size_t)i) * wq[c] + bias[c],
+                                              mult[c], yt->zp, lo, hi);
+    }
+}
+
+/* One row: mean and variance in float, two passes. */
+static void ln_row(long D, float eps, const float *g, const float *b, const float *x, float *y)
+{
+    float s = 0;
+    for (long i = 0; i < D; i++)
+        s += x[i];
+    const float mean = s / (float)D;
+    float v = 0;
+    for (long i = 0; i < D; i++)
+        v += (x[i] - mean) * (x[i] - mean);
+    const float inv = 1.0f / sqrtf(v / (float)D + eps);
+    for (long i = 0; i < D; i++)
+        y[i] = (x[i] - mean) * inv * g[i] + b[i];
+}
+
+void qb_ln_f32(long rows, long D, float eps, const float *g, const float *b, const float *x,
+               float *y, int threads)
+{
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (long r = 0; r < rows; r++)
+        ln_row(D, eps, g, b, x + r * D, y + r * D);
+}
+
+void qb_ln_q8(long rows, long D, float eps, const float *g, const float *b, const qb_qt *xt,
+              const uint8_t *x, const qb_qt *yt, uint8_t *y, float *scratch, int threads)
+{
+    const int32_t lo = qb_qt_min(yt), hi = qb_qt_max(yt);
+#pragma omp parallel num_threads(threads)
+    {
+        float *row = scratch + (size_t)omp_get_thread_num() * 2 * (size_t)D, *out = row + D;
+#pragma omp for schedule(static)
+        for (long r = 0; r < rows; r++) {
+            const uint8_t *xr = x + r * D;
+            uint8_t *yr = y + r * D;
+            for (long i = 0; i < D; i++)
+                row[i] = qb_dequant1(qb_qt_get(xt, xr, (size_t)i), xt->scale, xt->zp);
+            ln_row(D, eps, g, b, row, out);
+            for (long i = 0; i < D; i++)
+                yr[i] = (uint8_t)qb_quant1(out[i], yt->scale, yt->zp, lo, hi);
+        }
+    }
+}
+
+double qb_gelu_ref(double x)
+{
+    return 0.5 * x * (1.0 + erf(x / sqrt(2.0)));
+}
+
+void qb_gelu_f32(const float *x, float *y, size_t n, int threads)
+{
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (size_t i = 0; i < n; i++)
+        y[i] = 0.5f * x[i] * (1.0f + erff(x[i] * 0.70710678118654752f));
+}
+
+void qb_clip_f32(const float *x, float *y, size_t n, float lo, float hi, int threads)
+{
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (size_t i = 0; i < n; i++) {
+        const float v = x[i] < lo ? lo : x[i];
+        y[i] = v > hi ? hi : v;
+    }
+}
+
+void qb_clip_q8(const qb_qt *xt, const uint8_t *x, uint8_t *y, size_t n, float lo, float hi,
+                int threads)
+{
+    const int32_t qmin = qb_qt_min(xt), qmax = qb_qt_max(xt);
+    const int32_t ql = qb_quant1(lo, xt->scale, xt->zp, qmin, qmax),
+                  qh = qb_quant1(hi, xt->scale, xt->zp, qmin, qmax);
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (size_t i = 0; i < n; i++) {
+        const int32_t q = qb_qt_get(xt, x, i);
+        y[i] = (uint8_t)(q < ql ? ql : q > qh ? qh : q);
+    }
+}
