@@ -1,0 +1,126 @@
+/* int8 calibration: the ranges of every activation from fp32 runs of the
+ * same graph on seeded inputs (uniform in [-1, 1)), turned into u8 params.
+ *
+ * absmax: the extremes seen over all batches. percentile: per batch the
+ * p-th and (100-p)-th percentiles of the values (from an evenly strided
+ * sample of at most QB_NET_CALIB_SAMPLE of them), averaged over batches, so
+ * rare outliers do not stretch the scale. The range always includes 0, so 0
+ * is exact; then scale = (hi - lo) / 255, zero point = round(-lo / scale).
+ * Layers that only select values (max pooling, Relu/Clip run standalone)
+ * keep their input's params so their int8 kernels work on the bytes. */
+#include "net_exec_int.h"
+
+#include "defaults.h"
+#include "error.h"
+#include "ops_compute_util.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define QB_NET_CALIB_SAMPLE 65536
+
+static int cmp_float(const void *a, const void *b)
+{
+    const float x = *(const float *)a, y = *(const float *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* lo, hi of n values under the policy; sample: QB_NET_CALIB_SAMPLE floats. */
+static void range_of(const float *x, size_t n, const qb_net_exec_opts *o, float *sample, float *lo,
+                     float *hi)
+{
+    if (o->calib == QB_CALIB_ABSMAX) {
+        float a = x[0], b = x[0];
+        for (size_t i = 1; i < n; i++) {
+            a = x[i] < a ? x[i] : a;
+            b = x[i] > b ? x[i] : b;
+        }
+        *lo = a;
+        *hi = b;
+        return;
+    }
+    const size_t m = n < QB_NET_CALIB_SAMPLE ? n : QB_NET_CALIB_SAMPLE;
+    for (size_t j = 0; j < m; j++) sample[j] = x[m == n ? j : j * (n / m)];
+    qsort(sample, m, sizeof *sample, cmp_float);
+    const double p = o->percentile > 50 && o->percentile <= 100 ? o->percentile : 99.99;
+    const size_t ih = (size_t)floor(p / 100.0 * (double)(m - 1) + 0.5);
+    *hi = sample[ih];
+    *lo = sample[m - 1 - ih];
+}
+
+static int root(const qb_net_exec *e, int t)
+{
+    while (e->t[t].root != t) t = e->t[t].root;
+    return t;
+}
+
+int qb_ex_calibrate(qb_net_exec *e)
+{
+    const qb_net_graph *g = e->g;
+    qb_net_exec_opts fo = e->o;
+    fo.dtype = QB_FP32;
+    fo.keep_all = true;
+    qb_net_exec *f = NULL;
+    int rc = qb_net_exec_create(g, &fo, &f);
+    if (rc) return rc;
+    const size_t nin = e->t[g->input].numel;
+    float *in = malloc(nin * sizeof *in), *buf = malloc(e->f32_elems * sizeof *buf + 64);
+    float *sample = malloc(QB_NET_CALIB_SAMPLE * sizeof *sample);
+    float *lo = calloc((size_t)g->ntensors, sizeof *lo), *hi = calloc((size_t)g->ntensors, sizeof *hi);
+    if (!in || !buf || !sample || !lo || !hi) {
+        rc = qb_fail(QB_ENOMEM, "calibration: out of memory");
+        goto done;
+    }
+    for (int b = 0; b < e->o.calib_batches && !rc; b++) {
+        qb_cq_fill(in, nin, e->o.seed + (uint64_t)b, -1.0f, 1.0f);
+        rc = qb_net_exec_run(f, in, NULL);
+        for (int t = 0; t < g->ntensors && !rc; t++) {
+            if (!e->t[t].act || e->t[t].root != t) continue;
+            rc = qb_net_exec_tensor(f, t, buf);
+            if (rc) break;
+            float l, h;
+            range_of(buf, e->t[t].numel, &e->o, sample, &l, &h);
+            const bool ext = e->o.calib == QB_CALIB_ABSMAX;
+            lo[t] = b == 0 ? l : ext ? fminf(lo[t], l) : lo[t] + l;
+            hi[t] = b == 0 ? h : ext ? fmaxf(hi[t], h) : hi[t] + h;
+        }
+    }
+    if (rc) goto done;
+    for (int t = 0; t < g->ntensors; t++) {
+        if (!e->t[t].act || e->t[t].root != t) continue;
+        float l = lo[t], h = hi[t];
+        if (e->o.calib == QB_CALIB_PERCENTILE) l /= (float)e->o.calib_batches, h /= (float)e->o.calib_batches;
+        l = fminf(l, 0.0f);
+        h = fmaxf(h, 0.0f);
+        float s = (h - l) / 255.0f;
+        if (!(s > 0) || !isfinite(s)) s = 1.0f;
+        const float z = rintf(-l / s);
+        e->t[t].scale = s;
+        e->t[t].zp = z < 0 ? 0 : z > 255 ? 255 : (int32_t)z;
+    }
+    /* value-selecting layers keep their input's params; aliases their root's */
+    for (int i = 0; i < g->nnodes; i++) {
+        const ex_kind k = e->nodes[i].kind;
+        const int o = g->nodes[i].out, x = root(e, g->nodes[i].in[0]);
+        if ((k == EX_MAXPOOL || k == EX_ACT) && e->t[o].root == o) {
+            e->t[o].scale = e->t[x].scale;
+            e->t[o].zp = e->t[x].zp;
+        }
+    }
+    for (int t = 0; t < g->ntensors; t++) {
+        if (!e->t[t].act) continue;
+        const int r = root(e, t);
+        e->t[t].scale = e->t[r].scale;
+        e->t[t].zp = e->t[r].zp;
+    }
+    for (int i = 0; i < g->nnodes && !rc; i++) rc = qb_ex_prep_int8(e, i);
+done:
+    free(in);
+    free(buf);
+    free(sample);
+    free(lo);
+    free(hi);
+    qb_net_exec_destroy(f);
+    return rc;
+}

@@ -1,0 +1,210 @@
+/* The fp32 kernels of the layers without a dedicated one: element-wise
+ * binary ops with numpy broadcasting, the unary activations, softmax, layer
+ * and batch norm, transpose, concat, and MatMul/Gemm of two activations.
+ * Plain loops over the graph's shapes; the GEMMs go through qb_gemm. */
+#include "net_exec_int.h"
+
+#include "error.h"
+
+#include <math.h>
+#include <string.h>
+
+bool qb_ex_f32_supported(const qb_net_graph *g, const qb_net_node *n)
+{
+    (void)g;
+    switch (n->op) {
+    case QB_NOP_ADD: case QB_NOP_SUB: case QB_NOP_MUL: case QB_NOP_DIV:
+    case QB_NOP_SIGMOID: case QB_NOP_TANH: case QB_NOP_GELU: case QB_NOP_ERF:
+    case QB_NOP_SOFTMAX: case QB_NOP_LAYERNORM: case QB_NOP_BATCHNORM:
+    case QB_NOP_TRANSPOSE: case QB_NOP_CONCAT: case QB_NOP_MATMUL:
+        return true;
+    case QB_NOP_GEMM:
+        return !n->attr.trans_a;
+    default:
+        return false;
+    }
+}
+
+/* Row-major strides of t's dims aligned right to an output of ndim dims,
+ * 0 along broadcast axes. */
+static void bstrides(const qb_net_tensor *t, int ndim, const long *odims, long *st)
+{
+    long s = 1;
+    for (int k = ndim - 1; k >= 0; k--) {
+        const int tk = k - (ndim - t->ndim);
+        const long d = tk >= 0 ? t->dims[tk] : 1;
+        st[k] = d == 1 && odims[k] != 1 ? 0 : s;
+        s *= d;
+    }
+}
+
+static void binary(const qb_net_exec *e, const qb_net_node *nd, const float *a, const float *b,
+                   float *y)
+{
+    const qb_net_graph *g = e->g;
+    const qb_net_tensor *ot = &g->tensors[nd->out];
+    long sa[QB_NET_MAXDIM], sb[QB_NET_MAXDIM];
+    bstrides(&g->tensors[nd->in[0]], ot->ndim, ot->dims, sa);
+    bstrides(&g->tensors[nd->in[1]], ot->ndim, ot->dims, sb);
+    const long n = qb_net_numel(ot);
+#pragma omp parallel for num_threads(e->o.threads) schedule(static)
+    for (long i = 0; i < n; i++) {
+        long r = i, ia = 0, ib = 0;
+        for (int k = ot->ndim - 1; k >= 0; k--) {
+            const long c = r % ot->dims[k];
+            r /= ot->dims[k];
+            ia += c * sa[k];
+            ib += c * sb[k];
+        }
+        const float x = a[ia], z = b[ib];
+        y[i] = nd->op == QB_NOP_ADD ? x + z : nd->op == QB_NOP_SUB ? x - z : nd->op == QB_NOP_MUL ? x * z : x / z;
+    }
+}
+
+static void unary(const qb_net_exec *e, const qb_net_node *nd, const float *x, float *y, size_t n)
+{
+    if (nd->op == QB_NOP_GELU) {
+        qb_gelu_f32(x, y, n, e->o.threads);
+        return;
+    }
+#pragma omp parallel for num_threads(e->o.threads) schedule(static)
+    for (size_t i = 0; i < n; i++)
+        y[i] = nd->op == QB_NOP_SIGMOID ? 1.0f / (1.0f + expf(-x[i]))
+               : nd->op == QB_NOP_TANH  ? tanhf(x[i])
+                                        : erff(x[i]);
+}
+
+/* outer x axis x inner view of a tensor around one axis. */
+static void around(const qb_net_tensor *t, long axis, long *outer, long *len, long *inner)
+{
+    if (axis < 0) axis += t->ndim;
+    *outer = *inner = 1;
+    for (int k = 0; k < axis; k++) *outer *= t->dims[k];
+    for (int k = (int)axis + 1; k < t->ndim; k++) *inner *= t->dims[k];
+    *len = t->dims[axis];
+}
+
+static void softmax(const qb_net_exec *e, const qb_net_node *nd, const float *x, float *y)
+{
+    long outer, len, inner;
+    around(&e->g->tensors[nd->in[0]], nd->attr.axis, &outer, &len, &inner);
+#pragma omp parallel for num_threads(e->o.threads) schedule(static)
+    for (long r = 0; r < outer * inner; r++) {
+        const long base = r / inner * len * inner + r % inner;
+        float m = -INFINITY, s = 0;
+        for (long k = 0; k < len; k++) m = fmaxf(m, x[base + k * inner]);
+        for (long k = 0; k < len; k++) s += y[base + k * inner] = expf(x[base + k * inner] - m);
+        for (long k = 0; k < len; k++) y[base + k * inner] /= s;
+    }
+}
+
+static void transpose(const qb_net_exec *e, const qb_net_node *nd, const float *x, float *y)
+{
+    const qb_net_tensor *t = &e->g->tensors[nd->in[0]];
+    long st[QB_NET_MAXDIM], od[QB_NET_MAXDIM], ost[QB_NET_MAXDIM];
+    long s = 1;
+    for (int k = t->ndim - 1; k >= 0; k--) st[k] = s, s *= t->dims[k];
+    for (int k = 0; k < t->ndim; k++) {
+        const long p = nd->attr.nperm ? nd->attr.perm[k] : t->ndim - 1 - k;
+        od[k] = t->dims[p];
+        ost[k] = st[p];
+    }
+    const long n = qb_net_numel(t);
+#pragma omp parallel for num_threads(e->o.threads) schedule(static)
+    for (long i = 0; i < n; i++) {
+        long r = i, src = 0;
+        for (int k = t->ndim - 1; k >= 0; k--) {
+            src += r % od[k] * ost[k];
+            r /= od[k];
+        }
+        y[i] = x[src];
+    }
+}
+
+static void concat(const qb_net_exec *e, const qb_net_node *nd, const float *const *in, float *y)
+{
+    const qb_net_tensor *ot = &e->g->tensors[nd->out];
+    long outer, olen, inner;
+    around(ot, nd->attr.axis, &outer, &olen, &inner);
+    long off = 0;
+    for (int j = 0; j < nd->nin; j++) {
+        if (nd->in[j] < 0 || !in[j]) continue;
+        long o2, len, i2;
+        around(&e->g->tensors[nd->in[j]], nd->attr.axis, &o2, &len, &i2);
+        for (long r = 0; r < outer; r++)
+            memcpy(y + (r * olen + off) * inner, in[j] + r * len * inner, (size_t)(len * inner) * sizeof *y);
+        off += len;
+    }
+}
+
+/* MatMul of activations [..., M, K] x [..., K, N] (batch dims of B equal to
+ * A's or absent), and Gemm with an activation or transposed B. */
+static int matmul(const qb_net_exec *e, const qb_net_node *nd, const float *a, const float *b, float *y)
+{
+    const qb_net_graph *g = e->g;
+    const qb_net_tensor *ta = &g->tensors[nd->in[0]], *tb = &g->tensors[nd->in[1]];
+    const bool gemm = nd->op == QB_NOP_GEMM, trb = gemm && nd->attr.trans_b;
+    if (ta->ndim < 2 || tb->ndim < 2) return qb_fail(QB_EINPUT, "node %s: MatMul of a vector", nd->name);
+    const long M = ta->dims[ta->ndim - 2], K = ta->dims[ta->ndim - 1];
+    const long N = trb ? tb->dims[tb->ndim - 2] : tb->dims[tb->ndim - 1];
+    const long batch = qb_net_numel(ta) / (M * K), bb = qb_net_numel(tb) / (K * N);
+    if (bb != 1 && bb != batch) return qb_fail(QB_EINPUT, "node %s: MatMul batch dims differ", nd->name);
+    const float *bias = gemm && nd->nin > 2 ? qb_ex_const(g, nd->in[2]) : NULL;
+    const long nbias = bias ? qb_net_numel(&g->tensors[nd->in[2]]) : 0;
+    const float alpha = gemm && nd->attr.alpha != 0 ? nd->attr.alpha : 1.0f;
+    const float beta = gemm && nd->attr.beta != 0 ? nd->attr.beta : 1.0f;
+    for (long i = 0; i < batch; i++) {
+        const qb_mat A = {.p = a + i * M * K, .ld = K, .type = QB_MAT_F32};
+        const qb_mat B = {.p = b + (bb == 1 ? 0 : i) * K * N, .ld = trb ? K : N, .type = QB_MAT_F32,
+                          .layout = trb ? QB_MAT_COLS : QB_MAT_ROWS};
+        const qb_epilogue ep = {.kind = QB_EPI_F32, .c = y + i * M * N, .ldc = N};
+        int rc = qb_gemm(e->ws, M, N, K, &A, &B, &ep, e->o.threads);
+        if (rc) return rc;
+    }
+    if (alpha != 1.0f || nbias)
+        for (long i = 0; i < batch * M * N; i++)
+            y[i] = alpha * y[i] + (nbias ? beta * bias[nbias == N ? i % N : nbias == 1 ? 0 : i % nbias] : 0);
+    return QB_OK;
+}
+
+int qb_ex_f32_node(const qb_net_exec *e, int i, const float *const *in, float *out)
+{
+    const qb_net_graph *g = e->g;
+    const qb_net_node *nd = &g->nodes[i];
+    const ex_node *n = &e->nodes[i];
+    const qb_net_tensor *xt = &g->tensors[nd->in[0]];
+    const size_t cnt = (size_t)qb_net_numel(&g->tensors[nd->out]);
+    for (int j = 0; j < nd->nin; j++)
+        if (nd->in[j] >= 0 && !in[j] && nd->op != QB_NOP_CONCAT)
+            return qb_fail(QB_EINPUT, "node %s: input %d is not float data", nd->name, j);
+    switch (nd->op) {
+    case QB_NOP_ADD: case QB_NOP_SUB: case QB_NOP_MUL: case QB_NOP_DIV:
+        binary(e, nd, in[0], in[1], out);
+        return QB_OK;
+    case QB_NOP_SIGMOID: case QB_NOP_TANH: case QB_NOP_GELU: case QB_NOP_ERF:
+        unary(e, nd, in[0], out, cnt);
+        return QB_OK;
+    case QB_NOP_SOFTMAX:
+        softmax(e, nd, in[0], out);
+        return QB_OK;
+    case QB_NOP_LAYERNORM: {
+        const long D = xt->dims[xt->ndim - 1];
+        if (nd->nin < 3 || !in[1] || !in[2]) return qb_fail(QB_EINPUT, "node %s: LayerNormalization needs scale and bias", nd->name);
+        qb_ln_f32((long)cnt / D, D, nd->attr.epsilon > 0 ? nd->attr.epsilon : 1e-5f, in[1], in[2], in[0], out, e->o.threads);
+        return QB_OK;
+    }
+    case QB_NOP_BATCHNORM:
+        qb_bn_f32(xt->dims[0], xt->dims[1], (long)cnt / (xt->dims[0] * xt->dims[1]), n->bn_a, n->bn_b, in[0], out, e->o.threads);
+        return QB_OK;
+    case QB_NOP_TRANSPOSE:
+        transpose(e, nd, in[0], out);
+        return QB_OK;
+    case QB_NOP_CONCAT:
+        concat(e, nd, in, out);
+        return QB_OK;
+    case QB_NOP_MATMUL: case QB_NOP_GEMM:
+        return matmul(e, nd, in[0], in[1], out);
+    default:
+        return qb_fail(QB_EINPUT, "node %s: op type %s has no fp32 kernel", nd->name, qb_net_op_name(nd->op));
+    }
+}

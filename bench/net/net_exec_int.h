@@ -1,0 +1,103 @@
+/* The executor's private state, shared by its files: net_exec.c (create,
+ * plan, run, tensor I/O), net_exec_prep.c (per-layer weights), net_exec_node.c
+ * (per-layer kernels), net_exec_f32.c (the fp32 kernels of the other layers)
+ * and net_exec_calib.c (int8 ranges). */
+#ifndef QB_NET_EXEC_INT_H
+#define QB_NET_EXEC_INT_H
+
+#include "depthwise.h"
+#include "conv_group.h"
+#include "gemm.h"
+#include "net_exec.h"
+#include "nn_kern.h"
+
+typedef enum {
+    EX_SKIP = 0, /* inactive: an alias, a fused activation, or a skipped layer */
+    EX_CONV,     /* grouped GEMM (groups 1 included) */
+    EX_DW,       /* depthwise kernel */
+    EX_FC,       /* Gemm / MatMul with a constant right operand */
+    EX_ADD,      /* Add of two activations of one shape */
+    EX_MAXPOOL,
+    EX_AVGPOOL,
+    EX_GAP,
+    EX_ACT,      /* Relu / Clip not fused */
+    EX_F32,      /* any other layer: the fp32 kernel, inputs and output converted */
+} ex_kind;
+
+typedef struct {
+    ex_kind kind;
+    int act;             /* fused or own activation: 0, QB_NOP_RELU or QB_NOP_CLIP */
+    float lo, hi;        /* its bounds (relu: 0, +inf) */
+    /* conv and fc */
+    long N, M, K, Nn;    /* fc: rows M, inputs K, outputs Nn */
+    qb_conv_group cg;
+    qb_mat *w;           /* [group] packed weights (fc: one packed B) */
+    long group;
+    float *bias;         /* float bias (float dtypes), [K out] */
+    int32_t *bias_i32;
+    float *mult;
+    qb_epilogue epi;
+    /* depthwise */
+    qb_dw_geom dg;
+    float *dw_w;
+    uint16_t *dw_wh;
+    int8_t *dw_wq;
+    qb_dw_rq *rq;
+    /* pooling */
+    qb_pool_geom pg;
+    /* the fp32 route: batch norm's a, b */
+    float *bn_a, *bn_b;
+} ex_node;
+
+typedef struct {
+    bool act;         /* an activation (not a constant) */
+    int root;         /* the tensor whose storage it shares (itself if none) */
+    size_t numel;
+    void *p;          /* its data in the exec's dtype */
+    float scale;      /* int8 */
+    int32_t zp;
+    int producer;     /* the node writing it, or -1 */
+    int uses;         /* how many node inputs read it */
+} ex_tensor;
+
+struct qb_net_exec {
+    const qb_net_graph *g;
+    qb_net_exec_opts o;
+    qb_gemm_isa isa;
+    qb_gemm_ws *ws;
+    ex_node *nodes;
+    qb_net_layer *layers;
+    ex_tensor *t;
+    unsigned char *arena;
+    size_t arena_bytes, total_bytes;
+    size_t esz;        /* activation element size */
+    /* the fp32 route's buffers (fp16 and int8): one per activation input
+     * (QB_NET_MAXIN at most) and the output's, nf32 of them allocated */
+    float *f32[QB_NET_MAXIN + 1];
+    int nf32;
+    size_t f32_elems;
+    unsigned char *dw_scratch; /* per thread */
+    size_t dw_scratch_sz;
+};
+
+/* net_exec_prep.c: a layer's kind, fusion and weights (g's node i). */
+int qb_ex_prep_node(qb_net_exec *e, int i);
+void qb_ex_free_node(ex_node *n);
+/* net_exec_prep.c: layer i's int8 weights and requantization, once every
+ * activation has its params. */
+int qb_ex_prep_int8(qb_net_exec *e, int i);
+/* net_exec_node.c: run layer i on the exec's buffers. */
+int qb_ex_run_node(qb_net_exec *e, int i);
+/* net_exec_f32.c: layer i's fp32 kernel from float inputs to a float output. */
+int qb_ex_f32_node(const qb_net_exec *e, int i, const float *const *in, float *out);
+/* Whether the fp32 route can run node n's op. */
+bool qb_ex_f32_supported(const qb_net_graph *g, const qb_net_node *n);
+/* net_exec_calib.c: int8 params for every activation tensor. */
+int qb_ex_calibrate(qb_net_exec *e);
+/* The constant data of tensor i as float, or NULL (not a constant). */
+const float *qb_ex_const(const qb_net_graph *g, int i);
+/* Float value -> exec tensor element and back. */
+void qb_ex_store(const qb_net_exec *e, int t, const float *x, size_t n);
+void qb_ex_load(const qb_net_exec *e, int t, float *x, size_t n);
+
+#endif

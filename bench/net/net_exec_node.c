@@ -1,0 +1,227 @@
+/* Running one prepared layer on the executor's buffers, per kind and dtype. */
+#include "net_exec_int.h"
+
+#include "error.h"
+#include "gemm_f16.h"
+#include "quant.h"
+
+#include <math.h>
+#include <omp.h>
+#include <string.h>
+
+static size_t numel(const qb_net_exec *e, int t)
+{
+    return e->t[t].numel;
+}
+
+/* A fused or standalone Relu/Clip on n float values in place. */
+static void act_f32(const ex_node *n, float *y, size_t cnt, int threads)
+{
+    if (n->act) qb_clip_f32(y, y, cnt, n->lo, n->hi, threads);
+}
+
+/* The same on binary16 values (widened, clipped, narrowed). */
+static void act_f16(const ex_node *n, uint16_t *y, size_t cnt)
+{
+    if (!n->act) return;
+    for (size_t i = 0; i < cnt; i++) {
+        const float v = qb_f16_to_f32(y[i]);
+        y[i] = qb_f32_to_f16(v < n->lo ? n->lo : v > n->hi ? n->hi : v);
+    }
+}
+
+static qb_qt qt(const qb_net_exec *e, int t)
+{
+    return (qb_qt){.scale = e->t[t].scale, .zp = e->t[t].zp, .s8 = false};
+}
+
+/* The float epilogue (bias, and ReLU while the tile is in registers). */
+static qb_epilogue float_epi(const qb_net_exec *e, const ex_node *n, void *y, long ldc, bool rows)
+{
+    qb_epilogue ep = {.kind = e->o.dtype == QB_FP16 ? QB_EPI_F16 : QB_EPI_F32, .c = y, .ldc = ldc,
+                      .channel_is_row = rows, .relu = n->act == QB_NOP_RELU, .bias = n->bias};
+    return ep;
+}
+
+static void act_after(const qb_net_exec *e, const ex_node *n, void *y, size_t cnt)
+{
+    if (n->act != QB_NOP_CLIP || e->o.dtype == QB_INT8) return;
+    if (e->o.dtype == QB_FP32) act_f32(n, y, cnt, e->o.threads);
+    else act_f16(n, y, cnt);
+}
+
+static int run_conv(qb_net_exec *e, const qb_net_node *nd, const ex_node *n)
+{
+    qb_conv_group cg = n->cg;
+    cg.w = n->w;
+    const long P = cg.geo.OH * cg.geo.OW;
+    const size_t in_img = (size_t)(cg.geo.C * cg.group * cg.geo.H * cg.geo.W) * e->esz;
+    const size_t out_img = (size_t)(n->K * P) * e->esz;
+    const qb_epilogue ep = e->o.dtype == QB_INT8 ? n->epi : float_epi(e, n, NULL, P, true);
+    for (long b = 0; b < n->N; b++) {
+        int rc = qb_conv_group_image(e->ws, &cg, (const char *)e->t[nd->in[0]].p + b * in_img,
+                                     (char *)e->t[nd->out].p + b * out_img, &ep, e->o.threads);
+        if (rc) return rc;
+    }
+    act_after(e, n, e->t[nd->out].p, numel(e, nd->out));
+    return QB_OK;
+}
+
+static void run_dw(qb_net_exec *e, const qb_net_node *nd, const ex_node *n)
+{
+    const qb_dw_geom *g = &n->dg;
+    const size_t C = (size_t)e->g->tensors[nd->in[0]].dims[1];
+    const size_t planes = numel(e, nd->in[0]) / (g->H * g->W), in = g->H * g->W, out = g->OH * g->OW;
+    const size_t taps = (size_t)(g->R * g->S);
+    const bool vnni = e->isa == QB_ISA_AVX512VNNI;
+    const uint8_t za = (uint8_t)e->t[nd->in[0]].zp;
+#pragma omp parallel for num_threads(e->o.threads) schedule(static)
+    for (size_t p = 0; p < planes; p++) {
+        unsigned char *s = e->dw_scratch + (size_t)omp_get_thread_num() * e->dw_scratch_sz;
+        const size_t ch = p % C;
+        if (e->o.dtype == QB_FP32) {
+            float *y = (float *)e->t[nd->out].p + p * out;
+            qb_dw_pad_f32(g, (const float *)e->t[nd->in[0]].p + p * in, (float *)s, true);
+            qb_dw_plane_f32(g, (const float *)s, n->dw_w + ch * taps, n->bias[ch], y);
+            act_f32(n, y, out, 1);
+        } else if (e->o.dtype == QB_FP16) {
+            float wf[16 * 16], *yt = (float *)(s + g->Hp * g->Wp * 4);
+            for (size_t k = 0; k < taps; k++) wf[k] = n->dw_w[ch * taps + k];
+            qb_dw_pad_f16(g, (const uint16_t *)e->t[nd->in[0]].p + p * in, (float *)s, true);
+            qb_dw_plane_f32(g, (const float *)s, wf, n->bias[ch], yt);
+            act_f32(n, yt, out, 1);
+            qb_f32_to_f16_n(yt, (uint16_t *)e->t[nd->out].p + p * out, out);
+        } else {
+            qb_dw_pad_u8(g, (const uint8_t *)e->t[nd->in[0]].p + p * in, za, s, true);
+            qb_dw_plane_i8(g, s, n->dw_wq + ch * taps, &n->rq[ch], vnni,
+                           (uint8_t *)e->t[nd->out].p + p * out);
+        }
+    }
+}
+
+static int run_fc(qb_net_exec *e, const qb_net_node *nd, const ex_node *n)
+{
+    const qb_mat A = {.p = e->t[nd->in[0]].p, .ld = n->K,
+                      .type = e->o.dtype == QB_FP32   ? QB_MAT_F32
+                              : e->o.dtype == QB_FP16 ? QB_MAT_F16
+                                                      : QB_MAT_U8};
+    qb_epilogue ep = e->o.dtype == QB_INT8 ? n->epi : float_epi(e, n, NULL, n->Nn, false);
+    ep.c = e->t[nd->out].p;
+    ep.ldc = n->Nn;
+    ep.channel_is_row = false;
+    int rc = qb_gemm(e->ws, n->M, n->Nn, n->K, &A, n->w, &ep, e->o.threads);
+    if (!rc) act_after(e, n, e->t[nd->out].p, numel(e, nd->out));
+    return rc;
+}
+
+static void run_add_q8(const qb_net_exec *e, const qb_net_node *nd, const ex_node *n)
+{
+    const uint8_t *a = e->t[nd->in[0]].p, *b = e->t[nd->in[1]].p;
+    uint8_t *y = e->t[nd->out].p;
+    const ex_tensor *ta = &e->t[nd->in[0]], *tb = &e->t[nd->in[1]], *ty = &e->t[nd->out];
+    const float ma = ta->scale / ty->scale, mb = tb->scale / ty->scale;
+    const int32_t za = ta->zp, zb = tb->zp, zo = ty->zp;
+    int32_t qmin = 0, qmax = 255;
+    if (n->act) {
+        qmin = qb_quant1(n->lo, ty->scale, zo, 0, 255);
+        if (n->hi < INFINITY) qmax = qb_quant1(n->hi, ty->scale, zo, 0, 255);
+    }
+    const size_t cnt = numel(e, nd->out);
+#pragma omp parallel for num_threads(e->o.threads) schedule(static)
+    for (size_t i = 0; i < cnt; i++) {
+        const float v = rintf(ma * (float)(a[i] - za) + mb * (float)(b[i] - zb)) + (float)zo;
+        y[i] = (uint8_t)(v < (float)qmin ? qmin : v > (float)qmax ? qmax : (int32_t)v);
+    }
+}
+
+/* The fp32 kernel of a pooling, Add or Relu/Clip layer. */
+static void small_f32(const qb_net_exec *e, const qb_net_node *nd, const ex_node *n,
+                      const float *x, const float *x2, float *y)
+{
+    const int T = e->o.threads;
+    const qb_net_tensor *xt = &e->g->tensors[nd->in[0]];
+    switch (n->kind) {
+    case EX_MAXPOOL: qb_maxpool_f32(&n->pg, x, y, T); break;
+    case EX_AVGPOOL: qb_avgpool_f32(&n->pg, x, y, T); break;
+    case EX_GAP:
+        qb_gap_f32(xt->dims[0] * xt->dims[1], (long)(numel(e, nd->in[0]) / (size_t)(xt->dims[0] * xt->dims[1])), x, y, T);
+        break;
+    case EX_ADD: {
+        const size_t cnt = numel(e, nd->out);
+#pragma omp parallel for num_threads(T) schedule(static)
+        for (size_t i = 0; i < cnt; i++) y[i] = x[i] + x2[i];
+        act_f32(n, y, cnt, T);
+        break;
+    }
+    default: qb_clip_f32(x, y, numel(e, nd->out), n->lo, n->hi, T); break;
+    }
+}
+
+static void small_q8(const qb_net_exec *e, const qb_net_node *nd, const ex_node *n)
+{
+    const int T = e->o.threads;
+    const qb_qt xq = qt(e, nd->in[0]), yq = qt(e, nd->out);
+    const uint8_t *x = e->t[nd->in[0]].p;
+    uint8_t *y = e->t[nd->out].p;
+    const qb_net_tensor *xt = &e->g->tensors[nd->in[0]];
+    switch (n->kind) {
+    case EX_MAXPOOL: qb_maxpool_q8(&n->pg, &xq, x, y, T); break;
+    case EX_AVGPOOL: qb_avgpool_q8(&n->pg, &xq, x, &yq, y, T); break;
+    case EX_GAP:
+        qb_gap_q8(xt->dims[0] * xt->dims[1], (long)(numel(e, nd->in[0]) / (size_t)(xt->dims[0] * xt->dims[1])), &xq, x, &yq, y, T);
+        break;
+    case EX_ADD: run_add_q8(e, nd, n); break;
+    default: qb_clip_q8(&xq, x, y, numel(e, nd->out), n->lo, n->hi, T); break;
+    }
+}
+
+/* The fp32 route: activation inputs converted into scratch (fp16, int8),
+ * the fp32 kernel, the output converted back. */
+static int run_route(qb_net_exec *e, int i)
+{
+    const qb_net_node *nd = &e->g->nodes[i];
+    const ex_node *n = &e->nodes[i];
+    const float *in[QB_NET_MAXIN] = {0};
+    int k = 0;
+    for (int j = 0; j < nd->nin; j++) {
+        const int t = nd->in[j];
+        if (t < 0) continue;
+        if (!e->t[t].act) {
+            in[j] = qb_ex_const(e->g, t);
+        } else if (e->o.dtype == QB_FP32) {
+            in[j] = e->t[t].p;
+        } else {
+            qb_ex_load(e, t, e->f32[k], numel(e, t));
+            in[j] = e->f32[k++];
+        }
+    }
+    float *out = e->o.dtype == QB_FP32 ? (float *)e->t[nd->out].p : e->f32[k];
+    int rc;
+    if (n->kind == EX_F32) {
+        rc = qb_ex_f32_node(e, i, in, out);
+    } else {
+        small_f32(e, nd, n, in[0], nd->nin > 1 ? in[1] : NULL, out);
+        rc = QB_OK;
+    }
+    if (!rc && e->o.dtype != QB_FP32) qb_ex_store(e, nd->out, out, numel(e, nd->out));
+    return rc;
+}
+
+int qb_ex_run_node(qb_net_exec *e, int i)
+{
+    const qb_net_node *nd = &e->g->nodes[i];
+    const ex_node *n = &e->nodes[i];
+    switch (n->kind) {
+    case EX_SKIP: return QB_OK;
+    case EX_CONV: return run_conv(e, nd, n);
+    case EX_DW: run_dw(e, nd, n); return QB_OK;
+    case EX_FC: return run_fc(e, nd, n);
+    case EX_F32: return run_route(e, i);
+    default:
+        if (e->o.dtype == QB_INT8) {
+            small_q8(e, nd, n);
+            return QB_OK;
+        }
+        return run_route(e, i);
+    }
+}
