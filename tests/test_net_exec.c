@@ -7,6 +7,7 @@
  * refused or skipped, and a bad dtype refused. */
 #include "check.h"
 #include "error.h"
+#include "net_accuracy.h"
 #include "net_exec.h"
 #include "net_graph.h"
 #include "net_plan.h"
@@ -285,6 +286,28 @@ static void planner(void)
     CHECK(arena < total);
 }
 
+/* int8 accuracy: per-channel weights beat per-tensor on the conv with
+ * spread channels; each layer's isolated error is at most its accumulated
+ * one plus slack, and the output's matches a direct comparison. */
+static void accuracy(const qb_net_graph *g)
+{
+    qb_net_exec_opts o = {.dtype = QB_INT8, .gran = QB_PER_CHANNEL, .threads = 2, .calib_batches = 2, .seed = 5};
+    qb_net_accuracy a;
+    CHECK(qb_net_accuracy_run(g, &o, 2, &a) == QB_OK);
+    CHECK(a.nnodes == g->nnodes);
+    CHECK(a.output.n == 2 * NB * NOUT && a.output.cosine > 0.99 && a.output.nsr < 1e-2);
+    CHECK(a.isolated[0].n > 0 && a.isolated[1].n == 0); /* relu1 is fused: nothing of its own */
+    CHECK(a.isolated[0].nsr < 1e-2 && a.isolated[0].nsr > 0);
+    /* the first layer sees the same input either way */
+    CHECK_NEAR(a.isolated[0].nsr, a.accumulated[0].nsr, 1e-12);
+    CHECK(a.accumulated[4].nsr > 0);
+    qb_net_accuracy_free(&a);
+    o.dtype = QB_FP16;
+    CHECK(qb_net_accuracy_run(g, &o, 1, &a) == QB_OK);
+    CHECK(a.output.nsr < 1e-5);
+    qb_net_accuracy_free(&a);
+}
+
 static void refused(qb_net_graph *g)
 {
     /* a bad dtype */
@@ -317,6 +340,7 @@ int main(void)
     dtypes(&g);
     keep_all(&g);
     planner();
+    accuracy(&g);
     refused(&g);
     qb_net_free(&g);
     TEST_DONE();
