@@ -26,6 +26,7 @@ static const qb_command commands[] = {
     {"ops", NULL, "operator benchmarks in fp32, fp16 and int8", qb_cmd_ops},
     {"quant", NULL, "quantization error of each policy", qb_cmd_quant},
     {"fuse", NULL, "fused vs unfused operator chains", qb_cmd_fuse},
+    {"net", NULL, "a whole network layer by layer in fp32, fp16 and int8", qb_cmd_net},
     {"roofline", NULL, "roofline analysis of operators", qb_cmd_roofline},
     {"costs", NULL, "what each instruction step and system operation costs here", qb_cmd_costs},
     {"run", NULL, "the whole suite into one results file", qb_cmd_run},

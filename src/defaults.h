@@ -179,4 +179,21 @@
 #define QB_LOADED_TRIAL_US 2000.0
 #define QB_LOADED_KNEE 1.25
 
+/* qbench net (bench/net/net_bench.c). */
+#define QB_NET_DTYPES_DEFAULT "fp32,fp16,int8"
+#define QB_NET_QUANTS_DEFAULT "per-tensor,per-channel"
+#define QB_NET_BATCH_DEFAULT "1"
+#define QB_NET_BUDGET_S_DEFAULT 1.0    /* seconds of end-to-end runs per configuration */
+#define QB_NET_QUICK_BUDGET_S 0.25
+#define QB_NET_MAX_SAMPLES 2000        /* end-to-end runs per configuration at most */
+#define QB_NET_PROFILE_RUNS 7          /* runs timed layer by layer; each layer's median is kept */
+#define QB_NET_QUICK_PROFILE_RUNS 3
+#define QB_NET_CALIB_BATCHES 8         /* seeded fp32 runs the int8 activation ranges come from */
+#define QB_NET_QUICK_CALIB_BATCHES 2
+#define QB_NET_ACCURACY_BATCHES 4      /* seeded inputs the accuracy is measured on */
+#define QB_NET_QUICK_ACCURACY_BATCHES 1
+#define QB_NET_PERCENTILE_DEFAULT 99.99 /* --calib percentile */
+#define QB_NET_SEED_DEFAULT 2024
+#define QB_NET_TOP_LAYERS 10           /* layers in the printed table */
+
 #endif

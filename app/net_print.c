@@ -1,0 +1,175 @@
+/* qbench net's tables (net_print.h), from the records alone. */
+#include "net_print.h"
+
+#include "defaults.h"
+#include "fmt.h"
+#include "output.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The configuration records (those with an end-to-end latency). */
+static bool is_config(const qb_record *r)
+{
+    return strcmp(r->group, "net") == 0 && qb_record_find_metric(r, "latency");
+}
+
+/* Layer records of configuration c, in record order. */
+static int layers_of(const qb_results *res, const qb_record *c, const qb_record **out, int max)
+{
+    const size_t n = strlen(c->id);
+    int k = 0;
+    for (size_t i = 0; i < res->n && k < max; i++) {
+        const qb_record *r = &res->recs[i];
+        if (strncmp(r->id, c->id, n) == 0 && strncmp(r->id + n, "/L", 2) == 0) out[k++] = r;
+    }
+    return k;
+}
+
+static int by_time(const void *a, const void *b)
+{
+    const double x = qb_metric_value(*(const qb_record *const *)a, "time");
+    const double y = qb_metric_value(*(const qb_record *const *)b, "time");
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+static void e2e_table(const qb_results *res)
+{
+    static const char *const head[] = {"variant", "batch", "threads", "p50 ms", "p90 ms", "p99 ms",
+                                       "images/s", "layer sum ms", "sum/e2e", "peak act", "NSR", "dB", "cosine"};
+    qb_table t;
+    qb_table_init(&t, 13, head);
+    for (size_t i = 0; i < res->n; i++) {
+        const qb_record *r = &res->recs[i];
+        if (!is_config(r)) continue;
+        const double p50 = qb_metric_value(r, "latency"), sum = qb_metric_value(r, "layer_sum");
+        char peak[32], nsr[24] = "-", db[24] = "-", cs[24] = "-";
+        qb_fmt_bytes(peak, sizeof peak, qb_metric_value(r, "peak_activation_bytes"));
+        if (qb_record_find_metric(r, "nsr")) {
+            snprintf(nsr, sizeof nsr, "%.2g", qb_metric_value(r, "nsr"));
+            snprintf(db, sizeof db, "%.1f", qb_metric_value(r, "nsr_db"));
+            snprintf(cs, sizeof cs, "%.5f", qb_metric_value(r, "cosine"));
+        }
+        qb_table_rowf(&t, "%s\t%.0f\t%.0f\t%.3f\t%.3f\t%.3f\t%.1f\t%.3f\t%.2f\t%s\t%s\t%s\t%s",
+                      qb_param_str(r, "variant"), qb_param_num(r, "batch"), qb_param_num(r, "threads"),
+                      1e3 * p50, 1e3 * qb_metric_value(r, "latency_p90"),
+                      1e3 * qb_metric_value(r, "latency_p99"), qb_metric_value(r, "throughput"),
+                      1e3 * sum, p50 > 0 ? sum / p50 : 0, peak, nsr, db, cs);
+    }
+    printf("End to end: the whole graph back to back (latency percentiles over the runs), and the sum\n"
+           "of the layers' median times beside it\n\n");
+    qb_table_print(&t, stdout);
+    qb_table_free(&t);
+}
+
+/* The profiled configuration: the first batch and the last thread count
+ * of the run (where the accuracy is measured too). */
+static bool profiled(const qb_results *res, const qb_record *r)
+{
+    double b0 = -1, tl = -1;
+    for (size_t i = 0; i < res->n; i++) {
+        const qb_record *c = &res->recs[i];
+        if (!is_config(c)) continue;
+        if (b0 < 0) b0 = qb_param_num(c, "batch");
+        tl = qb_param_num(c, "threads");
+    }
+    return qb_param_num(r, "batch") == b0 && qb_param_num(r, "threads") == tl;
+}
+
+static void top_layers(const qb_results *res, const qb_record *c)
+{
+    const qb_record **l = malloc(res->n * sizeof *l);
+    if (!l) return;
+    const int n = layers_of(res, c, l, (int)res->n);
+    qsort(l, (size_t)n, sizeof *l, by_time);
+    static const char *const head[] = {"layer", "op", "kernel", "fused", "ms", "share %", "cum %",
+                                       "GOP/s", "NSR isolated", "NSR accum."};
+    qb_table t;
+    qb_table_init(&t, 10, head);
+    double cum = 0;
+    for (int i = 0; i < n && i < QB_NET_TOP_LAYERS; i++) {
+        const qb_record *r = l[i];
+        cum += qb_metric_value(r, "share");
+        char iso[24] = "-", acc[24] = "-";
+        if (qb_record_find_metric(r, "nsr_isolated")) snprintf(iso, sizeof iso, "%.2g", qb_metric_value(r, "nsr_isolated"));
+        if (qb_record_find_metric(r, "nsr_accumulated")) snprintf(acc, sizeof acc, "%.2g", qb_metric_value(r, "nsr_accumulated"));
+        qb_table_rowf(&t, "%s\t%s\t%s\t%s\t%.3f\t%.1f\t%.1f\t%.1f\t%s\t%s", qb_param_str(r, "node"),
+                      qb_param_str(r, "op"), qb_param_str(r, "kernel"),
+                      *qb_param_str(r, "fused") ? qb_param_str(r, "fused") : "-",
+                      1e3 * qb_metric_value(r, "time"), qb_metric_value(r, "share"), cum,
+                      qb_metric_value(r, "gops"), iso, acc);
+    }
+    printf("\nTop layers by time: %s %s, batch %.0f, %.0f thread(s) (median of %.0f profiled runs; %d layers run)\n\n",
+           qb_param_str(c, "model"), qb_param_str(c, "variant"), qb_param_num(c, "batch"),
+           qb_param_num(c, "threads"), qb_param_num(c, "profiled_runs"), n);
+    qb_table_print(&t, stdout);
+    qb_table_free(&t);
+    /* totals per operator class */
+    const char *ops[32];
+    double ms[32] = {0};
+    int cnt[32] = {0}, nops = 0;
+    for (int i = 0; i < n; i++) {
+        const char *op = qb_param_str(l[i], "op");
+        int k = 0;
+        while (k < nops && strcmp(ops[k], op) != 0) k++;
+        if (k == nops) {
+            if (nops == 32) continue;
+            ops[nops++] = op;
+        }
+        ms[k] += 1e3 * qb_metric_value(l[i], "time");
+        cnt[k]++;
+    }
+    static const char *const h2[] = {"op class", "layers", "ms", "share %"};
+    qb_table_init(&t, 4, h2);
+    const double sum = 1e3 * qb_metric_value(c, "layer_sum");
+    for (int done = 0; done < nops; done++) {
+        int b = -1;
+        for (int k = 0; k < nops; k++)
+            if (cnt[k] >= 0 && (b < 0 || ms[k] > ms[b])) b = k;
+        qb_table_rowf(&t, "%s\t%d\t%.3f\t%.1f", ops[b], cnt[b], ms[b], sum > 0 ? 100 * ms[b] / sum : 0);
+        cnt[b] = -1;
+    }
+    qb_table_rowf(&t, "total (layer sum)\t%d\t%.3f\t100.0", n, sum);
+    qb_table_rowf(&t, "end to end (p50)\t-\t%.3f\t-", 1e3 * qb_metric_value(c, "latency"));
+    printf("\n");
+    qb_table_print(&t, stdout);
+    qb_table_free(&t);
+    free(l);
+}
+
+/* "INT8 per-channel: 2.9x faster end to end than FP32 on 2 threads, output NSR ..." */
+static void answer(const qb_results *res)
+{
+    const qb_record *f32 = NULL, *best = NULL;
+    for (size_t i = 0; i < res->n; i++) {
+        const qb_record *r = &res->recs[i];
+        if (!is_config(r) || !profiled(res, r)) continue;
+        if (strcmp(qb_param_str(r, "dtype"), "fp32") == 0) f32 = r;
+        else if (!best || (strcmp(qb_param_str(r, "dtype"), "int8") == 0 &&
+                           (strcmp(qb_param_str(best, "dtype"), "int8") != 0 ||
+                            qb_metric_value(r, "latency") < qb_metric_value(best, "latency"))))
+            best = r;
+    }
+    if (!f32 || !best) return;
+    const double s = qb_metric_value(f32, "latency") / qb_metric_value(best, "latency");
+    char name[48];
+    snprintf(name, sizeof name, "%s", qb_param_str(best, "variant"));
+    for (char *p = name; *p && *p != '-'; p++) *p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+    char *dash = strchr(name, '-');
+    if (dash) *dash = ' ';
+    printf("\n%s: %.2gx %s end to end than FP32 on %.0f thread%s (batch %.0f), output NSR %.2g (%.0f dB)\n",
+           name, s >= 1 ? s : 1 / s, s >= 1 ? "faster" : "slower", qb_param_num(best, "threads"),
+           qb_param_num(best, "threads") == 1 ? "" : "s", qb_param_num(best, "batch"),
+           qb_metric_value(best, "nsr"), qb_metric_value(best, "nsr_db"));
+}
+
+void qb_net_print(const qb_results *res)
+{
+    e2e_table(res);
+    for (size_t i = 0; i < res->n; i++)
+        if (is_config(&res->recs[i]) && profiled(res, &res->recs[i])) top_layers(res, &res->recs[i]);
+    answer(res);
+    qb_print_notes(res);
+}
