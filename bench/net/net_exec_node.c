@@ -30,6 +30,17 @@ static void act_f16(const ex_node *n, uint16_t *y, size_t cnt)
     }
 }
 
+/* The same on one thread's span (inside a parallel region: no nested team). */
+static void act_span(const ex_node *n, float *y, size_t cnt)
+{
+    if (!n->act) return;
+    const float lo = n->lo, hi = n->hi;
+    for (size_t i = 0; i < cnt; i++) {
+        const float v = y[i] < lo ? lo : y[i];
+        y[i] = v > hi ? hi : v;
+    }
+}
+
 static qb_qt qt(const qb_net_exec *e, int t)
 {
     return (qb_qt){.scale = e->t[t].scale, .zp = e->t[t].zp, .s8 = false};
@@ -83,13 +94,13 @@ static void run_dw(qb_net_exec *e, const qb_net_node *nd, const ex_node *n)
             float *y = (float *)e->t[nd->out].p + p * out;
             qb_dw_pad_f32(g, (const float *)e->t[nd->in[0]].p + p * in, (float *)s, true);
             qb_dw_plane_f32(g, (const float *)s, n->dw_w + ch * taps, n->bias[ch], y);
-            act_f32(n, y, out, 1);
+            act_span(n, y, out);
         } else if (e->o.dtype == QB_FP16) {
             float wf[16 * 16], *yt = (float *)(s + g->Hp * g->Wp * 4);
             for (size_t k = 0; k < taps; k++) wf[k] = n->dw_w[ch * taps + k];
             qb_dw_pad_f16(g, (const uint16_t *)e->t[nd->in[0]].p + p * in, (float *)s, true);
             qb_dw_plane_f32(g, (const float *)s, wf, n->bias[ch], yt);
-            act_f32(n, yt, out, 1);
+            act_span(n, yt, out);
             qb_f32_to_f16_n(yt, (uint16_t *)e->t[nd->out].p + p * out, out);
         } else {
             qb_dw_pad_u8(g, (const uint8_t *)e->t[nd->in[0]].p + p * in, za, s, true);

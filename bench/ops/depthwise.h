@@ -4,14 +4,16 @@
  * column), so the inner loops have no edge cases.
  *
  * fp32 (fp16 is widened into the fp32 padded plane): stride 1 computes 32
- * outputs of a row per step with R*S broadcast FMAs each; other strides use
- * plain loops.
+ * outputs of a row per step with R*S broadcast FMAs each; stride 2 computes 8
+ * per step from the even columns of 16 loaded ones; other strides use plain
+ * loops.
  * int8: u8 activations x s8 weights -> s32. Stride 1 with AVX512-VNNI
  * interleaves four taps' inputs into dwords and sums them with vpdpbusd
  * (exact in int32); without it, it widens 16 inputs of two taps to int16,
  * interleaves them and multiplies by the taps' weight pair with vpmaddwd:
  * exact too (|x w| <= 255 * 128, no vpmaddubsw int16 saturation), so the
- * weights keep the full int8 range either way. The int32 sum plus the bias
+ * weights keep the full int8 range either way. Stride 2 takes the even
+ * bytes of 16 loaded ones per tap, widened to int32 (8 outputs a step). The int32 sum plus the bias
  * (which folds in -za * sum w) is requantized per channel: float
  * (sa sw[c] / so) or, for pow2 scales, a rounding shift. */
 #ifndef QB_DEPTHWISE_H

@@ -103,6 +103,38 @@ static void plane_f32_s1(const qb_dw_geom *g, const float *xp, const float *w, f
     }
 }
 
+/* Stride 2: eight outputs of a row per step, their inputs the even
+ * columns of 16 loaded ones (shuffled, then the 64-bit lanes reordered);
+ * the slack columns of the padded plane cover the last step's overread. */
+static void plane_f32_s2(const qb_dw_geom *g, const float *xp, const float *w, float bias, float *y)
+{
+    const int R = g->R, S = g->S;
+    const size_t OW = g->OW;
+    for (size_t oh = 0; oh < g->OH; oh++) {
+        float *yr = y + oh * OW;
+        for (size_t ow = 0; ow < OW; ow += 8) {
+            __m256 acc = _mm256_set1_ps(bias);
+            for (int r = 0; r < R; r++) {
+                const float *xr = xp + (oh * 2 + (size_t)r) * g->Wp + 2 * ow;
+                for (int s = 0; s < S; s++) {
+                    const __m256 a = _mm256_loadu_ps(xr + s), b = _mm256_loadu_ps(xr + s + 8);
+                    const __m256 ev = _mm256_castpd_ps(_mm256_permute4x64_pd(
+                        _mm256_castps_pd(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0))),
+                        _MM_SHUFFLE(3, 1, 2, 0)));
+                    acc = _mm256_fmadd_ps(ev, _mm256_broadcast_ss(w + r * S + s), acc);
+                }
+            }
+            if (ow + 8 <= OW) {
+                _mm256_storeu_ps(yr + ow, acc);
+            } else {
+                float t[8];
+                _mm256_storeu_ps(t, acc);
+                memcpy(yr + ow, t, (OW - ow) * sizeof *t);
+            }
+        }
+    }
+}
+
 static void plane_f32_any(const qb_dw_geom *g, const float *xp, const float *w, float bias,
                           float *y)
 {
@@ -123,6 +155,8 @@ void qb_dw_plane_f32(const qb_dw_geom *g, const float *xp, const float *w, float
 {
     if (g->st == 1)
         plane_f32_s1(g, xp, w, bias, y);
+    else if (g->st == 2 && 2 * (g->OW + 7) + (size_t)g->S + 8 <= g->Wp)
+        plane_f32_s2(g, xp, w, bias, y);
     else
         plane_f32_any(g, xp, w, bias, y);
 }
@@ -183,6 +217,46 @@ static void plane_i8_s1(const qb_dw_geom *g, const uint8_t *xp, const int8_t *w,
             } else {
                 uint8_t t[16];
                 _mm_storeu_si128((__m128i *)t, r);
+                memcpy(yr + ow, t, OW - ow);
+            }
+        }
+    }
+}
+
+/* Stride 2: eight outputs of a row per step; each tap's inputs are the even
+ * bytes of 16 loaded ones (vpshufb), widened to int32 and multiplied by the
+ * tap's weight (exact: |x w| <= 255 * 128). */
+static void plane_i8_s2(const qb_dw_geom *g, const uint8_t *xp, const int8_t *w, const qb_dw_rq *qp,
+                        uint8_t *y)
+{
+    const qb_dw_rq qv = *qp, *q = &qv;
+    const int R = g->R, S = g->S;
+    const size_t OW = g->OW;
+    const qb_v_rq vq = qb_v_rq_make(q->zo, q->qmin, q->qmax);
+    const __m128i even = _mm_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m256i gather = _mm256_setr_epi32(0, 4, 0, 4, 0, 4, 0, 4);
+    __m256i wv[64];
+    for (int t = 0; t < R * S; t++) wv[t] = _mm256_set1_epi32(w[t]);
+    for (size_t oh = 0; oh < g->OH; oh++) {
+        uint8_t *yr = y + oh * OW;
+        for (size_t ow = 0; ow < OW; ow += 8) {
+            __m256i acc = _mm256_set1_epi32(q->bias);
+            for (int r = 0; r < R; r++) {
+                const uint8_t *xr = xp + (oh * 2 + (size_t)r) * g->Wp + 2 * ow;
+                for (int c = 0; c < S; c++) {
+                    const __m128i v = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(xr + c)), even);
+                    acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(_mm256_cvtepu8_epi32(v), wv[r * S + c]));
+                }
+            }
+            const __m256i r32 = rq8(q, &vq, acc);
+            const __m256i w16 = _mm256_packs_epi32(r32, r32);
+            const __m256i b = q->u8 ? _mm256_packus_epi16(w16, w16) : _mm256_packs_epi16(w16, w16);
+            const __m128i out = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(b, gather));
+            if (ow + 8 <= OW) {
+                _mm_storel_epi64((__m128i *)(yr + ow), out);
+            } else {
+                uint8_t t[16];
+                _mm_storeu_si128((__m128i *)t, out);
                 memcpy(yr + ow, t, OW - ow);
             }
         }
@@ -272,6 +346,8 @@ void qb_dw_plane_i8(const qb_dw_geom *g, const uint8_t *xp, const int8_t *w, con
         plane_i8_s1_vnni(g, xp, w, q, y);
     else if (g->st == 1 && g->R * g->S <= 64)
         plane_i8_s1(g, xp, w, q, y);
+    else if (g->st == 2 && g->R * g->S <= 64 && 2 * (g->OW + 7) + (size_t)g->S + 16 <= g->Wp)
+        plane_i8_s2(g, xp, w, q, y);
     else
         plane_i8_any(g, xp, w, q, y);
 }
