@@ -5,6 +5,7 @@
 #include "gemm_f16.h"
 #include "quant.h"
 
+#include <immintrin.h>
 #include <math.h>
 #include <omp.h>
 #include <string.h>
@@ -20,11 +21,20 @@ static void act_f32(const ex_node *n, float *y, size_t cnt, int threads)
     if (n->act) qb_clip_f32(y, y, cnt, n->lo, n->hi, threads);
 }
 
-/* The same on binary16 values (widened, clipped, narrowed). */
-static void act_f16(const ex_node *n, uint16_t *y, size_t cnt)
+/* The same on binary16 values: widened eight at a time (F16C), clipped,
+ * narrowed (round to nearest even). */
+static void act_f16(const ex_node *n, uint16_t *y, size_t cnt, int threads)
 {
     if (!n->act) return;
-    for (size_t i = 0; i < cnt; i++) {
+    const __m256 lo = _mm256_set1_ps(n->lo), hi = _mm256_set1_ps(n->hi);
+    const size_t full = cnt / 8 * 8;
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (size_t i = 0; i < full; i += 8) {
+        const __m256 v = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(y + i)));
+        _mm_storeu_si128((__m128i *)(y + i),
+                         _mm256_cvtps_ph(_mm256_min_ps(_mm256_max_ps(v, lo), hi), _MM_FROUND_TO_NEAREST_INT));
+    }
+    for (size_t i = full; i < cnt; i++) {
         const float v = qb_f16_to_f32(y[i]);
         y[i] = qb_f32_to_f16(v < n->lo ? n->lo : v > n->hi ? n->hi : v);
     }
@@ -58,7 +68,7 @@ static void act_after(const qb_net_exec *e, const ex_node *n, void *y, size_t cn
 {
     if (n->act != QB_NOP_CLIP || e->o.dtype == QB_INT8) return;
     if (e->o.dtype == QB_FP32) act_f32(n, y, cnt, e->o.threads);
-    else act_f16(n, y, cnt);
+    else act_f16(n, y, cnt, e->o.threads);
 }
 
 static int run_conv(qb_net_exec *e, const qb_net_node *nd, const ex_node *n)
