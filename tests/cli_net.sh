@@ -23,6 +23,7 @@ expect2 "per-row" --model mobilenet-v2 --quant per-row
 expect2 "median" --model mobilenet-v2 --calib median
 expect2 "no-such-model" --model no-such-model
 expect2 "x" --model mobilenet-v2 --batch 1,x
+expect2 "" --model mobilenet-v2 --batch 100000 --dtype fp32   # activations past the memory
 
 # A small input keeps the run to a few seconds; 1 thread, short budget.
 small=(--model mobilenet-v2 --input-shape 1,3,32,32 --threads 1 --quick --budget 0.01)

@@ -5,9 +5,11 @@
 #include "error.h"
 #include "gemm_f16.h"
 #include "net_plan.h"
+#include "ops_compute_util.h"
 #include "quant.h"
 #include "timer.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,6 +115,14 @@ static int plan(qb_net_exec *e)
         e->total_bytes += live[i].bytes;
     }
     e->arena_bytes = qb_net_plan(live, n, off);
+    char what[160];
+    snprintf(what, sizeof what, "network %s, its activations", g->name);
+    int rc = e->arena_bytes == (size_t)-1 ? QB_OK : qb_cq_mem_check(what, (double)e->arena_bytes);
+    if (rc) {
+        free(live);
+        free(off);
+        return rc;
+    }
     if (e->arena_bytes == (size_t)-1 ||
         !(e->arena = aligned_alloc(64, e->arena_bytes ? e->arena_bytes : 64))) {
         free(live);
