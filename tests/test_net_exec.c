@@ -332,6 +332,61 @@ static void refused(qb_net_graph *g)
     }
 }
 
+/* Gather then LSTM (fp32 route) against plain loops in double. */
+static void recurrent(void)
+{
+    enum { SEQ = 4, B = 2, V = 10, DE = 6, H = 5 };
+    qb_net_graph g;
+    qb_net_init(&g, "rnn");
+    const int tok = tensor(&g, "tokens", 2, SEQ, B, 0, 0, 0);
+    const int emb = tensor(&g, "emb", 2, V, DE, 0, 0, 21);
+    const int x = tensor(&g, "x", 3, SEQ, B, DE, 0, 0);
+    const int W = tensor(&g, "W", 3, 1, 4 * H, DE, 0, 22);
+    const int R = tensor(&g, "R", 3, 1, 4 * H, H, 0, 23);
+    const int bb = tensor(&g, "B", 2, 1, 8 * H, 0, 0, 24);
+    const int y = tensor(&g, "y", 3, SEQ, B, H, 0, 0);
+    g.input = tok;
+    g.output = y;
+    qb_net_attr a = {.axis = 0};
+    qb_net_add_node(&g, "embed", QB_NOP_GATHER, (int[]){emb, tok}, 2, x, &a);
+    a = (qb_net_attr){.hidden = H};
+    qb_net_add_node(&g, "lstm", QB_NOP_LSTM, (int[]){x, W, R, bb}, 4, y, &a);
+    float in[SEQ * B], got[SEQ * B * H];
+    qb_cq_fill(in, SEQ * B, 77, -1.0f, 1.0f);
+    const qb_net_exec_opts o = {.dtype = QB_FP32, .threads = 2};
+    qb_net_exec *e = NULL;
+    CHECK(qb_net_exec_create(&g, &o, &e) == QB_OK);
+    CHECK(e && qb_net_exec_run(e, in, NULL) == QB_OK);
+    CHECK(e && qb_net_exec_tensor(e, y, got) == QB_OK);
+    qb_net_exec_destroy(e);
+    const float *E = D(&g, emb), *w = D(&g, W), *r = D(&g, R), *bias = D(&g, bb);
+    double h[B][H] = {{0}}, c[B][H] = {{0}}, maxd = 0;
+    for (int t = 0; t < SEQ; t++) {
+        double hn[B][H];
+        for (int b = 0; b < B; b++) {
+            const long k = (long)((in[t * B + b] + 1.0f) * 0.5f * (float)V);
+            double gate[4 * H];
+            for (int j = 0; j < 4 * H; j++) {
+                double s = (double)bias[j] + bias[4 * H + j];
+                for (int i = 0; i < DE; i++) s += (double)E[k * DE + i] * w[j * DE + i];
+                for (int i = 0; i < H; i++) s += h[b][i] * r[j * H + i];
+                gate[j] = s;
+            }
+            for (int j = 0; j < H; j++) {
+                const double ig = 1 / (1 + exp(-gate[j])), og = 1 / (1 + exp(-gate[H + j]));
+                const double fg = 1 / (1 + exp(-gate[2 * H + j])), z = tanh(gate[3 * H + j]);
+                c[b][j] = fg * c[b][j] + ig * z;
+                hn[b][j] = og * tanh(c[b][j]);
+                maxd = fmax(maxd, fabs(hn[b][j] - got[(t * B + b) * H + j]));
+            }
+        }
+        memcpy(h, hn, sizeof h);
+    }
+    if (!(maxd < 1e-5)) fprintf(stderr, "lstm: max difference %g\n", maxd);
+    CHECK(maxd < 1e-5);
+    qb_net_free(&g);
+}
+
 int main(void)
 {
     qb_net_graph g;
@@ -341,6 +396,7 @@ int main(void)
     keep_all(&g);
     planner();
     accuracy(&g);
+    recurrent();
     refused(&g);
     qb_net_free(&g);
     TEST_DONE();

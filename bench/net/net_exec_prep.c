@@ -27,6 +27,9 @@ void qb_ex_free_node(ex_node *n)
     free(n->rq);
     free(n->bn_a);
     free(n->bn_b);
+    free(n->lstm_gx);
+    free(n->lstm_gh);
+    free(n->lstm_c);
     memset(n, 0, sizeof *n);
 }
 
@@ -277,6 +280,23 @@ int qb_ex_prep_node(qb_net_exec *e, int i)
             n->bn_a[c] = sc[c] / sqrtf(var[c] + nd->attr.epsilon);
             n->bn_b[c] = bb[c] - mean[c] * n->bn_a[c];
         }
+        return as_f32(e, i);
+    }
+    case QB_NOP_LSTM: {
+        /* X [seq, batch, I], W [1, 4H, I], R [1, 4H, H], B [1, 8H] optional */
+        const qb_net_tensor *x = &g->tensors[in0];
+        const float *W = nd->nin > 2 ? qb_ex_const(g, nd->in[1]) : NULL, *R = nd->nin > 2 ? qb_ex_const(g, nd->in[2]) : NULL;
+        if (x->ndim != 3 || !W || !R || g->tensors[nd->in[2]].ndim != 3) break;
+        const long H = g->tensors[nd->in[2]].dims[2], rows = x->dims[0] * x->dims[1];
+        if (g->tensors[nd->in[1]].dims[1] != 4 * H || g->tensors[nd->in[1]].dims[2] != x->dims[2]) break;
+        n->lstm_gx = malloc((size_t)(rows * 4 * H) * sizeof(float));
+        n->lstm_gh = malloc((size_t)(x->dims[1] * 4 * H) * sizeof(float));
+        n->lstm_c = malloc((size_t)(x->dims[1] * H) * sizeof(float));
+        n->bn_b = calloc((size_t)(4 * H), sizeof(float)); /* Wb + Rb */
+        if (!n->lstm_gx || !n->lstm_gh || !n->lstm_c || !n->bn_b) return nomem(nd);
+        const float *bias = nd->nin > 3 ? qb_ex_const(g, nd->in[3]) : NULL;
+        if (bias && qb_net_numel(&g->tensors[nd->in[3]]) == 8 * H)
+            for (long j = 0; j < 4 * H; j++) n->bn_b[j] = bias[j] + bias[4 * H + j];
         return as_f32(e, i);
     }
     default:
