@@ -167,7 +167,7 @@ static int scratch(qb_net_exec *e)
         if (!(e->f32[e->nf32] = malloc(maxn * sizeof(float) + GUARD)))
             return qb_fail(QB_ENOMEM, "network executor: out of memory");
     if (dwmax) {
-        e->dw_scratch_sz = (size_t)dwmax;
+        e->dw_scratch_sz = ((size_t)dwmax + 63) & ~(size_t)63; /* aligned_alloc wants a multiple */
         e->dw_scratch = aligned_alloc(64, (size_t)e->o.threads * e->dw_scratch_sz);
         if (!e->dw_scratch) return qb_fail(QB_ENOMEM, "network executor: out of memory");
     }
