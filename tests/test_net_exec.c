@@ -193,7 +193,7 @@ static int run(const qb_net_graph *g, const qb_net_exec_opts *o, const float *x,
     if (!rc) rc = qb_net_exec_tensor(e, g->output, out);
     CHECK(qb_net_exec_peak_bytes(e) <= qb_net_exec_total_bytes(e));
     CHECK(!qb_net_exec_layer(e, 1)->active);             /* relu fused into conv1 */
-    CHECK(strcmp(qb_net_exec_layer(e, 0)->fused, "bias+relu") == 0);
+    CHECK(strcmp(qb_net_exec_layer(e, 0)->fused, o->dtype == QB_INT8 ? "bias+relu+requant" : "bias+relu") == 0);
     CHECK(!qb_net_exec_layer(e, 3)->active);             /* clip fused into the depthwise conv */
     qb_net_exec_destroy(e);
     return rc;

@@ -334,6 +334,10 @@ int qb_ex_prep_int8(qb_net_exec *e, int i)
     const qb_net_node *nd = &g->nodes[i];
     ex_node *n = &e->nodes[i];
     if (n->kind != EX_CONV && n->kind != EX_DW && n->kind != EX_FC) return QB_OK;
+    /* the epilogue writes the next layer's u8 directly */
+    char *f = e->layers[i].fused;
+    const size_t len = strlen(f);
+    snprintf(f + len, sizeof e->layers[i].fused - len, "%srequant", len ? "+" : "bias+");
     const ex_tensor *xt = &e->t[nd->in[0]], *yt = &e->t[nd->out];
     const double sa = xt->scale, so = yt->scale;
     const int32_t za = xt->zp;
