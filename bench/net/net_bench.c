@@ -138,7 +138,17 @@ static int measure_config(qb_results *res, const config *c, const qb_rep_policy 
     }
     if (rc) goto done;
     if (c->accuracy) {
-        rc = qb_net_accuracy_run(g, &eo, o->quick ? QB_NET_QUICK_ACCURACY_BATCHES : QB_NET_ACCURACY_BATCHES, &acc);
+        /* at batch 1: the analysis keeps every tensor of two runs */
+        qb_net_graph g1;
+        qb_net_load_opts lo = o->load;
+        lo.batch = 1;
+        rc = c->batch == 1 ? QB_OK : qb_net_load(o->model, &lo, &g1);
+        if (rc) goto done;
+        const qb_net_graph *ga = c->batch == 1 ? g : &g1;
+        rc = ga->nnodes == g->nnodes
+                 ? qb_net_accuracy_run(ga, &eo, o->quick ? QB_NET_QUICK_ACCURACY_BATCHES : QB_NET_ACCURACY_BATCHES, &acc)
+                 : qb_fail(QB_EINTERNAL, "network %s: batch 1 has other layers", g->name);
+        if (c->batch != 1) qb_net_free(&g1);
         if (rc) goto done;
         have_acc = true;
     }

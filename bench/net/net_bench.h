@@ -10,7 +10,8 @@
  *   the sum of the layers' median times), gops (GOP/s end to end), ops (op),
  *   peak_activation_bytes (B: the planned arena) and activation_bytes (B:
  *   the same tensors without reuse); for fp16/int8 at the first batch and the
- *   last thread count, nsr, nsr_db and cosine of the output against fp32.
+ *   last thread count, nsr, nsr_db and cosine of the output against fp32
+ *   (measured on the model at batch 1: the analysis keeps every tensor).
  *   Params: model, variant, dtype, quant, batch, threads, calib, layers,
  *   fused, skipped (with the skipped share of the operations).
  *  <that id>/L<index>: one layer. Metrics: time (s, median of the profiled

@@ -60,7 +60,7 @@ int qb_ex_calibrate(qb_net_exec *e)
     const qb_net_graph *g = e->g;
     qb_net_exec_opts fo = e->o;
     fo.dtype = QB_FP32;
-    fo.keep_all = true;
+    fo.keep_all = false;
     qb_net_exec *f = NULL;
     int rc = qb_net_exec_create(g, &fo, &f);
     if (rc) return rc;
@@ -72,13 +72,16 @@ int qb_ex_calibrate(qb_net_exec *e)
         rc = qb_fail(QB_ENOMEM, "calibration: out of memory");
         goto done;
     }
+    /* each root tensor's range is read right after the layer that writes it
+     * (a fused activation included), before the plan reuses its bytes */
     for (int b = 0; b < e->o.calib_batches && !rc; b++) {
         qb_cq_fill(in, nin, e->o.seed + (uint64_t)b, -1.0f, 1.0f);
-        rc = qb_net_exec_run(f, in, NULL);
-        for (int t = 0; t < g->ntensors && !rc; t++) {
-            if (!e->t[t].act || e->t[t].root != t) continue;
-            rc = qb_net_exec_tensor(f, t, buf);
-            if (rc) break;
+        rc = qb_net_exec_set_tensor(f, g->input, in);
+        for (int k = -1; k < g->nnodes && !rc; k++) {
+            const int t = k < 0 ? g->input : g->nodes[k].out;
+            if (k >= 0) rc = qb_net_exec_run_node(f, k);
+            if (rc || e->t[t].root != t || (k >= 0 && f->nodes[k].kind == EX_SKIP)) continue;
+            qb_ex_load(f, t, buf, e->t[t].numel);
             float l, h;
             range_of(buf, e->t[t].numel, &e->o, sample, &l, &h);
             const bool ext = e->o.calib == QB_CALIB_ABSMAX;
