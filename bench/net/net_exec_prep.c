@@ -185,9 +185,13 @@ static bool try_fuse(qb_net_exec *e, int i)
 {
     const qb_net_graph *g = e->g;
     const qb_net_node *nd = &g->nodes[i];
-    const int in = nd->in[0], p = e->t[in].producer;
-    if (p < 0 || e->t[in].uses != 1 || in == g->output || g->tensors[in].is_output ||
-        e->t[in].root != in)
+    const int in = nd->in[0];
+    /* through aliases (a fused bias Add, Flatten) to the buffer's writer, each read once */
+    int r = in;
+    while (e->t[r].uses == 1 && r != g->output && !g->tensors[r].is_output && e->t[r].root != r)
+        r = e->t[r].root;
+    const int p = e->t[r].producer;
+    if (p < 0 || e->t[r].root != r || e->t[r].uses != 1 || r == g->output || g->tensors[r].is_output)
         return false;
     ex_node *pn = &e->nodes[p];
     if (pn->act || (pn->kind != EX_CONV && pn->kind != EX_DW && pn->kind != EX_FC && pn->kind != EX_ADD))
@@ -198,6 +202,31 @@ static bool try_fuse(qb_net_exec *e, int i)
     e->layers[i].kernel = "fused into its producer";
     snprintf(e->layers[p].fused, sizeof e->layers[p].fused, "%s%s",
              pn->kind == EX_ADD ? "" : "bias+", nd->op == QB_NOP_RELU ? "relu" : "clip");
+    return true;
+}
+
+/* An Add of a constant vector to the output of a Gemm/MatMul (read by
+ * nothing else): the vector joins the GEMM's bias (an ONNX export's MatMul
+ * followed by its bias Add). */
+static bool try_bias(qb_net_exec *e, int i)
+{
+    const qb_net_graph *g = e->g;
+    const qb_net_node *nd = &g->nodes[i];
+    if (nd->nin != 2 || nd->in[0] < 0 || nd->in[1] < 0) return false;
+    const int a = e->t[nd->in[0]].act ? nd->in[0] : nd->in[1], c = a == nd->in[0] ? nd->in[1] : nd->in[0];
+    const float *b = qb_ex_const(g, c);
+    const int p = e->t[a].producer;
+    if (!b || p < 0 || e->t[a].uses != 1 || a == g->output || g->tensors[a].is_output || e->t[a].root != a)
+        return false;
+    ex_node *pn = &e->nodes[p];
+    if (pn->kind != EX_FC || pn->act || qb_net_numel(&g->tensors[c]) != pn->Nn ||
+        e->t[nd->out].numel != e->t[a].numel)
+        return false;
+    for (long j = 0; j < pn->Nn; j++) pn->bias[j] += b[j];
+    e->t[nd->out].root = a;
+    e->nodes[i].kind = EX_SKIP;
+    e->layers[i].kernel = "fused into its producer (bias)";
+    snprintf(e->layers[p].fused, sizeof e->layers[p].fused, "bias");
     return true;
 }
 
@@ -240,6 +269,10 @@ int qb_ex_prep_node(qb_net_exec *e, int i)
         if (rc == 1 && qb_ex_f32_supported(g, nd)) return as_f32(e, i);
         break;
     case QB_NOP_ADD:
+        if (try_bias(e, i)) {
+            l->active = false;
+            return QB_OK;
+        }
         if (nd->nin == 2 && in0 >= 0 && nd->in[1] >= 0 && e->t[in0].act && e->t[nd->in[1]].act &&
             e->t[in0].numel == e->t[nd->out].numel && e->t[nd->in[1]].numel == e->t[nd->out].numel) {
             n->kind = EX_ADD;
