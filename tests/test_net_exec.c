@@ -426,6 +426,46 @@ static void linear_fused(void)
     qb_net_free(&g);
 }
 
+/* int8 Add (a residual): every output equals the integer formula
+ * rint(sa/so (qa - za) + sb/so (qb - zb)) + zo, clamped, on the vector
+ * body and the tail alike. */
+static void int8_add(void)
+{
+    qb_net_graph g;
+    qb_net_init(&g, "residual");
+    const int x = tensor(&g, "x", 4, 1, 1, 5, 7, 0), w = tensor(&g, "w", 4, 1, 1, 1, 1, 51);
+    const int a = tensor(&g, "a", 4, 1, 1, 5, 7, 0), y = tensor(&g, "y", 4, 1, 1, 5, 7, 0);
+    g.input = x;
+    g.output = y;
+    qb_net_attr at = conv_attr(1, 1, 0, 1);
+    qb_net_add_node(&g, "conv", QB_NOP_CONV, (int[]){x, w}, 2, a, &at);
+    qb_net_add_node(&g, "add", QB_NOP_ADD, (int[]){a, x}, 2, y, NULL);
+    const qb_net_exec_opts o = {.dtype = QB_INT8, .threads = 2, .keep_all = true, .calib_batches = 2};
+    qb_net_exec *e = NULL;
+    const int crc = qb_net_exec_create(&g, &o, &e);
+    if (crc) fprintf(stderr, "int8 add: %s\n", qb_last_error(crc));
+    CHECK(crc == QB_OK);
+    float in[35], fa[35], fx[35], fy[35];
+    qb_cq_fill(in, 35, 52, -1.0f, 1.0f);
+    float sa, sx, sy;
+    int32_t za, zx, zy;
+    CHECK(e && qb_net_exec_run(e, in, NULL) == QB_OK);
+    CHECK(e && qb_net_exec_tensor(e, a, fa) == QB_OK && qb_net_exec_tensor(e, x, fx) == QB_OK &&
+          qb_net_exec_tensor(e, y, fy) == QB_OK);
+    CHECK(e && qb_net_exec_qparams(e, a, &sa, &za) && qb_net_exec_qparams(e, x, &sx, &zx) &&
+          qb_net_exec_qparams(e, y, &sy, &zy));
+    int bad = 0;
+    for (int i = 0; e && i < 35; i++) {
+        const long qa = lrintf(fa[i] / sa), qx = lrintf(fx[i] / sx), qy = lrintf(fy[i] / sy) + zy;
+        float v = rintf(fmaf(sa / sy, (float)qa, sx / sy * (float)qx)) + (float)zy;
+        v = v < 0 ? 0 : v > 255 ? 255 : v;
+        bad += qy != (long)v;
+    }
+    CHECK(bad == 0);
+    qb_net_exec_destroy(e);
+    qb_net_free(&g);
+}
+
 int main(void)
 {
     qb_net_graph g;
@@ -437,6 +477,7 @@ int main(void)
     accuracy(&g);
     recurrent();
     linear_fused();
+    int8_add();
     refused(&g);
     qb_net_free(&g);
     TEST_DONE();

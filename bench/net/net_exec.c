@@ -186,6 +186,7 @@ int qb_net_exec_create(const qb_net_graph *g, const qb_net_exec_opts *o, qb_net_
     e->g = g;
     e->o = *o;
     if (e->o.calib_batches < 1) e->o.calib_batches = 1;
+    if (e->o.gran != QB_PER_CHANNEL) e->o.gran = QB_PER_TENSOR; /* int8 weights: per tensor unless asked */
     e->esz = qb_dtype_bytes(o->dtype);
     e->isa = qb_gemm_isa_resolve(QB_ISA_AUTO);
     e->nodes = calloc((size_t)g->nnodes, sizeof *e->nodes);
