@@ -466,6 +466,37 @@ static void int8_add(void)
     qb_net_free(&g);
 }
 
+/* Element-wise ops with numpy broadcasting on the fp32 route: a bias along
+ * the last axis, a scalar, a column (the general index path). */
+static void broadcast(void)
+{
+    qb_net_graph g;
+    qb_net_init(&g, "bcast");
+    const int x = tensor(&g, "x", 3, 2, 3, 4, 0, 0), bias = tensor(&g, "bias", 1, 4, 0, 0, 0, 61);
+    const int sc = tensor(&g, "s", 0, 0, 0, 0, 0, 62), col = tensor(&g, "col", 3, 2, 3, 1, 0, 63);
+    const int y1 = tensor(&g, "y1", 3, 2, 3, 4, 0, 0), y2 = tensor(&g, "y2", 3, 2, 3, 4, 0, 0);
+    const int y3 = tensor(&g, "y3", 3, 2, 3, 4, 0, 0);
+    g.input = x;
+    g.output = y3;
+    qb_net_add_node(&g, "add", QB_NOP_ADD, (int[]){x, bias}, 2, y1, NULL);
+    qb_net_add_node(&g, "div", QB_NOP_DIV, (int[]){y1, sc}, 2, y2, NULL);
+    qb_net_add_node(&g, "sub", QB_NOP_SUB, (int[]){col, y2}, 2, y3, NULL);
+    float in[24], got[24];
+    qb_cq_fill(in, 24, 64, -1.0f, 1.0f);
+    const qb_net_exec_opts o = {.dtype = QB_FP32, .threads = 2};
+    qb_net_exec *e = NULL;
+    CHECK(qb_net_exec_create(&g, &o, &e) == QB_OK);
+    CHECK(e && qb_net_exec_run(e, in, NULL) == QB_OK && qb_net_exec_tensor(e, y3, got) == QB_OK);
+    double md = 0;
+    for (int i = 0; i < 24; i++) {
+        const double want = D(&g, col)[i / 4] - (in[i] + D(&g, bias)[i % 4]) / D(&g, sc)[0];
+        md = fmax(md, fabs(want - got[i]));
+    }
+    CHECK(md < 1e-4);
+    qb_net_exec_destroy(e);
+    qb_net_free(&g);
+}
+
 int main(void)
 {
     qb_net_graph g;
@@ -478,6 +509,7 @@ int main(void)
     recurrent();
     linear_fused();
     int8_add();
+    broadcast();
     refused(&g);
     qb_net_free(&g);
     TEST_DONE();

@@ -39,15 +39,47 @@ static void bstrides(const qb_net_tensor *t, int ndim, const long *odims, long *
     }
 }
 
+static inline float op2(qb_net_op op, float x, float z)
+{
+    return op == QB_NOP_ADD ? x + z : op == QB_NOP_SUB ? x - z : op == QB_NOP_MUL ? x * z : x / z;
+}
+
+/* Whether t's dims are the trailing dims of o's (leading 1s allowed): then
+ * element i of o pairs with element i % numel(t) of t. */
+static bool suffix(const qb_net_tensor *t, const qb_net_tensor *o)
+{
+    int k0 = 0;
+    while (k0 < t->ndim && t->dims[k0] == 1) k0++;
+    const int m = t->ndim - k0;
+    if (m > o->ndim) return false;
+    for (int k = 0; k < m; k++)
+        if (t->dims[k0 + k] != o->dims[o->ndim - m + k]) return false;
+    return true;
+}
+
 static void binary(const qb_net_exec *e, const qb_net_node *nd, const float *a, const float *b,
                    float *y)
 {
     const qb_net_graph *g = e->g;
     const qb_net_tensor *ot = &g->tensors[nd->out];
+    const qb_net_tensor *ta = &g->tensors[nd->in[0]], *tb = &g->tensors[nd->in[1]];
+    const long n = qb_net_numel(ot), na = qb_net_numel(ta), nb = qb_net_numel(tb);
+    const qb_net_op op = nd->op;
+    /* the common cases without index arithmetic: a whole tensor with a
+     * trailing-dims operand (a bias, a scalar, a same-shaped tensor) */
+    if (na == n && nb > 0 && suffix(tb, ot)) {
+#pragma omp parallel for num_threads(e->o.threads) schedule(static)
+        for (long i = 0; i < n; i++) y[i] = op2(op, a[i], b[i % nb]);
+        return;
+    }
+    if (nb == n && na > 0 && suffix(ta, ot)) {
+#pragma omp parallel for num_threads(e->o.threads) schedule(static)
+        for (long i = 0; i < n; i++) y[i] = op2(op, a[i % na], b[i]);
+        return;
+    }
     long sa[QB_NET_MAXDIM], sb[QB_NET_MAXDIM];
-    bstrides(&g->tensors[nd->in[0]], ot->ndim, ot->dims, sa);
-    bstrides(&g->tensors[nd->in[1]], ot->ndim, ot->dims, sb);
-    const long n = qb_net_numel(ot);
+    bstrides(ta, ot->ndim, ot->dims, sa);
+    bstrides(tb, ot->ndim, ot->dims, sb);
 #pragma omp parallel for num_threads(e->o.threads) schedule(static)
     for (long i = 0; i < n; i++) {
         long r = i, ia = 0, ib = 0;
@@ -57,8 +89,7 @@ static void binary(const qb_net_exec *e, const qb_net_node *nd, const float *a, 
             ia += c * sa[k];
             ib += c * sb[k];
         }
-        const float x = a[ia], z = b[ib];
-        y[i] = nd->op == QB_NOP_ADD ? x + z : nd->op == QB_NOP_SUB ? x - z : nd->op == QB_NOP_MUL ? x * z : x / z;
+        y[i] = op2(op, a[ia], b[ib]);
     }
 }
 
