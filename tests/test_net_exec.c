@@ -12,6 +12,7 @@
 #include "net_graph.h"
 #include "net_plan.h"
 #include "ops_compute_util.h"
+#include "quant.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -455,6 +456,13 @@ static void int8_add(void)
     CHECK(e && qb_net_exec_qparams(e, a, &sa, &za) && qb_net_exec_qparams(e, x, &sx, &zx) &&
           qb_net_exec_qparams(e, y, &sy, &zy));
     int bad = 0;
+    /* loading a tensor quantizes eight lanes at a time as qb_quant1 does,
+     * out-of-range values (x 3) clamped */
+    float big[35], back[35];
+    for (int i = 0; i < 35; i++) big[i] = 3 * in[i];
+    CHECK(e && qb_net_exec_set_tensor(e, x, big) == QB_OK && qb_net_exec_tensor(e, x, back) == QB_OK);
+    for (int i = 0; e && i < 35; i++)
+        bad += back[i] != qb_dequant1(qb_quant1(big[i], sx, zx, 0, 255), sx, zx);
     for (int i = 0; e && i < 35; i++) {
         const long qa = lrintf(fa[i] / sa), qx = lrintf(fx[i] / sx), qy = lrintf(fy[i] / sy) + zy;
         float v = rintf(fmaf(sa / sy, (float)qa, sx / sy * (float)qx)) + (float)zy;
