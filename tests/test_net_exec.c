@@ -329,6 +329,12 @@ static void refused(qb_net_graph *g)
     CHECK(qb_net_exec_create(g, &o, &e) == QB_OK);
     if (e) {
         CHECK(qb_net_exec_layer(e, g->nnodes - 1)->skipped);
+        float x[NB * C0 * H0 * H0], out[NB * NOUT];
+        qb_cq_fill(x, sizeof x / sizeof *x, 97, -1.0f, 1.0f);
+        CHECK(qb_net_exec_run(e, x, NULL) == QB_OK && qb_net_exec_tensor(e, g->output, out) == QB_OK);
+        int nz = 0;
+        for (int i = 0; i < NB * NOUT; i++) nz += out[i] != 0;
+        CHECK(nz == 0); /* the skipped layer's output reads as 0 */
         qb_net_exec_destroy(e);
     }
 }

@@ -265,6 +265,10 @@ int qb_net_exec_run(qb_net_exec *e, const float *input, double *node_ns)
     for (int i = 0; i < e->g->nnodes; i++) {
         if (e->nodes[i].kind == EX_SKIP) {
             if (node_ns) node_ns[i] = 0;
+            /* a skipped layer's output reads as 0 (its buffer may hold another tensor's bytes) */
+            const ex_tensor *t = &e->t[e->g->nodes[i].out];
+            if (e->layers[i].skipped && t->act)
+                memset(t->p, e->o.dtype == QB_INT8 ? t->zp : 0, t->numel * e->esz);
             continue;
         }
         const uint64_t t0 = node_ns ? qb_now_ns() : 0;
