@@ -1,9 +1,13 @@
 /* qbench net's tables (net_print.h), from the records alone. */
 #include "net_print.h"
 
+#include "ceilings.h"
 #include "defaults.h"
+#include "error.h"
 #include "fmt.h"
 #include "output.h"
+#include "profile.h"
+#include "roofline_model.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -78,16 +82,52 @@ static bool profiled(const qb_results *res, const qb_record *r)
     return qb_param_num(r, "batch") == b0 && qb_param_num(r, "threads") == tl;
 }
 
+/* The ceilings of the stored machine profile for `threads`, never measured
+ * here (qbench roofline stores them): false when there is none. */
+static bool stored_ceilings(int threads, qb_ceilings *c)
+{
+    qb_results prof;
+    bool stale = false;
+    int rc = qb_profile_load(&prof, &stale);
+    if (!rc) {
+        rc = qb_ceilings_from_results(&prof, threads, c);
+        qb_results_free(&prof);
+    }
+    if (rc) qb_clear_error();
+    return rc == QB_OK;
+}
+
+/* Where a layer sits on the roofline: "compute 40%" or "L2 63%" (the level
+ * its footprint lives in bounds it; the share is of that roof). */
+static void placement(const qb_ceilings *c, const qb_record *cfg, const qb_record *l, char *buf, size_t len)
+{
+    snprintf(buf, len, "-");
+    if (!c) return;
+    const char *dt = qb_param_str(cfg, "dtype");
+    const char *cdt = strcmp(dt, "int8") == 0 && strstr(qb_param_str(cfg, "isa"), "vnni") ? "int8-vnni" : dt;
+    const qb_rl_point p = {.ops = qb_metric_value(l, "ops"), .bytes = qb_metric_value(l, "bytes"),
+                           .seconds = qb_metric_value(l, "time")};
+    qb_rl_result a;
+    if (!(p.seconds > 0 && p.bytes > 0) || qb_roofline_analyse(c, cdt, &p, true, &a) != QB_OK) {
+        qb_clear_error();
+        return;
+    }
+    snprintf(buf, len, "%s %.0f%%", a.verdict == QB_RL_COMPUTE_BOUND ? "compute" : c->memory[a.bound_level].level,
+             100 * a.efficiency);
+}
+
 static void top_layers(const qb_results *res, const qb_record *c)
 {
+    qb_ceilings ceil;
+    const bool have_ceil = stored_ceilings((int)qb_param_num(c, "threads"), &ceil);
     const qb_record **l = malloc(res->n * sizeof *l);
     if (!l) return;
     const int n = layers_of(res, c, l, (int)res->n);
     qsort(l, (size_t)n, sizeof *l, by_time);
     static const char *const head[] = {"layer", "op", "kernel", "fused", "ms", "share %", "cum %",
-                                       "GOP/s", "NSR isolated", "NSR accum."};
+                                       "GOP/s", "roofline", "NSR isolated", "NSR accum."};
     qb_table t;
-    qb_table_init(&t, 10, head);
+    qb_table_init(&t, 11, head);
     double cum = 0;
     for (int i = 0; i < n && i < QB_NET_TOP_LAYERS; i++) {
         const qb_record *r = l[i];
@@ -95,15 +135,18 @@ static void top_layers(const qb_results *res, const qb_record *c)
         char iso[24] = "-", acc[24] = "-";
         if (qb_record_find_metric(r, "nsr_isolated")) snprintf(iso, sizeof iso, "%.2g", qb_metric_value(r, "nsr_isolated"));
         if (qb_record_find_metric(r, "nsr_accumulated")) snprintf(acc, sizeof acc, "%.2g", qb_metric_value(r, "nsr_accumulated"));
-        qb_table_rowf(&t, "%s\t%s\t%s\t%s\t%.3f\t%.1f\t%.1f\t%.1f\t%s\t%s", qb_param_str(r, "node"),
+        char roof[32];
+        placement(have_ceil ? &ceil : NULL, c, r, roof, sizeof roof);
+        qb_table_rowf(&t, "%s\t%s\t%s\t%s\t%.3f\t%.1f\t%.1f\t%.1f\t%s\t%s\t%s", qb_param_str(r, "node"),
                       qb_param_str(r, "op"), qb_param_str(r, "kernel"),
                       *qb_param_str(r, "fused") ? qb_param_str(r, "fused") : "-",
                       1e3 * qb_metric_value(r, "time"), qb_metric_value(r, "share"), cum,
-                      qb_metric_value(r, "gops"), iso, acc);
+                      qb_metric_value(r, "gops"), roof, iso, acc);
     }
-    printf("\nTop layers by time: %s %s, batch %.0f, %.0f thread(s) (median of %.0f profiled runs; %d layers run)\n\n",
+    printf("\nTop layers by time: %s %s, batch %.0f, %.0f thread(s) (median of %.0f profiled runs; %d layers run)%s\n\n",
            qb_param_str(c, "model"), qb_param_str(c, "variant"), qb_param_num(c, "batch"),
-           qb_param_num(c, "threads"), qb_param_num(c, "profiled_runs"), n);
+           qb_param_num(c, "threads"), qb_param_num(c, "profiled_runs"), n,
+           have_ceil ? "" : "\n(roofline: no stored machine profile; qbench roofline stores one)");
     qb_table_print(&t, stdout);
     qb_table_free(&t);
     /* totals per operator class */

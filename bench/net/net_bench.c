@@ -6,6 +6,7 @@
 
 #include "defaults.h"
 #include "error.h"
+#include "gemm.h"
 #include "interrupt.h"
 #include "net_accuracy.h"
 #include "ops_compute_util.h"
@@ -192,6 +193,8 @@ static int measure_config(qb_results *res, const config *c, const qb_rep_policy 
         rc = qb_record_param_str(r, "calib", o->calib == QB_CALIB_ABSMAX ? "absmax" : "percentile");
     if (!rc && c->dtype == QB_INT8 && o->calib == QB_CALIB_PERCENTILE)
         rc = qb_record_param_num(r, "percentile", o->percentile);
+    if (!rc && c->dtype == QB_INT8)
+        rc = qb_record_param_str(r, "isa", qb_gemm_isa_name(qb_gemm_isa_resolve(QB_ISA_AUTO)));
     if (!rc) rc = qb_record_param_num(r, "layers", layers);
     if (!rc) rc = qb_record_param_num(r, "fused", fused);
     if (!rc) rc = qb_record_param_num(r, "skipped", skipped);
