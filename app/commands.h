@@ -22,5 +22,6 @@ int qb_cmd_run(int argc, char **argv);        /* app/run_cmd.c */
 int qb_cmd_merge(int argc, char **argv);      /* app/merge_cmd.c */
 int qb_cmd_export(int argc, char **argv);     /* app/export_cmd.c */
 int qb_cmd_costs(int argc, char **argv);      /* app/costs_cmd.c */
+int qb_cmd_model(int argc, char **argv);      /* app/model_cmd.c */
 
 #endif

@@ -27,6 +27,7 @@ static const qb_command commands[] = {
     {"quant", NULL, "quantization error of each policy", qb_cmd_quant},
     {"fuse", NULL, "fused vs unfused operator chains", qb_cmd_fuse},
     {"roofline", NULL, "roofline analysis of operators", qb_cmd_roofline},
+    {"model", NULL, "a network's layers: shapes and work, from the zoo or ONNX", qb_cmd_model},
     {"costs", NULL, "what each instruction step and system operation costs here", qb_cmd_costs},
     {"run", NULL, "the whole suite into one results file", qb_cmd_run},
     {"report", NULL, "HTML report with charts from results files", qb_cmd_report},
