@@ -103,9 +103,9 @@ static void regression_line(qb_buf *b, const qb_gate_metric *x, bool md)
     fmt_conf(conf, sizeof conf, x);
     fmt_mde(mde, sizeof mde, x);
     const char *q = md ? "`" : "";
-    qb_buf_printf(b, "%s%s %s%s:%s %s worse (%s -> %s), confidence %s, %zu base and %zu new rounds, "
+    qb_buf_printf(b, "%s%s%s:%s%s %s worse (%s -> %s), confidence %s, %zu base and %zu new rounds, "
                      "detectable %s%s",
-                  md ? "- " : "  ", q, x->id, q, x->metric, ch, bv, cv, conf, x->n[0], x->n[1], mde,
+                  md ? "- " : "  ", q, x->id, x->metric, q, ch, bv, cv, conf, x->n[0], x->n[1], mde,
                   x->gating ? "" : " (not gating)");
 }
 
@@ -119,8 +119,8 @@ static void group_line(qb_buf *b, const qb_gate *g, const char *group, bool md)
         return;
     }
     const double pct = 100 * (gm - 1);
-    qb_buf_printf(b, "%s%s%s%s: %.3fx, %s%.1f%% %s (geometric mean over %zu metric%s)", md ? "- " : "  ", q,
-                  group, q, gm, "", fabs(pct), pct >= 0 ? "better" : "worse", n, n == 1 ? "" : "s");
+    qb_buf_printf(b, "%s%s%s%s: %.3fx, %.1f%% %s (geometric mean over %zu metric%s)", md ? "- " : "  ", q,
+                  group, q, gm, fabs(pct), pct >= 0 ? "better" : "worse", n, n == 1 ? "" : "s");
 }
 
 static void settings_line(qb_buf *b, const qb_gate_context *ctx, const qb_gate *g)
