@@ -119,6 +119,7 @@ int qb_cmd_ab(int argc, char **argv)
     const char *base = NULL, *cur = NULL, *filter = NULL, *format = "text", *out = NULL;
     const char *dtypes = QB_AB_DTYPES;
     long passes = QB_AB_ROUNDS_DEFAULT;
+    bool json = false;
     qb_gate_options go;
     qb_gate_options_default(&go);
     double min_effect_pct = 100 * go.min_effect;
@@ -143,6 +144,7 @@ int qb_cmd_ab(int argc, char **argv)
         {"fail-on", 0, QB_OPT_STRING, &go.fail_on, "PATTERNS",
          "only these ID[:METRIC] globs gate the exit status (as in qbench compare)", 0, 0},
         {"format", 0, QB_OPT_STRING, &format, "FMT", "text, markdown, junit or json", 0, 0},
+        {"json", 0, QB_OPT_FLAG, &json, NULL, "same as --format json", 0, 0},
         {"output", 'o', QB_OPT_STRING, &out, "FILE",
          "write the --format output to FILE (atomically) and the text to stdout", 0, 0},
     };
@@ -177,7 +179,7 @@ int qb_cmd_ab(int argc, char **argv)
     if (!base || !cur) return qb_fail(QB_EUSAGE, "qbench ab: name both --base and --new (see --help)");
     go.min_effect = min_effect_pct / 100;
     qb_gate_fmt fmt;
-    rc = qb_gate_parse_format("qbench ab --format", format, &fmt);
+    rc = qb_gate_parse_format("qbench ab --format", json ? "json" : format, &fmt);
     if (!rc) rc = qb_cmp_check_patterns("qbench ab --fail-on", go.fail_on);
     if (rc) return rc;
     char bins[2][PATH_MAX];
