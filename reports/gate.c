@@ -357,7 +357,8 @@ int qb_gate_judge(qb_gate *g, const qb_gate_options *o)
 {
     memset(g->count, 0, sizeof g->count);
     g->gated = g->regressions = 0;
-    size_t both = 0, few = 0;
+    size_t both = 0, few = 0, blind = 0;
+    double worst_mde = 0;
     long min_b = -1, min_c = -1;
     for (size_t i = 0; i < g->nm; i++) {
         qb_gate_metric *x = &g->m[i];
@@ -370,7 +371,14 @@ int qb_gate_judge(qb_gate *g, const qb_gate_options *o)
             if (min_c < 0 || (long)x->n[1] < min_c) min_c = (long)x->n[1];
         }
         if (x->status == QB_GATE_FEW_ROUNDS) few++;
-        if (x->gating && x->status != QB_GATE_FEW_ROUNDS) g->gated++;
+        if (x->gating && x->status != QB_GATE_FEW_ROUNDS && x->status != QB_GATE_ONE_SIDE) {
+            g->gated++;
+            /* a metric too noisy to have shown the minimum effect */
+            if (!(x->mde <= o->min_effect)) {
+                blind++;
+                if (x->mde > worst_mde) worst_mde = x->mde;
+            }
+        }
         if (x->gating && x->status == QB_GATE_REGRESSED) g->regressions++;
     }
     if (both == 0)
@@ -381,6 +389,16 @@ int qb_gate_judge(qb_gate *g, const qb_gate_options *o)
         warn(g, "%zu metric%s had fewer than %ld rounds on a side (as few as %ld base, %ld new) and "
                 "were not judged: take more runs or rounds",
              few, few == 1 ? "" : "s", o->min_rounds, min_b, min_c);
+    if (blind) {
+        if (isinf(worst_mde))
+            warn(g, "%zu of %zu gated metrics could not have shown a change of %.3g%%: their rounds cannot "
+                    "reach alpha %.3g",
+                 blind, g->gated, 100 * o->min_effect, o->alpha);
+        else
+            warn(g, "%zu of %zu gated metrics could not have shown a change of %.3g%% (detectable up to "
+                    "%.1f%%): the host moved them too much for their 'unchanged' to say much",
+                 blind, g->gated, 100 * o->min_effect, 100 * worst_mde);
+    }
     return QB_OK;
 }
 
