@@ -104,6 +104,7 @@ assert d["schema"] == "qbench.gate/1" and d["command"] == "qbench ab" and d["reg
 t = [m for m in d["metrics"] if m["metric"] == "time"]
 assert len(t) == 1 and t[0]["id"] == "ops/relu/fp32/none/none/t1" and t[0]["base_rounds"] == 2 and t[0]["new_rounds"] == 2
 assert t[0]["detectable"] is None and d["settings"]["base_runs"] == 1 and d["settings"]["new_runs"] == 1
+assert any("could not have shown a change of 5%" in w for w in d["warnings"]), d["warnings"]
 PY
 grep -q "1 group x 1 pass x 2 sides measured" "$tmp/err" && ok || bad "ab: how long it took"
 ls "${TMPDIR:-/tmp}" | grep -q "^qbench-ab-" && bad "ab left its folder behind" || ok
