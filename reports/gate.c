@@ -101,7 +101,7 @@ static qb_gate_metric *find_entry(qb_gate *g, size_t *hint, const char *id, cons
     return NULL;
 }
 
-static qb_gate_metric *new_entry(qb_gate *g, const qb_record *r, const qb_metric *m)
+static qb_gate_metric *new_entry(qb_gate *g, const char *id, const char *metric, const char *unit, int better)
 {
     if (g->nm == g->cap) {
         const size_t cap = g->cap ? 2 * g->cap : 64;
@@ -112,17 +112,38 @@ static qb_gate_metric *new_entry(qb_gate *g, const qb_record *r, const qb_metric
     }
     qb_gate_metric *x = &g->m[g->nm];
     memset(x, 0, sizeof *x);
-    x->id = dup_str(r->id);
-    x->group = group_of(r->id);
-    x->metric = dup_str(m->name);
-    x->unit = dup_str(m->unit);
-    x->better = m->better;
+    x->id = dup_str(id);
+    x->group = group_of(id);
+    x->metric = dup_str(metric);
+    x->unit = dup_str(unit);
+    x->better = better;
     if (!x->id || !x->group || !x->metric || !x->unit) {
         free(x->id), free(x->group), free(x->metric), free(x->unit);
         return NULL;
     }
     g->nm++;
     return x;
+}
+
+/* The entry (id, metric) in *out, new or found; QB_EINPUT when a found one
+ * has another unit or direction (name: the run, for the message). */
+static int entry_for(qb_gate *g, size_t *hint, const char *name, const char *id, const char *metric,
+                     const char *unit, int better, qb_gate_metric **out)
+{
+    qb_gate_metric *x = find_entry(g, hint, id, metric);
+    if (!x) {
+        x = new_entry(g, id, metric, unit, better);
+        if (!x) return qb_fail(QB_ENOMEM, "out of memory");
+        *hint = g->nm;
+    } else if (strcmp(x->unit, unit) != 0 || x->better != better) {
+        return qb_fail(QB_EINPUT,
+                       "%s: record '%s' metric '%s' is in '%s', %s is better, in an earlier run but in '%s', %s "
+                       "is better, here: not comparable",
+                       name, id, metric, x->unit, x->better < 0 ? "lower" : "higher", unit,
+                       better < 0 ? "lower" : "higher");
+    }
+    *out = x;
+    return QB_OK;
 }
 
 static int push(qb_gate_metric *x, int side, double v)
@@ -220,18 +241,9 @@ int qb_gate_add_run(qb_gate *g, int side, const qb_results *r, const char *name,
         for (size_t k = 0; k < rec->nmetrics; k++) {
             const qb_metric *m = &rec->metrics[k];
             if (m->better == QB_BETTER_NONE || !qb_cmp_selects(o->filter, rec->id, m->name)) continue;
-            qb_gate_metric *x = find_entry(g, &hint, rec->id, m->name);
-            if (!x) {
-                x = new_entry(g, rec, m);
-                if (!x) return qb_fail(QB_ENOMEM, "out of memory");
-                hint = g->nm;
-            } else if (strcmp(x->unit, m->unit) != 0 || x->better != m->better) {
-                return qb_fail(QB_EINPUT,
-                               "%s: record '%s' metric '%s' is in '%s', %s is better, in an earlier run "
-                               "but in '%s', %s is better, here: not comparable",
-                               name, rec->id, m->name, x->unit, x->better < 0 ? "lower" : "higher",
-                               m->unit, m->better < 0 ? "lower" : "higher");
-            }
+            qb_gate_metric *x = NULL;
+            rc = entry_for(g, &hint, name, rec->id, m->name, m->unit, m->better, &x);
+            if (rc) return rc;
             if (m == prim) x->primary = true;
             if (!record_gates(rec)) x->no_gate = true;
             rc = push_metric(x, side, m);
@@ -240,6 +252,20 @@ int qb_gate_add_run(qb_gate *g, int side, const qb_results *r, const char *name,
     }
     g->runs[side]++;
     return QB_OK;
+}
+
+int qb_gate_add_values(qb_gate *g, int side, const char *id, const char *metric, const char *unit, int better,
+                       bool primary, bool gate, const double *v, size_t n)
+{
+    if (better == QB_BETTER_NONE) return QB_OK;
+    size_t hint = 0;
+    qb_gate_metric *x = NULL;
+    int rc = entry_for(g, &hint, id, id, metric, unit, better, &x);
+    if (rc) return rc;
+    x->primary |= primary;
+    x->no_gate |= !gate;
+    for (size_t i = 0; i < n && rc == QB_OK; i++) rc = push(x, side, v[i]);
+    return rc;
 }
 
 /* ---- judging ---- */

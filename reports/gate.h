@@ -87,6 +87,17 @@ typedef struct {
 int qb_gate_add_run(qb_gate *g, int side, const qb_results *r, const char *name,
                     const qb_gate_options *o);
 
+/* Add values (round medians) of one metric to side 0 or 1 directly, for
+ * runs kept in another form than a results document (a database of earlier
+ * runs): id and metric name it, unit and better as in qb_metric; primary:
+ * it is its record's gated metric; gate false: its record is marked gate:
+ * false. Values that are not finite are skipped; better none is ignored.
+ * QB_EINPUT when unit or better differ from values added before. Runs added
+ * this way are not counted in runs[] and not checked for their machine: the
+ * caller selects them by machine. */
+int qb_gate_add_values(qb_gate *g, int side, const char *id, const char *metric, const char *unit, int better,
+                       bool primary, bool gate, const double *v, size_t n);
+
 /* Judge every metric. QB_EINPUT when no primary metric is on both sides
  * (results of different suites). */
 int qb_gate_judge(qb_gate *g, const qb_gate_options *o);

@@ -149,6 +149,22 @@ static void detectable(void)
     CHECK(qb_gate_mde(a, 6, a, 6, 0.01) > m6);          /* stricter alpha, larger */
 }
 
+/* Values given directly, as from a store of earlier runs: one metric, six
+ * base rounds, six new rounds 20% slower. */
+static void values(const qb_gate_options *o)
+{
+    const double base[] = {1.00, 1.01, 0.99, 1.02, 0.98, 1.00};
+    const double cur[] = {1.20, 1.21, 1.19, 1.22, 1.18, 1.20};
+    qb_gate g = {0};
+    CHECK(qb_gate_add_values(&g, 0, "ops/gemm/x", "time", "s", QB_BETTER_LOWER, true, true, base, 6) == QB_OK);
+    CHECK(qb_gate_add_values(&g, 1, "ops/gemm/x", "time", "s", QB_BETTER_LOWER, true, true, cur, 6) == QB_OK);
+    CHECK(qb_gate_add_values(&g, 1, "ops/gemm/x", "time", "ms", QB_BETTER_LOWER, true, true, cur, 6) == QB_EINPUT);
+    CHECK(qb_gate_judge(&g, o) == QB_OK);
+    CHECK(g.regressions == 1 && g.nm == 1 && g.m[0].n[0] == 6 && g.m[0].n[1] == 6);
+    CHECK_NEAR(g.m[0].change, 0.20, 0.01);
+    qb_gate_free(&g);
+}
+
 int main(void)
 {
     qb_gate_options o;
@@ -159,5 +175,6 @@ int main(void)
     few_rounds(&o);
     refused(&o);
     detectable();
+    values(&o);
     TEST_DONE();
 }
