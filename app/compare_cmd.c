@@ -169,7 +169,7 @@ int qb_cmd_compare(int argc, char **argv)
             "more pairs each pair's noise floor is tighter (--noise "
             QB_STR(QB_COMPARE_NOISE_VOTE_DEFAULT) ").\n"
             "\n"
-            "--gate judges otherwise (docs/method.md): every BASE file's rounds form one side and\n"
+            "--gate judges otherwise: every BASE file's rounds form one side and\n"
             "every NEW file's the other; each record's primary metric (its time; rates derived\n"
             "from it are shown, not counted again) regresses when the median of its per-round\n"
             "medians moved the bad way by more than --min-effect and a Mann-Whitney U test on the\n"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# How well qbench ab gates on this machine: N checks of the same build
+# How well qbench ab gates on the machine it runs on: N checks of the same build
 # against itself (each exit 1 is a false alarm) and N of the build against
 # one with QB_TEST_SLOWDOWN (the fp32 GEMM micro-kernel about 20% slower;
 # each exit 1 is a detection), alternating, then the counts. Builds build/
