@@ -199,15 +199,13 @@ int qb_cmd_ab(int argc, char **argv)
     const double t0 = now_s();
     rc = run_ab(&s, ops, nops, passes, &g, &go);
     const double elapsed = now_s() - t0;
-    char leftover[PATH_MAX + 32];
-    snprintf(leftover, sizeof leftover, "%s/base.err", s.dir);
-    unlink(leftover);
-    snprintf(leftover, sizeof leftover, "%s/new.err", s.dir);
-    unlink(leftover);
-    snprintf(leftover, sizeof leftover, "%s/base.json", s.dir);
-    unlink(leftover);
-    snprintf(leftover, sizeof leftover, "%s/new.json", s.dir);
-    unlink(leftover);
+    /* what a failed child leaves behind */
+    static const char *const files[] = {"base.err", "new.err", "base.json", "new.json"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char leftover[PATH_MAX + 32];
+        snprintf(leftover, sizeof leftover, "%s/%s", s.dir, files[i]);
+        unlink(leftover);
+    }
     rmdir(s.dir);
     if (rc == QB_OK) {
         fprintf(stderr, "qbench ab: %d group%s x %ld pass%s x 2 sides measured in %.0f s\n", nops,
