@@ -18,6 +18,7 @@ int qb_cmd_fuse(int argc, char **argv);       /* app/fuse_cmd.c */
 int qb_cmd_roofline(int argc, char **argv);   /* app/roofline_cmd.c */
 int qb_cmd_report(int argc, char **argv);     /* app/report_cmd.c */
 int qb_cmd_compare(int argc, char **argv);    /* app/compare_cmd.c */
+int qb_cmd_ab(int argc, char **argv);         /* app/ab_cmd.c */
 int qb_cmd_run(int argc, char **argv);        /* app/run_cmd.c */
 int qb_cmd_merge(int argc, char **argv);      /* app/merge_cmd.c */
 int qb_cmd_export(int argc, char **argv);     /* app/export_cmd.c */

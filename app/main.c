@@ -32,6 +32,7 @@ static const qb_command commands[] = {
     {"run", NULL, "the whole suite into one results file", qb_cmd_run},
     {"report", NULL, "HTML report with charts from results files", qb_cmd_report},
     {"compare", NULL, "regression gate between two results files", qb_cmd_compare},
+    {"ab", NULL, "A/B regression check of two qbench builds, measured alternately", qb_cmd_ab},
     {"export", NULL, "a results file as Google Benchmark JSON or CSV", qb_cmd_export},
     {"merge", NULL, "pool runs of the same suite into one results file", qb_cmd_merge},
 };

@@ -76,6 +76,21 @@
 #define QB_COMPARE_MD_ROWS 100
 #define QB_COMPARE_MD_CHARS 65000
 
+/* The regression gate (reports/gate*.c, qbench compare --gate and qbench ab):
+ * each record's primary metric judged on its per-round medians. */
+#define QB_GATE_MIN_EFFECT_DEFAULT 0.05 /* a change smaller than this never gates */
+#define QB_GATE_ALPHA_DEFAULT 0.01      /* two-sided Mann-Whitney U test on the round medians */
+#define QB_GATE_MIN_ROUNDS_DEFAULT 5    /* per side; fewer: the metric is not judged, with a warning */
+#define QB_GATE_POWER 0.8               /* the detectable change is the one found this often */
+#define QB_GATE_JUNIT_NAME "qbench gate"
+
+/* qbench ab: each benchmark group runs --rounds times per side, in
+ * alternating order, each time as `qbench ops --op OP` with these settings. */
+#define QB_AB_ROUNDS_DEFAULT 4
+#define QB_AB_OPS_DEFAULT "gemm,conv,matmul,relu,add,softmax"
+#define QB_AB_DTYPES "fp32,int8"
+#define QB_AB_CHILD_ROUNDS "2"          /* rounds of each child measurement (its --rounds) */
+
 /* The shared-core check of multi-thread operator trials (src/core_share.c):
  * an FMA block of this many turns (about 27 us at 3.7 GHz) on every thread;
  * a trial whose slowest thread ran below this share of the fastest speed
