@@ -26,7 +26,7 @@ typedef struct {
     size_t at;            /* index of the first point after the step */
     double before, after; /* medians of the segments on either side */
     double change;        /* after / before - 1 */
-    double p;             /* permutation p-value of the difference of medians */
+    double p;             /* permutation p-value of the rank sums on either side */
 } qb_cp_step;
 
 /* Steps of x[0..n) (n >= 1), at most max, oldest first. cost (may be NULL)
