@@ -222,17 +222,40 @@ out:
     return rc;
 }
 
-/* A run's identity: the hash of its whole document, so the same file added
- * again (under any commit) is recognised. */
-static int run_key(const qb_results *r, char *key, size_t len)
+static uint64_t fnv_str(uint64_t h, const char *s)
 {
-    cJSON *doc = qb_results_to_json(r);
-    char *text = doc ? cJSON_PrintUnformatted(doc) : NULL;
-    cJSON_Delete(doc);
-    if (!text) return qb_fail(QB_ENOMEM, "out of memory");
-    snprintf(key, len, "%016llx", (unsigned long long)fnv1a(FNV_BASIS, text, strlen(text)));
-    free(text);
-    return QB_OK;
+    return fnv1a(h, s ? s : "", s ? strlen(s) + 1 : 1);
+}
+
+static uint64_t fnv_json(uint64_t h, const cJSON *v)
+{
+    char *t = v ? cJSON_PrintUnformatted(v) : NULL;
+    h = fnv_str(h, t);
+    free(t);
+    return h;
+}
+
+/* A run's identity: a hash of its start, tool, machine, settings and every
+ * record's id, parameters and figures (the doubles' bytes), so the same file
+ * added again (under any commit) is recognised. */
+static void run_key(const qb_results *r, char *key, size_t len)
+{
+    uint64_t h = fnv_str(FNV_BASIS, r->started);
+    h = fnv_json(h, r->tool);
+    h = fnv_json(h, r->machine);
+    h = fnv_json(h, r->settings);
+    for (size_t i = 0; i < r->n; i++) {
+        const qb_record *rec = &r->recs[i];
+        h = fnv_str(h, rec->id);
+        h = fnv_json(h, rec->params);
+        for (size_t k = 0; k < rec->nmetrics; k++) {
+            const qb_metric *m = &rec->metrics[k];
+            h = fnv_str(h, m->name);
+            h = fnv1a(h, (const char *)&m->value, sizeof m->value);
+            if (m->nsamples) h = fnv1a(h, (const char *)m->samples, m->nsamples * sizeof *m->samples);
+        }
+    }
+    snprintf(key, len, "%016llx", (unsigned long long)h);
 }
 
 static const char *tool_str(const qb_results *r, const char *key)
@@ -247,8 +270,8 @@ int qb_history_add(qb_history *h, const qb_results *r, const char *commit, const
     qb_hbackend *b = h->b;
     memset(out, 0, sizeof *out);
     char key[20], desc[300], added[32];
-    int rc = run_key(r, key, sizeof key);
-    if (rc) return rc;
+    int rc = QB_OK;
+    run_key(r, key, sizeof key);
     qb_history_fingerprint(r->machine, out->machine, sizeof out->machine, desc, sizeof desc);
     const time_t now = time(NULL);
     struct tm tm;

@@ -34,10 +34,9 @@ int qb_hrollback(qb_hbackend *b, int rc)
 
 void qb_hfmt_double(char *buf, size_t len, double v)
 {
-    for (int digits = 15; digits <= 17; digits++) {
-        snprintf(buf, len, "%.*g", digits, v);
-        if (strtod(buf, NULL) == v) return;
-    }
+    /* most figures read from a results file need 15 digits at most */
+    snprintf(buf, len, "%.15g", v);
+    if (strtod(buf, NULL) != v) snprintf(buf, len, "%.17g", v);
 }
 
 /* ---- schema ---- */
