@@ -62,6 +62,15 @@ expect 2 "detect --last 2" -- history detect --db "$S" --last 2
 expect 2 "unknown scheme" -- history show --db mysql://x/y
 one_line "unknown database 'mysql://x/y'" && ok || bad "unknown scheme: message"
 
+# report --history: the page, its findings and the chart scripts with the
+# step marked (gnuplot pointed away: the scripts are what is checked).
+QB_GNUPLOT=$tmp/no-gnuplot expect 0 "report --history" -- report --history "$S" -o "$tmp/rep"
+grep -q "step regression" "$tmp/rep/history.html" && grep -q "trend regression" "$tmp/rep/history.html" && ok || bad "report --history: findings table"
+grep -l "ops/k1/fp32 time" "$tmp"/rep/charts/history-*.gp | xargs grep -q "set arrow from 7.5," && ok || bad "report --history: the step marked between runs 7 and 8"
+grep -q "chart(s) not drawn" "$tmp/err" && ok || bad "report --history: says charts were not drawn"
+expect 2 "report --history with files" -- report --history "$S" "$tmp/runs/r1.json" -o "$tmp/rep"
+expect 2 "report --history, empty selection" -- report --history "$S" --filter 'nothing/*' -o "$tmp/rep"
+
 # ---- bad input: nothing half-stored ----
 runs() { sqlite3 "$1" "SELECT (SELECT count(*) FROM runs) || ' ' || (SELECT count(*) FROM records) || ' ' || (SELECT count(*) FROM metrics)"; }
 before=$(runs "$tmp/h.sqlite")
