@@ -6,6 +6,7 @@
 #include "changepoint.h"
 #include "error.h"
 #include "history_detect.h"
+#include "stats.h"
 #include "trend.h"
 
 #include <math.h>
@@ -148,5 +149,14 @@ int main(void)
     CHECK(n == 1 && st[0].p <= o.alpha && st[0].change == 1);
     CHECK(qb_changepoints(one, QB_CP_MAX_POINTS + 1, &o, st, 4, &n, NULL, NULL) == QB_EUSAGE);
     CHECK_NEAR(qb_median_of(stairs, 12), 1.5, 0);
+    /* the selection against a full sort, odd and even sizes, with ties */
+    for (size_t len = 60; len <= 200; len += 7) {
+        double v[200], sorted[200];
+        rng = len;
+        for (size_t i = 0; i < len; i++) v[i] = sorted[i] = floor(uniform() * 50);
+        qb_sort_doubles(sorted, len);
+        const double want = len % 2 ? sorted[len / 2] : 0.5 * (sorted[len / 2 - 1] + sorted[len / 2]);
+        CHECK_NEAR(qb_median_of(v, len), want, 0);
+    }
     TEST_DONE();
 }
