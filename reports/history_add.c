@@ -1,6 +1,7 @@
-/* Adding one run to the results history: its machine, its run row, then
- * every record and metric (samples and round medians as text) in batched
- * inserts, all in one write transaction. */
+/* Adding one run to the results history: its machine, its run row, the
+ * series it adds, then every record, metric figure (points) and its samples
+ * and round medians (as text) in batched inserts, all in one write
+ * transaction. */
 #include "history_backend.h"
 #include "history_db.h"
 
@@ -163,30 +164,138 @@ static int batch_row(qb_hbackend *b, batch *bt, char **row, const bool *need)
     return bt->nrows == ROWS_PER_INSERT ? batch_flush(b, bt) : QB_OK;
 }
 
-static int add_records(qb_hbackend *b, const qb_results *r, const char *run)
+/* ---- series: one per record id, metric and unit, shared by every run ---- */
+
+typedef struct {
+    char *key; /* rec_id US metric US unit */
+    char id[24];
+} series_id;
+
+typedef struct {
+    series_id *v;
+    size_t n;
+} series_map;
+
+static int cmp_series(const void *a, const void *b)
 {
-    batch *recs = calloc(1, sizeof *recs), *mets = calloc(1, sizeof *mets);
-    int rc = recs && mets ? QB_OK : qb_fail(QB_ENOMEM, "out of memory");
+    return strcmp(((const series_id *)a)->key, ((const series_id *)b)->key);
+}
+
+static char *series_key(const char *rec, const char *metric, const char *unit)
+{
+    const size_t n = strlen(rec) + strlen(metric) + strlen(unit) + 3;
+    char *k = malloc(n);
+    if (k) snprintf(k, n, "%s\x1f%s\x1f%s", rec, metric, unit);
+    return k;
+}
+
+static void map_free(series_map *m)
+{
+    for (size_t i = 0; i < m->n; i++) free(m->v[i].key);
+    free(m->v);
+    memset(m, 0, sizeof *m);
+}
+
+static int map_load(qb_hbackend *b, series_map *m)
+{
+    map_free(m);
+    qb_hrows rows;
+    int rc = b->query(b, "SELECT id, rec_id, metric, unit FROM series", 0, NULL, &rows);
+    if (rc) return rc;
+    m->v = calloc(rows.nrows + 1, sizeof *m->v);
+    if (!m->v) rc = qb_fail(QB_ENOMEM, "out of memory");
+    for (size_t i = 0; !rc && i < rows.nrows; i++) {
+        series_id *e = &m->v[m->n++];
+        snprintf(e->id, sizeof e->id, "%s", qb_hrows_cell(&rows, i, 0));
+        e->key = series_key(qb_hrows_cell(&rows, i, 1), qb_hrows_cell(&rows, i, 2), qb_hrows_cell(&rows, i, 3));
+        if (!e->key) rc = qb_fail(QB_ENOMEM, "out of memory");
+    }
+    qb_hrows_free(&rows);
+    if (!rc) qsort(m->v, m->n, sizeof *m->v, cmp_series);
+    return rc;
+}
+
+static const char *map_find(const series_map *m, const char *key)
+{
+    const series_id k = {(char *)key, ""};
+    const series_id *e = m->n ? bsearch(&k, m->v, m->n, sizeof *m->v, cmp_series) : NULL;
+    return e ? e->id : NULL;
+}
+
+/* Create the series of this run that the database does not have yet, then
+ * load every series id. */
+static int add_series(qb_hbackend *b, const qb_results *r, series_map *m)
+{
+    int rc = map_load(b, m);
+    if (rc) return rc;
+    batch *bt = calloc(1, sizeof *bt);
+    if (!bt) return qb_fail(QB_ENOMEM, "out of memory");
+    bt->head = "INSERT INTO series (rec_id, metric, unit, better, is_primary) VALUES ";
+    bt->ncols = 5;
+    static const bool need[5] = {true, true, true, true, true};
+    size_t created = 0;
+    for (size_t i = 0; i < r->n && !rc; i++) {
+        const qb_record *rec = &r->recs[i];
+        const size_t primary = qb_history_primary_metric(rec);
+        for (size_t k = 0; k < rec->nmetrics && !rc; k++) {
+            const qb_metric *mt = &rec->metrics[k];
+            char *key = series_key(rec->id, mt->name, mt->unit);
+            if (!key) {
+                rc = qb_fail(QB_ENOMEM, "out of memory");
+                break;
+            }
+            const bool known = map_find(m, key) != NULL;
+            free(key);
+            if (known) continue;
+            char better[8];
+            snprintf(better, sizeof better, "%d", mt->better);
+            char *row[5] = {strdup(rec->id), strdup(mt->name), strdup(mt->unit), strdup(better),
+                            strdup(k == primary ? "1" : "0")};
+            rc = batch_row(b, bt, row, need);
+            created++;
+        }
+    }
+    if (!rc) rc = batch_flush(b, bt);
+    batch_clear(bt);
+    free(bt);
+    if (!rc && created) rc = map_load(b, m);
+    return rc;
+}
+
+static int add_records(qb_hbackend *b, const qb_results *r, const char *run, const series_map *map)
+{
+    batch *recs = calloc(1, sizeof *recs), *pts = calloc(1, sizeof *pts), *smp = calloc(1, sizeof *smp);
+    int rc = recs && pts && smp ? QB_OK : qb_fail(QB_ENOMEM, "out of memory");
     if (rc) goto out;
     recs->head = "INSERT INTO records (run_id, pos, rec_id, grp, params, notes) VALUES ";
     recs->ncols = 6;
-    mets->head = "INSERT INTO metrics (run_id, pos, name, rec_id, unit, better, is_primary, value, lo, hi, "
-                 "samples, round_medians, round_sizes) VALUES ";
-    mets->ncols = 13;
-    mets->before = recs;
+    pts->head = "INSERT INTO points (run_id, series_id, pos, value, lo, hi) VALUES ";
+    pts->ncols = 6;
+    pts->before = recs;
+    smp->head = "INSERT INTO samples (run_id, series_id, samples, round_medians, round_sizes) VALUES ";
+    smp->ncols = 5;
+    smp->before = pts;
     static const bool rec_need[6] = {true, true, true, true, true, false};
-    static const bool met_need[13] = {true, true, true, true, true, true, true, true, true, true};
+    static const bool pt_need[6] = {true, true, true, true, true, true};
+    static const bool smp_need[5] = {true, true, false, false, false};
     for (size_t i = 0; i < r->n && !rc; i++) {
         const qb_record *rec = &r->recs[i];
         char pos[24];
         snprintf(pos, sizeof pos, "%zu", i);
-        char *row[13] = {strdup(run), strdup(pos), strdup(rec->id), strdup(rec->group), json_text(rec->params),
-                         cJSON_GetArraySize(rec->notes) > 0 ? json_text(rec->notes) : NULL};
-        if (rec->notes && cJSON_GetArraySize(rec->notes) > 0 && !row[5]) recs->oom = true;
+        char *row[6] = {strdup(run), strdup(pos), strdup(rec->id), strdup(rec->group), json_text(rec->params),
+                        cJSON_GetArraySize(rec->notes) > 0 ? json_text(rec->notes) : NULL};
+        if (cJSON_GetArraySize(rec->notes) > 0 && !row[5]) recs->oom = true;
         rc = batch_row(b, recs, row, rec_need);
-        const size_t primary = qb_history_primary_metric(rec);
         for (size_t k = 0; k < rec->nmetrics && !rc; k++) {
             const qb_metric *m = &rec->metrics[k];
+            char *key = series_key(rec->id, m->name, m->unit);
+            const char *sid = key ? map_find(map, key) : NULL;
+            free(key);
+            if (!sid) {
+                rc = key ? qb_fail(QB_EINTERNAL, "history add: no series for %s %s", rec->id, m->name)
+                         : qb_fail(QB_ENOMEM, "out of memory");
+                break;
+            }
             double lo = m->value, hi = m->value;
             if (m->nsamples > 0) {
                 double *s = malloc(m->nsamples * sizeof *s);
@@ -200,25 +309,26 @@ static int add_records(qb_hbackend *b, const qb_results *r, const char *run)
                 hi = qb_percentile_sorted(s, m->nsamples, 75);
                 free(s);
             }
-            char better[8], prim[4];
-            snprintf(better, sizeof better, "%d", m->better);
-            snprintf(prim, sizeof prim, "%d", k == primary);
-            char *mrow[13] = {strdup(run), strdup(pos), strdup(m->name), strdup(rec->id), strdup(m->unit),
-                              strdup(better), strdup(prim), num_text(m->value), num_text(lo), num_text(hi),
-                              m->nsamples ? doubles_text(m->samples, m->nsamples) : NULL,
-                              m->nrounds ? doubles_text(m->round_medians, m->nrounds) : NULL,
-                              m->nrounds ? sizes_text(m->round_sizes, m->nrounds) : NULL};
-            if ((m->nsamples && !mrow[10]) || (m->nrounds && (!mrow[11] || !mrow[12]))) mets->oom = true;
-            rc = batch_row(b, mets, mrow, met_need);
+            char *prow[6] = {strdup(run), strdup(sid), strdup(pos), num_text(m->value), num_text(lo), num_text(hi)};
+            rc = batch_row(b, pts, prow, pt_need);
+            if (rc || (!m->nsamples && !m->nrounds)) continue;
+            char *srow[5] = {strdup(run), strdup(sid), m->nsamples ? doubles_text(m->samples, m->nsamples) : NULL,
+                             m->nrounds ? doubles_text(m->round_medians, m->nrounds) : NULL,
+                             m->nrounds ? sizes_text(m->round_sizes, m->nrounds) : NULL};
+            if ((m->nsamples && !srow[2]) || (m->nrounds && (!srow[3] || !srow[4]))) smp->oom = true;
+            rc = batch_row(b, smp, srow, smp_need);
         }
     }
+    if (!rc) rc = batch_flush(b, smp); /* and the points and records before them */
+    if (!rc) rc = batch_flush(b, pts);
     if (!rc) rc = batch_flush(b, recs);
-    if (!rc) rc = batch_flush(b, mets);
 out:
     if (recs) batch_clear(recs);
-    if (mets) batch_clear(mets);
+    if (pts) batch_clear(pts);
+    if (smp) batch_clear(smp);
     free(recs);
-    free(mets);
+    free(pts);
+    free(smp);
     return rc;
 }
 
@@ -303,7 +413,10 @@ int qb_history_add(qb_history *h, const qb_results *r, const char *commit, const
         const char *id = rows.nrows == 1 ? qb_hrows_cell(&rows, 0, 0) : NULL;
         out->run = id ? strtol(id, NULL, 10) : 0;
         if (out->run <= 0) rc = qb_fail(QB_EINTERNAL, "history add: %s gave the run no id", b->where);
-        if (!rc) rc = add_records(b, r, id);
+        series_map map = {0};
+        if (!rc) rc = add_series(b, r, &map);
+        if (!rc) rc = add_records(b, r, id, &map);
+        map_free(&map);
         qb_hrows_free(&rows);
     }
     if (!rc) rc = qb_hexec(b, "COMMIT");

@@ -48,15 +48,18 @@ static const char *const schema_v1[] = {
     "CREATE TABLE runs (id {ID}, run_key TEXT NOT NULL UNIQUE, machine TEXT NOT NULL "
     "REFERENCES machines(fingerprint), commit_id TEXT NOT NULL, branch TEXT NOT NULL, started TEXT NOT NULL, "
     "added TEXT NOT NULL, tool TEXT NOT NULL, settings TEXT NOT NULL)",
-    "CREATE INDEX runs_by_machine ON runs (machine, started)",
     "CREATE TABLE records (run_id BIGINT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, pos INTEGER NOT NULL, "
     "rec_id TEXT NOT NULL, grp TEXT NOT NULL, params TEXT NOT NULL, notes TEXT, PRIMARY KEY (run_id, pos))",
-    "CREATE TABLE metrics (run_id BIGINT NOT NULL, pos INTEGER NOT NULL, name TEXT NOT NULL, "
-    "rec_id TEXT NOT NULL, unit TEXT NOT NULL, better INTEGER NOT NULL, is_primary INTEGER NOT NULL, "
-    "value DOUBLE PRECISION NOT NULL, lo DOUBLE PRECISION, hi DOUBLE PRECISION, samples TEXT, "
-    "round_medians TEXT, round_sizes TEXT, PRIMARY KEY (run_id, pos, name), "
+    "CREATE TABLE series (id {ID}, rec_id TEXT NOT NULL, metric TEXT NOT NULL, unit TEXT NOT NULL, "
+    "better INTEGER NOT NULL, is_primary INTEGER NOT NULL, UNIQUE (rec_id, metric, unit))",
+    "CREATE TABLE points (run_id BIGINT NOT NULL, series_id BIGINT NOT NULL REFERENCES series(id), "
+    "pos INTEGER NOT NULL, value DOUBLE PRECISION NOT NULL, lo DOUBLE PRECISION NOT NULL, "
+    "hi DOUBLE PRECISION NOT NULL, PRIMARY KEY (run_id, series_id), "
     "FOREIGN KEY (run_id, pos) REFERENCES records(run_id, pos) ON DELETE CASCADE)",
-    "CREATE INDEX metrics_by_series ON metrics (rec_id, name)",
+    "CREATE INDEX points_by_series ON points (series_id)",
+    "CREATE TABLE samples (run_id BIGINT NOT NULL, series_id BIGINT NOT NULL, samples TEXT, "
+    "round_medians TEXT, round_sizes TEXT, PRIMARY KEY (run_id, series_id), "
+    "FOREIGN KEY (run_id, series_id) REFERENCES points(run_id, series_id) ON DELETE CASCADE)",
 };
 
 static const struct {

@@ -111,6 +111,50 @@ static int group(const point_row *p, size_t n, long last, qb_hseries_list *out)
     return QB_OK;
 }
 
+typedef struct {
+    long id;
+    const char *rec, *metric, *unit;
+    int better;
+} series_row;
+
+static int cmp_series_id(const void *a, const void *b)
+{
+    const long x = ((const series_row *)a)->id, y = ((const series_row *)b)->id;
+    return (x > y) - (x < y);
+}
+
+/* Series ids per query when only some series are read. */
+#define IDS_PER_QUERY 256
+
+/* Append the points of `rows` (run_id, series_id, value, lo, hi) that belong
+ * to a selected run and series. */
+static void collect(const qb_hrows *rows, const run_row *rr, size_t nruns, const series_row *sr, size_t nser,
+                    point_row *pr, size_t *npts)
+{
+    for (size_t i = 0; i < rows->nrows; i++) {
+        const run_row rk = {strtol(qb_hrows_cell(rows, i, 0), NULL, 10), NULL, NULL, NULL, NULL};
+        const run_row *run = bsearch(&rk, rr, nruns, sizeof *rr, cmp_run_id);
+        const series_row sk = {strtol(qb_hrows_cell(rows, i, 1), NULL, 10), NULL, NULL, NULL, 0};
+        const series_row *se = bsearch(&sk, sr, nser, sizeof *sr, cmp_series_id);
+        if (!run || !se) continue; /* another machine, or a run added since the runs were read */
+        const double v = num(qb_hrows_cell(rows, i, 2), 0);
+        pr[(*npts)++] = (point_row){run, se->rec, se->metric, se->unit, se->better, v,
+                                    num(qb_hrows_cell(rows, i, 3), v), num(qb_hrows_cell(rows, i, 4), v)};
+    }
+}
+
+static int grow_points(point_row **pr, size_t *cap, size_t need)
+{
+    if (need <= *cap) return QB_OK;
+    size_t ncap = *cap ? *cap : 1024;
+    while (ncap < need) ncap *= 2;
+    point_row *p = realloc(*pr, ncap * sizeof *p);
+    if (!p) return qb_fail(QB_ENOMEM, "out of memory");
+    *pr = p;
+    *cap = ncap;
+    return QB_OK;
+}
+
 int qb_history_series(qb_history *h, const qb_hquery *q, qb_hseries_list *out)
 {
     qb_hbackend *b = h->b;
@@ -118,53 +162,71 @@ int qb_history_series(qb_history *h, const qb_hquery *q, qb_hseries_list *out)
     char like[80];
     if (q->machine) snprintf(like, sizeof like, "%s%%", q->machine);
     const char *rp[1] = {like};
-    qb_hrows runs = {0}, mets = {0};
+    qb_hrows runs = {0}, ser = {0}, pts = {0};
+    run_row *rr = NULL;
+    series_row *sr = NULL;
+    point_row *pr = NULL;
+    size_t npts = 0, cap = 0, nsel = 0;
     int rc = b->query(b, q->machine ? "SELECT id, machine, commit_id, branch, started FROM runs WHERE machine LIKE ?"
                                     : "SELECT id, machine, commit_id, branch, started FROM runs",
                       q->machine ? 1 : 0, rp, &runs);
-    if (rc) return rc;
-    qb_buf sql = {0};
-    const char *mp[2];
-    size_t np = 0;
-    qb_buf_printf(&sql, "SELECT m.run_id, m.rec_id, m.name, m.unit, m.better, m.value, m.lo, m.hi FROM metrics m");
-    if (q->machine) {
-        qb_buf_printf(&sql, " JOIN runs r ON r.id = m.run_id WHERE r.machine LIKE ?");
-        mp[np++] = like;
+    if (!rc) rc = b->query(b, "SELECT id, rec_id, metric, unit, better, is_primary FROM series", 0, NULL, &ser);
+    if (rc) goto out;
+    rr = calloc(runs.nrows + 1, sizeof *rr);
+    sr = calloc(ser.nrows + 1, sizeof *sr);
+    if (!rr || !sr) {
+        rc = qb_fail(QB_ENOMEM, "out of memory");
+        goto out;
     }
-    if (q->metric) {
-        qb_buf_printf(&sql, "%s m.name = ?", np ? " AND" : " WHERE");
-        mp[np++] = q->metric;
+    for (size_t i = 0; i < runs.nrows; i++)
+        rr[i] = (run_row){strtol(qb_hrows_cell(&runs, i, 0), NULL, 10), qb_hrows_cell(&runs, i, 1),
+                          qb_hrows_cell(&runs, i, 2), qb_hrows_cell(&runs, i, 3), qb_hrows_cell(&runs, i, 4)};
+    qsort(rr, runs.nrows, sizeof *rr, cmp_run_id);
+    for (size_t i = 0; i < ser.nrows; i++) {
+        const char *rec = qb_hrows_cell(&ser, i, 1), *metric = qb_hrows_cell(&ser, i, 2);
+        if (q->metric ? strcmp(metric, q->metric) != 0
+                      : q->primary_only && strcmp(qb_hrows_cell(&ser, i, 5), "1") != 0)
+            continue;
+        if (!qb_cmp_selects(q->filter, rec, metric)) continue;
+        sr[nsel++] = (series_row){strtol(qb_hrows_cell(&ser, i, 0), NULL, 10), rec, metric,
+                                  qb_hrows_cell(&ser, i, 3), (int)strtol(qb_hrows_cell(&ser, i, 4), NULL, 10)};
     }
-    if (q->primary_only && !q->metric) qb_buf_printf(&sql, "%s m.is_primary = 1", np ? " AND" : " WHERE");
-    rc = sql.oom ? qb_fail(QB_ENOMEM, "out of memory") : b->query(b, sql.s, np, mp, &mets);
-    qb_buf_free(&sql);
-    run_row *rr = calloc(runs.nrows + 1, sizeof *rr);
-    point_row *pr = calloc(mets.nrows + 1, sizeof *pr);
-    if (!rc && (!rr || !pr)) rc = qb_fail(QB_ENOMEM, "out of memory");
-    size_t npts = 0;
-    if (!rc) {
-        for (size_t i = 0; i < runs.nrows; i++)
-            rr[i] = (run_row){strtol(qb_hrows_cell(&runs, i, 0), NULL, 10), qb_hrows_cell(&runs, i, 1),
-                              qb_hrows_cell(&runs, i, 2), qb_hrows_cell(&runs, i, 3), qb_hrows_cell(&runs, i, 4)};
-        qsort(rr, runs.nrows, sizeof *rr, cmp_run_id);
-        for (size_t i = 0; i < mets.nrows; i++) {
-            const char *id = qb_hrows_cell(&mets, i, 1), *name = qb_hrows_cell(&mets, i, 2);
-            if (!qb_cmp_selects(q->filter, id, name)) continue;
-            const run_row key = {strtol(qb_hrows_cell(&mets, i, 0), NULL, 10), NULL, NULL, NULL, NULL};
-            const run_row *run = bsearch(&key, rr, runs.nrows, sizeof *rr, cmp_run_id);
-            if (!run) continue; /* a run added after the runs were read */
-            const double v = num(qb_hrows_cell(&mets, i, 5), 0);
-            pr[npts++] = (point_row){run, id, name, qb_hrows_cell(&mets, i, 3),
-                                     (int)strtol(qb_hrows_cell(&mets, i, 4), NULL, 10), v,
-                                     num(qb_hrows_cell(&mets, i, 6), v), num(qb_hrows_cell(&mets, i, 7), v)};
+    qsort(sr, nsel, sizeof *sr, cmp_series_id);
+    if (nsel == ser.nrows) {
+        /* every series: one pass over the points */
+        rc = b->query(b, "SELECT run_id, series_id, value, lo, hi FROM points", 0, NULL, &pts);
+        if (!rc) rc = grow_points(&pr, &cap, pts.nrows + 1);
+        if (!rc) collect(&pts, rr, runs.nrows, sr, nsel, pr, &npts);
+        qb_hrows_free(&pts);
+    }
+    for (size_t from = 0; nsel < ser.nrows && from < nsel && !rc; from += IDS_PER_QUERY) {
+        const size_t k = nsel - from < IDS_PER_QUERY ? nsel - from : IDS_PER_QUERY;
+        char ids[IDS_PER_QUERY][24];
+        const char *params[IDS_PER_QUERY];
+        qb_buf sql = {0};
+        qb_buf_printf(&sql, "SELECT run_id, series_id, value, lo, hi FROM points WHERE series_id IN (");
+        for (size_t i = 0; i < k; i++) {
+            snprintf(ids[i], sizeof ids[i], "%ld", sr[from + i].id);
+            params[i] = ids[i];
+            qb_buf_printf(&sql, "%s?", i ? ", " : "");
         }
+        qb_buf_printf(&sql, ")");
+        rc = sql.oom ? qb_fail(QB_ENOMEM, "out of memory") : b->query(b, sql.s, k, params, &pts);
+        qb_buf_free(&sql);
+        if (!rc) rc = grow_points(&pr, &cap, npts + pts.nrows + 1);
+        if (!rc) collect(&pts, rr, runs.nrows, sr, nsel, pr, &npts);
+        qb_hrows_free(&pts);
+    }
+    if (!rc) {
         qsort(pr, npts, sizeof *pr, cmp_point);
         rc = group(pr, npts, q->last, out);
         if (rc) qb_hseries_list_free(out);
     }
+out:
     free(rr);
+    free(sr);
     free(pr);
     qb_hrows_free(&runs);
-    qb_hrows_free(&mets);
+    qb_hrows_free(&ser);
     return rc;
 }

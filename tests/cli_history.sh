@@ -72,13 +72,13 @@ expect 2 "report --history with files" -- report --history "$S" "$tmp/runs/r1.js
 expect 2 "report --history, empty selection" -- report --history "$S" --filter 'nothing/*' -o "$tmp/rep"
 
 # ---- bad input: nothing half-stored ----
-runs() { sqlite3 "$1" "SELECT (SELECT count(*) FROM runs) || ' ' || (SELECT count(*) FROM records) || ' ' || (SELECT count(*) FROM metrics)"; }
+runs() { sqlite3 "$1" "SELECT (SELECT count(*) FROM runs) || ' ' || (SELECT count(*) FROM records) || ' ' || (SELECT count(*) FROM points)"; }
 before=$(runs "$tmp/h.sqlite")
 printf '{"schema": "qbench.results/1", "tool": {' >"$tmp/corrupt.json"
 expect 2 "corrupt results file" -- history add "$tmp/corrupt.json" --db "$S"
 one_line "not valid JSON" && ok || bad "corrupt: message"
 expect 2 "a run the database refuses half way" -- history add "$tmp/dup.json" --db "$S"
-one_line "UNIQUE constraint failed: metrics" && ok || bad "refused half way: message"
+one_line "UNIQUE constraint failed" && ok || bad "refused half way: message"
 [ "$(runs "$tmp/h.sqlite")" = "$before" ] && ok || bad "refused half way: something was stored ($(runs "$tmp/h.sqlite") vs $before)"
 
 # A killed add: the run is there whole or not at all, and the next add works.
