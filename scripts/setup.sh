@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(build-essential cmake pkg-config git python3 libpapi-dev papi-tools libpfm4-dev libcjson-dev
           gnuplot-nox chromium libopenblas-dev libdnnl-dev libpython3-dev
-          liburing-dev libsqlite3-dev libpq-dev postgresql)
+          liburing-dev libsqlite3-dev sqlite3 libpq-dev postgresql)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
