@@ -218,7 +218,7 @@ int qb_history_series(qb_history *h, const qb_hquery *q, qb_hseries_list *out)
         qb_hrows_free(&pts);
     }
     if (!rc) {
-        qsort(pr, npts, sizeof *pr, cmp_point);
+        if (npts) qsort(pr, npts, sizeof *pr, cmp_point);
         rc = group(pr, npts, q->last, out);
         if (rc) qb_hseries_list_free(out);
     }
