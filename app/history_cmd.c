@@ -179,8 +179,7 @@ int qb_cmd_history_detect(int argc, char **argv)
         "step is reported with the last run before and the first run after it, the change of\n"
         "the segments' medians and a permutation p-value, when it is at least --min-effect and\n"
         "p <= --alpha. A drift no single step explains (Mann-Kendall test, Theil-Sen slope, and\n"
-        "a straight line that fits at least as well as the steps) is reported as a trend.\n"
-        "Method and figures: docs/method.md, History.",
+        "a straight line that fits at least as well as the steps) is reported as a trend.",
         .examples = "  qbench history detect\n"
                     "  qbench history detect --filter 'ops/conv/*' --last 30 --min-effect 3%\n"
                     "  qbench history detect --json | jq '.findings[] | select(.steps[].kind == \"regression\")'\n",

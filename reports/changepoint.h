@@ -1,7 +1,7 @@
 /* Steps in a series of per-run figures: a penalised segmentation (optimal
  * partitioning with a robust L1 cost, the segments' medians as levels), each
- * step then judged by a permutation test and its size. docs/method.md
- * ("History") gives the method. */
+ * step then judged by a permutation test of the ranks on either side and by
+ * its size. */
 #ifndef QB_CHANGEPOINT_H
 #define QB_CHANGEPOINT_H
 
