@@ -114,7 +114,9 @@ typedef struct batch {
     const char *head; /* "INSERT INTO t (a, b) VALUES " */
     size_t ncols, nrows;
     struct batch *before; /* flushed first: the rows these rows refer to */
+    const bool *col_double; /* ncols flags: which columns are doubles (NULL: none) */
     char *cells[ROWS_PER_INSERT * 16];
+    bool dbl[ROWS_PER_INSERT * 16]; /* col_double repeated for each row */
     bool oom;
 } batch;
 
@@ -146,7 +148,7 @@ static int batch_flush(qb_hbackend *b, batch *bt)
         qb_buf_printf(&sql, ")");
     }
     int rc = sql.oom ? qb_fail(QB_ENOMEM, "out of memory")
-                     : b->query(b, sql.s, bt->nrows * bt->ncols, (const char *const *)bt->cells, NULL);
+                     : b->query(b, sql.s, bt->nrows * bt->ncols, (const char *const *)bt->cells, bt->dbl, NULL);
     qb_buf_free(&sql);
     batch_clear(bt);
     return rc;
@@ -158,6 +160,7 @@ static int batch_row(qb_hbackend *b, batch *bt, char **row, const bool *need)
 {
     for (size_t c = 0; c < bt->ncols; c++) {
         bt->cells[bt->nrows * bt->ncols + c] = row[c];
+        bt->dbl[bt->nrows * bt->ncols + c] = bt->col_double && bt->col_double[c];
         if (!row[c] && need[c]) bt->oom = true;
     }
     bt->nrows++;
@@ -200,7 +203,7 @@ static int map_load(qb_hbackend *b, series_map *m)
 {
     map_free(m);
     qb_hrows rows;
-    int rc = b->query(b, "SELECT id, rec_id, metric, unit FROM series", 0, NULL, &rows);
+    int rc = b->query(b, "SELECT id, rec_id, metric, unit FROM series", 0, NULL, NULL, &rows);
     if (rc) return rc;
     m->v = calloc(rows.nrows + 1, sizeof *m->v);
     if (!m->v) rc = qb_fail(QB_ENOMEM, "out of memory");
@@ -272,6 +275,8 @@ static int add_records(qb_hbackend *b, const qb_results *r, const char *run, con
     pts->head = "INSERT INTO points (run_id, series_id, pos, value, lo, hi) VALUES ";
     pts->ncols = 6;
     pts->before = recs;
+    static const bool pt_double[6] = {false, false, false, true, true, true};
+    pts->col_double = pt_double;
     smp->head = "INSERT INTO samples (run_id, series_id, samples, round_medians, round_sizes) VALUES ";
     smp->ncols = 5;
     smp->before = pts;
@@ -393,7 +398,7 @@ int qb_history_add(qb_history *h, const qb_results *r, const char *commit, const
     if (rc) goto out;
     qb_hrows rows;
     const char *kp[] = {key};
-    rc = b->query(b, "SELECT id, added FROM runs WHERE run_key = ?", 1, kp, &rows);
+    rc = b->query(b, "SELECT id, added FROM runs WHERE run_key = ?", 1, kp, NULL, &rows);
     if (!rc) {
         if (rows.nrows > 0)
             rc = qb_fail(QB_EINPUT, "history add: this run (started %s) is already in %s as run %s, added %s",
@@ -403,12 +408,12 @@ int qb_history_add(qb_history *h, const qb_results *r, const char *commit, const
     const char *mp[] = {out->machine, desc, machine};
     if (!rc)
         rc = b->query(b, "INSERT INTO machines (fingerprint, description, info) VALUES (?, ?, ?) "
-                         "ON CONFLICT (fingerprint) DO NOTHING", 3, mp, NULL);
+                         "ON CONFLICT (fingerprint) DO NOTHING", 3, mp, NULL, NULL);
     const char *rp[] = {key, out->machine, commit ? commit : tool_str(r, "git"),
                         branch ? branch : tool_str(r, "branch"), r->started, added, tool, settings};
     if (!rc)
         rc = b->query(b, "INSERT INTO runs (run_key, machine, commit_id, branch, started, added, tool, settings) "
-                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id", 8, rp, &rows);
+                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id", 8, rp, NULL, &rows);
     if (!rc) {
         const char *id = rows.nrows == 1 ? qb_hrows_cell(&rows, 0, 0) : NULL;
         out->run = id ? strtol(id, NULL, 10) : 0;

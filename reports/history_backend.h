@@ -7,6 +7,7 @@
 #ifndef QB_HISTORY_BACKEND_H
 #define QB_HISTORY_BACKEND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* A query's answer: nrows x ncols cells, row-major. */
@@ -28,9 +29,12 @@ typedef struct qb_hbackend {
     /* Start a write transaction that serialises with every other writer. */
     int (*begin_write)(struct qb_hbackend *b);
     /* Run one statement with np text parameters; rows (may be NULL) receives
-     * the answer. Errors are one line naming the database. */
+     * the answer. is_double (may be NULL) marks the parameters that are
+     * numbers printed to read back exactly, which a backend whose own text
+     * conversion is not correctly rounded binds as doubles. Errors are one
+     * line naming the database. */
     int (*query)(struct qb_hbackend *b, const char *sql, size_t np, const char *const *params,
-                 qb_hrows *rows);
+                 const bool *is_double, qb_hrows *rows);
     void (*close)(struct qb_hbackend *b);
     char where[160]; /* how messages name the database */
 } qb_hbackend;

@@ -21,7 +21,7 @@ void qb_hrows_free(qb_hrows *r)
 
 int qb_hexec(qb_hbackend *b, const char *sql)
 {
-    return b->query(b, sql, 0, NULL, NULL);
+    return b->query(b, sql, 0, NULL, NULL, NULL);
 }
 
 int qb_hrollback(qb_hbackend *b, int rc)
@@ -73,7 +73,7 @@ static const struct {
 static int read_version(qb_hbackend *b, long *v, bool must_exist)
 {
     qb_hrows rows;
-    int rc = b->query(b, "SELECT value FROM meta WHERE key = 'schema_version'", 0, NULL, &rows);
+    int rc = b->query(b, "SELECT value FROM meta WHERE key = 'schema_version'", 0, NULL, NULL, &rows);
     if (rc) {
         if (must_exist) return rc;
         qb_clear_error();
@@ -135,7 +135,7 @@ static int migrate(qb_hbackend *b)
         const char *p[] = {ver};
         rc = b->query(b, from == 0 ? "INSERT INTO meta (key, value) VALUES ('schema_version', ?)"
                                    : "UPDATE meta SET value = ? WHERE key = 'schema_version'",
-                      1, p, NULL);
+                      1, p, NULL, NULL);
     }
     if (!rc) rc = qb_hexec(b, "COMMIT");
     return rc ? qb_hrollback(b, rc) : QB_OK;

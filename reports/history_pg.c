@@ -65,8 +65,10 @@ static const char *rewrite(pg_backend *p, const char *sql)
     return out;
 }
 
-static int pg_query(qb_hbackend *b, const char *sql, size_t np, const char *const *params, qb_hrows *rows)
+static int pg_query(qb_hbackend *b, const char *sql, size_t np, const char *const *params, const bool *is_double,
+                    qb_hrows *rows)
 {
+    (void)is_double; /* the server reads numbers with a correctly rounded conversion */
     pg_backend *p = (pg_backend *)b;
     const char *q = rewrite(p, sql);
     if (!q) return qb_fail(QB_ENOMEM, "out of memory");
@@ -104,7 +106,7 @@ static int pg_begin_write(qb_hbackend *b)
     int rc = qb_hexec(b, "BEGIN");
     char sql[80];
     snprintf(sql, sizeof sql, "SELECT pg_advisory_xact_lock(%d)", HISTORY_LOCK_KEY);
-    if (!rc) rc = b->query(b, sql, 0, NULL, NULL);
+    if (!rc) rc = b->query(b, sql, 0, NULL, NULL, NULL);
     if (rc) {
         char msg[600];
         snprintf(msg, sizeof msg, "%s", qb_last_error(rc));

@@ -169,8 +169,8 @@ int qb_history_series(qb_history *h, const qb_hquery *q, qb_hseries_list *out)
     size_t npts = 0, cap = 0, nsel = 0;
     int rc = b->query(b, q->machine ? "SELECT id, machine, commit_id, branch, started FROM runs WHERE machine LIKE ?"
                                     : "SELECT id, machine, commit_id, branch, started FROM runs",
-                      q->machine ? 1 : 0, rp, &runs);
-    if (!rc) rc = b->query(b, "SELECT id, rec_id, metric, unit, better, is_primary FROM series", 0, NULL, &ser);
+                      q->machine ? 1 : 0, rp, NULL, &runs);
+    if (!rc) rc = b->query(b, "SELECT id, rec_id, metric, unit, better, is_primary FROM series", 0, NULL, NULL, &ser);
     if (rc) goto out;
     rr = calloc(runs.nrows + 1, sizeof *rr);
     sr = calloc(ser.nrows + 1, sizeof *sr);
@@ -194,7 +194,7 @@ int qb_history_series(qb_history *h, const qb_hquery *q, qb_hseries_list *out)
     qsort(sr, nsel, sizeof *sr, cmp_series_id);
     if (nsel == ser.nrows) {
         /* every series: one pass over the points */
-        rc = b->query(b, "SELECT run_id, series_id, value, lo, hi FROM points", 0, NULL, &pts);
+        rc = b->query(b, "SELECT run_id, series_id, value, lo, hi FROM points", 0, NULL, NULL, &pts);
         if (!rc) rc = grow_points(&pr, &cap, pts.nrows + 1);
         if (!rc) collect(&pts, rr, runs.nrows, sr, nsel, pr, &npts);
         qb_hrows_free(&pts);
@@ -211,7 +211,7 @@ int qb_history_series(qb_history *h, const qb_hquery *q, qb_hseries_list *out)
             qb_buf_printf(&sql, "%s?", i ? ", " : "");
         }
         qb_buf_printf(&sql, ")");
-        rc = sql.oom ? qb_fail(QB_ENOMEM, "out of memory") : b->query(b, sql.s, k, params, &pts);
+        rc = sql.oom ? qb_fail(QB_ENOMEM, "out of memory") : b->query(b, sql.s, k, params, NULL, &pts);
         qb_buf_free(&sql);
         if (!rc) rc = grow_points(&pr, &cap, npts + pts.nrows + 1);
         if (!rc) collect(&pts, rr, runs.nrows, sr, nsel, pr, &npts);

@@ -86,15 +86,19 @@ static int grow_rows(qb_hrows *r, size_t *cap)
     return QB_OK;
 }
 
-static int sq_query(qb_hbackend *b, const char *sql, size_t np, const char *const *params, qb_hrows *rows)
+static int sq_query(qb_hbackend *b, const char *sql, size_t np, const char *const *params, const bool *is_double,
+                    qb_hrows *rows)
 {
     sq_backend *s = (sq_backend *)b;
     sqlite3_stmt *st;
     int rc = sq_prepare(s, sql, &st);
     if (rc) return rc;
     for (size_t i = 0; i < np; i++) {
-        const int brc = params[i] ? sqlite3_bind_text(st, (int)i + 1, params[i], -1, SQLITE_STATIC)
-                                  : sqlite3_bind_null(st, (int)i + 1);
+        /* SQLite's own text-to-real conversion may miss the nearest double
+         * by one unit in the last place: numbers go in as doubles */
+        const int brc = !params[i]                     ? sqlite3_bind_null(st, (int)i + 1)
+                        : is_double && is_double[i] ? sqlite3_bind_double(st, (int)i + 1, strtod(params[i], NULL))
+                                                    : sqlite3_bind_text(st, (int)i + 1, params[i], -1, SQLITE_STATIC);
         if (brc != SQLITE_OK) return sq_fail(s, brc);
     }
     if (rows) {

@@ -62,6 +62,24 @@ expect 2 "detect --last 2" -- history detect --db "$S" --last 2
 expect 2 "unknown scheme" -- history show --db mysql://x/y
 one_line "unknown database 'mysql://x/y'" && ok || bad "unknown scheme: message"
 
+# Figures come back as the very doubles of the file, including ones SQLite's
+# own text-to-real conversion can miss by a unit in the last place.
+$PY - "$tmp/runs/r1.json" "$tmp/exact.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+m = d["results"][0]["metrics"]
+m["cv"]["value"] = 0.00113922316467511
+m["bytes"]["value"] = 75.2433403344317
+json.dump(d, open(sys.argv[2], "w"))
+PY
+"$QB" history add "$tmp/exact.json" --db "sqlite:$tmp/exact.sqlite" >/dev/null || bad "exact: add"
+expect 0 "exact: show" -- history show --db "sqlite:$tmp/exact.sqlite" --filter 'ops/k0/fp32' --json
+$PY - "$tmp/out" <<'PY' && ok || bad "exact: the figures read back are not the file's doubles"
+import json, sys
+s = {x["metric"]: x["points"][0]["value"] for x in json.load(open(sys.argv[1]))["series"]}
+assert s["cv"] == 0.00113922316467511 and s["bytes"] == 75.2433403344317, s
+PY
+
 # report --history: the page, its findings and the chart scripts with the
 # step marked (gnuplot pointed away: the scripts are what is checked).
 QB_GNUPLOT=$tmp/no-gnuplot expect 0 "report --history" -- report --history "$S" -o "$tmp/rep"
