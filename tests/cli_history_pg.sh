@@ -10,7 +10,7 @@
 # shellcheck source=tests/lib_history.sh
 . "$(dirname "$0")/lib_history.sh"
 
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+PGBIN=$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -1)
 if [ -z "$PGBIN" ] || [ ! -x "$PGBIN/initdb" ]; then
     echo "SKIP: PostgreSQL tests (no /usr/lib/postgresql/*/bin/initdb: apt-get install postgresql)"
     exit 77

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # What the history tests share (sourced after lib_cli.sh): expect, one_line,
 # and the synthetic results files in $tmp, made by one python start:
 # runs/r1..r14.json (ops/k1 steps up 15% at c8, ops/k2 drifts 1.2% a run,
