@@ -58,6 +58,10 @@ int qb_cmd_history_add(int argc, char **argv)
     const uint64_t t0 = qb_now_ns();
     qb_results r;
     if ((rc = qb_results_read(pos[0], &r)) != QB_OK) return rc;
+    if (r.n == 0) {
+        qb_results_free(&r);
+        return qb_fail(QB_EINPUT, "qbench history add: '%s' holds no records (an empty run)", pos[0]);
+    }
     qb_history *h = NULL;
     qb_history_added a;
     rc = qb_history_open(db, wait_s, &h);

@@ -95,6 +95,14 @@ before=$(runs "$tmp/h.sqlite")
 printf '{"schema": "qbench.results/1", "tool": {' >"$tmp/corrupt.json"
 expect 2 "corrupt results file" -- history add "$tmp/corrupt.json" --db "$S"
 one_line "not valid JSON" && ok || bad "corrupt: message"
+$PY - "$tmp/runs/r1.json" "$tmp/empty.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["results"] = []
+json.dump(d, open(sys.argv[2], "w"))
+PY
+expect 2 "an empty run" -- history add "$tmp/empty.json" --db "$S"
+one_line "holds no records" && ok || bad "empty run: message"
 expect 2 "a run the database refuses half way" -- history add "$tmp/dup.json" --db "$S"
 one_line "UNIQUE constraint failed" && ok || bad "refused half way: message"
 [ "$(runs "$tmp/h.sqlite")" = "$before" ] && ok || bad "refused half way: something was stored ($(runs "$tmp/h.sqlite") vs $before)"
