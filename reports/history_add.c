@@ -3,71 +3,16 @@
  * and round medians (as text) in batched inserts, all in one write
  * transaction. */
 #include "history_backend.h"
+#include "history_batch.h"
 #include "history_db.h"
 
 #include "error.h"
 #include "textbuf.h"
 
-#include <math.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-/* Rows per INSERT: few round trips to a server, and well under either
- * database's limit on parameters per statement. */
-#define ROWS_PER_INSERT 64
-
-static uint64_t fnv1a(uint64_t h, const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
-#define FNV_BASIS 0xcbf29ce484222325ull
-
-static void add_item(qb_buf *b, const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (cJSON_IsString(v)) qb_buf_printf(b, "%s=%s;", key, v->valuestring);
-    else if (cJSON_IsNumber(v)) qb_buf_printf(b, "%s=%.17g;", key, v->valuedouble);
-    else if (cJSON_IsBool(v)) qb_buf_printf(b, "%s=%d;", key, cJSON_IsTrue(v));
-}
-
-void qb_history_fingerprint(const cJSON *machine, char *fp, size_t fplen, char *desc, size_t dlen)
-{
-    static const char *const keys[] = {"cpu", "vendor", "family", "model", "stepping", "cores",
-                                       "threads", "threads_per_core", "virtualized", "hypervisor"};
-    qb_buf b = {0};
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) add_item(&b, machine, keys[i]);
-    const cJSON *c;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(machine, "caches"))
-    {
-        qb_buf_printf(&b, "cache:");
-        add_item(&b, c, "level");
-        add_item(&b, c, "type");
-        add_item(&b, c, "bytes");
-    }
-    snprintf(fp, fplen, "%016llx", (unsigned long long)fnv1a(FNV_BASIS, b.s ? b.s : "", b.len));
-    qb_buf_free(&b);
-    const cJSON *cpu = cJSON_GetObjectItemCaseSensitive(machine, "cpu");
-    const cJSON *cores = cJSON_GetObjectItemCaseSensitive(machine, "cores");
-    const cJSON *threads = cJSON_GetObjectItemCaseSensitive(machine, "threads");
-    snprintf(desc, dlen, "%s, %d cores, %d threads", cJSON_IsString(cpu) ? cpu->valuestring : "unknown CPU",
-             cJSON_IsNumber(cores) ? cores->valueint : 0, cJSON_IsNumber(threads) ? threads->valueint : 0);
-}
-
-size_t qb_history_primary_metric(const qb_record *rec)
-{
-    for (size_t i = 0; i < rec->nmetrics; i++)
-        if (strcmp(rec->metrics[i].name, "time") == 0) return i;
-    for (size_t i = 0; i < rec->nmetrics; i++)
-        if (rec->metrics[i].better != QB_BETTER_NONE) return i;
-    return 0;
-}
 
 /* A number array as text, each figure read back exactly. */
 static char *doubles_text(const double *x, size_t n)
@@ -106,65 +51,6 @@ static char *num_text(double v)
     char buf[40];
     qb_hfmt_double(buf, sizeof buf, v);
     return strdup(buf);
-}
-
-/* Rows of ncols text cells, inserted ROWS_PER_INSERT at a time; the batch
- * owns its cells. */
-typedef struct batch {
-    const char *head; /* "INSERT INTO t (a, b) VALUES " */
-    size_t ncols, nrows;
-    struct batch *before; /* flushed first: the rows these rows refer to */
-    const bool *col_double; /* ncols flags: which columns are doubles (NULL: none) */
-    char *cells[ROWS_PER_INSERT * 16];
-    bool dbl[ROWS_PER_INSERT * 16]; /* col_double repeated for each row */
-    bool oom;
-} batch;
-
-static void batch_clear(batch *bt)
-{
-    for (size_t i = 0; i < bt->nrows * bt->ncols; i++) free(bt->cells[i]);
-    bt->nrows = 0;
-}
-
-static int batch_flush(qb_hbackend *b, batch *bt)
-{
-    if (bt->oom) {
-        batch_clear(bt);
-        return qb_fail(QB_ENOMEM, "out of memory");
-    }
-    if (bt->nrows == 0) return QB_OK;
-    if (bt->before) {
-        const int rc = batch_flush(b, bt->before);
-        if (rc) {
-            batch_clear(bt);
-            return rc;
-        }
-    }
-    qb_buf sql = {0};
-    qb_buf_printf(&sql, "%s", bt->head);
-    for (size_t r = 0; r < bt->nrows; r++) {
-        qb_buf_printf(&sql, "%s(", r ? ", " : "");
-        for (size_t c = 0; c < bt->ncols; c++) qb_buf_printf(&sql, "%s?", c ? ", " : "");
-        qb_buf_printf(&sql, ")");
-    }
-    int rc = sql.oom ? qb_fail(QB_ENOMEM, "out of memory")
-                     : b->query(b, sql.s, bt->nrows * bt->ncols, (const char *const *)bt->cells, bt->dbl, NULL);
-    qb_buf_free(&sql);
-    batch_clear(bt);
-    return rc;
-}
-
-/* Append one row (ncols cells, taken over; NULL is SQL NULL unless the
- * matching `need` flag says an allocation failed). */
-static int batch_row(qb_hbackend *b, batch *bt, char **row, const bool *need)
-{
-    for (size_t c = 0; c < bt->ncols; c++) {
-        bt->cells[bt->nrows * bt->ncols + c] = row[c];
-        bt->dbl[bt->nrows * bt->ncols + c] = bt->col_double && bt->col_double[c];
-        if (!row[c] && need[c]) bt->oom = true;
-    }
-    bt->nrows++;
-    return bt->nrows == ROWS_PER_INSERT ? batch_flush(b, bt) : QB_OK;
 }
 
 /* ---- series: one per record id, metric and unit, shared by every run ---- */
@@ -231,7 +117,7 @@ static int add_series(qb_hbackend *b, const qb_results *r, series_map *m)
 {
     int rc = map_load(b, m);
     if (rc) return rc;
-    batch *bt = calloc(1, sizeof *bt);
+    qb_hbatch *bt = calloc(1, sizeof *bt);
     if (!bt) return qb_fail(QB_ENOMEM, "out of memory");
     bt->head = "INSERT INTO series (rec_id, metric, unit, better, is_primary) VALUES ";
     bt->ncols = 5;
@@ -254,12 +140,12 @@ static int add_series(qb_hbackend *b, const qb_results *r, series_map *m)
             snprintf(better, sizeof better, "%d", mt->better);
             char *row[5] = {strdup(rec->id), strdup(mt->name), strdup(mt->unit), strdup(better),
                             strdup(k == primary ? "1" : "0")};
-            rc = batch_row(b, bt, row, need);
+            rc = qb_hbatch_row(b, bt, row, need);
             created++;
         }
     }
-    if (!rc) rc = batch_flush(b, bt);
-    batch_clear(bt);
+    if (!rc) rc = qb_hbatch_flush(b, bt);
+    qb_hbatch_clear(bt);
     free(bt);
     if (!rc && created) rc = map_load(b, m);
     return rc;
@@ -267,7 +153,7 @@ static int add_series(qb_hbackend *b, const qb_results *r, series_map *m)
 
 static int add_records(qb_hbackend *b, const qb_results *r, const char *run, const series_map *map)
 {
-    batch *recs = calloc(1, sizeof *recs), *pts = calloc(1, sizeof *pts), *smp = calloc(1, sizeof *smp);
+    qb_hbatch *recs = calloc(1, sizeof *recs), *pts = calloc(1, sizeof *pts), *smp = calloc(1, sizeof *smp);
     int rc = recs && pts && smp ? QB_OK : qb_fail(QB_ENOMEM, "out of memory");
     if (rc) goto out;
     recs->head = "INSERT INTO records (run_id, pos, rec_id, grp, params, notes) VALUES ";
@@ -290,7 +176,7 @@ static int add_records(qb_hbackend *b, const qb_results *r, const char *run, con
         char *row[6] = {strdup(run), strdup(pos), strdup(rec->id), strdup(rec->group), json_text(rec->params),
                         cJSON_GetArraySize(rec->notes) > 0 ? json_text(rec->notes) : NULL};
         if (cJSON_GetArraySize(rec->notes) > 0 && !row[5]) recs->oom = true;
-        rc = batch_row(b, recs, row, rec_need);
+        rc = qb_hbatch_row(b, recs, row, rec_need);
         for (size_t k = 0; k < rec->nmetrics && !rc; k++) {
             const qb_metric *m = &rec->metrics[k];
             char *key = series_key(rec->id, m->name, m->unit);
@@ -315,62 +201,26 @@ static int add_records(qb_hbackend *b, const qb_results *r, const char *run, con
                 free(s);
             }
             char *prow[6] = {strdup(run), strdup(sid), strdup(pos), num_text(m->value), num_text(lo), num_text(hi)};
-            rc = batch_row(b, pts, prow, pt_need);
+            rc = qb_hbatch_row(b, pts, prow, pt_need);
             if (rc || (!m->nsamples && !m->nrounds)) continue;
             char *srow[5] = {strdup(run), strdup(sid), m->nsamples ? doubles_text(m->samples, m->nsamples) : NULL,
                              m->nrounds ? doubles_text(m->round_medians, m->nrounds) : NULL,
                              m->nrounds ? sizes_text(m->round_sizes, m->nrounds) : NULL};
             if ((m->nsamples && !srow[2]) || (m->nrounds && (!srow[3] || !srow[4]))) smp->oom = true;
-            rc = batch_row(b, smp, srow, smp_need);
+            rc = qb_hbatch_row(b, smp, srow, smp_need);
         }
     }
-    if (!rc) rc = batch_flush(b, smp); /* and the points and records before them */
-    if (!rc) rc = batch_flush(b, pts);
-    if (!rc) rc = batch_flush(b, recs);
+    if (!rc) rc = qb_hbatch_flush(b, smp); /* and the points and records before them */
+    if (!rc) rc = qb_hbatch_flush(b, pts);
+    if (!rc) rc = qb_hbatch_flush(b, recs);
 out:
-    if (recs) batch_clear(recs);
-    if (pts) batch_clear(pts);
-    if (smp) batch_clear(smp);
+    if (recs) qb_hbatch_clear(recs);
+    if (pts) qb_hbatch_clear(pts);
+    if (smp) qb_hbatch_clear(smp);
     free(recs);
     free(pts);
     free(smp);
     return rc;
-}
-
-static uint64_t fnv_str(uint64_t h, const char *s)
-{
-    return fnv1a(h, s ? s : "", s ? strlen(s) + 1 : 1);
-}
-
-static uint64_t fnv_json(uint64_t h, const cJSON *v)
-{
-    char *t = v ? cJSON_PrintUnformatted(v) : NULL;
-    h = fnv_str(h, t);
-    free(t);
-    return h;
-}
-
-/* A run's identity: a hash of its start, tool, machine, settings and every
- * record's id, parameters and figures (the doubles' bytes), so the same file
- * added again (under any commit) is recognised. */
-static void run_key(const qb_results *r, char *key, size_t len)
-{
-    uint64_t h = fnv_str(FNV_BASIS, r->started);
-    h = fnv_json(h, r->tool);
-    h = fnv_json(h, r->machine);
-    h = fnv_json(h, r->settings);
-    for (size_t i = 0; i < r->n; i++) {
-        const qb_record *rec = &r->recs[i];
-        h = fnv_str(h, rec->id);
-        h = fnv_json(h, rec->params);
-        for (size_t k = 0; k < rec->nmetrics; k++) {
-            const qb_metric *m = &rec->metrics[k];
-            h = fnv_str(h, m->name);
-            h = fnv1a(h, (const char *)&m->value, sizeof m->value);
-            if (m->nsamples) h = fnv1a(h, (const char *)m->samples, m->nsamples * sizeof *m->samples);
-        }
-    }
-    snprintf(key, len, "%016llx", (unsigned long long)h);
 }
 
 static const char *tool_str(const qb_results *r, const char *key)
@@ -386,7 +236,7 @@ int qb_history_add(qb_history *h, const qb_results *r, const char *commit, const
     memset(out, 0, sizeof *out);
     char key[20], desc[300], added[32];
     int rc = QB_OK;
-    run_key(r, key, sizeof key);
+    qb_history_run_key(r, key, sizeof key);
     qb_history_fingerprint(r->machine, out->machine, sizeof out->machine, desc, sizeof desc);
     const time_t now = time(NULL);
     struct tm tm;

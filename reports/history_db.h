@@ -36,6 +36,10 @@ const char *qb_history_where(const qb_history *h);
  * caches, hypervisor) and a one-line description. */
 void qb_history_fingerprint(const cJSON *machine, char *fp, size_t fplen, char *desc, size_t dlen);
 
+/* A run's identity: a hash (16 hex digits) of its start, tool, machine,
+ * settings and every record's id, parameters and figures. */
+void qb_history_run_key(const qb_results *r, char *key, size_t len);
+
 /* The metric a record's series is judged on: "time" when it has one, else
  * its first metric with a direction, else its first metric. */
 size_t qb_history_primary_metric(const qb_record *rec);
