@@ -24,5 +24,8 @@ int qb_cmd_merge(int argc, char **argv);      /* app/merge_cmd.c */
 int qb_cmd_export(int argc, char **argv);     /* app/export_cmd.c */
 int qb_cmd_costs(int argc, char **argv);      /* app/costs_cmd.c */
 int qb_cmd_model(int argc, char **argv);      /* app/model_cmd.c */
+int qb_cmd_history_add(int argc, char **argv);    /* app/history_cmd.c */
+int qb_cmd_history_show(int argc, char **argv);   /* app/history_cmd.c */
+int qb_cmd_history_detect(int argc, char **argv); /* app/history_cmd.c */
 
 #endif

@@ -35,6 +35,9 @@ static const qb_command commands[] = {
     {"ab", NULL, "A/B regression check of two qbench builds, measured alternately", qb_cmd_ab},
     {"export", NULL, "a results file as Google Benchmark JSON or CSV", qb_cmd_export},
     {"merge", NULL, "pool runs of the same suite into one results file", qb_cmd_merge},
+    {"history", "add", "store a run in the results history (SQLite or PostgreSQL)", qb_cmd_history_add},
+    {"history", "show", "each metric's series in the history", qb_cmd_history_show},
+    {"history", "detect", "steps and trends in the history, pinned to commits", qb_cmd_history_detect},
 };
 #define NCOMMANDS ((int)(sizeof commands / sizeof commands[0]))
 

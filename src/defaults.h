@@ -26,6 +26,16 @@
 #define QB_RUN_QUICK_PASS_REPS 3
 #define QB_RUN_QUICK_PASS_MAX_REPS 5
 
+/* qbench history (reports/history*.c, changepoint.c, trend.c). */
+#define QB_HISTORY_WAIT_S_DEFAULT 10       /* seconds a locked database is waited for */
+#define QB_HISTORY_LAST_DEFAULT 100        /* runs per series that detect (and the report) look at */
+#define QB_HISTORY_MIN_EFFECT_DEFAULT 0.05 /* a step or trend smaller than this relative change is not reported */
+#define QB_HISTORY_ALPHA_DEFAULT 0.01      /* a step's permutation p-value, a trend's Mann-Kendall p-value */
+#define QB_HISTORY_PENALTY_DEFAULT 3.0     /* cost of one more change point: this x ln(runs), in units of the noise */
+#define QB_HISTORY_MIN_SEGMENT 3           /* runs on each side of a step */
+#define QB_HISTORY_PERMUTATIONS 999        /* shuffles behind a step's p-value */
+#define QB_HISTORY_SEED 1                  /* of those shuffles: the same runs give the same answer */
+
 /* Core-clock calibration (src/clock.c): dependent adds per calibration run. */
 #define QB_CALIB_ADDS_DEFAULT 2000000
 /* Each side of a bracket: the fastest of this many chains of this many adds. */
