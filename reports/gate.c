@@ -45,29 +45,6 @@ static void warn(qb_gate *g, const char *fmt, ...)
 
 /* ---- filling ---- */
 
-static bool is_time_unit(const char *u)
-{
-    return strcmp(u, "s") == 0 || strcmp(u, "ms") == 0 || strcmp(u, "us") == 0 ||
-           strcmp(u, "ns") == 0;
-}
-
-/* The record's one gated metric: its time, else its first directed metric
- * with samples, else its first directed metric. NULL when none is directed. */
-static const qb_metric *primary_metric(const qb_record *r)
-{
-    const qb_metric *t = qb_record_find_metric(r, "time");
-    if (t && t->better == QB_BETTER_LOWER) return t;
-    const qb_metric *sampled = NULL, *any = NULL;
-    for (size_t i = 0; i < r->nmetrics; i++) {
-        const qb_metric *m = &r->metrics[i];
-        if (m->better == QB_BETTER_NONE) continue;
-        if (m->better == QB_BETTER_LOWER && is_time_unit(m->unit)) return m;
-        if (!sampled && m->samples) sampled = m;
-        if (!any) any = m;
-    }
-    return sampled ? sampled : any;
-}
-
 static char *dup_str(const char *s)
 {
     const size_t n = strlen(s) + 1;
@@ -237,7 +214,7 @@ int qb_gate_add_run(qb_gate *g, int side, const qb_results *r, const char *name,
     size_t hint = 0;
     for (size_t i = 0; i < r->n; i++) {
         const qb_record *rec = &r->recs[i];
-        const qb_metric *prim = primary_metric(rec);
+        const qb_metric *prim = qb_record_primary_metric(rec);
         for (size_t k = 0; k < rec->nmetrics; k++) {
             const qb_metric *m = &rec->metrics[k];
             if (m->better == QB_BETTER_NONE || !qb_cmp_selects(o->filter, rec->id, m->name)) continue;

@@ -125,7 +125,7 @@ static int add_series(qb_hbackend *b, const qb_results *r, series_map *m)
     size_t created = 0;
     for (size_t i = 0; i < r->n && !rc; i++) {
         const qb_record *rec = &r->recs[i];
-        const size_t primary = qb_history_primary_metric(rec);
+        const qb_metric *primary = qb_record_primary_metric(rec);
         for (size_t k = 0; k < rec->nmetrics && !rc; k++) {
             const qb_metric *mt = &rec->metrics[k];
             char *key = series_key(rec->id, mt->name, mt->unit);
@@ -139,7 +139,7 @@ static int add_series(qb_hbackend *b, const qb_results *r, series_map *m)
             char better[8];
             snprintf(better, sizeof better, "%d", mt->better);
             char *row[5] = {strdup(rec->id), strdup(mt->name), strdup(mt->unit), strdup(better),
-                            strdup(k == primary ? "1" : "0")};
+                            strdup(mt == primary ? "1" : "0")};
             rc = qb_hbatch_row(b, bt, row, need);
             created++;
         }

@@ -40,9 +40,6 @@ void qb_history_fingerprint(const cJSON *machine, char *fp, size_t fplen, char *
  * settings and every record's id, parameters and figures. */
 void qb_history_run_key(const qb_results *r, char *key, size_t len);
 
-/* The metric a record's series is judged on: "time" when it has one, else
- * its first metric with a direction, else its first metric. */
-size_t qb_history_primary_metric(const qb_record *rec);
 
 typedef struct {
     long run;

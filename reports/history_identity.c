@@ -1,6 +1,6 @@
 /* What identifies things in the results history: a machine (the
- * fingerprint of what makes its figures comparable), a run (a hash of its
- * whole content) and a record's primary metric. */
+ * fingerprint of what makes its figures comparable) and a run (a hash of its
+ * whole content). */
 #include "history_db.h"
 
 #include "textbuf.h"
@@ -49,15 +49,6 @@ void qb_history_fingerprint(const cJSON *machine, char *fp, size_t fplen, char *
     const cJSON *threads = cJSON_GetObjectItemCaseSensitive(machine, "threads");
     snprintf(desc, dlen, "%s, %d cores, %d threads", cJSON_IsString(cpu) ? cpu->valuestring : "unknown CPU",
              cJSON_IsNumber(cores) ? cores->valueint : 0, cJSON_IsNumber(threads) ? threads->valueint : 0);
-}
-
-size_t qb_history_primary_metric(const qb_record *rec)
-{
-    for (size_t i = 0; i < rec->nmetrics; i++)
-        if (strcmp(rec->metrics[i].name, "time") == 0) return i;
-    for (size_t i = 0; i < rec->nmetrics; i++)
-        if (rec->metrics[i].better != QB_BETTER_NONE) return i;
-    return 0;
 }
 
 static uint64_t fnv_str(uint64_t h, const char *s)

@@ -96,6 +96,10 @@ grep -q "the new binary on ops/relu (pass 1): exit 1" "$tmp/err" && ok || bad "a
 expect 2 "ab bad format" -- ab --base "$QB" --new "$QB" --format csv
 # End to end on one small group, one pass: 2 rounds a side can never reach
 # the significance level, so the verdict is no regression whatever the host does.
+# A temporary folder of this test's own, so another qbench ab running on the
+# machine cannot make it look as if this one left its folder behind.
+export TMPDIR="$tmp/abtmp"
+mkdir -p "$TMPDIR"
 expect 0 "ab same binary" -- ab --base "$(dirname "$QB")" --new "$QB" --filter relu --rounds 1 --dtype fp32 --min-rounds 2 --json
 python3 - "$tmp/out" <<'PY' && ok || bad "ab json"
 import json, sys
@@ -107,7 +111,8 @@ assert t[0]["detectable"] is None and d["settings"]["base_runs"] == 1 and d["set
 assert any("could not have shown a change of 5%" in w for w in d["warnings"]), d["warnings"]
 PY
 grep -q "1 group x 1 pass x 2 sides measured" "$tmp/err" && ok || bad "ab: how long it took"
-ls "${TMPDIR:-/tmp}" | grep -q "^qbench-ab-" && bad "ab left its folder behind" || ok
+ls "$TMPDIR" | grep -q "^qbench-ab-" && bad "ab left its folder behind" || ok
+unset TMPDIR
 
 echo "cli_gate: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
