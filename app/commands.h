@@ -18,10 +18,15 @@ int qb_cmd_fuse(int argc, char **argv);       /* app/fuse_cmd.c */
 int qb_cmd_roofline(int argc, char **argv);   /* app/roofline_cmd.c */
 int qb_cmd_report(int argc, char **argv);     /* app/report_cmd.c */
 int qb_cmd_compare(int argc, char **argv);    /* app/compare_cmd.c */
+int qb_cmd_ab(int argc, char **argv);         /* app/ab_cmd.c */
 int qb_cmd_run(int argc, char **argv);        /* app/run_cmd.c */
 int qb_cmd_merge(int argc, char **argv);      /* app/merge_cmd.c */
 int qb_cmd_export(int argc, char **argv);     /* app/export_cmd.c */
 int qb_cmd_costs(int argc, char **argv);      /* app/costs_cmd.c */
 int qb_cmd_net(int argc, char **argv);        /* app/net_cmd.c */
+int qb_cmd_model(int argc, char **argv);      /* app/model_cmd.c */
+int qb_cmd_history_add(int argc, char **argv);    /* app/history_cmd.c */
+int qb_cmd_history_show(int argc, char **argv);   /* app/history_cmd.c */
+int qb_cmd_history_detect(int argc, char **argv); /* app/history_cmd.c */
 
 #endif

@@ -5,6 +5,7 @@
 #include "compare_format.h"
 #include "defaults.h"
 #include "error.h"
+#include "gate_report.h"
 #include "output.h"
 
 #include <stdio.h>
@@ -61,6 +62,32 @@ static int render_to_file(const char *path, out_format fmt, const qb_cmp_context
     return rc;
 }
 
+/* --gate: every BASE file on side 0, every NEW file on side 1, judged by
+ * the gate on per-round medians (reports/gate.h). */
+static int run_gate(char **pos, int npos, const qb_gate_options *go, const char *format, const char *out)
+{
+    qb_gate_fmt fmt;
+    int rc = qb_gate_parse_format("qbench compare --format", format, &fmt);
+    if (rc) return rc;
+    qb_gate g = {0};
+    char labels[2][160] = {"", ""};
+    for (int i = 0; i < npos && rc == QB_OK; i++) {
+        qb_results r;
+        rc = qb_results_read(pos[i], &r);
+        if (rc) break;
+        rc = qb_gate_add_run(&g, i % 2, &r, pos[i], go);
+        qb_results_free(&r);
+    }
+    if (rc == QB_OK) {
+        snprintf(labels[0], sizeof labels[0], npos > 2 ? "%s and %d more" : "%s", pos[0], npos / 2 - 1);
+        snprintf(labels[1], sizeof labels[1], npos > 2 ? "%s and %d more" : "%s", pos[1], npos / 2 - 1);
+        const qb_gate_context ctx = {"qbench compare --gate", labels[0], labels[1], go};
+        rc = qb_gate_report(&g, &ctx, fmt, out);
+    }
+    qb_gate_free(&g);
+    return rc;
+}
+
 int qb_cmd_compare(int argc, char **argv)
 {
     bool json = false;
@@ -70,10 +97,26 @@ int qb_cmd_compare(int argc, char **argv)
     double threshold_pct = 100 * o.threshold;
     o.noise_k = -1; /* the default depends on how many pairs vote */
     long quorum = -1; /* default: more than half of the pairs */
+    bool gate = false;
+    qb_gate_options go;
+    qb_gate_options_default(&go);
+    double min_effect_pct = 100 * go.min_effect;
+    o.alpha = -1; /* the default depends on --gate */
     const qb_opt opts[] = {
         {"threshold", 't', QB_OPT_DOUBLE, &threshold_pct, "PCT",
          "relative change that counts, in percent of the base value", 0, 1000},
-        {"alpha", 0, QB_OPT_DOUBLE, &o.alpha, "P", "significance level of the U test", 1e-9, 0.5},
+        {"alpha", 0, QB_OPT_DOUBLE, &o.alpha, "P",
+         "significance level of the U test (default " QB_STR(QB_COMPARE_ALPHA_DEFAULT) ", "
+         QB_STR(QB_GATE_ALPHA_DEFAULT) " with --gate)", 1e-9, 0.5},
+        {"gate", 0, QB_OPT_FLAG, &gate, NULL,
+         "judge with the round-median gate: every BASE file is one side, every NEW file the other", 0, 0},
+        {"min-effect", 0, QB_OPT_DOUBLE, &min_effect_pct, "PCT",
+         "with --gate: a smaller change never gates (default 5)", 0, 1000},
+        {"min-rounds", 0, QB_OPT_INT, &go.min_rounds, "N",
+         "with --gate: rounds per side a metric needs to be judged (default " QB_STR(QB_GATE_MIN_ROUNDS_DEFAULT) ")",
+         2, 1000000},
+        {"any-machine", 0, QB_OPT_FLAG, &go.any_machine, NULL,
+         "with --gate: compare runs of different machines with a warning instead of refusing", 0, 0},
         {"noise", 0, QB_OPT_DOUBLE, &o.noise_k, "K",
          "noise floor: K times both files' p10..p90 widths relative to their values, in quadrature (0: off; "
          "default " QB_STR(QB_COMPARE_NOISE_DEFAULT) ", " QB_STR(QB_COMPARE_NOISE_VOTE_DEFAULT) " when 3 or more pairs vote)", 0, 100},
@@ -86,7 +129,7 @@ int qb_cmd_compare(int argc, char **argv)
          "compare only these ID[:METRIC] globs, comma separated", 0, 0},
         {"fail-on", 0, QB_OPT_STRING, &o.fail_on, "PATTERNS",
          "only these ID[:METRIC] globs gate the exit status (default: every metric of a record not marked gate: false)", 0, 0},
-        {"format", 0, QB_OPT_STRING, &format, "FMT", "text, markdown, json or csv", 0, 0},
+        {"format", 0, QB_OPT_STRING, &format, "FMT", "text, markdown, json or csv; with --gate text, markdown, junit or json", 0, 0},
         {"json", 0, QB_OPT_FLAG, &json, NULL, "same as --format json", 0, 0},
         {"output", 'o', QB_OPT_STRING, &out, "FILE",
          "write the --format output to FILE (atomically) and the text table to stdout", 0, 0},
@@ -126,12 +169,22 @@ int qb_cmd_compare(int argc, char **argv)
             "more pairs each pair's noise floor is tighter (--noise "
             QB_STR(QB_COMPARE_NOISE_VOTE_DEFAULT) ").\n"
             "\n"
+            "--gate judges otherwise: every BASE file's rounds form one side and\n"
+            "every NEW file's the other; each record's primary metric (its time; rates derived\n"
+            "from it are shown, not counted again) regresses when the median of its per-round\n"
+            "medians moved the bad way by more than --min-effect and a Mann-Whitney U test on the\n"
+            "round medians gives p < --alpha. A metric with fewer than --min-rounds rounds on a\n"
+            "side is not judged (a warning). Each metric shows the smallest change this\n"
+            "comparison could have detected. Files of different machines are refused (exit 2)\n"
+            "unless --any-machine; files sharing no record are refused.\n"
+            "\n"
             "Exit status: 0 no regression, 1 a gating metric regressed, 2 bad input or usage.",
         .examples = "  qbench compare base.json new.json\n"
                     "  qbench compare base.json new.json --format markdown -o comment.md\n"
                     "  qbench compare base.json new.json --threshold 10 --fail-on 'ops/*:time,probe.*'\n"
                     "  qbench compare base.json new.json --json | jq '.metrics[] | select(.status==\"regressed\")'\n"
-                    "  qbench compare b1.json n1.json b2.json n2.json b3.json n3.json b4.json n4.json b5.json n5.json\n",
+                    "  qbench compare b1.json n1.json b2.json n2.json b3.json n3.json b4.json n4.json b5.json n5.json\n"
+                    "  qbench compare --gate b1.json n1.json b2.json n2.json --format junit -o gate.xml\n",
         .opts = opts,
         .nopts = (int)(sizeof opts / sizeof opts[0]),
         .max_positional = 2 * QB_COMPARE_MAX_PAIRS,
@@ -144,6 +197,14 @@ int qb_cmd_compare(int argc, char **argv)
     if (npos < 2 || npos % 2)
         return qb_fail(QB_EUSAGE, "qbench compare: name results files in pairs, BASE NEW [BASE2 NEW2 ...] (see --help)");
     const int npairs = npos / 2;
+    if (gate) {
+        go.min_effect = min_effect_pct / 100;
+        go.alpha = o.alpha > 0 ? o.alpha : QB_GATE_ALPHA_DEFAULT;
+        go.filter = o.filter;
+        go.fail_on = o.fail_on;
+        return run_gate(pos, npos, &go, json ? "json" : format, out);
+    }
+    if (o.alpha < 0) o.alpha = QB_COMPARE_ALPHA_DEFAULT;
     if (quorum > npairs)
         return qb_fail(QB_EUSAGE, "qbench compare --quorum: %ld is more than the %d pairs given", quorum, npairs);
     if (quorum < 0) quorum = npairs / 2 + 1;

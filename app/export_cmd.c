@@ -60,15 +60,14 @@ int qb_cmd_export(int argc, char **argv)
         .usage = "RESULTS.json [--format gbench|csv] [-o FILE]",
         .summary = "Convert a results file for other tools: Google Benchmark JSON or CSV.",
         .details =
-            "gbench: each metric of each record is a benchmark named ID/METRIC, one iteration\n"
-            "entry per sample plus mean, median, stddev and cv aggregates, as Google Benchmark\n"
-            "writes with --benchmark_repetitions; its tools/compare.py, github-action-benchmark\n"
-            "(tool: googlecpp) and bencher (adapter cpp_google) read it. Metrics in ns, us, ms\n"
-            "or s carry that time_unit; others keep their own numbers under time_unit \"ns\" and\n"
-            "name their unit and direction in \"label\". Those tools take a smaller real_time as\n"
-            "better, so export higher-is-better metrics (GOP/s, GB/s) to them only with care:\n"
-            "--filter picks what goes out, e.g. --filter '*:latency,*:time*'. Informational\n"
-            "metrics (better: none) are left out.\n"
+            "gbench: one benchmark per record that has a time (ops records' time, a latency in\n"
+            "ns), named by its id: real_time and cpu_time in ns, us or ms (whichever keeps the\n"
+            "number readable), the record's rates and cycle counts as user counters, one\n"
+            "iteration entry per sample (repetition_index) and the mean, median and stddev\n"
+            "aggregates, as Google Benchmark writes with --benchmark_repetitions. Records\n"
+            "without a time (instruction cycles, quantization error) are left out. Its\n"
+            "tools/compare.py, github-action-benchmark (tool: googlecpp) and bencher (adapter\n"
+            "cpp_google) read it.\n"
             "csv: one row per metric with its statistics, params as JSON and the samples.\n"
             "To gate CI on a regression, use qbench compare (statistics, directions, exit 1).",
         .examples = "  qbench export results.json --format gbench -o bench.json\n"

@@ -28,12 +28,17 @@ static const qb_command commands[] = {
     {"fuse", NULL, "fused vs unfused operator chains", qb_cmd_fuse},
     {"net", NULL, "a whole network layer by layer in fp32, fp16 and int8", qb_cmd_net},
     {"roofline", NULL, "roofline analysis of operators", qb_cmd_roofline},
+    {"model", NULL, "a network's layers: shapes and work, from the zoo or ONNX", qb_cmd_model},
     {"costs", NULL, "what each instruction step and system operation costs here", qb_cmd_costs},
     {"run", NULL, "the whole suite into one results file", qb_cmd_run},
     {"report", NULL, "HTML report with charts from results files", qb_cmd_report},
     {"compare", NULL, "regression gate between two results files", qb_cmd_compare},
+    {"ab", NULL, "A/B regression check of two qbench builds, measured alternately", qb_cmd_ab},
     {"export", NULL, "a results file as Google Benchmark JSON or CSV", qb_cmd_export},
     {"merge", NULL, "pool runs of the same suite into one results file", qb_cmd_merge},
+    {"history", "add", "store a run in the results history (SQLite or PostgreSQL)", qb_cmd_history_add},
+    {"history", "show", "each metric's series in the history", qb_cmd_history_show},
+    {"history", "detect", "steps and trends in the history, pinned to commits", qb_cmd_history_detect},
 };
 #define NCOMMANDS ((int)(sizeof commands / sizeof commands[0]))
 

@@ -2,6 +2,7 @@
 
 #include "compare.h"
 #include "compare_format.h"
+#include "stats.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -59,60 +60,148 @@ static cJSON *gbench_context(const qb_results *r)
     return ctx;
 }
 
+/* The record's time: its "time" metric, else its first lower-is-better
+ * metric in a time unit; NULL when it has none. */
+static const qb_metric *time_metric(const qb_record *rec)
+{
+    const qb_metric *t = qb_record_find_metric(rec, "time");
+    if (t && t->better == QB_BETTER_LOWER && is_time_unit(t->unit)) return t;
+    for (size_t i = 0; i < rec->nmetrics; i++)
+        if (rec->metrics[i].better == QB_BETTER_LOWER && is_time_unit(rec->metrics[i].unit))
+            return &rec->metrics[i];
+    return NULL;
+}
+
+static double seconds_per(const char *unit)
+{
+    return strcmp(unit, "ns") == 0 ? 1e-9 : strcmp(unit, "us") == 0 ? 1e-6 : strcmp(unit, "ms") == 0 ? 1e-3 : 1;
+}
+
+/* The unit Google Benchmark shows a time of s seconds in: ns, us or ms, the
+ * one that keeps its number between 1 and 1000 where it can. */
+static const char *gbench_unit(double s)
+{
+    return s >= 1e-3 ? "ms" : s >= 1e-6 ? "us" : "ns";
+}
+
 typedef struct {
     const qb_record *rec;
-    const qb_metric *m;
-    const char *name; /* "<id>/<metric>" */
+    const qb_metric *time;
+    const char *unit;    /* time_unit */
+    double scale;        /* from the metric's unit to time_unit */
+    const qb_metric **counters;
+    size_t ncounters;
+    size_t reps;
     int family;
-    long reps;
 } bench_info;
 
-static cJSON *entry(const bench_info *b, const char *name, double v)
+/* One entry's common keys; the caller adds run_type and what follows it. */
+static cJSON *entry(const bench_info *b, const char *name, double t)
 {
     cJSON *o = cJSON_CreateObject();
     if (!o) return NULL;
-    const bool timed = is_time_unit(b->m->unit);
-    char label[160];
-    snprintf(label, sizeof label, "%s, %s is better", b->m->unit, better_name(b->m->better));
     const cJSON *threads = cJSON_GetObjectItemCaseSensitive(b->rec->params, "threads");
     cJSON_AddStringToObject(o, "name", name);
     cJSON_AddNumberToObject(o, "family_index", b->family);
     cJSON_AddNumberToObject(o, "per_family_instance_index", 0);
-    cJSON_AddStringToObject(o, "run_name", b->name);
+    cJSON_AddStringToObject(o, "run_name", b->rec->id);
     cJSON_AddNumberToObject(o, "repetitions", (double)b->reps);
     cJSON_AddNumberToObject(o, "threads", cJSON_IsNumber(threads) ? threads->valuedouble : 1);
     cJSON_AddNumberToObject(o, "iterations", 1);
-    cJSON_AddNumberToObject(o, "real_time", v);
-    cJSON_AddNumberToObject(o, "cpu_time", v);
-    cJSON_AddStringToObject(o, "time_unit", timed ? b->m->unit : "ns");
-    cJSON_AddStringToObject(o, "label", label);
-    cJSON_AddStringToObject(o, "qbench_unit", b->m->unit);
-    cJSON_AddStringToObject(o, "qbench_better", better_name(b->m->better));
+    cJSON_AddNumberToObject(o, "real_time", t);
+    cJSON_AddNumberToObject(o, "cpu_time", t);
+    cJSON_AddStringToObject(o, "time_unit", b->unit);
     return o;
 }
 
-static int add_iteration(cJSON *arr, const bench_info *b, long idx, double v)
+/* Counter c's value in repetition i: its own sample when it has one per
+ * time sample (a rate of the same trials), else its value. */
+static double counter_at(const qb_metric *c, const bench_info *b, size_t i)
 {
-    cJSON *o = entry(b, b->name, v);
+    return c->samples && c->nsamples == b->time->nsamples && i < c->nsamples ? c->samples[i] : c->value;
+}
+
+static void add_counter(cJSON *o, const char *name, double v)
+{
+    if (isfinite(v)) cJSON_AddNumberToObject(o, name, v);
+}
+
+static int add_iteration(cJSON *arr, const bench_info *b, size_t i, double t)
+{
+    cJSON *o = entry(b, b->rec->id, t);
     if (!o) return -1;
     cJSON_AddStringToObject(o, "run_type", "iteration");
-    cJSON_AddNumberToObject(o, "repetition_index", (double)idx);
+    cJSON_AddNumberToObject(o, "repetition_index", (double)i);
+    for (size_t k = 0; k < b->ncounters; k++) add_counter(o, b->counters[k]->name, counter_at(b->counters[k], b, i));
     cJSON_AddItemToArray(arr, o);
     return 0;
 }
 
-static int add_aggregate(cJSON *arr, const bench_info *b, const char *agg, double v, bool pct)
+/* Which summary of a repetition's values an aggregate row holds. */
+typedef enum { AGG_MEAN, AGG_MEDIAN, AGG_STDDEV } agg_kind;
+
+static double pick(const qb_stats *st, agg_kind k)
 {
+    return k == AGG_MEAN ? st->mean : k == AGG_MEDIAN ? st->median : st->stddev;
+}
+
+/* The aggregate row of kind k over the repetitions; work holds reps doubles. */
+static int add_aggregate(cJSON *arr, const bench_info *b, const double *times, agg_kind k, double *work)
+{
+    static const char *const names[] = {"mean", "median", "stddev"};
+    qb_stats st;
+    if (qb_stats_compute(times, b->reps, &st) != 0) return 0;
     char name[600];
-    snprintf(name, sizeof name, "%s_%s", b->name, agg);
-    cJSON *o = entry(b, name, v);
+    snprintf(name, sizeof name, "%s_%s", b->rec->id, names[k]);
+    cJSON *o = entry(b, name, pick(&st, k));
     if (!o) return -1;
     cJSON_AddStringToObject(o, "run_type", "aggregate");
-    cJSON_AddStringToObject(o, "aggregate_name", agg);
-    cJSON_AddStringToObject(o, "aggregate_unit", pct ? "percentage" : "time");
+    cJSON_AddStringToObject(o, "aggregate_name", names[k]);
+    cJSON_AddStringToObject(o, "aggregate_unit", "time");
     cJSON_ReplaceItemInObjectCaseSensitive(o, "iterations", cJSON_CreateNumber((double)b->reps));
+    for (size_t c = 0; c < b->ncounters; c++) {
+        size_t n = 0;
+        for (size_t i = 0; i < b->reps; i++) {
+            const double v = counter_at(b->counters[c], b, i);
+            if (isfinite(v)) work[n++] = v;
+        }
+        if (n == b->reps && qb_stats_compute(work, n, &st) == 0) add_counter(o, b->counters[c]->name, pick(&st, k));
+    }
     cJSON_AddItemToArray(arr, o);
     return 0;
+}
+
+/* One record as one benchmark: its time samples as repetitions, then the
+ * aggregates when there are two or more. */
+static int add_record(cJSON *arr, bench_info *b, const char *filter)
+{
+    const qb_record *rec = b->rec;
+    const qb_metric *t = b->time;
+    b->counters = malloc((rec->nmetrics ? rec->nmetrics : 1) * sizeof *b->counters);
+    double *times = malloc(2 * (t->nsamples ? t->nsamples : 1) * sizeof *times);
+    int bad = !b->counters || !times;
+    b->ncounters = 0;
+    for (size_t k = 0; !bad && k < rec->nmetrics; k++) {
+        const qb_metric *m = &rec->metrics[k];
+        if (m != t && m->better != QB_BETTER_NONE && qb_cmp_selects(filter, rec->id, m->name))
+            b->counters[b->ncounters++] = m;
+    }
+    b->reps = 0;
+    if (!bad && t->samples) {
+        for (size_t i = 0; i < t->nsamples; i++)
+            if (isfinite(t->samples[i])) times[b->reps++] = t->samples[i] * b->scale;
+        /* a rate follows its time sample by index: only when none was dropped */
+        if (b->reps != t->nsamples) b->ncounters = 0;
+    } else if (!bad && isfinite(t->value)) {
+        times[b->reps++] = t->value * b->scale;
+    }
+    for (size_t i = 0; !bad && i < b->reps; i++) bad = add_iteration(arr, b, i, times[i]);
+    if (!bad && b->reps >= 2)
+        for (int k = AGG_MEAN; k <= AGG_STDDEV && !bad; k++)
+            bad = add_aggregate(arr, b, times, (agg_kind)k, times + t->nsamples);
+    free(b->counters);
+    free(times);
+    return bad ? -1 : 0;
 }
 
 cJSON *qb_export_gbench(const qb_results *r, const char *filter)
@@ -125,27 +214,14 @@ cJSON *qb_export_gbench(const qb_results *r, const char *filter)
     int family = 0;
     for (size_t i = 0; i < r->n; i++) {
         const qb_record *rec = &r->recs[i];
-        for (size_t k = 0; k < rec->nmetrics; k++) {
-            const qb_metric *m = &rec->metrics[k];
-            if (m->better == QB_BETTER_NONE || !qb_cmp_selects(filter, rec->id, m->name)) continue;
-            char name[512];
-            snprintf(name, sizeof name, "%s/%s", rec->id, m->name);
-            const bench_info b = {rec, m, name, family++, m->samples ? (long)m->nsamples : 1};
-            int bad = 0;
-            if (!m->samples) {
-                bad = add_iteration(arr, &b, 0, m->value);
-            } else {
-                for (size_t s = 0; s < m->nsamples && !bad; s++)
-                    bad = add_iteration(arr, &b, (long)s, m->samples[s]);
-            }
-            if (!bad && m->samples && m->nsamples >= 2 && m->has_stats) {
-                bad = add_aggregate(arr, &b, "mean", m->st.mean, false);
-                if (!bad) bad = add_aggregate(arr, &b, "median", m->st.median, false);
-                if (!bad) bad = add_aggregate(arr, &b, "stddev", m->st.stddev, false);
-                if (!bad) bad = add_aggregate(arr, &b, "cv", m->st.cv, true);
-            }
-            if (bad) goto fail;
-        }
+        const qb_metric *t = time_metric(rec);
+        if (!t || !qb_cmp_selects(filter, rec->id, t->name)) continue;
+        const double secs = (t->has_stats ? t->st.median : t->value) * seconds_per(t->unit);
+        if (!isfinite(secs)) continue;
+        const char *unit = gbench_unit(secs);
+        bench_info b = {.rec = rec, .time = t, .unit = unit,
+                        .scale = seconds_per(t->unit) / seconds_per(unit), .family = family++};
+        if (add_record(arr, &b, filter)) goto fail;
     }
     return doc;
 fail:

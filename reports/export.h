@@ -12,15 +12,17 @@
 #include <cjson/cJSON.h>
 #include <stdio.h>
 
-/* Google Benchmark JSON. Each metric of each record (better lower or higher;
- * informational ones are left out) becomes a benchmark named "<id>/<metric>":
- * one "iteration" entry per sample (repetitions = sample count) and, with two
- * or more samples, the mean, median, stddev and cv aggregates Google
- * Benchmark writes with --benchmark_repetitions. real_time and cpu_time hold
- * the value; time_unit is the metric's unit when it is ns, us, ms or s.
- * Metrics in other units keep their own numbers with time_unit "ns" and say
- * their real unit and direction in "label" and in "qbench_unit" and
- * "qbench_better". filter: "ID[:METRIC]" patterns as in compare, NULL for all. */
+/* Google Benchmark JSON: one benchmark per record that has a time (its
+ * "time" metric, else its first lower-is-better metric in s, ms, us or ns),
+ * named by the record's id; records without one are left out. The time is
+ * real_time and cpu_time in ns, us or ms, whichever keeps its median between
+ * 1 and 1000 where it can; the record's other directed metrics (rates,
+ * cycles) are user counters. Each time sample is one "iteration" entry
+ * (repetition_index, repetitions = sample count) and, with two or more, the
+ * mean, median and stddev "aggregate" rows follow, as Google Benchmark
+ * writes with --benchmark_repetitions. Nothing written is NaN or infinite.
+ * filter: "ID[:METRIC]" patterns as in compare (the time metric must be
+ * selected), NULL for all. */
 cJSON *qb_export_gbench(const qb_results *r, const char *filter);
 
 /* CSV with a header: id, group, metric, unit, better, value, n, median, min,

@@ -5,7 +5,8 @@ set -euo pipefail
 
 PACKAGES=(build-essential cmake pkg-config git python3 libpapi-dev papi-tools libpfm4-dev libcjson-dev
           gnuplot-nox chromium libopenblas-dev libdnnl-dev libpython3-dev
-          liburing-dev)
+          liburing-dev libonnx-dev protobuf-c-compiler libprotobuf-c-dev python3-onnx python3-numpy
+          libbenchmark-tools python3-scipy libsqlite3-dev sqlite3 libpq-dev postgresql)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

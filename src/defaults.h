@@ -26,6 +26,16 @@
 #define QB_RUN_QUICK_PASS_REPS 3
 #define QB_RUN_QUICK_PASS_MAX_REPS 5
 
+/* qbench history (reports/history*.c, changepoint.c, trend.c). */
+#define QB_HISTORY_WAIT_S_DEFAULT 10       /* seconds a locked database is waited for */
+#define QB_HISTORY_LAST_DEFAULT 100        /* runs per series that detect (and the report) look at */
+#define QB_HISTORY_MIN_EFFECT_DEFAULT 0.05 /* a step or trend smaller than this relative change is not reported */
+#define QB_HISTORY_ALPHA_DEFAULT 0.01      /* a step's permutation p-value, a trend's Mann-Kendall p-value */
+#define QB_HISTORY_PENALTY_DEFAULT 3.0     /* cost of one more change point: this x ln(runs), in units of the noise */
+#define QB_HISTORY_MIN_SEGMENT 3           /* runs on each side of a step */
+#define QB_HISTORY_PERMUTATIONS 999        /* shuffles behind a step's p-value */
+#define QB_HISTORY_SEED 1                  /* of those shuffles: the same runs give the same answer */
+
 /* Core-clock calibration (src/clock.c): dependent adds per calibration run. */
 #define QB_CALIB_ADDS_DEFAULT 2000000
 /* Each side of a bracket: the fastest of this many chains of this many adds. */
@@ -75,6 +85,21 @@
  * and the table of every metric only while the whole stays under the limit. */
 #define QB_COMPARE_MD_ROWS 100
 #define QB_COMPARE_MD_CHARS 65000
+
+/* The regression gate (reports/gate*.c, qbench compare --gate and qbench ab):
+ * each record's primary metric judged on its per-round medians. */
+#define QB_GATE_MIN_EFFECT_DEFAULT 0.05 /* a change smaller than this never gates */
+#define QB_GATE_ALPHA_DEFAULT 0.01      /* two-sided Mann-Whitney U test on the round medians */
+#define QB_GATE_MIN_ROUNDS_DEFAULT 5    /* per side; fewer: the metric is not judged, with a warning */
+#define QB_GATE_POWER 0.8               /* the detectable change is the one found this often */
+#define QB_GATE_JUNIT_NAME "qbench gate"
+
+/* qbench ab: each benchmark group runs --rounds times per side, in
+ * alternating order, each time as `qbench ops --op OP` with these settings. */
+#define QB_AB_ROUNDS_DEFAULT 4
+#define QB_AB_OPS_DEFAULT "gemm,conv,matmul,relu,add,softmax"
+#define QB_AB_DTYPES "fp32,int8"
+#define QB_AB_CHILD_ROUNDS "2"          /* rounds of each child measurement (its --rounds) */
 
 /* The shared-core check of multi-thread operator trials (src/core_share.c):
  * an FMA block of this many turns (about 27 us at 3.7 GHz) on every thread;

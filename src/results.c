@@ -349,6 +349,26 @@ const qb_metric *qb_record_find_metric(const qb_record *rec, const char *name)
     return NULL;
 }
 
+static bool is_time_unit(const char *u)
+{
+    return strcmp(u, "s") == 0 || strcmp(u, "ms") == 0 || strcmp(u, "us") == 0 || strcmp(u, "ns") == 0;
+}
+
+const qb_metric *qb_record_primary_metric(const qb_record *rec)
+{
+    const qb_metric *t = qb_record_find_metric(rec, "time");
+    if (t && t->better == QB_BETTER_LOWER) return t;
+    const qb_metric *sampled = NULL, *any = NULL;
+    for (size_t i = 0; i < rec->nmetrics; i++) {
+        const qb_metric *m = &rec->metrics[i];
+        if (m->better == QB_BETTER_NONE) continue;
+        if (m->better == QB_BETTER_LOWER && is_time_unit(m->unit)) return m;
+        if (!sampled && m->samples) sampled = m;
+        if (!any) any = m;
+    }
+    return sampled ? sampled : any;
+}
+
 const char *qb_param_str(const qb_record *rec, const char *key)
 {
     const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec->params, key));

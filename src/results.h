@@ -89,6 +89,12 @@ int qb_record_rate_metric(qb_record *rec, const char *dst, const char *unit, int
                           const qb_metric *of, double amount);
 
 const qb_metric *qb_record_find_metric(const qb_record *rec, const char *name);
+/* The one metric a record is judged and tracked on: its time (a lower-is-better
+ * metric named "time", else one in s, ms, us or ns), else its first directed
+ * metric with samples, else its first directed metric. Rates, GOP/s and
+ * bandwidth derived from the time are so never counted twice. NULL when no
+ * metric has a direction. */
+const qb_metric *qb_record_primary_metric(const qb_record *rec);
 /* Mark a record as no default regression gate (params.gate = false) and say
  * why in a note: a figure the host decides more than the code. qbench compare
  * still judges and shows it; --fail-on naming it makes it gate. */

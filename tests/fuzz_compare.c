@@ -2,12 +2,13 @@
  * The input is two documents separated by the first NUL byte (one document
  * alone is compared with itself). Each is parsed the way qb_json_read parses
  * a file, read into the results model, compared, and written out in every
- * format compare and export have; invariants of the comparison are checked
+ * format compare, the gate and export have; invariants of the comparison are checked
  * with abort() so a broken one counts as a finding. */
 #include "compare.h"
 #include "compare_format.h"
 #include "error.h"
 #include "export.h"
+#include "gate_format.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -80,6 +81,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cJSON_Delete(j);
         qb_comparison_free(&c);
     }
+    /* The round-median gate on the same pair, in every format. */
+    qb_gate_options go;
+    qb_gate_options_default(&go);
+    go.filter = o.filter;
+    go.fail_on = o.fail_on;
+    go.any_machine = pick & 1;
+    go.min_rounds = 2 + pick % 5;
+    qb_gate gate = {0};
+    if (qb_gate_add_run(&gate, 0, &base, "base", &go) == QB_OK && qb_gate_add_run(&gate, 1, &cur, "new", &go) == QB_OK &&
+        qb_gate_judge(&gate, &go) == QB_OK) {
+        const qb_gate_context gctx = {"fuzz", "base", "new", &go};
+        qb_gate_print_text(sink, &gctx, &gate);
+        qb_gate_print_markdown(sink, &gctx, &gate);
+        qb_gate_print_junit(sink, &gctx, &gate);
+        cJSON *j = qb_gate_to_json(&gctx, &gate);
+        cJSON_Delete(j);
+    }
+    qb_gate_free(&gate);
     cJSON *g = qb_export_gbench(&cur, o.filter);
     cJSON_Delete(g);
     qb_export_csv(sink, &base, NULL);

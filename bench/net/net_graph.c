@@ -25,6 +25,16 @@ const char *qb_net_op_name(qb_net_op op)
     return (op >= 0 && op < QB_NOP_COUNT && op_names[op]) ? op_names[op] : "?";
 }
 
+void qb_net_attr_init(qb_net_attr *a)
+{
+    memset(a, 0, sizeof *a);
+    a->strides[0] = a->strides[1] = 1;
+    a->dilations[0] = a->dilations[1] = 1;
+    a->group = 1;
+    a->alpha = a->beta = 1.0f;
+    a->epsilon = 1e-5f;
+}
+
 void qb_net_init(qb_net_graph *g, const char *name)
 {
     memset(g, 0, sizeof *g);
@@ -40,7 +50,13 @@ void qb_net_free(qb_net_graph *g)
         free(t->data);
         free(t->scale);
         free(t->zero_point);
+        free(t->qdata);
     }
+    for (int i = 0; i < g->nskipped; i++) {
+        free(g->skipped[i].name);
+        free(g->skipped[i].op_type);
+    }
+    free(g->skipped);
     for (int i = 0; i < g->nnodes; i++) free(g->nodes[i].name);
     free(g->tensors);
     free(g->nodes);
@@ -104,6 +120,24 @@ int qb_net_add_node(qb_net_graph *g, const char *name, qb_net_op op, const int *
     n->out = out;
     if (attr) n->attr = *attr;
     return g->nnodes++;
+}
+
+int qb_net_add_skipped(qb_net_graph *g, const char *name, const char *op_type, double ops)
+{
+    int rc = grow((void **)&g->skipped, g->nskipped, &g->cap_skipped, sizeof *g->skipped);
+    if (rc) return rc;
+    qb_net_skipped *s = &g->skipped[g->nskipped];
+    s->name = strdup(name ? name : "");
+    s->op_type = strdup(op_type ? op_type : "");
+    if (!s->name || !s->op_type) {
+        free(s->name);
+        free(s->op_type);
+        return qb_fail(QB_ENOMEM, "network graph: out of memory");
+    }
+    s->before = g->nnodes;
+    s->ops = ops;
+    g->nskipped++;
+    return QB_OK;
 }
 
 int qb_net_find_tensor(const qb_net_graph *g, const char *name)

@@ -74,6 +74,11 @@ typedef struct {
     int32_t *zero_point;
     long nscale;
     int qaxis;
+    /* The quantized originals of a QDQ model's constant (int8 weights, int32
+     * bias) in qtype, beside their dequantized floats in data; NULL when the
+     * file held floats. */
+    void *qdata;
+    qb_net_type qtype;
 } qb_net_tensor;
 
 typedef struct {
@@ -104,6 +109,16 @@ typedef struct {
     qb_net_attr attr;
 } qb_net_node;
 
+/* A node the importer dropped (--skip-unsupported): its output stands for
+ * its first input, and its work is estimated at one operation per element of
+ * that input, so a listing can say what share was left out. */
+typedef struct {
+    char *name;
+    char *op_type;         /* the ONNX op type */
+    int before;            /* index of the graph node it came before (nnodes: at the end) */
+    double ops;
+} qb_net_skipped;
+
 typedef struct {
     char *name;            /* "mobilenet-v2", or the ONNX graph's name */
     qb_net_tensor *tensors;
@@ -112,7 +127,13 @@ typedef struct {
     int nnodes, cap_nodes;
     int input;             /* the one activation input's tensor index */
     int output;            /* the output's tensor index */
+    qb_net_skipped *skipped;
+    int nskipped, cap_skipped;
 } qb_net_graph;
+
+/* ONNX's defaults: strides, dilations and group 1, alpha and beta 1, no
+ * padding, axis 0, epsilon 1e-5, no fused activation. */
+void qb_net_attr_init(qb_net_attr *a);
 
 void qb_net_init(qb_net_graph *g, const char *name);
 void qb_net_free(qb_net_graph *g);
@@ -123,6 +144,8 @@ int qb_net_add_tensor(qb_net_graph *g, const char *name, qb_net_type type, int n
 /* Add a node (name copied) and return its index, or -1 with the error set. */
 int qb_net_add_node(qb_net_graph *g, const char *name, qb_net_op op, const int *in, int nin, int out,
                     const qb_net_attr *attr);
+/* Record a dropped node (names copied), or fail with QB_ENOMEM. */
+int qb_net_add_skipped(qb_net_graph *g, const char *name, const char *op_type, double ops);
 /* Find a tensor by name: index or -1. */
 int qb_net_find_tensor(const qb_net_graph *g, const char *name);
 /* Number of elements of a tensor with all dimensions known. */

@@ -1,0 +1,36 @@
+# shellcheck shell=bash
+# What the history tests share (sourced after lib_cli.sh): expect, one_line,
+# and the synthetic results files in $tmp, made by one python start:
+# runs/r1..r14.json (ops/k1 steps up 15% at c8, ops/k2 drifts 1.2% a run,
+# the rest flat), dup.json (refused half way), late.json, ro.json
+# and w1-1..w4-3.json for the concurrent writers.
+# The system interpreter when there is one: a version manager's shim costs
+# most of a second per start, and these scripts start python a dozen times.
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+GEN="$PY $2/history_gen.py"
+export XDG_DATA_HOME=$tmp/data
+expect() {
+    local want=$1 what=$2
+    shift 3
+    "$QB" "$@" >"$tmp/out" 2>"$tmp/err"
+    local got=$?
+    if [ "$got" -eq "$want" ]; then ok; else bad "$what: exit $got, expected $want"; cat "$tmp/err"; fi
+}
+one_line() { [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "$1" "$tmp/err"; }
+
+mkdir -p "$tmp/runs"
+for i in $(seq 1 14); do
+    k1=1.0; [ "$i" -ge 8 ] && k1=1.15
+    echo "$tmp/runs/r$i.json --commit c$i --branch main --started $(printf '2026-01-%02dT10:00:00Z' "$i") --seed $i --noise 0.005 --scale ops/k1/fp32=$k1 --scale ops/k2/fp32=$(awk "BEGIN { print 1 + 0.012 * $i }")"
+done >"$tmp/gen.txt"
+{
+    echo "$tmp/dup.json --commit cx --started 2026-02-01T00:00:00Z --dup-metric"
+    echo "$tmp/late.json --commit late --started 2026-04-01T00:00:00Z"
+    echo "$tmp/ro.json --commit ro --started 2026-04-02T00:00:00Z"
+    for w in 1 2 3 4; do
+        for j in 1 2 3; do echo "$tmp/w$w-$j.json --commit w$w-$j --started 2026-05-0${w}T10:0$j:00Z --seed $((w * 10 + j))"; done
+    done
+} >>"$tmp/gen.txt"
+$GEN --batch <"$tmp/gen.txt" || bad "generating the results files"
+
