@@ -66,6 +66,14 @@ static void e2e_table(const qb_results *res)
            "of the layers' median times beside it\n\n");
     qb_table_print(&t, stdout);
     qb_table_free(&t);
+    for (size_t i = 0; i < res->n; i++) {
+        const qb_record *r = &res->recs[i];
+        if (!is_config(r) || !(qb_param_num(r, "skipped") > 0)) continue;
+        printf("\nLeft out (unsupported): %.0f layer(s), %.1f%% of the operations: %s\n",
+               qb_param_num(r, "skipped"), 100 * qb_param_num(r, "skipped_ops_share"),
+               qb_param_str(r, "skipped_layers"));
+        break;
+    }
 }
 
 /* The profiled configuration: the first batch and the last thread count

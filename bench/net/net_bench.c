@@ -168,6 +168,12 @@ static int measure_config(qb_results *res, const config *c, const qb_rep_policy 
         if (l->active) layers++;
         if (l->fused[0]) fused++;
     }
+    /* nodes the importer dropped (--skip-unsupported) count as skipped too */
+    for (int k = 0; k < g->nskipped; k++) {
+        skipped++;
+        skipped_ops += g->skipped[k].ops;
+        total_ops += g->skipped[k].ops;
+    }
     qb_record *r = qb_results_add(res, "net", base);
     if (!r) {
         rc = QB_ENOMEM;
@@ -191,6 +197,8 @@ static int measure_config(qb_results *res, const config *c, const qb_rep_policy 
     if (!rc) rc = qb_record_param_num(r, "threads", c->threads);
     if (!rc && c->dtype == QB_INT8)
         rc = qb_record_param_str(r, "calib", o->calib == QB_CALIB_ABSMAX ? "absmax" : "percentile");
+    if (!rc && c->dtype == QB_INT8)
+        rc = qb_record_param_num(r, "file_scales", qb_net_exec_file_scales(e));
     if (!rc && c->dtype == QB_INT8 && o->calib == QB_CALIB_PERCENTILE)
         rc = qb_record_param_num(r, "percentile", o->percentile);
     if (!rc && c->dtype == QB_INT8)
@@ -199,6 +207,18 @@ static int measure_config(qb_results *res, const config *c, const qb_rep_policy 
     if (!rc) rc = qb_record_param_num(r, "fused", fused);
     if (!rc) rc = qb_record_param_num(r, "skipped", skipped);
     if (!rc && skipped) rc = qb_record_param_num(r, "skipped_ops_share", total_ops > 0 ? skipped_ops / total_ops : 0);
+    if (!rc && skipped) {
+        char list[512] = "";
+        size_t len = 0;
+        for (int i = 0; i < g->nnodes && len < sizeof list - 1; i++)
+            if (qb_net_exec_layer(e, i)->skipped)
+                len += (size_t)snprintf(list + len, sizeof list - len, "%s%s (%s)", len ? ", " : "",
+                                        g->nodes[i].name, qb_net_op_name(g->nodes[i].op));
+        for (int k = 0; k < g->nskipped && len < sizeof list - 1; k++)
+            len += (size_t)snprintf(list + len, sizeof list - len, "%s%s (%s)", len ? ", " : "",
+                                    g->skipped[k].name, g->skipped[k].op_type);
+        rc = qb_record_param_str(r, "skipped_layers", list);
+    }
     if (!rc) rc = qb_record_param_num(r, "profiled_runs", nprof);
     if (!rc) rc = qb_record_metric_samples(r, "latency", "s", QB_BETTER_LOWER, samples, nsamp);
     if (!rc) rc = qb_record_metric(r, "latency_p90", "s", QB_BETTER_LOWER, p90);

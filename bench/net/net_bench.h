@@ -12,8 +12,9 @@
  *   the same tensors without reuse); for fp16/int8 at the first batch and the
  *   last thread count, nsr, nsr_db and cosine of the output against fp32
  *   (measured on the model at batch 1: the analysis keeps every tensor).
- *   Params: model, variant, dtype, quant, batch, threads, calib, layers,
- *   fused, skipped (with the skipped share of the operations).
+ *   Params: model, variant, dtype, quant, batch, threads, calib and
+ *   file_scales (int8: activations whose params a QDQ model gave), layers,
+ *   fused, skipped (with the skipped share of the operations and names).
  *  <that id>/L<index>: one layer. Metrics: time (s, median of the profiled
  *   runs), share (% of the layer sum), gops, ops, bytes; with accuracy,
  *   nsr_isolated and nsr_accumulated. Params: index, node, op, kernel, fused,

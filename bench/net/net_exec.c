@@ -312,3 +312,8 @@ bool qb_net_exec_qparams(const qb_net_exec *e, int tensor, float *scale, int32_t
     *zp = e->t[tensor].zp;
     return true;
 }
+
+int qb_net_exec_file_scales(const qb_net_exec *e)
+{
+    return e->file_scales;
+}

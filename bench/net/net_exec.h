@@ -7,7 +7,7 @@
  *        widen them as they stream (fp32 arithmetic); other layers widen
  *        their inputs into fp32, run the fp32 kernel and narrow the result.
  *  int8: u8 activations with a per-tensor scale and zero point calibrated on
- *        seeded fp32 runs; conv, Gemm and MatMul with a constant operand run
+ *        seeded fp32 runs (or read from a QDQ model); conv, Gemm and MatMul with a constant operand run
  *        the int8 GEMM (s8 weights per tensor or per output channel, int32
  *        bias, requantization in the epilogue straight into the next layer's
  *        u8 params); depthwise conv its int8 kernel; pooling, ReLU/Clip and
@@ -78,5 +78,8 @@ const qb_net_layer *qb_net_exec_layer(const qb_net_exec *e, int node);
 /* The int8 params an activation tensor got from calibration (false for
  * other dtypes and for constants). */
 bool qb_net_exec_qparams(const qb_net_exec *e, int tensor, float *scale, int32_t *zp);
+/* How many activation tensors took their int8 params from the model file
+ * (a QDQ model's QuantizeLinear scales) instead of calibration. */
+int qb_net_exec_file_scales(const qb_net_exec *e);
 
 #endif

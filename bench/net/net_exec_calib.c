@@ -6,8 +6,10 @@
  * sample of at most QB_NET_CALIB_SAMPLE of them), averaged over batches, so
  * rare outliers do not stretch the scale. The range always includes 0, so 0
  * is exact; then scale = (hi - lo) / 255, zero point = round(-lo / scale).
- * Layers that only select values (max pooling, Relu/Clip run standalone)
- * keep their input's params so their int8 kernels work on the bytes. */
+ * A QDQ model's activation scales (QuantizeLinear's, kept on the tensors by
+ * the importer) replace the calibrated ones where present. Layers that only
+ * select values (max pooling, Relu/Clip run standalone) keep their input's
+ * params so their int8 kernels work on the bytes. */
 #include "net_exec_int.h"
 
 #include "defaults.h"
@@ -101,6 +103,19 @@ int qb_ex_calibrate(qb_net_exec *e)
         const float z = rintf(-l / s);
         e->t[t].scale = s;
         e->t[t].zp = z < 0 ? 0 : z > 255 ? 255 : (int32_t)z;
+    }
+    /* a QDQ model's own activation scales win over the calibrated ones (an
+     * int8 zero point is the same scale's u8 one shifted by 128) */
+    for (int t = 0; t < g->ntensors; t++) {
+        const qb_net_tensor *gt = &g->tensors[t];
+        if (!e->t[t].act || gt->nscale != 1 || !(gt->scale[0] > 0) || !isfinite(gt->scale[0])) continue;
+        const int r = root(e, t);
+        const int32_t z = gt->zero_point ? gt->zero_point[0] : 0;
+        const int32_t zu = z + (gt->qtype == QB_NT_I8 ? 128 : 0);
+        if (zu < 0 || zu > 255) continue;
+        e->t[r].scale = gt->scale[0];
+        e->t[r].zp = zu;
+        e->file_scales++;
     }
     /* value-selecting layers keep their input's params; aliases their root's */
     for (int i = 0; i < g->nnodes; i++) {

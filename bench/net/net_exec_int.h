@@ -78,6 +78,7 @@ struct qb_net_exec {
     float *f32[QB_NET_MAXIN + 1];
     int nf32;
     size_t f32_elems;
+    int file_scales;   /* int8: activation params taken from a QDQ model */
     unsigned char *dw_scratch; /* per thread */
     size_t dw_scratch_sz;
 };

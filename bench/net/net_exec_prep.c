@@ -53,6 +53,17 @@ static void set_act(ex_node *n, qb_net_op op, float lo, float hi)
     n->hi = op == QB_NOP_RELU ? INFINITY : hi;
 }
 
+/* The activation the importer or the zoo already fused into node i
+ * (attr.fused_act), run the same way as one fused here. */
+static void fused_attr(qb_net_exec *e, int i)
+{
+    const qb_net_node *nd = &e->g->nodes[i];
+    if (!nd->attr.fused_act) return;
+    set_act(&e->nodes[i], nd->attr.fused_act, nd->attr.clip_min, nd->attr.clip_max);
+    snprintf(e->layers[i].fused, sizeof e->layers[i].fused, "%s%s", nd->op == QB_NOP_ADD ? "" : "bias+",
+             nd->attr.fused_act == QB_NOP_RELU ? "relu" : "clip");
+}
+
 /* Pack float weights (rows of M x K, group by group) in the exec's float dtype. */
 static int pack_groups(qb_net_exec *e, ex_node *n, const float *w, long M, long K, long groups)
 {
@@ -96,7 +107,7 @@ static int prep_conv(qb_net_exec *e, int i)
     if (!n->bias) return nomem(nd);
     const float *b = nd->nin > 2 ? qb_ex_const(g, nd->in[2]) : NULL;
     if (b) memcpy(n->bias, b, (size_t)K * sizeof *b);
-    if (nd->attr.fused_act) set_act(n, nd->attr.fused_act, a->clip_min, a->clip_max);
+    fused_attr(e, i);
     const long *p = a->pads;
     if (G == C && K == C && p[0] == p[1] && p[0] == p[2] && p[0] == p[3] && sh == sw && R <= 16 &&
         S <= 16 && p[0] < R && p[0] < S) {
@@ -146,7 +157,7 @@ static int prep_fc(qb_net_exec *e, int i)
     n->M = qb_net_numel(x) / n->K;
     n->kind = EX_FC;
     e->layers[i].kernel = "gemm (weights packed)";
-    if (nd->attr.fused_act) set_act(n, nd->attr.fused_act, nd->attr.clip_min, nd->attr.clip_max);
+    fused_attr(e, i);
     const float alpha = gemm && nd->attr.alpha != 0 ? nd->attr.alpha : 1.0f;
     const float beta = gemm && nd->attr.beta != 0 ? nd->attr.beta : 1.0f;
     n->bias = calloc((size_t)n->Nn, sizeof *n->bias);
@@ -276,7 +287,7 @@ int qb_ex_prep_node(qb_net_exec *e, int i)
         if (nd->nin == 2 && in0 >= 0 && nd->in[1] >= 0 && e->t[in0].act && e->t[nd->in[1]].act &&
             e->t[in0].numel == e->t[nd->out].numel && e->t[nd->in[1]].numel == e->t[nd->out].numel) {
             n->kind = EX_ADD;
-            if (nd->attr.fused_act) set_act(n, nd->attr.fused_act, nd->attr.clip_min, nd->attr.clip_max);
+            fused_attr(e, i);
             l->kernel = e->o.dtype == QB_INT8 ? "int8 add (requantized)" : "fp32 loops";
             return QB_OK;
         }
