@@ -57,6 +57,7 @@ check ops ops --op relu,add,transpose,conv,gemm --dtype fp32,fp16,int8 --threads
 check quant quant --input gaussian:64x64 --trials 4 --threads 1 "${fast[@]}" --json
 check quant-op quant --op relu,conv --threads 1 "${fast[@]}" --json
 check fuse fuse --elems 65536 --threads 1 "${fast[@]}" --json
+check net net --model mobilenet-v2 --input-shape 1,3,32,32 --dtype fp32,int8 --quant per-channel --threads 1 "${fast[@]}" --json
 check roofline roofline --from "$FIX/roofline-run.json" --ceilings "$FIX/roofline-run.json" --op all --threads 2 --json
 check merge merge "$FIX/compare-base.json" "$FIX/compare-rerun.json" --json
 check run run --filter 'probe.inst/*,ops/relu/*' --interleave 1 "${fast[@]}" --json
