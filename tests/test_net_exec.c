@@ -345,7 +345,8 @@ static void recurrent(void)
     enum { SEQ = 4, B = 2, V = 10, DE = 6, H = 5 };
     qb_net_graph g;
     qb_net_init(&g, "rnn");
-    const int tok = tensor(&g, "tokens", 2, SEQ, B, 0, 0, 0);
+    const long td[2] = {SEQ, B};
+    const int tok = qb_net_add_tensor(&g, "tokens", QB_NT_I64, 2, td, NULL); /* token ids */
     const int emb = tensor(&g, "emb", 2, V, DE, 0, 0, 21);
     const int x = tensor(&g, "x", 3, SEQ, B, DE, 0, 0);
     const int W = tensor(&g, "W", 3, 1, 4 * H, DE, 0, 22);
@@ -391,6 +392,19 @@ static void recurrent(void)
     }
     if (!(maxd < 1e-5)) fprintf(stderr, "lstm: max difference %g\n", maxd);
     CHECK(maxd < 1e-5);
+    /* fp16 and int8 read the same token ids (they are not narrowed or
+     * quantized), so their outputs stay near fp32's */
+    for (int d = QB_FP16; d <= QB_INT8; d++) {
+        const qb_net_exec_opts q = {.dtype = (qb_dtype)d, .threads = 1, .calib_batches = 2};
+        float approx[SEQ * B * H];
+        CHECK(qb_net_exec_create(&g, &q, &e) == QB_OK);
+        CHECK(e && qb_net_exec_run(e, in, NULL) == QB_OK && qb_net_exec_tensor(e, y, approx) == QB_OK);
+        qb_net_exec_destroy(e);
+        double md = 0;
+        for (int i = 0; i < SEQ * B * H; i++) md = fmax(md, fabs((double)approx[i] - got[i]));
+        if (!(md < (d == QB_FP16 ? 2e-3 : 0.15))) fprintf(stderr, "lstm dtype %d: max difference %g\n", d, md);
+        CHECK(md < (d == QB_FP16 ? 2e-3 : 0.15));
+    }
     qb_net_free(&g);
 }
 

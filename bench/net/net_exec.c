@@ -28,7 +28,7 @@ const float *qb_ex_const(const qb_net_graph *g, int i)
 void qb_ex_store(const qb_net_exec *e, int t, const float *x, size_t n)
 {
     const ex_tensor *et = &e->t[t];
-    if (e->o.dtype == QB_FP32) {
+    if (e->o.dtype == QB_FP32 || et->raw) {
         memcpy(et->p, x, n * sizeof *x);
     } else if (e->o.dtype == QB_FP16) {
         qb_f32_to_f16_n(x, et->p, n);
@@ -60,7 +60,7 @@ void qb_ex_store(const qb_net_exec *e, int t, const float *x, size_t n)
 void qb_ex_load(const qb_net_exec *e, int t, float *x, size_t n)
 {
     const ex_tensor *et = &e->t[t];
-    if (e->o.dtype == QB_FP32) {
+    if (e->o.dtype == QB_FP32 || et->raw) {
         memcpy(x, et->p, n * sizeof *x);
     } else if (e->o.dtype == QB_FP16) {
         qb_f16_to_f32_n(et->p, x, n);
@@ -111,7 +111,7 @@ static int plan(qb_net_exec *e)
     for (int i = 0; i < n; i++) {
         if (!e->t[i].act) continue;
         const int r = root_of(e, i);
-        live[r].bytes = e->t[r].numel * e->esz + 2 * GUARD;
+        live[r].bytes = e->t[r].numel * (e->t[r].raw ? sizeof(float) : e->esz) + 2 * GUARD;
         if (i == g->input || g->tensors[i].is_input) live[r].first = -1;
         if (i == g->output || g->tensors[i].is_output) live[r].last = g->nnodes;
     }
@@ -220,6 +220,7 @@ int qb_net_exec_create(const qb_net_graph *g, const qb_net_exec_opts *o, qb_net_
         e->t[i].numel = (size_t)qb_net_numel(t);
         e->t[i].scale = 1.0f;
         e->t[i].producer = -1;
+        e->t[i].raw = !t->data && t->type != QB_NT_F32; /* token ids stay exact */
         if (e->t[i].act && qb_net_numel(t) <= 0)
             rc = qb_fail(QB_EINPUT, "tensor %s: a dimension is not known", t->name);
     }
@@ -235,6 +236,12 @@ int qb_net_exec_create(const qb_net_graph *g, const qb_net_exec_opts *o, qb_net_
     }
     for (int i = 0; !rc && i < g->nnodes; i++)
         rc = qb_ex_prep_node(e, i);
+    /* an alias of integer data is integer data too */
+    for (int pass = 0; !rc && pass < 2; pass++)
+        for (int i = 0; i < g->ntensors; i++) {
+            const int r = root_of(e, i);
+            e->t[i].raw = e->t[r].raw = e->t[i].raw || e->t[r].raw;
+        }
     if (!rc) rc = plan(e);
     if (!rc) rc = scratch(e);
     if (!rc && o->dtype == QB_INT8) rc = qb_ex_calibrate(e);
@@ -268,7 +275,8 @@ int qb_net_exec_run(qb_net_exec *e, const float *input, double *node_ns)
             /* a skipped layer's output reads as 0 (its buffer may hold another tensor's bytes) */
             const ex_tensor *t = &e->t[e->g->nodes[i].out];
             if (e->layers[i].skipped && t->act)
-                memset(t->p, e->o.dtype == QB_INT8 ? t->zp : 0, t->numel * e->esz);
+                memset(t->p, e->o.dtype == QB_INT8 && !t->raw ? t->zp : 0,
+                       t->numel * (t->raw ? sizeof(float) : e->esz));
             continue;
         }
         const uint64_t t0 = node_ns ? qb_now_ns() : 0;

@@ -58,6 +58,7 @@ typedef struct {
     void *p;          /* its data in the exec's dtype */
     float scale;      /* int8 */
     int32_t zp;
+    bool raw;         /* integer data (token ids): kept as float in every dtype */
     int producer;     /* the node writing it, or -1 */
     int uses;         /* how many node inputs read it */
 } ex_tensor;
