@@ -67,14 +67,22 @@ static void binary(const qb_net_exec *e, const qb_net_node *nd, const float *a, 
     const qb_net_op op = nd->op;
     /* the common cases without index arithmetic: a whole tensor with a
      * trailing-dims operand (a bias, a scalar, a same-shaped tensor) */
-    if (na == n && nb > 0 && suffix(tb, ot)) {
+    if (na == n && nb == 1) {
+        const float z = b[0];
 #pragma omp parallel for num_threads(e->o.threads) schedule(static)
-        for (long i = 0; i < n; i++) y[i] = op2(op, a[i], b[i % nb]);
+        for (long i = 0; i < n; i++) y[i] = op2(op, a[i], z);
         return;
     }
-    if (nb == n && na > 0 && suffix(ta, ot)) {
+    if ((na == n && nb > 0 && suffix(tb, ot)) || (nb == n && na > 0 && suffix(ta, ot))) {
+        /* rows of the shorter operand's length */
+        const bool bshort = na == n && nb > 0 && suffix(tb, ot);
+        const long len = bshort ? nb : na, rows = n / len;
 #pragma omp parallel for num_threads(e->o.threads) schedule(static)
-        for (long i = 0; i < n; i++) y[i] = op2(op, a[i % na], b[i]);
+        for (long r = 0; r < rows; r++) {
+            const float *ar = bshort ? a + r * len : a, *br = bshort ? b : b + r * len;
+            float *yr = y + r * len;
+            for (long j = 0; j < len; j++) yr[j] = op2(op, ar[j], br[j]);
+        }
         return;
     }
     long sa[QB_NET_MAXDIM], sb[QB_NET_MAXDIM];
