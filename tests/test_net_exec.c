@@ -525,6 +525,40 @@ static void broadcast(void)
     qb_net_free(&g);
 }
 
+/* Transpose moves the dtype's bytes as they are: its output is the input
+ * as stored (narrowed or quantized), permuted, exactly. */
+static void transpose_bytes(void)
+{
+    enum { A0 = 2, A1 = 3, A2 = 4, A3 = 5, NT = A0 * A1 * A2 * A3 };
+    qb_net_graph g;
+    qb_net_init(&g, "transpose");
+    const int x = tensor(&g, "x", 4, A0, A1, A2, A3, 0), y = tensor(&g, "y", 4, A0, A2, A3, A1, 0);
+    g.input = x;
+    g.output = y;
+    qb_net_attr a = {.nperm = 4, .perm = {0, 2, 3, 1}};
+    qb_net_add_node(&g, "t", QB_NOP_TRANSPOSE, (int[]){x}, 1, y, &a);
+    float in[NT], back[NT], got[NT];
+    qb_cq_fill(in, NT, 71, -1.0f, 1.0f);
+    for (int d = QB_FP32; d <= QB_INT8; d++) {
+        const qb_net_exec_opts o = {.dtype = (qb_dtype)d, .threads = 2, .keep_all = true};
+        qb_net_exec *e = NULL;
+        CHECK(qb_net_exec_create(&g, &o, &e) == QB_OK);
+        if (!e) continue;
+        CHECK(qb_net_exec_run(e, in, NULL) == QB_OK);
+        CHECK(qb_net_exec_tensor(e, x, back) == QB_OK && qb_net_exec_tensor(e, y, got) == QB_OK);
+        int bad = 0;
+        for (int i0 = 0; i0 < A0; i0++)
+            for (int i1 = 0; i1 < A1; i1++)
+                for (int i2 = 0; i2 < A2; i2++)
+                    for (int i3 = 0; i3 < A3; i3++)
+                        bad += got[((i0 * A2 + i2) * A3 + i3) * A1 + i1] != back[((i0 * A1 + i1) * A2 + i2) * A3 + i3];
+        CHECK(bad == 0);
+        CHECK(strncmp(qb_net_exec_layer(e, 0)->kernel, "layout", 6) == 0);
+        qb_net_exec_destroy(e);
+    }
+    qb_net_free(&g);
+}
+
 int main(void)
 {
     qb_net_graph g;
@@ -538,6 +572,7 @@ int main(void)
     linear_fused();
     int8_add();
     broadcast();
+    transpose_bytes();
     refused(&g);
     qb_net_free(&g);
     TEST_DONE();

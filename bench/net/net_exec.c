@@ -82,6 +82,7 @@ void qb_net_exec_destroy(qb_net_exec *e)
     free(e->arena);
     for (int k = 0; k < e->nf32; k++) free(e->f32[k]);
     free(e->dw_scratch);
+    free(e->lay_tmp);
     qb_gemm_ws_destroy(e->ws);
     free(e);
 }
@@ -184,6 +185,10 @@ static int scratch(qb_net_exec *e)
     e->f32_elems = maxn;
     for (; e->nf32 < need; e->nf32++)
         if (!(e->f32[e->nf32] = malloc(maxn * sizeof(float) + GUARD)))
+            return qb_fail(QB_ENOMEM, "network executor: out of memory");
+    for (int i = 0; i < e->g->nnodes && !e->lay_tmp; i++)
+        if (e->nodes[i].kind == EX_TRANSPOSE &&
+            !(e->lay_tmp = aligned_alloc(64, (size_t)e->o.threads * QB_LAY_TMP_BYTES)))
             return qb_fail(QB_ENOMEM, "network executor: out of memory");
     if (dwmax) {
         e->dw_scratch_sz = ((size_t)dwmax + 63) & ~(size_t)63; /* aligned_alloc wants a multiple */

@@ -8,7 +8,7 @@
  * is exact; then scale = (hi - lo) / 255, zero point = round(-lo / scale).
  * A QDQ model's activation scales (QuantizeLinear's, kept on the tensors by
  * the importer) replace the calibrated ones where present. Layers that only
- * select values (max pooling, Relu/Clip run standalone) keep their input's
+ * select or move values (max pooling, Relu/Clip run standalone, Transpose) keep their input's
  * params so their int8 kernels work on the bytes. */
 #include "net_exec_int.h"
 
@@ -121,7 +121,7 @@ int qb_ex_calibrate(qb_net_exec *e)
     for (int i = 0; i < g->nnodes; i++) {
         const ex_kind k = e->nodes[i].kind;
         const int o = g->nodes[i].out, x = root(e, g->nodes[i].in[0]);
-        if ((k == EX_MAXPOOL || k == EX_ACT) && e->t[o].root == o) {
+        if ((k == EX_MAXPOOL || k == EX_ACT || k == EX_TRANSPOSE) && e->t[o].root == o) {
             e->t[o].scale = e->t[x].scale;
             e->t[o].zp = e->t[x].zp;
         }

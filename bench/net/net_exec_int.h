@@ -8,6 +8,7 @@
 #include "depthwise.h"
 #include "conv_group.h"
 #include "gemm.h"
+#include "layout_plan.h"
 #include "net_exec.h"
 #include "nn_kern.h"
 
@@ -21,6 +22,7 @@ typedef enum {
     EX_AVGPOOL,
     EX_GAP,
     EX_ACT,      /* Relu / Clip not fused */
+    EX_TRANSPOSE, /* up to 4-D: the layout operators' plan, on the dtype's bytes */
     EX_F32,      /* any other layer: the fp32 kernel, inputs and output converted */
 } ex_kind;
 
@@ -45,6 +47,8 @@ typedef struct {
     qb_dw_rq *rq;
     /* pooling */
     qb_pool_geom pg;
+    /* transpose */
+    qb_lay_plan lay;
     /* the fp32 route: batch norm's a, b; LSTM's scratch (input gates of
      * every step, one step's hidden gates, the cell state) */
     float *bn_a, *bn_b;
@@ -80,6 +84,7 @@ struct qb_net_exec {
     int nf32;
     size_t f32_elems;
     int file_scales;   /* int8: activation params taken from a QDQ model */
+    unsigned char *lay_tmp;    /* per thread: QB_LAY_TMP_BYTES of the layout plans */
     unsigned char *dw_scratch; /* per thread */
     size_t dw_scratch_sz;
 };

@@ -256,6 +256,14 @@ int qb_ex_run_node(qb_net_exec *e, int i)
     case EX_DW: run_dw(e, nd, n); return QB_OK;
     case EX_FC: return run_fc(e, nd, n);
     case EX_F32: return run_route(e, i);
+    case EX_TRANSPOSE: {
+        const void *src[1] = {e->t[nd->in[0]].p};
+        void *dst = e->t[nd->out].p;
+#pragma omp parallel num_threads(e->o.threads)
+        qb_lay_exec(&n->lay, src, dst, false, e->lay_tmp + (size_t)omp_get_thread_num() * QB_LAY_TMP_BYTES,
+                    omp_get_thread_num(), omp_get_num_threads());
+        return QB_OK;
+    }
     default:
         if (e->o.dtype == QB_INT8) {
             small_q8(e, nd, n);

@@ -307,6 +307,23 @@ int qb_ex_prep_node(qb_net_exec *e, int i)
         l->kernel = e->o.dtype == QB_INT8 ? "int8 loops" : "fp32 loops";
         return QB_OK;
     }
+    case QB_NOP_TRANSPOSE: {
+        const qb_net_tensor *x = &g->tensors[in0];
+        if (x->ndim < 1 || x->ndim > 4 || e->t[in0].raw || (nd->attr.nperm && nd->attr.nperm != x->ndim))
+            return as_f32(e, i);
+        /* padded to 4-D with leading axes of 1 */
+        size_t dims[4] = {1, 1, 1, 1};
+        int perm[4] = {0, 1, 2, 3};
+        const int off = 4 - x->ndim;
+        for (int k = 0; k < x->ndim; k++) {
+            dims[off + k] = (size_t)x->dims[k];
+            perm[off + k] = off + (int)(nd->attr.nperm ? nd->attr.perm[k] : x->ndim - 1 - k);
+        }
+        qb_lay_plan_permute(dims, perm, e->esz, &n->lay);
+        n->kind = EX_TRANSPOSE;
+        l->kernel = "layout plan (bytes moved as they are)";
+        return QB_OK;
+    }
     case QB_NOP_GLOBALAVGPOOL:
         if (g->tensors[in0].ndim < 3) break;
         n->kind = EX_GAP;
