@@ -124,6 +124,12 @@ static cJSON *tensor_json(const qb_net_tensor *t)
     cJSON_AddStringToObject(o, "name", t->name);
     cJSON_AddItemToObject(o, "shape", dims_json(t));
     cJSON_AddStringToObject(o, "type", types[t->type]);
+    if (t->data && t->type == QB_NT_F32) { /* a checksum, to compare weights with another reader's */
+        double sum = 0;
+        const long n = qb_net_numel(t);
+        for (long i = 0; i < n; i++) sum += ((const float *)t->data)[i];
+        cJSON_AddNumberToObject(o, "sum", sum);
+    }
     if (t->nscale) {
         cJSON_AddStringToObject(o, "quant", t->nscale > 1 ? "per-channel" : "per-tensor");
         cJSON_AddNumberToObject(o, "scale", t->scale[0]);
@@ -145,6 +151,8 @@ static cJSON *layer_json(const qb_net_graph *g, int i)
     cJSON_AddItemToObject(l, "output", dims_json(&g->tensors[n->out]));
     const qb_net_tensor *w = weight_of(g, n);
     if (w) cJSON_AddItemToObject(l, "weight", tensor_json(w));
+    if ((n->op == QB_NOP_CONV || n->op == QB_NOP_GEMM) && n->nin >= 3 && n->in[2] >= 0)
+        cJSON_AddItemToObject(l, "bias", tensor_json(&g->tensors[n->in[2]]));
     cJSON_AddNumberToObject(l, "flops", qb_net_node_ops(g, n));
     cJSON_AddNumberToObject(l, "bytes_fp32", qb_net_node_bytes(g, n, 4));
     return l;
