@@ -28,7 +28,7 @@ double qb_net_node_ops(const qb_net_graph *g, const qb_net_node *n)
     case QB_NOP_AVGPOOL: return out * (double)n->attr.kernel[0] * (double)n->attr.kernel[1];
     case QB_NOP_GLOBALAVGPOOL: return numel(x);
     case QB_NOP_BATCHNORM: return 2.0 * out;  /* scale and shift */
-    case QB_NOP_LAYERNORM: return 7.0 * out;  /* mean, centred square, normalise (2), scale, shift */
+    case QB_NOP_LAYERNORM: return 7.0 * out;  /* sum, subtract the mean, square and sum, 1/std, scale, shift */
     case QB_NOP_SOFTMAX: return 5.0 * out;    /* max, subtract, exp, sum, divide */
     case QB_NOP_FLATTEN:
     case QB_NOP_RESHAPE:
