@@ -49,11 +49,24 @@ static int broadcast(const qb_net_node *n, const qb_net_tensor *a, const qb_net_
     return QB_OK;
 }
 
+/* Kernels, strides, dilations and pads stay below this, so their products
+ * cannot overflow. */
+#define QB_NET_MAX_WINDOW (1L << 20)
+
+static bool window_too_large(const qb_net_attr *a, int i)
+{
+    return a->strides[i] > QB_NET_MAX_WINDOW || a->dilations[i] > QB_NET_MAX_WINDOW ||
+           a->pads[i] < 0 || a->pads[2 + i] < 0 || a->pads[i] > QB_NET_MAX_WINDOW ||
+           a->pads[2 + i] > QB_NET_MAX_WINDOW;
+}
+
 static int infer_conv(qb_net_node *n, const qb_net_tensor *x, const qb_net_tensor *w, shape *s)
 {
     qb_net_attr *a = &n->attr;
     if (x->ndim != 4 || !w || w->ndim != 4) return bad(n, "only 2-D convolutions (NCHW input, KCRS weights) are supported");
     if (a->group < 1) a->group = 1;
+    if (a->group > QB_NET_MAX_WINDOW || w->dims[2] > QB_NET_MAX_WINDOW || w->dims[3] > QB_NET_MAX_WINDOW)
+        return bad(n, "group or kernel beyond 2^20");
     if (x->dims[1] != w->dims[1] * a->group || w->dims[0] % a->group)
         return bad(n, "channels do not match the weights and group");
     a->kernel[0] = w->dims[2];
@@ -64,6 +77,7 @@ static int infer_conv(qb_net_node *n, const qb_net_tensor *x, const qb_net_tenso
     for (int i = 0; i < 2; i++) {
         if (a->strides[i] < 1) a->strides[i] = 1;
         if (a->dilations[i] < 1) a->dilations[i] = 1;
+        if (window_too_large(a, i)) return bad(n, "stride, dilation or padding beyond 2^20");
         const long span = a->dilations[i] * (a->kernel[i] - 1) + 1;
         const long in = x->dims[2 + i] + a->pads[i] + a->pads[2 + i];
         if (in < span) return bad(n, "the kernel is larger than the padded input");
@@ -81,6 +95,8 @@ static int infer_pool(qb_net_node *n, const qb_net_tensor *x, shape *s)
         if (a->strides[i] < 1) a->strides[i] = 1;
         if (a->dilations[i] < 1) a->dilations[i] = 1;
         if (a->kernel[i] < 1) return bad(n, "no kernel_shape");
+        if (a->kernel[i] > QB_NET_MAX_WINDOW || window_too_large(a, i))
+            return bad(n, "kernel, stride, dilation or padding beyond 2^20");
         const long span = a->dilations[i] * (a->kernel[i] - 1) + 1;
         const long in = x->dims[2 + i] + a->pads[i] + a->pads[2 + i];
         if (in < span) return bad(n, "the kernel is larger than the padded input");
@@ -148,8 +164,8 @@ static int infer_reshape(const qb_net_graph *g, const qb_net_node *n, const qb_n
             if (v[i] == 0 && i < x->ndim) s->d[i] = x->dims[i];
             else if (v[i] > 0 && v[i] <= QB_NET_MAX_NUMEL) s->d[i] = (long)v[i];
             else return bad(n, "the target shape has a negative or absurd dimension");
-            known *= s->d[i];
-            if (known > QB_NET_MAX_NUMEL) return bad(n, "the target shape is too large");
+            if (__builtin_mul_overflow(known, s->d[i], &known) || known > QB_NET_MAX_NUMEL)
+                return bad(n, "the target shape is too large");
         }
         if (infer_at >= 0) {
             if (known == 0 || total % known) return bad(n, "the target shape does not divide the input");
@@ -157,7 +173,8 @@ static int infer_reshape(const qb_net_graph *g, const qb_net_node *n, const qb_n
         }
     }
     long out = 1;
-    for (int i = 0; i < s->n; i++) out *= s->d[i];
+    for (int i = 0; i < s->n; i++)
+        if (__builtin_mul_overflow(out, s->d[i], &out)) return bad(n, "the target shape is too large");
     if (out != total) return bad(n, "the target shape has another element count than the input");
     return QB_OK;
 }
@@ -215,7 +232,7 @@ static int infer_lstm(qb_net_node *n, const qb_net_tensor *x, const qb_net_tenso
 {
     if (x->ndim != 3 || !w || w->ndim != 3 || w->dims[0] != 1 || w->dims[1] % 4 || w->dims[2] != x->dims[2])
         return bad(n, "needs input [seq, batch, features] and forward weights [1, 4*hidden, features]");
-    if (n->attr.hidden <= 0) n->attr.hidden = w->dims[1] / 4;
+    if (n->attr.hidden <= 0 || n->attr.hidden > QB_NET_MAX_NUMEL) n->attr.hidden = w->dims[1] / 4;
     if (n->attr.hidden * 4 != w->dims[1]) return bad(n, "hidden_size does not match the weights");
     s->n = 3;
     s->d[0] = x->dims[0];
@@ -279,10 +296,15 @@ int qb_net_infer_node(qb_net_graph *g, int ni)
     for (int i = 0; i < n->nin; i++) {
         const qb_net_tensor *t = input(g, n, i);
         if (!t) continue;
-        for (int k = 0; k < t->ndim; k++)
+        long total = 1;
+        for (int k = 0; k < t->ndim; k++) {
             if (t->dims[k] <= 0)
                 return qb_fail(QB_EINPUT, "node %s (%s): input %s has an unknown dimension %d", n->name,
                                qb_net_op_name(n->op), t->name, k);
+            if (__builtin_mul_overflow(total, t->dims[k], &total) || total > QB_NET_MAX_NUMEL)
+                return qb_fail(QB_ENOMEM, "node %s (%s): input %s of more than %ld elements", n->name,
+                               qb_net_op_name(n->op), t->name, QB_NET_MAX_NUMEL);
+        }
     }
     if (n->out < 0 || n->out >= g->ntensors) return qb_fail(QB_EINTERNAL, "node %s: no output", n->name);
     shape s;

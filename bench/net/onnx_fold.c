@@ -7,6 +7,7 @@
 #include "error.h"
 #include "net_infer.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,10 +26,12 @@ static bool is_const(const onnx_ctx *c, int t)
     return t >= 0 && c->g->tensors[t].data != NULL;
 }
 
+/* Element count, or LONG_MAX when it overflows. */
 static long numel(const konst *k)
 {
     long n = 1;
-    for (int i = 0; i < k->ndim; i++) n *= k->dims[i];
+    for (int i = 0; i < k->ndim; i++)
+        if (__builtin_mul_overflow(n, k->dims[i], &n)) return LONG_MAX;
     return n;
 }
 
@@ -48,7 +51,10 @@ static int64_t get_i(const qb_net_tensor *t, long i)
     case QB_NT_I32: return ((const int32_t *)t->data)[i];
     case QB_NT_I8: return ((const int8_t *)t->data)[i];
     case QB_NT_U8: return ((const uint8_t *)t->data)[i];
-    default: return (int64_t)((const float *)t->data)[i];
+    default: {
+        const float f = ((const float *)t->data)[i];
+        return f > -9.2e18f && f < 9.2e18f ? (int64_t)f : 0; /* NaN and out of range: 0 */
+    }
     }
 }
 

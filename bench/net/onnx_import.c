@@ -130,10 +130,14 @@ static int take_input(onnx_ctx *c)
         return qb_fail(QB_EINPUT, "%s: input %s has no shape; give --input-shape", c->what, in->name);
     }
     if (ndim > 0) dims[0] = o->batch;
-    for (int i = 0; i < ndim; i++)
+    long total = 1;
+    for (int i = 0; i < ndim; i++) {
         if (dims[i] <= 0)
             return qb_fail(QB_EINPUT, "%s: input %s: dimension %d is dynamic (%s); give --input-shape", c->what,
                            in->name, i, param[i] && *param[i] ? param[i] : "unnamed");
+        if (__builtin_mul_overflow(total, dims[i], &total) || total > QB_NET_MAX_NUMEL)
+            return qb_fail(QB_ENOMEM, "%s: input %s of more than %ld elements", c->what, in->name, QB_NET_MAX_NUMEL);
+    }
     const int t = onnx_new_tensor(c, in->name, type, ndim, dims, NULL);
     if (t < 0) return t;
     c->g->tensors[t].is_input = true;

@@ -135,7 +135,8 @@ static int conv(const node_in *x)
     qb_net_attr a;
     qb_net_attr_init(&a);
     a.group = onnx_attr_int(x->n, "group", 1);
-    if (a.group < 1) return unsupported(x, "group below 1");
+    if (a.group < 1 || a.group > 1 << 20) return unsupported(x, "group below 1 or absurd");
+    if (w->dims[2] > 1 << 20 || w->dims[3] > 1 << 20) return unsupported(x, "an absurd kernel");
     const long kernel[2] = {w->dims[2], w->dims[3]};
     if ((rc = spatial(x, &a, kernel))) return rc;
     return emit(x, QB_NOP_CONV, x->in, b ? 3 : 2, &a);
@@ -153,7 +154,7 @@ static int pool(const node_in *x, qb_net_op op)
     if (onnx_attr_ints(x->n, "kernel_shape", k, 4) != 2) return unsupported(x, "a kernel_shape other than 2-D");
     a.kernel[0] = k[0];
     a.kernel[1] = k[1];
-    if (k[0] < 1 || k[1] < 1) return unsupported(x, "an empty kernel");
+    if (k[0] < 1 || k[1] < 1 || k[0] > 1 << 20 || k[1] > 1 << 20) return unsupported(x, "an empty or absurd kernel");
     if ((rc = spatial(x, &a, k))) return rc;
     a.ceil_mode = onnx_attr_int(x->n, "ceil_mode", 0) != 0;
     a.count_include_pad = onnx_attr_int(x->n, "count_include_pad", 0) != 0;
