@@ -3,10 +3,12 @@
 #include "atomic_file.h"
 #include "cli.h"
 #include "commands.h"
+#include "defaults.h"
 #include "error.h"
 #include "net_layers.h"
 #include "net_load.h"
 #include "net_zoo.h"
+#include "output.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,7 +55,7 @@ static int write_json(const qb_net_graph *g, bool to_stdout, const char *out)
 int qb_cmd_model(int argc, char **argv)
 {
     const char *model = NULL, *shape = NULL, *out = NULL;
-    long batch = 0, seed = 1;
+    long batch = 0, seed = QB_NET_SEED_DEFAULT;
     bool skip = false, json = false;
     const qb_opt opts[] = {
         {"model", 'm', QB_OPT_STRING, &model, "M", "a zoo model (" QB_NET_ZOO_NAMES ") or an .onnx file", 0, 0},
@@ -63,7 +65,7 @@ int qb_cmd_model(int argc, char **argv)
          1L << 30},
         {"skip-unsupported", 0, QB_OPT_FLAG, &skip, NULL,
          "leave out the nodes qbench cannot run, and say what share of the work they were", 0, 0},
-        {"seed", 0, QB_OPT_INT, &seed, "N", "seed of the zoo models' random weights (default 1)", 0, 1e15},
+        {"seed", 0, QB_OPT_INT, &seed, "N", "seed of the zoo models' random weights (default " QB_STR(QB_NET_SEED_DEFAULT) ")", 0, 1e15},
         {"json", 0, QB_OPT_FLAG, &json, NULL, "print the listing as JSON, no table", 0, 0},
         {"output", 'o', QB_OPT_STRING, &out, "FILE", "also write the JSON listing to FILE (atomically)", 0, 0},
     };
