@@ -79,8 +79,8 @@ int qb_cmd_model(int argc, char **argv)
             "after a conv is folded into it, ReLU and Clip after a conv or Gemm are fused into it,\n"
             "the Erf form of GELU becomes one node, and QuantizeLinear/DequantizeLinear pairs become\n"
             "scales on the tensors (column q: the weights' scales per channel, pc, or per tensor, pt).\n"
-            "MFLOP counts a multiply-add as 2 operations (docs/method.md, Networks). A node qbench\n"
-            "cannot run stops the import (exit 2) unless --skip-unsupported is given.",
+            "MFLOP counts a multiply-add as 2 operations. A node qbench cannot run stops the import\n"
+            "(exit 2) unless --skip-unsupported is given.",
         .examples = "  qbench model --model mobilenet-v2\n"
                     "  qbench model --model resnet-50 --batch 32 --json\n"
                     "  qbench model --model model.onnx --input-shape 1,3,160,160 --skip-unsupported\n",

@@ -1,5 +1,5 @@
 /* The work and traffic of one network node, by its kind: a multiply-add
- * counts 2 operations; docs/method.md ("Networks") lists the formulas. */
+ * counts 2 operations. */
 #include "net_load.h"
 
 static const qb_net_tensor *input(const qb_net_graph *g, const qb_net_node *n, int i)

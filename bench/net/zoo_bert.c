@@ -1,4 +1,4 @@
-/* One encoder layer of BERT-base (Devlin et al., 2019): hidden size 768, 12
+/* One encoder layer of BERT-base as published: hidden size 768, 12
  * attention heads of 64, a feed-forward of 3072 with GELU, post-layer-norm
  * residuals, on a sequence of 128 by default; the input is the hidden
  * states [batch, seq, 768] (no attention mask). The layers are the ones an

@@ -1,4 +1,4 @@
-/* The medium LSTM language model of Zaremba et al. (2014): a vocabulary of
+/* The medium LSTM language model as published (2014): a vocabulary of
  * 10000 words embedded in 650 dimensions, two LSTM layers of 650 units and
  * a decoder back to 10000 logits, unrolled over 35 steps. The input is
  * token ids [batch, seq] (batch first, as --batch sets it), transposed to

@@ -1,4 +1,4 @@
-/* MobileNetV2 (Sandler et al., 2018), its published layer table: a 3x3
+/* MobileNetV2, its published layer table: a 3x3
  * stride-2 stem of 32 channels, then inverted residual blocks by rows of
  * (expansion t, channels c, repeats n, first stride s), a 1x1 conv to 1280
  * channels, global average pooling and a 1000-way classifier. Each block

@@ -1,4 +1,4 @@
-/* ResNet-50 (He et al., 2016) as torchvision defines it (v1.5: the stride
+/* ResNet-50 as torchvision defines it (v1.5: the stride
  * of a downsampling block is on its 3x3 conv): a 7x7 stride-2 stem of 64
  * channels with ReLU, 3x3 stride-2 max pooling, four stages of bottleneck
  * blocks (3, 4, 6, 3 blocks of width 64, 128, 256, 512, expanded 4x), global
