@@ -61,7 +61,7 @@ int qb_cmd_model(int argc, char **argv)
         {"model", 'm', QB_OPT_STRING, &model, "M", "a zoo model (" QB_NET_ZOO_NAMES ") or an .onnx file", 0, 0},
         {"input-shape", 0, QB_OPT_STRING, &shape, "D,D,..",
          "the input's shape, batch first (default: the model's own)", 0, 0},
-        {"batch", 0, QB_OPT_INT, &batch, "N", "the batch: replaces the input's first dimension (default 1)", 1,
+        {"batch", 0, QB_OPT_INT, &batch, "N", "the batch: replaces the input's first dimension (default: --input-shape's, else 1)", 1,
          1L << 30},
         {"skip-unsupported", 0, QB_OPT_FLAG, &skip, NULL,
          "leave out the nodes qbench cannot run, and say what share of the work they were", 0, 0},

@@ -145,6 +145,11 @@ static cJSON *layer_json(const qb_net_graph *g, int i)
     cJSON_AddStringToObject(l, "name", n->name);
     cJSON_AddStringToObject(l, "op", qb_net_op_name(n->op));
     if (n->attr.fused_act) cJSON_AddStringToObject(l, "fused", qb_net_op_name(n->attr.fused_act));
+    if (n->op == QB_NOP_CLIP || n->attr.fused_act == QB_NOP_CLIP) {
+        cJSON *b = cJSON_AddArrayToObject(l, "clip");
+        cJSON_AddItemToArray(b, cJSON_CreateNumber(n->attr.clip_min));
+        cJSON_AddItemToArray(b, cJSON_CreateNumber(n->attr.clip_max));
+    }
     cJSON *ins = cJSON_AddArrayToObject(l, "inputs");
     for (int k = 0; k < n->nin; k++)
         if (n->in[k] >= 0 && !g->tensors[n->in[k]].data) cJSON_AddItemToArray(ins, dims_json(&g->tensors[n->in[k]]));

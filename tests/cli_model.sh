@@ -49,7 +49,7 @@ same() { # same ZOO-NAME FILE [ARGS...]
 import json, sys
 z, f = (json.load(open(p)) for p in sys.argv[1:3])
 def rows(d):
-    return [(l["name"], l["op"], l.get("fused"), l["inputs"], l["output"],
+    return [(l["name"], l["op"], l.get("fused"), l.get("clip"), l["inputs"], l["output"],
              l["weight"]["shape"] if "weight" in l else None, l["flops"]) for l in d["layers"]]
 a, b = rows(z), rows(f)
 for i, (x, y) in enumerate(zip(a, b)):
@@ -63,6 +63,7 @@ EOF
 same mobilenet-v2 "$tmp/m/mobilenet-v2.onnx" --input-shape 2,3,160,160
 same mobilenet-v2 "$tmp/m/mobilenet-v2.onnx"
 same mobilenet-v2 "$tmp/m/mobilenet-v2-qdq.onnx"
+same mobilenet-v2 "$tmp/m/mobilenet-v2-opset10.onnx"
 same resnet-50 "$tmp/m/resnet-50.onnx"
 same bert-base-layer "$tmp/m/bert-base-layer.onnx"
 same lstm-lm "$tmp/m/lstm-lm.onnx" --batch 4
