@@ -598,6 +598,13 @@ int onnx_node(onnx_ctx *c, int ni, const int *in, int nin)
         return emit(&x, QB_NOP_RELU, in, 1, NULL);
     }
     if (strcmp(op, "Clip") == 0) return clip(&x);
+    if (strcmp(op, "Gelu") == 0) { /* opset 20's own GELU: the erf form only */
+        char approx[16];
+        onnx_attr_str(n, "approximate", approx, sizeof approx);
+        if (*approx && strcmp(approx, "none") != 0) return unsupported(&x, "approximate=tanh");
+        rc = need(&x, 1);
+        return rc ? rc : emit(&x, QB_NOP_GELU, in, 1, NULL);
+    }
     if (strcmp(op, "MaxPool") == 0) return pool(&x, QB_NOP_MAXPOOL);
     if (strcmp(op, "AveragePool") == 0) return pool(&x, QB_NOP_AVGPOOL);
     if (strcmp(op, "BatchNormalization") == 0) return batchnorm(&x);
