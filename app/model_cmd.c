@@ -61,7 +61,7 @@ int qb_cmd_model(int argc, char **argv)
         {"model", 'm', QB_OPT_STRING, &model, "M", "a zoo model (" QB_NET_ZOO_NAMES ") or an .onnx file", 0, 0},
         {"input-shape", 0, QB_OPT_STRING, &shape, "D,D,..",
          "the input's shape, batch first (default: the model's own)", 0, 0},
-        {"batch", 0, QB_OPT_INT, &batch, "N", "the batch: replaces the input's first dimension (default: --input-shape's, else 1)", 1,
+        {"batch", 0, QB_OPT_INT, &batch, "N", "the batch: replaces the input's first dimension (default: the model's, 1 where symbolic)", 1,
          1L << 30},
         {"skip-unsupported", 0, QB_OPT_FLAG, &skip, NULL,
          "leave out the nodes qbench cannot run, and say what share of the work they were", 0, 0},
@@ -95,7 +95,7 @@ int qb_cmd_model(int argc, char **argv)
     qb_net_load_opts o;
     memset(&o, 0, sizeof o);
     if (shape && (rc = parse_shape(shape, &o))) return rc;
-    o.batch = batch ? batch : o.input_ndim ? o.input_shape[0] : 1;
+    o.batch = batch; /* 0: the first dimension of --input-shape, or the model's own */
     o.skip_unsupported = skip;
     o.seed = (uint64_t)seed;
     qb_net_graph g;

@@ -152,7 +152,15 @@ static void zoo(void)
                          (size_t)qb_net_numel(&g.tensors[i]) * qb_net_type_bytes(g.tensors[i].type)) == 0);
     qb_net_free(&h);
     qb_net_free(&g);
-    o.batch = 0;
+    o.batch = 0; /* the first dimension of the input shape */
+    CHECK(qb_net_load("mobilenet-v2", &o, &g) == QB_OK);
+    CHECK(dims_are(&g, g.input, 4, (const long[]){9, 3, 96, 128}));
+    qb_net_free(&g);
+    o.input_ndim = 0; /* the model's own */
+    CHECK(qb_net_load("mobilenet-v2", &o, &g) == QB_OK);
+    CHECK(dims_are(&g, g.input, 4, (const long[]){1, 3, 224, 224}));
+    qb_net_free(&g);
+    o.batch = -1;
     CHECK(qb_net_load("mobilenet-v2", &o, &g) == QB_EUSAGE);
     o.batch = 1;
     o.input_ndim = 3;

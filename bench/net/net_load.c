@@ -14,7 +14,7 @@ int qb_net_load(const char *model, const qb_net_load_opts *o, qb_net_graph *g)
 {
     memset(g, 0, sizeof *g);
     if (!model || !*model) return qb_fail(QB_EUSAGE, "no model given (a zoo name: %s, or an .onnx file)", QB_NET_ZOO_NAMES);
-    if (o->batch < 1) return qb_fail(QB_EUSAGE, "batch %ld: must be at least 1", o->batch);
+    if (o->batch < 0) return qb_fail(QB_EUSAGE, "batch %ld: must be at least 1", o->batch);
     if (o->input_ndim < 0 || o->input_ndim > QB_NET_MAXDIM)
         return qb_fail(QB_EUSAGE, "input shape of %d dimensions: 1 to %d are supported", o->input_ndim, QB_NET_MAXDIM);
     for (int i = 0; i < o->input_ndim; i++)

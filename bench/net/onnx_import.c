@@ -129,7 +129,8 @@ static int take_input(onnx_ctx *c)
     } else if (!tt->shape) {
         return qb_fail(QB_EINPUT, "%s: input %s has no shape; give --input-shape", c->what, in->name);
     }
-    if (ndim > 0) dims[0] = o->batch;
+    if (ndim > 0 && o->batch > 0) dims[0] = o->batch;
+    else if (ndim > 0 && dims[0] <= 0) dims[0] = 1; /* a symbolic batch, none asked for */
     long total = 1;
     for (int i = 0; i < ndim; i++) {
         if (dims[i] <= 0)
