@@ -64,7 +64,10 @@ int onnx_emit(onnx_ctx *c, const char *name, qb_net_op op, const int *in, int ni
     if (ni < 0) return QB_ENOMEM;
     c->tensor_producer[t] = ni;
     const int rc = qb_net_infer_node(c->g, ni);
-    return rc ? rc : ni;
+    if (!rc) return ni;
+    char why[512]; /* the rule that failed, prefixed with the file */
+    snprintf(why, sizeof why, "%s", qb_last_error(rc));
+    return qb_fail(rc, "%s: %s", c->what, why);
 }
 
 /* Spatial attributes: two strides and dilations, four pads, or auto_pad
@@ -312,6 +315,7 @@ static int reshape(const node_in *x)
     if (rc) return rc;
     const qb_net_tensor *s = T(x, 1);
     if (!is_const(s) || s->type != QB_NT_I64) return unsupported(x, "a shape that is not a constant");
+    if (onnx_attr_int(x->n, "allowzero", 0)) return unsupported(x, "allowzero");
     return emit(x, QB_NOP_RESHAPE, x->in, 2, NULL);
 }
 
@@ -407,7 +411,11 @@ static int squeeze(const node_in *x, bool un)
     const int ni = qb_net_add_node(c->g, x->name, QB_NOP_RESHAPE, x->in, 1, t, NULL);
     if (ni < 0) return QB_ENOMEM;
     c->tensor_producer[t] = ni;
-    return qb_net_infer_node(c->g, ni);
+    rc = qb_net_infer_node(c->g, ni);
+    if (!rc) return QB_OK;
+    char why[512];
+    snprintf(why, sizeof why, "%s", qb_last_error(rc));
+    return qb_fail(rc, "%s: %s", c->what, why);
 }
 
 /* Scales and zero points of QuantizeLinear/DequantizeLinear (inputs 1 and 2)
@@ -562,8 +570,8 @@ int onnx_node(onnx_ctx *c, int ni, const int *in, int nin)
     const Onnx__NodeProto *n = c->gp->node[ni];
     char buf[64];
     node_in x = {c, n, ni, onnx_node_name(c, ni, buf, sizeof buf), n->op_type ? n->op_type : "", NULL, in, nin};
-    if (!n->n_output || !*n->output[0])
-        return qb_fail(QB_EINPUT, "%s: node %s (%s) has no output", c->what, x.name, x.op);
+    if (!n->n_output) return qb_fail(QB_EINPUT, "%s: node %s (%s) has no output", c->what, x.name, x.op);
+    if (!*n->output[0]) return unsupported(&x, "its first output left out");
     x.out = n->output[0];
     const onnx_value *ov = onnx_names_get(&c->names, x.out, false);
     if (ov && ov->tensor >= 0)
