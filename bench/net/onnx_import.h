@@ -99,6 +99,38 @@ int onnx_new_tensor(onnx_ctx *c, const char *name, qb_net_type type, int ndim, c
 int onnx_emit(onnx_ctx *c, const char *name, qb_net_op op, const int *in, int nin, const char *out,
               const qb_net_attr *a);
 
+/* One node being mapped (onnx_node.c): the context, the ONNX node, its
+ * name and op type, its first output's name and its inputs' tensors. */
+typedef struct {
+    onnx_ctx *c;
+    const Onnx__NodeProto *n;
+    int ni;
+    const char *name, *op, *out;
+    const int *in;
+    int nin;
+} onnx_node_in;
+
+/* Record "node N: op type T [with why] is not supported" and return ONNX_UNSUPPORTED. */
+int onnx_unsupported(const onnx_node_in *x, const char *why);
+/* Input i's tensor, or NULL when omitted. */
+qb_net_tensor *onnx_in(const onnx_node_in *x, int i);
+/* QB_EINPUT naming the node unless its first k inputs are given. */
+int onnx_need(const onnx_node_in *x, int k);
+/* Emit the node as graph node `op` on these inputs: QB_OK or a QB_E*. */
+int onnx_emit_node(const onnx_node_in *x, qb_net_op op, const int *in, int nin, const qb_net_attr *a);
+
+static inline bool onnx_is_const(const qb_net_tensor *t)
+{
+    return t && t->data;
+}
+
+/* Conv, MaxPool/AveragePool, BatchNormalization (onnx_conv.c). */
+int onnx_conv(const onnx_node_in *x);
+int onnx_pool(const onnx_node_in *x, qb_net_op op);
+int onnx_batchnorm(const onnx_node_in *x);
+/* QuantizeLinear (dequant false) and DequantizeLinear (onnx_qdq.c). */
+int onnx_qdq(const onnx_node_in *x, bool dequant);
+
 /* The whole import of an unpacked model (onnx_import.c). */
 int onnx_import(const char *what, Onnx__ModelProto *m, const qb_net_load_opts *o, qb_net_graph *g);
 
