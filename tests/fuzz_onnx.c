@@ -18,7 +18,8 @@ static FILE *sink;
 
 static void check(const qb_net_graph *g)
 {
-    if (g->input < 0 || g->input >= g->ntensors || g->output < 0 || g->output >= g->ntensors) abort();
+    if (g->input < 0 || g->input >= g->ntensors || g->output < 0 || g->output >= g->ntensors)
+        abort();
     for (int i = 0; i < g->nnodes; i++) {
         const qb_net_node *n = &g->nodes[i];
         if (n->out < 0 || n->out >= g->ntensors) abort();

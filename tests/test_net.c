@@ -21,13 +21,15 @@ static int act(qb_net_graph *g, const char *name, int ndim, const long *dims)
 static int cst(qb_net_graph *g, const char *name, qb_net_type type, int ndim, const long *dims)
 {
     long n = 1;
-    for (int i = 0; i < ndim; i++) n *= dims[i];
+    for (int i = 0; i < ndim; i++)
+        n *= dims[i];
     void *p = calloc((size_t)n + 1, qb_net_type_bytes(type));
     return qb_net_add_tensor(g, name, type, ndim, dims, p);
 }
 
 /* One node on fresh output; its inference's return code. */
-static int node(qb_net_graph *g, qb_net_op op, const int *in, int nin, const qb_net_attr *a, int *out)
+static int node(qb_net_graph *g, qb_net_op op, const int *in, int nin, const qb_net_attr *a,
+                int *out)
 {
     *out = act(g, "y", 0, NULL);
     const int ni = qb_net_add_node(g, "n", op, in, nin, *out, a);
@@ -52,7 +54,8 @@ static void conv(void)
     qb_net_attr a;
     qb_net_attr_init(&a);
     a.strides[0] = a.strides[1] = 2;
-    for (int i = 0; i < 4; i++) a.pads[i] = 1;
+    for (int i = 0; i < 4; i++)
+        a.pads[i] = 1;
     CHECK(node(&g, QB_NOP_CONV, in, 2, &a, &y) == QB_OK);
     CHECK(dims_are(&g, y, 4, (const long[]){1, 4, 4, 4}));
     CHECK(qb_net_node_ops(&g, &g.nodes[0]) == 2.0 * 4 * 4 * 4 * 3 * 3 * 3);
@@ -117,7 +120,8 @@ static void reshape_matmul_gather(void)
     CHECK(qb_net_node_ops(&g, &g.nodes[g.nnodes - 1]) == 2.0 * 2 * 5 * 3 * 6 * 4);
 
     const long ed[2] = {10, 4}, id[2] = {2, 3};
-    int ga[2] = {cst(&g, "e", QB_NT_F32, 2, ed), qb_net_add_tensor(&g, "i", QB_NT_I64, 2, id, NULL)};
+    int ga[2] = {cst(&g, "e", QB_NT_F32, 2, ed),
+                 qb_net_add_tensor(&g, "i", QB_NT_I64, 2, id, NULL)};
     CHECK(node(&g, QB_NOP_GATHER, ga, 2, NULL, &y) == QB_OK);
     CHECK(dims_are(&g, y, 3, (const long[]){2, 3, 4}));
 
@@ -149,7 +153,8 @@ static void zoo(void)
     for (int i = 0; i < g.ntensors && i < h.ntensors; i++)
         if (g.tensors[i].data)
             CHECK(memcmp(g.tensors[i].data, h.tensors[i].data,
-                         (size_t)qb_net_numel(&g.tensors[i]) * qb_net_type_bytes(g.tensors[i].type)) == 0);
+                         (size_t)qb_net_numel(&g.tensors[i]) *
+                             qb_net_type_bytes(g.tensors[i].type)) == 0);
     qb_net_free(&h);
     qb_net_free(&g);
     o.batch = 0; /* the first dimension of the input shape */
@@ -179,7 +184,8 @@ static void not_onnx(void)
     unsigned char buf[512];
     for (int t = 0; t < 2000; t++) {
         const size_t n = 1 + (size_t)(qb_rng_next(&r) % sizeof buf);
-        for (size_t i = 0; i < n; i++) buf[i] = (unsigned char)qb_rng_next(&r);
+        for (size_t i = 0; i < n; i++)
+            buf[i] = (unsigned char)qb_rng_next(&r);
         qb_net_graph g;
         const int rc = qb_net_onnx_parse(buf, n, "random", &o, &g);
         CHECK(rc == QB_EINPUT);

@@ -17,18 +17,26 @@ static int spatial(const onnx_node_in *x, qb_net_attr *a, const long *kernel)
 {
     long v[4];
     int k = onnx_attr_ints(x->n, "strides", v, 4);
-    if (k == 2) a->strides[0] = v[0], a->strides[1] = v[1];
-    else if (k >= 0) return onnx_unsupported(x, "strides other than 2-D");
+    if (k == 2)
+        a->strides[0] = v[0], a->strides[1] = v[1];
+    else if (k >= 0)
+        return onnx_unsupported(x, "strides other than 2-D");
     k = onnx_attr_ints(x->n, "dilations", v, 4);
-    if (k == 2) a->dilations[0] = v[0], a->dilations[1] = v[1];
-    else if (k >= 0) return onnx_unsupported(x, "dilations other than 2-D");
+    if (k == 2)
+        a->dilations[0] = v[0], a->dilations[1] = v[1];
+    else if (k >= 0)
+        return onnx_unsupported(x, "dilations other than 2-D");
     k = onnx_attr_ints(x->n, "pads", v, 4);
-    if (k == 4) memcpy(a->pads, v, sizeof v);
-    else if (k >= 0) return onnx_unsupported(x, "pads other than 2-D");
+    if (k == 4)
+        memcpy(a->pads, v, sizeof v);
+    else if (k >= 0)
+        return onnx_unsupported(x, "pads other than 2-D");
     for (int i = 0; i < 4; i++)
-        if (a->pads[i] < 0 || a->pads[i] > 1 << 20) return onnx_unsupported(x, "negative or absurd pads");
+        if (a->pads[i] < 0 || a->pads[i] > 1 << 20)
+            return onnx_unsupported(x, "negative or absurd pads");
     for (int i = 0; i < 2; i++)
-        if (a->strides[i] < 1 || a->dilations[i] < 1 || a->strides[i] > 1 << 20 || a->dilations[i] > 1 << 20)
+        if (a->strides[i] < 1 || a->dilations[i] < 1 || a->strides[i] > 1 << 20 ||
+            a->dilations[i] > 1 << 20)
             return onnx_unsupported(x, "strides or dilations below 1 or absurd");
     char ap[32];
     onnx_attr_str(x->n, "auto_pad", ap, sizeof ap);
@@ -57,14 +65,18 @@ int onnx_conv(const onnx_node_in *x)
     int rc = onnx_need(x, 2);
     if (rc) return rc;
     const qb_net_tensor *w = onnx_in(x, 1), *b = onnx_in(x, 2);
-    if (onnx_in(x, 0)->ndim != 4 || w->ndim != 4) return onnx_unsupported(x, "other than 2-D (NCHW) data");
-    if (!onnx_is_const(w) || w->type != QB_NT_F32) return onnx_unsupported(x, "weights that are not a float constant");
-    if (b && (!onnx_is_const(b) || b->type != QB_NT_F32)) return onnx_unsupported(x, "a bias that is not a float constant");
+    if (onnx_in(x, 0)->ndim != 4 || w->ndim != 4)
+        return onnx_unsupported(x, "other than 2-D (NCHW) data");
+    if (!onnx_is_const(w) || w->type != QB_NT_F32)
+        return onnx_unsupported(x, "weights that are not a float constant");
+    if (b && (!onnx_is_const(b) || b->type != QB_NT_F32))
+        return onnx_unsupported(x, "a bias that is not a float constant");
     qb_net_attr a;
     qb_net_attr_init(&a);
     a.group = onnx_attr_int(x->n, "group", 1);
     if (a.group < 1 || a.group > 1 << 20) return onnx_unsupported(x, "group below 1 or absurd");
-    if (w->dims[2] > 1 << 20 || w->dims[3] > 1 << 20) return onnx_unsupported(x, "an absurd kernel");
+    if (w->dims[2] > 1 << 20 || w->dims[3] > 1 << 20)
+        return onnx_unsupported(x, "an absurd kernel");
     const long kernel[2] = {w->dims[2], w->dims[3]};
     if ((rc = spatial(x, &a, kernel))) return rc;
     return onnx_emit_node(x, QB_NOP_CONV, x->in, b ? 3 : 2, &a);
@@ -79,10 +91,12 @@ int onnx_pool(const onnx_node_in *x, qb_net_op op)
     qb_net_attr a;
     qb_net_attr_init(&a);
     long k[4];
-    if (onnx_attr_ints(x->n, "kernel_shape", k, 4) != 2) return onnx_unsupported(x, "a kernel_shape other than 2-D");
+    if (onnx_attr_ints(x->n, "kernel_shape", k, 4) != 2)
+        return onnx_unsupported(x, "a kernel_shape other than 2-D");
     a.kernel[0] = k[0];
     a.kernel[1] = k[1];
-    if (k[0] < 1 || k[1] < 1 || k[0] > 1 << 20 || k[1] > 1 << 20) return onnx_unsupported(x, "an empty or absurd kernel");
+    if (k[0] < 1 || k[1] < 1 || k[0] > 1 << 20 || k[1] > 1 << 20)
+        return onnx_unsupported(x, "an empty or absurd kernel");
     if ((rc = spatial(x, &a, k))) return rc;
     a.ceil_mode = onnx_attr_int(x->n, "ceil_mode", 0) != 0;
     a.count_include_pad = onnx_attr_int(x->n, "count_include_pad", 0) != 0;
@@ -132,7 +146,8 @@ static int fold_bn(const onnx_node_in *x, float eps)
     const long per = qb_net_numel(w) / (k ? k : 1);
     for (long o = 0; o < k; o++) {
         const float s = p[0][o] / sqrtf(p[3][o] + eps);
-        for (long i = 0; i < per; i++) wd[o * per + i] *= s;
+        for (long i = 0; i < per; i++)
+            wd[o * per + i] *= s;
         bd[o] = (bd[o] - p[2][o]) * s + p[1][o];
     }
     const int rc = onnx_alias(c, x->out, t);
@@ -150,7 +165,7 @@ int onnx_batchnorm(const onnx_node_in *x)
     rc = fold_bn(x, a.epsilon);
     if (rc) return rc < 0 ? rc : QB_OK;
     for (int i = 1; i < 5; i++)
-        if (!onnx_is_const(onnx_in(x, i))) return onnx_unsupported(x, "parameters that are not constants");
+        if (!onnx_is_const(onnx_in(x, i)))
+            return onnx_unsupported(x, "parameters that are not constants");
     return onnx_emit_node(x, QB_NOP_BATCHNORM, x->in, 5, &a);
 }
-

@@ -18,11 +18,11 @@
  * inputs and graph outputs), the node that produces it and, for a value
  * read once, the node that reads it. */
 typedef struct {
-    const char *key;     /* borrowed from the unpacked model */
-    int tensor;          /* -1 until defined */
+    const char *key; /* borrowed from the unpacked model */
+    int tensor;      /* -1 until defined */
     int uses;
-    int producer;        /* ONNX node index, -1 for none (input, initializer) */
-    int consumer;        /* the last ONNX node reading it */
+    int producer;                  /* ONNX node index, -1 for none (input, initializer) */
+    int consumer;                  /* the last ONNX node reading it */
     const Onnx__TensorProto *init; /* an initializer or Constant's value, before import */
 } onnx_value;
 
@@ -32,17 +32,17 @@ typedef struct {
 } onnx_names;
 
 typedef struct {
-    const char *what;              /* the file, for messages */
+    const char *what; /* the file, for messages */
     const qb_net_load_opts *o;
     qb_net_graph *g;
     Onnx__GraphProto *gp;
-    long opset;                    /* of the default domain */
+    long opset; /* of the default domain */
     onnx_names names;
-    int *tensor_uses;              /* per graph tensor: reads still expected */
+    int *tensor_uses; /* per graph tensor: reads still expected */
     int cap_uses;
-    bool *absorbed;                /* per ONNX node: part of a fused pattern */
-    const char **gelu_x;           /* per ONNX node: the input of a GELU ending here */
-    int *tensor_producer;          /* per graph tensor: its graph node or -1 */
+    bool *absorbed;       /* per ONNX node: part of a fused pattern */
+    const char **gelu_x;  /* per ONNX node: the input of a GELU ending here */
+    int *tensor_producer; /* per graph tensor: its graph node or -1 */
 } onnx_ctx;
 
 /* Name table (onnx_names.c). get returns NULL only when out of memory. */
@@ -117,7 +117,8 @@ qb_net_tensor *onnx_in(const onnx_node_in *x, int i);
 /* QB_EINPUT naming the node unless its first k inputs are given. */
 int onnx_need(const onnx_node_in *x, int k);
 /* Emit the node as graph node `op` on these inputs: QB_OK or a QB_E*. */
-int onnx_emit_node(const onnx_node_in *x, qb_net_op op, const int *in, int nin, const qb_net_attr *a);
+int onnx_emit_node(const onnx_node_in *x, qb_net_op op, const int *in, int nin,
+                   const qb_net_attr *a);
 
 static inline bool onnx_is_const(const qb_net_tensor *t)
 {

@@ -17,7 +17,8 @@
 int onnx_unsupported(const onnx_node_in *x, const char *why)
 {
     qb_fail(QB_EINPUT, "%s: node %s: op type %s%s%s is not supported%s", x->c->what, x->name, x->op,
-            why ? " with " : "", why ? why : "", x->c->o->skip_unsupported ? "" : " (--skip-unsupported leaves it out)");
+            why ? " with " : "", why ? why : "",
+            x->c->o->skip_unsupported ? "" : " (--skip-unsupported leaves it out)");
     return ONNX_UNSUPPORTED;
 }
 
@@ -30,11 +31,13 @@ int onnx_need(const onnx_node_in *x, int k)
 {
     for (int i = 0; i < k; i++)
         if (!onnx_in(x, i))
-            return qb_fail(QB_EINPUT, "%s: node %s (%s) lacks input %d", x->c->what, x->name, x->op, i);
+            return qb_fail(QB_EINPUT, "%s: node %s (%s) lacks input %d", x->c->what, x->name, x->op,
+                           i);
     return QB_OK;
 }
 
-int onnx_emit_node(const onnx_node_in *x, qb_net_op op, const int *in, int nin, const qb_net_attr *a)
+int onnx_emit_node(const onnx_node_in *x, qb_net_op op, const int *in, int nin,
+                   const qb_net_attr *a)
 {
     const int ni = onnx_emit(x->c, x->name, op, in, nin, x->out, a);
     return ni < 0 ? ni : QB_OK;
@@ -128,7 +131,8 @@ static int softmax(const onnx_node_in *x)
     if (axis < 0) axis += r;
     /* before opset 13 the input was flattened to 2-D at axis: the same as a
      * softmax along it only when it is the last */
-    if (x->c->opset < 13 && axis != r - 1) return onnx_unsupported(x, "an axis before the last (opset < 13)");
+    if (x->c->opset < 13 && axis != r - 1)
+        return onnx_unsupported(x, "an axis before the last (opset < 13)");
     return axis_node(x, QB_NOP_SOFTMAX, axis, 1);
 }
 
@@ -156,7 +160,8 @@ static int reshape(const onnx_node_in *x)
     int rc = onnx_need(x, 2);
     if (rc) return rc;
     const qb_net_tensor *s = onnx_in(x, 1);
-    if (!onnx_is_const(s) || s->type != QB_NT_I64) return onnx_unsupported(x, "a shape that is not a constant");
+    if (!onnx_is_const(s) || s->type != QB_NT_I64)
+        return onnx_unsupported(x, "a shape that is not a constant");
     if (onnx_attr_int(x->n, "allowzero", 0)) return onnx_unsupported(x, "allowzero");
     return onnx_emit_node(x, QB_NOP_RESHAPE, x->in, 2, NULL);
 }
@@ -186,16 +191,19 @@ static int lstm(const onnx_node_in *x)
     if (rc) return rc;
     char dir[32];
     onnx_attr_str(x->n, "direction", dir, sizeof dir);
-    if (*dir && strcmp(dir, "forward") != 0) return onnx_unsupported(x, "direction other than forward");
+    if (*dir && strcmp(dir, "forward") != 0)
+        return onnx_unsupported(x, "direction other than forward");
     if (onnx_attr_int(x->n, "layout", 0)) return onnx_unsupported(x, "layout 1 (batch first)");
-    if (onnx_attr(x->n, "clip") || onnx_attr_int(x->n, "input_forget", 0) || onnx_attr(x->n, "activations"))
+    if (onnx_attr(x->n, "clip") || onnx_attr_int(x->n, "input_forget", 0) ||
+        onnx_attr(x->n, "activations"))
         return onnx_unsupported(x, "clip, input_forget or other activations");
     for (size_t i = 1; i < x->n->n_output; i++) {
         const onnx_value *v = onnx_names_get(&x->c->names, x->n->output[i], false);
         if (v && v->uses) return onnx_unsupported(x, "its Y_h or Y_c output read");
     }
     for (int i = 1; i < x->nin; i++)
-        if (onnx_in(x, i) && !onnx_is_const(onnx_in(x, i))) return onnx_unsupported(x, "inputs after X that are not constants");
+        if (onnx_in(x, i) && !onnx_is_const(onnx_in(x, i)))
+            return onnx_unsupported(x, "inputs after X that are not constants");
     qb_net_attr a;
     qb_net_attr_init(&a);
     a.hidden = onnx_attr_int(x->n, "hidden_size", 0);
@@ -217,7 +225,8 @@ static int squeeze(const onnx_node_in *x, bool un)
         if (!onnx_is_const(t) || t->type != QB_NT_I64 || qb_net_numel(t) > QB_NET_MAXDIM)
             return onnx_unsupported(x, "axes that are not a constant");
         na = (int)qb_net_numel(t);
-        for (int i = 0; i < na; i++) axes[i] = (long)((const int64_t *)t->data)[i];
+        for (int i = 0; i < na; i++)
+            axes[i] = (long)((const int64_t *)t->data)[i];
     } else {
         na = onnx_attr_ints(x->n, "axes", axes, QB_NET_MAXDIM);
         if (na > QB_NET_MAXDIM) return onnx_unsupported(x, "more than 8 axes");
@@ -236,13 +245,16 @@ static int squeeze(const onnx_node_in *x, bool un)
             if (a < 0 || a >= r || one[a]) return onnx_unsupported(x, "these axes");
             one[a] = true;
         }
-        for (int i = 0, j = 0; i < r; i++) dims[nd++] = one[i] ? 1 : in->dims[j++];
+        for (int i = 0, j = 0; i < r; i++)
+            dims[nd++] = one[i] ? 1 : in->dims[j++];
     } else {
         bool drop[QB_NET_MAXDIM] = {false};
-        for (int i = 0; i < in->ndim; i++) drop[i] = na < 0 && in->dims[i] == 1;
+        for (int i = 0; i < in->ndim; i++)
+            drop[i] = na < 0 && in->dims[i] == 1;
         for (int i = 0; i < na; i++) {
             const long a = axes[i] < 0 ? axes[i] + in->ndim : axes[i];
-            if (a < 0 || a >= in->ndim || in->dims[a] != 1) return onnx_unsupported(x, "these axes");
+            if (a < 0 || a >= in->ndim || in->dims[a] != 1)
+                return onnx_unsupported(x, "these axes");
             drop[a] = true;
         }
         for (int i = 0; i < in->ndim; i++)
@@ -306,23 +318,28 @@ static const struct {
     const char *op;
     qb_net_op kind;
 } simple[] = {
-    {"MatMul", QB_NOP_MATMUL}, {"Add", QB_NOP_ADD}, {"Sub", QB_NOP_SUB}, {"Mul", QB_NOP_MUL},
-    {"Div", QB_NOP_DIV}, {"Sigmoid", QB_NOP_SIGMOID}, {"Tanh", QB_NOP_TANH}, {"Erf", QB_NOP_ERF},
-    {"GlobalAveragePool", QB_NOP_GLOBALAVGPOOL},
+    {"MatMul", QB_NOP_MATMUL}, {"Add", QB_NOP_ADD}, {"Sub", QB_NOP_SUB},
+    {"Mul", QB_NOP_MUL},       {"Div", QB_NOP_DIV}, {"Sigmoid", QB_NOP_SIGMOID},
+    {"Tanh", QB_NOP_TANH},     {"Erf", QB_NOP_ERF}, {"GlobalAveragePool", QB_NOP_GLOBALAVGPOOL},
 };
 
 int onnx_node(onnx_ctx *c, int ni, const int *in, int nin)
 {
     const Onnx__NodeProto *n = c->gp->node[ni];
     char buf[64];
-    onnx_node_in x = {c, n, ni, onnx_node_name(c, ni, buf, sizeof buf), n->op_type ? n->op_type : "", NULL, in, nin};
-    if (!n->n_output) return qb_fail(QB_EINPUT, "%s: node %s (%s) has no output", c->what, x.name, x.op);
+    onnx_node_in x = {
+        c,    n,  ni, onnx_node_name(c, ni, buf, sizeof buf), n->op_type ? n->op_type : "",
+        NULL, in, nin};
+    if (!n->n_output)
+        return qb_fail(QB_EINPUT, "%s: node %s (%s) has no output", c->what, x.name, x.op);
     if (!*n->output[0]) return onnx_unsupported(&x, "its first output left out");
     x.out = n->output[0];
     const onnx_value *ov = onnx_names_get(&c->names, x.out, false);
     if (ov && ov->tensor >= 0)
-        return qb_fail(QB_EINPUT, "%s: node %s writes %s, which is already defined", c->what, x.name, x.out);
-    if (n->domain && *n->domain && strcmp(n->domain, "ai.onnx") != 0) return onnx_unsupported(&x, NULL);
+        return qb_fail(QB_EINPUT, "%s: node %s writes %s, which is already defined", c->what,
+                       x.name, x.out);
+    if (n->domain && *n->domain && strcmp(n->domain, "ai.onnx") != 0)
+        return onnx_unsupported(&x, NULL);
     const char *op = x.op;
     if (c->gelu_x[ni]) {
         if (!onnx_in(&x, 0)) return onnx_need(&x, 1);

@@ -17,8 +17,8 @@ static const Onnx__NodeProto *node_of(const onnx_ctx *c, int i)
 
 static bool is_op(const Onnx__NodeProto *n, const char *op, size_t nin)
 {
-    return n && n->op_type && strcmp(n->op_type, op) == 0 && n->n_input == nin && n->n_output >= 1 &&
-           *n->output[0];
+    return n && n->op_type && strcmp(n->op_type, op) == 0 && n->n_input == nin &&
+           n->n_output >= 1 && *n->output[0];
 }
 
 /* The value's use count and its one reader. */
@@ -58,8 +58,10 @@ static void match(onnx_ctx *c, int erf)
     const int di = vb->producer;
     const Onnx__NodeProto *d = node_of(c, di);
     const char *x = NULL;
-    if (is_op(d, "Div", 2) && is_const(c, d->input[1], sqrt(2.0), 1e-3)) x = d->input[0];
-    else if (is_op(d, "Mul", 2)) x = other_than_const(c, d, sqrt(0.5), 1e-3);
+    if (is_op(d, "Div", 2) && is_const(c, d->input[1], sqrt(2.0), 1e-3))
+        x = d->input[0];
+    else if (is_op(d, "Mul", 2))
+        x = other_than_const(c, d, sqrt(0.5), 1e-3);
     if (!x) return;
     const int ai = sole_reader(c, e->output[0]);
     const Onnx__NodeProto *a = node_of(c, ai);
@@ -91,6 +93,7 @@ static void match(onnx_ctx *c, int erf)
 
 int onnx_find_gelu(onnx_ctx *c)
 {
-    for (size_t i = 0; i < c->gp->n_node; i++) match(c, (int)i);
+    for (size_t i = 0; i < c->gp->n_node; i++)
+        match(c, (int)i);
     return QB_OK;
 }

@@ -13,9 +13,11 @@
 static int attach_scale(const onnx_node_in *x, qb_net_tensor *t)
 {
     const qb_net_tensor *s = onnx_in(x, 1), *z = onnx_in(x, 2);
-    if (!onnx_is_const(s) || s->type != QB_NT_F32 || s->ndim > 1) return onnx_unsupported(x, "a scale that is not a float constant");
+    if (!onnx_is_const(s) || s->type != QB_NT_F32 || s->ndim > 1)
+        return onnx_unsupported(x, "a scale that is not a float constant");
     const long ns = qb_net_numel(s);
-    if (z && (!onnx_is_const(z) || qb_net_numel(z) != ns || z->type == QB_NT_F32 || z->type == QB_NT_I64))
+    if (z && (!onnx_is_const(z) || qb_net_numel(z) != ns || z->type == QB_NT_F32 ||
+              z->type == QB_NT_I64))
         return onnx_unsupported(x, "a zero point that does not match the scale");
     long axis = onnx_attr_int(x->n, "axis", 1);
     if (axis < 0) axis += t->ndim;
@@ -34,9 +36,15 @@ static int attach_scale(const onnx_node_in *x, qb_net_tensor *t)
         zp[i] = 0;
         if (!z) continue;
         switch (z->type) {
-        case QB_NT_I8: zp[i] = ((const int8_t *)z->data)[i]; break;
-        case QB_NT_U8: zp[i] = ((const uint8_t *)z->data)[i]; break;
-        default: zp[i] = ((const int32_t *)z->data)[i]; break;
+        case QB_NT_I8:
+            zp[i] = ((const int8_t *)z->data)[i];
+            break;
+        case QB_NT_U8:
+            zp[i] = ((const uint8_t *)z->data)[i];
+            break;
+        default:
+            zp[i] = ((const int32_t *)z->data)[i];
+            break;
         }
     }
     t->scale = sc;
@@ -68,15 +76,22 @@ int onnx_qdq(const onnx_node_in *x, bool dequant)
     float *f = malloc(sizeof *f * (size_t)n + 1);
     if (!f) return qb_fail(QB_ENOMEM, "ONNX import: out of memory");
     long inner = 1;
-    for (int i = t->qaxis + 1; i < t->ndim; i++) inner *= t->dims[i];
+    for (int i = t->qaxis + 1; i < t->ndim; i++)
+        inner *= t->dims[i];
     const long nch = t->nscale;
     for (long i = 0; i < n; i++) {
         const long ch = nch > 1 ? (i / inner) % nch : 0;
         long q;
         switch (qt) {
-        case QB_NT_I8: q = ((const int8_t *)t->data)[i]; break;
-        case QB_NT_U8: q = ((const uint8_t *)t->data)[i]; break;
-        default: q = ((const int32_t *)t->data)[i]; break;
+        case QB_NT_I8:
+            q = ((const int8_t *)t->data)[i];
+            break;
+        case QB_NT_U8:
+            q = ((const uint8_t *)t->data)[i];
+            break;
+        default:
+            q = ((const int32_t *)t->data)[i];
+            break;
         }
         f[i] = (float)(q - t->zero_point[ch]) * t->scale[ch];
     }
@@ -94,7 +109,8 @@ int onnx_qdq(const onnx_node_in *x, bool dequant)
     d->qdata = malloc(qb + 1);
     d->scale = malloc(sizeof(float) * (size_t)src->nscale);
     d->zero_point = malloc(sizeof(int32_t) * (size_t)src->nscale);
-    if (!d->qdata || !d->scale || !d->zero_point) return qb_fail(QB_ENOMEM, "ONNX import: out of memory");
+    if (!d->qdata || !d->scale || !d->zero_point)
+        return qb_fail(QB_ENOMEM, "ONNX import: out of memory");
     memcpy(d->qdata, src->data, qb);
     memcpy(d->scale, src->scale, sizeof(float) * (size_t)src->nscale);
     memcpy(d->zero_point, src->zero_point, sizeof(int32_t) * (size_t)src->nscale);
@@ -103,4 +119,3 @@ int onnx_qdq(const onnx_node_in *x, bool dequant)
     d->qaxis = src->qaxis;
     return QB_OK;
 }
-

@@ -67,11 +67,14 @@ int qb_zoo_bert_layer(qb_zoo *z, const long *dims, int ndim)
     int k = linear(z, "attn.k", x, HIDDEN, HIDDEN);
     int v = linear(z, "attn.v", x, HIDDEN, HIDDEN);
     int in[2] = {q, split_shape};
-    q = transpose(z, "attn.q.transpose", zoo_node(z, "attn.q.reshape", QB_NOP_RESHAPE, in, 2, NULL), 0, 2, 1, 3);
+    q = transpose(z, "attn.q.transpose", zoo_node(z, "attn.q.reshape", QB_NOP_RESHAPE, in, 2, NULL),
+                  0, 2, 1, 3);
     in[0] = k;
-    k = transpose(z, "attn.k.transpose", zoo_node(z, "attn.k.reshape", QB_NOP_RESHAPE, in, 2, NULL), 0, 2, 3, 1);
+    k = transpose(z, "attn.k.transpose", zoo_node(z, "attn.k.reshape", QB_NOP_RESHAPE, in, 2, NULL),
+                  0, 2, 3, 1);
     in[0] = v;
-    v = transpose(z, "attn.v.transpose", zoo_node(z, "attn.v.reshape", QB_NOP_RESHAPE, in, 2, NULL), 0, 2, 1, 3);
+    v = transpose(z, "attn.v.transpose", zoo_node(z, "attn.v.reshape", QB_NOP_RESHAPE, in, 2, NULL),
+                  0, 2, 1, 3);
     const int qk[2] = {q, k};
     int s = zoo_node(z, "attn.scores", QB_NOP_MATMUL, qk, 2, NULL);
     const int sc[2] = {s, zoo_fill(z, "attn.scale.divisor", 0, NULL, 8.0f)}; /* sqrt(64) */
