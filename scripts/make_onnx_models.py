@@ -15,6 +15,8 @@ Files (in OUTDIR):
   bert-base-layer.onnx   MatMul + Add, Reshape (one target computed by a
                          Shape/Gather/Unsqueeze/Concat chain), Transpose,
                          Softmax, Dropout, LayerNormalization, GELU as Erf
+  bert-base-layer-opset13.onnx  the same at opset 13, layer norm spelt out
+                         (ReduceMean, Sub, Pow or Mul, Add, Sqrt, Div, Mul, Add)
   lstm-lm.onnx           Gather, Transpose, LSTM + Squeeze, MatMul + Add
   dynamic.onnx           a small conv net whose height and width are symbolic
   unsupported.onnx       a small conv net with a HardSwish in the middle
@@ -243,8 +245,8 @@ def resnet50(seed):
     return b.model("resnet-50", "input", TensorProto.FLOAT, ["batch", 3, 224, 224], y, ["batch", 1000])
 
 
-def bert_layer(seed):
-    b = Builder(seed)
+def bert_layer(seed, opset=OPSET):
+    b = Builder(seed, opset)
     hidden, heads, head_dim, ffn = 768, 12, 64, 3072
 
     def linear(name, x, n_in, n_out):
@@ -255,7 +257,21 @@ def bert_layer(seed):
     def layernorm(name, x):
         g = b.const(name + ".weight", np.ones(hidden, np.float32))
         beta = b.const(name + ".bias", np.zeros(hidden, np.float32))
-        return b.node("LayerNormalization", [x, g, beta], name, axis=-1, epsilon=1e-12)
+        if b.opset >= 17:
+            return b.node("LayerNormalization", [x, g, beta], name, axis=-1, epsilon=1e-12)
+        # spelt out, as exporters did before LayerNormalization: the variance
+        # squared with Pow in one norm and with Mul in the other
+        m = b.node("ReduceMean", [x], name + ".mean", axes=[-1])
+        d = b.node("Sub", [x, m], name + ".sub")
+        if name.startswith("attn"):
+            p = b.node("Pow", [d, b.const(name + ".two", np.array(2, np.float32))], name + ".pow")
+        else:
+            p = b.node("Mul", [d, d], name + ".square")
+        v = b.node("ReduceMean", [p], name + ".var", axes=[-1])
+        e = b.node("Add", [v, b.const(name + ".eps", np.array(1e-12, np.float32))], name + ".add_eps")
+        s = b.node("Sqrt", [e], name + ".sqrt")
+        n = b.node("Div", [d, s], name + ".div")
+        return b.node("Add", [b.node("Mul", [n, g], name + ".scale"), beta], name)
 
     x = "hidden"
     split = b.const("attn.split_shape", np.array([0, 0, heads, head_dim], np.int64))
@@ -376,6 +392,7 @@ def main():
         "mobilenet-v2-opset10": lambda: mobilenet_v2(a.seed, 10),
         "resnet-50": lambda: resnet50(a.seed),
         "bert-base-layer": lambda: bert_layer(a.seed),
+        "bert-base-layer-opset13": lambda: bert_layer(a.seed, 13),
         "lstm-lm": lambda: lstm_lm(a.seed),
         "dynamic": lambda: small_convnet(a.seed, "dynamic", None, "height", "width"),
         "unsupported": lambda: small_convnet(a.seed, "unsupported", "HardSwish"),

@@ -65,6 +65,7 @@ same mobilenet-v2 "$tmp/m/mobilenet-v2.onnx"
 same mobilenet-v2 "$tmp/m/mobilenet-v2-qdq.onnx"
 same mobilenet-v2 "$tmp/m/mobilenet-v2-opset10.onnx"
 same resnet-50 "$tmp/m/resnet-50.onnx"
+same bert-base-layer "$tmp/m/bert-base-layer-opset13.onnx"
 same bert-base-layer "$tmp/m/bert-base-layer.onnx"
 same lstm-lm "$tmp/m/lstm-lm.onnx" --batch 4
 

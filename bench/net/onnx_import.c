@@ -196,10 +196,11 @@ static int take_nodes(onnx_ctx *c)
             return qb_fail(QB_EINPUT, "%s: node %s (%s) has %zu inputs, at most %d are supported",
                            c->what, name, n->op_type ? n->op_type : "", n->n_input, QB_NET_MAXIN);
         int in[QB_NET_MAXIN];
-        /* a GELU found in the Erf form reads x alone */
-        const int nin = c->gelu_x[i] ? 1 : (int)n->n_input;
+        /* a chain found by the pattern pass reads the chain's inputs */
+        const onnx_fused *f = &c->fused[i];
+        const int nin = f->op ? f->nin : (int)n->n_input;
         for (int k = 0; k < nin; k++) {
-            const char *iname = c->gelu_x[i] ? c->gelu_x[i] : n->input[k];
+            const char *iname = f->op ? f->in[k] : n->input[k];
             in[k] = -1;
             if (!*iname) continue;
             const onnx_value *v = onnx_names_get(&c->names, iname, false);
@@ -293,17 +294,17 @@ int onnx_import(const char *what, Onnx__ModelProto *m, const qb_net_load_opts *o
     int rc = QB_OK;
     const size_t nn = c.gp->n_node ? c.gp->n_node : 1;
     c.absorbed = calloc(nn, sizeof *c.absorbed);
-    c.gelu_x = calloc(nn, sizeof *c.gelu_x);
-    if (!c.absorbed || !c.gelu_x) rc = qb_fail(QB_ENOMEM, "ONNX import: out of memory");
+    c.fused = calloc(nn, sizeof *c.fused);
+    if (!c.absorbed || !c.fused) rc = qb_fail(QB_ENOMEM, "ONNX import: out of memory");
     if (!rc) rc = count_uses(&c);
-    if (!rc) rc = onnx_find_gelu(&c);
+    if (!rc) rc = onnx_find_patterns(&c);
     if (!rc) rc = take_initializers(&c);
     if (!rc) rc = take_input(&c);
     if (!rc) rc = take_nodes(&c);
     if (!rc) rc = take_outputs(&c);
     if (!rc) rc = compact(g);
     free(c.absorbed);
-    free(c.gelu_x);
+    free(c.fused);
     free(c.tensor_uses);
     free(c.tensor_producer);
     onnx_names_free(&c.names);

@@ -31,6 +31,15 @@ typedef struct {
     size_t cap, n;
 } onnx_names;
 
+/* A chain of ONNX nodes found to compute one graph node (GELU, layer norm):
+ * the node kind, its inputs' value names and its epsilon. */
+typedef struct {
+    qb_net_op op; /* 0: no chain ends at this node */
+    const char *in[3];
+    int nin;
+    float epsilon;
+} onnx_fused;
+
 typedef struct {
     const char *what; /* the file, for messages */
     const qb_net_load_opts *o;
@@ -41,7 +50,7 @@ typedef struct {
     int *tensor_uses; /* per graph tensor: reads still expected */
     int cap_uses;
     bool *absorbed;       /* per ONNX node: part of a fused pattern */
-    const char **gelu_x;  /* per ONNX node: the input of a GELU ending here */
+    onnx_fused *fused;    /* per ONNX node: the chain ending here */
     int *tensor_producer; /* per graph tensor: its graph node or -1 */
 } onnx_ctx;
 
@@ -74,8 +83,9 @@ int onnx_tensor_take(onnx_ctx *c, Onnx__TensorProto *t, qb_net_type *type, int *
  * (for pattern matching); false when it is not one. */
 bool onnx_tensor_scalar(const Onnx__TensorProto *t, double *v);
 
-/* The GELU pattern pass over the ONNX nodes (onnx_pattern.c). */
-int onnx_find_gelu(onnx_ctx *c);
+/* The pattern pass over the ONNX nodes (onnx_pattern.c): the Erf form of
+ * GELU and layer norm spelt out in ReduceMean, Sub, Pow, Sqrt, Div, Mul, Add. */
+int onnx_find_patterns(onnx_ctx *c);
 
 /* Constant folding (onnx_fold.c): when every input of node n is a constant
  * (or, for Shape, has known dims), compute its output as a constant named

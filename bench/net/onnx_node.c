@@ -341,10 +341,16 @@ int onnx_node(onnx_ctx *c, int ni, const int *in, int nin)
     if (n->domain && *n->domain && strcmp(n->domain, "ai.onnx") != 0)
         return onnx_unsupported(&x, NULL);
     const char *op = x.op;
-    if (c->gelu_x[ni]) {
-        if (!onnx_in(&x, 0)) return onnx_need(&x, 1);
-        c->tensor_uses[in[0]]--; /* the pattern read x twice, the GELU once */
-        return onnx_emit_node(&x, QB_NOP_GELU, in, 1, NULL);
+    const onnx_fused *f = &c->fused[ni];
+    if (f->op) {
+        int rc = onnx_need(&x, f->nin);
+        if (rc) return rc;
+        c->tensor_uses[in[0]]--; /* the chain read x twice, its node once */
+        qb_net_attr a;
+        qb_net_attr_init(&a);
+        a.axis = -1;
+        a.epsilon = f->epsilon;
+        return onnx_emit_node(&x, f->op, in, f->nin, &a);
     }
     if (strcmp(op, "Identity") == 0 || strcmp(op, "Dropout") == 0) {
         int rc = onnx_need(&x, 1);
