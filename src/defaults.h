@@ -59,6 +59,7 @@
 #define QB_OPS_WEIGHT_SPREAD 8.0 /* operators' weights: largest / smallest output-channel range */
 #define QB_QUANT_INPUT_DEFAULT "gaussian:256x256" /* synthetic tensor when no --op is given */
 #define QB_QUANT_SEED_DEFAULT 1            /* trial t draws its tensor from stream (seed, t) */
+#define QB_NET_SEED_DEFAULT 1              /* the zoo models' random weights */
 #define QB_QUANT_TARGET_RSE_DEFAULT 0.001  /* auto trials: stop once SE/mean is below this */
 #define QB_QUANT_MIN_TRIALS_DEFAULT 200    /* auto trials: at least this many (rare scales, e.g. a pow2 step, must show up) */
 #define QB_QUANT_MAX_TRIALS_DEFAULT 1000000
