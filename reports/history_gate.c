@@ -123,6 +123,18 @@ static int order_series(const qb_gate *g, series_row *sr, size_t n)
     return QB_OK;
 }
 
+/* A base run's id and its place among the base runs, oldest first. */
+typedef struct {
+    long id;
+    size_t rank;
+} run_rank;
+
+static int cmp_rank(const void *a, const void *b)
+{
+    const long x = ((const run_rank *)a)->id, y = ((const run_rank *)b)->id;
+    return (x > y) - (x < y);
+}
+
 /* One run's figure of one metric: a row of the points query. */
 typedef struct {
     const series_row *s;
@@ -255,7 +267,10 @@ static int add_values(qb_hbackend *b, const run_row *rr, size_t n, qb_gate *g, c
     double *v = NULL;
     size_t nser = 0, nvr = 0, nnogate = 0, nv = 0, cap = 0;
     qb_buf sql = {0};
-    int rc = ids && params ? QB_OK : qb_fail(QB_ENOMEM, "out of memory");
+    run_rank *ranks = calloc(n + 1, sizeof *ranks);
+    int rc = ids && params && ranks ? QB_OK : qb_fail(QB_ENOMEM, "out of memory");
+    for (size_t i = 0; !rc && i < n; i++) ranks[i] = (run_rank){rr[i].id, i};
+    if (!rc) qsort(ranks, n, sizeof *ranks, cmp_rank);
     if (!rc) rc = b->query(b, "SELECT id, rec_id, metric, unit, better, is_primary FROM series", 0, NULL, NULL, &ser);
     if (!rc && !(sr = calloc(ser.nrows + 1, sizeof *sr))) rc = qb_fail(QB_ENOMEM, "out of memory");
     for (size_t i = 0; !rc && i < ser.nrows; i++) {
@@ -281,13 +296,11 @@ static int add_values(qb_hbackend *b, const run_row *rr, size_t n, qb_gate *g, c
         const series_row sk = {.id = strtol(cell(&pts, i, 1), NULL, 10)};
         const series_row *s = nser ? bsearch(&sk, sr, nser, sizeof *sr, cmp_series_id) : NULL;
         if (!s) continue; /* not selected, or without a direction */
-        const run_row rk = {.id = strtol(cell(&pts, i, 0), NULL, 10)};
-        const run_row *r = NULL;
-        for (size_t k = 0; k < n && !r; k++)
-            if (rr[k].id == rk.id) r = &rr[k];
+        const run_rank rk = {strtol(cell(&pts, i, 0), NULL, 10), 0};
+        const run_rank *r = bsearch(&rk, ranks, n, sizeof *ranks, cmp_rank);
         const rec_key ck = {rk.id, strtol(cell(&pts, i, 2), NULL, 10)};
         const bool gate = !(nnogate && bsearch(&ck, nogate, nnogate, sizeof *nogate, cmp_rec));
-        if (r) vr[nvr++] = (value_row){s, (size_t)(r - rr), i, gate};
+        if (r) vr[nvr++] = (value_row){s, r->rank, i, gate};
     }
     if (!rc) qsort(vr, nvr, sizeof *vr, cmp_value);
     for (size_t i = 0; !rc && i < nvr;) {
@@ -307,6 +320,7 @@ static int add_values(qb_hbackend *b, const run_row *rr, size_t n, qb_gate *g, c
     qb_hrows_free(&pts);
     free(ids);
     free(params);
+    free(ranks);
     free(sr);
     free(vr);
     free(nogate);

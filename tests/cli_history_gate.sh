@@ -7,7 +7,8 @@
 # like A's base would regress) and 2 of a branch "feat". A new run with one
 # record 20% slower exits 1 naming it; a run like the base exits 0; a machine
 # or branch the history does not know exits 2 in one line. Synthetic files
-# (tests/history_gen.py): nothing is measured.
+# (tests/history_gen.py): nothing is measured. A record the stored runs
+# mark "gate": false does not gate.
 # shellcheck source=tests/lib_cli.sh
 . "$(dirname "$0")/lib_cli.sh"
 # shellcheck source=tests/lib_history.sh
@@ -20,6 +21,7 @@ common="--samples 15 --rounds 5 --noise 0.005"
     for i in 1 2 3 4 5; do
         echo "$tmp/b$i.json --commit b$i --branch main --started 2026-03-1${i}T10:00:00Z --seed $((20 + i)) $common --cpu 'Other CPU' $(for k in 0 1 2 3 4 5; do printf -- '--scale ops/k%d/fp32=0.75 ' $k; done)"
     done
+    for i in 1 2 3 4 5; do echo "$tmp/g$i.json --commit g$i --branch main --started 2026-03-0${i}T11:00:00Z --seed $((50 + i)) $common --no-gate ops/k3/fp32"; done
     for i in 1 2; do echo "$tmp/f$i.json --commit f$i --branch feat --started 2026-03-2${i}T10:00:00Z --seed $((30 + i)) $common"; done
     echo "$tmp/slow.json --commit n1 --branch feat --started 2026-04-01T10:00:00Z --seed 41 $common --scale ops/k3/fp32=1.2"
     echo "$tmp/same.json --commit n2 --branch feat --started 2026-04-02T10:00:00Z --seed 42 $common"
@@ -63,9 +65,9 @@ PY
     expect 0 "$n: the new run in the history" -- compare --history "$tmp/same.json" --db "$db" --json
     $PY -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['settings']['base_runs']==5 and 'a1..a5' in d['settings']['base'], d['settings']" "$tmp/out" && ok || bad "$n: the new run left out"
     # one base run from the history judges as that run's file does
-    "$QB" compare --history "$tmp/same.json" --db "$db" --last 1 --json >"$tmp/h1.json"
-    "$QB" compare --gate "$tmp/a5.json" "$tmp/same.json" --json >"$tmp/g1.json"
-    $PY - "$tmp/h1.json" "$tmp/g1.json" <<'PY' && ok || bad "$n: --last 1 and compare --gate on its file differ"
+    "$QB" compare --history "$tmp/same.json" --db "$db" --last 1 --json >"$tmp/hist1.json"
+    "$QB" compare --gate "$tmp/a5.json" "$tmp/same.json" --json >"$tmp/gate1.json"
+    $PY - "$tmp/hist1.json" "$tmp/gate1.json" <<'PY' && ok || bad "$n: --last 1 and compare --gate on its file differ"
 import json, sys
 h, g = (json.load(open(f)) for f in sys.argv[1:])
 assert "a5..a5" in h["settings"]["base"], h["settings"]
@@ -93,6 +95,11 @@ expect 2 "both --gate and --history" -- compare --gate --history "$tmp/slow.json
 one_line "exclude each other" && ok || bad "--gate --history: message"
 expect 2 "--db without --history" -- compare "$tmp/a1.json" "$tmp/slow.json" --db "$S"
 one_line "go with --history" && ok || bad "--db alone: message"
+# a record the stored runs mark "gate": false is judged but does not gate
+for i in 1 2 3 4 5; do "$QB" history add "$tmp/g$i.json" --db "sqlite:$tmp/g.sqlite" >/dev/null || bad "add g$i"; done
+expect 0 "a record marked gate: false in the history" -- compare --history "$tmp/slow.json" --db "sqlite:$tmp/g.sqlite" --json
+$PY -c "import json,sys; d=json.load(open(sys.argv[1])); m=[x for x in d['metrics'] if x['id']=='ops/k3/fp32' and x['metric']=='time'][0]; assert m['status']=='regressed' and not m['gating'], m" "$tmp/out" && ok || bad "gate: false from the history"
+expect 1 "... unless --fail-on names it" -- compare --history "$tmp/slow.json" --db "sqlite:$tmp/g.sqlite" --fail-on 'ops/k3/*'
 expect 2 "--history and a missing file" -- compare --history "$tmp/nope.json" --db "$S"
 
 if pg_available; then

@@ -3,7 +3,7 @@
 
 history_gen.py OUT --commit C --started T [--records N] [--samples S]
     [--scale ID=F ...] [--seed K] [--noise SD] [--dup-metric] [--rounds R]
-    [--cpu NAME]
+    [--cpu NAME] [--no-gate ID ...]
 history_gen.py --batch < LINES   (one file per line of the same arguments)
 
 Each record ops/kI/fp32 has time (s, lower), gops (GOP/s, higher), bytes
@@ -11,7 +11,7 @@ Each record ops/kI/fp32 has time (s, lower), gops (GOP/s, higher), bytes
 --dup-metric gives the last record two 'time' metrics (a file that parses
 but that a database refuses half way through); --rounds splits each metric's
 samples into R rounds (default 3 when they divide by 3, else 1); --cpu names
-another machine."""
+another machine; --no-gate marks a record "gate": false."""
 import argparse
 import json
 import random
@@ -32,6 +32,7 @@ ap.add_argument("--dup-metric", action="store_true")
 ap.add_argument("--batch", action="store_true")
 ap.add_argument("--rounds", type=int, default=0)
 ap.add_argument("--cpu", default="AMD EPYC")
+ap.add_argument("--no-gate", action="append", default=[])
 
 
 def metric(unit, better, samples, rounds=0):
@@ -51,7 +52,9 @@ def generate(a):
         base = 1e-4 * (1 + i % 7) * scale.get(rid, 1.0)
         t = [base * (1 + rnd.gauss(0, a.noise)) for _ in range(a.samples)]
         results.append({
-            "id": rid, "group": "ops", "params": {"op": "k%d" % i, "dtype": "fp32", "threads": 1},
+            "id": rid, "group": "ops",
+            "params": dict({"op": "k%d" % i, "dtype": "fp32", "threads": 1},
+                           **({"gate": False} if rid in a.no_gate else {})),
             "metrics": {"time": metric("s", "lower", t, a.rounds),
                         "gops": metric("GOP/s", "higher", [1e-3 / x for x in t], a.rounds),
                         "bytes": {"value": 4096.0 * (i + 1), "unit": "B", "better": "none"},
