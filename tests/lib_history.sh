@@ -63,5 +63,6 @@ pg_start() {
     (cd "$pg" && "${as_pg[@]}" "$PGBIN/initdb" -D "$pg/data" -A trust -U qb --no-sync >"$pg/initdb.log" 2>&1) || { cat "$pg/initdb.log"; bad "initdb"; }
     (cd "$pg" && "${as_pg[@]}" "$PGBIN/pg_ctl" -D "$pg/data" -l "$pg/log" -w \
         -o "-k $pg -c listen_addresses='' -c fsync=off -c max_connections=20" start >/dev/null) || { cat "$pg/log"; bad "pg_ctl start"; }
+    # shellcheck disable=SC2034 # used by the scripts that source this one
     P="postgresql:host=$pg user=qb dbname=postgres"
 }
