@@ -35,6 +35,10 @@
 #define QB_HISTORY_MIN_SEGMENT 3           /* runs on each side of a step */
 #define QB_HISTORY_PERMUTATIONS 999        /* shuffles behind a step's p-value */
 #define QB_HISTORY_SEED 1                  /* of those shuffles: the same runs give the same answer */
+/* qbench compare --history: the base side is the last runs of one branch on
+ * the new run's machine. */
+#define QB_HISTORY_GATE_LAST_DEFAULT 5
+#define QB_HISTORY_GATE_BRANCH_DEFAULT "main"
 
 /* Core-clock calibration (src/clock.c): dependent adds per calibration run. */
 #define QB_CALIB_ADDS_DEFAULT 2000000
