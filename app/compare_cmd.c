@@ -3,6 +3,7 @@
 #include "commands.h"
 #include "compare.h"
 #include "compare_format.h"
+#include "compare_history.h"
 #include "defaults.h"
 #include "error.h"
 #include "gate_report.h"
@@ -97,7 +98,9 @@ int qb_cmd_compare(int argc, char **argv)
     double threshold_pct = 100 * o.threshold;
     o.noise_k = -1; /* the default depends on how many pairs vote */
     long quorum = -1; /* default: more than half of the pairs */
-    bool gate = false;
+    bool gate = false, history = false;
+    qb_hgate_query hq = {NULL, QB_HISTORY_GATE_LAST_DEFAULT};
+    const char *db = NULL;
     qb_gate_options go;
     qb_gate_options_default(&go);
     double min_effect_pct = 100 * go.min_effect;
@@ -110,10 +113,20 @@ int qb_cmd_compare(int argc, char **argv)
          QB_STR(QB_GATE_ALPHA_DEFAULT) " with --gate)", 1e-9, 0.5},
         {"gate", 0, QB_OPT_FLAG, &gate, NULL,
          "judge with the round-median gate: every BASE file is one side, every NEW file the other", 0, 0},
+        {"history", 0, QB_OPT_FLAG, &history, NULL,
+         "the gate against the results history: every file is a NEW run, the base is the history's last runs "
+         "of --branch on the same machine", 0, 0},
+        {"db", 0, QB_OPT_STRING, &db, "URL",
+         "with --history: the database, as qbench history takes it (default $XDG_DATA_HOME/qbench/history.sqlite)", 0, 0},
+        {"branch", 0, QB_OPT_STRING, &hq.branch, "NAME",
+         "with --history: the base branch (default " QB_HISTORY_GATE_BRANCH_DEFAULT ", else the new run's branch when "
+         "the machine has no run of " QB_HISTORY_GATE_BRANCH_DEFAULT ")", 0, 0},
+        {"last", 0, QB_OPT_INT, &hq.last, "N",
+         "with --history: the base is this many latest runs (default " QB_STR(QB_HISTORY_GATE_LAST_DEFAULT) ")", 1, 1000},
         {"min-effect", 0, QB_OPT_DOUBLE, &min_effect_pct, "PCT",
-         "with --gate: a smaller change never gates (default 5)", 0, 1000},
+         "with --gate or --history: a smaller change never gates (default 5)", 0, 1000},
         {"min-rounds", 0, QB_OPT_INT, &go.min_rounds, "N",
-         "with --gate: rounds per side a metric needs to be judged (default " QB_STR(QB_GATE_MIN_ROUNDS_DEFAULT) ")",
+         "with --gate or --history: rounds per side a metric needs to be judged (default " QB_STR(QB_GATE_MIN_ROUNDS_DEFAULT) ")",
          2, 1000000},
         {"any-machine", 0, QB_OPT_FLAG, &go.any_machine, NULL,
          "with --gate: compare runs of different machines with a warning instead of refusing", 0, 0},
@@ -136,7 +149,8 @@ int qb_cmd_compare(int argc, char **argv)
     };
     const qb_cmd_spec spec = {
         .path = "compare",
-        .usage = "BASE.json NEW.json [BASE2.json NEW2.json ...] [options]",
+        .usage = "BASE.json NEW.json [BASE2.json NEW2.json ...] [options]\n"
+                 "       qbench compare --history NEW.json [NEW2.json ...] [--db URL] [--branch B] [--last N] [options]",
         .summary = "Regression gate: compare two results files metric by metric, each in its own direction.",
         .details =
             "Records are paired by id. For each metric the change is that of the reported values\n"
@@ -161,8 +175,7 @@ int qb_cmd_compare(int argc, char **argv)
             "the files is an error. To convert one results file for Google Benchmark tools or a\n"
             "spreadsheet, use qbench export FILE --format gbench|csv.\n"
             "\n"
-            "Several pairs BASE NEW (runs taken alternately on the same machine, as\n"
-            "scripts/ci-regression.sh does) vote: each pair is judged as above, and a metric\n"
+            "Several pairs BASE NEW (runs taken alternately on the same machine) vote: each pair is judged as above, and a metric\n"
             "regresses only when it does in at least --quorum pairs; base, new and change are\n"
             "medians over the pairs. A host that slows a run now and then makes a metric regress\n"
             "in one pair, rarely in most, while a real change shows in every pair, so with 3 or\n"
@@ -178,13 +191,21 @@ int qb_cmd_compare(int argc, char **argv)
             "comparison could have detected. Files of different machines are refused (exit 2)\n"
             "unless --any-machine; files sharing no record are refused.\n"
             "\n"
+            "--history judges as --gate does, every file named being a NEW run: the base side is\n"
+            "the last --last runs (by start time) of --branch in the results history (--db, as\n"
+            "qbench history add stored them) on the machine of the first file (the same\n"
+            "fingerprint), each run's per-round medians; a new run the history already holds is\n"
+            "left out of the base. A quick run has " QB_STR(QB_RUN_QUICK_PASSES) " rounds (passes): name several new\n"
+            "files, run with --interleave 5, or lower --min-rounds. No such run in the history: exit 2.\n"
+            "\n"
             "Exit status: 0 no regression, 1 a gating metric regressed, 2 bad input or usage.",
         .examples = "  qbench compare base.json new.json\n"
                     "  qbench compare base.json new.json --format markdown -o comment.md\n"
                     "  qbench compare base.json new.json --threshold 10 --fail-on 'ops/*:time,probe.*'\n"
                     "  qbench compare base.json new.json --json | jq '.metrics[] | select(.status==\"regressed\")'\n"
                     "  qbench compare b1.json n1.json b2.json n2.json b3.json n3.json b4.json n4.json b5.json n5.json\n"
-                    "  qbench compare --gate b1.json n1.json b2.json n2.json --format junit -o gate.xml\n",
+                    "  qbench compare --gate b1.json n1.json b2.json n2.json --format junit -o gate.xml\n"
+                    "  qbench compare --history new.json --db sqlite:ci/history.sqlite --branch main --last 5\n",
         .opts = opts,
         .nopts = (int)(sizeof opts / sizeof opts[0]),
         .max_positional = 2 * QB_COMPARE_MAX_PAIRS,
@@ -194,11 +215,21 @@ int qb_cmd_compare(int argc, char **argv)
     int npos;
     int rc = qb_cli_parse(&spec, argc, argv, pos, &npos);
     if (rc) return rc;
+    go.min_effect = min_effect_pct / 100;
+    if (history) {
+        if (gate) return qb_fail(QB_EUSAGE, "qbench compare: --gate and --history exclude each other");
+        if (npos < 1) return qb_fail(QB_EUSAGE, "qbench compare --history: name the new results files (see --help)");
+        go.alpha = o.alpha > 0 ? o.alpha : QB_GATE_ALPHA_DEFAULT;
+        go.filter = o.filter;
+        go.fail_on = o.fail_on;
+        return qb_compare_history(pos, npos, db, &hq, &go, json ? "json" : format, out);
+    }
+    if (db || hq.branch || hq.last != QB_HISTORY_GATE_LAST_DEFAULT)
+        return qb_fail(QB_EUSAGE, "qbench compare: --db, --branch and --last go with --history");
     if (npos < 2 || npos % 2)
         return qb_fail(QB_EUSAGE, "qbench compare: name results files in pairs, BASE NEW [BASE2 NEW2 ...] (see --help)");
     const int npairs = npos / 2;
     if (gate) {
-        go.min_effect = min_effect_pct / 100;
         go.alpha = o.alpha > 0 ? o.alpha : QB_GATE_ALPHA_DEFAULT;
         go.filter = o.filter;
         go.fail_on = o.fail_on;

@@ -1,6 +1,6 @@
 /* qbench merge: pool several runs of the same suite into one results file,
  * as `run --interleave` pools its passes (every sample kept, the best pass's
- * value). scripts/ci-regression.sh uses it to pool alternating runs. */
+ * value), for instance the alternating runs of each side of a comparison. */
 #include "commands.h"
 #include "error.h"
 #include "output.h"
@@ -46,8 +46,8 @@ int qb_cmd_merge(int argc, char **argv)
     if (rc == QB_OK) rc = qb_results_init(&out);
     if (rc == QB_OK) {
         /* The first file speaks for the tool that measured (not this one,
-         * which only pools: ci-regression merges the base build's runs with
-         * the new build's qbench), the machine and the settings. */
+         * which only pools: the base build's runs may be merged with the new
+         * build's qbench), the machine and the settings. */
         cJSON_Delete(out.tool);
         cJSON_Delete(out.machine);
         cJSON_Delete(out.settings);

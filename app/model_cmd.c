@@ -3,10 +3,12 @@
 #include "atomic_file.h"
 #include "cli.h"
 #include "commands.h"
+#include "defaults.h"
 #include "error.h"
 #include "net_layers.h"
 #include "net_load.h"
 #include "net_zoo.h"
+#include "output.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,35 +55,48 @@ static int write_json(const qb_net_graph *g, bool to_stdout, const char *out)
 int qb_cmd_model(int argc, char **argv)
 {
     const char *model = NULL, *shape = NULL, *out = NULL;
-    long batch = 0, seed = 1;
+    long batch = 0, seed = QB_NET_SEED_DEFAULT;
     bool skip = false, json = false;
     const qb_opt opts[] = {
-        {"model", 'm', QB_OPT_STRING, &model, "M", "a zoo model (" QB_NET_ZOO_NAMES ") or an .onnx file", 0, 0},
+        {"model", 'm', QB_OPT_STRING, &model, "M",
+         "a zoo model (" QB_NET_ZOO_NAMES ") or an .onnx file", 0, 0},
         {"input-shape", 0, QB_OPT_STRING, &shape, "D,D,..",
          "the input's shape, batch first (default: the model's own)", 0, 0},
-        {"batch", 0, QB_OPT_INT, &batch, "N", "the batch: replaces the input's first dimension (default 1)", 1,
-         1L << 30},
+        {"batch", 0, QB_OPT_INT, &batch, "N",
+         "the batch: replaces the input's first dimension (default: the model's, 1 where symbolic)",
+         1, 1L << 30},
         {"skip-unsupported", 0, QB_OPT_FLAG, &skip, NULL,
          "leave out the nodes qbench cannot run, and say what share of the work they were", 0, 0},
-        {"seed", 0, QB_OPT_INT, &seed, "N", "seed of the zoo models' random weights (default 1)", 0, 1e15},
+        {"seed", 0, QB_OPT_INT, &seed, "N",
+         "seed of the zoo models' random weights (default " QB_STR(QB_NET_SEED_DEFAULT) ")", 0,
+         1e15},
         {"json", 0, QB_OPT_FLAG, &json, NULL, "print the listing as JSON, no table", 0, 0},
-        {"output", 'o', QB_OPT_STRING, &out, "FILE", "also write the JSON listing to FILE (atomically)", 0, 0},
+        {"output", 'o', QB_OPT_STRING, &out, "FILE",
+         "also write the JSON listing to FILE (atomically)", 0, 0},
     };
     const qb_cmd_spec spec = {
         .path = "model",
-        .usage = "--model M [--input-shape D,D,..] [--batch N] [--skip-unsupported] [--json] [-o FILE]",
-        .summary = "List a network's layers: shapes inferred from the input, weights and work per layer.",
-        .details =
-            "M is a model of the built-in zoo (architectures from their papers, batch norm folded,\n"
-            "seeded random weights) or an ONNX file. ONNX files are read with protobuf-c: batch norm\n"
-            "after a conv is folded into it, ReLU and Clip after a conv or Gemm are fused into it,\n"
-            "the Erf form of GELU becomes one node, and QuantizeLinear/DequantizeLinear pairs become\n"
-            "scales on the tensors (column q: the weights' scales per channel, pc, or per tensor, pt).\n"
-            "MFLOP counts a multiply-add as 2 operations (docs/method.md, Networks). A node qbench\n"
-            "cannot run stops the import (exit 2) unless --skip-unsupported is given.",
-        .examples = "  qbench model --model mobilenet-v2\n"
-                    "  qbench model --model resnet-50 --batch 32 --json\n"
-                    "  qbench model --model model.onnx --input-shape 1,3,160,160 --skip-unsupported\n",
+        .usage =
+            "--model M [--input-shape D,D,..] [--batch N] [--skip-unsupported] [--json] [-o FILE]",
+        .summary =
+            "List a network's layers: shapes inferred from the input, weights and work per layer.",
+        .details = "M is a model of the built-in zoo (architectures from their papers, batch norm "
+                   "folded,\n"
+                   "seeded random weights) or an ONNX file. ONNX files are read with protobuf-c: "
+                   "batch norm\n"
+                   "after a conv is folded into it, ReLU and Clip after a conv or Gemm are fused "
+                   "into it,\n"
+                   "the Erf form of GELU becomes one node, and QuantizeLinear/DequantizeLinear "
+                   "pairs become\n"
+                   "scales on the tensors (column q: the weights' scales per channel, pc, or per "
+                   "tensor, pt).\n"
+                   "MFLOP counts a multiply-add as 2 operations. A node qbench cannot run stops "
+                   "the import\n"
+                   "(exit 2) unless --skip-unsupported is given.",
+        .examples =
+            "  qbench model --model mobilenet-v2\n"
+            "  qbench model --model resnet-50 --batch 32 --json\n"
+            "  qbench model --model model.onnx --input-shape 1,3,160,160 --skip-unsupported\n",
         .opts = opts,
         .nopts = (int)(sizeof opts / sizeof opts[0]),
     };
@@ -89,11 +104,13 @@ int qb_cmd_model(int argc, char **argv)
     int npos;
     int rc = qb_cli_parse(&spec, argc, argv, pos, &npos);
     if (rc) return rc;
-    if (!model) return qb_fail(QB_EUSAGE, "qbench model: --model is required (a zoo name or an .onnx file)");
+    if (!model)
+        return qb_fail(QB_EUSAGE,
+                       "qbench model: --model is required (a zoo name or an .onnx file)");
     qb_net_load_opts o;
     memset(&o, 0, sizeof o);
     if (shape && (rc = parse_shape(shape, &o))) return rc;
-    o.batch = batch ? batch : o.input_ndim ? o.input_shape[0] : 1;
+    o.batch = batch; /* 0: the first dimension of --input-shape, or the model's own */
     o.skip_unsupported = skip;
     o.seed = (uint64_t)seed;
     qb_net_graph g;

@@ -51,10 +51,13 @@ static const char *quant_str(const qb_net_tensor *w)
 static void totals(const qb_net_graph *g, double *ops, double *skipped, double *weights)
 {
     *ops = *skipped = *weights = 0;
-    for (int i = 0; i < g->nnodes; i++) *ops += qb_net_node_ops(g, &g->nodes[i]);
-    for (int i = 0; i < g->nskipped; i++) *skipped += g->skipped[i].ops;
+    for (int i = 0; i < g->nnodes; i++)
+        *ops += qb_net_node_ops(g, &g->nodes[i]);
+    for (int i = 0; i < g->nskipped; i++)
+        *skipped += g->skipped[i].ops;
     for (int i = 0; i < g->ntensors; i++)
-        if (g->tensors[i].data && g->tensors[i].type == QB_NT_F32) *weights += (double)qb_net_numel(&g->tensors[i]);
+        if (g->tensors[i].data && g->tensors[i].type == QB_NT_F32)
+            *weights += (double)qb_net_numel(&g->tensors[i]);
 }
 
 static int skipped_rows(const qb_net_graph *g, qb_table *t, int before)
@@ -62,7 +65,8 @@ static int skipped_rows(const qb_net_graph *g, qb_table *t, int before)
     for (int s = 0; s < g->nskipped; s++) {
         const qb_net_skipped *k = &g->skipped[s];
         if (k->before != before) continue;
-        if (qb_table_rowf(t, "-\t%s\t%s (left out)\t\t\t\t\t~%.2f\t", k->name, k->op_type, k->ops / 1e6))
+        if (qb_table_rowf(t, "-\t%s\t%s (left out)\t\t\t\t\t~%.2f\t", k->name, k->op_type,
+                          k->ops / 1e6))
             return QB_ENOMEM;
     }
     return QB_OK;
@@ -70,7 +74,8 @@ static int skipped_rows(const qb_net_graph *g, qb_table *t, int before)
 
 int qb_net_print_layers(const qb_net_graph *g, FILE *f)
 {
-    static const char *const head[] = {"#", "layer", "op", "input", "output", "weight", "q", "MFLOP", "share"};
+    static const char *const head[] = {"#",      "layer", "op",    "input", "output",
+                                       "weight", "q",     "MFLOP", "share"};
     double total, skipped, weights;
     totals(g, &total, &skipped, &weights);
     qb_table t;
@@ -86,8 +91,9 @@ int qb_net_print_layers(const qb_net_graph *g, FILE *f)
         inputs_str(g, n, in, sizeof in);
         qb_net_dims_str(&g->tensors[n->out], out, sizeof out);
         if (w) qb_net_dims_str(w, wd, sizeof wd);
-        if (!rc && qb_table_rowf(&t, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%.2f\t%.1f%%", i + 1, n->name, op, in, out, wd,
-                                 quant_str(w), ops / 1e6, total > 0 ? 100 * ops / total : 0))
+        if (!rc &&
+            qb_table_rowf(&t, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%.2f\t%.1f%%", i + 1, n->name, op, in,
+                          out, wd, quant_str(w), ops / 1e6, total > 0 ? 100 * ops / total : 0))
             rc = QB_ENOMEM;
     }
     if (!rc) rc = skipped_rows(g, &t, g->nnodes);
@@ -99,21 +105,29 @@ int qb_net_print_layers(const qb_net_graph *g, FILE *f)
     char xs[96], ys[96];
     qb_net_dims_str(x, xs, sizeof xs);
     qb_net_dims_str(y, ys, sizeof ys);
-    fprintf(f, "Model %s: input %s %s, output %s %s, %d layers, %.2f M weights, %.1f MB of activations (fp32)\n\n",
-            g->name, x->name, xs, y->name, ys, g->nnodes, weights / 1e6, qb_net_activation_bytes(g) / 1e6);
+    fprintf(f,
+            "Model %s: input %s %s, output %s %s, %d layers, %.2f M weights, %.1f MB of "
+            "activations (fp32)\n\n",
+            g->name, x->name, xs, y->name, ys, g->nnodes, weights / 1e6,
+            qb_net_activation_bytes(g) / 1e6);
     qb_table_print(&t, f);
     qb_table_free(&t);
-    fprintf(f, "\nTotal: %.2f MFLOP (%.3f GFLOP) per inference of the batch\n", total / 1e6, total / 1e9);
+    fprintf(f, "\nTotal: %.2f MFLOP (%.3f GFLOP) per inference of the batch\n", total / 1e6,
+            total / 1e9);
     if (g->nskipped)
-        fprintf(f, "Left out (unsupported): %d node%s, ~%.2f MFLOP, %.1f%% of the work (one operation per input element each)\n",
-                g->nskipped, g->nskipped == 1 ? "" : "s", skipped / 1e6, 100 * skipped / (total + skipped));
+        fprintf(f,
+                "Left out (unsupported): %d node%s, ~%.2f MFLOP, %.1f%% of the work (one operation "
+                "per input element each)\n",
+                g->nskipped, g->nskipped == 1 ? "" : "s", skipped / 1e6,
+                100 * skipped / (total + skipped));
     return QB_OK;
 }
 
 static cJSON *dims_json(const qb_net_tensor *t)
 {
     cJSON *a = cJSON_CreateArray();
-    for (int i = 0; a && i < t->ndim; i++) cJSON_AddItemToArray(a, cJSON_CreateNumber((double)t->dims[i]));
+    for (int i = 0; a && i < t->ndim; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateNumber((double)t->dims[i]));
     return a;
 }
 
@@ -124,6 +138,14 @@ static cJSON *tensor_json(const qb_net_tensor *t)
     cJSON_AddStringToObject(o, "name", t->name);
     cJSON_AddItemToObject(o, "shape", dims_json(t));
     cJSON_AddStringToObject(o, "type", types[t->type]);
+    if (t->data &&
+        t->type == QB_NT_F32) { /* a checksum, to compare weights with another reader's */
+        double sum = 0;
+        const long n = qb_net_numel(t);
+        for (long i = 0; i < n; i++)
+            sum += ((const float *)t->data)[i];
+        cJSON_AddNumberToObject(o, "sum", sum);
+    }
     if (t->nscale) {
         cJSON_AddStringToObject(o, "quant", t->nscale > 1 ? "per-channel" : "per-tensor");
         cJSON_AddNumberToObject(o, "scale", t->scale[0]);
@@ -139,12 +161,20 @@ static cJSON *layer_json(const qb_net_graph *g, int i)
     cJSON_AddStringToObject(l, "name", n->name);
     cJSON_AddStringToObject(l, "op", qb_net_op_name(n->op));
     if (n->attr.fused_act) cJSON_AddStringToObject(l, "fused", qb_net_op_name(n->attr.fused_act));
+    if (n->op == QB_NOP_CLIP || n->attr.fused_act == QB_NOP_CLIP) {
+        cJSON *b = cJSON_AddArrayToObject(l, "clip");
+        cJSON_AddItemToArray(b, cJSON_CreateNumber(n->attr.clip_min));
+        cJSON_AddItemToArray(b, cJSON_CreateNumber(n->attr.clip_max));
+    }
     cJSON *ins = cJSON_AddArrayToObject(l, "inputs");
     for (int k = 0; k < n->nin; k++)
-        if (n->in[k] >= 0 && !g->tensors[n->in[k]].data) cJSON_AddItemToArray(ins, dims_json(&g->tensors[n->in[k]]));
+        if (n->in[k] >= 0 && !g->tensors[n->in[k]].data)
+            cJSON_AddItemToArray(ins, dims_json(&g->tensors[n->in[k]]));
     cJSON_AddItemToObject(l, "output", dims_json(&g->tensors[n->out]));
     const qb_net_tensor *w = weight_of(g, n);
     if (w) cJSON_AddItemToObject(l, "weight", tensor_json(w));
+    if ((n->op == QB_NOP_CONV || n->op == QB_NOP_GEMM) && n->nin >= 3 && n->in[2] >= 0)
+        cJSON_AddItemToObject(l, "bias", tensor_json(&g->tensors[n->in[2]]));
     cJSON_AddNumberToObject(l, "flops", qb_net_node_ops(g, n));
     cJSON_AddNumberToObject(l, "bytes_fp32", qb_net_node_bytes(g, n, 4));
     return l;
@@ -161,7 +191,8 @@ cJSON *qb_net_layers_json(const qb_net_graph *g)
     cJSON_AddItemToObject(doc, "input", tensor_json(&g->tensors[g->input]));
     cJSON_AddItemToObject(doc, "output", tensor_json(&g->tensors[g->output]));
     cJSON *layers = cJSON_AddArrayToObject(doc, "layers");
-    for (int i = 0; i < g->nnodes; i++) cJSON_AddItemToArray(layers, layer_json(g, i));
+    for (int i = 0; i < g->nnodes; i++)
+        cJSON_AddItemToArray(layers, layer_json(g, i));
     cJSON *sk = cJSON_AddArrayToObject(doc, "skipped");
     for (int i = 0; i < g->nskipped; i++) {
         cJSON *s = cJSON_CreateObject();
@@ -173,7 +204,8 @@ cJSON *qb_net_layers_json(const qb_net_graph *g)
     }
     cJSON_AddNumberToObject(doc, "total_flops", total);
     cJSON_AddNumberToObject(doc, "skipped_flops", skipped);
-    cJSON_AddNumberToObject(doc, "skipped_share", total + skipped > 0 ? skipped / (total + skipped) : 0);
+    cJSON_AddNumberToObject(doc, "skipped_share",
+                            total + skipped > 0 ? skipped / (total + skipped) : 0);
     cJSON_AddNumberToObject(doc, "weights", weights);
     cJSON_AddNumberToObject(doc, "activation_bytes_fp32", qb_net_activation_bytes(g));
     return doc;

@@ -33,8 +33,7 @@ void qb_gate_options_default(qb_gate_options *o)
     o->min_rounds = QB_GATE_MIN_ROUNDS_DEFAULT;
 }
 
-static void warn(qb_gate *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void warn(qb_gate *g, const char *fmt, ...)
+void qb_gate_warn(qb_gate *g, const char *fmt, ...)
 {
     if (g->nwarnings >= QB_GATE_MAX_WARNINGS) return;
     va_list ap;
@@ -191,10 +190,10 @@ static int check_run(qb_gate *g, const qb_results *r, const char *name, const qb
                        "%s comes from another machine than the first run (%s): its numbers are not "
                        "comparable (--any-machine compares anyway)",
                        name, d);
-    if (*d) warn(g, "%s comes from another machine (%s): changes may be the machine's, not the code's", name, d);
+    if (*d) qb_gate_warn(g, "%s comes from another machine (%s): changes may be the machine's, not the code's", name, d);
     const int q = run_quick(r);
     if (q >= 0 && g->quick >= 0 && q != g->quick)
-        warn(g, "%s is a %s run and the first run a %s one: rounds differ in size", name,
+        qb_gate_warn(g, "%s is a %s run and the first run a %s one: rounds differ in size", name,
              q ? "--quick" : "full", g->quick ? "--quick" : "full");
     return QB_OK;
 }
@@ -235,9 +234,9 @@ int qb_gate_add_values(qb_gate *g, int side, const char *id, const char *metric,
                        bool primary, bool gate, const double *v, size_t n)
 {
     if (better == QB_BETTER_NONE) return QB_OK;
-    size_t hint = 0;
+    /* callers that add metrics in the order of the entries find each at once */
     qb_gate_metric *x = NULL;
-    int rc = entry_for(g, &hint, id, id, metric, unit, better, &x);
+    int rc = entry_for(g, &g->values_hint, id, id, metric, unit, better, &x);
     if (rc) return rc;
     x->primary |= primary;
     x->no_gate |= !gate;
@@ -389,16 +388,16 @@ int qb_gate_judge(qb_gate *g, const qb_gate_options *o)
                                   "results of the same suite?",
                        g->nm);
     if (few)
-        warn(g, "%zu metric%s had fewer than %ld rounds on a side (as few as %ld base, %ld new) and "
+        qb_gate_warn(g, "%zu metric%s had fewer than %ld rounds on a side (as few as %ld base, %ld new) and "
                 "were not judged: take more runs or rounds",
              few, few == 1 ? "" : "s", o->min_rounds, min_b, min_c);
     if (blind) {
         if (isinf(worst_mde))
-            warn(g, "%zu of %zu gated metrics could not have shown a change of %.3g%%: their rounds cannot "
+            qb_gate_warn(g, "%zu of %zu gated metrics could not have shown a change of %.3g%%: their rounds cannot "
                     "reach alpha %.3g",
                  blind, g->gated, 100 * o->min_effect, o->alpha);
         else
-            warn(g, "%zu of %zu gated metrics could not have shown a change of %.3g%% (detectable up to "
+            qb_gate_warn(g, "%zu of %zu gated metrics could not have shown a change of %.3g%% (detectable up to "
                     "%.1f%%): the host moved them too much for their 'unchanged' to say much",
                  blind, g->gated, 100 * o->min_effect, 100 * worst_mde);
     }

@@ -72,6 +72,7 @@ typedef struct {
     size_t runs[2];
     cJSON *machine;     /* the first run's, to check the others against */
     int quick;          /* -1 unknown, 0 full, 1 quick: the first run's */
+    size_t values_hint; /* the entry qb_gate_add_values looks at first */
     char warnings[QB_GATE_MAX_WARNINGS][256];
     int nwarnings;
     /* filled by qb_gate_judge */
@@ -97,6 +98,10 @@ int qb_gate_add_run(qb_gate *g, int side, const qb_results *r, const char *name,
  * caller selects them by machine. */
 int qb_gate_add_values(qb_gate *g, int side, const char *id, const char *metric, const char *unit, int better,
                        bool primary, bool gate, const double *v, size_t n);
+
+/* Add a warning that the gate's output prints (beyond QB_GATE_MAX_WARNINGS
+ * it is dropped): what a caller that filled a side found worth saying. */
+void qb_gate_warn(qb_gate *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Judge every metric. QB_EINPUT when no primary metric is on both sides
  * (results of different suites). */

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Fuzz the results reader and qbench compare with libFuzzer, under
-# AddressSanitizer and UndefinedBehaviorSanitizer, for a bounded time.
+# Fuzz the results reader and qbench compare, and the ONNX importer, with
+# libFuzzer, under AddressSanitizer and UndefinedBehaviorSanitizer, for a
+# bounded time.
 #
 #   bash scripts/fuzz.sh [SECONDS]    (default 60, or $QB_FUZZ_SECONDS)
 #
 # Builds with clang into build-fuzz/ (QB_FUZZ=ON, QB_SANITIZE=ON), seeds the
-# corpus from tests/fixtures, runs tests/fuzz_compare.c for SECONDS and
-# tests/fuzz_mannwhitney.c for a quarter of that. Exit 0 without a finding;
+# corpus from tests/fixtures, runs tests/fuzz_compare.c for SECONDS,
+# tests/fuzz_mannwhitney.c for a quarter of that, and tests/fuzz_onnx.c for
+# half of it on small models scripts/make_onnx_models.py writes. Exit 0 without a finding;
 # a crash, leak, UB report or timeout leaves its input in
 # build-fuzz/artifacts/ (replay: build-fuzz/fuzz_compare FILE) and exits 1.
 set -euo pipefail
@@ -33,7 +35,7 @@ fi
 
 t0=$(date +%s)
 CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQB_FUZZ=ON -DQB_SANITIZE=ON >/dev/null
-cmake --build build-fuzz -j "$(nproc)" --target fuzz_compare fuzz_mannwhitney >/dev/null
+cmake --build build-fuzz -j "$(nproc)" --target fuzz_compare fuzz_mannwhitney fuzz_onnx >/dev/null
 t1=$(date +%s)
 echo "fuzz: built in $((t1 - t0)) s"
 
@@ -106,9 +108,14 @@ run() { # name seconds corpus [flags...] -- [seed dirs...]
 status=0
 run fuzz_compare "$secs" "$corpus" -dict="$dict" -- "$seeds" || status=1
 run fuzz_mannwhitney $(((secs + 3) / 4)) build-fuzz/corpus-mannwhitney -- || status=1
+# The importer, seeded with the small models of the error tests (written with python3-onnx).
+mkdir -p build-fuzz/corpus-onnx build-fuzz/seeds-onnx
+/usr/bin/python3 scripts/make_onnx_models.py build-fuzz/seeds-onnx --only dynamic,unsupported,external >/dev/null
+rm -f build-fuzz/seeds-onnx/*.weights
+run fuzz_onnx $(((secs + 1) / 2)) build-fuzz/corpus-onnx -- build-fuzz/seeds-onnx || status=1
 echo "fuzz: $(($(date +%s) - t0)) s in all"
 if [ "$status" -eq 0 ]; then
-    echo "fuzz: 2 passed, 0 failed"
+    echo "fuzz: 3 passed, 0 failed"
 else
     echo "fuzz: 0 passed, 1 failed"
 fi

@@ -7,6 +7,7 @@ framework exports them, with seeded random weights; nothing is downloaded.
 Files (in OUTDIR):
   mobilenet-v2.onnx      Conv + BatchNormalization + Clip (ReLU6), residual Add,
                          GlobalAveragePool, Flatten, Gemm
+  mobilenet-v2-opset10.onnx  the same at opset 10 (Clip's bounds as attributes)
   mobilenet-v2-qdq.onnx  the same with batch norm folded and QuantizeLinear /
                          DequantizeLinear around each conv, add, pool and the
                          classifier: weights int8 per output channel, biases int32
@@ -14,6 +15,8 @@ Files (in OUTDIR):
   bert-base-layer.onnx   MatMul + Add, Reshape (one target computed by a
                          Shape/Gather/Unsqueeze/Concat chain), Transpose,
                          Softmax, Dropout, LayerNormalization, GELU as Erf
+  bert-base-layer-opset13.onnx  the same at opset 13, layer norm spelt out
+                         (ReduceMean, Sub, Pow or Mul, Add, Sqrt, Div, Mul, Add)
   lstm-lm.onnx           Gather, Transpose, LSTM + Squeeze, MatMul + Add
   dynamic.onnx           a small conv net whose height and width are symbolic
   unsupported.onnx       a small conv net with a HardSwish in the middle
@@ -39,10 +42,11 @@ OPSET = 17
 class Builder:
     """Nodes, initializers and a seeded generator for one graph."""
 
-    def __init__(self, seed):
+    def __init__(self, seed, opset=OPSET):
         self.nodes = []
         self.inits = []
         self.rng = np.random.default_rng(seed)
+        self.opset = opset
 
     def const(self, name, array):
         self.inits.append(numpy_helper.from_array(np.asarray(array), name))
@@ -64,7 +68,7 @@ class Builder:
         graph = helper.make_graph(
             self.nodes, name, [helper.make_tensor_value_info(x, x_type, x_shape)],
             [helper.make_tensor_value_info(y, TensorProto.FLOAT, y_shape)], self.inits)
-        m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
+        m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", self.opset)],
                               producer_name="qbench make_onnx_models.py")
         m.ir_version = 8
         return m
@@ -81,6 +85,8 @@ def conv_bn_act(b, name, x, cin, cout, k, stride, group, act):
     y = b.node("BatchNormalization", [y] + bn, name + ".bn", epsilon=1e-5)
     if act == "relu":
         y = b.node("Relu", [y], name + ".relu")
+    elif act == "relu6" and b.opset < 11:  # bounds as attributes before opset 11
+        y = b.node("Clip", [y], name + ".relu6", min=0.0, max=6.0)
     elif act == "relu6":
         lo = b.const(name + ".min", np.array(0, np.float32))
         hi = b.const(name + ".max", np.array(6, np.float32))
@@ -101,8 +107,8 @@ MOBILENET_ROWS = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2),
                   (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)]
 
 
-def mobilenet_v2(seed):
-    b = Builder(seed)
+def mobilenet_v2(seed, opset=OPSET):
+    b = Builder(seed, opset)
     x = conv_bn_act(b, "stem", "input", 3, 32, 3, 2, 1, "relu6")
     c, block = 32, 0
     for t, cout, n, s in MOBILENET_ROWS:
@@ -239,8 +245,8 @@ def resnet50(seed):
     return b.model("resnet-50", "input", TensorProto.FLOAT, ["batch", 3, 224, 224], y, ["batch", 1000])
 
 
-def bert_layer(seed):
-    b = Builder(seed)
+def bert_layer(seed, opset=OPSET):
+    b = Builder(seed, opset)
     hidden, heads, head_dim, ffn = 768, 12, 64, 3072
 
     def linear(name, x, n_in, n_out):
@@ -251,7 +257,21 @@ def bert_layer(seed):
     def layernorm(name, x):
         g = b.const(name + ".weight", np.ones(hidden, np.float32))
         beta = b.const(name + ".bias", np.zeros(hidden, np.float32))
-        return b.node("LayerNormalization", [x, g, beta], name, axis=-1, epsilon=1e-12)
+        if b.opset >= 17:
+            return b.node("LayerNormalization", [x, g, beta], name, axis=-1, epsilon=1e-12)
+        # spelt out, as exporters did before LayerNormalization: the variance
+        # squared with Pow in one norm and with Mul in the other
+        m = b.node("ReduceMean", [x], name + ".mean", axes=[-1])
+        d = b.node("Sub", [x, m], name + ".sub")
+        if name.startswith("attn"):
+            p = b.node("Pow", [d, b.const(name + ".two", np.array(2, np.float32))], name + ".pow")
+        else:
+            p = b.node("Mul", [d, d], name + ".square")
+        v = b.node("ReduceMean", [p], name + ".var", axes=[-1])
+        e = b.node("Add", [v, b.const(name + ".eps", np.array(1e-12, np.float32))], name + ".add_eps")
+        s = b.node("Sqrt", [e], name + ".sqrt")
+        n = b.node("Div", [d, s], name + ".div")
+        return b.node("Add", [b.node("Mul", [n, g], name + ".scale"), beta], name)
 
     x = "hidden"
     split = b.const("attn.split_shape", np.array([0, 0, heads, head_dim], np.int64))
@@ -369,8 +389,10 @@ def main():
     makers = {
         "mobilenet-v2": lambda: mobilenet_v2(a.seed),
         "mobilenet-v2-qdq": lambda: mobilenet_v2_qdq(a.seed),
+        "mobilenet-v2-opset10": lambda: mobilenet_v2(a.seed, 10),
         "resnet-50": lambda: resnet50(a.seed),
         "bert-base-layer": lambda: bert_layer(a.seed),
+        "bert-base-layer-opset13": lambda: bert_layer(a.seed, 13),
         "lstm-lm": lambda: lstm_lm(a.seed),
         "dynamic": lambda: small_convnet(a.seed, "dynamic", None, "height", "width"),
         "unsupported": lambda: small_convnet(a.seed, "unsupported", "HardSwish"),

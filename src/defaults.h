@@ -35,6 +35,10 @@
 #define QB_HISTORY_MIN_SEGMENT 3           /* runs on each side of a step */
 #define QB_HISTORY_PERMUTATIONS 999        /* shuffles behind a step's p-value */
 #define QB_HISTORY_SEED 1                  /* of those shuffles: the same runs give the same answer */
+/* qbench compare --history: the base side is the last runs of one branch on
+ * the new run's machine. */
+#define QB_HISTORY_GATE_LAST_DEFAULT 5
+#define QB_HISTORY_GATE_BRANCH_DEFAULT "main"
 
 /* Core-clock calibration (src/clock.c): dependent adds per calibration run. */
 #define QB_CALIB_ADDS_DEFAULT 2000000
@@ -59,6 +63,7 @@
 #define QB_OPS_WEIGHT_SPREAD 8.0 /* operators' weights: largest / smallest output-channel range */
 #define QB_QUANT_INPUT_DEFAULT "gaussian:256x256" /* synthetic tensor when no --op is given */
 #define QB_QUANT_SEED_DEFAULT 1            /* trial t draws its tensor from stream (seed, t) */
+#define QB_NET_SEED_DEFAULT 1              /* the zoo models' random weights */
 #define QB_QUANT_TARGET_RSE_DEFAULT 0.001  /* auto trials: stop once SE/mean is below this */
 #define QB_QUANT_MIN_TRIALS_DEFAULT 200    /* auto trials: at least this many (rare scales, e.g. a pow2 step, must show up) */
 #define QB_QUANT_MAX_TRIALS_DEFAULT 1000000
@@ -218,7 +223,6 @@
 #define QB_NET_ACCURACY_BATCHES 4      /* seeded inputs the accuracy is measured on */
 #define QB_NET_QUICK_ACCURACY_BATCHES 1
 #define QB_NET_PERCENTILE_DEFAULT 99.99 /* --calib percentile */
-#define QB_NET_SEED_DEFAULT 2024
 #define QB_NET_TOP_LAYERS 10           /* layers in the printed table */
 
 #endif

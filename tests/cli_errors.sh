@@ -61,7 +61,7 @@ fi
 
 # --help shows every default it names, as a number: no macro name in any help.
 macros=0
-for c in sysinfo list "probe inst" "probe peak" "probe mem" "probe ctx" ops quant fuse roofline run report compare export merge; do
+for c in sysinfo list "probe inst" "probe peak" "probe mem" "probe ctx" ops quant fuse roofline run report compare export merge model; do
     # shellcheck disable=SC2086
     if "$QB" $c --help 2>&1 | grep -q 'QB_[A-Z_]*'; then echo "FAIL: qbench $c --help names a macro"; macros=1; fi
 done

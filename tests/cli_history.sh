@@ -9,6 +9,7 @@
 . "$(dirname "$0")/lib_cli.sh"
 # shellcheck source=tests/lib_history.sh
 . "$(dirname "$0")/lib_history.sh"
+history_runs
 
 # ---- SQLite: the default file, then --db sqlite:PATH ----
 expect 0 "add to the default database" -- history add "$tmp/runs/r1.json"

@@ -10,53 +10,38 @@
 # shellcheck source=tests/lib_history.sh
 . "$(dirname "$0")/lib_history.sh"
 
-PGBIN=$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -1)
-if [ -z "$PGBIN" ] || [ ! -x "$PGBIN/initdb" ]; then
-    echo "SKIP: PostgreSQL tests (no /usr/lib/postgresql/*/bin/initdb: apt-get install postgresql)"
-    exit 77
-elif ! "$QB" history show --db "postgresql:host=/nonexistent" 2>&1 | grep -q "cannot connect"; then
-    echo "SKIP: PostgreSQL tests (qbench was built without libpq)"
-    exit 77
-else
-    pg=$(mktemp -d /tmp/qbpg.XXXXXX)
-    as_pg=()
-    if [ "$(id -u)" -eq 0 ]; then as_pg=(runuser -u nobody --); chown nobody "$pg"; fi
-    trap '"${as_pg[@]}" "$PGBIN/pg_ctl" -D "$pg/data" -m immediate stop >/dev/null 2>&1; rm -rf "$pg" "$tmp"' EXIT
-    (cd "$pg" && "${as_pg[@]}" "$PGBIN/initdb" -D "$pg/data" -A trust -U qb --no-sync >"$pg/initdb.log" 2>&1) || { cat "$pg/initdb.log"; bad "initdb"; }
-    (cd "$pg" && "${as_pg[@]}" "$PGBIN/pg_ctl" -D "$pg/data" -l "$pg/log" -w \
-        -o "-k $pg -c listen_addresses='' -c fsync=off -c max_connections=20" start >/dev/null) || { cat "$pg/log"; bad "pg_ctl start"; }
-    P="postgresql:host=$pg user=qb dbname=postgres"
-    S=sqlite:$tmp/h.sqlite
-    for i in $(seq 1 14); do "$QB" history add "$tmp/runs/r$i.json" --db "$S" >/dev/null || bad "sqlite: add r$i"; done
-    for i in $(seq 1 14); do "$QB" history add "$tmp/runs/r$i.json" --db "$P" >/dev/null || bad "pg: add r$i"; done
-    expect 2 "pg: the same run twice" -- history add "$tmp/runs/r3.json" --db "$P"
-    one_line "already in" && ok || bad "pg: duplicate message"
-    for q in "show --json" "show --json --filter ops/k1/fp32 --last 5" "detect --json" "detect --json --min-effect 2%"; do
-        # shellcheck disable=SC2086
-        "$QB" history $q --db "$P" >"$tmp/pg.json" 2>&1 || bad "pg: $q"
-        # shellcheck disable=SC2086
-        "$QB" history $q --db "$S" >"$tmp/sq.json" 2>&1
-        cmp -s "$tmp/pg.json" "$tmp/sq.json" && grep -q '"schema"' "$tmp/pg.json" && ok || { bad "pg and sqlite differ: history $q"; diff "$tmp/pg.json" "$tmp/sq.json" | head -5; }
-    done
-    expect 0 "pg: a libpq URI" -- history show --db "postgresql://qb@/postgres?host=$pg" --filter 'ops/k0/fp32:time' --json
-    $PY -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['series'][0]['runs']==14" "$tmp/out" && ok || bad "pg URI: 14 runs"
-    expect 2 "pg: a run refused half way" -- history add "$tmp/dup.json" --db "$P"
-    "$QB" history show --db "$P" --json | $PY -c "import json,sys; d=json.load(sys.stdin); assert all(p['commit']!='cx' for s in d['series'] for p in s['points'])" && ok || bad "pg: refused run left rows"
-    # concurrent writers
-    for w in 1 2 3 4; do
-        (for j in 1 2 3; do
-            "$QB" history add "$tmp/w$w-$j.json" --db "$P" >/dev/null || echo "pg writer $w run $j failed" >>"$tmp/pgfail"
-        done) &
-    done
-    wait
-    "$QB" history show --db "$P" --filter 'ops/k0/fp32:time' --json | $PY -c "import json,sys; d=json.load(sys.stdin); assert d['series'][0]['runs']==26, d['series'][0]['runs']" && [ ! -e "$tmp/pgfail" ] && ok || bad "pg: concurrent writers lost runs $(cat "$tmp/pgfail" 2>/dev/null)"
-    # a newer schema
-    "$PGBIN/psql" -h "$pg" -U qb -d postgres -qc "UPDATE meta SET value = '99' WHERE key = 'schema_version'" >/dev/null
-    expect 2 "pg: newer schema" -- history add "$tmp/late.json" --db "$P"
-    one_line "has schema version 99" && ok || bad "pg: newer schema message"
-    expect 2 "pg: no server" -- history show --db "postgresql:host=$pg/nope user=qb"
-    one_line "cannot connect to PostgreSQL" && ok || bad "pg: no server message"
-fi
+pg_start
+history_runs
+S=sqlite:$tmp/h.sqlite
+for i in $(seq 1 14); do "$QB" history add "$tmp/runs/r$i.json" --db "$S" >/dev/null || bad "sqlite: add r$i"; done
+for i in $(seq 1 14); do "$QB" history add "$tmp/runs/r$i.json" --db "$P" >/dev/null || bad "pg: add r$i"; done
+expect 2 "pg: the same run twice" -- history add "$tmp/runs/r3.json" --db "$P"
+one_line "already in" && ok || bad "pg: duplicate message"
+for q in "show --json" "show --json --filter ops/k1/fp32 --last 5" "detect --json" "detect --json --min-effect 2%"; do
+    # shellcheck disable=SC2086
+    "$QB" history $q --db "$P" >"$tmp/pg.json" 2>&1 || bad "pg: $q"
+    # shellcheck disable=SC2086
+    "$QB" history $q --db "$S" >"$tmp/sq.json" 2>&1
+    cmp -s "$tmp/pg.json" "$tmp/sq.json" && grep -q '"schema"' "$tmp/pg.json" && ok || { bad "pg and sqlite differ: history $q"; diff "$tmp/pg.json" "$tmp/sq.json" | head -5; }
+done
+expect 0 "pg: a libpq URI" -- history show --db "postgresql://qb@/postgres?host=$pg" --filter 'ops/k0/fp32:time' --json
+$PY -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['series'][0]['runs']==14" "$tmp/out" && ok || bad "pg URI: 14 runs"
+expect 2 "pg: a run refused half way" -- history add "$tmp/dup.json" --db "$P"
+"$QB" history show --db "$P" --json | $PY -c "import json,sys; d=json.load(sys.stdin); assert all(p['commit']!='cx' for s in d['series'] for p in s['points'])" && ok || bad "pg: refused run left rows"
+# concurrent writers
+for w in 1 2 3 4; do
+    (for j in 1 2 3; do
+        "$QB" history add "$tmp/w$w-$j.json" --db "$P" >/dev/null || echo "pg writer $w run $j failed" >>"$tmp/pgfail"
+    done) &
+done
+wait
+"$QB" history show --db "$P" --filter 'ops/k0/fp32:time' --json | $PY -c "import json,sys; d=json.load(sys.stdin); assert d['series'][0]['runs']==26, d['series'][0]['runs']" && [ ! -e "$tmp/pgfail" ] && ok || bad "pg: concurrent writers lost runs $(cat "$tmp/pgfail" 2>/dev/null)"
+# a newer schema
+"$PGBIN/psql" -h "$pg" -U qb -d postgres -qc "UPDATE meta SET value = '99' WHERE key = 'schema_version'" >/dev/null
+expect 2 "pg: newer schema" -- history add "$tmp/late.json" --db "$P"
+one_line "has schema version 99" && ok || bad "pg: newer schema message"
+expect 2 "pg: no server" -- history show --db "postgresql:host=$pg/nope user=qb"
+one_line "cannot connect to PostgreSQL" && ok || bad "pg: no server message"
 
 echo "cli_history_pg: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -49,7 +49,7 @@ same() { # same ZOO-NAME FILE [ARGS...]
 import json, sys
 z, f = (json.load(open(p)) for p in sys.argv[1:3])
 def rows(d):
-    return [(l["name"], l["op"], l.get("fused"), l["inputs"], l["output"],
+    return [(l["name"], l["op"], l.get("fused"), l.get("clip"), l["inputs"], l["output"],
              l["weight"]["shape"] if "weight" in l else None, l["flops"]) for l in d["layers"]]
 a, b = rows(z), rows(f)
 for i, (x, y) in enumerate(zip(a, b)):
@@ -63,7 +63,9 @@ EOF
 same mobilenet-v2 "$tmp/m/mobilenet-v2.onnx" --input-shape 2,3,160,160
 same mobilenet-v2 "$tmp/m/mobilenet-v2.onnx"
 same mobilenet-v2 "$tmp/m/mobilenet-v2-qdq.onnx"
+same mobilenet-v2 "$tmp/m/mobilenet-v2-opset10.onnx"
 same resnet-50 "$tmp/m/resnet-50.onnx"
+same bert-base-layer "$tmp/m/bert-base-layer-opset13.onnx"
 same bert-base-layer "$tmp/m/bert-base-layer.onnx"
 same lstm-lm "$tmp/m/lstm-lm.onnx" --batch 4
 
@@ -87,6 +89,50 @@ d = json.load(open(sys.argv[1]))
 w = [l for l in d["layers"] if l["op"] in ("Conv", "Gemm")]
 assert len(w) == 53, len(w)
 assert all(l["weight"].get("quant") == "per-channel" for l in w), [l["name"] for l in w if l["weight"].get("quant") != "per-channel"]
+EOF
+
+# The weights themselves: batch norm folded into each conv (w s, (b - mean) s + beta with
+# s = gamma / sqrt(var + eps)), and QDQ weights and biases dequantized ((q - zero point) scale
+# per channel), against numpy's reading of the same files.
+"$QB" model --model "$tmp/m/mobilenet-v2.onnx" --json >"$tmp/fp.json" &&
+    $PY - "$tmp/m/mobilenet-v2.onnx" "$tmp/fp.json" "$tmp/m/mobilenet-v2-qdq.onnx" "$tmp/qdq.json" <<'EOF' && ok || bad "folded and dequantized weights"
+import json, sys
+import numpy as np
+import onnx
+from onnx import numpy_helper
+
+def close(a, b, what):
+    assert abs(a - b) <= 1e-4 * max(1.0, abs(a)), (what, a, b)
+
+m = onnx.load(sys.argv[1])
+init = {t.name: numpy_helper.to_array(t).astype(np.float64) for t in m.graph.initializer}
+layers = {l["name"]: l for l in json.load(open(sys.argv[2]))["layers"]}
+bn = {n.input[0]: n for n in m.graph.node if n.op_type == "BatchNormalization"}
+convs = [n for n in m.graph.node if n.op_type == "Conv"]
+for c in convs:
+    b = bn[c.output[0]]
+    g, beta, mean, var = (init[x] for x in b.input[1:])
+    s = g / np.sqrt(var + 1e-5)
+    w = init[c.input[1]] * s.reshape(-1, 1, 1, 1)
+    close(w.sum(), layers[c.name]["weight"]["sum"], c.name + " weight")
+    close((-mean * s + beta).sum(), layers[c.name]["bias"]["sum"], c.name + " bias")
+
+q = onnx.load(sys.argv[3])
+init = {t.name: numpy_helper.to_array(t).astype(np.float64) for t in q.graph.initializer}
+layers = {l["name"]: l for l in json.load(open(sys.argv[4]))["layers"]}
+dq = {n.output[0]: n for n in q.graph.node if n.op_type == "DequantizeLinear"}
+def deq(name):
+    n = dq[name]
+    x, s, z = (init[i] for i in n.input)
+    shape = (-1,) + (1,) * (x.ndim - 1)
+    return (x - z.reshape(shape)) * s.reshape(shape)
+n = 0
+for c in q.graph.node:
+    if c.op_type in ("Conv", "Gemm"):
+        close(deq(c.input[1]).sum(), layers[c.name]["weight"]["sum"], c.name + " weight")
+        close(deq(c.input[2]).sum(), layers[c.name]["bias"]["sum"], c.name + " bias")
+        n += 1
+assert n == 53 and len(convs) == 52, (n, len(convs))
 EOF
 
 # Bad input: one line naming the problem, exit 2, nothing written.

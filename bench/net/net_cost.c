@@ -1,5 +1,5 @@
 /* The work and traffic of one network node, by its kind: a multiply-add
- * counts 2 operations; docs/method.md ("Networks") lists the formulas. */
+ * counts 2 operations. */
 #include "net_load.h"
 
 static const qb_net_tensor *input(const qb_net_graph *g, const qb_net_node *n, int i)
@@ -23,18 +23,25 @@ double qb_net_node_ops(const qb_net_graph *g, const qb_net_node *n)
     case QB_NOP_GEMM:
         if (!x) return 0;
         return 2.0 * out * (double)(n->attr.trans_a ? x->dims[0] : x->dims[1]);
-    case QB_NOP_MATMUL: return x ? 2.0 * out * (double)x->dims[x->ndim - 1] : 0;
+    case QB_NOP_MATMUL:
+        return x ? 2.0 * out * (double)x->dims[x->ndim - 1] : 0;
     case QB_NOP_MAXPOOL:
-    case QB_NOP_AVGPOOL: return out * (double)n->attr.kernel[0] * (double)n->attr.kernel[1];
-    case QB_NOP_GLOBALAVGPOOL: return numel(x);
-    case QB_NOP_BATCHNORM: return 2.0 * out;  /* scale and shift */
-    case QB_NOP_LAYERNORM: return 7.0 * out;  /* mean, centred square, normalise (2), scale, shift */
-    case QB_NOP_SOFTMAX: return 5.0 * out;    /* max, subtract, exp, sum, divide */
+    case QB_NOP_AVGPOOL:
+        return out * (double)n->attr.kernel[0] * (double)n->attr.kernel[1];
+    case QB_NOP_GLOBALAVGPOOL:
+        return numel(x);
+    case QB_NOP_BATCHNORM:
+        return 2.0 * out; /* scale and shift */
+    case QB_NOP_LAYERNORM:
+        return 7.0 * out; /* sum, subtract the mean, square and sum, 1/std, scale, shift */
+    case QB_NOP_SOFTMAX:
+        return 5.0 * out; /* max, subtract, exp, sum, divide */
     case QB_NOP_FLATTEN:
     case QB_NOP_RESHAPE:
     case QB_NOP_TRANSPOSE:
     case QB_NOP_CONCAT:
-    case QB_NOP_GATHER: return 0;             /* data movement only */
+    case QB_NOP_GATHER:
+        return 0; /* data movement only */
     case QB_NOP_LSTM: {
         /* per step and sequence: the gate products 2*4H*(I+H), their two
          * biases 8H, four gate activations 4H, the cell and hidden update 5H */
@@ -43,7 +50,8 @@ double qb_net_node_ops(const qb_net_graph *g, const qb_net_node *n)
         const double steps = (double)x->dims[0] * (double)x->dims[1];
         return steps * (8.0 * h * (in + h) + 17.0 * h);
     }
-    default: return out; /* elementwise: one operation per output element */
+    default:
+        return out; /* elementwise: one operation per output element */
     }
 }
 
@@ -52,13 +60,15 @@ double qb_net_node_bytes(const qb_net_graph *g, const qb_net_node *n, double ele
     const double out = numel(&g->tensors[n->out]);
     switch (n->op) {
     case QB_NOP_FLATTEN:
-    case QB_NOP_RESHAPE: return 0; /* no copy: the output aliases the input */
+    case QB_NOP_RESHAPE:
+        return 0; /* no copy: the output aliases the input */
     case QB_NOP_GATHER: {
         /* the rows looked up, read and written, and the indices */
         const qb_net_tensor *idx = input(g, n, 1);
         return 2.0 * out * elem + (idx ? numel(idx) * (double)qb_net_type_bytes(idx->type) : 0);
     }
-    default: break;
+    default:
+        break;
     }
     double b = out * elem;
     for (int i = 0; i < n->nin; i++) {

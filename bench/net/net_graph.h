@@ -76,7 +76,8 @@ typedef struct {
     int qaxis;
     /* The quantized originals of a QDQ model's constant (int8 weights, int32
      * bias) in qtype, beside their dequantized floats in data; NULL when the
-     * file held floats. */
+     * file held floats. For a quantized activation, qtype is the integer
+     * type its zero point had (uint8 or int8). */
     void *qdata;
     qb_net_type qtype;
 } qb_net_tensor;

@@ -16,7 +16,8 @@ typedef struct {
      * batch dimension set to `batch`. */
     long input_shape[QB_NET_MAXDIM];
     int input_ndim;
-    long batch;            /* >= 1; replaces the first input dimension */
+    long batch;            /* >= 1: replaces the first input dimension; 0: the model's
+                            * own (from the shape above, or the model's, 1 where symbolic) */
     bool skip_unsupported; /* keep going past nodes the executor cannot run */
     uint64_t seed;         /* zoo weights */
 } qb_net_load_opts;

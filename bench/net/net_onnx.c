@@ -38,16 +38,18 @@ static void release(void *data, void *p)
     free(p);
 }
 
-static int parse(const void *buf, size_t len, const char *what, const qb_net_load_opts *o, qb_net_graph *g,
-                 mapping *m)
+static int parse(const void *buf, size_t len, const char *what, const qb_net_load_opts *o,
+                 qb_net_graph *g, mapping *m)
 {
     memset(g, 0, sizeof *g);
     if (len == 0) return qb_fail(QB_EINPUT, "%s: empty file, not an ONNX model", what);
     ProtobufCAllocator a = {alloc, release, m};
     Onnx__ModelProto *model = onnx__model_proto__unpack(&a, len, buf);
     if (!model)
-        return qb_fail(QB_EINPUT, "%s: not an ONNX model (its protobuf does not parse: truncated or another format)",
-                       what);
+        return qb_fail(
+            QB_EINPUT,
+            "%s: not an ONNX model (its protobuf does not parse: truncated or another format)",
+            what);
     const int rc = onnx_import(what, model, o, g);
     onnx__model_proto__free_unpacked(model, &a);
     return rc;
@@ -63,7 +65,8 @@ int qb_net_onnx_load(const char *path, const qb_net_load_opts *o, qb_net_graph *
 {
     memset(g, 0, sizeof *g);
     const int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return qb_fail(errno == ENOENT ? QB_EINPUT : QB_EIO, "%s: %s", path, strerror(errno));
+    if (fd < 0)
+        return qb_fail(errno == ENOENT ? QB_EINPUT : QB_EIO, "%s: %s", path, strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0) {
         const int e = errno;
@@ -81,7 +84,8 @@ int qb_net_onnx_load(const char *path, const qb_net_load_opts *o, qb_net_graph *
     mapping m = {NULL, (size_t)st.st_size};
     m.base = mmap(NULL, m.len, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
-    if (m.base == MAP_FAILED) return qb_fail(QB_EIO, "%s: cannot map the file: %s", path, strerror(errno));
+    if (m.base == MAP_FAILED)
+        return qb_fail(QB_EIO, "%s: cannot map the file: %s", path, strerror(errno));
     madvise(m.base, m.len, MADV_SEQUENTIAL);
     const int rc = parse(m.base, m.len, path, o, g, &m);
     munmap(m.base, m.len);

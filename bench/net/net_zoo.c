@@ -43,7 +43,7 @@ int qb_net_zoo_build(const char *name, const qb_net_load_opts *o, qb_net_graph *
     } else {
         memcpy(dims, models[m].dims, sizeof(long) * (size_t)ndim);
     }
-    dims[0] = o->batch;
+    if (o->batch > 0) dims[0] = o->batch;
     qb_net_init(g, name);
     if (!g->name) return qb_fail(QB_ENOMEM, "model zoo: out of memory");
     qb_zoo z;

@@ -7,7 +7,8 @@
 const Onnx__AttributeProto *onnx_attr(const Onnx__NodeProto *n, const char *name)
 {
     for (size_t i = 0; i < n->n_attribute; i++)
-        if (n->attribute[i]->name && strcmp(n->attribute[i]->name, name) == 0) return n->attribute[i];
+        if (n->attribute[i]->name && strcmp(n->attribute[i]->name, name) == 0)
+            return n->attribute[i];
     return NULL;
 }
 
@@ -28,7 +29,8 @@ int onnx_attr_ints(const Onnx__NodeProto *n, const char *name, long *out, int ma
     const Onnx__AttributeProto *a = onnx_attr(n, name);
     if (!a) return -1;
     const int k = a->n_ints < (size_t)max ? (int)a->n_ints : max;
-    for (int i = 0; i < k; i++) out[i] = (long)a->ints[i];
+    for (int i = 0; i < k; i++)
+        out[i] = (long)a->ints[i];
     return a->n_ints > (size_t)max ? max + 1 : k;
 }
 

@@ -7,6 +7,7 @@
 #include "error.h"
 #include "net_infer.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,10 +26,12 @@ static bool is_const(const onnx_ctx *c, int t)
     return t >= 0 && c->g->tensors[t].data != NULL;
 }
 
+/* Element count, or LONG_MAX when it overflows. */
 static long numel(const konst *k)
 {
     long n = 1;
-    for (int i = 0; i < k->ndim; i++) n *= k->dims[i];
+    for (int i = 0; i < k->ndim; i++)
+        if (__builtin_mul_overflow(n, k->dims[i], &n)) return LONG_MAX;
     return n;
 }
 
@@ -44,11 +47,18 @@ static int alloc(konst *k)
 static int64_t get_i(const qb_net_tensor *t, long i)
 {
     switch (t->type) {
-    case QB_NT_I64: return ((const int64_t *)t->data)[i];
-    case QB_NT_I32: return ((const int32_t *)t->data)[i];
-    case QB_NT_I8: return ((const int8_t *)t->data)[i];
-    case QB_NT_U8: return ((const uint8_t *)t->data)[i];
-    default: return (int64_t)((const float *)t->data)[i];
+    case QB_NT_I64:
+        return ((const int64_t *)t->data)[i];
+    case QB_NT_I32:
+        return ((const int32_t *)t->data)[i];
+    case QB_NT_I8:
+        return ((const int8_t *)t->data)[i];
+    case QB_NT_U8:
+        return ((const uint8_t *)t->data)[i];
+    default: {
+        const float f = ((const float *)t->data)[i];
+        return f > -9.2e18f && f < 9.2e18f ? (int64_t)f : 0; /* NaN and out of range: 0 */
+    }
     }
 }
 
@@ -60,23 +70,35 @@ static double get_d(const qb_net_tensor *t, long i)
 static void put(konst *k, long i, double d, int64_t v)
 {
     switch (k->type) {
-    case QB_NT_F32: ((float *)k->data)[i] = (float)d; break;
-    case QB_NT_I64: ((int64_t *)k->data)[i] = v; break;
-    case QB_NT_I32: ((int32_t *)k->data)[i] = (int32_t)v; break;
-    case QB_NT_I8: ((int8_t *)k->data)[i] = (int8_t)v; break;
-    default: ((uint8_t *)k->data)[i] = (uint8_t)v; break;
+    case QB_NT_F32:
+        ((float *)k->data)[i] = (float)d;
+        break;
+    case QB_NT_I64:
+        ((int64_t *)k->data)[i] = v;
+        break;
+    case QB_NT_I32:
+        ((int32_t *)k->data)[i] = (int32_t)v;
+        break;
+    case QB_NT_I8:
+        ((int8_t *)k->data)[i] = (int8_t)v;
+        break;
+    default:
+        ((uint8_t *)k->data)[i] = (uint8_t)v;
+        break;
     }
 }
 
 /* The axes of Squeeze/Unsqueeze: attribute before opset 13, input 1 after. */
-static int read_axes(const onnx_ctx *c, const Onnx__NodeProto *n, const int *in, int nin, long *axes)
+static int read_axes(const onnx_ctx *c, const Onnx__NodeProto *n, const int *in, int nin,
+                     long *axes)
 {
     if (nin >= 2 && in[1] >= 0) {
         const qb_net_tensor *t = &c->g->tensors[in[1]];
         if (!t->data || t->ndim > 1) return -1;
         const long k = qb_net_numel(t);
         if (k > QB_NET_MAXDIM) return -1;
-        for (long i = 0; i < k; i++) axes[i] = (long)get_i(t, i);
+        for (long i = 0; i < k; i++)
+            axes[i] = (long)get_i(t, i);
         return (int)k;
     }
     return onnx_attr_ints(n, "axes", axes, QB_NET_MAXDIM);
@@ -94,7 +116,8 @@ static int fold_shape(const qb_net_tensor *x, const Onnx__NodeProto *n, konst *k
     k->ndim = 1;
     k->dims[0] = end - start;
     int rc = alloc(k);
-    for (long i = start; !rc && i < end; i++) ((int64_t *)k->data)[i - start] = x->dims[i];
+    for (long i = start; !rc && i < end; i++)
+        ((int64_t *)k->data)[i - start] = x->dims[i];
     return rc;
 }
 
@@ -105,9 +128,12 @@ static int fold_gather(const qb_net_tensor *d, const qb_net_tensor *idx, long ax
     k->type = d->type;
     k->ndim = 0;
     long outer = 1, inner = 1;
-    for (int i = 0; i < axis; i++) outer *= (k->dims[k->ndim++] = d->dims[i]);
-    for (int i = 0; i < idx->ndim; i++) k->dims[k->ndim++] = idx->dims[i];
-    for (int i = (int)axis + 1; i < d->ndim; i++) inner *= (k->dims[k->ndim++] = d->dims[i]);
+    for (int i = 0; i < axis; i++)
+        outer *= (k->dims[k->ndim++] = d->dims[i]);
+    for (int i = 0; i < idx->ndim; i++)
+        k->dims[k->ndim++] = idx->dims[i];
+    for (int i = (int)axis + 1; i < d->ndim; i++)
+        inner *= (k->dims[k->ndim++] = d->dims[i]);
     int rc = alloc(k);
     if (rc) return rc;
     const size_t es = qb_net_type_bytes(d->type);
@@ -118,7 +144,8 @@ static int fold_gather(const qb_net_tensor *d, const qb_net_tensor *idx, long ax
             if (at < 0) at += len;
             if (at < 0 || at >= len) return QB_EINPUT;
             memcpy((char *)k->data + ((size_t)(o * ni + j) * (size_t)inner) * es,
-                   (const char *)d->data + ((size_t)(o * len + at) * (size_t)inner) * es, (size_t)inner * es);
+                   (const char *)d->data + ((size_t)(o * len + at) * (size_t)inner) * es,
+                   (size_t)inner * es);
         }
     return QB_OK;
 }
@@ -142,8 +169,10 @@ static int fold_concat(const onnx_ctx *c, const int *in, int nin, long axis, kon
     int rc = alloc(k);
     if (rc) return rc;
     long outer = 1, inner = 1;
-    for (int i = 0; i < axis; i++) outer *= x->dims[i];
-    for (int i = (int)axis + 1; i < x->ndim; i++) inner *= x->dims[i];
+    for (int i = 0; i < axis; i++)
+        outer *= x->dims[i];
+    for (int i = (int)axis + 1; i < x->ndim; i++)
+        inner *= x->dims[i];
     const size_t es = qb_net_type_bytes(x->type);
     char *dst = k->data;
     for (long o = 0; o < outer; o++)
@@ -178,7 +207,8 @@ static int unsqueeze_dims(const qb_net_tensor *x, const long *axes, int na, long
         if (a < 0 || a >= r || one[a]) return QB_EINPUT;
         one[a] = true;
     }
-    for (int i = 0, j = 0; i < r; i++) dims[i] = one[i] ? 1 : x->dims[j++];
+    for (int i = 0, j = 0; i < r; i++)
+        dims[i] = one[i] ? 1 : x->dims[j++];
     *nd = r;
     return QB_OK;
 }
@@ -187,7 +217,8 @@ static int squeeze_dims(const qb_net_tensor *x, const long *axes, int na, long *
 {
     bool drop[QB_NET_MAXDIM] = {false};
     if (na < 0) { /* no axes: every dimension of 1 */
-        for (int i = 0; i < x->ndim; i++) drop[i] = x->dims[i] == 1;
+        for (int i = 0; i < x->ndim; i++)
+            drop[i] = x->dims[i] == 1;
     }
     for (int i = 0; i < na; i++) {
         const long a = axes[i] < 0 ? axes[i] + x->ndim : axes[i];
@@ -213,9 +244,12 @@ static int reshape_dims(const qb_net_tensor *x, const qb_net_tensor *s, long *di
             dims[i] = 1;
             continue;
         }
-        if (v == 0 && i < x->ndim) dims[i] = x->dims[i];
-        else if (v > 0 && v <= FOLD_MAX_NUMEL) dims[i] = (long)v;
-        else return QB_EINPUT;
+        if (v == 0 && i < x->ndim)
+            dims[i] = x->dims[i];
+        else if (v > 0 && v <= FOLD_MAX_NUMEL)
+            dims[i] = (long)v;
+        else
+            return QB_EINPUT;
         known *= dims[i];
         if (known > FOLD_MAX_NUMEL) return QB_EINPUT;
     }
@@ -278,10 +312,17 @@ static int fold_arith(const qb_net_tensor *a, const qb_net_tensor *b, char op, k
 static int fold_cast(const qb_net_tensor *x, long to, konst *k)
 {
     switch (to) {
-    case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT: k->type = QB_NT_F32; break;
-    case ONNX__TENSOR_PROTO__DATA_TYPE__INT64: k->type = QB_NT_I64; break;
-    case ONNX__TENSOR_PROTO__DATA_TYPE__INT32: k->type = QB_NT_I32; break;
-    default: return QB_EINPUT;
+    case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT:
+        k->type = QB_NT_F32;
+        break;
+    case ONNX__TENSOR_PROTO__DATA_TYPE__INT64:
+        k->type = QB_NT_I64;
+        break;
+    case ONNX__TENSOR_PROTO__DATA_TYPE__INT32:
+        k->type = QB_NT_I32;
+        break;
+    default:
+        return QB_EINPUT;
     }
     k->ndim = x->ndim;
     memcpy(k->dims, x->dims, sizeof(long) * (size_t)x->ndim);
@@ -289,7 +330,8 @@ static int fold_cast(const qb_net_tensor *x, long to, konst *k)
     const long n = qb_net_numel(x);
     for (long i = 0; !rc && i < n; i++) {
         const double d = get_d(x, i);
-        put(k, i, d, x->type == QB_NT_F32 ? (d > -9.2e18 && d < 9.2e18 ? (int64_t)d : 0) : get_i(x, i));
+        put(k, i, d,
+            x->type == QB_NT_F32 ? (d > -9.2e18 && d < 9.2e18 ? (int64_t)d : 0) : get_i(x, i));
     }
     return rc;
 }
@@ -313,7 +355,8 @@ static int fold_const_of_shape(const qb_net_tensor *s, const Onnx__NodeProto *n,
     if (numel(k) > FOLD_MAX_NUMEL) return QB_EINPUT;
     int rc = alloc(k);
     const long cnt = numel(k);
-    for (long i = 0; !rc && i < cnt; i++) put(k, i, val, (int64_t)val);
+    for (long i = 0; !rc && i < cnt; i++)
+        put(k, i, val, (int64_t)val);
     return rc;
 }
 
@@ -355,12 +398,18 @@ int onnx_fold(onnx_ctx *c, const Onnx__NodeProto *n, const int *in, int nin, int
             if (axis < 0) axis += x->ndim;
             if (axis < 0 || axis > x->ndim) return -1;
             dims[0] = dims[1] = 1;
-            for (int i = 0; i < x->ndim; i++) dims[i < axis ? 0 : 1] *= x->dims[i];
+            for (int i = 0; i < x->ndim; i++)
+                dims[i < axis ? 0 : 1] *= x->dims[i];
             r = fold_redim(x, dims, 2, &k);
-        } else if (y && (strcmp(op, "Add") == 0 || strcmp(op, "Sub") == 0 || strcmp(op, "Mul") == 0 ||
-                         strcmp(op, "Div") == 0)) {
+        } else if (y && (strcmp(op, "Add") == 0 || strcmp(op, "Sub") == 0 ||
+                         strcmp(op, "Mul") == 0 || strcmp(op, "Div") == 0)) {
             if ((x->type == QB_NT_F32) != (y->type == QB_NT_F32)) return -1;
-            r = fold_arith(x, y, op[0] == 'A' ? '+' : op[0] == 'S' ? '-' : op[0] == 'M' ? '*' : '/', &k);
+            r = fold_arith(x, y,
+                           op[0] == 'A'   ? '+'
+                           : op[0] == 'S' ? '-'
+                           : op[0] == 'M' ? '*'
+                                          : '/',
+                           &k);
         } else if (strcmp(op, "Cast") == 0) {
             r = fold_cast(x, onnx_attr_int(n, "to", 0), &k);
         } else if (strcmp(op, "ConstantOfShape") == 0) {

@@ -67,7 +67,8 @@ static int take_initializers(onnx_ctx *c)
         if (!t->name || !*t->name) continue;
         onnx_value *v = onnx_names_get(&c->names, t->name, false);
         if (!v || v->uses == 0) continue; /* read by nothing */
-        if (v->tensor >= 0) return qb_fail(QB_EINPUT, "%s: initializer %s is given twice", c->what, t->name);
+        if (v->tensor >= 0)
+            return qb_fail(QB_EINPUT, "%s: initializer %s is given twice", c->what, t->name);
         qb_net_type type;
         int ndim;
         long dims[QB_NET_MAXDIM];
@@ -87,10 +88,12 @@ static int take_input(onnx_ctx *c)
     for (size_t i = 0; i < c->gp->n_input; i++) {
         const Onnx__ValueInfoProto *vi = c->gp->input[i];
         const onnx_value *v = onnx_names_get(&c->names, vi->name, false);
-        if (!vi->name || (v && (v->init || v->tensor >= 0))) continue; /* an initializer listed as input */
+        if (!vi->name || (v && (v->init || v->tensor >= 0)))
+            continue; /* an initializer listed as input */
         if (v && v->uses == 0) continue;
         if (in)
-            return qb_fail(QB_EINPUT, "%s: the model has inputs %s and %s; qbench reads models with one input",
+            return qb_fail(QB_EINPUT,
+                           "%s: the model has inputs %s and %s; qbench reads models with one input",
                            c->what, in->name, vi->name);
         in = vi;
     }
@@ -100,20 +103,24 @@ static int take_input(onnx_ctx *c)
         return qb_fail(QB_EINPUT, "%s: input %s is not a tensor", c->what, in->name);
     const Onnx__TypeProto__Tensor *tt = tp->tensor_type;
     qb_net_type type;
-    if (tt->elem_type == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT) type = QB_NT_F32;
-    else if (tt->elem_type == ONNX__TENSOR_PROTO__DATA_TYPE__INT64) type = QB_NT_I64;
-    else return qb_fail(QB_EINPUT, "%s: input %s is neither float nor int64", c->what, in->name);
+    if (tt->elem_type == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT)
+        type = QB_NT_F32;
+    else if (tt->elem_type == ONNX__TENSOR_PROTO__DATA_TYPE__INT64)
+        type = QB_NT_I64;
+    else
+        return qb_fail(QB_EINPUT, "%s: input %s is neither float nor int64", c->what, in->name);
     long dims[QB_NET_MAXDIM] = {0};
     int ndim = 0;
     const char *param[QB_NET_MAXDIM] = {NULL};
     if (tt->shape) {
         if (tt->shape->n_dim > QB_NET_MAXDIM)
-            return qb_fail(QB_EINPUT, "%s: input %s has more than %d dimensions", c->what, in->name, QB_NET_MAXDIM);
+            return qb_fail(QB_EINPUT, "%s: input %s has more than %d dimensions", c->what, in->name,
+                           QB_NET_MAXDIM);
         ndim = (int)tt->shape->n_dim;
         for (int i = 0; i < ndim; i++) {
             const Onnx__TensorShapeProto__Dimension *d = tt->shape->dim[i];
-            if (d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE && d->dim_value > 0 &&
-                d->dim_value <= QB_NET_MAX_NUMEL)
+            if (d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE &&
+                d->dim_value > 0 && d->dim_value <= QB_NET_MAX_NUMEL)
                 dims[i] = (long)d->dim_value;
             else if (d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM)
                 param[i] = d->dim_param;
@@ -122,18 +129,29 @@ static int take_input(onnx_ctx *c)
     const qb_net_load_opts *o = c->o;
     if (o->input_ndim > 0) {
         if (tt->shape && o->input_ndim != ndim)
-            return qb_fail(QB_EINPUT, "%s: --input-shape has %d dimensions, input %s has %d", c->what,
-                           o->input_ndim, in->name, ndim);
+            return qb_fail(QB_EINPUT, "%s: --input-shape has %d dimensions, input %s has %d",
+                           c->what, o->input_ndim, in->name, ndim);
         ndim = o->input_ndim;
-        for (int i = 0; i < ndim; i++) dims[i] = o->input_shape[i];
+        for (int i = 0; i < ndim; i++)
+            dims[i] = o->input_shape[i];
     } else if (!tt->shape) {
-        return qb_fail(QB_EINPUT, "%s: input %s has no shape; give --input-shape", c->what, in->name);
+        return qb_fail(QB_EINPUT, "%s: input %s has no shape; give --input-shape", c->what,
+                       in->name);
     }
-    if (ndim > 0) dims[0] = o->batch;
-    for (int i = 0; i < ndim; i++)
+    if (ndim > 0 && o->batch > 0)
+        dims[0] = o->batch;
+    else if (ndim > 0 && dims[0] <= 0)
+        dims[0] = 1; /* a symbolic batch, none asked for */
+    long total = 1;
+    for (int i = 0; i < ndim; i++) {
         if (dims[i] <= 0)
-            return qb_fail(QB_EINPUT, "%s: input %s: dimension %d is dynamic (%s); give --input-shape", c->what,
-                           in->name, i, param[i] && *param[i] ? param[i] : "unnamed");
+            return qb_fail(QB_EINPUT,
+                           "%s: input %s: dimension %d is dynamic (%s); give --input-shape",
+                           c->what, in->name, i, param[i] && *param[i] ? param[i] : "unnamed");
+        if (__builtin_mul_overflow(total, dims[i], &total) || total > QB_NET_MAX_NUMEL)
+            return qb_fail(QB_ENOMEM, "%s: input %s of more than %ld elements", c->what, in->name,
+                           QB_NET_MAX_NUMEL);
+    }
     const int t = onnx_new_tensor(c, in->name, type, ndim, dims, NULL);
     if (t < 0) return t;
     c->g->tensors[t].is_input = true;
@@ -156,10 +174,11 @@ static int skip_node(onnx_ctx *c, int ni, const int *in, int nin)
     char buf[64];
     const char *name = onnx_node_name(c, ni, buf, sizeof buf);
     int x = -1;
-    for (int i = 0; i < nin && x < 0; i++) x = in[i];
+    for (int i = 0; i < nin && x < 0; i++)
+        x = in[i];
     if (x < 0 || !n->n_output || !*n->output[0])
-        return qb_fail(QB_EINPUT, "%s: node %s (%s) cannot be left out: it has no input to pass on", c->what, name,
-                       n->op_type ? n->op_type : "");
+        return qb_fail(QB_EINPUT, "%s: node %s (%s) cannot be left out: it has no input to pass on",
+                       c->what, name, n->op_type ? n->op_type : "");
     const qb_net_tensor *t = &c->g->tensors[x];
     int rc = qb_net_add_skipped(c->g, name, n->op_type ? n->op_type : "", (double)qb_net_numel(t));
     if (!rc) rc = onnx_alias(c, n->output[0], x);
@@ -174,18 +193,20 @@ static int take_nodes(onnx_ctx *c)
         char buf[64];
         const char *name = onnx_node_name(c, (int)i, buf, sizeof buf);
         if (n->n_input > QB_NET_MAXIN)
-            return qb_fail(QB_EINPUT, "%s: node %s (%s) has %zu inputs, at most %d are supported", c->what, name,
-                           n->op_type ? n->op_type : "", n->n_input, QB_NET_MAXIN);
+            return qb_fail(QB_EINPUT, "%s: node %s (%s) has %zu inputs, at most %d are supported",
+                           c->what, name, n->op_type ? n->op_type : "", n->n_input, QB_NET_MAXIN);
         int in[QB_NET_MAXIN];
-        /* a GELU found in the Erf form reads x alone */
-        const int nin = c->gelu_x[i] ? 1 : (int)n->n_input;
+        /* a chain found by the pattern pass reads the chain's inputs */
+        const onnx_fused *f = &c->fused[i];
+        const int nin = f->op ? f->nin : (int)n->n_input;
         for (int k = 0; k < nin; k++) {
-            const char *iname = c->gelu_x[i] ? c->gelu_x[i] : n->input[k];
+            const char *iname = f->op ? f->in[k] : n->input[k];
             in[k] = -1;
             if (!*iname) continue;
             const onnx_value *v = onnx_names_get(&c->names, iname, false);
             if (!v || v->tensor < 0)
-                return qb_fail(QB_EINPUT, "%s: node %s reads %s, which no earlier node or initializer gives",
+                return qb_fail(QB_EINPUT,
+                               "%s: node %s reads %s, which no earlier node or initializer gives",
                                c->what, name, iname);
             in[k] = v->tensor;
         }
@@ -205,7 +226,8 @@ static int take_outputs(onnx_ctx *c)
         const char *name = c->gp->output[i]->name;
         const onnx_value *v = onnx_names_get(&c->names, name, false);
         if (!v || v->tensor < 0)
-            return qb_fail(QB_EINPUT, "%s: output %s is not computed by the graph", c->what, name ? name : "");
+            return qb_fail(QB_EINPUT, "%s: output %s is not computed by the graph", c->what,
+                           name ? name : "");
         c->g->tensors[v->tensor].is_output = true;
         if (c->g->output < 0) c->g->output = v->tensor;
     }
@@ -218,7 +240,8 @@ static int compact(qb_net_graph *g)
 {
     int *map = malloc(sizeof *map * (size_t)(g->ntensors + 1));
     if (!map) return qb_fail(QB_ENOMEM, "ONNX import: out of memory");
-    for (int i = 0; i < g->ntensors; i++) map[i] = g->tensors[i].is_input || g->tensors[i].is_output;
+    for (int i = 0; i < g->ntensors; i++)
+        map[i] = g->tensors[i].is_input || g->tensors[i].is_output;
     for (int i = 0; i < g->nnodes; i++) {
         const qb_net_node *n = &g->nodes[i];
         map[n->out] = 1;
@@ -264,23 +287,24 @@ int onnx_import(const char *what, Onnx__ModelProto *m, const qb_net_load_opts *o
     c.g = g;
     c.gp = m->graph;
     c.opset = default_opset(m);
-    if (c.opset < 1) return qb_fail(QB_EINPUT, "%s: not an ONNX model (no opset of the default domain)", what);
+    if (c.opset < 1)
+        return qb_fail(QB_EINPUT, "%s: not an ONNX model (no opset of the default domain)", what);
     qb_net_init(g, c.gp->name && *c.gp->name ? c.gp->name : what);
     if (!g->name) return qb_fail(QB_ENOMEM, "ONNX import: out of memory");
     int rc = QB_OK;
     const size_t nn = c.gp->n_node ? c.gp->n_node : 1;
     c.absorbed = calloc(nn, sizeof *c.absorbed);
-    c.gelu_x = calloc(nn, sizeof *c.gelu_x);
-    if (!c.absorbed || !c.gelu_x) rc = qb_fail(QB_ENOMEM, "ONNX import: out of memory");
+    c.fused = calloc(nn, sizeof *c.fused);
+    if (!c.absorbed || !c.fused) rc = qb_fail(QB_ENOMEM, "ONNX import: out of memory");
     if (!rc) rc = count_uses(&c);
-    if (!rc) rc = onnx_find_gelu(&c);
+    if (!rc) rc = onnx_find_patterns(&c);
     if (!rc) rc = take_initializers(&c);
     if (!rc) rc = take_input(&c);
     if (!rc) rc = take_nodes(&c);
     if (!rc) rc = take_outputs(&c);
     if (!rc) rc = compact(g);
     free(c.absorbed);
-    free(c.gelu_x);
+    free(c.fused);
     free(c.tensor_uses);
     free(c.tensor_producer);
     onnx_names_free(&c.names);

@@ -18,11 +18,11 @@
  * inputs and graph outputs), the node that produces it and, for a value
  * read once, the node that reads it. */
 typedef struct {
-    const char *key;     /* borrowed from the unpacked model */
-    int tensor;          /* -1 until defined */
+    const char *key; /* borrowed from the unpacked model */
+    int tensor;      /* -1 until defined */
     int uses;
-    int producer;        /* ONNX node index, -1 for none (input, initializer) */
-    int consumer;        /* the last ONNX node reading it */
+    int producer;                  /* ONNX node index, -1 for none (input, initializer) */
+    int consumer;                  /* the last ONNX node reading it */
     const Onnx__TensorProto *init; /* an initializer or Constant's value, before import */
 } onnx_value;
 
@@ -31,18 +31,27 @@ typedef struct {
     size_t cap, n;
 } onnx_names;
 
+/* A chain of ONNX nodes found to compute one graph node (GELU, layer norm):
+ * the node kind, its inputs' value names and its epsilon. */
 typedef struct {
-    const char *what;              /* the file, for messages */
+    qb_net_op op; /* 0: no chain ends at this node */
+    const char *in[3];
+    int nin;
+    float epsilon;
+} onnx_fused;
+
+typedef struct {
+    const char *what; /* the file, for messages */
     const qb_net_load_opts *o;
     qb_net_graph *g;
     Onnx__GraphProto *gp;
-    long opset;                    /* of the default domain */
+    long opset; /* of the default domain */
     onnx_names names;
-    int *tensor_uses;              /* per graph tensor: reads still expected */
+    int *tensor_uses; /* per graph tensor: reads still expected */
     int cap_uses;
-    bool *absorbed;                /* per ONNX node: part of a fused pattern */
-    const char **gelu_x;           /* per ONNX node: the input of a GELU ending here */
-    int *tensor_producer;          /* per graph tensor: its graph node or -1 */
+    bool *absorbed;       /* per ONNX node: part of a fused pattern */
+    onnx_fused *fused;    /* per ONNX node: the chain ending here */
+    int *tensor_producer; /* per graph tensor: its graph node or -1 */
 } onnx_ctx;
 
 /* Name table (onnx_names.c). get returns NULL only when out of memory. */
@@ -74,8 +83,9 @@ int onnx_tensor_take(onnx_ctx *c, Onnx__TensorProto *t, qb_net_type *type, int *
  * (for pattern matching); false when it is not one. */
 bool onnx_tensor_scalar(const Onnx__TensorProto *t, double *v);
 
-/* The GELU pattern pass over the ONNX nodes (onnx_pattern.c). */
-int onnx_find_gelu(onnx_ctx *c);
+/* The pattern pass over the ONNX nodes (onnx_pattern.c): the Erf form of
+ * GELU and layer norm spelt out in ReduceMean, Sub, Pow, Sqrt, Div, Mul, Add. */
+int onnx_find_patterns(onnx_ctx *c);
 
 /* Constant folding (onnx_fold.c): when every input of node n is a constant
  * (or, for Shape, has known dims), compute its output as a constant named
@@ -98,6 +108,39 @@ int onnx_new_tensor(onnx_ctx *c, const char *name, qb_net_type type, int ndim, c
  * negative QB_E*. */
 int onnx_emit(onnx_ctx *c, const char *name, qb_net_op op, const int *in, int nin, const char *out,
               const qb_net_attr *a);
+
+/* One node being mapped (onnx_node.c): the context, the ONNX node, its
+ * name and op type, its first output's name and its inputs' tensors. */
+typedef struct {
+    onnx_ctx *c;
+    const Onnx__NodeProto *n;
+    int ni;
+    const char *name, *op, *out;
+    const int *in;
+    int nin;
+} onnx_node_in;
+
+/* Record "node N: op type T [with why] is not supported" and return ONNX_UNSUPPORTED. */
+int onnx_unsupported(const onnx_node_in *x, const char *why);
+/* Input i's tensor, or NULL when omitted. */
+qb_net_tensor *onnx_in(const onnx_node_in *x, int i);
+/* QB_EINPUT naming the node unless its first k inputs are given. */
+int onnx_need(const onnx_node_in *x, int k);
+/* Emit the node as graph node `op` on these inputs: QB_OK or a QB_E*. */
+int onnx_emit_node(const onnx_node_in *x, qb_net_op op, const int *in, int nin,
+                   const qb_net_attr *a);
+
+static inline bool onnx_is_const(const qb_net_tensor *t)
+{
+    return t && t->data;
+}
+
+/* Conv, MaxPool/AveragePool, BatchNormalization (onnx_conv.c). */
+int onnx_conv(const onnx_node_in *x);
+int onnx_pool(const onnx_node_in *x, qb_net_op op);
+int onnx_batchnorm(const onnx_node_in *x);
+/* QuantizeLinear (dequant false) and DequantizeLinear (onnx_qdq.c). */
+int onnx_qdq(const onnx_node_in *x, bool dequant);
 
 /* The whole import of an unpacked model (onnx_import.c). */
 int onnx_import(const char *what, Onnx__ModelProto *m, const qb_net_load_opts *o, qb_net_graph *g);

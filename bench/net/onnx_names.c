@@ -12,14 +12,16 @@
 static uint64_t hash(const char *s)
 {
     uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
     return h;
 }
 
 static onnx_value *probe(onnx_value *slots, size_t cap, const char *key)
 {
     size_t i = (size_t)hash(key) & (cap - 1);
-    while (slots[i].key && strcmp(slots[i].key, key) != 0) i = (i + 1) & (cap - 1);
+    while (slots[i].key && strcmp(slots[i].key, key) != 0)
+        i = (i + 1) & (cap - 1);
     return &slots[i];
 }
 
@@ -64,7 +66,8 @@ int onnx_track(onnx_ctx *c, int tensor, int uses)
 {
     if (tensor >= c->cap_uses) {
         int nc = c->cap_uses ? c->cap_uses : 256;
-        while (nc <= tensor) nc *= 2;
+        while (nc <= tensor)
+            nc *= 2;
         int *u = realloc(c->tensor_uses, sizeof *u * (size_t)nc);
         if (!u) return qb_fail(QB_ENOMEM, "ONNX import: out of memory");
         c->tensor_uses = u;

@@ -1,4 +1,4 @@
-/* One encoder layer of BERT-base (Devlin et al., 2019): hidden size 768, 12
+/* One encoder layer of BERT-base as published: hidden size 768, 12
  * attention heads of 64, a feed-forward of 3072 with GELU, post-layer-norm
  * residuals, on a sequence of 128 by default; the input is the hidden
  * states [batch, seq, 768] (no attention mask). The layers are the ones an
@@ -67,11 +67,14 @@ int qb_zoo_bert_layer(qb_zoo *z, const long *dims, int ndim)
     int k = linear(z, "attn.k", x, HIDDEN, HIDDEN);
     int v = linear(z, "attn.v", x, HIDDEN, HIDDEN);
     int in[2] = {q, split_shape};
-    q = transpose(z, "attn.q.transpose", zoo_node(z, "attn.q.reshape", QB_NOP_RESHAPE, in, 2, NULL), 0, 2, 1, 3);
+    q = transpose(z, "attn.q.transpose", zoo_node(z, "attn.q.reshape", QB_NOP_RESHAPE, in, 2, NULL),
+                  0, 2, 1, 3);
     in[0] = k;
-    k = transpose(z, "attn.k.transpose", zoo_node(z, "attn.k.reshape", QB_NOP_RESHAPE, in, 2, NULL), 0, 2, 3, 1);
+    k = transpose(z, "attn.k.transpose", zoo_node(z, "attn.k.reshape", QB_NOP_RESHAPE, in, 2, NULL),
+                  0, 2, 3, 1);
     in[0] = v;
-    v = transpose(z, "attn.v.transpose", zoo_node(z, "attn.v.reshape", QB_NOP_RESHAPE, in, 2, NULL), 0, 2, 1, 3);
+    v = transpose(z, "attn.v.transpose", zoo_node(z, "attn.v.reshape", QB_NOP_RESHAPE, in, 2, NULL),
+                  0, 2, 1, 3);
     const int qk[2] = {q, k};
     int s = zoo_node(z, "attn.scores", QB_NOP_MATMUL, qk, 2, NULL);
     const int sc[2] = {s, zoo_fill(z, "attn.scale.divisor", 0, NULL, 8.0f)}; /* sqrt(64) */

@@ -38,13 +38,15 @@ int zoo_input(qb_zoo *z, const char *name, qb_net_type type, int ndim, const lon
 static float *alloc_floats(qb_zoo *z, int ndim, const long *dims, long *n)
 {
     *n = 1;
-    for (int i = 0; i < ndim; i++) *n *= dims[i];
+    for (int i = 0; i < ndim; i++)
+        *n *= dims[i];
     float *p = malloc((size_t)*n * sizeof *p + 1);
     if (!p) z->rc = qb_fail(QB_ENOMEM, "model zoo: out of memory for %ld weights", *n);
     return p;
 }
 
-static int add_const(qb_zoo *z, const char *name, qb_net_type type, int ndim, const long *dims, void *p)
+static int add_const(qb_zoo *z, const char *name, qb_net_type type, int ndim, const long *dims,
+                     void *p)
 {
     const int t = qb_net_add_tensor(z->g, name, type, ndim, dims, p);
     if (t < 0) {
@@ -62,7 +64,8 @@ int zoo_weight(qb_zoo *z, const char *name, int ndim, const long *dims, long fan
     if (!p) return -1;
     /* uniform on [-a, a) has variance a^2/3: a = sqrt(6/fan_in) gives He's 2/fan_in */
     const double a = sqrt(6.0 / (double)(fan_in > 0 ? fan_in : 1));
-    for (long i = 0; i < n; i++) p[i] = (float)(a * (2.0 * qb_rng_uniform(&z->rng) - 1.0));
+    for (long i = 0; i < n; i++)
+        p[i] = (float)(a * (2.0 * qb_rng_uniform(&z->rng) - 1.0));
     return add_const(z, name, QB_NT_F32, ndim, dims, p);
 }
 
@@ -72,7 +75,8 @@ int zoo_fill(qb_zoo *z, const char *name, int ndim, const long *dims, float v)
     long n;
     float *p = alloc_floats(z, ndim, dims, &n);
     if (!p) return -1;
-    for (long i = 0; i < n; i++) p[i] = v;
+    for (long i = 0; i < n; i++)
+        p[i] = v;
     return add_const(z, name, QB_NT_F32, ndim, dims, p);
 }
 
@@ -84,12 +88,14 @@ int zoo_shape(qb_zoo *z, const char *name, int n, const int64_t *v)
         z->rc = qb_fail(QB_ENOMEM, "model zoo: out of memory");
         return -1;
     }
-    for (int i = 0; i < n; i++) p[i] = v[i];
+    for (int i = 0; i < n; i++)
+        p[i] = v[i];
     const long d = n;
     return add_const(z, name, QB_NT_I64, 1, &d, p);
 }
 
-int zoo_node(qb_zoo *z, const char *name, qb_net_op op, const int *in, int nin, const qb_net_attr *a)
+int zoo_node(qb_zoo *z, const char *name, qb_net_op op, const int *in, int nin,
+             const qb_net_attr *a)
 {
     if (z->rc) return -1;
     for (int i = 0; i < nin; i++)
@@ -117,7 +123,8 @@ int zoo_node(qb_zoo *z, const char *name, qb_net_op op, const int *in, int nin, 
     return out;
 }
 
-int zoo_conv(qb_zoo *z, const char *name, int x, long k, long r, long stride, long group, qb_net_op act)
+int zoo_conv(qb_zoo *z, const char *name, int x, long k, long r, long stride, long group,
+             qb_net_op act)
 {
     if (z->rc || x < 0) return fail(z, -1);
     const long c = z->g->tensors[x].dims[1];
@@ -131,7 +138,8 @@ int zoo_conv(qb_zoo *z, const char *name, int x, long k, long r, long stride, lo
     qb_net_attr a;
     qb_net_attr_init(&a);
     a.strides[0] = a.strides[1] = stride;
-    for (int i = 0; i < 4; i++) a.pads[i] = r / 2;
+    for (int i = 0; i < 4; i++)
+        a.pads[i] = r / 2;
     a.group = group;
     a.fused_act = act;
     if (act == QB_NOP_CLIP) {

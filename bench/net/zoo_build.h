@@ -26,11 +26,13 @@ int zoo_fill(qb_zoo *z, const char *name, int ndim, const long *dims, float v);
 int zoo_shape(qb_zoo *z, const char *name, int n, const int64_t *v);
 /* A node whose output tensor has the node's name; its shape is inferred.
  * Returns the output tensor (-1 after an error). */
-int zoo_node(qb_zoo *z, const char *name, qb_net_op op, const int *in, int nin, const qb_net_attr *a);
+int zoo_node(qb_zoo *z, const char *name, qb_net_op op, const int *in, int nin,
+             const qb_net_attr *a);
 /* A convolution with batch norm folded in (weights and a bias), square
  * kernel r, "same" padding, and a fused activation (0, QB_NOP_RELU, or
  * QB_NOP_CLIP for ReLU6). */
-int zoo_conv(qb_zoo *z, const char *name, int x, long k, long r, long stride, long group, qb_net_op act);
+int zoo_conv(qb_zoo *z, const char *name, int x, long k, long r, long stride, long group,
+             qb_net_op act);
 /* A fully connected layer as ONNX exports it from a linear layer: Gemm with
  * weights [out, in] (transB) and a bias. */
 int zoo_fc(qb_zoo *z, const char *name, int x, long out);

@@ -1,4 +1,4 @@
-/* The medium LSTM language model of Zaremba et al. (2014): a vocabulary of
+/* The medium LSTM language model as published (2014): a vocabulary of
  * 10000 words embedded in 650 dimensions, two LSTM layers of 650 units and
  * a decoder back to 10000 logits, unrolled over 35 steps. The input is
  * token ids [batch, seq] (batch first, as --batch sets it), transposed to
@@ -9,9 +9,11 @@
 
 enum { VOCAB = 10000, EMBED = 650, HIDDEN = 650 };
 
-static int lstm(qb_zoo *z, const char *name, const char *wn, const char *rn, const char *bn, int x, long in)
+static int lstm(qb_zoo *z, const char *name, const char *wn, const char *rn, const char *bn, int x,
+                long in)
 {
-    const long wd[3] = {1, 4 * HIDDEN, in}, rd[3] = {1, 4 * HIDDEN, HIDDEN}, bd[2] = {1, 8 * HIDDEN};
+    const long wd[3] = {1, 4 * HIDDEN, in}, rd[3] = {1, 4 * HIDDEN, HIDDEN},
+               bd[2] = {1, 8 * HIDDEN};
     const int ins[4] = {x, zoo_weight(z, wn, 3, wd, in), zoo_weight(z, rn, 3, rd, HIDDEN),
                         zoo_weight(z, bn, 2, bd, 600)};
     qb_net_attr a;

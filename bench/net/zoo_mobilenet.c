@@ -1,4 +1,4 @@
-/* MobileNetV2 (Sandler et al., 2018), its published layer table: a 3x3
+/* MobileNetV2, its published layer table: a 3x3
  * stride-2 stem of 32 channels, then inverted residual blocks by rows of
  * (expansion t, channels c, repeats n, first stride s), a 1x1 conv to 1280
  * channels, global average pooling and a 1000-way classifier. Each block
@@ -14,13 +14,14 @@
 
 static const struct {
     int t, c, n, s;
-} rows[] = {{1, 16, 1, 1}, {6, 24, 2, 2}, {6, 32, 3, 2}, {6, 64, 4, 2},
+} rows[] = {{1, 16, 1, 1}, {6, 24, 2, 2},  {6, 32, 3, 2}, {6, 64, 4, 2},
             {6, 96, 3, 1}, {6, 160, 3, 2}, {6, 320, 1, 1}};
 
 int qb_zoo_mobilenet_v2(qb_zoo *z, const long *dims, int ndim)
 {
     if (ndim != 4 || dims[1] != 3 || dims[2] < 32 || dims[3] < 32)
-        return qb_fail(QB_EINPUT, "mobilenet-v2: the input shape must be N,3,H,W with H and W at least 32");
+        return qb_fail(QB_EINPUT,
+                       "mobilenet-v2: the input shape must be N,3,H,W with H and W at least 32");
     int x = zoo_input(z, "input", QB_NT_F32, ndim, dims);
     x = zoo_conv(z, "stem", x, 32, 3, 2, 1, QB_NOP_CLIP);
     long c = 32;

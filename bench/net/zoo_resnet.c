@@ -1,4 +1,4 @@
-/* ResNet-50 (He et al., 2016) as torchvision defines it (v1.5: the stride
+/* ResNet-50 as torchvision defines it (v1.5: the stride
  * of a downsampling block is on its 3x3 conv): a 7x7 stride-2 stem of 64
  * channels with ReLU, 3x3 stride-2 max pooling, four stages of bottleneck
  * blocks (3, 4, 6, 3 blocks of width 64, 128, 256, 512, expanded 4x), global
@@ -14,7 +14,8 @@
 int qb_zoo_resnet50(qb_zoo *z, const long *dims, int ndim)
 {
     if (ndim != 4 || dims[1] != 3 || dims[2] < 32 || dims[3] < 32)
-        return qb_fail(QB_EINPUT, "resnet-50: the input shape must be N,3,H,W with H and W at least 32");
+        return qb_fail(QB_EINPUT,
+                       "resnet-50: the input shape must be N,3,H,W with H and W at least 32");
     static const int blocks[4] = {3, 4, 6, 3};
     int x = zoo_input(z, "input", QB_NT_F32, ndim, dims);
     x = zoo_conv(z, "conv1", x, 64, 7, 2, 1, QB_NOP_RELU);
@@ -22,7 +23,8 @@ int qb_zoo_resnet50(qb_zoo *z, const long *dims, int ndim)
     qb_net_attr_init(&mp);
     mp.kernel[0] = mp.kernel[1] = 3;
     mp.strides[0] = mp.strides[1] = 2;
-    for (int i = 0; i < 4; i++) mp.pads[i] = 1;
+    for (int i = 0; i < 4; i++)
+        mp.pads[i] = 1;
     x = zoo_node(z, "maxpool", QB_NOP_MAXPOOL, &x, 1, &mp);
     char name[64], sub[80];
     for (int s = 0; s < 4; s++) {
