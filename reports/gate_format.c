@@ -3,6 +3,7 @@
 #include "defaults.h"
 #include "html.h"
 #include "output.h"
+#include "results.h"
 #include "textbuf.h"
 
 #include <math.h>
@@ -343,12 +344,6 @@ void qb_gate_print_junit(FILE *f, const qb_gate_context *ctx, const qb_gate *g)
 
 /* ---- JSON ---- */
 
-static void add_num(cJSON *o, const char *key, double v)
-{
-    if (isfinite(v)) cJSON_AddNumberToObject(o, key, v);
-    else cJSON_AddNullToObject(o, key);
-}
-
 static cJSON *metric_json(const qb_gate_metric *x)
 {
     cJSON *o = cJSON_CreateObject();
@@ -360,13 +355,13 @@ static cJSON *metric_json(const qb_gate_metric *x)
     cJSON_AddStringToObject(o, "better", x->better < 0 ? "lower" : "higher");
     cJSON_AddBoolToObject(o, "primary", x->primary);
     cJSON_AddBoolToObject(o, "gating", x->gating);
-    add_num(o, "base", x->base);
-    add_num(o, "new", x->cur);
-    add_num(o, "change", x->change);
-    add_num(o, "worse", x->worse);
-    add_num(o, "p", x->p);
-    add_num(o, "confidence", isnan(x->p) ? NAN : 1 - x->p);
-    add_num(o, "detectable", x->mde); /* null: none (too few rounds) or not tested */
+    qb_json_add_number(o, "base", x->base);
+    qb_json_add_number(o, "new", x->cur);
+    qb_json_add_number(o, "change", x->change);
+    qb_json_add_number(o, "worse", x->worse);
+    qb_json_add_number(o, "p", x->p);
+    qb_json_add_number(o, "confidence", isnan(x->p) ? NAN : 1 - x->p);
+    qb_json_add_number(o, "detectable", x->mde); /* null: none (too few rounds) or not tested */
     cJSON_AddNumberToObject(o, "base_rounds", (double)x->n[0]);
     cJSON_AddNumberToObject(o, "new_rounds", (double)x->n[1]);
     cJSON_AddStringToObject(o, "status", qb_gate_status_name(x->status));
@@ -407,7 +402,7 @@ cJSON *qb_gate_to_json(const qb_gate_context *ctx, const qb_gate *g)
         size_t n = 0;
         const double gm = qb_gate_group_geomean(g, gr[i], &n);
         cJSON_AddStringToObject(e, "group", gr[i]);
-        add_num(e, "geomean", gm);
+        qb_json_add_number(e, "geomean", gm);
         cJSON_AddNumberToObject(e, "metrics", (double)n);
         cJSON_AddItemToArray(gj, e);
     }

@@ -290,6 +290,12 @@ fail:
 
 /* ---- files ---- */
 
+void qb_json_add_number(cJSON *o, const char *key, double v)
+{
+    if (isfinite(v)) cJSON_AddNumberToObject(o, key, v);
+    else cJSON_AddNullToObject(o, key);
+}
+
 int qb_json_print(FILE *f, const cJSON *v)
 {
     char *text = cJSON_Print(v);
