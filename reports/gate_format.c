@@ -50,6 +50,22 @@ static const char *verdict(const qb_gate_metric *x)
     return qb_gate_status_name(x->status);
 }
 
+/* A metric's cells in the text and Markdown tables, between its id and
+ * metric name and its verdict. */
+typedef struct {
+    char base[48], cur[48], change[24], mde[24], conf[24], rounds[48];
+} row_cells;
+
+static void fill_row(row_cells *r, const qb_gate_metric *x)
+{
+    fmt_value(r->base, sizeof r->base, x->base, x->unit);
+    fmt_value(r->cur, sizeof r->cur, x->cur, x->unit);
+    fmt_pct(r->change, sizeof r->change, x->change);
+    fmt_mde(r->mde, sizeof r->mde, x);
+    fmt_conf(r->conf, sizeof r->conf, x);
+    snprintf(r->rounds, sizeof r->rounds, "%zu/%zu", x->n[0], x->n[1]);
+}
+
 static int cmp_worse_desc(const void *a, const void *b)
 {
     const qb_gate_metric *x = *(const qb_gate_metric *const *)a, *y = *(const qb_gate_metric *const *)b;
@@ -172,14 +188,9 @@ void qb_gate_print_text(FILE *f, const qb_gate_context *ctx, const qb_gate *g)
     qb_table_init(&t, 9, head);
     for (size_t i = 0; i < g->nm; i++) {
         const qb_gate_metric *x = &g->m[i];
-        char bv[48], cv[48], ch[24], mde[24], conf[24], rounds[48];
-        fmt_value(bv, sizeof bv, x->base, x->unit);
-        fmt_value(cv, sizeof cv, x->cur, x->unit);
-        fmt_pct(ch, sizeof ch, x->change);
-        fmt_mde(mde, sizeof mde, x);
-        fmt_conf(conf, sizeof conf, x);
-        snprintf(rounds, sizeof rounds, "%zu/%zu", x->n[0], x->n[1]);
-        const char *cells[] = {x->id, x->metric, bv, cv, ch, mde, conf, rounds, verdict(x)};
+        row_cells r;
+        fill_row(&r, x);
+        const char *cells[] = {x->id, x->metric, r.base, r.cur, r.change, r.mde, r.conf, r.rounds, verdict(x)};
         qb_table_row(&t, cells);
     }
     qb_table_print(&t, f);
@@ -201,15 +212,11 @@ static void md_cell(qb_buf *b, const char *s)
 
 static void md_row(qb_buf *b, const qb_gate_metric *x)
 {
-    char bv[48], cv[48], ch[24], mde[24], conf[24], rounds[48], v[64];
-    fmt_value(bv, sizeof bv, x->base, x->unit);
-    fmt_value(cv, sizeof cv, x->cur, x->unit);
-    fmt_pct(ch, sizeof ch, x->change);
-    fmt_mde(mde, sizeof mde, x);
-    fmt_conf(conf, sizeof conf, x);
-    snprintf(rounds, sizeof rounds, "%zu/%zu", x->n[0], x->n[1]);
+    row_cells r;
+    fill_row(&r, x);
+    char v[64];
     snprintf(v, sizeof v, x->status == QB_GATE_REGRESSED && x->gating ? "**%s**" : "%s", verdict(x));
-    const char *cells[] = {x->id, x->metric, bv, cv, ch, mde, conf, rounds, v};
+    const char *cells[] = {x->id, x->metric, r.base, r.cur, r.change, r.mde, r.conf, r.rounds, v};
     for (size_t i = 0; i < sizeof cells / sizeof cells[0]; i++) md_cell(b, cells[i]);
     qb_buf_printf(b, "|\n");
 }
