@@ -8,13 +8,13 @@
 #include "gate_report.h"
 #include "op.h"
 #include "output.h"
+#include "timer.h"
 
 #include <fnmatch.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 /* Does op match one of the comma-separated globs, as "ops/NAME" or "NAME"? */
@@ -57,13 +57,6 @@ static int select_groups(const char *filter, const char **ops, int *n)
         return qb_fail(QB_EUSAGE, "qbench ab --filter: '%s' selects no operator group (qbench list names them)",
                        filter);
     return QB_OK;
-}
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
 typedef struct {
@@ -196,9 +189,9 @@ int qb_cmd_ab(int argc, char **argv)
     snprintf(s.dir, sizeof s.dir, "%s/qbench-ab-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(s.dir)) return qb_fail(QB_EIO, "qbench ab: cannot create a folder in %s", tmp ? tmp : "/tmp");
     qb_gate g = {0};
-    const double t0 = now_s();
+    const uint64_t t0 = qb_now_ns();
     rc = run_ab(&s, ops, nops, passes, &g, &go);
-    const double elapsed = now_s() - t0;
+    const double elapsed = (double)(qb_now_ns() - t0) * 1e-9;
     /* what a failed child leaves behind */
     static const char *const files[] = {"base.err", "new.err", "base.json", "new.json"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
