@@ -44,14 +44,6 @@ void qb_gate_warn(qb_gate *g, const char *fmt, ...)
 
 /* ---- filling ---- */
 
-static char *dup_str(const char *s)
-{
-    const size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d) memcpy(d, s, n);
-    return d;
-}
-
 /* "ops/gemm/fp32/..." -> "ops/gemm": the benchmark group a geomean line sums. */
 static char *group_of(const char *id)
 {
@@ -88,10 +80,10 @@ static qb_gate_metric *new_entry(qb_gate *g, const char *id, const char *metric,
     }
     qb_gate_metric *x = &g->m[g->nm];
     memset(x, 0, sizeof *x);
-    x->id = dup_str(id);
+    x->id = strdup(id);
     x->group = group_of(id);
-    x->metric = dup_str(metric);
-    x->unit = dup_str(unit);
+    x->metric = strdup(metric);
+    x->unit = strdup(unit);
     x->better = better;
     if (!x->id || !x->group || !x->metric || !x->unit) {
         free(x->id), free(x->group), free(x->metric), free(x->unit);
