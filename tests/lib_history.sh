@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# What the history tests share (sourced after lib_cli.sh): expect, one_line,
+# What the history tests share (sourced after lib_cli.sh): one_line,
 # pg_start (a throwaway PostgreSQL cluster) and history_runs (the synthetic
 # results files in $tmp, made by one python start: runs/r1..r14.json (ops/k1
 # steps up 15% at c8, ops/k2 drifts 1.2% a run, the rest flat), dup.json
@@ -11,13 +11,6 @@ PY=python3
 [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
 GEN="$PY $2/history_gen.py"
 export XDG_DATA_HOME=$tmp/data
-expect() {
-    local want=$1 what=$2
-    shift 3
-    "$QB" "$@" >"$tmp/out" 2>"$tmp/err"
-    local got=$?
-    if [ "$got" -eq "$want" ]; then ok; else bad "$what: exit $got, expected $want"; cat "$tmp/err"; fi
-}
 one_line() { [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "$1" "$tmp/err"; }
 
 history_runs() {
