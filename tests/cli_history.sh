@@ -164,12 +164,7 @@ if [ "$(id -u)" -eq 0 ]; then as_user=(runuser -u nobody --); chmod 644 "$tmp/ro
 
 # Concurrent writers: 4 processes adding 3 runs each at once, all 12 kept.
 C=sqlite:$tmp/c.sqlite
-for w in 1 2 3 4; do
-    (for j in 1 2 3; do
-        "$QB" history add "$tmp/w$w-$j.json" --db "$C" >/dev/null || echo "writer $w run $j failed" >>"$tmp/cfail"
-    done) &
-done
-wait
+add_concurrently "$C" "$tmp/cfail"
 [ ! -e "$tmp/cfail" ] && [ "$(runs "$tmp/c.sqlite")" = "12 72 288" ] && ok || bad "concurrent writers: $(runs "$tmp/c.sqlite") stored; $(cat "$tmp/cfail" 2>/dev/null)"
 
 echo "cli_history: $pass passed, $fail failed"

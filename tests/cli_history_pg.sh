@@ -29,12 +29,7 @@ $PY -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['series'][0]['
 expect_exit 2 "pg: a run refused half way" -- history add "$tmp/dup.json" --db "$P"
 "$QB" history show --db "$P" --json | $PY -c "import json,sys; d=json.load(sys.stdin); assert all(p['commit']!='cx' for s in d['series'] for p in s['points'])" && ok || bad "pg: refused run left rows"
 # concurrent writers
-for w in 1 2 3 4; do
-    (for j in 1 2 3; do
-        "$QB" history add "$tmp/w$w-$j.json" --db "$P" >/dev/null || echo "pg writer $w run $j failed" >>"$tmp/pgfail"
-    done) &
-done
-wait
+add_concurrently "$P" "$tmp/pgfail"
 "$QB" history show --db "$P" --filter 'ops/k0/fp32:time' --json | $PY -c "import json,sys; d=json.load(sys.stdin); assert d['series'][0]['runs']==26, d['series'][0]['runs']" && [ ! -e "$tmp/pgfail" ] && ok || bad "pg: concurrent writers lost runs $(cat "$tmp/pgfail" 2>/dev/null)"
 # a newer schema
 "$PGBIN/psql" -h "$pg" -U qb -d postgres -qc "UPDATE meta SET value = '99' WHERE key = 'schema_version'" >/dev/null
