@@ -238,13 +238,6 @@ int qb_gate_add_values(qb_gate *g, int side, const char *id, const char *metric,
 
 /* ---- judging ---- */
 
-static double median_copy(const double *v, size_t n, double *work)
-{
-    memcpy(work, v, n * sizeof *work);
-    qb_sort_doubles(work, n);
-    return qb_percentile_sorted(work, n, 50);
-}
-
 /* z with P(Z > z) = q, 0 < q < 1, by bisection on the normal tail. */
 static double normal_quantile_upper(double q)
 {
@@ -311,11 +304,8 @@ static int judge(qb_gate_metric *x, const qb_gate_options *o)
         x->status = QB_GATE_ONE_SIDE;
         return QB_OK;
     }
-    double *work = malloc((nb > nc ? nb : nc) * sizeof *work);
-    if (!work) return qb_fail(QB_ENOMEM, "out of memory");
-    x->base = median_copy(x->rounds[0], nb, work);
-    x->cur = median_copy(x->rounds[1], nc, work);
-    free(work);
+    x->base = qb_median_of(x->rounds[0], nb);
+    x->cur = qb_median_of(x->rounds[1], nc);
     x->change = x->base != 0 ? (x->cur - x->base) / fabs(x->base) : x->cur == 0 ? 0 : NAN;
     if (!isfinite(x->change)) x->change = NAN;
     /* higher is better: a fall to 1/(1+w) of the base is as bad as a rise of w in a time */
