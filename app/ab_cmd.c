@@ -10,29 +10,18 @@
 #include "output.h"
 #include "timer.h"
 
-#include <fnmatch.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-/* Does op match one of the comma-separated globs, as "ops/NAME" or "NAME"? */
-static bool group_selected(const char *globs, const char *op)
+/* Does the --filter list select op, named "ops/NAME" (as its records are) or "NAME"? */
+static bool group_selected(const char *filter, const char *op)
 {
-    char full[96], item[128];
+    char full[96];
     snprintf(full, sizeof full, "ops/%s", op);
-    for (const char *s = globs;;) {
-        const char *e = strchr(s, ',');
-        const size_t n = e ? (size_t)(e - s) : strlen(s);
-        if (n > 0 && n < sizeof item) {
-            memcpy(item, s, n);
-            item[n] = '\0';
-            if (fnmatch(item, full, 0) == 0 || fnmatch(item, op, 0) == 0) return true;
-        }
-        if (!e) return false;
-        s = e + 1;
-    }
+    return qb_cmp_selects(filter, full, NULL) || qb_cmp_selects(filter, op, NULL);
 }
 
 /* The groups: the default operators, or every registered operator a
