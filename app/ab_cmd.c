@@ -8,31 +8,20 @@
 #include "gate_report.h"
 #include "op.h"
 #include "output.h"
+#include "timer.h"
 
-#include <fnmatch.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-/* Does op match one of the comma-separated globs, as "ops/NAME" or "NAME"? */
-static bool group_selected(const char *globs, const char *op)
+/* Does the --filter list select op, named "ops/NAME" (as its records are) or "NAME"? */
+static bool group_selected(const char *filter, const char *op)
 {
-    char full[96], item[128];
+    char full[96];
     snprintf(full, sizeof full, "ops/%s", op);
-    for (const char *s = globs;;) {
-        const char *e = strchr(s, ',');
-        const size_t n = e ? (size_t)(e - s) : strlen(s);
-        if (n > 0 && n < sizeof item) {
-            memcpy(item, s, n);
-            item[n] = '\0';
-            if (fnmatch(item, full, 0) == 0 || fnmatch(item, op, 0) == 0) return true;
-        }
-        if (!e) return false;
-        s = e + 1;
-    }
+    return qb_cmp_selects(filter, full, NULL) || qb_cmp_selects(filter, op, NULL);
 }
 
 /* The groups: the default operators, or every registered operator a
@@ -57,13 +46,6 @@ static int select_groups(const char *filter, const char **ops, int *n)
         return qb_fail(QB_EUSAGE, "qbench ab --filter: '%s' selects no operator group (qbench list names them)",
                        filter);
     return QB_OK;
-}
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
 typedef struct {
@@ -196,9 +178,9 @@ int qb_cmd_ab(int argc, char **argv)
     snprintf(s.dir, sizeof s.dir, "%s/qbench-ab-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(s.dir)) return qb_fail(QB_EIO, "qbench ab: cannot create a folder in %s", tmp ? tmp : "/tmp");
     qb_gate g = {0};
-    const double t0 = now_s();
+    const uint64_t t0 = qb_now_ns();
     rc = run_ab(&s, ops, nops, passes, &g, &go);
-    const double elapsed = now_s() - t0;
+    const double elapsed = (double)(qb_now_ns() - t0) * 1e-9;
     /* what a failed child leaves behind */
     static const char *const files[] = {"base.err", "new.err", "base.json", "new.json"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {

@@ -37,30 +37,24 @@ static int render(FILE *f, out_format fmt, const qb_cmp_context *ctx, const qb_c
     case FMT_CSV: qb_compare_print_csv(f, c); break;
     case FMT_JSON: {
         cJSON *doc = qb_compare_to_json(ctx, c);
-        char *text = doc ? cJSON_Print(doc) : NULL;
+        const int rc = doc ? qb_json_print(f, doc) : qb_fail(QB_ENOMEM, "out of memory");
         cJSON_Delete(doc);
-        if (!text) return qb_fail(QB_ENOMEM, "out of memory");
-        fprintf(f, "%s\n", text);
-        free(text);
-        break;
+        return rc;
     }
     }
     return QB_OK;
 }
 
-/* Render into memory first so FILE is replaced whole or not at all. */
-static int render_to_file(const char *path, out_format fmt, const qb_cmp_context *ctx,
-                          const qb_comparison *c)
+typedef struct {
+    out_format fmt;
+    const qb_cmp_context *ctx;
+    const qb_comparison *c;
+} render_args;
+
+static int render_into(FILE *f, const void *arg)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&buf, &len);
-    if (!m) return qb_fail(QB_ENOMEM, "out of memory");
-    int rc = render(m, fmt, ctx, c);
-    if (fclose(m) != 0 && !rc) rc = qb_fail(QB_ENOMEM, "out of memory");
-    if (!rc) rc = qb_write_file_atomic(path, buf, len);
-    free(buf);
-    return rc;
+    const render_args *a = arg;
+    return render(f, a->fmt, a->ctx, a->c);
 }
 
 /* --gate: every BASE file on side 0, every NEW file on side 1, judged by
@@ -261,7 +255,8 @@ int qb_cmd_compare(int argc, char **argv)
         const qb_cmp_context ctx = {pos[0], pos[1], &files[0], &files[1], &o, npairs, (int)quorum};
         const qb_comparison *c = &cmp[0];
         if (out) {
-            rc = render_to_file(out, fmt, &ctx, c);
+            const render_args a = {fmt, &ctx, c};
+            rc = qb_write_file_rendered(out, render_into, &a);
             if (!rc) rc = render(stdout, FMT_TEXT, &ctx, c);
             if (!rc) printf("\ncomparison written to %s\n", out);
         } else {

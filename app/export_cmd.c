@@ -10,40 +10,31 @@
 #include <stdlib.h>
 #include <string.h>
 
+typedef struct {
+    const qb_results *r;
+    const char *filter;
+} csv_args;
+
+static int csv_into(FILE *f, const void *arg)
+{
+    const csv_args *a = arg;
+    qb_export_csv(f, a->r, a->filter);
+    return QB_OK;
+}
+
 static int write_out(const char *path, const qb_results *r, bool gbench, const char *filter)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    int rc = QB_OK;
     if (gbench) {
         cJSON *doc = qb_export_gbench(r, filter);
-        buf = doc ? cJSON_Print(doc) : NULL;
+        const int rc = doc ? qb_json_write(doc, path) : qb_fail(QB_ENOMEM, "out of memory");
         cJSON_Delete(doc);
-        if (!buf) return qb_fail(QB_ENOMEM, "out of memory");
-        len = strlen(buf);
-        char *nl = realloc(buf, len + 2);
-        if (!nl) {
-            free(buf);
-            return qb_fail(QB_ENOMEM, "out of memory");
-        }
-        buf = nl;
-        buf[len++] = '\n';
-        buf[len] = '\0';
-    } else {
-        FILE *m = open_memstream(&buf, &len);
-        if (!m) return qb_fail(QB_ENOMEM, "out of memory");
-        qb_export_csv(m, r, filter);
-        if (fclose(m) != 0) rc = qb_fail(QB_ENOMEM, "out of memory");
+        return rc;
     }
-    if (!rc) {
-        if (path && strcmp(path, "-") != 0) {
-            rc = qb_write_file_atomic(path, buf, len);
-        } else if (fwrite(buf, 1, len, stdout) != len || fflush(stdout) != 0) {
-            rc = qb_fail(QB_EIO, "cannot write to standard output");
-        }
-    }
-    free(buf);
-    return rc;
+    const csv_args a = {r, filter};
+    if (path && strcmp(path, "-") != 0) return qb_write_file_rendered(path, csv_into, &a);
+    csv_into(stdout, &a);
+    if (ferror(stdout) || fflush(stdout) != 0) return qb_fail(QB_EIO, "cannot write to standard output");
+    return QB_OK;
 }
 
 int qb_cmd_export(int argc, char **argv)

@@ -25,29 +25,24 @@ static int render(FILE *f, qb_gate_fmt fmt, const qb_gate_context *ctx, const qb
     case QB_GATE_JUNIT: qb_gate_print_junit(f, ctx, g); break;
     case QB_GATE_JSON: {
         cJSON *doc = qb_gate_to_json(ctx, g);
-        char *text = doc ? cJSON_Print(doc) : NULL;
+        const int rc = doc ? qb_json_print(f, doc) : qb_fail(QB_ENOMEM, "out of memory");
         cJSON_Delete(doc);
-        if (!text) return qb_fail(QB_ENOMEM, "out of memory");
-        fprintf(f, "%s\n", text);
-        free(text);
-        break;
+        return rc;
     }
     }
     return QB_OK;
 }
 
-/* In memory first, so the file is replaced whole or not at all. */
-static int render_to_file(const char *path, qb_gate_fmt fmt, const qb_gate_context *ctx, const qb_gate *g)
+typedef struct {
+    qb_gate_fmt fmt;
+    const qb_gate_context *ctx;
+    const qb_gate *g;
+} render_args;
+
+static int render_into(FILE *f, const void *arg)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&buf, &len);
-    if (!m) return qb_fail(QB_ENOMEM, "out of memory");
-    int rc = render(m, fmt, ctx, g);
-    if (fclose(m) != 0 && !rc) rc = qb_fail(QB_ENOMEM, "out of memory");
-    if (!rc) rc = qb_write_file_atomic(path, buf, len);
-    free(buf);
-    return rc;
+    const render_args *a = arg;
+    return render(f, a->fmt, a->ctx, a->g);
 }
 
 int qb_gate_report(qb_gate *g, const qb_gate_context *ctx, qb_gate_fmt fmt, const char *out)
@@ -55,7 +50,8 @@ int qb_gate_report(qb_gate *g, const qb_gate_context *ctx, qb_gate_fmt fmt, cons
     int rc = qb_gate_judge(g, ctx->opt);
     if (rc) return rc;
     if (out && strcmp(out, "-") != 0) {
-        rc = render_to_file(out, fmt, ctx, g);
+        const render_args a = {fmt, ctx, g};
+        rc = qb_write_file_rendered(out, render_into, &a);
         if (!rc) rc = render(stdout, QB_GATE_TEXT, ctx, g);
         if (!rc) printf("\n%s written to %s\n", fmt == QB_GATE_JUNIT ? "JUnit report" : "verdict", out);
     } else {

@@ -1,6 +1,5 @@
 /* qbench model: load a network (a zoo name or an ONNX file), infer its
  * shapes and list its layers with their work. Measures nothing. */
-#include "atomic_file.h"
 #include "cli.h"
 #include "commands.h"
 #include "defaults.h"
@@ -9,6 +8,7 @@
 #include "net_load.h"
 #include "net_zoo.h"
 #include "output.h"
+#include "results.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,24 +31,10 @@ static int parse_shape(const char *s, qb_net_load_opts *o)
 static int write_json(const qb_net_graph *g, bool to_stdout, const char *out)
 {
     cJSON *doc = qb_net_layers_json(g);
-    char *text = doc ? cJSON_Print(doc) : NULL;
+    if (!doc) return qb_fail(QB_ENOMEM, "out of memory");
+    int rc = out ? qb_json_write(doc, out) : QB_OK;
+    if (!rc && to_stdout) rc = qb_json_write(doc, NULL);
     cJSON_Delete(doc);
-    if (!text) return qb_fail(QB_ENOMEM, "out of memory");
-    int rc = QB_OK;
-    const size_t len = strlen(text);
-    if (out) {
-        char *nl = realloc(text, len + 2);
-        if (!nl) {
-            free(text);
-            return qb_fail(QB_ENOMEM, "out of memory");
-        }
-        text = nl;
-        memcpy(text + len, "\n", 2);
-        rc = qb_write_file_atomic(out, text, len + 1);
-    }
-    if (!rc && to_stdout && (printf("%s\n", text) < 0 || fflush(stdout) != 0))
-        rc = qb_fail(QB_EIO, "cannot write to standard output");
-    free(text);
     return rc;
 }
 

@@ -26,49 +26,6 @@ void qb_cp_options_default(qb_cp_options *o)
     o->seed = QB_HISTORY_SEED;
 }
 
-/* The k-th smallest of a[0..n) (Hoare's selection; a is reordered). */
-static double select_kth(double *a, size_t n, size_t k)
-{
-    size_t lo = 0, hi = n - 1;
-    while (lo < hi) {
-        const double pivot = a[lo + (hi - lo) / 2];
-        size_t i = lo, j = hi;
-        while (i <= j) {
-            while (a[i] < pivot) i++;
-            while (a[j] > pivot) j--;
-            if (i <= j) {
-                const double t = a[i];
-                a[i] = a[j];
-                a[j] = t;
-                i++;
-                if (j == 0) break;
-                j--;
-            }
-        }
-        if (k <= j) hi = j;
-        else if (k >= i) lo = i;
-        else return a[k];
-    }
-    return a[k];
-}
-
-double qb_median_of(const double *x, size_t n)
-{
-    double small[64], *s = n <= 64 ? small : malloc(n * sizeof *s);
-    if (!s) return NAN;
-    memcpy(s, x, n * sizeof *s);
-    double m = select_kth(s, n, n / 2);
-    if (n % 2 == 0) {
-        /* the lower middle is the largest of the lower half */
-        double lower = s[0];
-        for (size_t i = 1; i < n / 2; i++)
-            if (s[i] > lower) lower = s[i];
-        m = 0.5 * (lower + m);
-    }
-    if (s != small) free(s);
-    return m;
-}
-
 /* ---- running median: a max-heap of the lower half, a min-heap of the upper ---- */
 
 typedef struct {

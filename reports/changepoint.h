@@ -36,7 +36,4 @@ typedef struct {
 int qb_changepoints(const double *x, size_t n, const qb_cp_options *o, qb_cp_step *steps, size_t max,
                     size_t *nsteps, double *cost, double *scale);
 
-/* The median of x[0..n) (n >= 1), x left unchanged. */
-double qb_median_of(const double *x, size_t n);
-
 #endif

@@ -369,13 +369,6 @@ static const qb_cmp_metric *find_metric(const qb_comparison *c, size_t hint, con
     return NULL;
 }
 
-/* Median of v[0..n), n > 0; sorts v. */
-static double median_of(double *v, int n)
-{
-    qb_sort_doubles(v, (size_t)n);
-    return qb_percentile_sorted(v, (size_t)n, 50);
-}
-
 int qb_compare_vote(qb_comparison *first, const qb_comparison *others, int nothers, int quorum)
 {
     if (quorum < 1 || quorum > nothers + 1)
@@ -403,9 +396,9 @@ int qb_compare_vote(qb_comparison *first, const qb_comparison *others, int nothe
             bv[nv] = y->base_value;
             cv[nv++] = y->cur_value;
         }
-        if (n) x->change = median_of(ch, n);
-        x->base_value = median_of(bv, nv);
-        x->cur_value = median_of(cv, nv);
+        if (n) x->change = qb_median_of(ch, (size_t)n);
+        x->base_value = qb_median_of(bv, (size_t)nv);
+        x->cur_value = qb_median_of(cv, (size_t)nv);
         x->votes = 0;
         if (x->status != QB_CMP_INFO && x->status != QB_CMP_UNRELIABLE) {
             if (reg >= quorum) x->status = QB_CMP_REGRESSED, x->votes = reg;

@@ -2,6 +2,7 @@
 
 #include "defaults.h"
 #include "output.h"
+#include "results.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -339,12 +340,6 @@ void qb_compare_print_csv(FILE *f, const qb_comparison *c)
 
 /* ---- JSON ---- */
 
-static void add_num(cJSON *o, const char *key, double v)
-{
-    if (isfinite(v)) cJSON_AddNumberToObject(o, key, v);
-    else cJSON_AddNullToObject(o, key);
-}
-
 static cJSON *file_json(const char *path, const qb_results *r)
 {
     cJSON *o = cJSON_CreateObject();
@@ -372,15 +367,15 @@ static cJSON *metric_json(const qb_cmp_metric *x)
     cJSON_AddStringToObject(o, "metric", x->base->name);
     cJSON_AddStringToObject(o, "unit", x->base->unit);
     cJSON_AddStringToObject(o, "better", better_name(x->base->better));
-    add_num(o, "base", x->base_value);
-    add_num(o, "new", x->cur_value);
-    add_num(o, "change", x->change);
-    add_num(o, "base_median", x->base_median);
-    add_num(o, "new_median", x->cur_median);
+    qb_json_add_number(o, "base", x->base_value);
+    qb_json_add_number(o, "new", x->cur_value);
+    qb_json_add_number(o, "change", x->change);
+    qb_json_add_number(o, "base_median", x->base_median);
+    qb_json_add_number(o, "new_median", x->cur_median);
     cJSON_AddNumberToObject(o, "n_base", (double)x->base->nsamples);
     cJSON_AddNumberToObject(o, "n_new", (double)x->cur->nsamples);
-    add_num(o, "noise", x->noise);
-    add_num(o, "limit", x->limit);
+    qb_json_add_number(o, "noise", x->noise);
+    qb_json_add_number(o, "limit", x->limit);
     cJSON_AddStringToObject(o, "test", test_name(x));
     if (x->tested) {
         cJSON_AddNumberToObject(o, "u", x->mwu.u1);
@@ -424,7 +419,7 @@ cJSON *qb_compare_to_json(const qb_cmp_context *ctx, const qb_comparison *c)
         cJSON_AddNumberToObject(sum, "added", (double)c->nadded);
         cJSON_AddNumberToObject(sum, "removed", (double)c->nremoved);
         cJSON_AddNumberToObject(sum, "gating_regressions", (double)c->gating_regressions);
-        add_num(sum, "geomean", c->geomean);
+        qb_json_add_number(sum, "geomean", c->geomean);
         cJSON_AddNumberToObject(sum, "geomean_metrics", (double)c->ngeomean);
         cJSON_AddBoolToObject(sum, "regression", c->gating_regressions > 0);
     }

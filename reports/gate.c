@@ -44,14 +44,6 @@ void qb_gate_warn(qb_gate *g, const char *fmt, ...)
 
 /* ---- filling ---- */
 
-static char *dup_str(const char *s)
-{
-    const size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d) memcpy(d, s, n);
-    return d;
-}
-
 /* "ops/gemm/fp32/..." -> "ops/gemm": the benchmark group a geomean line sums. */
 static char *group_of(const char *id)
 {
@@ -88,10 +80,10 @@ static qb_gate_metric *new_entry(qb_gate *g, const char *id, const char *metric,
     }
     qb_gate_metric *x = &g->m[g->nm];
     memset(x, 0, sizeof *x);
-    x->id = dup_str(id);
+    x->id = strdup(id);
     x->group = group_of(id);
-    x->metric = dup_str(metric);
-    x->unit = dup_str(unit);
+    x->metric = strdup(metric);
+    x->unit = strdup(unit);
     x->better = better;
     if (!x->id || !x->group || !x->metric || !x->unit) {
         free(x->id), free(x->group), free(x->metric), free(x->unit);
@@ -246,13 +238,6 @@ int qb_gate_add_values(qb_gate *g, int side, const char *id, const char *metric,
 
 /* ---- judging ---- */
 
-static double median_copy(const double *v, size_t n, double *work)
-{
-    memcpy(work, v, n * sizeof *work);
-    qb_sort_doubles(work, n);
-    return qb_percentile_sorted(work, n, 50);
-}
-
 /* z with P(Z > z) = q, 0 < q < 1, by bisection on the normal tail. */
 static double normal_quantile_upper(double q)
 {
@@ -319,11 +304,8 @@ static int judge(qb_gate_metric *x, const qb_gate_options *o)
         x->status = QB_GATE_ONE_SIDE;
         return QB_OK;
     }
-    double *work = malloc((nb > nc ? nb : nc) * sizeof *work);
-    if (!work) return qb_fail(QB_ENOMEM, "out of memory");
-    x->base = median_copy(x->rounds[0], nb, work);
-    x->cur = median_copy(x->rounds[1], nc, work);
-    free(work);
+    x->base = qb_median_of(x->rounds[0], nb);
+    x->cur = qb_median_of(x->rounds[1], nc);
     x->change = x->base != 0 ? (x->cur - x->base) / fabs(x->base) : x->cur == 0 ? 0 : NAN;
     if (!isfinite(x->change)) x->change = NAN;
     /* higher is better: a fall to 1/(1+w) of the base is as bad as a rise of w in a time */

@@ -3,6 +3,7 @@
 #include "defaults.h"
 #include "html.h"
 #include "output.h"
+#include "results.h"
 #include "textbuf.h"
 
 #include <math.h>
@@ -47,6 +48,22 @@ static const char *verdict(const qb_gate_metric *x)
     if (x->status == QB_GATE_REGRESSED) return x->gating ? "REGRESSED" : "regressed (not gating)";
     if (x->status == QB_GATE_FEW_ROUNDS && !x->gating) return "few-rounds (not gating)";
     return qb_gate_status_name(x->status);
+}
+
+/* A metric's cells in the text and Markdown tables, between its id and
+ * metric name and its verdict. */
+typedef struct {
+    char base[48], cur[48], change[24], mde[24], conf[24], rounds[48];
+} row_cells;
+
+static void fill_row(row_cells *r, const qb_gate_metric *x)
+{
+    fmt_value(r->base, sizeof r->base, x->base, x->unit);
+    fmt_value(r->cur, sizeof r->cur, x->cur, x->unit);
+    fmt_pct(r->change, sizeof r->change, x->change);
+    fmt_mde(r->mde, sizeof r->mde, x);
+    fmt_conf(r->conf, sizeof r->conf, x);
+    snprintf(r->rounds, sizeof r->rounds, "%zu/%zu", x->n[0], x->n[1]);
 }
 
 static int cmp_worse_desc(const void *a, const void *b)
@@ -171,14 +188,9 @@ void qb_gate_print_text(FILE *f, const qb_gate_context *ctx, const qb_gate *g)
     qb_table_init(&t, 9, head);
     for (size_t i = 0; i < g->nm; i++) {
         const qb_gate_metric *x = &g->m[i];
-        char bv[48], cv[48], ch[24], mde[24], conf[24], rounds[48];
-        fmt_value(bv, sizeof bv, x->base, x->unit);
-        fmt_value(cv, sizeof cv, x->cur, x->unit);
-        fmt_pct(ch, sizeof ch, x->change);
-        fmt_mde(mde, sizeof mde, x);
-        fmt_conf(conf, sizeof conf, x);
-        snprintf(rounds, sizeof rounds, "%zu/%zu", x->n[0], x->n[1]);
-        const char *cells[] = {x->id, x->metric, bv, cv, ch, mde, conf, rounds, verdict(x)};
+        row_cells r;
+        fill_row(&r, x);
+        const char *cells[] = {x->id, x->metric, r.base, r.cur, r.change, r.mde, r.conf, r.rounds, verdict(x)};
         qb_table_row(&t, cells);
     }
     qb_table_print(&t, f);
@@ -200,15 +212,11 @@ static void md_cell(qb_buf *b, const char *s)
 
 static void md_row(qb_buf *b, const qb_gate_metric *x)
 {
-    char bv[48], cv[48], ch[24], mde[24], conf[24], rounds[48], v[64];
-    fmt_value(bv, sizeof bv, x->base, x->unit);
-    fmt_value(cv, sizeof cv, x->cur, x->unit);
-    fmt_pct(ch, sizeof ch, x->change);
-    fmt_mde(mde, sizeof mde, x);
-    fmt_conf(conf, sizeof conf, x);
-    snprintf(rounds, sizeof rounds, "%zu/%zu", x->n[0], x->n[1]);
+    row_cells r;
+    fill_row(&r, x);
+    char v[64];
     snprintf(v, sizeof v, x->status == QB_GATE_REGRESSED && x->gating ? "**%s**" : "%s", verdict(x));
-    const char *cells[] = {x->id, x->metric, bv, cv, ch, mde, conf, rounds, v};
+    const char *cells[] = {x->id, x->metric, r.base, r.cur, r.change, r.mde, r.conf, r.rounds, v};
     for (size_t i = 0; i < sizeof cells / sizeof cells[0]; i++) md_cell(b, cells[i]);
     qb_buf_printf(b, "|\n");
 }
@@ -343,12 +351,6 @@ void qb_gate_print_junit(FILE *f, const qb_gate_context *ctx, const qb_gate *g)
 
 /* ---- JSON ---- */
 
-static void add_num(cJSON *o, const char *key, double v)
-{
-    if (isfinite(v)) cJSON_AddNumberToObject(o, key, v);
-    else cJSON_AddNullToObject(o, key);
-}
-
 static cJSON *metric_json(const qb_gate_metric *x)
 {
     cJSON *o = cJSON_CreateObject();
@@ -360,13 +362,13 @@ static cJSON *metric_json(const qb_gate_metric *x)
     cJSON_AddStringToObject(o, "better", x->better < 0 ? "lower" : "higher");
     cJSON_AddBoolToObject(o, "primary", x->primary);
     cJSON_AddBoolToObject(o, "gating", x->gating);
-    add_num(o, "base", x->base);
-    add_num(o, "new", x->cur);
-    add_num(o, "change", x->change);
-    add_num(o, "worse", x->worse);
-    add_num(o, "p", x->p);
-    add_num(o, "confidence", isnan(x->p) ? NAN : 1 - x->p);
-    add_num(o, "detectable", x->mde); /* null: none (too few rounds) or not tested */
+    qb_json_add_number(o, "base", x->base);
+    qb_json_add_number(o, "new", x->cur);
+    qb_json_add_number(o, "change", x->change);
+    qb_json_add_number(o, "worse", x->worse);
+    qb_json_add_number(o, "p", x->p);
+    qb_json_add_number(o, "confidence", isnan(x->p) ? NAN : 1 - x->p);
+    qb_json_add_number(o, "detectable", x->mde); /* null: none (too few rounds) or not tested */
     cJSON_AddNumberToObject(o, "base_rounds", (double)x->n[0]);
     cJSON_AddNumberToObject(o, "new_rounds", (double)x->n[1]);
     cJSON_AddStringToObject(o, "status", qb_gate_status_name(x->status));
@@ -407,7 +409,7 @@ cJSON *qb_gate_to_json(const qb_gate_context *ctx, const qb_gate *g)
         size_t n = 0;
         const double gm = qb_gate_group_geomean(g, gr[i], &n);
         cJSON_AddStringToObject(e, "group", gr[i]);
-        add_num(e, "geomean", gm);
+        qb_json_add_number(e, "geomean", gm);
         cJSON_AddNumberToObject(e, "metrics", (double)n);
         cJSON_AddItemToArray(gj, e);
     }

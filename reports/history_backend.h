@@ -37,6 +37,7 @@ typedef struct qb_hbackend {
                  const bool *is_double, qb_hrows *rows);
     void (*close)(struct qb_hbackend *b);
     char where[160]; /* how messages name the database */
+    double wait_s;   /* how long a writer waits for another's lock */
 } qb_hbackend;
 
 /* Open by location: a file path for SQLite (wait_s: how long a locked file
@@ -57,5 +58,13 @@ void qb_hfmt_double(char *buf, size_t len, double v);
 
 /* Roll back the open transaction, keeping the error that made it fail. */
 int qb_hrollback(qb_hbackend *b, int rc);
+
+/* What a backend's error is, as both databases report it. */
+typedef enum { QB_HERR_LOCKED, QB_HERR_READONLY, QB_HERR_OTHER } qb_herr;
+
+/* Report a database error naming the database: a lock another writer held
+ * past wait_s and a read-only database are bad input (QB_EINPUT), anything
+ * else QB_EIO; msg is the database's own one-line message. */
+int qb_hfail(const qb_hbackend *b, qb_herr kind, const char *msg);
 
 #endif

@@ -32,6 +32,18 @@ int qb_hrollback(qb_hbackend *b, int rc)
     return qb_fail(rc, "%s", msg);
 }
 
+int qb_hfail(const qb_hbackend *b, qb_herr kind, const char *msg)
+{
+    switch (kind) {
+    case QB_HERR_LOCKED:
+        return qb_fail(QB_EINPUT, "history database %s is locked by another process (waited %g s)", b->where,
+                       b->wait_s);
+    case QB_HERR_READONLY: return qb_fail(QB_EINPUT, "history database %s is read-only: %s", b->where, msg);
+    case QB_HERR_OTHER: break;
+    }
+    return qb_fail(QB_EIO, "history database %s: %s", b->where, msg);
+}
+
 void qb_hfmt_double(char *buf, size_t len, double v)
 {
     /* most figures read from a results file need 15 digits at most */

@@ -20,24 +20,26 @@
 typedef struct {
     qb_hbackend b; /* first: the interface the caller holds */
     PGconn *conn;
-    double wait_s;
     char *sql;      /* the last statement rewritten with $n */
     char *sql_from; /* ... and its '?' form */
 } pg_backend;
+
+/* libpq's messages end in a newline and may span lines: one line. */
+static void fold_lines(char *msg)
+{
+    for (char *c = msg; *c; c++)
+        if (*c == '\n') *c = *(c + 1) ? ' ' : '\0';
+}
 
 static int pg_fail(pg_backend *p, const PGresult *res)
 {
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     char msg[400];
     snprintf(msg, sizeof msg, "%s", res ? PQresultErrorMessage(res) : PQerrorMessage(p->conn));
-    for (char *c = msg; *c; c++)
-        if (*c == '\n') *c = *(c + 1) ? ' ' : '\0';
-    if (state && strcmp(state, "55P03") == 0)
-        return qb_fail(QB_EINPUT, "history database %s is locked by another process (waited %g s)", p->b.where,
-                       p->wait_s);
-    if (state && strcmp(state, "25006") == 0)
-        return qb_fail(QB_EINPUT, "history database %s is read-only: %s", p->b.where, msg);
-    return qb_fail(QB_EIO, "history database %s: %s", p->b.where, msg);
+    fold_lines(msg);
+    if (state && strcmp(state, "55P03") == 0) return qb_hfail(&p->b, QB_HERR_LOCKED, msg);
+    if (state && strcmp(state, "25006") == 0) return qb_hfail(&p->b, QB_HERR_READONLY, msg);
+    return qb_hfail(&p->b, QB_HERR_OTHER, msg);
 }
 
 /* '?' -> $n (the statements hold no '?' inside quotes). */
@@ -107,13 +109,7 @@ static int pg_begin_write(qb_hbackend *b)
     char sql[80];
     snprintf(sql, sizeof sql, "SELECT pg_advisory_xact_lock(%d)", HISTORY_LOCK_KEY);
     if (!rc) rc = b->query(b, sql, 0, NULL, NULL, NULL);
-    if (rc) {
-        char msg[600];
-        snprintf(msg, sizeof msg, "%s", qb_last_error(rc));
-        (void)qb_hexec(b, "ROLLBACK");
-        qb_fail(rc, "%s", msg);
-    }
-    return rc;
+    return rc ? qb_hrollback(b, rc) : QB_OK;
 }
 
 static void pg_close(qb_hbackend *b)
@@ -134,7 +130,7 @@ int qb_hpg_open(const char *conninfo, double wait_s, qb_hbackend **out)
     p->b.begin_write = pg_begin_write;
     p->b.query = pg_query;
     p->b.close = pg_close;
-    p->wait_s = wait_s;
+    p->b.wait_s = wait_s;
     p->conn = PQconnectdb(conninfo);
     if (!p->conn) {
         free(p);
@@ -146,8 +142,7 @@ int qb_hpg_open(const char *conninfo, double wait_s, qb_hbackend **out)
     if (PQstatus(p->conn) != CONNECTION_OK) {
         char msg[400];
         snprintf(msg, sizeof msg, "%s", PQerrorMessage(p->conn));
-        for (char *c = msg; *c; c++)
-            if (*c == '\n') *c = *(c + 1) ? ' ' : '\0';
+        fold_lines(msg);
         pg_close(&p->b);
         return qb_fail(QB_EINPUT, "history database: cannot connect to PostgreSQL: %s", msg);
     }

@@ -16,23 +16,19 @@ typedef struct {
     sqlite3 *db;
     sqlite3_stmt *last; /* the statement of last_sql, ready to reset and rebind */
     char *last_sql;
-    double wait_s;
 } sq_backend;
 
 static int sq_fail(sq_backend *s, int code)
 {
     const int base = code & 0xff;
-    if (base == SQLITE_BUSY || base == SQLITE_LOCKED)
-        return qb_fail(QB_EINPUT, "history database %s is locked by another process (waited %g s)",
-                       s->b.where, s->wait_s);
-    if (base == SQLITE_READONLY)
-        return qb_fail(QB_EINPUT, "history database %s is read-only: %s", s->b.where, sqlite3_errmsg(s->db));
+    if (base == SQLITE_BUSY || base == SQLITE_LOCKED) return qb_hfail(&s->b, QB_HERR_LOCKED, NULL);
+    if (base == SQLITE_READONLY) return qb_hfail(&s->b, QB_HERR_READONLY, sqlite3_errmsg(s->db));
     if (base == SQLITE_NOTADB || base == SQLITE_CORRUPT)
         return qb_fail(QB_EINPUT, "history database %s is not an SQLite database or is damaged: %s",
                        s->b.where, sqlite3_errmsg(s->db));
     if (base == SQLITE_CANTOPEN)
         return qb_fail(QB_EINPUT, "history database %s cannot be opened: %s", s->b.where, sqlite3_errmsg(s->db));
-    return qb_fail(QB_EIO, "history database %s: %s", s->b.where, sqlite3_errmsg(s->db));
+    return qb_hfail(&s->b, QB_HERR_OTHER, sqlite3_errmsg(s->db));
 }
 
 /* A cell as text; a REAL printed to read back the same double. */
@@ -148,7 +144,7 @@ int qb_hsqlite_open(const char *path, double wait_s, qb_hbackend **out)
     s->b.begin_write = sq_begin_write;
     s->b.query = sq_query;
     s->b.close = sq_close;
-    s->wait_s = wait_s;
+    s->b.wait_s = wait_s;
     snprintf(s->b.where, sizeof s->b.where, "'%s'", path);
     int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
     if (rc != SQLITE_OK) {

@@ -107,9 +107,10 @@ MOBILENET_ROWS = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2),
                   (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)]
 
 
-def mobilenet_v2(seed, opset=OPSET):
-    b = Builder(seed, opset)
-    x = conv_bn_act(b, "stem", "input", 3, 32, 3, 2, 1, "relu6")
+def mobilenet_blocks(x, conv, add):
+    """MobileNetV2's inverted residual blocks after the stem, built with
+    conv(name, x, cin, cout, k, stride, group, relu6) and add(name, h, x);
+    returns the last block's output and its channels."""
     c, block = 32, 0
     for t, cout, n, s in MOBILENET_ROWS:
         for i in range(n):
@@ -117,12 +118,23 @@ def mobilenet_v2(seed, opset=OPSET):
             name, stride, hidden = "block%d" % block, s if i == 0 else 1, c * t
             h = x
             if t != 1:
-                h = conv_bn_act(b, name + ".expand", h, c, hidden, 1, 1, 1, "relu6")
-            h = conv_bn_act(b, name + ".dw", h, hidden, hidden, 3, stride, hidden, "relu6")
-            h = conv_bn_act(b, name + ".project", h, hidden, cout, 1, 1, 1, None)
+                h = conv(name + ".expand", h, c, hidden, 1, 1, 1, True)
+            h = conv(name + ".dw", h, hidden, hidden, 3, stride, hidden, True)
+            h = conv(name + ".project", h, hidden, cout, 1, 1, 1, False)
             if stride == 1 and c == cout:
-                h = b.node("Add", [h, x], name + ".add")
+                h = add(name + ".add", h, x)
             x, c = h, cout
+    return x, c
+
+
+def mobilenet_v2(seed, opset=OPSET):
+    b = Builder(seed, opset)
+    x = conv_bn_act(b, "stem", "input", 3, 32, 3, 2, 1, "relu6")
+
+    def conv(name, x, cin, cout, k, stride, group, relu6):
+        return conv_bn_act(b, name, x, cin, cout, k, stride, group, "relu6" if relu6 else None)
+
+    x, c = mobilenet_blocks(x, conv, lambda name, h, x: b.node("Add", [h, x], name))
     x = conv_bn_act(b, "head.conv", x, c, 1280, 1, 1, 1, "relu6")
     y = head(b, x, 1280, ("head.pool", "head.flatten", "head.fc"))
     return b.model("mobilenet-v2", "input", TensorProto.FLOAT, ["batch", 3, 224, 224], y, ["batch", 1000])
@@ -189,25 +201,17 @@ class QdqBuilder(Builder):
             self.scale[y] = (16 / 255, 128)
         return y
 
+    def add(self, name, h, x):
+        y = self.node("Add", [self.act(h), self.act(x)], name)
+        self.scale[y] = (16 / 255, 128)
+        return y
+
 
 def mobilenet_v2_qdq(seed):
     b = QdqBuilder(seed)
     b.scale["input"] = (8 / 255, 128)
     x = b.conv("stem", "input", 3, 32, 3, 2, 1, True)
-    c, block = 32, 0
-    for t, cout, n, s in MOBILENET_ROWS:
-        for i in range(n):
-            block += 1
-            name, stride, hidden = "block%d" % block, s if i == 0 else 1, c * t
-            h = x
-            if t != 1:
-                h = b.conv(name + ".expand", h, c, hidden, 1, 1, 1, True)
-            h = b.conv(name + ".dw", h, hidden, hidden, 3, stride, hidden, True)
-            h = b.conv(name + ".project", h, hidden, cout, 1, 1, 1, False)
-            if stride == 1 and c == cout:
-                h = b.node("Add", [b.act(h), b.act(x)], name + ".add")
-                b.scale[h] = (16 / 255, 128)
-            x, c = h, cout
+    x, c = mobilenet_blocks(x, b.conv, b.add)
     x = b.conv("head.conv", x, c, 1280, 1, 1, 1, True)
     y = b.node("GlobalAveragePool", [b.act(x)], "head.pool")
     b.scale[y] = (6 / 255, 0)

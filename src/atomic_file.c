@@ -44,6 +44,19 @@ out:
     return rc;
 }
 
+int qb_write_file_rendered(const char *path, int (*render)(FILE *f, const void *arg), const void *arg)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    if (!m) return qb_fail(QB_ENOMEM, "out of memory");
+    int rc = render(m, arg);
+    if (fclose(m) != 0 && !rc) rc = qb_fail(QB_ENOMEM, "out of memory");
+    if (!rc) rc = qb_write_file_atomic(path, buf ? buf : "", len);
+    free(buf);
+    return rc;
+}
+
 int qb_read_file(const char *path, size_t limit, char **out, size_t *len)
 {
     *out = NULL;

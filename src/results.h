@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #define QB_SCHEMA "qbench.results/1"
 
@@ -122,6 +123,11 @@ int qb_results_read(const char *path, qb_results *out);
 
 /* Write or print a JSON value: path NULL or "-" means stdout. Atomic for files. */
 int qb_json_write(const cJSON *v, const char *path);
+/* Print a JSON value, indented, and a newline to f. */
+int qb_json_print(FILE *f, const cJSON *v);
+/* Add key: v to object o, or key: null where v is not finite (JSON has no
+ * NaN or infinity). */
+void qb_json_add_number(cJSON *o, const char *key, double v);
 /* Read and parse a JSON file; a parse error names the line and column. */
 int qb_json_read(const char *path, cJSON **out);
 

@@ -290,27 +290,31 @@ fail:
 
 /* ---- files ---- */
 
-int qb_json_write(const cJSON *v, const char *path)
+void qb_json_add_number(cJSON *o, const char *key, double v)
+{
+    if (isfinite(v)) cJSON_AddNumberToObject(o, key, v);
+    else cJSON_AddNullToObject(o, key);
+}
+
+int qb_json_print(FILE *f, const cJSON *v)
 {
     char *text = cJSON_Print(v);
     if (!text) return qb_fail(QB_ENOMEM, "out of memory serialising JSON");
-    int rc = QB_OK;
-    if (!path || strcmp(path, "-") == 0) {
-        if (fputs(text, stdout) < 0 || fputc('\n', stdout) == EOF || fflush(stdout) != 0)
-            rc = qb_fail(QB_EIO, "cannot write to standard output");
-    } else {
-        const size_t n = strlen(text);
-        char *with_nl = realloc(text, n + 2);
-        if (!with_nl) {
-            free(text);
-            return qb_fail(QB_ENOMEM, "out of memory");
-        }
-        text = with_nl;
-        text[n] = '\n';
-        text[n + 1] = '\0';
-        rc = qb_write_file_atomic(path, text, n + 1);
-    }
+    const int bad = fputs(text, f) < 0 || fputc('\n', f) == EOF;
     free(text);
+    return bad ? qb_fail(QB_EIO, "cannot write %s", f == stdout ? "to standard output" : "JSON") : QB_OK;
+}
+
+static int print_json(FILE *f, const void *v)
+{
+    return qb_json_print(f, v);
+}
+
+int qb_json_write(const cJSON *v, const char *path)
+{
+    if (path && strcmp(path, "-") != 0) return qb_write_file_rendered(path, print_json, v);
+    int rc = qb_json_print(stdout, v);
+    if (!rc && fflush(stdout) != 0) rc = qb_fail(QB_EIO, "cannot write to standard output");
     return rc;
 }
 

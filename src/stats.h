@@ -23,4 +23,8 @@ int qb_stats_compute(const double *x, size_t n, qb_stats *st);
 /* Sort a copy-free array of doubles ascending. */
 void qb_sort_doubles(double *x, size_t n);
 
+/* The median of x[0..n), x left unchanged: the middle value, or the mean of
+ * the two middle ones; NAN when n is 0. */
+double qb_median_of(const double *x, size_t n);
+
 #endif

@@ -2,26 +2,8 @@
 # qbench probe ctx on the command line: bad input gets one line naming the
 # bad word and exit 2; a small run gives records with the overhead subtracted
 # and the switches counted.
-set -u
-QB=$1
-pass=0 fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-expect() { # expect STATUS WORD-IN-MESSAGE ARGS...
-    local want=$1 word=$2
-    shift 2
-    "$QB" "$@" >"$tmp/out" 2>"$tmp/err"
-    local got=$?
-    if [ "$got" -ne "$want" ]; then
-        echo "FAIL: qbench $* exited $got, expected $want"; cat "$tmp/err"; fail=$((fail + 1)); return
-    fi
-    if [ "$want" -eq 2 ] && { [ "$(wc -l <"$tmp/err")" -ne 1 ] || ! grep -qF -- "$word" "$tmp/err"; }; then
-        echo "FAIL: qbench $*: expected one line naming '$word', got:"; cat "$tmp/err"
-        fail=$((fail + 1)); return
-    fi
-    pass=$((pass + 1))
-}
+# shellcheck source=tests/lib_cli.sh
+. "$(dirname "$0")/lib_cli.sh"
 
 expect 2 "bogus" probe ctx --kinds bogus
 expect 2 "nowhere" probe ctx --placements nowhere

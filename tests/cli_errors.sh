@@ -1,28 +1,8 @@
 #!/usr/bin/env bash
 # The command line: bad words get one line on stderr naming them and exit 2;
 # --help and --version exit 0; JSON output parses.
-set -u
-QB=$1
-pass=0 fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-expect() { # expect STATUS WORD-IN-MESSAGE ARGS...
-    local want=$1 word=$2
-    shift 2
-    "$QB" "$@" >"$tmp/out" 2>"$tmp/err"
-    local got=$?
-    if [ "$got" -ne "$want" ]; then
-        echo "FAIL: qbench $* exited $got, expected $want"; cat "$tmp/err"; fail=$((fail + 1)); return
-    fi
-    if [ "$want" -eq 2 ]; then
-        if [ "$(wc -l <"$tmp/err")" -ne 1 ] || ! grep -qF -- "$word" "$tmp/err"; then
-            echo "FAIL: qbench $*: expected one line naming '$word', got:"; cat "$tmp/err"
-            fail=$((fail + 1)); return
-        fi
-    fi
-    pass=$((pass + 1))
-}
+# shellcheck source=tests/lib_cli.sh
+. "$(dirname "$0")/lib_cli.sh"
 
 expect 2 "a command is required"
 expect 2 "frobnicate" frobnicate

@@ -37,7 +37,7 @@ fill() {
 # gate_checks NAME DB: the verdicts; each JSON verdict is kept as $tmp/NAME-*.json
 gate_checks() {
     local n=$1 db=$2
-    expect 1 "$n: a record 20% slower" -- compare --history "$tmp/slow.json" --db "$db"
+    expect_exit 1 "$n: a record 20% slower" -- compare --history "$tmp/slow.json" --db "$db"
     grep -q "REGRESSION in 1 of 6 gated metrics" "$tmp/out" && grep -q "ops/k3/fp32" "$tmp/out" && ok || { bad "$n: slow: the verdict"; head -5 "$tmp/out"; }
     grep -q "base: the history's last runs of main on machine [0-9a-f]\{12\}, a1..a5 (5 runs)" "$tmp/out" && ok || { bad "$n: slow: the base"; grep base: "$tmp/out"; }
     "$QB" compare --history "$tmp/slow.json" --db "$db" --json >"$tmp/$n-slow.json"
@@ -53,16 +53,16 @@ assert t["base_rounds"] == 25 and t["new_rounds"] == 5, t
 assert 0.15 < t["change"] < 0.25, t["change"]
 assert m[("ops/k0/fp32", "gops")]["status"] == "derived"
 PY
-    expect 0 "$n: a run like the base" -- compare --history "$tmp/same.json" --db "$db"
+    expect_exit 0 "$n: a run like the base" -- compare --history "$tmp/same.json" --db "$db"
     grep -q "no regression in 6 gated metrics" "$tmp/out" && ok || { bad "$n: same: the verdict"; head -3 "$tmp/out"; }
     "$QB" compare --history "$tmp/same.json" --db "$db" --json >"$tmp/$n-same.json"
-    expect 1 "$n: junit" -- compare --history "$tmp/slow.json" --db "$db" --format junit
+    expect_exit 1 "$n: junit" -- compare --history "$tmp/slow.json" --db "$db" --format junit
     grep -c "<failure" "$tmp/out" | grep -qx 1 && grep -q 'ops/k3/fp32' "$tmp/out" && ok || bad "$n: junit: one failure"
-    expect 1 "$n: markdown" -- compare --history "$tmp/slow.json" --db "$db" --format markdown
+    expect_exit 1 "$n: markdown" -- compare --history "$tmp/slow.json" --db "$db" --format markdown
     grep -q 'REGRESSION' "$tmp/out" && ok || bad "$n: markdown"
     # the new run stored itself (on its branch) is left out of the base
     "$QB" history add "$tmp/same.json" --db "$db" --branch main >/dev/null || bad "$n: add same"
-    expect 0 "$n: the new run in the history" -- compare --history "$tmp/same.json" --db "$db" --json
+    expect_exit 0 "$n: the new run in the history" -- compare --history "$tmp/same.json" --db "$db" --json
     $PY -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['settings']['base_runs']==5 and 'a1..a5' in d['settings']['base'], d['settings']" "$tmp/out" && ok || bad "$n: the new run left out"
     # one base run from the history judges as that run's file does
     "$QB" compare --history "$tmp/same.json" --db "$db" --last 1 --json >"$tmp/hist1.json"
@@ -74,33 +74,33 @@ assert "a5..a5" in h["settings"]["base"], h["settings"]
 assert h["metrics"] == g["metrics"] and h["counts"] == g["counts"], (h["counts"], g["counts"])
 PY
     # fewer runs than asked for: a warning
-    expect 0 "$n: --last 10" -- compare --history "$tmp/same.json" --db "$db" --last 10
+    expect_exit 0 "$n: --last 10" -- compare --history "$tmp/same.json" --db "$db" --last 10
     grep -q "warning: the history holds 5 runs of branch 'main' on this machine, fewer than the 10 asked for" "$tmp/out" && ok || bad "$n: few runs warning"
     # another branch: its two runs, 10 rounds
-    expect 0 "$n: --branch feat" -- compare --history "$tmp/same.json" --db "$db" --branch feat --json
+    expect_exit 0 "$n: --branch feat" -- compare --history "$tmp/same.json" --db "$db" --branch feat --json
     $PY -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['settings']['base_runs']==2 and 'f1..f2' in d['settings']['base'], d['settings']" "$tmp/out" && ok || bad "$n: branch feat"
     # a quick run's 3 rounds: not judged, with the gate's warning
-    expect 0 "$n: too few new rounds" -- compare --history "$tmp/same3.json" --db "$db"
+    expect_exit 0 "$n: too few new rounds" -- compare --history "$tmp/same3.json" --db "$db"
     grep -q "fewer than 5 rounds on a side" "$tmp/out" && ok || bad "$n: few rounds warning"
-    expect 2 "$n: no such branch" -- compare --history "$tmp/slow.json" --db "$db" --branch nope
+    expect_exit 2 "$n: no such branch" -- compare --history "$tmp/slow.json" --db "$db" --branch nope
     one_line "holds no run of branch 'nope' on machine [0-9a-f]\{16\}" && ok || bad "$n: no branch: message"
-    expect 2 "$n: an unknown machine" -- compare --history "$tmp/alien.json" --db "$db"
+    expect_exit 2 "$n: an unknown machine" -- compare --history "$tmp/alien.json" --db "$db"
     one_line "holds no run of branch 'main' on machine .*Unknown CPU" && ok || bad "$n: unknown machine: message"
 }
 
 S=sqlite:$tmp/h.sqlite
 fill "$S" sqlite
 gate_checks sqlite "$S"
-expect 2 "both --gate and --history" -- compare --gate --history "$tmp/slow.json" --db "$S"
+expect_exit 2 "both --gate and --history" -- compare --gate --history "$tmp/slow.json" --db "$S"
 one_line "exclude each other" && ok || bad "--gate --history: message"
-expect 2 "--db without --history" -- compare "$tmp/a1.json" "$tmp/slow.json" --db "$S"
+expect_exit 2 "--db without --history" -- compare "$tmp/a1.json" "$tmp/slow.json" --db "$S"
 one_line "go with --history" && ok || bad "--db alone: message"
 # a record the stored runs mark "gate": false is judged but does not gate
 for i in 1 2 3 4 5; do "$QB" history add "$tmp/g$i.json" --db "sqlite:$tmp/g.sqlite" >/dev/null || bad "add g$i"; done
-expect 0 "a record marked gate: false in the history" -- compare --history "$tmp/slow.json" --db "sqlite:$tmp/g.sqlite" --json
+expect_exit 0 "a record marked gate: false in the history" -- compare --history "$tmp/slow.json" --db "sqlite:$tmp/g.sqlite" --json
 $PY -c "import json,sys; d=json.load(open(sys.argv[1])); m=[x for x in d['metrics'] if x['id']=='ops/k3/fp32' and x['metric']=='time'][0]; assert m['status']=='regressed' and not m['gating'], m" "$tmp/out" && ok || bad "gate: false from the history"
-expect 1 "... unless --fail-on names it" -- compare --history "$tmp/slow.json" --db "sqlite:$tmp/g.sqlite" --fail-on 'ops/k3/*'
-expect 2 "--history and a missing file" -- compare --history "$tmp/nope.json" --db "$S"
+expect_exit 1 "... unless --fail-on names it" -- compare --history "$tmp/slow.json" --db "sqlite:$tmp/g.sqlite" --fail-on 'ops/k3/*'
+expect_exit 2 "--history and a missing file" -- compare --history "$tmp/nope.json" --db "$S"
 
 if pg_available; then
     pg_start

@@ -15,7 +15,7 @@ history_runs
 S=sqlite:$tmp/h.sqlite
 for i in $(seq 1 14); do "$QB" history add "$tmp/runs/r$i.json" --db "$S" >/dev/null || bad "sqlite: add r$i"; done
 for i in $(seq 1 14); do "$QB" history add "$tmp/runs/r$i.json" --db "$P" >/dev/null || bad "pg: add r$i"; done
-expect 2 "pg: the same run twice" -- history add "$tmp/runs/r3.json" --db "$P"
+expect_exit 2 "pg: the same run twice" -- history add "$tmp/runs/r3.json" --db "$P"
 one_line "already in" && ok || bad "pg: duplicate message"
 for q in "show --json" "show --json --filter ops/k1/fp32 --last 5" "detect --json" "detect --json --min-effect 2%"; do
     # shellcheck disable=SC2086
@@ -24,23 +24,18 @@ for q in "show --json" "show --json --filter ops/k1/fp32 --last 5" "detect --jso
     "$QB" history $q --db "$S" >"$tmp/sq.json" 2>&1
     cmp -s "$tmp/pg.json" "$tmp/sq.json" && grep -q '"schema"' "$tmp/pg.json" && ok || { bad "pg and sqlite differ: history $q"; diff "$tmp/pg.json" "$tmp/sq.json" | head -5; }
 done
-expect 0 "pg: a libpq URI" -- history show --db "postgresql://qb@/postgres?host=$pg" --filter 'ops/k0/fp32:time' --json
+expect_exit 0 "pg: a libpq URI" -- history show --db "postgresql://qb@/postgres?host=$pg" --filter 'ops/k0/fp32:time' --json
 $PY -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['series'][0]['runs']==14" "$tmp/out" && ok || bad "pg URI: 14 runs"
-expect 2 "pg: a run refused half way" -- history add "$tmp/dup.json" --db "$P"
+expect_exit 2 "pg: a run refused half way" -- history add "$tmp/dup.json" --db "$P"
 "$QB" history show --db "$P" --json | $PY -c "import json,sys; d=json.load(sys.stdin); assert all(p['commit']!='cx' for s in d['series'] for p in s['points'])" && ok || bad "pg: refused run left rows"
 # concurrent writers
-for w in 1 2 3 4; do
-    (for j in 1 2 3; do
-        "$QB" history add "$tmp/w$w-$j.json" --db "$P" >/dev/null || echo "pg writer $w run $j failed" >>"$tmp/pgfail"
-    done) &
-done
-wait
+add_concurrently "$P" "$tmp/pgfail"
 "$QB" history show --db "$P" --filter 'ops/k0/fp32:time' --json | $PY -c "import json,sys; d=json.load(sys.stdin); assert d['series'][0]['runs']==26, d['series'][0]['runs']" && [ ! -e "$tmp/pgfail" ] && ok || bad "pg: concurrent writers lost runs $(cat "$tmp/pgfail" 2>/dev/null)"
 # a newer schema
 "$PGBIN/psql" -h "$pg" -U qb -d postgres -qc "UPDATE meta SET value = '99' WHERE key = 'schema_version'" >/dev/null
-expect 2 "pg: newer schema" -- history add "$tmp/late.json" --db "$P"
+expect_exit 2 "pg: newer schema" -- history add "$tmp/late.json" --db "$P"
 one_line "has schema version 99" && ok || bad "pg: newer schema message"
-expect 2 "pg: no server" -- history show --db "postgresql:host=$pg/nope user=qb"
+expect_exit 2 "pg: no server" -- history show --db "postgresql:host=$pg/nope user=qb"
 one_line "cannot connect to PostgreSQL" && ok || bad "pg: no server message"
 
 echo "cli_history_pg: $pass passed, $fail failed"

@@ -5,20 +5,6 @@
 # when qbench was built without libpython.
 source "$2/lib_cli.sh"
 
-expect() { # expect STATUS WORD-IN-MESSAGE ARGS...
-    local want=$1 word=$2
-    shift 2
-    "$QB" "$@" >"$tmp/out" 2>"$tmp/err"
-    local got=$?
-    if [ "$got" -ne "$want" ]; then
-        bad "qbench $* exited $got, expected $want"; cat "$tmp/err"; return
-    fi
-    if [ "$want" -eq 2 ] && { [ "$(wc -l <"$tmp/err")" -ne 1 ] || ! grep -qF -- "$word" "$tmp/err"; }; then
-        bad "qbench $*: expected one line naming '$word', got:"; cat "$tmp/err"; return
-    fi
-    ok
-}
-
 # A build without libpython says so in one line, exit 2, and the rest is skipped.
 "$QB" probe interp --quick --rounds 1 --reps 1 --max-reps 1 --iterations 1000 >"$tmp/out" 2>"$tmp/err"
 status=$?

@@ -9,20 +9,6 @@ source "$2/lib_cli.sh"
 PY=/usr/bin/python3
 SCRIPT="$2/../scripts/make_onnx_models.py"
 
-expect() { # expect STATUS WORD-IN-MESSAGE ARGS...
-    local want=$1 word=$2
-    shift 2
-    "$QB" "$@" >"$tmp/out" 2>"$tmp/err"
-    local got=$?
-    if [ "$got" -ne "$want" ]; then
-        bad "qbench $* exited $got, expected $want"; cat "$tmp/err"; return
-    fi
-    if [ "$want" -eq 2 ] && { [ "$(wc -l <"$tmp/err")" -ne 1 ] || ! grep -qF -- "$word" "$tmp/err"; }; then
-        bad "qbench $*: expected one line naming '$word', got:"; cat "$tmp/err"; return
-    fi
-    ok
-}
-
 # The zoo needs nothing but qbench (the other models are listed below, beside their files).
 expect 0 "" model --model mobilenet-v2
 grep -q "^Total: 601.83 MFLOP" "$tmp/out" || bad "model mobilenet-v2: not the total of 601.83 MFLOP"

@@ -20,18 +20,6 @@ leftovers() { # the test files left in a folder
     find "$1" -maxdepth 1 -name '.qbench-storage-*' 2>/dev/null | wc -l
 }
 
-expect() { # expect STATUS WORD-IN-MESSAGE ARGS...
-    local want=$1 word=$2
-    shift 2
-    "$QB" "$@" >"$tmp/out" 2>"$tmp/err"
-    local got=$?
-    if [ "$got" -ne "$want" ]; then bad "qbench $* exited $got, expected $want"; cat "$tmp/err"; return; fi
-    if [ "$want" -eq 2 ] && { [ "$(wc -l <"$tmp/err")" -ne 1 ] || ! grep -qF -- "$word" "$tmp/err"; }; then
-        bad "qbench $*: expected one line naming '$word', got:"; cat "$tmp/err"; return
-    fi
-    ok
-}
-
 touch "$tmp/afile"
 expect 2 "--path DIR is required" probe storage --quick
 expect 2 "nowhere" probe storage --path "$tmp/nowhere" --quick

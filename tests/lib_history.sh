@@ -1,6 +1,7 @@
 # shellcheck shell=bash
-# What the history tests share (sourced after lib_cli.sh): expect, one_line,
-# pg_start (a throwaway PostgreSQL cluster) and history_runs (the synthetic
+# What the history tests share (sourced after lib_cli.sh): one_line,
+# add_concurrently (the concurrent writers), pg_start (a throwaway
+# PostgreSQL cluster) and history_runs (the synthetic
 # results files in $tmp, made by one python start: runs/r1..r14.json (ops/k1
 # steps up 15% at c8, ops/k2 drifts 1.2% a run, the rest flat), dup.json
 # (refused half way), late.json, ro.json and w1-1..w4-3.json for the
@@ -11,14 +12,18 @@ PY=python3
 [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
 GEN="$PY $2/history_gen.py"
 export XDG_DATA_HOME=$tmp/data
-expect() {
-    local want=$1 what=$2
-    shift 3
-    "$QB" "$@" >"$tmp/out" 2>"$tmp/err"
-    local got=$?
-    if [ "$got" -eq "$want" ]; then ok; else bad "$what: exit $got, expected $want"; cat "$tmp/err"; fi
-}
 one_line() { [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "$1" "$tmp/err"; }
+
+# add_concurrently DB FAILS: 4 processes add w1-1..w4-3.json to DB at once,
+# 3 runs each; an add that fails is noted in the file FAILS.
+add_concurrently() {
+    for w in 1 2 3 4; do
+        (for j in 1 2 3; do
+            "$QB" history add "$tmp/w$w-$j.json" --db "$1" >/dev/null || echo "writer $w run $j failed" >>"$2"
+        done) &
+    done
+    wait
+}
 
 history_runs() {
     mkdir -p "$tmp/runs"

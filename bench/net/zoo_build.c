@@ -167,6 +167,16 @@ int zoo_fc(qb_zoo *z, const char *name, int x, long out)
     return zoo_node(z, name, QB_NOP_GEMM, ins, 3, &a);
 }
 
+int zoo_classifier(qb_zoo *z, const char *pool, const char *flatten, const char *fc, int x, long classes)
+{
+    x = zoo_node(z, pool, QB_NOP_GLOBALAVGPOOL, &x, 1, NULL);
+    qb_net_attr fl;
+    qb_net_attr_init(&fl);
+    fl.axis = 1;
+    x = zoo_node(z, flatten, QB_NOP_FLATTEN, &x, 1, &fl);
+    return zoo_fc(z, fc, x, classes);
+}
+
 int zoo_end(qb_zoo *z, int out)
 {
     if (z->rc) return z->rc;

@@ -36,6 +36,9 @@ int zoo_conv(qb_zoo *z, const char *name, int x, long k, long r, long stride, lo
 /* A fully connected layer as ONNX exports it from a linear layer: Gemm with
  * weights [out, in] (transB) and a bias. */
 int zoo_fc(qb_zoo *z, const char *name, int x, long out);
+/* An image classifier's head: global average pool, flatten and a fully
+ * connected layer to `classes`, named pool, flatten and fc. */
+int zoo_classifier(qb_zoo *z, const char *pool, const char *flatten, const char *fc, int x, long classes);
 /* Mark out as the output; the graph's error code. */
 int zoo_end(qb_zoo *z, int out);
 

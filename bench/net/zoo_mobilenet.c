@@ -50,11 +50,6 @@ int qb_zoo_mobilenet_v2(qb_zoo *z, const long *dims, int ndim)
         }
     }
     x = zoo_conv(z, "head.conv", x, 1280, 1, 1, 1, QB_NOP_CLIP);
-    x = zoo_node(z, "head.pool", QB_NOP_GLOBALAVGPOOL, &x, 1, NULL);
-    qb_net_attr fl;
-    qb_net_attr_init(&fl);
-    fl.axis = 1;
-    x = zoo_node(z, "head.flatten", QB_NOP_FLATTEN, &x, 1, &fl);
-    x = zoo_fc(z, "head.fc", x, 1000);
+    x = zoo_classifier(z, "head.pool", "head.flatten", "head.fc", x, 1000);
     return zoo_end(z, x);
 }

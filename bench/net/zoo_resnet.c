@@ -50,11 +50,6 @@ int qb_zoo_resnet50(qb_zoo *z, const long *dims, int ndim)
             x = zoo_node(z, sub, QB_NOP_RELU, &h, 1, NULL);
         }
     }
-    x = zoo_node(z, "avgpool", QB_NOP_GLOBALAVGPOOL, &x, 1, NULL);
-    qb_net_attr fl;
-    qb_net_attr_init(&fl);
-    fl.axis = 1;
-    x = zoo_node(z, "flatten", QB_NOP_FLATTEN, &x, 1, &fl);
-    x = zoo_fc(z, "fc", x, 1000);
+    x = zoo_classifier(z, "avgpool", "flatten", "fc", x, 1000);
     return zoo_end(z, x);
 }
