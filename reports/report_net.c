@@ -78,17 +78,10 @@ static int by_rank(const void *a, const void *b)
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
-/* The profiled configuration's variants and their layers, ranked. */
-static int collect(net_model *m)
+/* The variants of m's batch and thread count, and their layers, ranked. */
+static int collect_layers(net_model *m)
 {
     const qb_results *res = m->res;
-    m->batch = NAN;
-    for (size_t i = 0; i < res->n; i++) {
-        const qb_record *r = &res->recs[i];
-        if (!of_model(r, m->model)) continue;
-        if (isnan(m->batch)) m->batch = qb_param_num(r, "batch");
-        m->threads = qb_param_num(r, "threads");
-    }
     for (size_t i = 0; i < res->n && m->nvar < MAX_VAR; i++) {
         const qb_record *r = &res->recs[i];
         if (of_model(r, m->model) && qb_param_num(r, "batch") == m->batch && qb_param_num(r, "threads") == m->threads)
@@ -121,6 +114,19 @@ static int collect(net_model *m)
     qsort(m->rows, (size_t)m->nrows, sizeof *m->rows, by_rank);
     m->ntop = m->nrows < QB_NET_TOP_LAYERS ? m->nrows : QB_NET_TOP_LAYERS;
     return QB_OK;
+}
+
+/* The profiled configuration: the model's first batch, its last thread count. */
+static int collect(net_model *m)
+{
+    m->batch = NAN;
+    for (size_t i = 0; i < m->res->n; i++) {
+        const qb_record *r = &m->res->recs[i];
+        if (!of_model(r, m->model)) continue;
+        if (isnan(m->batch)) m->batch = qb_param_num(r, "batch");
+        m->threads = qb_param_num(r, "threads");
+    }
+    return collect_layers(m);
 }
 
 /* Any variant's record of a row, for what every variant shares (node, op). */
@@ -163,7 +169,11 @@ static void layer_bars(net_model *m)
 {
     qb_report_page *rp = m->rp;
     qb_buf *h = &rp->html;
-    if (m->ntop == 0) return;
+    if (m->ntop == 0) {
+        qb_buf_printf(h, "<p>No layer records for batch %.0f on %.0f thread%s.</p>\n", m->batch, m->threads,
+                      m->threads == 1 ? "" : "s");
+        return;
+    }
     const char *cats[QB_NET_TOP_LAYERS], *series[MAX_VAR];
     double values[QB_NET_TOP_LAYERS * MAX_VAR];
     for (int c = 0; c < m->ntop; c++) {
@@ -244,17 +254,11 @@ static const char *roof_dtype(const qb_ceilings *c, const qb_record *cfg)
 
 /* Every layer of each variant under the ceilings; the top layers joined
  * from their fp32 point to their other points, and tabled with their roof. */
-static void layer_roofline(net_model *m)
+static void layer_roofline_under(net_model *m, const qb_ceilings *cl)
 {
     qb_report_page *rp = m->rp;
     qb_buf *h = &rp->html;
-    qb_ceilings c;
-    if (!find_ceilings(rp, (int)m->threads, &c)) {
-        qb_buf_printf(h, "<p>No roofline for the layers: no input has ceilings for %.0f thread%s (the probe peak and "
-                         "probe mem results of qbench run, or a qbench roofline document).</p>\n",
-                      m->threads, m->threads == 1 ? "" : "s");
-        return;
-    }
+    const qb_ceilings c = *cl;
     qb_rl_plot_point *pts = calloc((size_t)m->nrows * (size_t)m->nvar + 1, sizeof *pts);
     if (!pts) return;
     const char *dtypes[MAX_VAR];
@@ -317,6 +321,37 @@ static void layer_roofline(net_model *m)
                           roof, eff);
         }
     qb_buf_printf(h, "</table>\n");
+}
+
+/* The layers under the ceilings of the profiled thread count or, when no
+ * input has those, of the last other thread count of the same batch that
+ * has them. */
+static void layer_roofline(net_model *m)
+{
+    qb_ceilings c;
+    if (find_ceilings(m->rp, (int)m->threads, &c)) {
+        layer_roofline_under(m, &c);
+        return;
+    }
+    for (size_t i = m->res->n; i-- > 0;) {
+        const qb_record *r = &m->res->recs[i];
+        const double t = qb_param_num(r, "threads");
+        if (!of_model(r, m->model) || qb_param_num(r, "batch") != m->batch || t == m->threads ||
+            !find_ceilings(m->rp, (int)t, &c))
+            continue;
+        net_model o = *m;
+        o.threads = t;
+        o.nvar = o.nrows = o.ntop = 0;
+        o.rows = NULL;
+        if (collect_layers(&o) == QB_OK) layer_roofline_under(&o, &c);
+        else qb_clear_error();
+        free(o.rows);
+        return;
+    }
+    qb_buf_printf(&m->rp->html,
+                  "<p>No roofline for the layers: no input has ceilings for %.0f thread%s (the probe peak and "
+                  "probe mem results of qbench run, or a qbench roofline document).</p>\n",
+                  m->threads, m->threads == 1 ? "" : "s");
 }
 
 /* Throughput against latency: one line per variant and thread count,

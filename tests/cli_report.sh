@@ -136,6 +136,22 @@ for b in blocks:
 PY
 then ok; else bad "network batch sweep or missing ceilings"; cat "$tmp/err"; fi
 
+# The profiled thread count (the last in the file) without ceilings or
+# layer records: the layers go under the ceilings of the other thread count.
+python3 - "$FIX/net-mobilenet-v2.json" "$tmp/t1last.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["results"].sort(key=lambda r: r["params"].get("threads", 2) == 1)
+json.dump(d, open(sys.argv[2], "w"))
+PY
+if "$QB" report "$FIX/roofline-run.json" "$tmp/t1last.json" -o "$tmp/t1last" >/dev/null 2>"$tmp/err" &&
+    grep -q "No layer records for batch 1 on 1 thread" "$tmp/t1last/report.html" &&
+    grep -q "layers on the roofline, batch 1, 2 threads" "$tmp/t1last/charts/net-mobilenet-v2-roofline.gp"; then
+    ok
+else
+    bad "network layers under another thread count's ceilings"; cat "$tmp/err"
+fi
+
 # Without gnuplot: tables still there, chart scripts kept, a warning.
 if QB_GNUPLOT=/nonexistent "$QB" report "$FIX/roofline-run.json" -o "$tmp/nognu" >/dev/null 2>"$tmp/err" &&
     grep -q "gnuplot" "$tmp/err" && grep -q "<table" "$tmp/nognu/report.html" && [ -s "$tmp/nognu/charts/roofline.gp" ]; then ok; else bad "report without gnuplot"; fi
