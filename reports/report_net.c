@@ -94,7 +94,9 @@ static int collect_layers(net_model *m)
         for (size_t i = 0; i < res->n; i++) {
             const qb_record *r = &res->recs[i];
             if (strncmp(r->id, m->var[v]->id, len) != 0 || strncmp(r->id + len, "/L", 2) != 0) continue;
-            const int index = (int)qb_param_num(r, "index");
+            const double at = qb_param_num(r, "index");
+            if (!(at >= 0 && at < 1e9)) continue;
+            const int index = (int)at;
             int k = 0;
             while (k < m->nrows && m->rows[k].index != index) k++;
             if (k == m->nrows) m->rows[m->nrows++].index = index;
@@ -124,7 +126,7 @@ static int collect(net_model *m)
         const qb_record *r = &m->res->recs[i];
         if (!of_model(r, m->model)) continue;
         if (isnan(m->batch)) m->batch = qb_param_num(r, "batch");
-        m->threads = qb_param_num(r, "threads");
+        if (qb_param_num(r, "batch") == m->batch) m->threads = qb_param_num(r, "threads");
     }
     return collect_layers(m);
 }
