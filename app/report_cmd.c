@@ -62,10 +62,15 @@ int qb_cmd_report(int argc, char **argv)
         .path = "report",
         .usage = "RESULTS.json [MORE.json ...] -o DIR  |  --history DB -o DIR",
         .summary = "Turn results files into one self-contained HTML page with charts.",
-        .details = "Several files (machines, commits) are put side by side. Charts are drawn with\n"
-                   "gnuplot; without it the page still has every table, and the chart data and\n"
-                   "scripts stay in DIR/charts/. The page needs no network and no JavaScript.",
+        .details = "Several files (machines, commits) are put side by side, and files of different\n"
+                   "commands are read together: a qbench net file adds the network section (the\n"
+                   "answer line, top layers, layers on the roofline, latency against throughput).\n"
+                   "Charts are drawn with gnuplot; without it the page still has every table, and\n"
+                   "the chart data and scripts stay in DIR/charts/. The page needs no network and\n"
+                   "no JavaScript.",
         .examples = "  qbench run --quick -o out/results.json && qbench report out/results.json -o out/report\n"
+                    "  qbench net --model mobilenet-v2 --quick -o out/net.json\n"
+                    "  qbench report out/results.json out/net.json -o out/report\n"
                     "  qbench report --history sqlite:ci/history.sqlite --filter 'ops/*' -o out/history\n"
                     "  qbench report base.json new.json -o out/compare-report\n",
         .opts = opts,

@@ -5,6 +5,8 @@
 #include "ceilings.h"
 #include "error.h"
 #include "html.h"
+#include "output.h"
+#include "report_page.h"
 #include "roofline.h"
 
 #include <errno.h>
@@ -14,17 +16,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-typedef struct {
-    const qb_report_input *in;
-    int nin;
-    const char *dir;
-    char chartdir[4096];
-    qb_buf html;
-    char warning[512];
-    int charts_made, charts_missing;
-} report;
+typedef qb_report_page report;
 
-static bool has_group(const qb_results *res, const char *group)
+bool qb_report_has_group(const qb_results *res, const char *group)
 {
     for (size_t i = 0; i < res->n; i++)
         if (strcmp(res->recs[i].group, group) == 0) return true;
@@ -34,12 +28,12 @@ static bool has_group(const qb_results *res, const char *group)
 static bool any_has_group(const report *rp, const char *group)
 {
     for (int i = 0; i < rp->nin; i++)
-        if (has_group(&rp->in[i].res, group)) return true;
+        if (qb_report_has_group(&rp->in[i].res, group)) return true;
     return false;
 }
 
 /* Put a chart into the page: its SVG inline, or a line saying why not. */
-static void chart(report *rp, const char *name, int rc)
+void qb_report_chart(report *rp, const char *name, int rc)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/%s.svg", rp->chartdir, name);
@@ -92,8 +86,14 @@ static void fmt_params(qb_buf *b, const qb_record *r)
 /* Every record of a group, one row per (record, metric), one value column per input. */
 static void group_table_in(qb_buf *h, const qb_report_input *in, int nin, const char *group)
 {
+    /* A value column for each input that has the group: files of different
+     * commands (a suite run and a network run) share no records. */
+    bool col[QB_REPORT_MAX_INPUTS];
+    int ncol = 0;
+    for (int i = 0; i < nin; i++) ncol += col[i] = qb_report_has_group(&in[i].res, group);
     qb_buf_printf(h, "<table><tr><th>result</th><th>parameters</th><th>metric</th>");
     for (int i = 0; i < nin; i++) {
+        if (!col[i]) continue;
         qb_buf_printf(h, "<th>");
         qb_html_text(h, in[i].label);
         qb_buf_printf(h, "</th>");
@@ -119,7 +119,7 @@ static void group_table_in(qb_buf *h, const qb_report_input *in, int nin, const 
                     qb_buf_printf(h, "</td>");
                 }
                 if (!r->nmetrics) {
-                    qb_buf_printf(h, "<td>-</td><td colspan=\"%d\">", nin);
+                    qb_buf_printf(h, "<td>-</td><td colspan=\"%d\">", ncol);
                     const cJSON *n = cJSON_GetArrayItem(r->notes, 0);
                     qb_html_text(h, n ? n->valuestring : "no metrics");
                     qb_buf_printf(h, "</td></tr>\n");
@@ -130,6 +130,7 @@ static void group_table_in(qb_buf *h, const qb_report_input *in, int nin, const 
                 qb_html_text(h, mname);
                 qb_buf_printf(h, "</td>");
                 for (int i = 0; i < nin; i++) {
+                    if (!col[i]) continue;
                     const qb_record *o = qb_results_find(&in[i].res, r->id);
                     char v[96];
                     fmt_metric(v, sizeof v, o ? qb_record_find_metric(o, mname) : NULL);
@@ -174,7 +175,7 @@ static void group_bars(report *rp, const char *group, const char *metric, const 
     /* One series per input that has this group. */
     int src_of[QB_REPORT_MAX_INPUTS], ns = 0;
     for (int i = 0; i < rp->nin; i++)
-        if (has_group(&rp->in[i].res, group)) {
+        if (qb_report_has_group(&rp->in[i].res, group)) {
             src_of[ns] = i;
             series[ns++] = rp->in[i].label;
         }
@@ -186,7 +187,7 @@ static void group_bars(report *rp, const char *group, const char *metric, const 
             values[c * ns + s] = r ? qb_metric_value(r, metric) : NAN;
         }
     const qb_bar_chart bc = {title, ylabel, logy, nc, ns, cats, series, values};
-    chart(rp, name, qb_chart_bars(rp->chartdir, name, &bc));
+    qb_report_chart(rp, name, qb_chart_bars(rp->chartdir, name, &bc));
 }
 
 /* Operator throughput per data type, as grouped bars: one group per operator
@@ -197,7 +198,7 @@ static void ops_dtype_bars(report *rp)
 {
     const qb_results *res = NULL;
     for (int i = 0; i < rp->nin && !res; i++)
-        if (has_group(&rp->in[i].res, "ops")) res = &rp->in[i].res;
+        if (qb_report_has_group(&rp->in[i].res, "ops")) res = &rp->in[i].res;
     if (!res) return;
     double threads = 0;
     for (size_t k = 0; k < res->n; k++)
@@ -234,10 +235,10 @@ static void ops_dtype_bars(report *rp)
     char title[96];
     snprintf(title, sizeof title, "Operator throughput per data type, %.0f thread(s)", threads);
     const qb_bar_chart bc = {title, "GOP/s", true, nc, 3, cats, dts, values};
-    chart(rp, "ops", qb_chart_bars(rp->chartdir, "ops", &bc));
+    qb_report_chart(rp, "ops", qb_chart_bars(rp->chartdir, "ops", &bc));
 }
 
-static void section(report *rp, const char *id, const char *title, const char *intro)
+void qb_report_section(report *rp, const char *id, const char *title, const char *intro)
 {
     qb_buf_printf(&rp->html, "<h2 id=\"%s\">", id);
     qb_html_text(&rp->html, title);
@@ -262,7 +263,7 @@ static void machine_value(char *buf, size_t len, const cJSON *v)
 static void machine_section(report *rp)
 {
     qb_buf *h = &rp->html;
-    section(rp, "machine", "Machine", NULL);
+    qb_report_section(rp, "machine", "Machine", NULL);
     static const char *const keys[] = {"cpu", "uarch", "vendor", "cores", "threads", "core_ghz", "tsc_ghz",
                                        "virtualized", "hypervisor", "kernel", "memory_bytes"};
     qb_buf_printf(h, "<table><tr><th></th>");
@@ -410,7 +411,7 @@ static void loaded_chart(report *rp)
             lc.mark_labels[0] = "knee";
             lc.nmarks = 1;
         }
-        chart(rp, "mem-loaded", qb_chart_lines(rp->chartdir, "mem-loaded", &lc));
+        qb_report_chart(rp, "mem-loaded", qb_chart_lines(rp->chartdir, "mem-loaded", &lc));
         return;
     }
 }
@@ -419,7 +420,7 @@ static void mem_charts(report *rp)
 {
     const qb_report_input *src = NULL;
     for (int i = 0; i < rp->nin && !src; i++)
-        if (has_group(&rp->in[i].res, "probe.mem")) src = &rp->in[i];
+        if (qb_report_has_group(&rp->in[i].res, "probe.mem")) src = &rp->in[i];
     if (!src) return;
     enum { MAXN = 256 };
     static double xs[QB_CHART_MAX_SERIES][MAXN], ys[QB_CHART_MAX_SERIES][MAXN];
@@ -471,7 +472,7 @@ static void mem_charts(report *rp)
             lc.mark_labels[lc.nmarks] = marklabels[lc.nmarks];
             lc.nmarks++;
         }
-        chart(rp, lat ? "mem-latency" : "mem-bandwidth", qb_chart_lines(rp->chartdir, lat ? "mem-latency" : "mem-bandwidth", &lc));
+        qb_report_chart(rp, lat ? "mem-latency" : "mem-bandwidth", qb_chart_lines(rp->chartdir, lat ? "mem-latency" : "mem-bandwidth", &lc));
     }
 }
 
@@ -490,7 +491,7 @@ static void roofline_charts(report *rp, const qb_results *res)
     for (int i = 0; i < n; i++) {
         char name[64];
         qb_roofline_chart_name(res, threads[i], name, sizeof name);
-        chart(rp, name, qb_roofline_chart_threads(res, rp->chartdir, threads[i]));
+        qb_report_chart(rp, name, qb_roofline_chart_threads(res, rp->chartdir, threads[i]));
     }
 }
 
@@ -499,13 +500,14 @@ static void roofline_part(report *rp)
 {
     for (int i = 0; i < rp->nin; i++) {
         const qb_results *res = &rp->in[i].res;
-        if (has_group(res, "roofline")) {
+        if (qb_report_has_group(res, "roofline")) {
             roofline_charts(rp, res);
             return;
         }
     }
     for (int i = 0; i < rp->nin; i++) {
         const qb_results *res = &rp->in[i].res;
+        if (!qb_report_has_group(res, "ops")) continue;
         /* every thread count of the run's ops records that has ceilings */
         qb_results tmp;
         if (qb_results_init(&tmp) != QB_OK) return;
@@ -522,7 +524,7 @@ static void roofline_part(report *rp)
         }
         if (tmp.n > 0) {
             roofline_charts(rp, &tmp);
-            section(rp, "roofline-table", "Roofline verdicts", NULL);
+            qb_report_section(rp, "roofline-table", "Roofline verdicts", NULL);
             qb_report_input one = {.path = "", .res = tmp};
             snprintf(one.label, sizeof one.label, "%s", rp->in[i].label);
             group_table_in(&rp->html, &one, 1, "roofline");
@@ -537,7 +539,7 @@ static void roofline_part(report *rp)
 static void conditions_section(report *rp)
 {
     qb_buf *h = &rp->html;
-    section(rp, "conditions", "Measurement conditions",
+    qb_report_section(rp, "conditions", "Measurement conditions",
             "The repetition policy and calibration each run used, and every warning its records carry.");
     for (int i = 0; i < rp->nin; i++) {
         const qb_results *res = &rp->in[i].res;
@@ -548,11 +550,16 @@ static void conditions_section(report *rp)
         qb_html_text(h, s ? s : "{}");
         qb_buf_printf(h, "</pre>\n<ul class=\"notes\">\n");
         free(s);
-        int shown = 0, total = 0;
+        int shown = 0, total = 0, nogate = 0;
         for (size_t k = 0; k < res->n; k++) {
             const cJSON *n;
             cJSON_ArrayForEach(n, res->recs[k].notes)
             {
+                /* said once below: a network run has one per layer */
+                if (qb_note_is_no_gate(n->valuestring)) {
+                    nogate++;
+                    continue;
+                }
                 total++;
                 if (shown >= 300) continue;
                 shown++;
@@ -564,6 +571,10 @@ static void conditions_section(report *rp)
             }
         }
         if (total > shown) qb_buf_printf(h, "<li>... %d more in the JSON file</li>\n", total - shown);
+        if (nogate)
+            qb_buf_printf(h, "<li>%d record%s %s not regression gate%s by default (each record's note in the JSON "
+                             "file says why; qbench compare --fail-on makes them gates)</li>\n",
+                          nogate, nogate == 1 ? "" : "s", nogate == 1 ? "is" : "are", nogate == 1 ? "" : "s");
         qb_buf_printf(h, "</ul>\n");
     }
 }
@@ -596,10 +607,10 @@ int qb_report_write(const qb_report_input *in, int nin, const char *dir, char *c
     qb_buf_printf(h, "</p>\n<nav><a href=\"#machine\">machine</a><a href=\"#inst\">instructions</a>"
                      "<a href=\"#peak\">peak</a><a href=\"#mem\">memory</a><a href=\"#ctx\">OS costs</a>"
                      "<a href=\"#ops\">operators</a><a href=\"#roofline\">roofline</a><a href=\"#quant\">quantization</a>"
-                     "<a href=\"#fuse\">fusion</a><a href=\"#conditions\">conditions</a></nav>\n");
+                     "<a href=\"#fuse\">fusion</a><a href=\"#net\">networks</a><a href=\"#conditions\">conditions</a></nav>\n");
     machine_section(&rp);
     if (any_has_group(&rp, "probe.inst")) {
-        section(&rp, "inst", "Instructions: latency and throughput (core cycles)",
+        qb_report_section(&rp, "inst", "Instructions: latency and throughput (core cycles)",
                 "Instructions on the measured machine: latency of a dependency chain and "
                 "throughput of independent chains; published figures are uops.info's for the same core.");
         group_bars(&rp, "probe.inst", "latency", "inst-latency", "Instruction latency", "cycles", false);
@@ -607,44 +618,45 @@ int qb_report_write(const qb_report_input *in, int nin, const char *dir, char *c
         group_table(&rp, "probe.inst");
     }
     if (any_has_group(&rp, "probe.peak")) {
-        section(&rp, "peak", "Peak compute per data type", "GOP/s with the instruction mix a real kernel uses; a multiply-add counts 2.");
+        qb_report_section(&rp, "peak", "Peak compute per data type", "GOP/s with the instruction mix a real kernel uses; a multiply-add counts 2.");
         group_bars(&rp, "probe.peak", "gops", "peak", "Peak compute", "GOP/s", false);
         group_table(&rp, "probe.peak");
     }
     if (any_has_group(&rp, "probe.mem")) {
-        section(&rp, "mem", "Memory hierarchy: bandwidth and latency", "Bytes counted as STREAM counts them; GB/s = 1e9 bytes/s.");
+        qb_report_section(&rp, "mem", "Memory hierarchy: bandwidth and latency", "Bytes counted as STREAM counts them; GB/s = 1e9 bytes/s.");
         mem_charts(&rp);
         loaded_chart(&rp);
         group_table(&rp, "probe.mem");
     }
     if (any_has_group(&rp, "probe.ctx")) {
-        section(&rp, "ctx", "Operating system costs: syscalls and context switches", NULL);
+        qb_report_section(&rp, "ctx", "Operating system costs: syscalls and context switches", NULL);
         group_table(&rp, "probe.ctx");
     }
     if (any_has_group(&rp, "ops")) {
-        section(&rp, "ops", "Operators", "Throughput of each operator and data type.");
+        qb_report_section(&rp, "ops", "Operators", "Throughput of each operator and data type.");
         ops_dtype_bars(&rp);
         group_table(&rp, "ops");
     }
-    section(&rp, "roofline", "Roofline", NULL);
+    qb_report_section(&rp, "roofline", "Roofline", NULL);
     roofline_part(&rp);
     if (any_has_group(&rp, "roofline")) group_table(&rp, "roofline");
     if (any_has_group(&rp, "costs")) {
-        section(&rp, "costs", "What things cost",
+        qb_report_section(&rp, "costs", "What things cost",
                 "Each step of executing an instruction and each slow system operation: the textbook figure "
                 "(primer), this machine's measured cycles and ns, and the record it came from (qbench costs).");
         group_table(&rp, "costs");
     }
     if (any_has_group(&rp, "quant")) {
-        section(&rp, "quant", "Quantization error", "Noise-to-signal ratio of each policy, in dB (lower is better).");
+        qb_report_section(&rp, "quant", "Quantization error", "Noise-to-signal ratio of each policy, in dB (lower is better).");
         group_bars(&rp, "quant", "nsr_db", "quant", "Quantization error", "NSR (dB)", false);
         group_table(&rp, "quant");
     }
     if (any_has_group(&rp, "fuse")) {
-        section(&rp, "fuse", "Operator fusion", NULL);
+        qb_report_section(&rp, "fuse", "Operator fusion", NULL);
         group_bars(&rp, "fuse", "speedup_fused", "fuse", "Fusion speedup over the unfused chain", "x", false);
         group_table(&rp, "fuse");
     }
+    qb_report_net(&rp);
     conditions_section(&rp);
     qb_buf_printf(h, "</body></html>\n");
     int rc = h->oom ? qb_fail(QB_ENOMEM, "out of memory building the report") : QB_OK;
