@@ -5,6 +5,7 @@
 #include "defaults.h"
 #include "error.h"
 #include "fmt.h"
+#include "net_answer.h"
 #include "output.h"
 #include "profile.h"
 #include "roofline_model.h"
@@ -13,12 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* The configuration records (those with an end-to-end latency). */
-static bool is_config(const qb_record *r)
-{
-    return strcmp(r->group, "net") == 0 && qb_record_find_metric(r, "latency");
-}
 
 /* Layer records of configuration c, in record order. */
 static int layers_of(const qb_results *res, const qb_record *c, const qb_record **out, int max)
@@ -47,7 +42,7 @@ static void e2e_table(const qb_results *res)
     qb_table_init(&t, 13, head);
     for (size_t i = 0; i < res->n; i++) {
         const qb_record *r = &res->recs[i];
-        if (!is_config(r)) continue;
+        if (!qb_net_is_config(r)) continue;
         const double p50 = qb_metric_value(r, "latency"), sum = qb_metric_value(r, "layer_sum");
         char peak[32], nsr[24] = "-", db[24] = "-", cs[24] = "-";
         qb_fmt_bytes(peak, sizeof peak, qb_metric_value(r, "peak_activation_bytes"));
@@ -68,7 +63,7 @@ static void e2e_table(const qb_results *res)
     qb_table_free(&t);
     for (size_t i = 0; i < res->n; i++) {
         const qb_record *r = &res->recs[i];
-        if (!is_config(r) || !(qb_param_num(r, "skipped") > 0)) continue;
+        if (!qb_net_is_config(r) || !(qb_param_num(r, "skipped") > 0)) continue;
         printf("\nLeft out (unsupported): %.0f layer(s), %.1f%% of the operations: %s\n",
                qb_param_num(r, "skipped"), 100 * qb_param_num(r, "skipped_ops_share"),
                qb_param_str(r, "skipped_layers"));
@@ -83,7 +78,7 @@ static bool profiled(const qb_results *res, const qb_record *r)
     double b0 = -1, tl = -1;
     for (size_t i = 0; i < res->n; i++) {
         const qb_record *c = &res->recs[i];
-        if (!is_config(c)) continue;
+        if (!qb_net_is_config(c)) continue;
         if (b0 < 0) b0 = qb_param_num(c, "batch");
         tl = qb_param_num(c, "threads");
     }
@@ -190,37 +185,25 @@ static void top_layers(const qb_results *res, const qb_record *c)
     free(l);
 }
 
-/* "INT8 per-channel: 2.9x faster end to end than FP32 on 2 threads, output NSR ..." */
-static void answer(const qb_results *res)
+/* The answer lines (reports/net_answer.h): one per model and thread count. */
+static void answers(const qb_results *res)
 {
-    const qb_record *f32 = NULL, *best = NULL;
-    for (size_t i = 0; i < res->n; i++) {
-        const qb_record *r = &res->recs[i];
-        if (!is_config(r) || !profiled(res, r)) continue;
-        if (strcmp(qb_param_str(r, "dtype"), "fp32") == 0) f32 = r;
-        else if (!best || (strcmp(qb_param_str(r, "dtype"), "int8") == 0 &&
-                           (strcmp(qb_param_str(best, "dtype"), "int8") != 0 ||
-                            qb_metric_value(r, "latency") < qb_metric_value(best, "latency"))))
-            best = r;
+    enum { MAX_ANSWERS = 64 }; /* models x thread counts of one run */
+    qb_net_answer a[MAX_ANSWERS];
+    const int n = qb_net_answers(res, a, MAX_ANSWERS);
+    if (n > 0) printf("\n");
+    for (int i = 0; i < n; i++) {
+        char line[256];
+        qb_net_answer_format(&a[i], line, sizeof line);
+        printf("%s\n", line);
     }
-    if (!f32 || !best) return;
-    const double s = qb_metric_value(f32, "latency") / qb_metric_value(best, "latency");
-    char name[48];
-    snprintf(name, sizeof name, "%s", qb_param_str(best, "variant"));
-    for (char *p = name; *p && *p != '-'; p++) *p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
-    char *dash = strchr(name, '-');
-    if (dash) *dash = ' ';
-    printf("\n%s: %.2gx %s end to end than FP32 on %.0f thread%s (batch %.0f), output NSR %.2g (%.0f dB)\n",
-           name, s >= 1 ? s : 1 / s, s >= 1 ? "faster" : "slower", qb_param_num(best, "threads"),
-           qb_param_num(best, "threads") == 1 ? "" : "s", qb_param_num(best, "batch"),
-           qb_metric_value(best, "nsr"), qb_metric_value(best, "nsr_db"));
 }
 
 void qb_net_print(const qb_results *res)
 {
     e2e_table(res);
     for (size_t i = 0; i < res->n; i++)
-        if (is_config(&res->recs[i]) && profiled(res, &res->recs[i])) top_layers(res, &res->recs[i]);
-    answer(res);
+        if (qb_net_is_config(&res->recs[i]) && profiled(res, &res->recs[i])) top_layers(res, &res->recs[i]);
+    answers(res);
     qb_print_notes(res);
 }
