@@ -6,9 +6,9 @@
 #   bash scripts/fuzz.sh [SECONDS]    (default 60, or $QB_FUZZ_SECONDS)
 #
 # Builds with clang into build-fuzz/ (QB_FUZZ=ON, QB_SANITIZE=ON), seeds the
-# corpus from tests/fixtures, runs tests/fuzz_compare.c for SECONDS,
-# tests/fuzz_mannwhitney.c for a quarter of that, and tests/fuzz_onnx.c for
-# half of it on small models scripts/make_onnx_models.py writes. Exit 0 without a finding;
+# corpus from tests/fixtures, and shares SECONDS among the targets: half for
+# tests/fuzz_compare.c, a third for tests/fuzz_onnx.c (on small models
+# scripts/make_onnx_models.py writes) and a sixth for tests/fuzz_mannwhitney.c. Exit 0 without a finding;
 # a crash, leak, UB report or timeout leaves its input in
 # build-fuzz/artifacts/ (replay: build-fuzz/fuzz_compare FILE) and exits 1.
 set -euo pipefail
@@ -106,13 +106,13 @@ run() { # name seconds corpus [flags...] -- [seed dirs...]
     grep -E "^Done|stat::number_of_executed_units|stat::peak_rss_mb" "build-fuzz/$name.log" || true
 }
 status=0
-run fuzz_compare "$secs" "$corpus" -dict="$dict" -- "$seeds" || status=1
-run fuzz_mannwhitney $(((secs + 3) / 4)) build-fuzz/corpus-mannwhitney -- || status=1
+run fuzz_compare $(((secs + 1) / 2)) "$corpus" -dict="$dict" -- "$seeds" || status=1
+run fuzz_mannwhitney $(((secs + 5) / 6)) build-fuzz/corpus-mannwhitney -- || status=1
 # The importer, seeded with the small models of the error tests (written with python3-onnx).
 mkdir -p build-fuzz/corpus-onnx build-fuzz/seeds-onnx
 /usr/bin/python3 scripts/make_onnx_models.py build-fuzz/seeds-onnx --only dynamic,unsupported,external >/dev/null
 rm -f build-fuzz/seeds-onnx/*.weights
-run fuzz_onnx $(((secs + 1) / 2)) build-fuzz/corpus-onnx -- build-fuzz/seeds-onnx || status=1
+run fuzz_onnx $(((secs + 2) / 3)) build-fuzz/corpus-onnx -- build-fuzz/seeds-onnx || status=1
 echo "fuzz: $(($(date +%s) - t0)) s in all"
 if [ "$status" -eq 0 ]; then
     echo "fuzz: 3 passed, 0 failed"
