@@ -18,34 +18,11 @@
 
 typedef qb_report_page report;
 
-bool qb_report_has_group(const qb_results *res, const char *group)
-{
-    for (size_t i = 0; i < res->n; i++)
-        if (strcmp(res->recs[i].group, group) == 0) return true;
-    return false;
-}
-
 static bool any_has_group(const report *rp, const char *group)
 {
     for (int i = 0; i < rp->nin; i++)
         if (qb_report_has_group(&rp->in[i].res, group)) return true;
     return false;
-}
-
-/* Put a chart into the page: its SVG inline, or a line saying why not. */
-void qb_report_chart(report *rp, const char *name, int rc)
-{
-    char path[4200];
-    snprintf(path, sizeof path, "%s/%s.svg", rp->chartdir, name);
-    if (rc == QB_OK && qb_html_inline_svg(&rp->html, path) == QB_OK) {
-        rp->charts_made++;
-        return;
-    }
-    rp->charts_missing++;
-    if (!rp->warning[0]) snprintf(rp->warning, sizeof rp->warning, "%s", qb_last_error(rc));
-    qb_buf_printf(&rp->html, "<p class=\"warn\">Chart %s not drawn: ", name);
-    qb_html_text(&rp->html, qb_last_error(rc));
-    qb_buf_printf(&rp->html, " (data and gnuplot script are in charts/%s.dat and .gp).</p>\n", name);
 }
 
 static void fmt_metric(char *buf, size_t n, const qb_metric *m)
@@ -236,18 +213,6 @@ static void ops_dtype_bars(report *rp)
     snprintf(title, sizeof title, "Operator throughput per data type, %.0f thread(s)", threads);
     const qb_bar_chart bc = {title, "GOP/s", true, nc, 3, cats, dts, values};
     qb_report_chart(rp, "ops", qb_chart_bars(rp->chartdir, "ops", &bc));
-}
-
-void qb_report_section(report *rp, const char *id, const char *title, const char *intro)
-{
-    qb_buf_printf(&rp->html, "<h2 id=\"%s\">", id);
-    qb_html_text(&rp->html, title);
-    qb_buf_printf(&rp->html, "</h2>\n");
-    if (intro) {
-        qb_buf_printf(&rp->html, "<p>");
-        qb_html_text(&rp->html, intro);
-        qb_buf_printf(&rp->html, "</p>\n");
-    }
 }
 
 /* A machine fact as a person reads it: strings without quotes, booleans as
