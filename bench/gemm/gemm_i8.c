@@ -2,6 +2,8 @@
  * vpmaddwd + vpaddd, or AVX512-VNNI vpdpbusd on ymm) and the epilogues that
  * requantize a tile to int8/uint8, dequantize it to float, or keep int32. */
 #include "gemm_pack.h"
+#include "gemm_epi.h"
+#include "gemm_ref.h"
 
 #include "error.h"
 #include "quant.h"

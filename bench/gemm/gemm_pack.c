@@ -6,6 +6,7 @@
 #include "gemm_pack.h"
 
 #include "error.h"
+#include "gemm.h" /* qb_gemm_pack_a, qb_gemm_pack_b, qb_gemm_packed_free */
 #include "gemm_f16.h"
 
 #include <immintrin.h>

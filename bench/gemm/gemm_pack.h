@@ -3,7 +3,7 @@
 #ifndef QB_GEMM_PACK_H
 #define QB_GEMM_PACK_H
 
-#include "gemm.h"
+#include "gemm_types.h"
 
 #include <stddef.h>
 #include <stdint.h>

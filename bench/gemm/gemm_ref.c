@@ -1,7 +1,7 @@
 /* The scalar reference of qb_gemm: one element at a time through the same
  * operand views, the same epilogue arithmetic (quant.h) and, for int8 on
  * AVX2, the same int16 saturation of each u8 x s8 pair. */
-#include "gemm.h"
+#include "gemm_ref.h"
 
 #include "error.h"
 #include "gemm_f16.h"
