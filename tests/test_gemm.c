@@ -192,16 +192,20 @@ int main(void)
     static const long sizes[][3] = {{1, 1, 1}, {6, 16, 8}, {7, 17, 5}, {13, 33, 330}, {64, 48, 700},
                                     {130, 70, 2100}, {5, 200, 64}};
     const int ns = (int)(sizeof sizes / sizeof sizes[0]);
-    /* float: f32 and f16 with every B layout */
+    /* float: f32 and f16 with every B layout, on the zmm tiles (auto, where
+     * the CPU has AVX-512) and on the ymm ones (avx2) */
     for (int s = 0; s < ns; s++) {
         for (int t = 0; t < 2; t++) {
             const qb_mat_type ty = t ? QB_MAT_F16 : QB_MAT_F32;
             for (int la = 0; la < 2; la++) {
                 for (int lb = 0; lb < 2; lb++) {
-                    gcase g = {sizes[s][0], sizes[s][1], sizes[s][2], ty, ty, la, lb,
-                               t ? QB_EPI_F16 : QB_EPI_F32, (s + la) % 2 == 0, 1 + (s + lb) % 2,
-                               QB_ISA_AUTO, -63, 63, 0, 255, (s + lb) % 2 == 1, true, false, false};
-                    run_case(&g);
+                    for (int isa = 0; isa < 2; isa++) {
+                        gcase g = {sizes[s][0], sizes[s][1], sizes[s][2], ty, ty, la, lb,
+                                   t ? QB_EPI_F16 : QB_EPI_F32, (s + la) % 2 == 0, 1 + (s + lb) % 2,
+                                   isa ? QB_ISA_AVX2 : QB_ISA_AUTO, -63, 63, 0, 255, (s + lb) % 2 == 1,
+                                   true, false, false};
+                        run_case(&g);
+                    }
                 }
             }
         }
@@ -240,10 +244,11 @@ int main(void)
                     true, 1, QB_ISA_AUTO, -63, 63, 0, 255, false, true, false, false};
         run_case(&g2);
     }
-    /* int8: both ISAs, both operand orders, every integer epilogue */
+    /* int8: every ISA (AVX2, VNNI on zmm and wide tiles, VNNI on ymm only),
+     * both operand orders, every integer epilogue */
     const bool vnni = qb_cpu_has("avx512f+avx512vl+avx512vnni");
     static const qb_epi_kind kinds[] = {QB_EPI_RQ_FLOAT, QB_EPI_RQ_SHIFT, QB_EPI_DQ_F32, QB_EPI_S32};
-    for (int isa = 1; isa <= (vnni ? 2 : 1); isa++) {
+    for (int isa = 1; isa <= (vnni ? 3 : 1); isa++) {
         for (int s = 0; s < ns; s++) {
             for (int k = 0; k < 4; k++) {
                 for (int order = 0; order < 2; order++) {
@@ -295,7 +300,9 @@ int main(void)
         qb_gemm_ws_destroy(ws);
     }
     /* B packed once (constant weights): every type, rows and columns, edges, K
-     * blocks; then A packed too, and A packed alone with an im2col B (conv) */
+     * blocks, on ymm tiles (avx2) and on the CPU's widest (auto); then A
+     * packed too, and A packed alone with an im2col B (conv) */
+    for (int wide = 0; wide < 2; wide++)
     for (int pa = 0; pa < 2; pa++)
     for (int s = 0; s < ns; s++) {
         if (sizes[s][2] > 1000) continue; /* the fp16 reference of the largest size is slow */
@@ -305,17 +312,18 @@ int main(void)
             const qb_mat_type ta = t < 2 ? tb : t == 2 ? QB_MAT_U8 : QB_MAT_S8;
             const qb_epi_kind k = t == 0 ? QB_EPI_F32 : t == 1 ? QB_EPI_F16 : s % 2 ? QB_EPI_DQ_F32 : QB_EPI_RQ_FLOAT;
             gcase g = {sizes[s][0], sizes[s][1], sizes[s][2], ta, tb, QB_MAT_ROWS, s % 2 ? QB_MAT_COLS : QB_MAT_ROWS,
-                       k, s % 2 == 0, 1 + s % 2, QB_ISA_AVX2, -63, 63, 0, 255, true, true, true, false};
+                       k, s % 2 == 0, 1 + s % 2, wide ? QB_ISA_AUTO : QB_ISA_AVX2, -63, 63, 0, 255, true, true, true,
+                       false};
             run_case(&g);
         }
     }
     g_pack_a = true;
-    for (int t = 0; t < 3; t++) {
-        const qb_mat_type ta = t == 0 ? QB_MAT_F32 : t == 1 ? QB_MAT_F16 : QB_MAT_S8;
-        const qb_mat_type tb = t == 2 ? QB_MAT_U8 : ta;
+    for (int t = 0; t < 6; t++) {
+        const qb_mat_type ta = t % 3 == 0 ? QB_MAT_F32 : t % 3 == 1 ? QB_MAT_F16 : QB_MAT_S8;
+        const qb_mat_type tb = t % 3 == 2 ? QB_MAT_U8 : ta;
         gcase g1 = {13, 81, 9 * 7, ta, tb, t % 2 ? QB_MAT_COLS : QB_MAT_ROWS, QB_MAT_IM2COL,
-                    t == 0 ? QB_EPI_F32 : t == 1 ? QB_EPI_F16 : QB_EPI_RQ_FLOAT, true, 2, QB_ISA_AVX2,
-                    -63, 63, 0, 255, true, true, false, false};
+                    t % 3 == 0 ? QB_EPI_F32 : t % 3 == 1 ? QB_EPI_F16 : QB_EPI_RQ_FLOAT, true, 2,
+                    t < 3 ? QB_ISA_AVX2 : QB_ISA_AUTO, -63, 63, 0, 255, true, true, false, false};
         run_case(&g1);
     }
     g_pack_a = false;
@@ -323,5 +331,6 @@ int main(void)
     qb_gemm_isa isa;
     CHECK(qb_gemm_isa_parse("avx2", &isa) == QB_OK && isa == QB_ISA_AVX2);
     CHECK(qb_gemm_isa_parse("sse9", &isa) == QB_EUSAGE);
+    if (vnni) CHECK(qb_gemm_isa_parse("avx512vnni-ymm", &isa) == QB_OK && isa == QB_ISA_AVX512VNNI_YMM);
     TEST_DONE();
 }

@@ -1,7 +1,7 @@
-/* The float GEMM driver (fp32, and fp16 storage with fp32 math) and its AVX2
- * + FMA 6x16 microkernel: 12 ymm accumulators, per k two B vectors and six
- * broadcasts of A feed 12 FMAs, enough independent chains to cover the FMA
- * latency on two pipes. */
+/* The float GEMM driver (fp32, and fp16 storage with fp32 math) and its two
+ * microkernels: AVX2 + FMA 6x16 (12 ymm accumulators, per k two B vectors and
+ * six broadcasts of A feed 12 FMAs, enough independent chains to cover the
+ * FMA latency on two pipes) and its AVX-512 form 6x32 on two micro-panels. */
 #include "gemm_pack.h"
 
 #include "error.h"
@@ -80,6 +80,51 @@ static void ukernel_6x16(long kc, const float *restrict a, const float *restrict
 #undef QB_STORE_ROW
 }
 
+/* The AVX-512 form of the same tile, two B micro-panels wide: C[6][32] from
+ * the panels b0 (columns 0..15) and b1 (16..31), 12 zmm accumulators, per k
+ * two B vectors and six broadcasts feed 12 FMAs on 16 lanes each. The packed
+ * layout is the 16-wide one, so both kernels read the same panels. */
+__attribute__((target("avx512f"))) static void
+ukernel_6x32(long kc, const float *restrict a, const float *restrict b0p, const float *restrict b1p,
+             float *restrict c, long ldc, bool load, const float *brow, const float *bcol, bool relu)
+{
+    __m512 acc[MR][2];
+    for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+    for (int i = 0; i < MR; i++) _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
+    for (long k = 0; k < kc; k++) {
+        const __m512 b0 = _mm512_loadu_ps(b0p + k * NR), b1 = _mm512_loadu_ps(b1p + k * NR);
+        for (int i = 0; i < MR; i++) {
+            const __m512 av = _mm512_set1_ps(a[i]);
+            acc[i][0] = _mm512_fmadd_ps(av, b0, acc[i][0]);
+            acc[i][1] = _mm512_fmadd_ps(av, b1, acc[i][1]);
+        }
+        a += MR;
+    }
+    const __m512 bc0 = bcol ? _mm512_loadu_ps(bcol) : _mm512_setzero_ps();
+    const __m512 bc1 = bcol ? _mm512_loadu_ps(bcol + NR) : _mm512_setzero_ps();
+    for (int i = 0; i < MR; i++) {
+        float *r = c + i * ldc;
+        __m512 lo = acc[i][0], hi = acc[i][1];
+        if (load) {
+            lo = _mm512_add_ps(lo, _mm512_loadu_ps(r));
+            hi = _mm512_add_ps(hi, _mm512_loadu_ps(r + NR));
+        }
+        if (brow) {
+            const __m512 bv = _mm512_set1_ps(brow[i]);
+            lo = _mm512_add_ps(lo, bv);
+            hi = _mm512_add_ps(hi, bv);
+        }
+        lo = _mm512_add_ps(lo, bc0);
+        hi = _mm512_add_ps(hi, bc1);
+        if (relu) {
+            lo = _mm512_max_ps(_mm512_setzero_ps(), lo);
+            hi = _mm512_max_ps(_mm512_setzero_ps(), hi);
+        }
+        _mm512_storeu_ps(r, lo);
+        _mm512_storeu_ps(r + NR, hi);
+    }
+}
+
 /* After the last K block of an fp16 output: add the bias, apply the ReLU and
  * narrow the tile's float sums t into C. */
 static void finish_tile(const qb_epilogue *e, const float *t, long ldt, long i0, long j0, long mr,
@@ -110,16 +155,136 @@ static void finish_tile(const qb_epilogue *e, const float *t, long ldt, long i0,
 }
 
 #ifdef QB_TEST_SLOWDOWN
-_Thread_local float qb_test_slowdown_sink[MR * NR] __attribute__((aligned(32)));
+_Thread_local float qb_test_slowdown_sink[MR * 2 * NR] __attribute__((aligned(64)));
 #endif
 
-int qb_gemm_block_f32(qb_gemm_slot *s, long M, long N, long K, const qb_mat *A, const qb_mat *B,
-                      const qb_epilogue *e, long m0, long m1, long n0, long n1)
+/* One block of C, one K block: what every tile of it shares. */
+typedef struct {
+    const qb_epilogue *e;
+    const qb_mat *A, *B;
+    const float *ap, *bp; /* the packed blocks (unused when A / B are prepacked fp32) */
+    float *acc;           /* fp16 output over several K blocks: the float partial sums */
+    long m0, n0, nb, pc, kc;
+    bool f16, scratch, first, last, adirect, bdirect;
+} tile_ctx;
+
+static const float *a_panel(const tile_ctx *x, long i, long ir)
+{
+    return x->adirect ? (const float *)x->A->p + qb_packed_a_offset(x->A, i, x->pc) : x->ap + ir * x->kc;
+}
+
+static const float *b_panel(const tile_ctx *x, long j, long jr)
+{
+    return x->bdirect ? (const float *)x->B->p + qb_packed_offset(x->B, j, x->pc) : x->bp + jr * x->kc;
+}
+
+/* Where the float sums of the tile at (i, j) live: C itself (fp32), the
+ * fp16 scratch (several K blocks) or buf, w floats a row (one K block). */
+static float *tile_sums(const tile_ctx *x, long i, long j, float *buf, long w, long *ldt, bool *load)
+{
+    if (!x->f16) {
+        *ldt = x->e->ldc;
+        *load = !x->first || x->e->accumulate;
+        return (float *)x->e->c + i * x->e->ldc + j;
+    }
+    if (x->scratch) {
+        *ldt = x->nb;
+        *load = !x->first;
+        return x->acc + (i - x->m0) * x->nb + (j - x->n0);
+    }
+    *ldt = w;
+    *load = false;
+    return buf;
+}
+
+/* fp32: the bias rides on the last K block's stores, per row or per column;
+ * a tile shorter than mfull x nfull reads it from a zero-padded copy in pad. */
+static void tile_bias(const tile_ctx *x, long i, long j, long mr, long nr, long mfull, long nfull,
+                      float *pad, const float **brow, const float **bcol)
+{
+    const qb_epilogue *e = x->e;
+    *brow = *bcol = NULL;
+    if (!x->last || x->f16 || !e->bias) return;
+    const long n = e->channel_is_row ? mr : nr;
+    const float *src = e->bias + (e->channel_is_row ? i : j);
+    if (n < (e->channel_is_row ? mfull : nfull)) {
+        memcpy(pad, src, (size_t)n * sizeof *pad);
+        src = pad;
+    }
+    if (e->channel_is_row) *brow = src;
+    else *bcol = src;
+}
+
+/* A tile of up to 6 x 16 with the AVX2 kernel; partial tiles go through a
+ * full-size buffer. */
+static void tile16(const tile_ctx *x, long i, long ir, long j, long jr, long mr, long nr)
+{
+    float tile[MR * NR] __attribute__((aligned(32)));
+    float bpad[NR] = {0};
+    const float *a = a_panel(x, i, ir), *b = b_panel(x, j, jr), *brow, *bcol;
+    long ldt;
+    bool load;
+    float *t = tile_sums(x, i, j, tile, NR, &ldt, &load);
+    const bool relu = x->last && !x->f16 && x->e->relu;
+    tile_bias(x, i, j, mr, nr, MR, NR, bpad, &brow, &bcol);
+    if (mr == MR && nr == NR) {
+        ukernel_6x16(x->kc, a, b, t, ldt, load, brow, bcol, relu);
+#ifdef QB_TEST_SLOWDOWN
+        /* CMake QB_TEST_SLOWDOWN (test only): a quarter of the tile's K loop
+         * again, into a sink the compiler must keep (with packing's share,
+         * about 20% more time) */
+        ukernel_6x16(x->kc / 4, a, b, qb_test_slowdown_sink, NR, false, NULL, NULL, false);
+#endif
+    } else {
+        ukernel_6x16(x->kc, a, b, tile, NR, false, brow, bcol, false);
+        for (long ii = 0; ii < mr; ii++)
+            for (long jj = 0; jj < nr; jj++) {
+                const float v = (load ? t[ii * ldt + jj] : 0.0f) + tile[ii * NR + jj];
+                t[ii * ldt + jj] = relu && v < 0 ? 0.0f : v;
+            }
+    }
+    if (x->last && x->f16) finish_tile(x->e, t, ldt, i, j, mr, nr);
+}
+
+/* A tile of up to 6 x 32 with the AVX-512 kernel, over the micro-panels at
+ * columns j and j + 16 (both whole). Fewer than 6 rows (M not a multiple of
+ * 6) still take one zmm pass, into a buffer: the packed A panel is zero
+ * beyond mr. */
+static void tile32(const tile_ctx *x, long i, long ir, long j, long jr, long mr)
+{
+    float tile[MR * 2 * NR] __attribute__((aligned(64)));
+    float bpad[MR] = {0};
+    const float *a = a_panel(x, i, ir), *b0 = b_panel(x, j, jr), *b1 = b_panel(x, j + NR, jr + NR);
+    const float *brow, *bcol;
+    long ldt;
+    bool load;
+    float *t = tile_sums(x, i, j, tile, 2 * NR, &ldt, &load);
+    const bool relu = x->last && !x->f16 && x->e->relu;
+    tile_bias(x, i, j, mr, 2 * NR, MR, 2 * NR, bpad, &brow, &bcol);
+    if (mr == MR) {
+        ukernel_6x32(x->kc, a, b0, b1, t, ldt, load, brow, bcol, relu);
+#ifdef QB_TEST_SLOWDOWN
+        ukernel_6x32(x->kc / 4, a, b0, b1, qb_test_slowdown_sink, 2 * NR, false, NULL, NULL, false);
+#endif
+    } else {
+        ukernel_6x32(x->kc, a, b0, b1, tile, 2 * NR, false, brow, bcol, false);
+        for (long ii = 0; ii < mr; ii++)
+            for (long jj = 0; jj < 2 * NR; jj++) {
+                const float v = (load ? t[ii * ldt + jj] : 0.0f) + tile[ii * 2 * NR + jj];
+                t[ii * ldt + jj] = relu && v < 0 ? 0.0f : v;
+            }
+    }
+    if (x->last && x->f16) finish_tile(x->e, t, ldt, i, j, mr, 2 * NR);
+}
+
+int qb_gemm_block_f32(qb_gemm_slot *s, bool zmm, long M, long N, long K, const qb_mat *A,
+                      const qb_mat *B, const qb_epilogue *e, long m0, long m1, long n0, long n1)
 {
     (void)M;
     (void)N;
     const bool f16 = e->kind == QB_EPI_F16;
-    const long nblk = (K + QB_F32_KC - 1) / QB_F32_KC;
+    const long kcap = zmm ? QB_F32_KC_ZMM : QB_F32_KC;
+    const long nblk = (K + kcap - 1) / kcap;
     const long kcb = (K + nblk - 1) / nblk; /* balanced K blocks */
     const long mb = m1 - m0, nb = n1 - n0;
     /* balanced column blocks of at most QB_F32_NC, whole micro-panels; when
@@ -134,84 +299,43 @@ int qb_gemm_block_f32(qb_gemm_slot *s, long M, long N, long K, const qb_mat *A, 
     const bool scratch = f16 && nblk > 1;
     if (!rc && scratch) rc = qb_gemm_grow(&s->acc, &s->acc_cap, (size_t)mb * nb * sizeof(float));
     if (rc) return rc;
-    float *ap = s->a, *bp = s->b, *acc = s->acc;
-    /* a packed fp32 B is streamed where it lies */
-    const bool bdirect = B->layout == QB_MAT_PACKED && B->type == QB_MAT_F32;
-    const bool adirect = A->layout == QB_MAT_PACKED_A && A->type == QB_MAT_F32;
-    float tile[MR * NR] __attribute__((aligned(32)));
+    float *ap = s->a, *bp = s->b;
+    tile_ctx x = {.e = e, .A = A, .B = B, .ap = ap, .bp = bp, .acc = s->acc, .m0 = m0, .n0 = n0,
+                  .nb = nb, .f16 = f16, .scratch = scratch,
+                  /* a packed fp32 operand is streamed where it lies */
+                  .adirect = A->layout == QB_MAT_PACKED_A && A->type == QB_MAT_F32,
+                  .bdirect = B->layout == QB_MAT_PACKED && B->type == QB_MAT_F32};
 
     for (long jc = n0; jc < n1; jc += ncmax) {
         const long nc = n1 - jc < ncmax ? n1 - jc : ncmax;
         for (long pb = 0; pb < nblk; pb++) {
             const long pc = pb * kcb, kc = K - pc < kcb ? K - pc : kcb;
-            const bool first = pb == 0, last = pb == nblk - 1;
-            for (long jr = 0; jr < nc && !bdirect; jr += NR) {
+            x.pc = pc;
+            x.kc = kc;
+            x.first = pb == 0;
+            x.last = pb == nblk - 1;
+            for (long jr = 0; jr < nc && !x.bdirect; jr += NR) {
                 if (B->layout == QB_MAT_PACKED) qb_packed_f16_rows(B, pc, kc, jc + jr, bp + jr * kc);
                 else qb_pack_b_f32(B, pc, kc, jc + jr, nc - jr < NR ? nc - jr : NR, bp + jr * kc);
             }
             for (long ic = m0; ic < m1; ic += QB_F32_MC) {
                 const long mc = m1 - ic < QB_F32_MC ? m1 - ic : QB_F32_MC;
-                for (long ir = 0; ir < mc && !adirect; ir += MR) {
+                for (long ir = 0; ir < mc && !x.adirect; ir += MR) {
                     if (A->layout == QB_MAT_PACKED_A) qb_packed_a_f16_cols(A, ic + ir, pc, kc, ap + ir * kc);
                     else qb_pack_a_f32(A, ic + ir, mc - ir < MR ? mc - ir : MR, pc, kc, ap + ir * kc);
                 }
-                for (long jr = 0; jr < nc; jr += NR) {
-                    const long nr = nc - jr < NR ? nc - jr : NR, j = jc + jr;
+                for (long jr = 0; jr < nc;) {
+                    /* two whole micro-panels side by side go to the zmm kernel */
+                    const bool wide = zmm && nc - jr >= 2 * NR;
                     for (long ir = 0; ir < mc; ir += MR) {
-                        const long mr = mc - ir < MR ? mc - ir : MR, i = ic + ir;
-                        const float *a = adirect ? (const float *)A->p + qb_packed_a_offset(A, i, pc)
-                                                 : ap + ir * kc;
-                        const float *b = bdirect ? (const float *)B->p + qb_packed_offset(B, j, pc)
-                                                 : bp + jr * kc;
-                        /* where this tile's float sums live */
-                        float *t;
-                        long ldt;
-                        bool load;
-                        if (!f16) {
-                            t = (float *)e->c + i * e->ldc + j;
-                            ldt = e->ldc;
-                            load = !first || e->accumulate;
-                        } else if (scratch) {
-                            t = acc + (i - m0) * nb + (j - n0);
-                            ldt = nb;
-                            load = !first;
+                        const long mr = mc - ir < MR ? mc - ir : MR, i = ic + ir, j = jc + jr;
+                        if (wide) {
+                            tile32(&x, i, ir, j, jr, mr);
                         } else {
-                            t = tile;
-                            ldt = NR;
-                            load = false;
+                            tile16(&x, i, ir, j, jr, mr, nc - jr < NR ? nc - jr : NR);
                         }
-                        /* fp32: the bias and the ReLU ride on the last block's stores */
-                        const bool relu = last && !f16 && e->relu;
-                        const float *brow = NULL, *bcol = NULL;
-                        float bpad[NR] = {0};
-                        if (last && !f16 && e->bias) {
-                            const long n = e->channel_is_row ? mr : nr;
-                            const float *src = e->bias + (e->channel_is_row ? i : j);
-                            if (n < (e->channel_is_row ? MR : NR)) {
-                                memcpy(bpad, src, (size_t)n * sizeof *bpad);
-                                src = bpad;
-                            }
-                            if (e->channel_is_row) brow = src;
-                            else bcol = src;
-                        }
-                        if (mr == MR && nr == NR) {
-                            ukernel_6x16(kc, a, b, t, ldt, load, brow, bcol, relu);
-#ifdef QB_TEST_SLOWDOWN
-                            /* CMake QB_TEST_SLOWDOWN (test only): a quarter of the
-                             * tile's K loop again, into a sink the compiler must keep
-                             * (with packing's share, about 20% more time) */
-                            ukernel_6x16(kc / 4, a, b, qb_test_slowdown_sink, NR, false, NULL, NULL, false);
-#endif
-                        } else {
-                            ukernel_6x16(kc, a, b, tile, NR, false, brow, bcol, false);
-                            for (long ii = 0; ii < mr; ii++)
-                                for (long jj = 0; jj < nr; jj++) {
-                                    const float v = (load ? t[ii * ldt + jj] : 0.0f) + tile[ii * NR + jj];
-                                    t[ii * ldt + jj] = relu && v < 0 ? 0.0f : v;
-                                }
-                        }
-                        if (last && f16) finish_tile(e, t, ldt, i, j, mr, nr);
                     }
+                    jr += wide ? 2 * NR : NR;
                 }
             }
         }

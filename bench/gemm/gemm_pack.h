@@ -13,6 +13,10 @@
 #define QB_F32_MR 6
 #define QB_F32_NR 16
 #define QB_F32_KC 384
+/* The zmm kernel (6x32 on two micro-panels) runs deeper K blocks: the C tile
+ * is stored once per block, and its pair of B panels streams well from L2
+ * (measured: a 3x3x64 conv's K of 576 in one block beat 256 and 384). */
+#define QB_F32_KC_ZMM 576
 #define QB_F32_MC 120
 #define QB_F32_NC 1024
 #define QB_F32_NC_SMALL_M 256
@@ -35,6 +39,7 @@ typedef struct {
 struct qb_gemm_ws {
     int nslots;
     qb_gemm_isa isa;
+    bool f32_zmm; /* float tiles on the AVX-512 kernel */
     qb_gemm_slot *slot;
 };
 
@@ -77,7 +82,7 @@ void qb_packed_a_f16_cols(const qb_mat *A, long i0, long k0, long kc, float *dst
 void qb_packed_f16_rows(const qb_mat *B, long k0, long kc, long j0, float *dst);
 
 /* The two drivers (one thread, one block of C). */
-int qb_gemm_block_f32(qb_gemm_slot *s, long M, long N, long K, const qb_mat *A, const qb_mat *B,
+int qb_gemm_block_f32(qb_gemm_slot *s, bool zmm, long M, long N, long K, const qb_mat *A, const qb_mat *B,
                       const qb_epilogue *e, long m0, long m1, long n0, long n1);
 int qb_gemm_block_i8(qb_gemm_slot *s, qb_gemm_isa isa, long M, long N, long K, const qb_mat *A,
                      const qb_mat *B, const qb_epilogue *e, long m0, long m1, long n0, long n1);
