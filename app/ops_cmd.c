@@ -62,7 +62,8 @@ int qb_cmd_ops(int argc, char **argv)
         {"backend", 'b', QB_OPT_STRING, &a.oo.backends, "LIST",
          "builtin, openblas, onednn or all (default " QB_OPS_BACKENDS_DEFAULT ")", 0, 0},
         {"isa", 0, QB_OPT_STRING, &a.oo.isa, "WORD",
-         "int8 kernel: auto, avx2 (vpmaddubsw) or avx512vnni (vpdpbusd) (default auto)", 0, 0},
+         "kernels: auto, avx2 (ymm everywhere: vfmadd231ps, vpmaddubsw), avx512vnni (zmm tiles: "
+         "vfmadd231ps, vpdpbusd) or avx512vnni-ymm (vpdpbusd on ymm) (default auto)", 0, 0},
         {"cache", 0, QB_OPT_STRING, &a.cache_s, "MODE",
          "warm (runs back to back), cold (caches evicted before each sample) or warm,cold (default warm)", 0, 0},
         {"no-verify", 0, QB_OPT_FLAG, &a.no_verify, NULL,

@@ -9,6 +9,7 @@
 #include "core_share.h"
 #include "defaults.h"
 #include "error.h"
+#include "gemm.h"
 #include "interrupt.h"
 #include "op.h"
 #include "output.h"
@@ -549,10 +550,9 @@ int qb_ops_measure(qb_results *res, const qb_ops_opts *o, const qb_rep_policy *p
     if (!rc) rc = select_backends(o->backends ? o->backends : QB_OPS_BACKENDS_DEFAULT, sel.be);
     if (rc) return rc;
     if (o->shape && nops != 1) return qb_fail(QB_EUSAGE, "--shape needs exactly one --op (the keys differ per operator)");
-    if (o->isa && strcmp(o->isa, "auto") && strcmp(o->isa, "avx2") && strcmp(o->isa, "avx512vnni"))
-        return qb_fail(QB_EUSAGE, "--isa: unknown '%s' (auto, avx2, avx512vnni)", o->isa);
-    if (o->isa && strcmp(o->isa, "avx512vnni") == 0 && !qb_cpu_has("avx512f+avx512vl+avx512vnni"))
-        return qb_fail(QB_EUNSUPPORTED, "--isa avx512vnni: this CPU lacks AVX512-VNNI");
+    qb_gemm_isa isa;
+    rc = qb_gemm_isa_parse(o->isa, &isa);
+    if (rc) return rc;
     int threads[32], nthreads = 0;
     if (o->nthreads > 0) {
         for (int i = 0; i < o->nthreads && i < 32; i++) threads[nthreads++] = o->threads[i];

@@ -82,8 +82,36 @@ for r in json.load(open(sys.argv[1]))["results"]:
     assert p["verified"] is True and p["max_err"] == 0 and p["weight_bits"] == 8 and p["isa"] == "avx512vnni", p
 PY
         then ok; else bad "ops --op $1 --isa avx512vnni (8-bit weights)"; fi
+        # and with every tile on ymm, for comparison
+        if "$QB" ops --op "$1" --shape "$2" --dtype int8 --isa avx512vnni-ymm --threads 2 "${FAST[@]}" --json >"$tmp/v.json" &&
+            python3 - "$tmp/v.json" <<'PY'
+import json, sys
+for r in json.load(open(sys.argv[1]))["results"]:
+    p = r["params"]
+    assert p["verified"] is True and p["max_err"] == 0 and p["weight_bits"] == 8, p
+    assert p["isa"] == "avx512vnni-ymm" and "ymm" in p["math"], p
+PY
+        then ok; else bad "ops --op $1 --isa avx512vnni-ymm"; fi
     done
 fi
+
+# Float tiles: zmm where the CPU has AVX-512F, ymm with --isa avx2; the
+# record says which, and the roofline holds each under its own peak.
+want_isa=avx2+fma
+if grep -qw avx512f /proc/cpuinfo; then want_isa=avx512f; fi
+for op in "conv 2,5,9,7,6,3,3,1,1" "gemm 13,33,70"; do
+    set -- $op
+    if "$QB" ops --op "$1" --shape "$2" --dtype fp32 --threads 1 "${FAST[@]}" --json >"$tmp/f.json" &&
+        "$QB" ops --op "$1" --shape "$2" --dtype fp32 --isa avx2 --threads 1 "${FAST[@]}" --json >"$tmp/f2.json" &&
+        python3 - "$tmp/f.json" "$tmp/f2.json" "$want_isa" <<'PY'
+import json, sys
+a = json.load(open(sys.argv[1]))["results"][0]["params"]
+b = json.load(open(sys.argv[2]))["results"][0]["params"]
+assert a["verified"] is True and a["isa"] == sys.argv[3], a
+assert b["verified"] is True and b["isa"] == "avx2+fma" and "ymm" in b["math"], b
+PY
+    then ok; else bad "ops --op $1 fp32 isa (zmm by default, ymm with --isa avx2)"; fi
+done
 
 # The human table: dtypes side by side with the speedup over fp32.
 if "$QB" ops --op matmul --shape 16,16,16 --threads 1 "${FAST[@]}" >"$tmp/t.txt" &&

@@ -19,12 +19,12 @@ int qb_gemm_isa_parse(const char *word, qb_gemm_isa *out)
         *out = QB_ISA_AUTO;
     } else if (strcmp(word, "avx2") == 0) {
         *out = QB_ISA_AVX2;
-    } else if (strcmp(word, "avx512vnni") == 0) {
+    } else if (strcmp(word, "avx512vnni") == 0 || strcmp(word, "avx512vnni-ymm") == 0) {
         if (!qb_cpu_has(VNNI_FEATURES))
-            return qb_fail(QB_EUNSUPPORTED, "--isa avx512vnni: this CPU lacks AVX512-VNNI");
-        *out = QB_ISA_AVX512VNNI;
+            return qb_fail(QB_EUNSUPPORTED, "--isa %s: this CPU lacks AVX512-VNNI", word);
+        *out = strcmp(word, "avx512vnni") == 0 ? QB_ISA_AVX512VNNI : QB_ISA_AVX512VNNI_YMM;
     } else {
-        return qb_fail(QB_EUSAGE, "unknown --isa '%s' (auto, avx2, avx512vnni)", word);
+        return qb_fail(QB_EUSAGE, "unknown --isa '%s' (auto, avx2, avx512vnni, avx512vnni-ymm)", word);
     }
     return QB_OK;
 }
@@ -35,9 +35,30 @@ qb_gemm_isa qb_gemm_isa_resolve(qb_gemm_isa isa)
     return qb_cpu_has(VNNI_FEATURES) ? QB_ISA_AVX512VNNI : QB_ISA_AVX2;
 }
 
+bool qb_gemm_isa_vnni(qb_gemm_isa isa)
+{
+    const qb_gemm_isa r = qb_gemm_isa_resolve(isa);
+    return r == QB_ISA_AVX512VNNI || r == QB_ISA_AVX512VNNI_YMM;
+}
+
+bool qb_gemm_f32_zmm(qb_gemm_isa isa)
+{
+    return isa != QB_ISA_AVX2 && qb_cpu_has("avx512f");
+}
+
+const char *qb_gemm_float_isa_name(qb_gemm_isa isa, bool f16)
+{
+    if (qb_gemm_f32_zmm(isa)) return f16 ? "avx512f+f16c" : "avx512f";
+    return f16 ? "avx2+fma+f16c" : "avx2+fma";
+}
+
 const char *qb_gemm_isa_name(qb_gemm_isa isa)
 {
-    return qb_gemm_isa_resolve(isa) == QB_ISA_AVX512VNNI ? "avx512vnni" : "avx2";
+    switch (qb_gemm_isa_resolve(isa)) {
+    case QB_ISA_AVX512VNNI: return "avx512vnni";
+    case QB_ISA_AVX512VNNI_YMM: return "avx512vnni-ymm";
+    default: return "avx2";
+    }
 }
 
 int qb_gemm_ws_create(int threads, qb_gemm_isa isa, qb_gemm_ws **out)
@@ -52,6 +73,7 @@ int qb_gemm_ws_create(int threads, qb_gemm_isa isa, qb_gemm_ws **out)
     }
     ws->nslots = threads;
     ws->isa = qb_gemm_isa_resolve(isa);
+    ws->f32_zmm = qb_gemm_f32_zmm(isa);
     *out = ws;
     return QB_OK;
 }
@@ -100,7 +122,7 @@ int qb_gemm_block(qb_gemm_ws *ws, int slot, long M, long N, long K, const qb_mat
     if (slot < 0 || slot >= ws->nslots) return qb_fail(QB_EINTERNAL, "gemm: no workspace slot %d", slot);
     if (m0 >= m1 || n0 >= n1 || K < 1) return QB_OK;
     return ints ? qb_gemm_block_i8(&ws->slot[slot], ws->isa, M, N, K, A, B, e, m0, m1, n0, n1)
-                : qb_gemm_block_f32(&ws->slot[slot], M, N, K, A, B, e, m0, m1, n0, n1);
+                : qb_gemm_block_f32(&ws->slot[slot], ws->f32_zmm, M, N, K, A, B, e, m0, m1, n0, n1);
 }
 
 /* Thread t's block of C: columns in NR-aligned strips when there are enough

@@ -28,12 +28,20 @@
 #include "gemm_ref.h"
 #include "gemm_types.h"
 
-/* "auto", "avx2", "avx512vnni"; QB_EUSAGE naming the word, QB_EUNSUPPORTED
- * when the CPU lacks it. NULL means auto. */
+/* "auto", "avx2", "avx512vnni", "avx512vnni-ymm"; QB_EUSAGE naming the
+ * word, QB_EUNSUPPORTED when the CPU lacks it. NULL means auto. */
 int qb_gemm_isa_parse(const char *word, qb_gemm_isa *out);
 /* The int8 path auto resolves to on this CPU. */
 qb_gemm_isa qb_gemm_isa_resolve(qb_gemm_isa isa);
-const char *qb_gemm_isa_name(qb_gemm_isa isa); /* "avx2", "avx512vnni" */
+const char *qb_gemm_isa_name(qb_gemm_isa isa); /* "avx2", "avx512vnni", "avx512vnni-ymm" */
+/* The int8 tiles use vpdpbusd (so weights may use all 8 bits). */
+bool qb_gemm_isa_vnni(qb_gemm_isa isa);
+/* The float tiles run on the AVX-512 kernel: the CPU has AVX-512F and the
+ * isa is not avx2 (which keeps everything on ymm, for comparison). */
+bool qb_gemm_f32_zmm(qb_gemm_isa isa);
+/* The float tiles' instruction set, as records name it: "avx512f" or
+ * "avx2+fma", with "+f16c" for binary16 operands. */
+const char *qb_gemm_float_isa_name(qb_gemm_isa isa, bool f16);
 
 /* Packing buffers per thread, grown on first use (the warm-up run) and kept. */
 typedef struct qb_gemm_ws qb_gemm_ws;

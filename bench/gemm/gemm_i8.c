@@ -1,5 +1,5 @@
 /* The int8 GEMM driver: u8 x s8 -> s32 microkernels (AVX2 vpmaddubsw +
- * vpmaddwd + vpaddd, or AVX512-VNNI vpdpbusd on ymm) and the epilogues that
+ * vpmaddwd + vpaddd, or AVX512-VNNI vpdpbusd on ymm 4x16 and zmm 4x32) and the epilogues that
  * requantize a tile to int8/uint8, dequantize it to float, or keep int32. */
 #include "gemm_pack.h"
 #include "gemm_epi.h"
@@ -122,7 +122,71 @@ ukernel_vnni_au8(long kc4, const uint8_t *a, const uint8_t *b, int32_t *c)
     ukernel_vnni(kc4, a, b, c, true);
 }
 
+/* The zmm form, two B micro-panels and two A panels at once: C[8][32]
+ * (rows of 32 int32) from the A panels a0 (rows 0..3) and a1 (4..7) and the
+ * B panels b0 (columns 0..15) and b1 (16..31), all in their packed layouts.
+ * 16 zmm accumulators, per K step of 4 two B vectors and eight broadcasts:
+ * enough independent vpdpbusd chains to cover its latency on two pipes.
+ * Named accumulators, not an array: the compiler then keeps them in place. */
+#define QB_VNNI512 __attribute__((target("avx512f,avx512vnni"), always_inline)) inline
+static QB_VNNI512 void ukernel_vnni_zmm(long kc4, const uint8_t *restrict a0, const uint8_t *restrict a1,
+                                        const uint8_t *restrict b0p, const uint8_t *restrict b1p,
+                                        int32_t *restrict c, bool a_is_u8)
+{
+    __m512i c00 = _mm512_setzero_si512(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+    __m512i c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00;
+    __m512i c70 = c00, c71 = c00;
+#define QB_DP(acc, av, bv) acc = a_is_u8 ? _mm512_dpbusd_epi32(acc, av, bv) : _mm512_dpbusd_epi32(acc, bv, av)
+#define QB_ROW(lo, hi, p)                                                                          \
+    do {                                                                                           \
+        int32_t v;                                                                                 \
+        memcpy(&v, p, 4);                                                                          \
+        const __m512i av = _mm512_set1_epi32(v);                                                   \
+        QB_DP(lo, av, b0);                                                                         \
+        QB_DP(hi, av, b1);                                                                         \
+    } while (0)
+    for (long k = 0; k < kc4; k++) {
+        const __m512i b0 = _mm512_loadu_si512(b0p), b1 = _mm512_loadu_si512(b1p);
+        QB_ROW(c00, c01, a0);
+        QB_ROW(c10, c11, a0 + 4);
+        QB_ROW(c20, c21, a0 + 8);
+        QB_ROW(c30, c31, a0 + 12);
+        QB_ROW(c40, c41, a1);
+        QB_ROW(c50, c51, a1 + 4);
+        QB_ROW(c60, c61, a1 + 8);
+        QB_ROW(c70, c71, a1 + 12);
+        a0 += MR * 4;
+        a1 += MR * 4;
+        b0p += NR * 4;
+        b1p += NR * 4;
+    }
+#undef QB_ROW
+#undef QB_DP
+    const __m512i rows[8][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31},
+                                {c40, c41}, {c50, c51}, {c60, c61}, {c70, c71}};
+    for (int i = 0; i < 8; i++) {
+        _mm512_storeu_si512(c + i * 2 * NR, rows[i][0]);
+        _mm512_storeu_si512(c + i * 2 * NR + NR, rows[i][1]);
+    }
+}
+
+__attribute__((target("avx512f,avx512vnni"))) static void
+ukernel_zmm_bu8(long kc4, const uint8_t *a0, const uint8_t *a1, const uint8_t *b0, const uint8_t *b1,
+                int32_t *c)
+{
+    ukernel_vnni_zmm(kc4, a0, a1, b0, b1, c, false);
+}
+
+__attribute__((target("avx512f,avx512vnni"))) static void
+ukernel_zmm_au8(long kc4, const uint8_t *a0, const uint8_t *a1, const uint8_t *b0, const uint8_t *b1,
+                int32_t *c)
+{
+    ukernel_vnni_zmm(kc4, a0, a1, b0, b1, c, true);
+}
+
 typedef void (*ukernel_fn)(long kc4, const uint8_t *a, const uint8_t *b, int32_t *c);
+typedef void (*ukernel2_fn)(long kc4, const uint8_t *a0, const uint8_t *a1, const uint8_t *b0, const uint8_t *b1,
+                            int32_t *c);
 
 /* ---- epilogues of one tile row (nr <= 16 values of channel(s) ch) -------- */
 
@@ -248,12 +312,38 @@ void qb_epi_apply(const qb_epilogue *e, const int32_t *acc, long i, long j, long
     for (long k = 0; k < n; k += NR) epi_row(e, &inf, acc + k, i, j + k, n - k < NR ? n - k : NR);
 }
 
+/* Fold a tile (w int32 a row, mr x nr used) into C: add and keep the
+ * partial sums of the earlier / for the later K blocks, then run the
+ * epilogue on the last one. */
+static void finish_tile_i8(const qb_epilogue *e, const epi_info *inf, int32_t *tile, long w, int32_t *acc,
+                           long nb, long m0, long n0, long i, long j, long mr, long nr, bool scratch,
+                           bool first, bool last)
+{
+    if (scratch) {
+        for (long ii = 0; ii < mr; ii++) {
+            int32_t *sr = acc + (i + ii - m0) * nb + (j - n0);
+            int32_t *tr = tile + ii * w;
+            for (long jj = 0; jj < nr; jj++) {
+                if (!first) tr[jj] += sr[jj];
+                if (!last) sr[jj] = tr[jj];
+            }
+        }
+    }
+    if (!last) return;
+    for (long ii = 0; ii < mr; ii++)
+        for (long jj = 0; jj < nr; jj += NR)
+            epi_row(e, inf, tile + ii * w + jj, i + ii, j + jj, nr - jj < NR ? nr - jj : NR);
+}
+
 int qb_gemm_block_i8(qb_gemm_slot *s, qb_gemm_isa isa, long M, long N, long K, const qb_mat *A,
                      const qb_mat *B, const qb_epilogue *e, long m0, long m1, long n0, long n1)
 {
     const bool a_u8 = A->type == QB_MAT_U8;
-    const ukernel_fn uk = isa == QB_ISA_AVX512VNNI ? (a_u8 ? ukernel_vnni_au8 : ukernel_vnni_bu8)
-                                                   : (a_u8 ? ukernel_avx2_au8 : ukernel_avx2_bu8);
+    const bool vnni = isa == QB_ISA_AVX512VNNI || isa == QB_ISA_AVX512VNNI_YMM;
+    const ukernel_fn uk = vnni ? (a_u8 ? ukernel_vnni_au8 : ukernel_vnni_bu8)
+                               : (a_u8 ? ukernel_avx2_au8 : ukernel_avx2_bu8);
+    /* two whole micro-panels side by side go to the zmm kernel */
+    const ukernel2_fn uk2 = isa != QB_ISA_AVX512VNNI ? NULL : a_u8 ? ukernel_zmm_au8 : ukernel_zmm_bu8;
     const epi_info inf = epi_info_of(e, M, N);
     /* K blocks of a multiple of 4 (the pair structure of vpmaddubsw must not
      * straddle a block), balanced */
@@ -272,7 +362,7 @@ int qb_gemm_block_i8(qb_gemm_slot *s, qb_gemm_isa isa, long M, long N, long K, c
     const bool bdirect = B->layout == QB_MAT_PACKED;
     const bool adirect = A->layout == QB_MAT_PACKED_A;
     int32_t *acc = s->acc;
-    int32_t tile[MR * NR] __attribute__((aligned(32)));
+    int32_t tile[2 * MR * 2 * NR] __attribute__((aligned(64)));
 
     for (long jc = n0; jc < n1; jc += ncmax) {
         const long nc = n1 - jc < ncmax ? n1 - jc : ncmax;
@@ -287,29 +377,39 @@ int qb_gemm_block_i8(qb_gemm_slot *s, qb_gemm_isa isa, long M, long N, long K, c
                 const long mc = m1 - ic < QB_I8_MC ? m1 - ic : QB_I8_MC;
                 for (long ir = 0; ir < mc && !adirect; ir += MR)
                     qb_pack_a_i8(A, ic + ir, mc - ir < MR ? mc - ir : MR, pc, kc, ap + ir * kc4 * 4);
-                for (long jr = 0; jr < nc; jr += NR) {
-                    const long nr = nc - jr < NR ? nc - jr : NR, j = jc + jr;
-                    for (long ir = 0; ir < mc; ir += MR) {
-                        const long mr = mc - ir < MR ? mc - ir : MR, i = ic + ir;
-                        const uint8_t *b = bdirect ? (const uint8_t *)B->p + qb_packed_offset(B, j, pc)
-                                                   : bp + jr * kc4 * 4;
-                        const uint8_t *a = adirect ? (const uint8_t *)A->p + qb_packed_a_offset(A, i, pc)
-                                                   : ap + ir * kc4 * 4;
-                        uk(kc4, a, b, tile);
-                        if (scratch) {
-                            for (long ii = 0; ii < mr; ii++) {
-                                int32_t *sr = acc + (i + ii - m0) * nb + (j - n0);
-                                int32_t *tr = tile + ii * NR;
-                                for (long jj = 0; jj < nr; jj++) {
-                                    if (!first) tr[jj] += sr[jj];
-                                    if (!last) sr[jj] = tr[jj];
-                                }
-                            }
+#define QB_A_PANEL(ir) \
+    (adirect ? (const uint8_t *)A->p + qb_packed_a_offset(A, ic + (ir), pc) : ap + (ir) * kc4 * 4)
+                for (long jr = 0; jr < nc;) {
+                    /* two whole B micro-panels side by side go to the zmm
+                     * kernel, with two A panels (8 rows) at a time */
+                    const bool wide = uk2 && nc - jr >= 2 * NR;
+                    const long j = jc + jr, nr = wide ? 2 * NR : nc - jr < NR ? nc - jr : NR;
+                    const uint8_t *b0 = bdirect ? (const uint8_t *)B->p + qb_packed_offset(B, j, pc)
+                                                : bp + jr * kc4 * 4;
+                    const uint8_t *b1 = bdirect ? (const uint8_t *)B->p + qb_packed_offset(B, j + NR, pc)
+                                                : bp + (jr + NR) * kc4 * 4;
+                    for (long ir = 0; ir < mc;) {
+                        const long i = ic + ir;
+                        if (wide) {
+                            /* a lone last panel (mc - ir <= 4) runs with itself
+                             * as the second; those rows are not kept */
+                            const long mr = mc - ir < 2 * MR ? mc - ir : 2 * MR;
+                            const uint8_t *a0 = QB_A_PANEL(ir), *a1 = mr > MR ? QB_A_PANEL(ir + MR) : a0;
+                            uk2(kc4, a0, a1, b0, b1, tile);
+                            finish_tile_i8(e, &inf, tile, 2 * NR, acc, nb, m0, n0, i, j, mr, nr, scratch,
+                                           first, last);
+                            ir += 2 * MR;
+                        } else {
+                            const long mr = mc - ir < MR ? mc - ir : MR;
+                            uk(kc4, QB_A_PANEL(ir), b0, tile);
+                            finish_tile_i8(e, &inf, tile, NR, acc, nb, m0, n0, i, j, mr, nr, scratch, first,
+                                           last);
+                            ir += MR;
                         }
-                        if (last)
-                            for (long ii = 0; ii < mr; ii++) epi_row(e, &inf, tile + ii * NR, i + ii, j, nr);
                     }
+                    jr += wide ? 2 * NR : NR;
                 }
+#undef QB_A_PANEL
             }
         }
     }

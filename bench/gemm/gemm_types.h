@@ -66,7 +66,9 @@ typedef struct {
                                 storage, else uint8 */
 } qb_epilogue;
 
-typedef enum { QB_ISA_AUTO = 0, QB_ISA_AVX2 = 1, QB_ISA_AVX512VNNI = 2 } qb_gemm_isa;
+/* AVX512VNNI runs two micro-panels at once on zmm where the tile is wide
+ * enough; AVX512VNNI_YMM keeps every tile on ymm (for comparison). */
+typedef enum { QB_ISA_AUTO = 0, QB_ISA_AVX2 = 1, QB_ISA_AVX512VNNI = 2, QB_ISA_AVX512VNNI_YMM = 3 } qb_gemm_isa;
 
 /* Bytes of int8 storage of the epilogue's output (qmin < 0: int8). */
 static inline bool qb_epi_signed(const qb_epilogue *e)

@@ -201,8 +201,9 @@ static int measure_config(qb_results *res, const config *c, const qb_rep_policy 
         rc = qb_record_param_num(r, "file_scales", qb_net_exec_file_scales(e));
     if (!rc && c->dtype == QB_INT8 && o->calib == QB_CALIB_PERCENTILE)
         rc = qb_record_param_num(r, "percentile", o->percentile);
-    if (!rc && c->dtype == QB_INT8)
-        rc = qb_record_param_str(r, "isa", qb_gemm_isa_name(qb_gemm_isa_resolve(QB_ISA_AUTO)));
+    if (!rc)
+        rc = qb_record_param_str(r, "isa", c->dtype == QB_INT8 ? qb_gemm_isa_name(QB_ISA_AUTO)
+                                                              : qb_gemm_float_isa_name(QB_ISA_AUTO, c->dtype == QB_FP16));
     if (!rc) rc = qb_record_param_num(r, "layers", layers);
     if (!rc) rc = qb_record_param_num(r, "fused", fused);
     if (!rc) rc = qb_record_param_num(r, "skipped", skipped);

@@ -94,7 +94,7 @@ static void run_dw(qb_net_exec *e, const qb_net_node *nd, const ex_node *n)
     const size_t C = (size_t)e->g->tensors[nd->in[0]].dims[1];
     const size_t planes = numel(e, nd->in[0]) / (g->H * g->W), in = g->H * g->W, out = g->OH * g->OW;
     const size_t taps = (size_t)(g->R * g->S);
-    const bool vnni = e->isa == QB_ISA_AVX512VNNI;
+    const bool vnni = qb_gemm_isa_vnni(e->isa);
     const uint8_t za = (uint8_t)e->t[nd->in[0]].zp;
 #pragma omp parallel for num_threads(e->o.threads) schedule(static)
     for (size_t p = 0; p < planes; p++) {

@@ -90,7 +90,7 @@ void qb_cq_act_free(qb_cq_act *a)
 
 int qb_cq_weight_bits(qb_gemm_isa isa)
 {
-    return qb_gemm_isa_resolve(isa) == QB_ISA_AVX512VNNI ? 8 : 7;
+    return qb_gemm_isa_vnni(isa) ? 8 : 7;
 }
 
 int qb_cq_weights(const float *w, const size_t *dims, int ndim, int axis, qb_qgran gran,
@@ -195,17 +195,19 @@ int qb_cq_isa(const qb_variant *v, qb_gemm_isa *isa)
 
 int qb_cq_describe(cJSON *params, const qb_variant *v, qb_gemm_isa isa)
 {
-    const char *isa_s = v->dtype == QB_INT8 ? qb_gemm_isa_name(isa)
-                        : v->dtype == QB_FP16 ? "avx2+fma+f16c"
-                                              : "avx2+fma";
+    const bool zmm = qb_gemm_f32_zmm(isa);
+    const char *isa_s = v->dtype == QB_INT8 ? qb_gemm_isa_name(isa) : qb_gemm_float_isa_name(isa, v->dtype == QB_FP16);
     if (!cJSON_AddStringToObject(params, "isa", isa_s)) return QB_ENOMEM;
-    const char *math = v->dtype == QB_FP32 ? "fp32 FMA"
+    const qb_gemm_isa r = qb_gemm_isa_resolve(isa);
+    const char *math = v->dtype == QB_FP32 ? (zmm ? "fp32 FMA (zmm 6x32 tiles)" : "fp32 FMA (ymm 6x16 tiles)")
                        : v->dtype == QB_FP16
                            ? (qb_cpu_has("avx512fp16")
                                   ? "fp16 storage, F16C conversion, fp32 arithmetic (these kernels do not use AVX512-FP16)"
                                   : "fp16 storage, F16C conversion, fp32 arithmetic (no FP16 arithmetic on this CPU)")
-                       : isa == QB_ISA_AVX512VNNI
-                           ? "u8 x s8 -> s32 with vpdpbusd (AVX512-VNNI, ymm)"
+                       : r == QB_ISA_AVX512VNNI
+                           ? "u8 x s8 -> s32 with vpdpbusd (AVX512-VNNI, zmm 4x32 tiles)"
+                       : r == QB_ISA_AVX512VNNI_YMM
+                           ? "u8 x s8 -> s32 with vpdpbusd (AVX512-VNNI, ymm 4x16 tiles)"
                            : "u8 x s8 -> s32 with vpmaddubsw + vpmaddwd + vpaddd";
     if (!cJSON_AddStringToObject(params, "math", math)) return QB_ENOMEM;
     if (v->dtype != QB_INT8) return QB_OK;
