@@ -8,6 +8,7 @@
 #include "net_answer.h"
 #include "output.h"
 #include "profile.h"
+#include "roofline.h"
 #include "roofline_model.h"
 
 #include <math.h>
@@ -106,12 +107,11 @@ static void placement(const qb_ceilings *c, const qb_record *cfg, const qb_recor
 {
     snprintf(buf, len, "-");
     if (!c) return;
-    const char *dt = qb_param_str(cfg, "dtype");
-    const char *cdt = strcmp(dt, "int8") == 0 && strstr(qb_param_str(cfg, "isa"), "vnni") ? "int8-vnni" : dt;
+    const char *cdt = qb_roofline_roof_dtype(c, cfg);
     const qb_rl_point p = {.ops = qb_metric_value(l, "ops"), .bytes = qb_metric_value(l, "bytes"),
                            .seconds = qb_metric_value(l, "time")};
     qb_rl_result a;
-    if (!(p.seconds > 0 && p.bytes > 0) || qb_roofline_analyse(c, cdt, &p, true, &a) != QB_OK) {
+    if (!cdt || !(p.seconds > 0 && p.bytes > 0) || qb_roofline_analyse(c, cdt, &p, true, &a) != QB_OK) {
         qb_clear_error();
         return;
     }

@@ -5,6 +5,7 @@
 #include "error.h"
 #include "defaults.h"
 #include "pin.h"
+#include "peak_kernels.h"
 #include "probes.h"
 #include "suite.h"
 #include "sysinfo.h"
@@ -94,6 +95,15 @@ static int measure_ceilings(qb_results *res, int threads)
     return qb_probe_mem_measure(res, &mo, &pol);
 }
 
+/* Every peak this CPU can run has its ceiling (a profile of an older build
+ * may lack a newer kernel's). */
+static bool every_peak(const qb_ceilings *c)
+{
+    for (int i = 0; i < qb_peak_count; i++)
+        if (qb_cpu_has(qb_peak_table[i].requires) && !qb_ceilings_compute(c, qb_peak_table[i].dtype)) return false;
+    return true;
+}
+
 int qb_ceilings_obtain(int threads, bool refresh, qb_ceilings *c)
 {
     qb_results prof;
@@ -103,12 +113,13 @@ int qb_ceilings_obtain(int threads, bool refresh, qb_ceilings *c)
     if (have) {
         rc = qb_ceilings_from_results(&prof, threads, c);
         qb_results_free(&prof);
-        if (rc == QB_OK && c->ncompute > 0 && c->nmemory > 0 && c->memory[c->nmemory - 1].gbs_nt > 0)
+        if (rc == QB_OK && c->ncompute > 0 && c->nmemory > 0 && c->memory[c->nmemory - 1].gbs_nt > 0 &&
+            every_peak(c))
             return QB_OK;
     }
-    /* Missing, stale, refreshed, without this thread count or without the
-     * non-temporal ceilings (profiles of older builds): a new profile of this
-     * thread count replaces it. */
+    /* Missing, stale, refreshed, without this thread count, without the
+     * non-temporal ceilings or a peak (profiles of older builds): a new
+     * profile of this thread count replaces it. */
     const qb_rep_policy pol = qb_rep_policy_default(true);
     rc = qb_probe_results_begin(&prof, &pol, true);
     if (rc) return rc;

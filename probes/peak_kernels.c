@@ -63,6 +63,8 @@ KERNEL(int16, VSET,
        4)
 /* AVX512-VNNI: u8 x s8 dot products of 4 straight into s32, 32 MACs an instruction. */
 KERNEL(int8vnni, VSET, EACH(VEC12, "%{evex%} vpdpbusd %%ymm15, %%ymm14, %%ymm\\i"), 4)
+/* The same on zmm: 64 MACs an instruction. */
+KERNEL(int8vnniz, ZSET, EACH(VEC12, "vpdpbusd %%zmm15, %%zmm14, %%zmm\\i"), 4)
 /* AVX512-BF16: pairs of bf16 products into fp32, 16 MACs an instruction. */
 KERNEL(bf16, VSET, EACH(VEC12, "vdpbf16ps %%ymm15, %%ymm14, %%ymm\\i"), 4)
 
@@ -81,6 +83,8 @@ const qb_peak_desc qb_peak_table[] = {
     {"fp32-avx512", "avx512f", "VFMADD231PS zmm, 12 accumulators", fp32z, 48 * 32, 0, 32, NULL},
     {"int8-vnni", "avx512vnni+avx512vl", "VPDPBUSD ymm (u8 x s8 -> s32), 12 accumulators",
      int8vnni, 48 * 64, 0, 128, NULL},
+    {"int8-vnni-zmm", "avx512vnni", "VPDPBUSD zmm (u8 x s8 -> s32), 12 accumulators", int8vnniz,
+     48 * 128, 0, 128, NULL},
     {"bf16", "avx512bf16+avx512vl", "VDPBF16PS ymm (bf16 pairs -> fp32), 12 accumulators", bf16,
      48 * 32, 0, 0, NULL},
 };

@@ -245,15 +245,6 @@ static bool find_ceilings(const qb_report_page *rp, int threads, qb_ceilings *c)
     return false;
 }
 
-/* The roof a variant runs under: int8 built for VNNI under the int8-vnni
- * peak when the ceilings have it, else the dtype's own. */
-static const char *roof_dtype(const qb_ceilings *c, const qb_record *cfg)
-{
-    const char *dt = qb_roofline_ceiling_dtype(cfg);
-    if (!qb_ceilings_compute(c, dt)) dt = qb_param_str(cfg, "dtype");
-    return qb_ceilings_compute(c, dt) ? dt : NULL;
-}
-
 /* Every layer of each variant under the ceilings; the top layers joined
  * from their fp32 point to their other points, and tabled with their roof. */
 static void layer_roofline_under(net_model *m, const qb_ceilings *cl)
@@ -266,7 +257,7 @@ static void layer_roofline_under(net_model *m, const qb_ceilings *cl)
     const char *dtypes[MAX_VAR];
     int np = 0, nd = 0;
     for (int v = 0; v < m->nvar; v++) {
-        const char *dt = roof_dtype(&c, m->var[v]);
+        const char *dt = qb_roofline_roof_dtype(&c, m->var[v]);
         if (!dt) continue;
         bool seen = false;
         for (int d = 0; d < nd; d++) seen |= strcmp(dtypes[d], dt) == 0;
@@ -300,7 +291,7 @@ static void layer_roofline_under(net_model *m, const qb_ceilings *cl)
     for (int k = 0; k < m->ntop; k++)
         for (int v = 0; v < m->nvar; v++) {
             const qb_record *l = m->rows[k].l[v];
-            const char *dt = roof_dtype(&c, m->var[v]);
+            const char *dt = qb_roofline_roof_dtype(&c, m->var[v]);
             if (!l) continue;
             const qb_rl_point p = {.ops = qb_metric_value(l, "ops"), .bytes = qb_metric_value(l, "bytes"),
                                    .seconds = qb_metric_value(l, "time")};

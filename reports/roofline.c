@@ -11,9 +11,22 @@
 
 const char *qb_roofline_ceiling_dtype(const qb_record *r)
 {
-    const char *dt = qb_param_str(r, "dtype");
-    if (strcmp(dt, "int8") == 0 && strstr(qb_param_str(r, "isa"), "vnni")) return "int8-vnni";
+    const char *dt = qb_param_str(r, "dtype"), *isa = qb_param_str(r, "isa");
+    const bool i8 = strcmp(dt, "int8") == 0;
+    if (i8 && strcmp(isa, "avx512vnni") == 0) return "int8-vnni-zmm";
+    if (i8 && strstr(isa, "vnni")) return "int8-vnni";
+    /* float tiles on zmm ("avx512f..." here, "avx512" from oneDNN): fp16 is
+     * widened to fp32 before the same FMAs */
+    if ((strcmp(dt, "fp32") == 0 || strcmp(dt, "fp16") == 0) && strncmp(isa, "avx512", 6) == 0)
+        return "fp32-avx512";
     return dt;
+}
+
+const char *qb_roofline_roof_dtype(const qb_ceilings *c, const qb_record *r)
+{
+    const char *dt = qb_roofline_ceiling_dtype(r);
+    if (!qb_ceilings_compute(c, dt)) dt = qb_param_str(r, "dtype");
+    return qb_ceilings_compute(c, dt) ? dt : NULL;
 }
 
 static int add_ceiling_records(const qb_ceilings *c, qb_results *out)
@@ -173,9 +186,9 @@ int qb_roofline_records(const qb_results *in, const qb_ceilings *c, int threads,
         const qb_rl_point p = {qb_metric_value(r, "ops"), qb_metric_value(r, "bytes"), qb_metric_value(r, "time"),
                                nt_stores(r)};
         if (!isfinite(p.ops) || !isfinite(p.bytes) || !isfinite(p.seconds)) continue;
-        const char *cdt = qb_roofline_ceiling_dtype(r);
+        const char *cdt = qb_roofline_roof_dtype(c, r);
         qb_rl_result a;
-        rc = qb_roofline_analyse(c, cdt, &p, cache_aware, &a);
+        rc = qb_roofline_analyse(c, cdt ? cdt : qb_roofline_ceiling_dtype(r), &p, cache_aware, &a);
         if (rc) {
             char msg[300];
             snprintf(msg, sizeof msg, "%s", qb_last_error(rc));
@@ -228,7 +241,8 @@ int qb_roofline_records(const qb_results *in, const qb_ceilings *c, int threads,
             qb_rl_result af;
             const qb_rl_point pf = {qb_metric_value(twin, "ops"), qb_metric_value(twin, "bytes"),
                                     qb_metric_value(twin, "time"), nt_stores(twin)};
-            if (qb_roofline_analyse(c, qb_roofline_ceiling_dtype(twin), &pf, cache_aware, &af) == QB_OK &&
+            if (qb_roofline_roof_dtype(c, twin) &&
+                qb_roofline_analyse(c, qb_roofline_roof_dtype(c, twin), &pf, cache_aware, &af) == QB_OK &&
                 p.ops > 0 && pf.ops > 0) {
                 rc = qb_record_metric(o, "speedup_vs_fp32", "x", QB_BETTER_HIGHER, pf.seconds / p.seconds);
                 if (!rc)

@@ -8,9 +8,13 @@
 
 #include <stdbool.h>
 
-/* The roof a data type's operator runs under: "int8" operators that used
- * AVX512-VNNI (param isa) run under the int8-vnni peak. */
+/* The roof a data type's operator runs under, from its params dtype and isa:
+ * int8 on AVX512-VNNI under the int8-vnni-zmm (isa avx512vnni) or int8-vnni
+ * (avx512vnni-ymm) peak, fp32 and fp16 on AVX-512 tiles under fp32-avx512. */
 const char *qb_roofline_ceiling_dtype(const qb_record *ops_record);
+/* The same, falling back to the record's dtype when the ceilings lack that
+ * peak (a profile of an older build); NULL when they lack both. */
+const char *qb_roofline_roof_dtype(const qb_ceilings *c, const qb_record *ops_record);
 
 /* Analyse every ops/... record of `in` measured with `threads` threads and
  * append roofline records, plus roofline.ceiling/... records describing c, to

@@ -1,8 +1,11 @@
 /* The roofline analysis on hand-made ceilings and points with known answers. */
 #include "check.h"
 #include "error.h"
+#include "results.h"
+#include "roofline.h"
 #include "roofline_model.h"
 
+#include <stdio.h>
 #include <string.h>
 
 int main(void)
@@ -119,5 +122,34 @@ int main(void)
     qb_ceilings empty = {0};
     CHECK(qb_ceilings_set_compute(&empty, "fp32", 1) == QB_OK);
     CHECK(qb_roofline_analyse(&empty, "fp32", &gemm, true, &r) == QB_EINPUT);
+
+    /* The roof of each record is the peak of the instructions its isa names,
+     * and the dtype's own when the ceilings lack that peak. */
+    {
+        static const char *const cases[][3] = {
+            {"int8", "avx512vnni", "int8-vnni-zmm"}, {"int8", "avx512vnni-ymm", "int8-vnni"},
+            {"int8", "avx2", "int8"},                {"fp32", "avx512f", "fp32-avx512"},
+            {"fp16", "avx512f+f16c", "fp32-avx512"}, {"fp32", "avx512", "fp32-avx512"},
+            {"fp32", "avx2+fma", "fp32"},            {"fp16", "avx2+fma+f16c", "fp16"},
+        };
+        qb_results res;
+        CHECK(qb_results_init(&res) == QB_OK);
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            char name[16];
+            snprintf(name, sizeof name, "case%zu", i);
+            qb_record *rec = qb_results_add(&res, "ops", name);
+            CHECK(rec && qb_record_param_str(rec, "dtype", cases[i][0]) == QB_OK &&
+                  qb_record_param_str(rec, "isa", cases[i][1]) == QB_OK);
+            CHECK(strcmp(qb_roofline_ceiling_dtype(rec), cases[i][2]) == 0);
+        }
+        qb_record *z = qb_results_add(&res, "ops", "zmm");
+        CHECK(z && qb_record_param_str(z, "dtype", "int8") == QB_OK &&
+              qb_record_param_str(z, "isa", "avx512vnni") == QB_OK);
+        CHECK(strcmp(qb_roofline_roof_dtype(&c, z), "int8") == 0); /* c has no int8-vnni-zmm */
+        CHECK(qb_ceilings_set_compute(&c, "int8-vnni-zmm", 800) == QB_OK);
+        CHECK(strcmp(qb_roofline_roof_dtype(&c, z), "int8-vnni-zmm") == 0);
+        CHECK(qb_roofline_roof_dtype(&empty, z) == NULL);
+        qb_results_free(&res);
+    }
     TEST_DONE();
 }
