@@ -59,6 +59,11 @@ int main(void)
         {&qb_op_conv, "2,5,9,7,6,3,3,1,1"},
         {&qb_op_conv, "1,8,10,10,13,3,3,2,1"},
         {&qb_op_conv, "1,16,6,6,8,1,1,1,0"},
+        /* the direct NHWC kernels: 40 channels (a group of 32 and a part one),
+         * C not a multiple of 4, 5x5 with pad 2; and a weight matrix larger
+         * than one block of channels (several blocks, the last one short) */
+        {&qb_op_conv, "1,35,7,9,40,5,5,1,2"},
+        {&qb_op_conv, "1,1024,3,3,40,3,3,1,1"},
         {&qb_op_matmul, "13,37,29"},
         {&qb_op_batched_matmul, "3,9,20,17"},
         {&qb_op_batched_matmul, "1,9,20,17"},

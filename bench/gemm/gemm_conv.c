@@ -1,0 +1,135 @@
+/* The direct convolution's shared parts (gemm_conv.h): geometry, weights,
+ * the padded copy and the split of pixel tiles among threads. */
+#include "gemm_conv.h"
+
+#include "cpu_features.h"
+#include "error.h"
+#include "gemm.h"
+
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { TP = 8 };
+
+/* Bytes of weights a block of output channels may hold: half an L2 of 512 KiB
+ * or more, the other half for the padded image the tiles read. */
+#define QB_CONV_WEIGHT_BLOCK (256u << 10)
+
+bool qb_conv_nhwc_init(qb_conv_nhwc *g, qb_mat_type type, qb_gemm_isa isa, long C, long H, long W, long R,
+                       long S, long stride, long pad, long K)
+{
+    const bool f32 = type == QB_MAT_F32;
+    *g = (qb_conv_nhwc){.type = type, .C = C, .Cp = f32 ? C : (C + 3) / 4 * 4, .H = H, .W = W, .R = R, .S = S,
+                        .stride = stride, .pad = pad, .OH = (H + 2 * pad - R) / stride + 1,
+                        .OW = (W + 2 * pad - S) / stride + 1, .K = K};
+    if (f32) return qb_gemm_f32_zmm(isa);
+    return type == QB_MAT_U8 && qb_gemm_isa_resolve(isa) == QB_ISA_AVX512VNNI;
+}
+
+static size_t esize(const qb_conv_nhwc *g)
+{
+    return g->type == QB_MAT_F32 ? 4 : 1;
+}
+
+size_t qb_conv_nhwc_padded_bytes(const qb_conv_nhwc *g)
+{
+    return (size_t)((g->H + 2 * g->pad) * (g->W + 2 * g->pad) * g->Cp) * esize(g);
+}
+
+int qb_conv_nhwc_pack_weights(const qb_conv_nhwc *g, const void *w, qb_mat *out)
+{
+    const size_t es = esize(g);
+    const long rows = g->R * g->S * g->Cp;
+    uint8_t *t = calloc((size_t)(rows * g->K), es);
+    if (!t) return qb_fail(QB_ENOMEM, "conv: out of memory for the weights");
+    /* t[(r, s, c)][k] from w[k][c][r][s] */
+    for (long k = 0; k < g->K; k++)
+        for (long c = 0; c < g->C; c++)
+            for (long r = 0; r < g->R; r++)
+                for (long s = 0; s < g->S; s++)
+                    memcpy(t + (size_t)(((r * g->S + s) * g->Cp + c) * g->K + k) * es,
+                           (const uint8_t *)w + (size_t)(((k * g->C + c) * g->R + r) * g->S + s) * es, es);
+    const qb_mat B = {.p = t, .ld = g->K, .type = g->type == QB_MAT_F32 ? QB_MAT_F32 : QB_MAT_S8,
+                      .layout = QB_MAT_ROWS};
+    const int rc = qb_gemm_pack_b(&B, rows, g->K, out);
+    free(t);
+    return rc;
+}
+
+/* Rows [h0, h1) of the padded image from the NHWC image x (H x W x C): the
+ * border and the channels past C are pad_u8 bytes. */
+static void pad_rows(const qb_conv_nhwc *g, const uint8_t *x, uint8_t pad_u8, uint8_t *xpad, long h0, long h1)
+{
+    const size_t es = esize(g), cb = (size_t)g->C * es, cpb = (size_t)g->Cp * es;
+    const size_t row = (size_t)(g->W + 2 * g->pad) * cpb, border = (size_t)g->pad * cpb;
+    for (long h = h0; h < h1; h++) {
+        uint8_t *d = xpad + (size_t)h * row;
+        const long ih = h - g->pad;
+        if (ih < 0 || ih >= g->H || cpb != cb) {
+            memset(d, pad_u8, row);
+            if (ih < 0 || ih >= g->H) continue;
+        } else {
+            memset(d, pad_u8, border);
+            memset(d + row - border, pad_u8, border);
+        }
+        const uint8_t *s = x + (size_t)(ih * g->W) * cb;
+        if (cpb == cb) {
+            memcpy(d + border, s, (size_t)g->W * cb);
+        } else {
+            for (long w = 0; w < g->W; w++) memcpy(d + border + (size_t)w * cpb, s + (size_t)w * cb, cb);
+        }
+    }
+}
+
+long qb_conv_nhwc_tile_pixels(const qb_conv_nhwc *g, long t, size_t off[8])
+{
+    const long P = g->OH * g->OW, p0 = t * TP, np = P - p0 < TP ? P - p0 : TP;
+    const long Wp = g->W + 2 * g->pad;
+    for (long i = 0; i < TP; i++) {
+        const long p = p0 + (i < np ? i : np - 1), oh = p / g->OW, ow = p % g->OW;
+        off[i] = (size_t)((oh * g->stride * Wp + ow * g->stride) * g->Cp);
+    }
+    return np;
+}
+
+/* Pixel tiles [t0, t1) under every output channel, in blocks of channels
+ * whose weights stay in L2 while the tiles stream past them (a deep layer's
+ * weights outgrow L2, and re-reading them for every tile from L3 halved the
+ * speed of a 3x3 256 -> 256 conv). */
+static void tiles(const qb_conv_nhwc *g, const void *xpad, const qb_mat *wpk, const qb_epilogue *e, long t0,
+                  long t1)
+{
+    const size_t per32 = (size_t)(g->R * g->S * g->Cp) * 32 * esize(g);
+    long jb = (long)(QB_CONV_WEIGHT_BLOCK / per32) * 32;
+    if (jb < 32) jb = 32;
+    for (long j0 = 0; j0 < g->K; j0 += jb) {
+        const long j1 = g->K - j0 < jb ? g->K : j0 + jb;
+        if (g->type == QB_MAT_F32) qb_conv_nhwc_tiles_f32(g, xpad, wpk, e, t0, t1, j0, j1);
+        else qb_conv_nhwc_tiles_i8(g, xpad, wpk, e, t0, t1, j0, j1);
+    }
+}
+
+int qb_conv_nhwc_run(const qb_conv_nhwc *g, const void *x, uint8_t pad_u8, void *xpad, const qb_mat *wpk,
+                     const qb_epilogue *e, int threads)
+{
+    const bool f32 = g->type == QB_MAT_F32;
+    if (e->channel_is_row || (f32 ? e->kind != QB_EPI_F32 : e->kind < QB_EPI_RQ_FLOAT))
+        return qb_fail(QB_EINTERNAL, "conv nhwc: the epilogue does not match (%s, channels along the columns)",
+                       f32 ? "fp32" : "int8");
+    const long ntiles = (g->OH * g->OW + TP - 1) / TP, Hp = g->H + 2 * g->pad;
+    if (threads <= 1) {
+        pad_rows(g, x, pad_u8, xpad, 0, Hp);
+        tiles(g, xpad, wpk, e, 0, ntiles);
+        return QB_OK;
+    }
+    /* the padding is shared out too: alone it was a tenth of the call on 2 threads */
+#pragma omp parallel num_threads(threads)
+    {
+        const long t = omp_get_thread_num(), nt = omp_get_num_threads();
+        pad_rows(g, x, pad_u8, xpad, Hp * t / nt, Hp * (t + 1) / nt);
+#pragma omp barrier
+        tiles(g, xpad, wpk, e, ntiles * t / nt, ntiles * (t + 1) / nt);
+    }
+    return QB_OK;
+}
