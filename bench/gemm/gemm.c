@@ -126,11 +126,15 @@ int qb_gemm_block(qb_gemm_ws *ws, int slot, long M, long N, long K, const qb_mat
 }
 
 /* Thread t's block of C: columns in NR-aligned strips when there are enough
- * of them (B panels then stay private), rows otherwise. */
-static void split(long M, long N, int threads, int t, long *m0, long *m1, long *n0, long *n1)
+ * of them (B panels then stay private), rows otherwise, and rows first when
+ * B is packed once and A is not: each thread then packs only its own rows of
+ * A (a column split made every thread pack all of A, which cost int8 gemm on
+ * 2 threads a tenth of its speed). */
+static void split(long M, long N, int threads, int t, bool rows_first, long *m0, long *m1, long *n0, long *n1)
 {
-    const long nr = 16, mr = 12; /* rows: whole float (6) and int8 (4) tiles, for packed A */
-    if ((N + nr - 1) / nr >= 2L * threads || (M + mr - 1) / mr < threads) {
+    const long nr = 16, mr = 24; /* rows: whole float (6) and int8 (4, 8 on zmm) tiles, for packed A */
+    const bool rows_ok = (M + mr - 1) / mr >= 2L * threads;
+    if (!(rows_first && rows_ok) && ((N + nr - 1) / nr >= 2L * threads || (M + mr - 1) / mr < threads)) {
         const long strips = (N + nr - 1) / nr;
         *m0 = 0;
         *m1 = M;
@@ -155,7 +159,7 @@ int qb_gemm(qb_gemm_ws *ws, long M, long N, long K, const qb_mat *A, const qb_ma
     {
         const int t = omp_get_thread_num(), nt = omp_get_num_threads();
         long m0, m1, n0, n1;
-        split(M, N, nt, t, &m0, &m1, &n0, &n1);
+        split(M, N, nt, t, B->layout == QB_MAT_PACKED && A->layout != QB_MAT_PACKED_A, &m0, &m1, &n0, &n1);
         rc = qb_gemm_block(ws, t, M, N, K, A, B, e, m0, m1, n0, n1);
     }
     return rc;

@@ -63,38 +63,6 @@ static QB_VNNI512 void conv_tile(const qb_conv_nhwc *g, const uint8_t *const px[
     }
 }
 
-/* Requantize the tile's np rows of nj channels from column j into C. The
- * common case (float multiplier, all 32 channels) on zmm, the same steps as
- * the GEMM's vector epilogue: (acc + bias) * mult clamped to one past the
- * output range, rounded to nearest even, clamped, + zero point, narrowed. */
-static QB_VNNI512 void epi_tile(const qb_epilogue *e, const int32_t *acc, long p0, long np, long j, long nj)
-{
-    if (nj != TN || e->kind != QB_EPI_RQ_FLOAT) {
-        for (long i = 0; i < np; i++) qb_epi_apply(e, acc + i * TN, p0 + i, j, nj);
-        return;
-    }
-    __m512i bi[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
-    __m512 m[2];
-    for (int h = 0; h < 2; h++) {
-        if (e->bias_i32) bi[h] = _mm512_loadu_si512(e->bias_i32 + j + PANEL * h);
-        m[h] = _mm512_loadu_ps(e->mult + j + PANEL * h);
-    }
-    const __m512 hi = _mm512_set1_ps((float)(e->qmax - e->zo + 1)), lo = _mm512_set1_ps((float)(e->qmin - e->zo - 1));
-    const __m512i rlo = _mm512_set1_epi32(e->qmin - e->zo), rhi = _mm512_set1_epi32(e->qmax - e->zo);
-    const __m512i zo = _mm512_set1_epi32(e->zo);
-    const bool sgn = qb_epi_signed(e);
-    for (long i = 0; i < np; i++) {
-        uint8_t *d = (uint8_t *)e->c + (size_t)((p0 + i) * e->ldc + j);
-        for (int h = 0; h < 2; h++) {
-            const __m512i v = _mm512_add_epi32(_mm512_load_si512(acc + i * TN + PANEL * h), bi[h]);
-            __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(v), m[h]);
-            f = _mm512_max_ps(_mm512_min_ps(f, hi), lo);
-            const __m512i q = _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(_mm512_cvtps_epi32(f), rlo), rhi), zo);
-            _mm_storeu_si128((__m128i *)(d + PANEL * h), sgn ? _mm512_cvtsepi32_epi8(q) : _mm512_cvtusepi32_epi8(q));
-        }
-    }
-}
-
 void qb_conv_nhwc_tiles_i8(const qb_conv_nhwc *g, const uint8_t *xpad, const qb_mat *wpk, const qb_epilogue *e,
                            long t0, long t1, long j0, long j1)
 {
@@ -110,7 +78,7 @@ void qb_conv_nhwc_tiles_i8(const qb_conv_nhwc *g, const uint8_t *xpad, const qb_
             /* a last group of 16 or fewer channels runs its panel twice */
             const uint8_t *w1 = nj > PANEL ? (const uint8_t *)wpk->p + qb_packed_offset(wpk, j + PANEL, 0) : w0;
             conv_tile(g, px, w0, w1, acc);
-            epi_tile(e, acc, t * TP, np, j, nj);
+            qb_epi_tile32(e, acc, t * TP, np, j, nj);
         }
     }
 }

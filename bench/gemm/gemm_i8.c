@@ -312,6 +312,49 @@ void qb_epi_apply(const qb_epilogue *e, const int32_t *acc, long i, long j, long
     for (long k = 0; k < n; k += NR) epi_row(e, &inf, acc + k, i, j + k, n - k < NR ? n - k : NR);
 }
 
+/* Requantize with a float multiplier on zmm, the same steps as epi_row's
+ * vector code: (acc + bias) * mult clamped to one past the output range,
+ * rounded to nearest even, clamped, + zero point, narrowed to bytes. */
+__attribute__((target("avx512f"))) static void rq_float_tile32(const qb_epilogue *e, const int32_t *acc, long i0,
+                                                               long mr, long j)
+{
+    const bool row = e->channel_is_row, sgn = qb_epi_signed(e);
+    __m512i bi[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
+    __m512 m[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
+    if (!row)
+        for (int h = 0; h < 2; h++) {
+            if (e->bias_i32) bi[h] = _mm512_loadu_si512(e->bias_i32 + j + NR * h);
+            m[h] = _mm512_loadu_ps(e->mult + j + NR * h);
+        }
+    const __m512 hi = _mm512_set1_ps((float)(e->qmax - e->zo + 1)), lo = _mm512_set1_ps((float)(e->qmin - e->zo - 1));
+    const __m512i rlo = _mm512_set1_epi32(e->qmin - e->zo), rhi = _mm512_set1_epi32(e->qmax - e->zo);
+    const __m512i zo = _mm512_set1_epi32(e->zo);
+    for (long ii = 0; ii < mr; ii++) {
+        const long i = i0 + ii;
+        if (row) {
+            bi[0] = bi[1] = _mm512_set1_epi32(e->bias_i32 ? e->bias_i32[i] : 0);
+            m[0] = m[1] = _mm512_set1_ps(e->mult[i]);
+        }
+        uint8_t *d = (uint8_t *)e->c + (size_t)(i * e->ldc + j);
+        for (int h = 0; h < 2; h++) {
+            const __m512i v = _mm512_add_epi32(_mm512_loadu_si512(acc + ii * 2 * NR + NR * h), bi[h]);
+            __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(v), m[h]);
+            f = _mm512_max_ps(_mm512_min_ps(f, hi), lo);
+            const __m512i q = _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(_mm512_cvtps_epi32(f), rlo), rhi), zo);
+            _mm_storeu_si128((__m128i *)(d + NR * h), sgn ? _mm512_cvtsepi32_epi8(q) : _mm512_cvtusepi32_epi8(q));
+        }
+    }
+}
+
+void qb_epi_tile32(const qb_epilogue *e, const int32_t *acc, long i, long mr, long j, long n)
+{
+    if (n == 2 * NR && e->kind == QB_EPI_RQ_FLOAT) {
+        rq_float_tile32(e, acc, i, mr, j);
+        return;
+    }
+    for (long ii = 0; ii < mr; ii++) qb_epi_apply(e, acc + ii * 2 * NR, i + ii, j, n);
+}
+
 /* Fold a tile (w int32 a row, mr x nr used) into C: add and keep the
  * partial sums of the earlier / for the later K blocks, then run the
  * epilogue on the last one. */
@@ -330,6 +373,10 @@ static void finish_tile_i8(const qb_epilogue *e, const epi_info *inf, int32_t *t
         }
     }
     if (!last) return;
+    if (w == 2 * NR && nr == 2 * NR && e->kind == QB_EPI_RQ_FLOAT) {
+        rq_float_tile32(e, tile, i, mr, j);
+        return;
+    }
     for (long ii = 0; ii < mr; ii++)
         for (long jj = 0; jj < nr; jj += NR)
             epi_row(e, inf, tile + ii * w + jj, i + ii, j + jj, nr - jj < NR ? nr - jj : NR);
