@@ -454,6 +454,18 @@ static int list_variants(const qb_op_desc *op, const selection *sel, int threads
     return QB_OK;
 }
 
+/* One round of a prepared variant, added to its pooled samples. */
+static int measure_variant(const qb_op_desc *op, variant *x, const qb_ops_opts *o, const qb_rep_policy *pol)
+{
+    trial_ctx c = {.op = op, .var = x, .cold = o->cold};
+    qb_rep_result r;
+    int rc = qb_repeat(pol, ops_trial, &c, &r);
+    if (rc) return rc;
+    rc = qb_pooled_add(&x->pooled, &r);
+    qb_rep_result_free(&r);
+    return rc;
+}
+
 static int measure_group(const qb_op_desc *op, const qb_shape *s, const selection *sel, int threads,
                          const qb_ops_opts *o, const qb_rep_policy *pol, qb_results *res,
                          cJSON *unavailable)
@@ -463,6 +475,29 @@ static int measure_group(const qb_op_desc *op, const qb_shape *s, const selectio
     int nvar = 0;
     int rc = o->cold ? cold_prepare() : QB_OK;
     if (!rc) rc = list_variants(op, sel, threads, o->isa, o->tag, o->cold, res, unavailable, var, &nvar);
+    /* With one round there is nothing to interleave: each variant is made,
+     * measured and freed in turn, so only one holds memory at a time (the
+     * quick suite's passes interleave instead). */
+    if (pol->rounds <= 1) {
+        for (int i = 0; i < nvar && rc == QB_OK; i++) {
+            if (!qb_interrupted()) {
+                qb_progress("ops: %s: %s", op->name, var[i].rec->id);
+                rc = prepare(op, s, o, &var[i]);
+                if (rc) {
+                    char msg[400];
+                    snprintf(msg, sizeof msg, "%s", qb_last_error(rc));
+                    rc = qb_fail(rc, "%s: %s", var[i].rec->id, msg);
+                }
+                if (rc == QB_OK) rc = measure_variant(op, &var[i], o, pol);
+            }
+            /* an interrupted variant's record says so (finish) */
+            if (rc == QB_OK) rc = finish(op, &var[i], pol);
+            destroy_variant(op, &var[i]);
+        }
+        for (int i = 0; i < nvar; i++) destroy_variant(op, &var[i]);
+        free(var);
+        return rc;
+    }
     for (int i = 0; i < nvar && rc == QB_OK && !qb_interrupted(); i++) {
         qb_progress("ops: %s: preparing %s", op->name, var[i].rec->id);
         rc = prepare(op, s, o, &var[i]);
@@ -476,12 +511,7 @@ static int measure_group(const qb_op_desc *op, const qb_shape *s, const selectio
         for (int i = 0; i < nvar && rc == QB_OK && !qb_interrupted(); i++) {
             if (!var[i].inst) continue;
             qb_progress("ops: round %d/%d: %s", round + 1, pol->rounds, var[i].rec->id);
-            trial_ctx c = {.op = op, .var = &var[i], .cold = o->cold};
-            qb_rep_result r;
-            rc = qb_repeat(pol, ops_trial, &c, &r);
-            if (rc) break;
-            rc = qb_pooled_add(&var[i].pooled, &r);
-            qb_rep_result_free(&r);
+            rc = measure_variant(op, &var[i], o, pol);
         }
     }
     for (int i = 0; i < nvar; i++) {
