@@ -217,8 +217,28 @@ static int run_cases(void)
     return found;
 }
 
+/* The inputs' fill gives the same values on every code path and split
+ * (vector and scalar, one thread or two, lengths not a multiple of 8), all
+ * within [lo, hi). */
+static void fill_is_one_function(void)
+{
+    enum { N = 1003 };
+    static float a[N], b[N];
+    qb_mo_fill(a, N, 7, -2.0f, 3.0f, 1);
+    qb_mo_fill(b, N, 7, -2.0f, 3.0f, 2);
+    int bad = 0;
+    for (size_t i = 0; i < N; i++) {
+        const float want = qb_mo_fill_value(7, i, -2.0f, 3.0f);
+        bad += a[i] != want || b[i] != want || !(want >= -2.0f && want < 3.0f);
+    }
+    CHECK(bad == 0);
+    qb_mo_fill(b, N, 8, -2.0f, 3.0f, 1);
+    CHECK(memcmp(a, b, sizeof a) != 0); /* another seed, other values */
+}
+
 int main(void)
 {
+    fill_is_one_function();
     /* once as shipped (small outputs use regular stores), once with every
      * output streamed so the non-temporal paths are checked too */
     quantize_matches_library();

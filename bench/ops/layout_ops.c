@@ -257,13 +257,12 @@ static int concat_inputs(qb_op_instance *c)
     qb_qparams p = {0};
     int rc = QB_OK;
     if (c->v.dtype == QB_INT8) {
-        const size_t n0 = c->in[0].n, n1 = c->in[1].n;
-        float *both = malloc((n0 + n1) * sizeof *both);
-        if (!both) return qb_fail(QB_ENOMEM, "concat: out of memory for the calibration copy");
-        memcpy(both, c->in[0].f, n0 * sizeof *both);
-        memcpy(both + n0, c->in[1].f, n1 * sizeof *both);
-        rc = qb_mo_qparams_of(both, n0 + n1, c->v.policy, &p);
-        free(both);
+        /* the range of both inputs, as if they were one tensor */
+        float lo[2], hi[2];
+        rc = qb_mo_extremes(c->in[0].f, c->in[0].n, &lo[0], &hi[0]);
+        if (!rc) rc = qb_mo_extremes(c->in[1].f, c->in[1].n, &lo[1], &hi[1]);
+        if (!rc)
+            rc = qb_mo_qparams_range(lo[0] < lo[1] ? lo[0] : lo[1], hi[0] > hi[1] ? hi[0] : hi[1], c->v.policy, &p);
     }
     for (int w = 0; w < 2 && !rc; w++)
         rc = qb_mo_input_convert(&c->in[w], &c->v, c->v.dtype == QB_INT8 ? &p : NULL);

@@ -58,6 +58,7 @@ struct qb_op_instance {
     uint8_t lut[256];
     bool vbmi;
     float *scratch; /* layer norm int8: 2 D floats per thread */
+    double *ln_mean, *ln_rstd; /* layer norm's reference: each row's mean and 1/std, once per verify */
 };
 
 static bool is_pool(nkind k)
@@ -159,6 +160,8 @@ static void destroy(qb_op_instance *c)
     free(c->yf);
     free(c->pa);
     free(c->pb);
+    free(c->ln_mean);
+    free(c->ln_rstd);
     free(c->wq);
     free(c->bias);
     free(c->mult);
@@ -385,15 +388,7 @@ static double ref_float(const qb_op_instance *c, size_t o)
     }
     if (c->k == K_LN) {
         const size_t D = (size_t)c->C, r = o / D;
-        double s = 0, v = 0;
-        for (size_t i = 0; i < D; i++)
-            s += qb_mo_get(&c->x, r * D + i);
-        const double mean = s / (double)D;
-        for (size_t i = 0; i < D; i++) {
-            const double d = qb_mo_get(&c->x, r * D + i) - mean;
-            v += d * d;
-        }
-        return (x - mean) / sqrt(v / (double)D + NORM_EPS) * c->pa[o % D] + c->pb[o % D];
+        return (x - c->ln_mean[r]) * c->ln_rstd[r] * c->pa[o % D] + c->pb[o % D];
     }
     if (c->k == K_GELU) return qb_gelu_ref(x);
     return x < CLIP_LO ? CLIP_LO : x > CLIP_HI ? CLIP_HI : x;
@@ -446,9 +441,36 @@ static int32_t ref_q8(const qb_op_instance *c, size_t o)
     return qb_quant1((float)ref_float(c, o), yq->scale, yq->zp, lo, hi); /* K_LN */
 }
 
+/* Layer norm's reference statistics in double, a row at a time: computing
+ * them again for every sampled output made its check take half a second. */
+static int ln_stats(qb_op_instance *c)
+{
+    if (c->ln_mean) return QB_OK;
+    const size_t D = (size_t)c->C, rows = c->nout / D;
+    c->ln_mean = malloc(rows * sizeof *c->ln_mean);
+    c->ln_rstd = malloc(rows * sizeof *c->ln_rstd);
+    if (!c->ln_mean || !c->ln_rstd) return qb_fail(QB_ENOMEM, "layernorm verify: out of memory");
+    for (size_t r = 0; r < rows; r++) {
+        double s = 0, v = 0;
+        for (size_t i = 0; i < D; i++) s += qb_mo_get(&c->x, r * D + i);
+        const double mean = s / (double)D;
+        for (size_t i = 0; i < D; i++) {
+            const double d = qb_mo_get(&c->x, r * D + i) - mean;
+            v += d * d;
+        }
+        c->ln_mean[r] = mean;
+        c->ln_rstd[r] = 1.0 / sqrt(v / (double)D + NORM_EPS);
+    }
+    return QB_OK;
+}
+
 static int verify(qb_op_instance *c, double *max_err, bool *ok)
 {
     const size_t n = c->nout, ns = qb_mo_nverify(n);
+    if (c->k == K_LN) {
+        int rc = ln_stats(c);
+        if (rc) return rc;
+    }
     if (c->v.dtype == QB_INT8) {
         int32_t worst = 0;
         for (size_t j = 0; j < ns; j++) {

@@ -8,6 +8,8 @@
 #include "gemm_f16.h"
 
 #include <cjson/cJSON.h>
+#include <immintrin.h>
+#include <math.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,36 +54,95 @@ void *qb_mo_alloc(size_t bytes, int threads)
     return p;
 }
 
+/* splitmix64 of (seed, i), its top 24 bits scaled into [lo, hi) with one
+ * fused multiply-add, so the scalar and the vector forms give the same bits. */
+static inline float fill_one(uint64_t base, size_t i, float lo, float span)
+{
+    uint64_t z = base + (uint64_t)(i + 1) * 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    return fmaf(span, (float)(z >> 40) * (1.0f / 16777216.0f), lo);
+}
+
+/* Eight values at once (64-bit multiplies need AVX512DQ): filling the
+ * memory-bound operators' inputs of 16 M elements was most of the quick
+ * suite's operator step. */
+__attribute__((target("avx512f,avx512dq"))) static void fill_avx512(float *x, size_t i0, size_t i1, uint64_t base,
+                                                                  float lo, float span)
+{
+    const __m512i step = _mm512_set1_epi64((long long)0x9E3779B97F4A7C15ull);
+    const __m512i m1 = _mm512_set1_epi64((long long)0xBF58476D1CE4E5B9ull);
+    const __m512i m2 = _mm512_set1_epi64((long long)0x94D049BB133111EBull);
+    const __m512i lane = _mm512_setr_epi64(1, 2, 3, 4, 5, 6, 7, 8);
+    const __m256 vlo = _mm256_set1_ps(lo), vspan = _mm256_set1_ps(span), scale = _mm256_set1_ps(1.0f / 16777216.0f);
+    size_t i = i0;
+    for (; i + 8 <= i1; i += 8) {
+        const __m512i idx = _mm512_add_epi64(_mm512_set1_epi64((long long)i), lane);
+        __m512i z = _mm512_add_epi64(_mm512_set1_epi64((long long)base), _mm512_mullo_epi64(idx, step));
+        z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 30)), m1);
+        z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 27)), m2);
+        z = _mm512_xor_si512(z, _mm512_srli_epi64(z, 31));
+        const __m256 u = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm512_cvtepi64_epi32(_mm512_srli_epi64(z, 40))), scale);
+        _mm256_storeu_ps(x + i, _mm256_fmadd_ps(vspan, u, vlo));
+    }
+    for (; i < i1; i++) x[i] = fill_one(base, i, lo, span);
+}
+
+float qb_mo_fill_value(uint64_t seed, size_t i, float lo, float hi)
+{
+    return fill_one(seed * 0xD1B54A32D192ED03ull, i, lo, hi - lo);
+}
+
 void qb_mo_fill(float *x, size_t n, uint64_t seed, float lo, float hi, int threads)
 {
     const uint64_t base = seed * 0xD1B54A32D192ED03ull;
-#pragma omp parallel for num_threads(threads < 1 ? 1 : threads) schedule(static)
-    for (size_t i = 0; i < n; i++) {
-        uint64_t z = base + (uint64_t)(i + 1) * 0x9E3779B97F4A7C15ull; /* splitmix64 of (seed, i) */
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-        z ^= z >> 31;
-        x[i] = lo + (hi - lo) * (float)((double)(z >> 40) * (1.0 / 16777216.0));
+    const float span = hi - lo;
+    const bool wide = qb_cpu_has("avx512f+avx512dq");
+    const int nt = threads < 1 ? 1 : threads;
+#pragma omp parallel num_threads(nt)
+    {
+        size_t i0, i1;
+        qb_mo_span(n, omp_get_thread_num(), omp_get_num_threads(), 64, &i0, &i1);
+        if (wide) {
+            fill_avx512(x, i0, i1, base, lo, span);
+        } else {
+            for (size_t i = i0; i < i1; i++) x[i] = fill_one(base, i, lo, span);
+        }
     }
+}
+
+int qb_mo_extremes(const float *y, size_t n, float *lo_out, float *hi_out)
+{
+    /* the default sources (absmax, minmax) depend only on the extremes: find
+     * them in parallel; x - x is 0 for a finite x and NaN for Inf and NaN,
+     * which the min/max of (x - x) carry to the end */
+    float lo = INFINITY, hi = -INFINITY, bad = 0.0f;
+#pragma omp parallel for reduction(min : lo) reduction(max : hi) reduction(+ : bad) schedule(static)
+    for (size_t i = 0; i < n; i++) {
+        lo = y[i] < lo ? y[i] : lo;
+        hi = y[i] > hi ? y[i] : hi;
+        bad += y[i] - y[i];
+    }
+    if (bad != 0.0f) return qb_fail(QB_EINPUT, "calibration data holds a NaN or Inf: no scale fits it");
+    *lo_out = lo;
+    *hi_out = hi;
+    return QB_OK;
+}
+
+int qb_mo_qparams_range(float lo, float hi, qb_qpolicy pol, qb_qparams *p)
+{
+    const qb_qspec spec = qb_qspec_default(pol);
+    const float ext[2] = {lo <= hi ? lo : 0.0f, lo <= hi ? hi : 0.0f};
+    const size_t dims[1] = {2};
+    return qb_qchoose(ext, dims, 1, &spec, p);
 }
 
 int qb_mo_qparams_of(const float *y, size_t n, qb_qpolicy pol, qb_qparams *p)
 {
-    /* the default sources (absmax, minmax) depend only on the extremes: find
-     * them in parallel and let the library choose from those two values */
-    float lo = INFINITY, hi = -INFINITY;
-    bool finite = true;
-#pragma omp parallel for reduction(min : lo) reduction(max : hi) reduction(&& : finite) schedule(static)
-    for (size_t i = 0; i < n; i++) {
-        lo = y[i] < lo ? y[i] : lo;
-        hi = y[i] > hi ? y[i] : hi;
-        finite = finite && isfinite(y[i]);
-    }
-    if (!finite) return qb_fail(QB_EINPUT, "calibration data holds a NaN or Inf: no scale fits it");
-    const qb_qspec spec = qb_qspec_default(pol);
-    const float ext[2] = {n ? lo : 0.0f, n ? hi : 0.0f};
-    const size_t dims[1] = {2};
-    return qb_qchoose(ext, dims, 1, &spec, p);
+    float lo = 0.0f, hi = 0.0f;
+    const int rc = qb_mo_extremes(y, n, &lo, &hi);
+    return rc ? rc : qb_mo_qparams_range(lo, hi, pol, p);
 }
 
 int qb_mo_qparams_copy(qb_qparams *dst, const qb_qparams *src)

@@ -53,8 +53,10 @@ int qb_mo_variant(const char *op, const qb_variant *in, bool per_channel_ok, qb_
 #define QB_MO_HUGE_BYTES ((size_t)2 << 20)
 void *qb_mo_alloc(size_t bytes, int threads);
 
-/* Uniform [lo, hi): value i depends only on (seed, i). */
+/* Uniform [lo, hi): value i depends only on (seed, i), and is
+ * qb_mo_fill_value(seed, i, lo, hi) whichever code path fills it. */
 void qb_mo_fill(float *x, size_t n, uint64_t seed, float lo, float hi, int threads);
+float qb_mo_fill_value(uint64_t seed, size_t i, float lo, float hi);
 
 /* An input: fill f from the seed, then convert to the variant's dtype
  * (int8: params chosen from the data by the variant's policy). */
@@ -68,6 +70,10 @@ void qb_mo_tensor_free(qb_mo_tensor *t);
 
 /* Per-tensor params of float data under a policy (calibration of outputs). */
 int qb_mo_qparams_of(const float *y, size_t n, qb_qpolicy pol, qb_qparams *p);
+/* Its two steps: the extremes of the data (QB_EINPUT on a NaN or Inf), and
+ * the params of a range (an empty range, lo > hi, is [0, 0]). */
+int qb_mo_extremes(const float *y, size_t n, float *lo, float *hi);
+int qb_mo_qparams_range(float lo, float hi, qb_qpolicy pol, qb_qparams *p);
 int qb_mo_qparams_copy(qb_qparams *dst, const qb_qparams *src);
 
 /* The tensor's data as float: fp32 copied, fp16 widened, int8 dequantized. */
