@@ -333,7 +333,7 @@ int qb_cmd_probe_mem(int argc, char **argv)
             "Threads are OpenMP threads pinned one per CPU; each first touches its own part.\n"
             "Latency: a pointer chase over a random single cycle, one node per 64-byte line,\n"
             "on transparent huge pages where the kernel gives them (the pages param says).\n"
-            "The sweep runs from 4K to " QB_STR(QB_MEM_LLC_MULTIPLE) "x sysfs's last-level cache, log-spaced, plus the\n"
+            "The sweep runs from 4K to " QB_STR(QB_MEM_LLC_MULTIPLE) "x sysfs's last-level cache (" QB_STR(QB_MEM_QUICK_LLC_MULTIPLE) "x with --quick), log-spaced, plus the\n"
             "middle of each level. Each level's usable capacity is measured twice: by random\n"
             "loads (latency sweep) and by streaming reads (one-thread read sweep); a VM may\n"
             "report a cache it cannot fully use. A level's range starts at " QB_STR(QB_MEM_RANGE_START) "x what the\n"

@@ -29,6 +29,7 @@ typedef struct {
     qb_rep_policy pol;
     int threads[2];
     int nthreads;
+    int pass, npasses; /* this pass of the suite, of how many */
 } run_cfg;
 
 typedef struct {
@@ -51,6 +52,9 @@ static int step_mem(qb_results *res, const run_cfg *cfg)
 {
     qb_mem_opts o;
     qb_mem_opts_init(&o, cfg->quick);
+    /* the passes' samples are pooled: together they get one confirming budget */
+    o.confirm_budget_s = (cfg->quick ? QB_MEM_QUICK_CONFIRM_BUDGET_S : QB_MEM_CONFIRM_BUDGET_S) /
+                         (cfg->npasses > 0 ? cfg->npasses : 1);
     return qb_probe_mem_measure(res, &o, &cfg->pol);
 }
 
@@ -68,7 +72,14 @@ static int step_ops(qb_results *res, const run_cfg *cfg)
     o.quick = cfg->quick;
     o.threads = cfg->threads;
     o.nthreads = cfg->nthreads;
-    return qb_ops_measure(res, &o, &cfg->pol);
+    /* the kernels do not change between passes: the first pass checks each
+     * against its reference (its record's params are the ones kept) */
+    o.verify = cfg->pass == 0;
+    /* preparing a variant already ran it twice (the first call, then the
+     * timed one that sizes a trial): one discarded trial is warm-up enough */
+    qb_rep_policy pol = cfg->pol;
+    if (cfg->quick && pol.warmup > 1) pol.warmup = 1;
+    return qb_ops_measure(res, &o, &pol);
 }
 
 /* Which quantization policy loses least, on a synthetic tensor: every policy, per-tensor and per-channel. */
@@ -88,6 +99,8 @@ static int step_quant(qb_results *res, const run_cfg *cfg)
     qb_mc_opts mc;
     qb_mc_opts_default(&mc, cfg->quick);
     mc.threads = cfg->threads[cfg->nthreads - 1];
+    /* the trials of every pass are pooled: together they get one budget */
+    mc.budget_s /= cfg->npasses > 0 ? cfg->npasses : 1;
     return qb_quant_synth_measure(res, &in, specs, n, &mc);
 }
 
@@ -140,8 +153,12 @@ static bool id_wanted(const char *filter, const char *id)
 }
 
 /* One pass of the suite into res. Returns QB_EINTR when interrupted. */
-static int run_pass(qb_results *res, const run_cfg *cfg, const char *filter, int pass, int npasses)
+static int run_pass(qb_results *res, const run_cfg *all, const char *filter, int pass, int npasses)
 {
+    run_cfg pc = *all;
+    pc.pass = pass;
+    pc.npasses = npasses;
+    const run_cfg *cfg = &pc;
     int rc = QB_OK;
     for (int s = 0; s < NSTEPS && rc == QB_OK; s++) {
         if (!step_wanted(filter, steps[s].name)) continue;

@@ -131,6 +131,10 @@
  * (stacked-cache) parts. A larger L3 in cpuid's older leaf is a package total. */
 #define QB_AMD_CCX_L3_MAX_BYTES (96L << 20)
 #define QB_MEM_LLC_MULTIPLE 4         /* the sweep ends at this multiple of sysfs's last cache */
+/* --quick ends it at twice: a streaming kernel over twice an LRU cache
+ * misses on every line already, and the two largest points of the full
+ * sweep were half of the quick probe's time and most of its memory. */
+#define QB_MEM_QUICK_LLC_MULTIPLE 2
 #define QB_MEM_TRIAL_US_DEFAULT 1000  /* one timed trial (passes sized from a pilot) */
 #define QB_MEM_QUICK_TRIAL_US 500
 #define QB_MEM_FREE_FRACTION 0.8      /* a working set may use this share of MemAvailable */

@@ -95,7 +95,7 @@ static int plan(qb_mem_run *m)
         }
     } else {
         const double llc = ncache > 0 ? m->lv[ncache - 1].sysfs_bytes : 32.0 * (1 << 20);
-        m->largest = pow2_at_least(QB_MEM_LLC_MULTIPLE * llc);
+        m->largest = pow2_at_least((o->quick ? QB_MEM_QUICK_LLC_MULTIPLE : QB_MEM_LLC_MULTIPLE) * llc);
         const int per_octave = o->per_octave ? o->per_octave
                                : o->quick    ? QB_MEM_QUICK_PER_OCTAVE
                                              : QB_MEM_PER_OCTAVE_DEFAULT;
@@ -424,10 +424,16 @@ static void wait_until(uint64_t at)
  * one. With one round planned (qbench run's passes are its rounds) only a
  * level figure short of a ceiling (ports, scaling) gets more. Returns the
  * extra rounds run in *extra. */
+static double confirm_budget(const qb_mem_opts *o)
+{
+    if (o->confirm_budget_s > 0) return o->confirm_budget_s;
+    return o->quick ? QB_MEM_QUICK_CONFIRM_BUDGET_S : QB_MEM_CONFIRM_BUDGET_S;
+}
+
 static int confirm_rounds(qb_mem_run *m, int *extra)
 {
     *extra = 0;
-    const double budget_s = m->o->quick ? QB_MEM_QUICK_CONFIRM_BUDGET_S : QB_MEM_CONFIRM_BUDGET_S;
+    const double budget_s = confirm_budget(m->o);
     const uint64_t start = qb_now_ns(), end = start + (uint64_t)(1e9 * budget_s);
     const uint64_t spacing = (uint64_t)(1e9 * budget_s / QB_MEM_CONFIRM_ROUNDS);
     /* one run at a time, like qb_bw_measure */
@@ -459,7 +465,8 @@ static int confirm_rounds(qb_mem_run *m, int *extra)
 static int settings(qb_results *res, const qb_mem_run *m)
 {
     int rc = qb_settings_put(res, "probe.mem", "trial_us", m->trial_us);
-    if (!rc) rc = qb_settings_put(res, "probe.mem", "llc_multiple", QB_MEM_LLC_MULTIPLE);
+    if (!rc)
+        rc = qb_settings_put(res, "probe.mem", "llc_multiple", m->o->quick ? QB_MEM_QUICK_LLC_MULTIPLE : QB_MEM_LLC_MULTIPLE);
     if (!rc) rc = qb_settings_put(res, "probe.mem", "per_octave",
                                   m->o->per_octave ? m->o->per_octave
                                   : m->o->quick    ? QB_MEM_QUICK_PER_OCTAVE
@@ -468,7 +475,7 @@ static int settings(qb_results *res, const qb_mem_run *m)
     if (!rc) rc = qb_settings_put(res, "probe.mem", "chase_seed", QB_MEM_CHASE_SEED);
     if (!rc) rc = qb_settings_put(res, "probe.mem", "largest_bytes", (double)m->largest);
     if (!rc) rc = qb_settings_put(res, "probe.mem", "confirming_rounds_max", QB_MEM_CONFIRM_ROUNDS);
-    const double budget_s = m->o->quick ? QB_MEM_QUICK_CONFIRM_BUDGET_S : QB_MEM_CONFIRM_BUDGET_S;
+    const double budget_s = confirm_budget(m->o);
     if (!rc) rc = qb_settings_put(res, "probe.mem", "confirm_budget_s", budget_s);
     if (!rc) rc = qb_settings_put(res, "probe.mem", "confirm_spacing_s", budget_s / QB_MEM_CONFIRM_ROUNDS);
     return rc;
