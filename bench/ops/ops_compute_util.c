@@ -205,7 +205,7 @@ int qb_cq_describe(cJSON *params, const qb_variant *v, qb_gemm_isa isa)
                                   ? "fp16 storage, F16C conversion, fp32 arithmetic (these kernels do not use AVX512-FP16)"
                                   : "fp16 storage, F16C conversion, fp32 arithmetic (no FP16 arithmetic on this CPU)")
                        : r == QB_ISA_AVX512VNNI
-                           ? "u8 x s8 -> s32 with vpdpbusd (AVX512-VNNI, zmm 4x32 tiles)"
+                           ? "u8 x s8 -> s32 with vpdpbusd (AVX512-VNNI, zmm 8x32 tiles)"
                        : r == QB_ISA_AVX512VNNI_YMM
                            ? "u8 x s8 -> s32 with vpdpbusd (AVX512-VNNI, ymm 4x16 tiles)"
                            : "u8 x s8 -> s32 with vpmaddubsw + vpmaddwd + vpaddd";
