@@ -152,6 +152,10 @@ static bool id_wanted(const char *filter, const char *id)
     return false;
 }
 
+/* Seconds each step took, over every pass (settings run.seconds_<step>). */
+static double step_seconds[16];
+_Static_assert(NSTEPS <= 16, "step_seconds holds every step");
+
 /* One pass of the suite into res. Returns QB_EINTR when interrupted. */
 static int run_pass(qb_results *res, const run_cfg *all, const char *filter, int pass, int npasses)
 {
@@ -164,7 +168,9 @@ static int run_pass(qb_results *res, const run_cfg *all, const char *filter, int
         if (!step_wanted(filter, steps[s].name)) continue;
         if (qb_interrupted()) return qb_fail(QB_EINTR, "qbench run: interrupted");
         qb_progress("run: pass %d/%d: %s", pass + 1, npasses, steps[s].name);
+        const uint64_t t0 = qb_now_ns();
         rc = steps[s].fn(res, cfg);
+        step_seconds[s] += (double)(qb_now_ns() - t0) * 1e-9;
     }
     return rc;
 }
@@ -334,6 +340,11 @@ int qb_cmd_run(int argc, char **argv)
         if (rc == QB_OK && filter) qb_results_keep_if(&res, keep_wanted, (void *)filter);
         if (rc == QB_OK) rc = qb_settings_put(&res, "run", "interleave", (double)interleave);
         if (rc == QB_OK) rc = qb_settings_put(&res, "run", "seconds", (double)(qb_now_ns() - t0) * 1e-9);
+        for (int s = 0; s < NSTEPS && rc == QB_OK; s++) {
+            char key[48];
+            snprintf(key, sizeof key, "seconds_%s", steps[s].name);
+            if (step_seconds[s] > 0) rc = qb_settings_put(&res, "run", key, step_seconds[s]);
+        }
         if (rc == QB_OK && measure_rc == QB_OK) rc = analyse_roofline(&res, &cfg);
         if (rc == QB_OK) rc = measure_rc;
     }
