@@ -50,6 +50,8 @@ static const struct {
     const char *op, *shape;
 } extra[] = {
     {"depthwise-conv", "1,4,20,21,3,3,2,1"}, /* stride 2: the strided path */
+    {"depthwise-conv", "1,3,9,75,3,3,2,1"},  /* stride 2, rows of 32 outputs and a tail */
+    {"depthwise-conv", "1,2,11,70,5,5,2,2"}, /* stride 2, 5x5 */
     {"depthwise-conv", "1,3,10,40,5,5,1,2"}, /* 5x5 */
     {"depthwise-conv", "1,2,9,70,1,1,1,0"},  /* 1x1, no padding */
     {"permute", "2,3,40,50,0,1,3,2"},        /* a batched transpose */

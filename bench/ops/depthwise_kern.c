@@ -106,23 +106,46 @@ static void plane_f32_s1(const qb_dw_geom *g, const float *xp, const float *w, f
 /* Stride 2: eight outputs of a row per step, their inputs the even
  * columns of 16 loaded ones (shuffled, then the 64-bit lanes reordered);
  * the slack columns of the padded plane cover the last step's overread. */
+static inline __m256 even8(const float *x)
+{
+    const __m256 a = _mm256_loadu_ps(x), b = _mm256_loadu_ps(x + 8);
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0))),
+                                                  _MM_SHUFFLE(3, 1, 2, 0)));
+}
+
 static void plane_f32_s2(const qb_dw_geom *g, const float *xp, const float *w, float bias, float *y)
 {
     const int R = g->R, S = g->S;
     const size_t OW = g->OW;
     for (size_t oh = 0; oh < g->OH; oh++) {
         float *yr = y + oh * OW;
-        for (size_t ow = 0; ow < OW; ow += 8) {
-            __m256 acc = _mm256_set1_ps(bias);
+        size_t ow = 0;
+        /* 32 outputs a step in four independent sums (one sum's chain of
+         * dependent FMAs left the FMA units idle most of the time), while
+         * their 64 input columns stay inside the padded row */
+        for (; ow + 32 <= OW && 2 * ow + 64 + (size_t)S <= g->Wp; ow += 32) {
+            __m256 a0 = _mm256_set1_ps(bias), a1 = a0, a2 = a0, a3 = a0;
             for (int r = 0; r < R; r++) {
                 const float *xr = xp + (oh * 2 + (size_t)r) * g->Wp + 2 * ow;
                 for (int s = 0; s < S; s++) {
-                    const __m256 a = _mm256_loadu_ps(xr + s), b = _mm256_loadu_ps(xr + s + 8);
-                    const __m256 ev = _mm256_castpd_ps(_mm256_permute4x64_pd(
-                        _mm256_castps_pd(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0))),
-                        _MM_SHUFFLE(3, 1, 2, 0)));
-                    acc = _mm256_fmadd_ps(ev, _mm256_broadcast_ss(w + r * S + s), acc);
+                    const __m256 wv = _mm256_broadcast_ss(w + r * S + s);
+                    a0 = _mm256_fmadd_ps(even8(xr + s), wv, a0);
+                    a1 = _mm256_fmadd_ps(even8(xr + s + 16), wv, a1);
+                    a2 = _mm256_fmadd_ps(even8(xr + s + 32), wv, a2);
+                    a3 = _mm256_fmadd_ps(even8(xr + s + 48), wv, a3);
                 }
+            }
+            _mm256_storeu_ps(yr + ow, a0);
+            _mm256_storeu_ps(yr + ow + 8, a1);
+            _mm256_storeu_ps(yr + ow + 16, a2);
+            _mm256_storeu_ps(yr + ow + 24, a3);
+        }
+        for (; ow < OW; ow += 8) {
+            __m256 acc = _mm256_set1_ps(bias);
+            for (int r = 0; r < R; r++) {
+                const float *xr = xp + (oh * 2 + (size_t)r) * g->Wp + 2 * ow;
+                for (int s = 0; s < S; s++)
+                    acc = _mm256_fmadd_ps(even8(xr + s), _mm256_broadcast_ss(w + r * S + s), acc);
             }
             if (ow + 8 <= OW) {
                 _mm256_storeu_ps(yr + ow, acc);
@@ -223,40 +246,53 @@ static void plane_i8_s1(const qb_dw_geom *g, const uint8_t *xp, const int8_t *w,
     }
 }
 
-/* Stride 2: eight outputs of a row per step; each tap's inputs are the even
- * bytes of 16 loaded ones (vpshufb), widened to int32 and multiplied by the
- * tap's weight (exact: |x w| <= 255 * 128). */
+/* Stride 2: sixteen outputs of a row per step. Each tap's inputs are the
+ * even bytes of 32 loaded ones (vpshufb per 128-bit lane, then the two
+ * lanes' halves joined), widened to int16; taps go in pairs through
+ * vpmaddwd against (w0, w1) as the stride-1 kernel does (exact: |x w| sums
+ * of two stay far inside int32). The padded row's slack covers the
+ * overread of the last step. */
 static void plane_i8_s2(const qb_dw_geom *g, const uint8_t *xp, const int8_t *w, const qb_dw_rq *qp,
                         uint8_t *y)
 {
     const qb_dw_rq qv = *qp, *q = &qv;
-    const int R = g->R, S = g->S;
+    const int R = g->R, S = g->S, taps = R * S, pairs = (taps + 1) / 2;
     const size_t OW = g->OW;
     const qb_v_rq vq = qb_v_rq_make(q->zo, q->qmin, q->qmax);
-    const __m128i even = _mm_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, -1, -1, -1, -1, -1, -1, -1, -1);
-    const __m256i gather = _mm256_setr_epi32(0, 4, 0, 4, 0, 4, 0, 4);
-    __m256i wv[64];
-    for (int t = 0; t < R * S; t++) wv[t] = _mm256_set1_epi32(w[t]);
+    const __m256i even = _mm256_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, -1, -1, -1, -1, -1, -1, -1, -1, 0, 2, 4, 6, 8,
+                                          10, 12, 14, -1, -1, -1, -1, -1, -1, -1, -1);
+    size_t off[64];
+    __m256i wp[32];
+    for (int t = 0; t < 2 * pairs; t++)
+        off[t] = t < taps ? (size_t)(t / S) * g->Wp + (size_t)(t % S) : off[t - 1];
+    for (int p = 0; p < pairs; p++) {
+        const int32_t w0 = w[2 * p], w1 = 2 * p + 1 < taps ? w[2 * p + 1] : 0;
+        wp[p] = _mm256_set1_epi32((int32_t)((uint32_t)(uint16_t)w0 | ((uint32_t)(uint16_t)w1 << 16)));
+    }
+    const __m256i bias = _mm256_set1_epi32(q->bias);
     for (size_t oh = 0; oh < g->OH; oh++) {
+        const uint8_t *xr = xp + oh * 2 * g->Wp;
         uint8_t *yr = y + oh * OW;
-        for (size_t ow = 0; ow < OW; ow += 8) {
-            __m256i acc = _mm256_set1_epi32(q->bias);
-            for (int r = 0; r < R; r++) {
-                const uint8_t *xr = xp + (oh * 2 + (size_t)r) * g->Wp + 2 * ow;
-                for (int c = 0; c < S; c++) {
-                    const __m128i v = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(xr + c)), even);
-                    acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(_mm256_cvtepu8_epi32(v), wv[r * S + c]));
-                }
+        for (size_t ow = 0; ow < OW; ow += 16) {
+            __m256i lo = bias, hi = bias; /* outputs 0-3, 8-11 and 4-7, 12-15 */
+            for (int p = 0; p < pairs; p++) {
+                const __m256i v0 = _mm256_shuffle_epi8(_mm256_loadu_si256((const __m256i *)(xr + off[2 * p] + 2 * ow)), even);
+                const __m256i v1 =
+                    _mm256_shuffle_epi8(_mm256_loadu_si256((const __m256i *)(xr + off[2 * p + 1] + 2 * ow)), even);
+                const __m256i x0 = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(_mm256_permute4x64_epi64(v0, 0x08)));
+                const __m256i x1 = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(_mm256_permute4x64_epi64(v1, 0x08)));
+                lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(x0, x1), wp[p]));
+                hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(x0, x1), wp[p]));
             }
-            const __m256i r32 = rq8(q, &vq, acc);
-            const __m256i w16 = _mm256_packs_epi32(r32, r32);
+            /* packs undoes the unpack's interleave: outputs 0-15 in order */
+            const __m256i w16 = _mm256_packs_epi32(rq8(q, &vq, lo), rq8(q, &vq, hi));
             const __m256i b = q->u8 ? _mm256_packus_epi16(w16, w16) : _mm256_packs_epi16(w16, w16);
-            const __m128i out = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(b, gather));
-            if (ow + 8 <= OW) {
-                _mm_storel_epi64((__m128i *)(yr + ow), out);
+            const __m128i r = _mm256_castsi256_si128(_mm256_permute4x64_epi64(b, 0x08));
+            if (ow + 16 <= OW) {
+                _mm_storeu_si128((__m128i *)(yr + ow), r);
             } else {
                 uint8_t t[16];
-                _mm_storeu_si128((__m128i *)t, out);
+                _mm_storeu_si128((__m128i *)t, r);
                 memcpy(yr + ow, t, OW - ow);
             }
         }
@@ -346,7 +382,7 @@ void qb_dw_plane_i8(const qb_dw_geom *g, const uint8_t *xp, const int8_t *w, con
         plane_i8_s1_vnni(g, xp, w, q, y);
     else if (g->st == 1 && g->R * g->S <= 64)
         plane_i8_s1(g, xp, w, q, y);
-    else if (g->st == 2 && g->R * g->S <= 64 && 2 * (g->OW + 7) + (size_t)g->S + 16 <= g->Wp)
+    else if (g->st == 2 && g->R * g->S <= 64 && 2 * ((g->OW - 1) / 16 * 16) + (size_t)g->S + 31 <= g->Wp)
         plane_i8_s2(g, xp, w, q, y);
     else
         plane_i8_any(g, xp, w, q, y);
