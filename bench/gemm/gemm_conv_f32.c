@@ -26,26 +26,28 @@ static QB_AVX512 void conv_tile(const qb_conv_nhwc *g, const float *const px[TP]
         lo = _mm512_fmadd_ps(av, b0, lo);                                                          \
         hi = _mm512_fmadd_ps(av, b1, hi);                                                          \
     } while (0)
-    for (long r = 0; r < g->R; r++)
-        for (long s = 0; s < g->S; s++) {
-            const long off = (r * Wp + s) * Cp;
-            const float *p0 = px[0] + off, *p1 = px[1] + off, *p2 = px[2] + off, *p3 = px[3] + off;
-            const float *p4 = px[4] + off, *p5 = px[5] + off, *p6 = px[6] + off, *p7 = px[7] + off;
+    /* the taps of one filter row and their channels lie one after another in
+     * the padded image, as in the weights: one run of S * Cp steps */
+    const long run = g->S * Cp;
+    for (long r = 0; r < g->R; r++) {
+        const long off = r * Wp * Cp;
+        const float *p0 = px[0] + off, *p1 = px[1] + off, *p2 = px[2] + off, *p3 = px[3] + off;
+        const float *p4 = px[4] + off, *p5 = px[5] + off, *p6 = px[6] + off, *p7 = px[7] + off;
 #pragma GCC unroll 4
-            for (long ci = 0; ci < Cp; ci++) {
-                const __m512 b0 = _mm512_loadu_ps(w0), b1 = _mm512_loadu_ps(w1);
-                w0 += PANEL;
-                w1 += PANEL;
-                QB_ROW(c00, c01, p0);
-                QB_ROW(c10, c11, p1);
-                QB_ROW(c20, c21, p2);
-                QB_ROW(c30, c31, p3);
-                QB_ROW(c40, c41, p4);
-                QB_ROW(c50, c51, p5);
-                QB_ROW(c60, c61, p6);
-                QB_ROW(c70, c71, p7);
-            }
+        for (long ci = 0; ci < run; ci++) {
+            const __m512 b0 = _mm512_loadu_ps(w0), b1 = _mm512_loadu_ps(w1);
+            w0 += PANEL;
+            w1 += PANEL;
+            QB_ROW(c00, c01, p0);
+            QB_ROW(c10, c11, p1);
+            QB_ROW(c20, c21, p2);
+            QB_ROW(c30, c31, p3);
+            QB_ROW(c40, c41, p4);
+            QB_ROW(c50, c51, p5);
+            QB_ROW(c60, c61, p6);
+            QB_ROW(c70, c71, p7);
         }
+    }
 #undef QB_ROW
     const __m512 rows[TP][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31},
                                 {c40, c41}, {c50, c51}, {c60, c61}, {c70, c71}};

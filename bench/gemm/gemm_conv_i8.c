@@ -34,26 +34,28 @@ static QB_VNNI512 void conv_tile(const qb_conv_nhwc *g, const uint8_t *const px[
         lo = _mm512_dpbusd_epi32(lo, av, b0);                                                      \
         hi = _mm512_dpbusd_epi32(hi, av, b1);                                                      \
     } while (0)
-    for (long r = 0; r < g->R; r++)
-        for (long s = 0; s < g->S; s++) {
-            const long off = (r * Wp + s) * Cp;
-            const uint8_t *p0 = px[0] + off, *p1 = px[1] + off, *p2 = px[2] + off, *p3 = px[3] + off;
-            const uint8_t *p4 = px[4] + off, *p5 = px[5] + off, *p6 = px[6] + off, *p7 = px[7] + off;
+    /* the taps of one filter row and their channels lie one after another in
+     * the padded image, as in the weights: one run of S * Cp / 4 steps */
+    const long run = g->S * C4;
+    for (long r = 0; r < g->R; r++) {
+        const long off = r * Wp * Cp;
+        const uint8_t *p0 = px[0] + off, *p1 = px[1] + off, *p2 = px[2] + off, *p3 = px[3] + off;
+        const uint8_t *p4 = px[4] + off, *p5 = px[5] + off, *p6 = px[6] + off, *p7 = px[7] + off;
 #pragma GCC unroll 4
-            for (long c4 = 0; c4 < C4; c4++) {
-                const __m512i b0 = _mm512_loadu_si512(w0), b1 = _mm512_loadu_si512(w1);
-                w0 += 4 * PANEL;
-                w1 += 4 * PANEL;
-                QB_ROW(c00, c01, p0);
-                QB_ROW(c10, c11, p1);
-                QB_ROW(c20, c21, p2);
-                QB_ROW(c30, c31, p3);
-                QB_ROW(c40, c41, p4);
-                QB_ROW(c50, c51, p5);
-                QB_ROW(c60, c61, p6);
-                QB_ROW(c70, c71, p7);
-            }
+        for (long c4 = 0; c4 < run; c4++) {
+            const __m512i b0 = _mm512_loadu_si512(w0), b1 = _mm512_loadu_si512(w1);
+            w0 += 4 * PANEL;
+            w1 += 4 * PANEL;
+            QB_ROW(c00, c01, p0);
+            QB_ROW(c10, c11, p1);
+            QB_ROW(c20, c21, p2);
+            QB_ROW(c30, c31, p3);
+            QB_ROW(c40, c41, p4);
+            QB_ROW(c50, c51, p5);
+            QB_ROW(c60, c61, p6);
+            QB_ROW(c70, c71, p7);
         }
+    }
 #undef QB_ROW
     const __m512i rows[TP][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31},
                                  {c40, c41}, {c50, c51}, {c60, c61}, {c70, c71}};
