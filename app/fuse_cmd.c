@@ -92,7 +92,7 @@ static int finish(qb_record *rec, const char *dtype, size_t n, qb_pooled *p, con
             rc = qb_record_metric(rec, name, "bytes", QB_BETTER_HIGHER,
                                   qb_fuse_bytes(QB_FUSE_UNFUSED, n, eb) - bytes);
     }
-    for (int f = 0; f < QB_FUSE_NFORMS && !rc; f++) {
+    for (int f = 0; f < QB_FUSE_NFORMS && !rc && vdiff; f++) {
         char key[48];
         snprintf(key, sizeof key, "max_err_%s", qb_fuse_form_name((qb_fuse_form)f));
         rc = qb_record_param_num(rec, key, vdiff[f]);
@@ -110,7 +110,7 @@ static int finish(qb_record *rec, const char *dtype, size_t n, qb_pooled *p, con
 /* The element-wise chain in one dtype: verify every form, then rounds of
  * interleaved timings. */
 static int measure_relu_chain(qb_results *res, const char *dtype, size_t n, int threads,
-                              const qb_rep_policy *pol)
+                              const qb_rep_policy *pol, bool verify)
 {
     qb_progress("fuse: %s: allocating and first-touching %zu elements", dtype, n);
     qb_fuse_chain *c = NULL;
@@ -124,7 +124,7 @@ static int measure_relu_chain(qb_results *res, const char *dtype, size_t n, int 
     /* correctness first: each form once, checked against its reference */
     for (int f = 0; f < QB_FUSE_NFORMS && rc == QB_OK; f++) {
         qb_fuse_chain_run(c, (qb_fuse_form)f);
-        rc = qb_fuse_chain_verify(c, (qb_fuse_form)f, &vdiff[f], &vunf[f]);
+        if (verify) rc = qb_fuse_chain_verify(c, (qb_fuse_form)f, &vdiff[f], &vunf[f]);
     }
     qb_pooled p[QB_FUSE_NFORMS];
     memset(p, 0, sizeof p);
@@ -142,7 +142,7 @@ static int measure_relu_chain(qb_results *res, const char *dtype, size_t n, int 
         }
     }
     if (rc == QB_OK && p[QB_FUSE_FOLDED].n > 0) {
-        rc = finish(rec, dtype, n, p, vdiff, vunf, pol);
+        rc = finish(rec, dtype, n, p, verify ? vdiff : NULL, vunf, pol);
         /* The chain streams from memory: on every vCPU of a VM, which other
          * guests' traffic and the host's placement of the vCPUs decide. */
         if (rc == QB_OK && qb_host_shared(threads))
@@ -209,7 +209,7 @@ static int finish_gemm(qb_record *rec, int ch, const qb_pooled *p, const qb_pool
 }
 
 /* A chain around the GEMM: verify fused against unfused, then interleaved rounds. */
-static int measure_gemm_chain(qb_results *res, int ch, int threads, const qb_rep_policy *pol)
+static int measure_gemm_chain(qb_results *res, int ch, int threads, const qb_rep_policy *pol, bool verify)
 {
     const char *name = qb_fuse_gemm_name(ch), *dtype = qb_fuse_gemm_dtype(ch);
     qb_progress("fuse: %s %s: setting up", name, dtype);
@@ -232,8 +232,8 @@ static int measure_gemm_chain(qb_results *res, int ch, int threads, const qb_rep
     if (!rc) rc = qb_record_param_str(rec, "bytes_formula", "each operand and intermediate read or written once per pass");
     if (!rc) rc = qb_record_param_str(rec, "timing", "each trial runs unfused then fused; each time is its best round's median, the speedup the median of the pairs' ratios");
     double diff = 0;
-    if (!rc) rc = qb_fuse_gemm_verify(c, &diff);
-    if (!rc) rc = qb_record_param_num(rec, "max_diff_fused_vs_unfused", diff);
+    if (!rc && verify) rc = qb_fuse_gemm_verify(c, &diff);
+    if (!rc && verify) rc = qb_record_param_num(rec, "max_diff_fused_vs_unfused", diff);
     if (!rc && diff != 0) rc = qb_record_note(rec, "fused and unfused outputs differ by up to %g", diff);
     qb_pooled p, q;
     memset(&p, 0, sizeof p);
@@ -270,7 +270,7 @@ static bool selected(const char *const *list, int n, const char *word)
 
 int qb_fuse_measure(qb_results *res, const char *const *chains, int nchains,
                     const char *const *dtypes, int ndtypes, size_t n, int threads,
-                    const qb_rep_policy *pol)
+                    const qb_rep_policy *pol, bool verify)
 {
     static const char *const all_dtypes[] = {"fp32", "fp16", "int8"};
     cpu_set_t saved;
@@ -282,11 +282,11 @@ int qb_fuse_measure(qb_results *res, const char *const *chains, int nchains,
     if (selected(chains, nchains, "relu-chain"))
         for (int d = 0; d < 3 && rc == QB_OK && !qb_interrupted(); d++)
             if (selected(dtypes, ndtypes, all_dtypes[d]))
-                rc = measure_relu_chain(res, all_dtypes[d], n, threads, pol);
+                rc = measure_relu_chain(res, all_dtypes[d], n, threads, pol, verify);
     for (int ch = 0; ch < qb_fuse_gemm_count() && rc == QB_OK && !qb_interrupted(); ch++)
         if (selected(chains, nchains, qb_fuse_gemm_name(ch)) &&
             selected(dtypes, ndtypes, qb_fuse_gemm_dtype(ch)))
-            rc = measure_gemm_chain(res, ch, threads, pol);
+            rc = measure_gemm_chain(res, ch, threads, pol, verify);
     qb_progress_done();
     qb_unpin_self(&saved);
     if (rc == QB_OK && qb_interrupted()) rc = qb_fail(QB_EINTR, "fuse: interrupted");
@@ -401,7 +401,7 @@ static int measure_fuse(qb_results *res, const qb_rep_policy *pol, void *ctx)
     const fuse_args *a = ctx;
     return qb_fuse_measure(res, a->nc ? (const char *const *)a->cw : NULL, a->nc,
                            a->nd ? (const char *const *)a->dw : NULL, a->nd, (size_t)a->elems,
-                           a->threads, pol);
+                           a->threads, pol, true);
 }
 
 int qb_cmd_fuse(int argc, char **argv)

@@ -106,8 +106,9 @@ static int step_quant(qb_results *res, const run_cfg *cfg)
 
 static int step_fuse(qb_results *res, const run_cfg *cfg)
 {
+    /* as for the operators: the first pass checks the kernels */
     return qb_fuse_measure(res, NULL, 0, NULL, 0, QB_FUSE_ELEMS_DEFAULT,
-                           cfg->threads[cfg->nthreads - 1], &cfg->pol);
+                           cfg->threads[cfg->nthreads - 1], &cfg->pol, cfg->pass == 0);
 }
 
 static const run_step steps[] = {

@@ -8,6 +8,7 @@
 #include "pin.h"
 #include "repeat.h"
 
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <string.h>
 
@@ -63,7 +64,7 @@ static void measure(void)
     pol.rounds = 1;
     const char *const dts[] = {"fp32", "int8"};
     const char *const relu[] = {"relu-chain"};
-    CHECK(qb_fuse_measure(&res, relu, 1, dts, 2, 65536, 1, &pol) == QB_OK);
+    CHECK(qb_fuse_measure(&res, relu, 1, dts, 2, 65536, 1, &pol, true) == QB_OK);
     CHECK(res.n == 2);
     const qb_record *r = qb_results_find(&res, "fuse/relu-chain/fp32");
     CHECK(r != NULL);
@@ -76,7 +77,14 @@ static void measure(void)
         CHECK(b && b->value == 6.0 * 65536 * 4 && strcmp(b->unit, "bytes") == 0);
         const qb_metric *t = qb_record_find_metric(r, "time_unfused");
         CHECK(t && t->nsamples == 2 && strcmp(t->unit, "s") == 0);
+        CHECK(cJSON_GetObjectItem(r->params, "max_err_fused") != NULL);
     }
+    qb_results_free(&res);
+    /* without the check (a later pass of qbench run): timed, no check params */
+    CHECK(qb_results_init(&res) == QB_OK);
+    CHECK(qb_fuse_measure(&res, relu, 1, dts, 1, 65536, 1, &pol, false) == QB_OK);
+    r = qb_results_find(&res, "fuse/relu-chain/fp32");
+    CHECK(r && qb_record_find_metric(r, "time_fused") && !cJSON_GetObjectItem(r->params, "max_err_fused"));
     qb_results_free(&res);
 }
 

@@ -73,9 +73,11 @@ void qb_fuse_gemm_destroy(qb_fuse_gemm *c);
  * fuse/<chain>/<dtype> per chain and dtype selected (chains: "relu-chain",
  * "gemm-relu", "conv-bias-relu", "gemm-requant"; NULL lists mean all) with
  * time_<form>, speedup_<form>, bytes_<form>, bytes_saved_<form>,
- * gbps_<form> and gops_<form>; n is the relu chain's element count. */
+ * gbps_<form> and gops_<form>; n is the relu chain's element count. verify
+ * checks every form against its reference first (its params max_err_* and
+ * max_diff_*); a later pass of qbench run skips it. */
 int qb_fuse_measure(qb_results *res, const char *const *chains, int nchains,
                     const char *const *dtypes, int ndtypes, size_t n, int threads,
-                    const qb_rep_policy *pol);
+                    const qb_rep_policy *pol, bool verify);
 
 #endif
