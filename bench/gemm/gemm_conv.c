@@ -82,17 +82,6 @@ static void pad_rows(const qb_conv_nhwc *g, const uint8_t *x, uint8_t pad_u8, ui
     }
 }
 
-long qb_conv_nhwc_tile_pixels(const qb_conv_nhwc *g, long t, size_t off[8])
-{
-    const long P = g->OH * g->OW, p0 = t * TP, np = P - p0 < TP ? P - p0 : TP;
-    const long Wp = g->W + 2 * g->pad;
-    for (long i = 0; i < TP; i++) {
-        const long p = p0 + (i < np ? i : np - 1), oh = p / g->OW, ow = p % g->OW;
-        off[i] = (size_t)((oh * g->stride * Wp + ow * g->stride) * g->Cp);
-    }
-    return np;
-}
-
 /* Pixel tiles [t0, t1) under every output channel, in blocks of channels
  * whose weights stay in L2 while the tiles stream past them (a deep layer's
  * weights outgrow L2, and re-reading them for every tile from L3 halved the

@@ -6,19 +6,12 @@
 #ifndef QB_GEMM_CONV_H
 #define QB_GEMM_CONV_H
 
+#include "gemm_conv_tile.h"
 #include "gemm_types.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-typedef struct {
-    qb_mat_type type; /* QB_MAT_F32 or QB_MAT_U8 activations (s8 weights) */
-    long C, Cp;       /* input channels; Cp = C for fp32, C rounded up to 4 for int8 */
-    long H, W;        /* the unpadded input */
-    long R, S, stride, pad;
-    long OH, OW, K;   /* output pixels and channels */
-} qb_conv_nhwc;
 
 /* The geometry of a conv; false when the CPU cannot run the direct kernel of
  * this type (AVX-512F for fp32, AVX512-VNNI for int8) or isa asks for ymm. */
@@ -41,17 +34,5 @@ int qb_conv_nhwc_pack_weights(const qb_conv_nhwc *g, const void *w, qb_mat *out)
  * fp32: QB_EPI_F32 with bias and ReLU, int8: an int8 epilogue). */
 int qb_conv_nhwc_run(const qb_conv_nhwc *g, const void *x, uint8_t pad_u8, void *xpad, const qb_mat *wpk,
                      const qb_epilogue *e, int threads);
-
-/* The tile kernels (gemm_conv_f32.c, gemm_conv_i8.c): output pixel tiles
- * [t0, t1) of 8 pixels by output channels [j0, j1) (j0 a multiple of 32) in
- * groups of 32, epilogue included. */
-void qb_conv_nhwc_tiles_f32(const qb_conv_nhwc *g, const float *xpad, const qb_mat *wpk, const qb_epilogue *e,
-                            long t0, long t1, long j0, long j1);
-void qb_conv_nhwc_tiles_i8(const qb_conv_nhwc *g, const uint8_t *xpad, const qb_mat *wpk, const qb_epilogue *e,
-                           long t0, long t1, long j0, long j1);
-
-/* Where the 8 pixels of tile t start in the padded image, in elements (the
- * tail tile repeats its last pixel); returns how many are real. */
-long qb_conv_nhwc_tile_pixels(const qb_conv_nhwc *g, long t, size_t off[8]);
 
 #endif

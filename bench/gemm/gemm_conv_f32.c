@@ -1,9 +1,9 @@
-/* The direct fp32 convolution's tile (gemm_conv.h): 8 output pixels by 32
+/* The direct fp32 convolution's tile (gemm_conv_tile.h): 8 output pixels by 32
  * output channels in 16 zmm accumulators of FMAs. For each filter tap the 8
  * pixels' input windows are 8 pointers into the padded NHWC image; every
  * step broadcasts one channel of each against two 16-channel weight
  * vectors. The bias and the ReLU are applied as the tile is stored. */
-#include "gemm_conv.h"
+#include "gemm_conv_tile.h"
 
 #include "gemm_pack.h"
 

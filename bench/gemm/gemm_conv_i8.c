@@ -1,9 +1,9 @@
-/* The direct int8 convolution's tile (gemm_conv.h): 8 output pixels by 32
+/* The direct int8 convolution's tile (gemm_conv_tile.h): 8 output pixels by 32
  * output channels in 16 zmm accumulators of vpdpbusd. For each filter tap
  * the 8 pixels' input windows are 8 pointers into the padded NHWC image;
  * every step broadcasts 4 channels of each against two 16-channel weight
  * vectors. */
-#include "gemm_conv.h"
+#include "gemm_conv_tile.h"
 
 #include "gemm_epi.h"
 #include "gemm_pack.h"
