@@ -109,6 +109,26 @@ static const qb_record *fp32_twin(const qb_results *in, const qb_record *r)
     return NULL;
 }
 
+/* The gemm record measured beside r: same dtype, quantization, policy, isa,
+ * backend and threads (the reference a compute-bound operator's tiles are
+ * held to). NULL when the results have none, or r is that gemm. */
+static const qb_record *gemm_twin(const qb_results *in, const qb_record *r)
+{
+    static const char *const same[] = {"dtype", "quant", "policy", "isa", "backend", "size"};
+    if (strcmp(qb_param_str(r, "op"), "gemm") == 0) return NULL;
+    for (size_t i = 0; i < in->n; i++) {
+        const qb_record *t = &in->recs[i];
+        if (strcmp(t->group, "ops") != 0 || strcmp(qb_param_str(t, "op"), "gemm") != 0 ||
+            qb_param_num(t, "threads") != qb_param_num(r, "threads"))
+            continue;
+        bool ok = true;
+        for (size_t k = 0; k < sizeof same / sizeof same[0] && ok; k++)
+            ok = strcmp(qb_param_str(t, same[k]), qb_param_str(r, same[k])) == 0;
+        if (ok) return t;
+    }
+    return NULL;
+}
+
 /* Whether an operator record writes with non-temporal stores (its "stores"
  * param, set by the memory-bound operators; the others store normally). */
 static bool nt_stores(const qb_record *r)
@@ -121,7 +141,7 @@ static bool nt_stores(const qb_record *r)
  * ceilings know: the footprint against each level's capacity, the time of one
  * call, the ceiling's kernel and byte accounting. */
 static int verdict_note(qb_record *o, const qb_record *src, const qb_ceilings *c, const qb_rl_result *a,
-                        const qb_rl_point *p, bool cache_aware)
+                        const qb_rl_point *p, bool cache_aware, const qb_record *gemm, double gemm_eff)
 {
     char fp[32];
     qb_fmt_bytes(fp, sizeof fp, p->bytes);
@@ -144,8 +164,24 @@ static int verdict_note(qb_record *o, const qb_record *src, const qb_ceilings *c
                                                 ? "at this size a call's fixed cost can outweigh its work (the "
                                                   "record has no measured empty call)"
                                                 : "the kernel's own loop, not the roof, limits it");
+        /* a compute-bound operator beside the gemm on the same instructions:
+         * when that gemm gets much nearer the peak in the same results (and
+         * the call's fixed cost is small), the operator's shape, not the
+         * tiles' arithmetic, holds it back */
+        char why2[400];
+        if (gemm && a->bound_level < 0 && gemm_eff >= a->efficiency + QB_RL_GEMM_GAP &&
+            !(empty_us >= QB_RL_OVERHEAD_SHARE * call_us)) {
+            snprintf(why2, sizeof why2,
+                     "the gemm %s on the same instructions reaches %.0f%% of this peak in the same results: what "
+                     "this operator does at its shape (%s = %s), short or narrow products and the work around them, "
+                     "holds it back, not the tiles' arithmetic or the call's fixed cost",
+                     qb_param_str(gemm, "shape"), 100 * gemm_eff, qb_param_str(src, "shape_keys"),
+                     qb_param_str(src, "shape"));
+        } else {
+            snprintf(why2, sizeof why2, "%s", why);
+        }
         return qb_record_note(o, "runs at %.0f%% of %s; one call takes %.3g %s; %s", 100 * a->efficiency, where,
-                              call_us < 1000 ? call_us : call_us / 1000, call_us < 1000 ? "us" : "ms", why);
+                              call_us < 1000 ? call_us : call_us / 1000, call_us < 1000 ? "us" : "ms", why2);
     }
     if (a->bound_level < 0)
         return qb_record_note(o, "runs at %.0f%% of the %s peak: the peak probe ran at a lower clock than this "
@@ -250,7 +286,22 @@ int qb_roofline_records(const qb_results *in, const qb_ceilings *c, int threads,
                                           a.dram_attainable / af.dram_attainable);
             }
         }
-        if (!rc && (a.efficiency < QB_RL_NEAR || a.above_roof)) rc = verdict_note(o, r, c, &a, &p, cache_aware);
+        if (!rc && (a.efficiency < QB_RL_NEAR || a.above_roof)) {
+            const qb_record *gm = gemm_twin(in, r);
+            double gemm_eff = 0;
+            if (gm) {
+                const qb_rl_point pg = {qb_metric_value(gm, "ops"), qb_metric_value(gm, "bytes"),
+                                        qb_metric_value(gm, "time"), false};
+                qb_rl_result ag;
+                if (qb_roofline_analyse(c, cdt, &pg, cache_aware, &ag) == QB_OK && ag.bound_level < 0)
+                    gemm_eff = ag.efficiency;
+                else
+                    gm = NULL;
+                qb_clear_error();
+            }
+            rc = verdict_note(o, r, c, &a, &p, cache_aware, gm, gemm_eff);
+            if (!rc && gm) rc = qb_record_param_num(o, "gemm_efficiency", gemm_eff);
+        }
         analysed++;
     }
     if (rc == QB_OK && analysed == 0)

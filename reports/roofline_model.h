@@ -87,6 +87,11 @@ typedef struct {
  * (only those under QB_RL_FAR_BELOW are called far below). */
 #define QB_RL_NEAR 0.8
 
+/* A compute-bound operator at least this much further below its peak than
+ * the gemm measured beside it on the same instructions is said to be held
+ * back by its shape (its note names the gemm's efficiency). */
+#define QB_RL_GEMM_GAP 0.15
+
 /* A call shorter than this (microseconds) can be ruled by its fixed cost. */
 #define QB_RL_SHORT_CALL_US 20.0
 

@@ -5,6 +5,8 @@
 #include "roofline.h"
 #include "roofline_model.h"
 
+#include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -150,6 +152,47 @@ int main(void)
         CHECK(strcmp(qb_roofline_roof_dtype(&c, z), "int8-vnni-zmm") == 0);
         CHECK(qb_roofline_roof_dtype(&empty, z) == NULL);
         qb_results_free(&res);
+    }
+
+    /* A compute-bound operator far under its peak while the gemm measured
+     * beside it on the same instructions is near it: the note says its shape
+     * holds it back, and the record keeps the gemm's efficiency. */
+    {
+        qb_ceilings cc = {0};
+        CHECK(qb_ceilings_set_memory(&cc, "DRAM", 20, "copy") == QB_OK);
+        CHECK(qb_ceilings_set_compute(&cc, "int8-vnni-zmm", 800) == QB_OK);
+        qb_results in, out;
+        CHECK(qb_results_init(&in) == QB_OK && qb_results_init(&out) == QB_OK);
+        static const struct {
+            const char *op, *shape;
+            double gops;
+        } pts[] = {{"gemm", "1024,1024,1024", 720}, {"lstm", "32,8,512,512", 400}, {"matmul", "512,512,512", 680}};
+        for (size_t i = 0; i < 3; i++) {
+            char name[64];
+            snprintf(name, sizeof name, "%s/int8/per-tensor/symmetric/t1", pts[i].op);
+            qb_record *rec = qb_results_add(&in, "ops", name);
+            CHECK(rec && qb_record_param_str(rec, "op", pts[i].op) == QB_OK &&
+                  qb_record_param_str(rec, "dtype", "int8") == QB_OK &&
+                  qb_record_param_str(rec, "quant", "per-tensor") == QB_OK &&
+                  qb_record_param_str(rec, "isa", "avx512vnni") == QB_OK &&
+                  qb_record_param_str(rec, "shape", pts[i].shape) == QB_OK &&
+                  qb_record_param_str(rec, "shape_keys", "K,E,Y,S") == QB_OK && qb_record_param_num(rec, "threads", 1) == QB_OK &&
+                  qb_record_param_num(rec, "empty_call_ns", 1000) == QB_OK);
+            CHECK(qb_record_metric(rec, "ops", "op", QB_BETTER_NONE, 2e9) == QB_OK &&
+                  qb_record_metric(rec, "bytes", "B", QB_BETTER_NONE, 3e6) == QB_OK &&
+                  qb_record_metric(rec, "time", "s", QB_BETTER_LOWER, 2e9 / (pts[i].gops * 1e9)) == QB_OK);
+        }
+        CHECK(qb_roofline_records(&in, &cc, 1, true, &out) == QB_OK);
+        const qb_record *l = qb_results_find(&out, "roofline/lstm/int8/per-tensor/symmetric/t1");
+        CHECK(l && fabs(qb_param_num(l, "gemm_efficiency") - 0.9) < 1e-9);
+        const char *note = l && cJSON_GetArraySize(l->notes) > 0 ? cJSON_GetArrayItem(l->notes, 0)->valuestring : "";
+        CHECK(strstr(note, "the gemm 1024,1024,1024") && strstr(note, "32,8,512,512") && strstr(note, "holds it back"));
+        /* 85% of the peak needs no note; the gemm has no twin of itself */
+        const qb_record *m = qb_results_find(&out, "roofline/matmul/int8/per-tensor/symmetric/t1");
+        const qb_record *g = qb_results_find(&out, "roofline/gemm/int8/per-tensor/symmetric/t1");
+        CHECK(m && cJSON_GetArraySize(m->notes) == 0 && g && !isfinite(qb_param_num(g, "gemm_efficiency")));
+        qb_results_free(&in);
+        qb_results_free(&out);
     }
     TEST_DONE();
 }
