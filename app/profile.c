@@ -1,5 +1,6 @@
 /* The machine profile: the ceilings of probe peak and probe mem kept between\n * runs ($XDG_CACHE_HOME/qbench/, keyed by CPU model, core count and qbench\n * version), measured quickly when missing or stale. */
 #include "profile.h"
+#include "results_pool.h"
 #include "ceilings.h"
 #include "cpu_features.h"
 #include "error.h"
@@ -106,29 +107,47 @@ static bool every_peak(const qb_ceilings *c)
 
 int qb_ceilings_obtain(int threads, bool refresh, qb_ceilings *c)
 {
-    qb_results prof;
+    qb_results prof, old = {0};
     bool stale = false;
     int rc = refresh ? QB_EINPUT : qb_profile_load(&prof, &stale);
     const bool have = rc == QB_OK;
     if (have) {
         rc = qb_ceilings_from_results(&prof, threads, c);
-        qb_results_free(&prof);
         if (rc == QB_OK && c->ncompute > 0 && c->nmemory > 0 && c->memory[c->nmemory - 1].gbs_nt > 0 &&
-            every_peak(c))
+            every_peak(c)) {
+            qb_results_free(&prof);
             return QB_OK;
+        }
+        old = prof; /* its other thread counts are kept beside the new one */
     }
     /* Missing, stale, refreshed, without this thread count, without the
-     * non-temporal ceilings or a peak (profiles of older builds): a new
-     * profile of this thread count replaces it. */
+     * non-temporal ceilings or a peak (profiles of older builds): this
+     * thread count is measured again and stored beside the others kept. */
     const qb_rep_policy pol = qb_rep_policy_default(true);
     rc = qb_probe_results_begin(&prof, &pol, true);
-    if (rc) return rc;
+    if (rc) {
+        qb_results_free(&old);
+        return rc;
+    }
     char path[2300];
     qb_profile_path(path, sizeof path);
     fprintf(stderr, "qbench: %s machine profile for %d thread(s): measuring quick ceilings (%s)\n",
             refresh ? "refreshing the" : stale ? "stale" : have ? "incomplete" : "no", threads,
             path);
     rc = measure_ceilings(&prof, threads);
+    if (rc == QB_OK && have) {
+        /* the new records first, then the old ones they do not replace: a
+         * roofline on 1 thread after one on 2 keeps both thread counts */
+        qb_results merged;
+        rc = qb_probe_results_begin(&merged, &pol, true);
+        if (rc == QB_OK) {
+            rc = qb_results_pool(&merged, &prof, 1);
+            if (rc == QB_OK) rc = qb_results_pool(&merged, &old, 1);
+            qb_results_free(&prof);
+            prof = merged;
+        }
+    }
+    qb_results_free(&old);
     if (rc == QB_OK) rc = qb_profile_store(&prof);
     if (rc == QB_OK) rc = qb_ceilings_from_results(&prof, threads, c);
     qb_results_free(&prof);

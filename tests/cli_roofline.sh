@@ -99,6 +99,16 @@ for shape, r in R.items():
 PY
 then pass=$((pass + 1)); else echo "FAIL: roofline level by footprint (measured)"; cat "$tmp/err"; fail=$((fail + 1)); fi
 
+# The machine profile keeps every thread count it measured: a roofline on 2
+# threads after the one on 1 above measures its own ceilings, and one more on
+# 1 thread then finds its ceilings still there.
+if "$QB" ops --op relu --dtype fp32 --threads 1,2 --shape 1,1,32,32 --quick -o "$tmp/relu12.json" >/dev/null 2>&1 &&
+    "$QB" roofline --op relu --from "$tmp/relu12.json" --threads 2 >/dev/null 2>"$tmp/err2" &&
+    grep -q "measuring quick ceilings" "$tmp/err2" &&
+    "$QB" roofline --op relu --from "$tmp/relu12.json" --threads 1 >/dev/null 2>"$tmp/err1" &&
+    ! grep -q "measuring quick ceilings" "$tmp/err1"
+then pass=$((pass + 1)); else echo "FAIL: the profile keeps both thread counts"; cat "$tmp/err2" "$tmp/err1"; fail=$((fail + 1)); fi
+
 # --sizes with byte sizes and --cache warm,cold: one point per size and mode,
 # each record saying its size, its cache mode and its calls per sample.
 if "$QB" roofline --op relu --dtype fp32 --threads 1 --sizes 16K,64M --cache warm,cold --quick --json \
