@@ -21,6 +21,9 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp}
 cd build-sanitize
 status=0
-ctest --output-on-failure "$@" || status=$?
+# Two tests at a time on two CPUs: under the sanitizers the suite is bound by
+# the instrumented code, and what it checks (memory errors, leaks, undefined
+# behaviour) does not depend on timing; serially it took most of CI's budget.
+ctest --output-on-failure -j "$(nproc)" "$@" || status=$?
 echo "test-sanitize: $(($(date +%s) - t0)) s in all"
 exit "$status"
