@@ -5,12 +5,13 @@
 #include "cpu_features.h"
 #include "error.h"
 #include "gemm.h"
+#include "gemm_pack.h"
 
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum { TP = 8 };
+enum { TP = QB_CONV_TP, TN = QB_CONV_TN, PANEL = QB_CONV_PANEL };
 
 /* Bytes of weights a block of output channels may hold: half an L2 of 512 KiB
  * or more, the other half for the padded image the tiles read. */
@@ -82,6 +83,19 @@ static void pad_rows(const qb_conv_nhwc *g, const uint8_t *x, uint8_t pad_u8, ui
     }
 }
 
+/* Where the 8 pixels of tile t start in the padded image, in elements (the
+ * tail tile repeats its last pixel); returns how many are real. */
+static long tile_pixels(const qb_conv_nhwc *g, long t, size_t off[TP])
+{
+    const long P = g->OH * g->OW, p0 = t * TP, np = P - p0 < TP ? P - p0 : TP;
+    const long Wp = g->W + 2 * g->pad;
+    for (long i = 0; i < TP; i++) {
+        const long p = p0 + (i < np ? i : np - 1), oh = p / g->OW, ow = p % g->OW;
+        off[i] = (size_t)((oh * g->stride * Wp + ow * g->stride) * g->Cp);
+    }
+    return np;
+}
+
 /* Pixel tiles [t0, t1) under every output channel, in blocks of channels
  * whose weights stay in L2 while the tiles stream past them (a deep layer's
  * weights outgrow L2, and re-reading them for every tile from L3 halved the
@@ -89,13 +103,26 @@ static void pad_rows(const qb_conv_nhwc *g, const uint8_t *x, uint8_t pad_u8, ui
 static void tiles(const qb_conv_nhwc *g, const void *xpad, const qb_mat *wpk, const qb_epilogue *e, long t0,
                   long t1)
 {
-    const size_t per32 = (size_t)(g->R * g->S * g->Cp) * 32 * esize(g);
-    long jb = (long)(QB_CONV_WEIGHT_BLOCK / per32) * 32;
-    if (jb < 32) jb = 32;
+    const size_t es = esize(g), per32 = (size_t)(g->R * g->S * g->Cp) * TN * es;
+    void (*const tile)(const qb_conv_nhwc *, const void *const *, const void *, const void *, const qb_epilogue *,
+                       long, long, long, long) = g->type == QB_MAT_F32 ? qb_conv_nhwc_tile_f32 : qb_conv_nhwc_tile_i8;
+    long jb = (long)(QB_CONV_WEIGHT_BLOCK / per32) * TN;
+    if (jb < TN) jb = TN;
     for (long j0 = 0; j0 < g->K; j0 += jb) {
         const long j1 = g->K - j0 < jb ? g->K : j0 + jb;
-        if (g->type == QB_MAT_F32) qb_conv_nhwc_tiles_f32(g, xpad, wpk, e, t0, t1, j0, j1);
-        else qb_conv_nhwc_tiles_i8(g, xpad, wpk, e, t0, t1, j0, j1);
+        for (long t = t0; t < t1; t++) {
+            size_t off[TP];
+            const long np = tile_pixels(g, t, off);
+            const void *px[TP];
+            for (int i = 0; i < TP; i++) px[i] = (const char *)xpad + off[i] * es;
+            for (long j = j0; j < j1; j += TN) {
+                const long nj = j1 - j < TN ? j1 - j : TN;
+                const char *w0 = (const char *)wpk->p + qb_packed_offset(wpk, j, 0) * es;
+                /* a last group of 16 or fewer channels runs its panel twice */
+                const char *w1 = nj > PANEL ? (const char *)wpk->p + qb_packed_offset(wpk, j + PANEL, 0) * es : w0;
+                tile(g, px, w0, w1, e, t * TP, np, j, nj);
+            }
+        }
     }
 }
 

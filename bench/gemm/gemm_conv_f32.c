@@ -5,11 +5,10 @@
  * vectors. The bias and the ReLU are applied as the tile is stored. */
 #include "gemm_conv_tile.h"
 
-#include "gemm_pack.h"
 
 #include <immintrin.h>
 
-enum { TP = 8, TN = 32, PANEL = 16 };
+enum { TP = QB_CONV_TP, TN = QB_CONV_TN, PANEL = QB_CONV_PANEL };
 
 #define QB_AVX512 __attribute__((target("avx512f")))
 
@@ -75,22 +74,10 @@ static QB_AVX512 void store_tile(const qb_epilogue *e, const float *acc, long p0
     }
 }
 
-void qb_conv_nhwc_tiles_f32(const qb_conv_nhwc *g, const float *xpad, const qb_mat *wpk, const qb_epilogue *e,
-                            long t0, long t1, long j0, long j1)
+void qb_conv_nhwc_tile_f32(const qb_conv_nhwc *g, const void *const px[TP], const void *w0, const void *w1,
+                           const qb_epilogue *e, long p0, long np, long j, long nj)
 {
     float acc[TP * TN] __attribute__((aligned(64)));
-    for (long t = t0; t < t1; t++) {
-        size_t off[TP];
-        const long np = qb_conv_nhwc_tile_pixels(g, t, off);
-        const float *px[TP];
-        for (int i = 0; i < TP; i++) px[i] = xpad + off[i];
-        for (long j = j0; j < j1; j += TN) {
-            const long nj = j1 - j < TN ? j1 - j : TN;
-            const float *w0 = (const float *)wpk->p + qb_packed_offset(wpk, j, 0);
-            /* a last group of 16 or fewer channels runs its panel twice */
-            const float *w1 = nj > PANEL ? (const float *)wpk->p + qb_packed_offset(wpk, j + PANEL, 0) : w0;
-            conv_tile(g, px, w0, w1, acc);
-            store_tile(e, acc, t * TP, np, j, nj);
-        }
-    }
+    conv_tile(g, (const float *const *)px, w0, w1, acc);
+    store_tile(e, acc, p0, np, j, nj);
 }

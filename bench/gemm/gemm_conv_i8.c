@@ -6,13 +6,12 @@
 #include "gemm_conv_tile.h"
 
 #include "gemm_epi.h"
-#include "gemm_pack.h"
 #include "gemm_ref.h"
 
 #include <immintrin.h>
 #include <string.h>
 
-enum { TP = 8, TN = 32, PANEL = 16 };
+enum { TP = QB_CONV_TP, TN = QB_CONV_TN, PANEL = QB_CONV_PANEL };
 
 #define QB_VNNI512 __attribute__((target("avx512f,avx512vnni")))
 
@@ -65,22 +64,10 @@ static QB_VNNI512 void conv_tile(const qb_conv_nhwc *g, const uint8_t *const px[
     }
 }
 
-void qb_conv_nhwc_tiles_i8(const qb_conv_nhwc *g, const uint8_t *xpad, const qb_mat *wpk, const qb_epilogue *e,
-                           long t0, long t1, long j0, long j1)
+void qb_conv_nhwc_tile_i8(const qb_conv_nhwc *g, const void *const px[TP], const void *w0, const void *w1,
+                          const qb_epilogue *e, long p0, long np, long j, long nj)
 {
     int32_t acc[TP * TN] __attribute__((aligned(64)));
-    for (long t = t0; t < t1; t++) {
-        size_t off[TP];
-        const long np = qb_conv_nhwc_tile_pixels(g, t, off);
-        const uint8_t *px[TP];
-        for (int i = 0; i < TP; i++) px[i] = xpad + off[i];
-        for (long j = j0; j < j1; j += TN) {
-            const long nj = j1 - j < TN ? j1 - j : TN;
-            const uint8_t *w0 = (const uint8_t *)wpk->p + qb_packed_offset(wpk, j, 0);
-            /* a last group of 16 or fewer channels runs its panel twice */
-            const uint8_t *w1 = nj > PANEL ? (const uint8_t *)wpk->p + qb_packed_offset(wpk, j + PANEL, 0) : w0;
-            conv_tile(g, px, w0, w1, acc);
-            qb_epi_tile32(e, acc, t * TP, np, j, nj);
-        }
-    }
+    conv_tile(g, (const uint8_t *const *)px, w0, w1, acc);
+    qb_epi_tile32(e, acc, p0, np, j, nj);
 }

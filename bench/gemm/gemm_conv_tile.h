@@ -7,7 +7,6 @@
 #include "gemm_types.h"
 
 #include <stddef.h>
-#include <stdint.h>
 
 typedef struct {
     qb_mat_type type; /* QB_MAT_F32 or QB_MAT_U8 activations (s8 weights) */
@@ -17,26 +16,17 @@ typedef struct {
     long OH, OW, K;   /* output pixels and channels */
 } qb_conv_nhwc;
 
-/* The tile kernels (gemm_conv_f32.c, gemm_conv_i8.c): output pixel tiles
- * [t0, t1) of 8 pixels by output channels [j0, j1) (j0 a multiple of 32) in
- * groups of 32, epilogue included. */
-void qb_conv_nhwc_tiles_f32(const qb_conv_nhwc *g, const float *xpad, const qb_mat *wpk, const qb_epilogue *e,
-                            long t0, long t1, long j0, long j1);
-void qb_conv_nhwc_tiles_i8(const qb_conv_nhwc *g, const uint8_t *xpad, const qb_mat *wpk, const qb_epilogue *e,
-                           long t0, long t1, long j0, long j1);
+/* A tile: 8 output pixels by 32 output channels, two weight panels of 16. */
+enum { QB_CONV_TP = 8, QB_CONV_TN = 32, QB_CONV_PANEL = 16 };
 
-/* Where the 8 pixels of tile t start in the padded image, in elements (the
- * tail tile repeats its last pixel); returns how many are real. Inline, so
- * the kernels need nothing from the driver's file. */
-static inline long qb_conv_nhwc_tile_pixels(const qb_conv_nhwc *g, long t, size_t off[8])
-{
-    const long P = g->OH * g->OW, p0 = t * 8, np = P - p0 < 8 ? P - p0 : 8;
-    const long Wp = g->W + 2 * g->pad;
-    for (long i = 0; i < 8; i++) {
-        const long p = p0 + (i < np ? i : np - 1), oh = p / g->OW, ow = p % g->OW;
-        off[i] = (size_t)((oh * g->stride * Wp + ow * g->stride) * g->Cp);
-    }
-    return np;
-}
+/* One tile (gemm_conv_f32.c, gemm_conv_i8.c): 8 output pixels whose
+ * windows start at px[] in the padded image, by the 32 output channels from
+ * column j whose weight panels are w0 and w1 (the same panel twice for a
+ * group of 16 or fewer), through the epilogue into rows [p0, p0 + np) and
+ * nj channels of C. The pointers are to elements of the tile's type. */
+void qb_conv_nhwc_tile_f32(const qb_conv_nhwc *g, const void *const px[8], const void *w0, const void *w1,
+                           const qb_epilogue *e, long p0, long np, long j, long nj);
+void qb_conv_nhwc_tile_i8(const qb_conv_nhwc *g, const void *const px[8], const void *w0, const void *w1,
+                          const qb_epilogue *e, long p0, long np, long j, long nj);
 
 #endif
