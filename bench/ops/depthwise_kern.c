@@ -199,24 +199,47 @@ static inline __m256i rq8(const qb_dw_rq *q, const qb_v_rq *vq, __m256i acc)
                : qb_v_rq_apply(vq, _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_set1_ps(q->mult)));
 }
 
-static void plane_i8_s1(const qb_dw_geom *g, const uint8_t *xp, const int8_t *w, const qb_dw_rq *qp,
-                        uint8_t *y)
+/* The taps in pairs for vpmaddwd: tap t at offset off[t] in the padded
+ * plane (row, column), and each pair's weights as int16 (w0, w1) in one
+ * int32; an odd last tap pairs with weight 0. Returns the pair count. */
+static int tap_pairs(const qb_dw_geom *g, const int8_t *w, size_t off[64], __m256i wp[32])
 {
-    const qb_dw_rq qv = *qp, *q = &qv; /* a local copy: the byte stores cannot alias it */
-    const int R = g->R, S = g->S, taps = R * S, pairs = (taps + 1) / 2;
-    const size_t OW = g->OW;
-    const qb_v_rq vq = qb_v_rq_make(q->zo, q->qmin, q->qmax);
-    /* tap t at (row offset, column offset), and each pair's weights as
-     * int16 (w0, w1) in one int32; an odd last tap pairs with weight 0 */
-    size_t off[64];
-    __m256i wp[32];
+    const int S = g->S, taps = g->R * S, pairs = (taps + 1) / 2;
     for (int t = 0; t < 2 * pairs; t++)
         off[t] = t < taps ? (size_t)(t / S) * g->Wp + (size_t)(t % S) : off[t - 1];
     for (int p = 0; p < pairs; p++) {
         const int32_t w0 = w[2 * p], w1 = 2 * p + 1 < taps ? w[2 * p + 1] : 0;
-        wp[p] =
-            _mm256_set1_epi32((int32_t)((uint32_t)(uint16_t)w0 | ((uint32_t)(uint16_t)w1 << 16)));
+        wp[p] = _mm256_set1_epi32((int32_t)((uint32_t)(uint16_t)w0 | ((uint32_t)(uint16_t)w1 << 16)));
     }
+    return pairs;
+}
+
+/* Requantize the 16 sums of a row step (lo: outputs 0-3, 8-11; hi: 4-7,
+ * 12-15, as the unpacks left them) and store the first n (<= 16) bytes. */
+static inline void store16(const qb_dw_rq *q, const qb_v_rq *vq, __m256i lo, __m256i hi, uint8_t *y, size_t n)
+{
+    /* packs undoes the unpack's interleave: outputs 0-15 in order */
+    const __m256i w16 = _mm256_packs_epi32(rq8(q, vq, lo), rq8(q, vq, hi));
+    const __m256i b = q->u8 ? _mm256_packus_epi16(w16, w16) : _mm256_packs_epi16(w16, w16);
+    const __m128i r = _mm256_castsi256_si128(_mm256_permute4x64_epi64(b, 0x08));
+    if (n >= 16) {
+        _mm_storeu_si128((__m128i *)y, r);
+    } else {
+        uint8_t t[16];
+        _mm_storeu_si128((__m128i *)t, r);
+        memcpy(y, t, n);
+    }
+}
+
+static void plane_i8_s1(const qb_dw_geom *g, const uint8_t *xp, const int8_t *w, const qb_dw_rq *qp,
+                        uint8_t *y)
+{
+    const qb_dw_rq qv = *qp, *q = &qv; /* a local copy: the byte stores cannot alias it */
+    size_t off[64];
+    __m256i wp[32];
+    const int pairs = tap_pairs(g, w, off, wp);
+    const size_t OW = g->OW;
+    const qb_v_rq vq = qb_v_rq_make(q->zo, q->qmin, q->qmax);
     const __m256i bias = _mm256_set1_epi32(q->bias);
     for (size_t oh = 0; oh < g->OH; oh++) {
         const uint8_t *xr = xp + oh * g->Wp;
@@ -231,17 +254,7 @@ static void plane_i8_s1(const qb_dw_geom *g, const uint8_t *xp, const int8_t *w,
                 lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(x0, x1), wp[p]));
                 hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(x0, x1), wp[p]));
             }
-            /* packs undoes the unpack's interleave: outputs 0-15 in order */
-            const __m256i w16 = _mm256_packs_epi32(rq8(q, &vq, lo), rq8(q, &vq, hi));
-            const __m256i b = q->u8 ? _mm256_packus_epi16(w16, w16) : _mm256_packs_epi16(w16, w16);
-            const __m128i r = _mm256_castsi256_si128(_mm256_permute4x64_epi64(b, 0x08));
-            if (ow + 16 <= OW) {
-                _mm_storeu_si128((__m128i *)(yr + ow), r);
-            } else {
-                uint8_t t[16];
-                _mm_storeu_si128((__m128i *)t, r);
-                memcpy(yr + ow, t, OW - ow);
-            }
+            store16(q, &vq, lo, hi, yr + ow, OW - ow);
         }
     }
 }
@@ -256,19 +269,13 @@ static void plane_i8_s2(const qb_dw_geom *g, const uint8_t *xp, const int8_t *w,
                         uint8_t *y)
 {
     const qb_dw_rq qv = *qp, *q = &qv;
-    const int R = g->R, S = g->S, taps = R * S, pairs = (taps + 1) / 2;
+    size_t off[64];
+    __m256i wp[32];
+    const int pairs = tap_pairs(g, w, off, wp);
     const size_t OW = g->OW;
     const qb_v_rq vq = qb_v_rq_make(q->zo, q->qmin, q->qmax);
     const __m256i even = _mm256_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, -1, -1, -1, -1, -1, -1, -1, -1, 0, 2, 4, 6, 8,
                                           10, 12, 14, -1, -1, -1, -1, -1, -1, -1, -1);
-    size_t off[64];
-    __m256i wp[32];
-    for (int t = 0; t < 2 * pairs; t++)
-        off[t] = t < taps ? (size_t)(t / S) * g->Wp + (size_t)(t % S) : off[t - 1];
-    for (int p = 0; p < pairs; p++) {
-        const int32_t w0 = w[2 * p], w1 = 2 * p + 1 < taps ? w[2 * p + 1] : 0;
-        wp[p] = _mm256_set1_epi32((int32_t)((uint32_t)(uint16_t)w0 | ((uint32_t)(uint16_t)w1 << 16)));
-    }
     const __m256i bias = _mm256_set1_epi32(q->bias);
     for (size_t oh = 0; oh < g->OH; oh++) {
         const uint8_t *xr = xp + oh * 2 * g->Wp;
@@ -284,17 +291,7 @@ static void plane_i8_s2(const qb_dw_geom *g, const uint8_t *xp, const int8_t *w,
                 lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(x0, x1), wp[p]));
                 hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(x0, x1), wp[p]));
             }
-            /* packs undoes the unpack's interleave: outputs 0-15 in order */
-            const __m256i w16 = _mm256_packs_epi32(rq8(q, &vq, lo), rq8(q, &vq, hi));
-            const __m256i b = q->u8 ? _mm256_packus_epi16(w16, w16) : _mm256_packs_epi16(w16, w16);
-            const __m128i r = _mm256_castsi256_si128(_mm256_permute4x64_epi64(b, 0x08));
-            if (ow + 16 <= OW) {
-                _mm_storeu_si128((__m128i *)(yr + ow), r);
-            } else {
-                uint8_t t[16];
-                _mm_storeu_si128((__m128i *)t, r);
-                memcpy(yr + ow, t, OW - ow);
-            }
+            store16(q, &vq, lo, hi, yr + ow, OW - ow);
         }
     }
 }
