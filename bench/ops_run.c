@@ -454,6 +454,16 @@ static int list_variants(const qb_op_desc *op, const selection *sel, int threads
     return QB_OK;
 }
 
+/* prepare(), its error naming the variant's record. */
+static int prepare_named(const qb_op_desc *op, const qb_shape *s, const qb_ops_opts *o, variant *x)
+{
+    const int rc = prepare(op, s, o, x);
+    if (!rc) return QB_OK;
+    char msg[400];
+    snprintf(msg, sizeof msg, "%s", qb_last_error(rc));
+    return qb_fail(rc, "%s: %s", x->rec->id, msg);
+}
+
 /* One round of a prepared variant, added to its pooled samples. */
 static int measure_variant(const qb_op_desc *op, variant *x, const qb_ops_opts *o, const qb_rep_policy *pol)
 {
@@ -482,12 +492,7 @@ static int measure_group(const qb_op_desc *op, const qb_shape *s, const selectio
         for (int i = 0; i < nvar && rc == QB_OK; i++) {
             if (!qb_interrupted()) {
                 qb_progress("ops: %s: %s", op->name, var[i].rec->id);
-                rc = prepare(op, s, o, &var[i]);
-                if (rc) {
-                    char msg[400];
-                    snprintf(msg, sizeof msg, "%s", qb_last_error(rc));
-                    rc = qb_fail(rc, "%s: %s", var[i].rec->id, msg);
-                }
+                rc = prepare_named(op, s, o, &var[i]);
                 if (rc == QB_OK) rc = measure_variant(op, &var[i], o, pol);
             }
             /* an interrupted variant's record says so (finish) */
@@ -500,12 +505,7 @@ static int measure_group(const qb_op_desc *op, const qb_shape *s, const selectio
     }
     for (int i = 0; i < nvar && rc == QB_OK && !qb_interrupted(); i++) {
         qb_progress("ops: %s: preparing %s", op->name, var[i].rec->id);
-        rc = prepare(op, s, o, &var[i]);
-        if (rc) {
-            char msg[400];
-            snprintf(msg, sizeof msg, "%s", qb_last_error(rc));
-            rc = qb_fail(rc, "%s: %s", var[i].rec->id, msg);
-        }
+        rc = prepare_named(op, s, o, &var[i]);
     }
     for (int round = 0; round < pol->rounds && rc == QB_OK && !qb_interrupted(); round++) {
         for (int i = 0; i < nvar && rc == QB_OK && !qb_interrupted(); i++) {
