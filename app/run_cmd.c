@@ -53,8 +53,7 @@ static int step_mem(qb_results *res, const run_cfg *cfg)
     qb_mem_opts o;
     qb_mem_opts_init(&o, cfg->quick);
     /* the passes' samples are pooled: together they get one confirming budget */
-    o.confirm_budget_s = (cfg->quick ? QB_MEM_QUICK_CONFIRM_BUDGET_S : QB_MEM_CONFIRM_BUDGET_S) /
-                         (cfg->npasses > 0 ? cfg->npasses : 1);
+    o.passes = cfg->npasses;
     return qb_probe_mem_measure(res, &o, &cfg->pol);
 }
 

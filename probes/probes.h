@@ -41,7 +41,7 @@ typedef struct {
     int per_octave;       /* sweep points per doubling; 0: the default */
     bool levels_only;     /* only what the per-level records need (roofline ceilings) */
     bool quick;           /* shorter trials and a coarser sweep */
-    double confirm_budget_s; /* seconds for rounds that confirm unsettled figures; 0: the default */
+    int passes;           /* a suite's passes pooling these samples share the confirming budget; 0 or 1: all its own */
 } qb_mem_opts;
 
 void qb_mem_opts_init(qb_mem_opts *o, bool quick);

@@ -426,8 +426,7 @@ static void wait_until(uint64_t at)
  * extra rounds run in *extra. */
 static double confirm_budget(const qb_mem_opts *o)
 {
-    if (o->confirm_budget_s > 0) return o->confirm_budget_s;
-    return o->quick ? QB_MEM_QUICK_CONFIRM_BUDGET_S : QB_MEM_CONFIRM_BUDGET_S;
+    return (o->quick ? QB_MEM_QUICK_CONFIRM_BUDGET_S : QB_MEM_CONFIRM_BUDGET_S) / (o->passes > 1 ? o->passes : 1);
 }
 
 static int confirm_rounds(qb_mem_run *m, int *extra)
