@@ -172,7 +172,8 @@ static int scratch(qb_net_exec *e)
         const ex_node *n = &e->nodes[i];
         const qb_net_node *nd = &e->g->nodes[i];
         if (n->kind == EX_DW) {
-            const long s = (long)(n->dg.Hp * n->dg.Wp + n->dg.OH * n->dg.OW + 64) * 4;
+            const long s = n->dw_wb ? (long)qb_dw_c8_scratch(&n->dc)
+                                    : (long)(n->dg.Hp * n->dg.Wp + n->dg.OH * n->dg.OW + 64) * 4;
             if (s > dwmax) dwmax = s;
         }
         int k = 1;

@@ -45,6 +45,8 @@ typedef struct {
     uint16_t *dw_wh;
     int8_t *dw_wq;
     qb_dw_rq *rq;
+    qb_dw_c8 dc;  /* the 8-channel-block route (depthwise.h), taken when dw_wb is set */
+    float *dw_wb; /* its weights in blocks */
     /* pooling */
     qb_pool_geom pg;
     /* transpose */

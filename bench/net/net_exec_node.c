@@ -88,8 +88,33 @@ static int run_conv(qb_net_exec *e, const qb_net_node *nd, const ex_node *n)
     return QB_OK;
 }
 
+/* The 8-channel-block route: each (image, block) pair is one task. */
+static void run_dw_blocks(qb_net_exec *e, const qb_net_node *nd, const ex_node *n)
+{
+    const qb_dw_geom *g = &n->dg;
+    const size_t C = n->dc.C, nb = (C + 7) / 8, images = numel(e, nd->in[0]) / (C * g->H * g->W);
+    const size_t in_img = C * g->H * g->W * e->esz, out_img = C * g->OH * g->OW * e->esz;
+    const qb_dw_c8_io io = {.type = e->o.dtype == QB_FP32   ? QB_DW_F32
+                                    : e->o.dtype == QB_FP16 ? QB_DW_F16
+                                                            : QB_DW_U8,
+                            .bias = n->bias, .clamp = n->act != 0, .lo = n->lo, .hi = n->hi,
+                            .za = (uint8_t)e->t[nd->in[0]].zp, .rq = n->rq};
+    const char *x = e->t[nd->in[0]].p;
+    char *y = e->t[nd->out].p;
+#pragma omp parallel for num_threads(e->o.threads) schedule(static)
+    for (size_t t = 0; t < images * nb; t++) {
+        float *s = (float *)(e->dw_scratch + (size_t)omp_get_thread_num() * e->dw_scratch_sz);
+        const size_t img = t / nb, b = t % nb;
+        qb_dw_c8_run(&n->dc, &io, x + img * in_img, n->dw_wb, s, y + img * out_img, b, b + 1);
+    }
+}
+
 static void run_dw(qb_net_exec *e, const qb_net_node *nd, const ex_node *n)
 {
+    if (n->dw_wb) {
+        run_dw_blocks(e, nd, n);
+        return;
+    }
     const qb_dw_geom *g = &n->dg;
     const size_t C = (size_t)e->g->tensors[nd->in[0]].dims[1];
     const size_t planes = numel(e, nd->in[0]) / (g->H * g->W), in = g->H * g->W, out = g->OH * g->OW;

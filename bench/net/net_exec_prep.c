@@ -24,6 +24,7 @@ void qb_ex_free_node(ex_node *n)
     free(n->dw_w);
     free(n->dw_wh);
     free(n->dw_wq);
+    free(n->dw_wb);
     free(n->rq);
     free(n->bn_a);
     free(n->bn_b);
@@ -85,6 +86,16 @@ static int pack_groups(qb_net_exec *e, ex_node *n, const float *w, long M, long 
     return rc;
 }
 
+/* Which depthwise route a layer takes: planes whose rows fill a vector
+ * several times over run as planes; narrower ones (MobileNetV2's 28-, 14-
+ * and 7-wide layers), where most lanes of a row's vectors would be empty,
+ * run in 8-channel blocks, about twice as fast there; on 56- and 112-wide
+ * planes the plane kernels are faster (measured in docs/method.md). */
+static bool dw_blocked(const qb_dw_geom *g)
+{
+    return g->OW <= 28;
+}
+
 static int prep_conv(qb_net_exec *e, int i)
 {
     const qb_net_graph *g = e->g;
@@ -112,13 +123,20 @@ static int prep_conv(qb_net_exec *e, int i)
     if (G == C && K == C && p[0] == p[1] && p[0] == p[2] && p[0] == p[3] && sh == sw && R <= 16 &&
         S <= 16 && p[0] < R && p[0] < S) {
         n->kind = EX_DW;
-        e->layers[i].kernel = "depthwise (direct, padded planes)";
         qb_dw_geom_make(&n->dg, (size_t)x->dims[2], (size_t)x->dims[3], (int)R, (int)S, (int)sh,
                         (int)p[0]);
         if ((long)n->dg.OH != y->dims[2] || (long)n->dg.OW != y->dims[3]) return 1;
         n->dw_w = malloc((size_t)(C * R * S) * sizeof *n->dw_w);
         if (!n->dw_w) return nomem(nd);
         memcpy(n->dw_w, w, (size_t)(C * R * S) * sizeof *w);
+        e->layers[i].kernel = "depthwise (direct, padded planes)";
+        if (dw_blocked(&n->dg)) {
+            e->layers[i].kernel = "depthwise (8-channel blocks)";
+            qb_dw_c8_make(&n->dc, &n->dg, (size_t)C);
+            if (!(n->dw_wb = malloc(qb_dw_c8_weights_len(&n->dc) * sizeof *n->dw_wb)))
+                return nomem(nd);
+            qb_dw_c8_weights_f32(&n->dc, w, n->dw_wb); /* int8 replaces them once quantized */
+        }
         if (e->o.dtype == QB_FP16) {
             n->dw_wh = malloc((size_t)(C * R * S) * sizeof *n->dw_wh);
             if (!n->dw_wh) return nomem(nd);
@@ -431,6 +449,7 @@ int qb_ex_prep_int8(qb_net_exec *e, int i)
                                   .mult = (float)(sa * sw / so), .zo = yt->zp, .qmin = qmin,
                                   .qmax = qmax, .u8 = true};
         }
+        if (n->dw_wb) qb_dw_c8_weights_i8(&n->dc, n->dw_wq, n->dw_wb);
         goto done;
     }
     const bool fc = n->kind == EX_FC, tb = fc && nd->op == QB_NOP_GEMM && nd->attr.trans_b;

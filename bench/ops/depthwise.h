@@ -56,4 +56,44 @@ typedef struct {
 void qb_dw_plane_i8(const qb_dw_geom *g, const uint8_t *xp, const int8_t *w, const qb_dw_rq *rq,
                     bool vnni, uint8_t *y);
 
+/* Channel-blocked route, for the small planes of late layers where a plane's
+ * row fills few lanes. Each block of 8 channels of one image is copied into
+ * a padded image of 8-lane pixels (channels last within the block, floats;
+ * the border holds 0, or the input's zero point for int8), convolved with
+ * 8-lane FMAs over 4 output pixels at a time, and transposed back to planes
+ * through the epilogue. A block's copy fits in L1 or L2, so each thread needs
+ * one block of scratch. int8 sums are exact in fp32 (|x w| <= 255 * 128 and
+ * at most 16 * 16 taps keep every partial sum below 2^24), so the int8
+ * output is bit-identical to the plane kernels'. */
+typedef struct {
+    qb_dw_geom g;
+    size_t C, Wn; /* channels; padded image width W + 2 pad */
+} qb_dw_c8;
+
+typedef enum { QB_DW_F32, QB_DW_F16, QB_DW_U8 } qb_dw_type;
+
+/* What goes in and out: the element type of x and y; the float routes' bias
+ * and clamp; the int8 route's zero point and per-channel epilogue. */
+typedef struct {
+    qb_dw_type type;
+    const float *bias; /* [C] or NULL */
+    bool clamp;
+    float lo, hi;
+    uint8_t za;
+    const qb_dw_rq *rq; /* [C] */
+} qb_dw_c8_io;
+
+void qb_dw_c8_make(qb_dw_c8 *n, const qb_dw_geom *g, size_t C);
+/* Scratch bytes of one thread. */
+size_t qb_dw_c8_scratch(const qb_dw_c8 *n);
+/* Weights in blocks [ceil(C / 8)][R*S][8] floats from w[C][R*S] (float or
+ * int8); lanes past C are 0. qb_dw_c8_weights_len gives the float count. */
+size_t qb_dw_c8_weights_len(const qb_dw_c8 *n);
+void qb_dw_c8_weights_f32(const qb_dw_c8 *n, const float *w, float *wb);
+void qb_dw_c8_weights_i8(const qb_dw_c8 *n, const int8_t *w, float *wb);
+/* The 8-channel blocks [b0, b1) of one image: x and y are planes (C x H x W
+ * and C x OH x OW of io->type). */
+void qb_dw_c8_run(const qb_dw_c8 *n, const qb_dw_c8_io *io, const void *x, const float *wb,
+                  float *scratch, void *y, size_t b0, size_t b1);
+
 #endif

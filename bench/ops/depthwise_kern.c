@@ -1,8 +1,8 @@
 /* Depthwise convolution kernels (see depthwise.h). */
 #include "depthwise.h"
 
+#include "depthwise_rq.h"
 #include "eltwise_simd.h"
-#include "quant.h"
 
 #include <immintrin.h>
 #include <string.h>
@@ -186,19 +186,6 @@ void qb_dw_plane_f32(const qb_dw_geom *g, const float *xp, const float *w, float
 
 /* ---- int8 ---- */
 
-static int32_t rq1(const qb_dw_rq *q, int32_t acc)
-{
-    return q->use_shift ? qb_requant_shift(acc, q->shift, q->zo, q->qmin, q->qmax)
-                        : qb_requant_float(acc, q->mult, q->zo, q->qmin, q->qmax);
-}
-
-static inline __m256i rq8(const qb_dw_rq *q, const qb_v_rq *vq, __m256i acc)
-{
-    return q->use_shift
-               ? qb_v_shift_rq(acc, q->shift, q->zo, q->qmin, q->qmax)
-               : qb_v_rq_apply(vq, _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_set1_ps(q->mult)));
-}
-
 /* The taps in pairs for vpmaddwd: tap t at offset off[t] in the padded
  * plane (row, column), and each pair's weights as int16 (w0, w1) in one
  * int32; an odd last tap pairs with weight 0. Returns the pair count. */
@@ -219,7 +206,7 @@ static int tap_pairs(const qb_dw_geom *g, const int8_t *w, size_t off[64], __m25
 static inline void store16(const qb_dw_rq *q, const qb_v_rq *vq, __m256i lo, __m256i hi, uint8_t *y, size_t n)
 {
     /* packs undoes the unpack's interleave: outputs 0-15 in order */
-    const __m256i w16 = _mm256_packs_epi32(rq8(q, vq, lo), rq8(q, vq, hi));
+    const __m256i w16 = _mm256_packs_epi32(qb_dw_rq8(q, vq, lo), qb_dw_rq8(q, vq, hi));
     const __m256i b = q->u8 ? _mm256_packus_epi16(w16, w16) : _mm256_packs_epi16(w16, w16);
     const __m128i r = _mm256_castsi256_si128(_mm256_permute4x64_epi64(b, 0x08));
     if (n >= 16) {
@@ -308,7 +295,7 @@ static void plane_i8_any(const qb_dw_geom *g, const uint8_t *xp, const int8_t *w
                 for (int s = 0; s < g->S; s++)
                     acc += xr[s] * w[r * g->S + s];
             }
-            y[oh * g->OW + ow] = (uint8_t)rq1(q, acc);
+            y[oh * g->OW + ow] = (uint8_t)qb_dw_rq1(q, acc);
         }
 }
 
@@ -356,7 +343,7 @@ plane_i8_s1_vnni(const qb_dw_geom *g, const uint8_t *xp, const int8_t *w, const 
             }
 #pragma GCC unroll 4
             for (int j = 0; j < 4; j++)
-                acc[j] = rq8(q, &vq, acc[j]);
+                acc[j] = qb_dw_rq8(q, &vq, acc[j]);
             const __m256i lo = _mm256_packs_epi32(acc[0], acc[1]),
                           hi = _mm256_packs_epi32(acc[2], acc[3]);
             const __m256i r = q->u8 ? _mm256_packus_epi16(lo, hi) : _mm256_packs_epi16(lo, hi);

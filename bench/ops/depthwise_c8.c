@@ -1,0 +1,250 @@
+/* Depthwise convolution by blocks of 8 channels (see depthwise.h): copy a
+ * block's planes into a padded image of 8-lane pixels, convolve, transpose
+ * the result back to planes through the epilogue. */
+#include "depthwise.h"
+
+#include "depthwise_rq.h"
+
+#include <immintrin.h>
+#include <string.h>
+
+enum { L = 8 }; /* channels per block: one ymm of floats */
+
+void qb_dw_c8_make(qb_dw_c8 *n, const qb_dw_geom *g, size_t C)
+{
+    n->g = *g;
+    n->C = C;
+    n->Wn = g->W + 2 * (size_t)g->pad;
+}
+
+size_t qb_dw_c8_scratch(const qb_dw_c8 *n)
+{
+    return n->g.Hp * n->Wn * L * sizeof(float);
+}
+
+size_t qb_dw_c8_weights_len(const qb_dw_c8 *n)
+{
+    return (n->C + L - 1) / L * (size_t)(n->g.R * n->g.S) * L;
+}
+
+#define WEIGHTS(n, w, wb)                                                                          \
+    do {                                                                                           \
+        const size_t taps_ = (size_t)((n)->g.R * (n)->g.S);                                        \
+        memset((wb), 0, qb_dw_c8_weights_len(n) * sizeof *(wb));                                   \
+        for (size_t c_ = 0; c_ < (n)->C; c_++)                                                     \
+            for (size_t t_ = 0; t_ < taps_; t_++)                                                  \
+                (wb)[(c_ / L * taps_ + t_) * L + c_ % L] = (float)(w)[c_ * taps_ + t_];            \
+    } while (0)
+
+void qb_dw_c8_weights_f32(const qb_dw_c8 *n, const float *w, float *wb)
+{
+    WEIGHTS(n, w, wb);
+}
+
+void qb_dw_c8_weights_i8(const qb_dw_c8 *n, const int8_t *w, float *wb)
+{
+    WEIGHTS(n, w, wb);
+}
+
+/* In place: v[j] lane k becomes v[k] lane j. */
+static inline void tr8(__m256 v[8])
+{
+    const __m256 t0 = _mm256_unpacklo_ps(v[0], v[1]), t1 = _mm256_unpackhi_ps(v[0], v[1]);
+    const __m256 t2 = _mm256_unpacklo_ps(v[2], v[3]), t3 = _mm256_unpackhi_ps(v[2], v[3]);
+    const __m256 t4 = _mm256_unpacklo_ps(v[4], v[5]), t5 = _mm256_unpackhi_ps(v[4], v[5]);
+    const __m256 t6 = _mm256_unpacklo_ps(v[6], v[7]), t7 = _mm256_unpackhi_ps(v[6], v[7]);
+    const __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    const __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    const __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+    const __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    v[0] = _mm256_permute2f128_ps(s0, s4, 0x20);
+    v[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
+    v[2] = _mm256_permute2f128_ps(s2, s6, 0x20);
+    v[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
+    v[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
+    v[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
+    v[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
+    v[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
+}
+
+static inline __m256 load8(const void *x, qb_dw_type t, size_t i)
+{
+    switch (t) {
+    case QB_DW_F32:
+        return _mm256_loadu_ps((const float *)x + i);
+    case QB_DW_F16:
+        return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)x + i)));
+    default:
+        return _mm256_cvtepi32_ps(
+            _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)((const uint8_t *)x + i))));
+    }
+}
+
+static inline float load1(const void *x, qb_dw_type t, size_t i)
+{
+    switch (t) {
+    case QB_DW_F32:
+        return ((const float *)x)[i];
+    case QB_DW_F16:
+        return _cvtsh_ss(((const uint16_t *)x)[i]);
+    default:
+        return (float)((const uint8_t *)x)[i];
+    }
+}
+
+/* Block b's planes into the padded image xs [Hp][Wn][8]. The interior is
+ * walked by flat pixel index, 8 pixels of the 8 planes at a time through a
+ * transpose, so planes narrower than a vector are read whole vectors too.
+ * Inlined with a constant type, so each type gets its own loop. */
+static inline void pack_in_t(const qb_dw_c8 *n, const qb_dw_c8_io *io, const void *x, float *xs,
+                             size_t b, qb_dw_type type)
+{
+    const qb_dw_geom *g = &n->g;
+    const size_t pad = (size_t)g->pad, HW = g->H * g->W, c = b * L, W = g->W;
+    const size_t nch = n->C - c < L ? n->C - c : L;
+    const __m256 border = _mm256_set1_ps(type == QB_DW_U8 ? (float)io->za : 0.0f);
+    for (size_t r = 0; r < g->Hp; r++) {
+        float *row = xs + r * n->Wn * L;
+        const bool full = r < pad || r >= pad + g->H;
+        for (size_t w = 0; w < n->Wn; w++)
+            if (full || w < pad || w >= pad + W) _mm256_storeu_ps(row + w * L, border);
+    }
+    const size_t src = c * HW, skip = 2 * pad * L; /* from a row's end to the next row's start */
+    float *o = xs + (pad * n->Wn + pad) * L;     /* where pixel p goes */
+    size_t p = 0, w = 0;                         /* w: pixel p's column */
+    if (nch == L)
+        for (; p + L <= HW; p += L) {
+            __m256 v[L];
+            for (size_t j = 0; j < L; j++) v[j] = load8(x, type, src + j * HW + p);
+            tr8(v);
+            for (size_t k = 0; k < L; k++) {
+                _mm256_storeu_ps(o, v[k]);
+                o += L;
+                if (++w == W) w = 0, o += skip;
+            }
+        }
+    for (; p < HW; p++) {
+        for (size_t j = 0; j < L; j++) o[j] = j < nch ? load1(x, type, src + j * HW + p) : 0.0f;
+        o += L;
+        if (++w == W) w = 0, o += skip;
+    }
+}
+
+static void pack_in(const qb_dw_c8 *n, const qb_dw_c8_io *io, const void *x, float *xs, size_t b)
+{
+    switch (io->type) {
+    case QB_DW_F32:
+        pack_in_t(n, io, x, xs, b, QB_DW_F32);
+        break;
+    case QB_DW_F16:
+        pack_in_t(n, io, x, xs, b, QB_DW_F16);
+        break;
+    default:
+        pack_in_t(n, io, x, xs, b, QB_DW_U8);
+    }
+}
+
+/* The window corners of output pixels p .. p + 7 (flat index in the
+ * output plane) in the padded image; past the last pixel, the last one's.
+ * The first pixel's row and column come from the caller's running count,
+ * which saves a division per pixel. */
+static inline void corners(const qb_dw_c8 *n, const float *xs, size_t p, size_t oh, size_t ow,
+                           const float *cr[L])
+{
+    const size_t P = n->g.OH * n->g.OW, st = (size_t)n->g.st;
+    for (size_t k = 0; k < L; k++) {
+        cr[k] = xs + (oh * st * n->Wn + ow * st) * L;
+        if (p + k + 1 < P && ++ow == n->g.OW) ow = 0, oh++;
+    }
+}
+
+/* m (<= 8) outputs of channel ch, pixels i.. of its plane, through the epilogue. */
+static inline void store_row(const qb_dw_c8_io *io, __m256 v, void *y, size_t i, size_t m, size_t ch,
+                             qb_dw_type type)
+{
+    unsigned char t[32];
+    void *o = m == L ? NULL : t; /* whole rows are stored in place */
+    size_t esz;
+    if (type == QB_DW_U8) {
+        const qb_dw_rq *q = &io->rq[ch];
+        const qb_v_rq vq = qb_v_rq_make(q->zo, q->qmin, q->qmax);
+        /* the sums are whole numbers below 2^24: the conversion is exact */
+        const __m256i acc = _mm256_add_epi32(_mm256_cvtps_epi32(v), _mm256_set1_epi32(q->bias));
+        const __m256i r = qb_dw_rq8(q, &vq, acc);
+        const __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
+        esz = 1;
+        _mm_storel_epi64(o ? o : (uint8_t *)y + i, q->u8 ? _mm_packus_epi16(w, w) : _mm_packs_epi16(w, w));
+    } else {
+        if (io->clamp)
+            v = _mm256_min_ps(_mm256_max_ps(v, _mm256_set1_ps(io->lo)), _mm256_set1_ps(io->hi));
+        if (type == QB_DW_F16) {
+            esz = 2;
+            _mm_storeu_si128(o ? o : (uint16_t *)y + i, _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT));
+        } else {
+            esz = 4;
+            _mm256_storeu_ps(o ? o : (float *)y + i, v);
+        }
+    }
+    if (o) memcpy((char *)y + i * esz, t, m * esz);
+}
+
+/* Block b's output planes from xs and its weights wb [R*S][8]: 8 output
+ * pixels at a time (8 independent FMA chains, one per pixel, 8 channels
+ * each), transposed in registers into 8 channels' runs of 8 pixels and
+ * stored through the epilogue. Pixels are taken by flat index, so a group
+ * may span rows; the last group ends at the last pixel, overlapping the one
+ * before (it stores the same values again). Inlined with a constant type,
+ * as pack_in_t. */
+static inline void conv_out_t(const qb_dw_c8 *n, const qb_dw_c8_io *io, const float *xs,
+                              const float *wb, void *y, size_t b, qb_dw_type type)
+{
+    const qb_dw_geom *g = &n->g;
+    const size_t S = (size_t)g->S, taps = (size_t)g->R * S, P = g->OH * g->OW, c = b * L;
+    const size_t nch = n->C - c < L ? n->C - c : L;
+    size_t off[16 * 16]; /* each tap's offset from its window's corner */
+    for (size_t t = 0; t < taps; t++) off[t] = (t / S * n->Wn + t % S) * L;
+    float b8[L] = {0};
+    if (type != QB_DW_U8 && io->bias)
+        for (size_t j = 0; j < nch; j++) b8[j] = io->bias[c + j];
+    const __m256 init = _mm256_loadu_ps(b8);
+    for (size_t p = 0; p < P; p += L) {
+        if (p + L > P && P >= L) p = P - L;
+        const float *cr[L];
+        corners(n, xs, p, p / g->OW, p % g->OW, cr);
+        __m256 v[L];
+        for (size_t k = 0; k < L; k++) v[k] = init;
+        for (size_t t = 0; t < taps; t++) {
+            const __m256 w = _mm256_loadu_ps(wb + t * L);
+            const size_t o = off[t];
+            for (size_t k = 0; k < L; k++) v[k] = _mm256_fmadd_ps(_mm256_loadu_ps(cr[k] + o), w, v[k]);
+        }
+        tr8(v);
+        const size_t m = P - p < L ? P - p : L;
+        for (size_t j = 0; j < nch; j++) store_row(io, v[j], y, (c + j) * P + p, m, c + j, type);
+    }
+}
+
+static void conv_out(const qb_dw_c8 *n, const qb_dw_c8_io *io, const float *xs, const float *wb,
+                     void *y, size_t b)
+{
+    switch (io->type) {
+    case QB_DW_F32:
+        conv_out_t(n, io, xs, wb, y, b, QB_DW_F32);
+        break;
+    case QB_DW_F16:
+        conv_out_t(n, io, xs, wb, y, b, QB_DW_F16);
+        break;
+    default:
+        conv_out_t(n, io, xs, wb, y, b, QB_DW_U8);
+    }
+}
+
+void qb_dw_c8_run(const qb_dw_c8 *n, const qb_dw_c8_io *io, const void *x, const float *wb,
+                  float *scratch, void *y, size_t b0, size_t b1)
+{
+    const size_t taps = (size_t)(n->g.R * n->g.S);
+    for (size_t b = b0; b < b1; b++) {
+        pack_in(n, io, x, scratch, b);
+        conv_out(n, io, scratch, wb + b * taps * L, y, b);
+    }
+}
