@@ -247,21 +247,22 @@ static void tile16(const tile_ctx *x, long i, long ir, long j, long jr, long mr,
 }
 
 /* A tile of up to 6 x 32 with the AVX-512 kernel, over the micro-panels at
- * columns j and j + 16 (both whole). Fewer than 6 rows (M not a multiple of
- * 6) still take one zmm pass, into a buffer: the packed A panel is zero
- * beyond mr. */
-static void tile32(const tile_ctx *x, long i, long ir, long j, long jr, long mr)
+ * columns j and j + 16 (the second may be partial: 16 < nr <= 32, its
+ * packed columns past N are zero). Fewer rows or columns (M not a multiple
+ * of 6, the last columns of N) still take one zmm pass, into a buffer: the
+ * packed A panel is zero beyond mr. */
+static void tile32(const tile_ctx *x, long i, long ir, long j, long jr, long mr, long nr)
 {
     float tile[MR * 2 * NR] __attribute__((aligned(64)));
-    float bpad[MR] = {0};
+    float bpad[2 * NR] = {0};
     const float *a = a_panel(x, i, ir), *b0 = b_panel(x, j, jr), *b1 = b_panel(x, j + NR, jr + NR);
     const float *brow, *bcol;
     long ldt;
     bool load;
     float *t = tile_sums(x, i, j, tile, 2 * NR, &ldt, &load);
     const bool relu = x->last && !x->f16 && x->e->relu;
-    tile_bias(x, i, j, mr, 2 * NR, MR, 2 * NR, bpad, &brow, &bcol);
-    if (mr == MR) {
+    tile_bias(x, i, j, mr, nr, MR, 2 * NR, bpad, &brow, &bcol);
+    if (mr == MR && nr == 2 * NR) {
         ukernel_6x32(x->kc, a, b0, b1, t, ldt, load, brow, bcol, relu);
 #ifdef QB_TEST_SLOWDOWN
         ukernel_6x32(x->kc / 4, a, b0, b1, qb_test_slowdown_sink, 2 * NR, false, NULL, NULL, false);
@@ -269,12 +270,12 @@ static void tile32(const tile_ctx *x, long i, long ir, long j, long jr, long mr)
     } else {
         ukernel_6x32(x->kc, a, b0, b1, tile, 2 * NR, false, brow, bcol, false);
         for (long ii = 0; ii < mr; ii++)
-            for (long jj = 0; jj < 2 * NR; jj++) {
+            for (long jj = 0; jj < nr; jj++) {
                 const float v = (load ? t[ii * ldt + jj] : 0.0f) + tile[ii * 2 * NR + jj];
                 t[ii * ldt + jj] = relu && v < 0 ? 0.0f : v;
             }
     }
-    if (x->last && x->f16) finish_tile(x->e, t, ldt, i, j, mr, 2 * NR);
+    if (x->last && x->f16) finish_tile(x->e, t, ldt, i, j, mr, nr);
 }
 
 int qb_gemm_block_f32(qb_gemm_slot *s, bool zmm, long M, long N, long K, const qb_mat *A,
@@ -325,12 +326,14 @@ int qb_gemm_block_f32(qb_gemm_slot *s, bool zmm, long M, long N, long K, const q
                     else qb_pack_a_f32(A, ic + ir, mc - ir < MR ? mc - ir : MR, pc, kc, ap + ir * kc);
                 }
                 for (long jr = 0; jr < nc;) {
-                    /* two whole micro-panels side by side go to the zmm kernel */
-                    const bool wide = zmm && nc - jr >= 2 * NR;
+                    /* two micro-panels side by side go to the zmm kernel,
+                     * the second possibly partial: 17 to 31 last columns
+                     * take one zmm tile rather than two ymm ones */
+                    const bool wide = zmm && nc - jr > NR;
                     for (long ir = 0; ir < mc; ir += MR) {
                         const long mr = mc - ir < MR ? mc - ir : MR, i = ic + ir, j = jc + jr;
                         if (wide) {
-                            tile32(&x, i, ir, j, jr, mr);
+                            tile32(&x, i, ir, j, jr, mr, nc - jr < 2 * NR ? nc - jr : 2 * NR);
                         } else {
                             tile16(&x, i, ir, j, jr, mr, nc - jr < NR ? nc - jr : NR);
                         }

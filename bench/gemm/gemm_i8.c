@@ -427,10 +427,13 @@ int qb_gemm_block_i8(qb_gemm_slot *s, qb_gemm_isa isa, long M, long N, long K, c
 #define QB_A_PANEL(ir) \
     (adirect ? (const uint8_t *)A->p + qb_packed_a_offset(A, ic + (ir), pc) : ap + (ir) * kc4 * 4)
                 for (long jr = 0; jr < nc;) {
-                    /* two whole B micro-panels side by side go to the zmm
-                     * kernel, with two A panels (8 rows) at a time */
-                    const bool wide = uk2 && nc - jr >= 2 * NR;
-                    const long j = jc + jr, nr = wide ? 2 * NR : nc - jr < NR ? nc - jr : NR;
+                    /* two B micro-panels side by side go to the zmm
+                     * kernel, with two A panels (8 rows) at a time; the
+                     * second may be partial (17 to 31 last columns take
+                     * one zmm tile rather than two ymm ones) */
+                    const bool wide = uk2 && nc - jr > NR;
+                    const long j = jc + jr,
+                               nr = nc - jr < (wide ? 2 * NR : NR) ? nc - jr : (wide ? 2 * NR : NR);
                     const uint8_t *b0 = bdirect ? (const uint8_t *)B->p + qb_packed_offset(B, j, pc)
                                                 : bp + jr * kc4 * 4;
                     const uint8_t *b1 = bdirect ? (const uint8_t *)B->p + qb_packed_offset(B, j + NR, pc)
