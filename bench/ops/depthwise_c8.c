@@ -202,15 +202,19 @@ static inline void conv_out_t(const qb_dw_c8 *n, const qb_dw_c8_io *io, const fl
     const size_t S = (size_t)g->S, taps = (size_t)g->R * S, P = g->OH * g->OW, c = b * L;
     const size_t nch = n->C - c < L ? n->C - c : L;
     size_t off[16 * 16]; /* each tap's offset from its window's corner */
-    for (size_t t = 0; t < taps; t++) off[t] = (t / S * n->Wn + t % S) * L;
+    for (size_t r = 0; r < (size_t)g->R; r++)
+        for (size_t t = 0; t < S; t++) off[r * S + t] = (r * n->Wn + t) * L;
     float b8[L] = {0};
     if (type != QB_DW_U8 && io->bias)
         for (size_t j = 0; j < nch; j++) b8[j] = io->bias[c + j];
     const __m256 init = _mm256_loadu_ps(b8);
+    size_t oh = 0, ow = 0; /* pixel p's row and column, counted (a division per pixel group
+                              cost as much as the group's FMAs on 7-wide planes) */
     for (size_t p = 0; p < P; p += L) {
-        if (p + L > P && P >= L) p = P - L;
+        if (p + L > P && P >= L) p = P - L, oh = p / g->OW, ow = p % g->OW;
         const float *cr[L];
-        corners(n, xs, p, p / g->OW, p % g->OW, cr);
+        corners(n, xs, p, oh, ow, cr);
+        for (ow += L; ow >= g->OW && oh < g->OH; ow -= g->OW) oh++;
         __m256 v[L];
         for (size_t k = 0; k < L; k++) v[k] = init;
         for (size_t t = 0; t < taps; t++) {
