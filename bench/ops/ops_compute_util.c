@@ -5,6 +5,7 @@
 #include "error.h"
 #include "defaults.h"
 #include "gemm_f16.h"
+#include "ops_mem_util.h"
 #include "tensor_gen.h"
 
 #include <cjson/cJSON.h>
@@ -15,15 +16,11 @@
 
 void qb_cq_fill(float *x, size_t n, uint64_t seed, float lo, float hi)
 {
-    uint64_t s = seed * 0x9E3779B97F4A7C15ull + n;
-    for (size_t i = 0; i < n; i++) {
-        /* splitmix64: cheap, and every value depends only on (seed, n, i) */
-        uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-        z ^= z >> 31;
-        x[i] = lo + (hi - lo) * (float)((double)(z >> 40) / (double)(1ull << 24));
-    }
+    /* the memory-bound operators' stream from its own starting state: eight
+     * values at a time where AVX512DQ has 64-bit multiplies (one at a time,
+     * it was the larger part of making a 1024^2 GEMM), one thread, so the
+     * values are the same everywhere */
+    qb_mo_fill_stream(x, n, seed * 0x9E3779B97F4A7C15ull + n, lo, hi, 1);
 }
 
 void qb_cq_channel_spread(float *w, size_t outer, size_t nch, size_t inner)

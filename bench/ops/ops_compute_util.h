@@ -26,7 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Uniform values in [lo, hi) from a stream that depends only on (seed, n). */
+/* Uniform values in [lo, hi) from a stream that depends only on (seed, n)
+ * (qb_mo_fill_stream from the state seed * 0x9E3779B97F4A7C15 + n). */
 void qb_cq_fill(float *x, size_t n, uint64_t seed, float lo, float hi);
 /* Scale the weights w[outer][nch][inner] by output channel, geometrically
  * from 1/QB_OPS_WEIGHT_SPREAD to 1 (defaults.h). Trained layers' weight ranges

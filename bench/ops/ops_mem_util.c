@@ -96,7 +96,11 @@ float qb_mo_fill_value(uint64_t seed, size_t i, float lo, float hi)
 
 void qb_mo_fill(float *x, size_t n, uint64_t seed, float lo, float hi, int threads)
 {
-    const uint64_t base = seed * 0xD1B54A32D192ED03ull;
+    qb_mo_fill_stream(x, n, seed * 0xD1B54A32D192ED03ull, lo, hi, threads);
+}
+
+void qb_mo_fill_stream(float *x, size_t n, uint64_t base, float lo, float hi, int threads)
+{
     const float span = hi - lo;
     const bool wide = qb_cpu_has("avx512f+avx512dq");
     const int nt = threads < 1 ? 1 : threads;

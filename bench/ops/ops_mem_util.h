@@ -57,6 +57,10 @@ void *qb_mo_alloc(size_t bytes, int threads);
  * qb_mo_fill_value(seed, i, lo, hi) whichever code path fills it. */
 void qb_mo_fill(float *x, size_t n, uint64_t seed, float lo, float hi, int threads);
 float qb_mo_fill_value(uint64_t seed, size_t i, float lo, float hi);
+/* The stream under both: value i is splitmix64's output for the state
+ * base + (i + 1) * 0x9E3779B97F4A7C15, its top 24 bits scaled into
+ * [lo, hi) with one rounding (fmaf). */
+void qb_mo_fill_stream(float *x, size_t n, uint64_t base, float lo, float hi, int threads);
 
 /* An input: fill f from the seed, then convert to the variant's dtype
  * (int8: params chosen from the data by the variant's policy). */
