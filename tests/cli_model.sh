@@ -77,6 +77,26 @@ assert len(w) == 53, len(w)
 assert all(l["weight"].get("quant") == "per-channel" for l in w), [l["name"] for l in w if l["weight"].get("quant") != "per-channel"]
 EOF
 
+# Running the QDQ file in int8 per channel uses the file's own int8 weights where the
+# kernels keep 8 bits (AVX512-VNNI); per tensor, or without VNNI, they are quantized again.
+vnni=0
+grep -q avx512_vnni /proc/cpuinfo && vnni=1
+"$QB" net --model "$tmp/m/mobilenet-v2-qdq.onnx" --dtype int8 --quant per-channel,per-tensor --batch 1 \
+    --threads 1 --quick --json >"$tmp/qdq-net.json" 2>/dev/null &&
+    $PY - "$tmp/qdq-net.json" "$vnni" <<'EOF' && ok || bad "QDQ file's int8 weights"
+import json, sys
+d = json.load(open(sys.argv[1]))
+vnni = sys.argv[2] == "1"
+layers = [r["params"] for r in d["results"] if "node" in r["params"] and r["params"]["op"] in ("Conv", "Gemm")
+          and r["params"].get("weights")]
+pc = [l for l in layers if l["variant"] == "int8-per-channel"]
+pt = [l for l in layers if l["variant"] == "int8-per-tensor"]
+assert len(pc) == 53 and len(pt) == 53, (len(pc), len(pt))
+want = "the file's int8" if vnni else "quantized from the floats"
+assert all(l["weights"] == want for l in pc), [l["node"] for l in pc if l["weights"] != want]
+assert all(l["weights"] == "quantized from the floats" for l in pt)
+EOF
+
 # The weights themselves: batch norm folded into each conv (w s, (b - mean) s + beta with
 # s = gamma / sqrt(var + eps)), and QDQ weights and biases dequantized ((q - zero point) scale
 # per channel), against numpy's reading of the same files.

@@ -87,6 +87,7 @@ static int layer_record(qb_results *res, const char *base, const config *c, cons
     if (!rc) rc = qb_record_param_str(r, "op", qb_net_op_name(nd->op));
     if (!rc) rc = qb_record_param_str(r, "kernel", l->kernel ? l->kernel : "");
     if (!rc) rc = qb_record_param_str(r, "fused", l->fused);
+    if (!rc && l->weights) rc = qb_record_param_str(r, "weights", l->weights);
     if (!rc) rc = qb_record_param_str(r, "variant", qb_net_variant_name(c->dtype, c->gran));
     if (!rc && bytes > 0) rc = qb_record_param_num(r, "intensity", ops / bytes);
     if (!rc) rc = qb_record_metric(r, "time", "s", QB_BETTER_LOWER, t);

@@ -46,6 +46,8 @@ typedef struct {
 typedef struct {
     const char *kernel; /* "gemm (implicit im2col)", "depthwise", "via fp32", "alias", ... */
     char fused[64];     /* "bias+relu", "bias+clip, requantized into the next layer", "" */
+    const char *weights; /* int8: where the weights come from ("the file's int8", or
+                            "quantized from the floats"); NULL otherwise */
     bool active;        /* false: fused into its producer or an alias; costs nothing */
     bool skipped;       /* unsupported and skipped */
 } qb_net_layer;

@@ -407,6 +407,36 @@ static void out_range(const qb_net_exec *e, const ex_node *n, int out, int32_t *
     if (n->hi < INFINITY) *qmax = qb_quant1(n->hi, t->scale, t->zp, 0, 255);
 }
 
+/* A QDQ model's own int8 weights for tensor t, copied into q with their
+ * scales in p, when they can run as they are: symmetric int8, the
+ * granularity asked for (per channel along the layer's channel axis), count
+ * values, no rescaling on the way (alpha 1), and kernels that keep 8 bits
+ * (AVX512-VNNI; the AVX2 path needs 7-bit weights, so there they are
+ * quantized again from the floats). False otherwise. */
+static bool file_weights(const qb_net_exec *e, int t, long nch, int axis, size_t count, bool scaled,
+                         int8_t *q, qb_qparams *p)
+{
+    const qb_net_tensor *w = &e->g->tensors[t];
+    if (!w->qdata || w->qtype != QB_NT_I8 || scaled || !qb_gemm_isa_vnni(e->isa) ||
+        (size_t)qb_net_numel(w) != count)
+        return false;
+    const bool pc = w->nscale == nch && (nch == 1 || w->qaxis == axis);
+    if (e->o.gran == QB_PER_CHANNEL ? !pc : w->nscale != 1) return false;
+    for (long c = 0; c < w->nscale; c++)
+        if (w->zero_point[c] != 0 || !(w->scale[c] > 0) || !isfinite(w->scale[c])) return false;
+    p->scale = malloc((size_t)w->nscale * sizeof *p->scale);
+    p->zero_point = calloc((size_t)w->nscale, sizeof *p->zero_point);
+    if (!p->scale || !p->zero_point) return false; /* the caller frees p, and quantizes */
+    memcpy(p->scale, w->scale, (size_t)w->nscale * sizeof *p->scale);
+    p->nch = (int)w->nscale;
+    p->gran = w->nscale > 1 ? QB_PER_CHANNEL : QB_PER_TENSOR;
+    p->axis = axis;
+    p->qmin = -127;
+    p->qmax = 127;
+    memcpy(q, w->qdata, count);
+    return true;
+}
+
 int qb_ex_prep_int8(qb_net_exec *e, int i)
 {
     const qb_net_graph *g = e->g;
@@ -435,9 +465,15 @@ int qb_ex_prep_int8(qb_net_exec *e, int i)
         n->dw_wq = malloc((size_t)nch * taps);
         n->rq = calloc((size_t)nch, sizeof *n->rq);
         if (!n->dw_wq || !n->rq) goto oom;
-        rc = qb_qchoose(n->dw_w, wd, 2, &ws, &wp);
-        if (!rc) rc = qb_quantize(n->dw_w, wd, 2, &wp, n->dw_wq);
-        if (rc) goto done;
+        if (file_weights(e, nd->in[1], nch, 0, (size_t)nch * taps, false, n->dw_wq, &wp)) {
+            e->layers[i].weights = "the file's int8";
+        } else {
+            qb_qparams_free(&wp);
+            rc = qb_qchoose(n->dw_w, wd, 2, &ws, &wp);
+            if (!rc) rc = qb_quantize(n->dw_w, wd, 2, &wp, n->dw_wq);
+            if (rc) goto done;
+            e->layers[i].weights = "quantized from the floats";
+        }
         int32_t qmin, qmax;
         out_range(e, n, nd->out, &qmin, &qmax);
         for (long c = 0; c < nch; c++) {
@@ -460,8 +496,15 @@ int qb_ex_prep_int8(qb_net_exec *e, int i)
     /* weights [channels][inputs], or gemm's [K][N] with channels along axis 1 */
     const size_t wd[2] = {fc && !tb ? (size_t)Kin : (size_t)nch, fc && !tb ? (size_t)nch : (size_t)Kin};
     const int axis = fc && !tb ? 1 : 0;
-    rc = qb_cq_weights(w, wd, 2, axis, e->o.gran, QB_SYMMETRIC, e->isa, &wp, wq);
-    if (rc) goto done;
+    const bool scaled = fc && nd->op == QB_NOP_GEMM && nd->attr.alpha != 0 && nd->attr.alpha != 1;
+    if (file_weights(e, nd->in[1], nch, axis, (size_t)(nch * Kin), scaled, wq, &wp)) {
+        e->layers[i].weights = "the file's int8";
+    } else {
+        qb_qparams_free(&wp);
+        rc = qb_cq_weights(w, wd, 2, axis, e->o.gran, QB_SYMMETRIC, e->isa, &wp, wq);
+        if (rc) goto done;
+        e->layers[i].weights = "quantized from the floats";
+    }
     qb_cq_wsum(wq, wd, 2, axis, wsum);
     for (long c = 0; c < nch; c++) {
         const double sw = wp.scale[wp.nch == 1 ? 0 : c];
