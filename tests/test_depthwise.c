@@ -2,7 +2,8 @@
  * and against the plane kernels: fp32 and fp16 within rounding, int8
  * bit-exact (both requantization kinds, u8 and s8 outputs, a zero point in
  * the padding), over channel counts that are and are not multiples of 8,
- * plane widths below, at and above a vector, strides 1 to 3, pads 0 to 2. */
+ * plane widths below, at and above a vector, strides 1 to 3, pads 0 to 2,
+ * and planes wide enough to be done in several strips of rows. */
 #include "check.h"
 #include "depthwise.h"
 #include "depthwise_rq.h"
@@ -32,6 +33,8 @@ static const geo cases[] = {
     {20, 9, 11, 3, 3, 1, 1},  {3, 5, 5, 3, 3, 1, 0},    {13, 17, 16, 5, 5, 2, 2},
     {32, 28, 28, 3, 3, 2, 1}, {9, 8, 8, 1, 1, 1, 0},    {40, 12, 10, 3, 3, 3, 1},
     {8, 1, 1, 3, 3, 1, 1},
+    /* wide planes: several strips of rows, the last one shorter */
+    {8, 20, 120, 3, 3, 1, 1}, {16, 13, 150, 3, 3, 2, 1}, {9, 11, 130, 5, 5, 1, 2},
 };
 
 /* The input value of channel c at padded position (r, s), or the padding. */

@@ -57,17 +57,22 @@ void qb_dw_plane_i8(const qb_dw_geom *g, const uint8_t *xp, const int8_t *w, con
                     bool vnni, uint8_t *y);
 
 /* Channel-blocked route, for the small planes of late layers where a plane's
- * row fills few lanes. Each block of 8 channels of one image is copied into
- * a padded image of 8-lane pixels (channels last within the block, floats;
- * the border holds 0, or the input's zero point for int8), convolved with
- * 8-lane FMAs over 4 output pixels at a time, and transposed back to planes
- * through the epilogue. A block's copy fits in L1 or L2, so each thread needs
- * one block of scratch. int8 sums are exact in fp32 (|x w| <= 255 * 128 and
- * at most 16 * 16 taps keep every partial sum below 2^24), so the int8
- * output is bit-identical to the plane kernels'. */
+ * row fills few lanes. Each block of 8 channels of one image is copied, a
+ * strip of rows at a time (small enough to stay in L1), into a padded image
+ * of 8-lane pixels (channels last within the block, floats; the border holds
+ * 0, or the input's zero point for int8), convolved 8 output pixels at a
+ * time with one 8-lane FMA chain each, and transposed back to planes through
+ * the epilogue. Each thread needs one strip of scratch. int8 sums are exact
+ * in fp32 (|x w| <= 255 * 128 and at most 16 * 16 taps keep every partial
+ * sum below 2^24), so the int8 output is bit-identical to the plane
+ * kernels'. */
+/* A strip's padded input rows stay within this many bytes (in L1). */
+#define QB_DW_C8_STRIP_BYTES ((size_t)32 << 10)
+
 typedef struct {
     qb_dw_geom g;
     size_t C, Wn; /* channels; padded image width W + 2 pad */
+    size_t strip; /* output rows per strip */
 } qb_dw_c8;
 
 typedef enum { QB_DW_F32, QB_DW_F16, QB_DW_U8 } qb_dw_type;
