@@ -83,6 +83,11 @@ typedef struct {
     /* Shape keys that may be 0 (e.g. "pad" of a 1x1 conv), comma-separated;
      * NULL: every key must be positive. */
     const char *zero_keys;
+    /* An operator made of several steps times each apart, after a run and
+     * outside the timed trials, and adds them to the record's params as
+     * "phases" (qb_cq_phases_record): where its time goes, for the roofline's
+     * note on an operator far below its roof. */
+    int (*phases)(qb_op_instance *inst, struct cJSON *params);
 } qb_op_desc;
 
 /* The registry: bench/op_table.c lists every op's descriptor (defined in the

@@ -308,6 +308,8 @@ static int prepare(const qb_op_desc *op, const qb_shape *s, const qb_ops_opts *o
     const double first = (double)(qb_now_ns() - t0) * 1e-9;
     rc = describe(op, s, o, x);
     if (rc) return rc;
+    /* where a many-step operator's time goes: once, with the checks */
+    if (o->verify && !x->impl && op->phases && (rc = op->phases(x->inst, x->rec->params))) return rc;
     if (o->verify) {
         double err = 0;
         bool ok = false;

@@ -5,6 +5,8 @@
 #include "output.h"
 #include "fmt.h"
 
+#include <cjson/cJSON.h>
+
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -140,6 +142,27 @@ static bool nt_stores(const qb_record *r)
  * above it, from what the record and the
  * ceilings know: the footprint against each level's capacity, the time of one
  * call, the ceiling's kernel and byte accounting. */
+/* The operator's phases as timed apart (params "phases", qb_op_desc.phases):
+ * "its phases, timed apart: <name> 39% of the time at 686 GOP/s, ...", or
+ * "" when the record has none. */
+static void phases_text(const qb_record *src, char *buf, size_t cap)
+{
+    buf[0] = 0;
+    const cJSON *ph = cJSON_GetObjectItem(src->params, "phases"), *f;
+    if (!cJSON_IsArray(ph) || cJSON_GetArraySize(ph) == 0) return;
+    size_t len = (size_t)snprintf(buf, cap, "; its phases, timed apart:");
+    cJSON_ArrayForEach(f, ph) {
+        if (len >= cap) break;
+        const cJSON *name = cJSON_GetObjectItem(f, "phase"), *share = cJSON_GetObjectItem(f, "share");
+        const cJSON *gops = cJSON_GetObjectItem(f, "gops");
+        if (!cJSON_IsString(name) || !cJSON_IsNumber(share)) continue;
+        char rate[48] = " (no arithmetic counted)";
+        if (cJSON_IsNumber(gops)) snprintf(rate, sizeof rate, " at %.0f GOP/s", gops->valuedouble);
+        len += (size_t)snprintf(buf + len, cap - len, "%s %s %.0f%% of the time%s", f == ph->child ? "" : ",",
+                                name->valuestring, share->valuedouble, rate);
+    }
+}
+
 static int verdict_note(qb_record *o, const qb_record *src, const qb_ceilings *c, const qb_rl_result *a,
                         const qb_rl_point *p, bool cache_aware, const qb_record *gemm, double gemm_eff)
 {
@@ -180,8 +203,11 @@ static int verdict_note(qb_record *o, const qb_record *src, const qb_ceilings *c
         } else {
             snprintf(why2, sizeof why2, "%s", why);
         }
-        return qb_record_note(o, "runs at %.0f%% of %s; one call takes %.3g %s; %s", 100 * a->efficiency, where,
-                              call_us < 1000 ? call_us : call_us / 1000, call_us < 1000 ? "us" : "ms", why2);
+        char phases[600];
+        phases_text(src, phases, sizeof phases);
+        return qb_record_note(o, "runs at %.0f%% of %s; one call takes %.3g %s; %s%s", 100 * a->efficiency, where,
+                              call_us < 1000 ? call_us : call_us / 1000, call_us < 1000 ? "us" : "ms", why2,
+                              phases);
     }
     if (a->bound_level < 0)
         return qb_record_note(o, "runs at %.0f%% of the %s peak: the peak probe ran at a lower clock than this "

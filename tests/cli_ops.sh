@@ -200,5 +200,24 @@ PY
 then pass=$((pass + 1)); else echo "FAIL: ops --cache warm,cold"; cat "$tmp/err"; fail=$((fail + 1)); fi
 expect2 "warm or cold" --op relu --cache hot
 
+# Many-step operators time their phases apart once, with the checks: their
+# shares add up to 100 and each GEMM phase has its rate.
+phases() { # op shape count
+    if "$QB" ops --op "$1" --shape "$2" --dtype fp32,int8 --threads 1 --quick --json >"$tmp/ph.json" 2>"$tmp/err" &&
+        python3 - "$tmp/ph.json" "$3" <<'PY'
+import json, sys
+R = [r["params"] for r in json.load(open(sys.argv[1]))["results"]]
+assert len(R) == 3, len(R)
+for p in R:
+    ph = p["phases"]
+    assert len(ph) == int(sys.argv[2]), ph
+    assert abs(sum(f["share"] for f in ph) - 100) < 1e-6 and all(f["seconds"] > 0 for f in ph), ph
+    assert "GEMM" in ph[0]["phase"] and ph[0]["gops"] > 0 and "gops" not in ph[-1], ph
+PY
+    then pass=$((pass + 1)); else echo "FAIL: ops phases of $1"; cat "$tmp/err"; fail=$((fail + 1)); fi
+}
+phases lstm 4,2,32,32 3
+phases conv-transpose 1,16,8,8,8,4,4,2,1 2
+
 echo "cli_ops: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -9,6 +9,7 @@
 #include "gemm.h"
 #include "gemm_f16.h"
 #include "ops_compute_util.h"
+#include "timer.h"
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>
@@ -115,7 +116,10 @@ static void destroy(qb_op_instance *c)
             }                                                                                      \
     } while (0)
 
-static int pass(qb_op_instance *c, qb_dtype dt, float *yf)
+/* One run in dtype dt (fp32 output into yf). ns: NULL, or the nanoseconds
+ * of the two phases (the GEMM into columns, the col2im with its epilogue),
+ * added to. */
+static int pass(qb_op_instance *c, qb_dtype dt, float *yf, double *ns)
 {
     const long KRS = c->K * c->R * c->S, HW = c->H * c->W, P = c->OH * c->OW;
     qb_mat A = {.ld = KRS, .layout = QB_MAT_COLS}, B = {.ld = HW, .layout = QB_MAT_ROWS};
@@ -136,8 +140,10 @@ static int pass(qb_op_instance *c, qb_dtype dt, float *yf)
         B.p = dt == QB_FP32 ? (const void *)(c->x + n * in_img)
               : dt == QB_FP16 ? (const void *)(c->xh + n * in_img)
                               : (const void *)(c->act.q + n * in_img);
+        const uint64_t t0 = ns ? qb_now_ns() : 0;
         rc = qb_gemm(c->ws, KRS, HW, c->C, &A, &B, &e, c->v.threads);
         if (rc) break;
+        const uint64_t t1 = ns ? qb_now_ns() : 0;
         eo.c = c->yq + n * out_img;
 #pragma omp parallel for num_threads(c->v.threads) schedule(static)
         for (long k = 0; k < c->K; k++) {
@@ -153,13 +159,30 @@ static int pass(qb_op_instance *c, qb_dtype dt, float *yf)
                 if (dt == QB_FP16) qb_f32_to_f16_n(acc, c->yh + n * out_img + k * P, (size_t)P);
             }
         }
+        if (ns) {
+            ns[0] += (double)(t1 - t0);
+            ns[1] += (double)(qb_now_ns() - t1);
+        }
     }
     return rc;
 }
 
 static int run(qb_op_instance *c)
 {
-    return pass(c, c->v.dtype, c->y);
+    return pass(c, c->v.dtype, c->y, NULL);
+}
+
+static int phases(qb_op_instance *c, cJSON *params)
+{
+    double ns[QB_CQ_PHASE_REPS][QB_CQ_PHASE_MAX] = {{0}};
+    for (int r = 0; r < QB_CQ_PHASE_REPS; r++) {
+        const int rc = pass(c, c->v.dtype, c->y, ns[r]);
+        if (rc) return rc;
+    }
+    static const char *const names[] = {"GEMM into columns [K*R*S x H*W x C]",
+                                        "col2im: columns added into the output, with the epilogue"};
+    const double ops[] = {2.0 * (double)(c->N * c->K * c->R * c->S) * (double)(c->H * c->W) * (double)c->C, 0};
+    return qb_cq_phases_record(params, 2, names, ops, ns);
 }
 
 static int create(const qb_shape *s, const qb_variant *v, qb_op_instance **out)
@@ -200,7 +223,7 @@ static int create(const qb_shape *s, const qb_variant *v, qb_op_instance **out)
         qb_f32_to_f16_n(c->x, c->xh, nx);
         qb_f32_to_f16_n(c->w, c->wh, nw);
     } else if (v->dtype == QB_INT8) {
-        rc = pass(c, QB_FP32, c->y); /* calibrates the output scale */
+        rc = pass(c, QB_FP32, c->y, NULL); /* calibrates the output scale */
         if (!rc) rc = qb_cq_act_quant(c->x, nx, v->policy, &c->act);
         if (rc) goto fail;
         const long KRS = c->K * c->R * c->S;
@@ -361,5 +384,6 @@ const qb_op_desc qb_op_conv_transpose = {
     .output_elems = output_elems,
     .output = output,
     .describe = describe,
+    .phases = phases,
     .zero_keys = "pad",
 };

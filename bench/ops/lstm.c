@@ -12,6 +12,7 @@
 #include "gemm.h"
 #include "gemm_f16.h"
 #include "lstm.h"
+#include "timer.h"
 #include "ops_compute_util.h"
 
 #include <cjson/cJSON.h>
@@ -128,30 +129,44 @@ static int run_parallel(qb_op_instance *c, const qb_mat *X, const qb_mat *W, con
     return rc;
 }
 
-static int run(qb_op_instance *c)
+/* The operands of a run: activations, packed weights and the two GEMMs'
+ * epilogues, by dtype. */
+static void operands(qb_op_instance *c, qb_mat *X, qb_mat *W, qb_mat *R, qb_epilogue *eg, qb_epilogue *eh)
+{
+    const long I = c->I, G4 = 4 * c->H;
+    const qb_dtype dt = c->v.dtype;
+    *X = (qb_mat){.ld = I, .layout = QB_MAT_ROWS};
+    *eg = (qb_epilogue){.c = c->g, .ldc = G4, .bias = c->bias};
+    *eh = (qb_epilogue){.c = c->gh, .ldc = G4};
+    if (dt == QB_FP32) {
+        X->p = c->x, X->type = QB_MAT_F32;
+        eg->kind = eh->kind = QB_EPI_F32;
+    } else if (dt == QB_FP16) {
+        X->p = c->xh, X->type = QB_MAT_F16;
+        eg->kind = eh->kind = QB_EPI_F32;
+    } else {
+        X->p = c->act.q, X->type = QB_MAT_U8;
+        eg->kind = eh->kind = QB_EPI_DQ_F32;
+        eg->mult = c->mult_w, eg->bias_i32 = c->bias_w;
+        eh->mult = c->mult_r, eh->bias_i32 = c->bias_r;
+    }
+    *W = c->wpk, *R = c->rpk;
+}
+
+/* One step after another: the input projection, then per step the
+ * recurrent GEMM (threads inside it) and the gates. ns: NULL, or the
+ * nanoseconds of the three phases (input GEMM, recurrent GEMMs, gates),
+ * added to. */
+static int run_serial(qb_op_instance *c, const qb_mat *X, const qb_mat *W, const qb_mat *R,
+                      const qb_epilogue *eg, const qb_epilogue *eh, double *ns)
 {
     const long T = c->T, B = c->B, I = c->I, H = c->H, G4 = 4 * H;
     const qb_dtype dt = c->v.dtype;
-    qb_mat X = {.ld = I, .layout = QB_MAT_ROWS}, W = {.ld = I, .layout = QB_MAT_COLS};
-    qb_mat R = {.ld = H, .layout = QB_MAT_COLS};
-    qb_epilogue eg = {.c = c->g, .ldc = G4, .bias = c->bias}, eh = {.c = c->gh, .ldc = G4};
-    if (dt == QB_FP32) {
-        X.p = c->x, X.type = QB_MAT_F32, W.p = c->w, W.type = QB_MAT_F32, R.p = c->r, R.type = QB_MAT_F32;
-        eg.kind = eh.kind = QB_EPI_F32;
-    } else if (dt == QB_FP16) {
-        X.p = c->xh, X.type = QB_MAT_F16, W.p = c->wh, W.type = QB_MAT_F16, R.p = c->rh, R.type = QB_MAT_F16;
-        eg.kind = eh.kind = QB_EPI_F32;
-    } else {
-        X.p = c->act.q, X.type = QB_MAT_U8, W.p = c->wq, W.type = QB_MAT_S8, R.p = c->rq, R.type = QB_MAT_S8;
-        eg.kind = eh.kind = QB_EPI_DQ_F32;
-        eg.mult = c->mult_w, eg.bias_i32 = c->bias_w;
-        eh.mult = c->mult_r, eh.bias_i32 = c->bias_r;
-    }
-    W = c->wpk, R = c->rpk;
-    if (c->v.threads > 1 && H % 16 == 0 && H / 16 >= c->v.threads)
-        return run_parallel(c, &X, &W, &R, &eg, &eh);
-    int rc = qb_gemm(c->ws, T * B, G4, I, &X, &W, &eg, c->v.threads);
+    uint64_t t0 = ns ? qb_now_ns() : 0;
+#define QB_LSTM_PHASE(i)                                                                               do {                                                                                                   if (ns) {                                                                                              const uint64_t t1_ = qb_now_ns();                                                                  ns[i] += (double)(t1_ - t0);                                                                       t0 = t1_;                                                                                      }                                                                                              } while (0)
+    int rc = qb_gemm(c->ws, T * B, G4, I, X, W, eg, c->v.threads);
     if (rc) return rc;
+    QB_LSTM_PHASE(0);
     memset(c->cst, 0, (size_t)(B * H) * sizeof *c->cst);
     for (long t = 0; t < T; t++) {
         const bool rec = t > 0;
@@ -160,8 +175,9 @@ static int run(qb_op_instance *c)
             if (dt == QB_FP32) Hm.p = c->y + (t - 1) * B * H, Hm.type = QB_MAT_F32;
             else if (dt == QB_FP16) Hm.p = c->yh + (t - 1) * B * H, Hm.type = QB_MAT_F16;
             else Hm.p = c->hu, Hm.type = QB_MAT_U8;
-            rc = qb_gemm(c->ws, B, G4, H, &Hm, &R, &eh, c->v.threads);
+            rc = qb_gemm(c->ws, B, G4, H, &Hm, R, eh, c->v.threads);
             if (rc) return rc;
+            QB_LSTM_PHASE(1);
         }
         for (long b = 0; b < B; b++) {
             const size_t row = (size_t)((t * B + b) * H);
@@ -171,8 +187,38 @@ static int run(qb_op_instance *c)
             else o.q = c->yq + row, o.u8 = c->hu + b * H;
             qb_lstm_cell(H, c->g + (t * B + b) * G4, rec ? c->gh + b * G4 : NULL, c->cst + b * H, &o);
         }
+        QB_LSTM_PHASE(2);
     }
+#undef QB_LSTM_PHASE
     return QB_OK;
+}
+
+static int run(qb_op_instance *c)
+{
+    qb_mat X, W, R;
+    qb_epilogue eg, eh;
+    operands(c, &X, &W, &R, &eg, &eh);
+    if (c->v.threads > 1 && c->H % 16 == 0 && c->H / 16 >= c->v.threads)
+        return run_parallel(c, &X, &W, &R, &eg, &eh);
+    return run_serial(c, &X, &W, &R, &eg, &eh, NULL);
+}
+
+static int phases(qb_op_instance *c, cJSON *params)
+{
+    qb_mat X, W, R;
+    qb_epilogue eg, eh;
+    operands(c, &X, &W, &R, &eg, &eh);
+    double ns[QB_CQ_PHASE_REPS][QB_CQ_PHASE_MAX] = {{0}};
+    for (int r = 0; r < QB_CQ_PHASE_REPS; r++) {
+        const int rc = run_serial(c, &X, &W, &R, &eg, &eh, ns[r]);
+        if (rc) return rc;
+    }
+    const double G4 = 4.0 * (double)c->H, TB = (double)(c->T * c->B);
+    static const char *const names[] = {"input projection GEMM [T*batch x 4*hidden x input]",
+                                        "recurrent GEMMs [batch x 4*hidden x hidden], one per step",
+                                        "gates and cell state"};
+    const double ops[] = {2 * TB * G4 * (double)c->I, 2 * (double)((c->T - 1) * c->B) * G4 * (double)c->H, 0};
+    return qb_cq_phases_record(params, 3, names, ops, ns);
 }
 
 /* int8 weights [4H][K]: codes in the bits of the kernel's ISA
@@ -436,4 +482,5 @@ const qb_op_desc qb_op_lstm = {
     .output_elems = output_elems,
     .output = output,
     .describe = describe,
+    .phases = phases,
 };

@@ -237,3 +237,32 @@ void qb_cq_dequant_out(const void *q, size_t n, const qb_qparams *o, float *out)
         out[i] = qb_dequant1(v, s, zp);
     }
 }
+
+int qb_cq_phases_record(cJSON *params, int nphase, const char *const *names, const double *ops,
+                        double ns[QB_CQ_PHASE_REPS][QB_CQ_PHASE_MAX])
+{
+    double med[QB_CQ_PHASE_MAX], sum = 0;
+    for (int f = 0; f < nphase; f++) {
+        double v[QB_CQ_PHASE_REPS];
+        for (int r = 0; r < QB_CQ_PHASE_REPS; r++) v[r] = ns[r][f];
+        for (int i = 1; i < QB_CQ_PHASE_REPS; i++) /* three values: sort in place */
+            for (int j = i; j > 0 && v[j] < v[j - 1]; j--) {
+                const double t = v[j];
+                v[j] = v[j - 1];
+                v[j - 1] = t;
+            }
+        med[f] = v[QB_CQ_PHASE_REPS / 2] * 1e-9;
+        sum += med[f];
+    }
+    cJSON *arr = cJSON_AddArrayToObject(params, "phases");
+    if (!arr) return QB_ENOMEM;
+    for (int f = 0; f < nphase; f++) {
+        cJSON *o = cJSON_CreateObject();
+        if (!o || !cJSON_AddItemToArray(arr, o) || !cJSON_AddStringToObject(o, "phase", names[f]) ||
+            !cJSON_AddNumberToObject(o, "seconds", med[f]) ||
+            !cJSON_AddNumberToObject(o, "share", sum > 0 ? 100 * med[f] / sum : 0) ||
+            (ops[f] > 0 && med[f] > 0 && !cJSON_AddNumberToObject(o, "gops", ops[f] / med[f] * 1e-9)))
+            return QB_ENOMEM;
+    }
+    return QB_OK;
+}

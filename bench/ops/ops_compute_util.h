@@ -116,6 +116,15 @@ int qb_cq_isa(const qb_variant *v, qb_gemm_isa *isa);
  * scheme above. */
 int qb_cq_describe(struct cJSON *params, const qb_variant *v, qb_gemm_isa isa);
 
+/* An operator's phases, timed apart (qb_op_desc.phases): reps runs of the
+ * operator with ns[rep][phase] filled by the run, the median of each phase
+ * kept. Adds params "phases": [{"phase": name, "seconds": median,
+ * "share": % of the phases' sum, "gops": ops / seconds when ops > 0}]. */
+#define QB_CQ_PHASE_MAX 4
+#define QB_CQ_PHASE_REPS 3
+int qb_cq_phases_record(struct cJSON *params, int nphase, const char *const *names, const double *ops,
+                        double ns[QB_CQ_PHASE_REPS][QB_CQ_PHASE_MAX]);
+
 /* Dequantize an int8/uint8 output with per-tensor params. */
 void qb_cq_dequant_out(const void *q, size_t n, const qb_qparams *o, float *out);
 
