@@ -120,8 +120,10 @@ static void run_case(const gcase *g)
     B.ld = g->lb == QB_MAT_ROWS ? N : K;
     long ncols = N;
     if (g->lb == QB_MAT_IM2COL) {
-        /* K = C*3*3, N = OH*OW from a 3x3 pad-1 stride-1 (or 2) conv */
-        const long C = K / 9, HW = 9, st = N == 25 ? 2 : 1;
+        /* K = C*3*3, N = OH*OW from a 3x3 pad-1 stride-1 (or 2) conv on a
+         * 9x9 image, or (N = 400) stride 2 on 40x40, whose 20-wide output
+         * rows hold whole panels of 16 pixels reading every other input */
+        const long C = K / 9, HW = N == 400 ? 40 : 9, st = N == 25 || N == 400 ? 2 : 1;
         geo = (qb_im2col){.C = C, .H = HW, .W = HW, .R = 3, .S = 3, .sh = st, .sw = st, .ph = 1, .pw = 1,
                           .OH = (HW + 2 - 3) / st + 1, .OW = (HW + 2 - 3) / st + 1, .pad_u8 = 7};
         ncols = geo.OH * geo.OW;
@@ -244,6 +246,9 @@ int main(void)
         gcase g2 = {7, 25, 9 * 40, ty, ty, QB_MAT_ROWS, QB_MAT_IM2COL, t ? QB_EPI_F16 : QB_EPI_F32,
                     true, 1, QB_ISA_AUTO, -63, 63, 0, 255, false, true, false, false};
         run_case(&g2);
+        gcase g3 = {6, 400, 9 * 3, ty, ty, QB_MAT_ROWS, QB_MAT_IM2COL, t ? QB_EPI_F16 : QB_EPI_F32,
+                    true, 2, QB_ISA_AUTO, -63, 63, 0, 255, true, true, false, false};
+        run_case(&g3);
     }
     /* int8: every ISA (AVX2, VNNI on zmm and wide tiles, VNNI on ymm only),
      * both operand orders, every integer epilogue */
@@ -271,6 +276,9 @@ int main(void)
         gcase g2 = {9, 25, 9 * 130, QB_MAT_S8, QB_MAT_U8, QB_MAT_ROWS, QB_MAT_IM2COL, QB_EPI_RQ_SHIFT,
                     true, 1, (qb_gemm_isa)isa, -63, 63, 0, 255, false, false, false, false};
         run_case(&g2);
+        gcase g5 = {16, 400, 9 * 3, QB_MAT_S8, QB_MAT_U8, QB_MAT_ROWS, QB_MAT_IM2COL, QB_EPI_RQ_FLOAT,
+                    true, 2, (qb_gemm_isa)isa, -63, 63, 0, 255, true, true, false, false};
+        run_case(&g5);
         /* full-range data: AVX2 saturates pairs to int16 and the reference must agree */
         gcase g3 = {12, 40, 300, QB_MAT_S8, QB_MAT_U8, QB_MAT_ROWS, QB_MAT_ROWS, QB_EPI_S32, true, 1,
                     (qb_gemm_isa)isa, -128, 127, 200, 255, false, true, false, false};

@@ -76,6 +76,10 @@ typedef struct {
      * panel straddling two output rows, or touching the padding): lane i of
      * run q reads base[q] + i, so two masked loads replace a gather */
     bool two_runs;
+    /* when all 16 are valid and every other one (a stride-2 conv's row): lane
+     * i reads off0 + 2 i, so two contiguous loads and an even-element shuffle
+     * replace a gather (off0 + 31 lies inside the channel's plane) */
+    bool even;
     long base[2];
     __m256i rmask[2][2]; /* [run][half] */
     __m128i brun1, bpad; /* bytes: lanes of the second run, lanes in the padding */
@@ -114,7 +118,7 @@ static bool im2col_plan(const qb_im2col *g, const panel16 *pb, long r, long s, l
     const __m256i H = _mm256_set1_epi32((int)g->H), W = _mm256_set1_epi32((int)g->W);
     const __m256i vr = _mm256_set1_epi32((int)r), vs = _mm256_set1_epi32((int)s), m1 = _mm256_set1_epi32(-1);
     const __m256i iota0 = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    int all = 1;
+    int all = 1, even = 1;
     int32_t first = 0;
     for (int h = 0; h < 2; h++) {
         const __m256i ih = _mm256_add_epi32(pb->ih[h], vr), iw = _mm256_add_epi32(pb->iw[h], vs);
@@ -130,9 +134,14 @@ static bool im2col_plan(const qb_im2col *g, const panel16 *pb, long r, long s, l
         const __m256i want = _mm256_add_epi32(_mm256_set1_epi32(first + 8 * h), iota0);
         const __m256i same = _mm256_and_si256(ok, _mm256_cmpeq_epi32(off, want));
         all &= _mm256_movemask_epi8(same) == -1;
+        const __m256i want2 = _mm256_add_epi32(_mm256_set1_epi32(first + 16 * h), _mm256_add_epi32(iota0, iota0));
+        even &= _mm256_movemask_epi8(_mm256_and_si256(ok, _mm256_cmpeq_epi32(off, want2))) == -1;
     }
     *off0 = first;
     if (all) return true;
+    gx->even = even && (long)first + 31 < g->H * g->W;
+    gx->two_runs = false;
+    if (gx->even) return false; /* the runs below are not needed (and cost more than the copy) */
     int32_t o[16] __attribute__((aligned(32))), v[16] __attribute__((aligned(32)));
     int32_t rm[2][16] __attribute__((aligned(32))) = {{0}};
     _mm256_store_si256((__m256i *)o, gx->idx[0]);
@@ -222,6 +231,17 @@ static inline void gather16f(const qb_mat *m, size_t cbase, const gather16 *gx, 
     _mm256_store_ps(d + 8, _mm256_cvtph_ps(_mm256_extracti128_si256(w, 1)));
 }
 
+/* The even elements of src[0..32): a stride-2 row of 16 pixels. */
+static inline void even16f(const float *src, float *d)
+{
+    for (int h = 0; h < 2; h++) {
+        const __m256 a = _mm256_loadu_ps(src + 16 * h), b = _mm256_loadu_ps(src + 16 * h + 8);
+        /* even lanes of each 128-bit half, then the 64-bit quarters in order */
+        const __m256 e = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));
+        _mm256_store_ps(d + 8 * h, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), _MM_SHUFFLE(3, 1, 2, 0))));
+    }
+}
+
 void qb_pack_b_f32(const qb_mat *B, long k0, long kc, long j0, long nr, float *dst)
 {
     enum { NR = QB_F32_NR };
@@ -230,6 +250,7 @@ void qb_pack_b_f32(const qb_mat *B, long k0, long kc, long j0, long nr, float *d
         IM2COL_ROWS(g, k0, kc, j0, nr, {
             float *d = dst + kk * NR;
             if (contig) row16f(B, cbase + (size_t)off0, d);
+            else if (gx.even && B->type == QB_MAT_F32) even16f((const float *)B->p + cbase + off0, d);
             else gather16f(B, cbase, &gx, d);
         });
         return;
@@ -319,6 +340,13 @@ void qb_pack_b_i8(const qb_mat *B, long k0, long kc, long j0, long nr, uint8_t *
         IM2COL_ROWS(g, k0, kc, j0, nr, {
             if (contig) {
                 rp[kk] = p + cbase + off0;
+            } else if (gx.even) {
+                /* the even bytes of 32: each 16-bit word's low byte, packed */
+                const __m256i v = _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(p + cbase + off0)),
+                                                   _mm256_set1_epi16(0xFF));
+                _mm_store_si128((__m128i *)rows[kk],
+                                _mm_packus_epi16(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1)));
+                rp[kk] = rows[kk];
             } else if (gx.two_runs) {
                 /* two 16-byte loads blended, the padding set to the zero point;
                  * reads up to 15 bytes either side of the valid pixels (gemm.h) */
