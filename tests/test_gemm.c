@@ -92,6 +92,7 @@ typedef struct {
     bool is_signed;
     bool pack_b; /* the kernel gets B packed once (qb_gemm_pack_b) */
     bool relu;   /* float epilogues: max(0, .) after the bias */
+    float cap;   /* with relu: min(cap, .) after it (ReLU6); 0: none */
 } gcase;
 
 /* A ReLU epilogue's output has no negative value and, on these symmetric
@@ -148,7 +149,7 @@ static void run_case(const gcase *g)
                      .bias = g->with_bias ? bias : NULL, .bias_i32 = g->with_bias ? bi : NULL,
                      .mult = mult, .shift = sh, .zo = g->is_signed ? 3 : 100,
                      .qmin = g->is_signed ? -128 : 0, .qmax = g->is_signed ? 127 : 255,
-                     .relu = g->relu};
+                     .relu = g->relu, .cap = g->cap};
     qb_gemm_ws *ws;
     CHECK(qb_gemm_ws_create(g->threads, g->isa, &ws) == QB_OK);
     e.c = c1;
@@ -178,6 +179,17 @@ static void run_case(const gcase *g)
                 M, N, K, g->ta, g->tb, g->la, g->lb, g->kind, g->row_ch, g->threads, g->isa);
     CHECK(bad == 0);
     if (g->relu) check_relu(g->kind, c1, n);
+    if (g->cap > 0) {
+        /* binary16 output holds the cap rounded to binary16 */
+        const float cap = g->kind == QB_EPI_F16 ? qb_f16_to_f32(qb_f32_to_f16(g->cap)) : g->cap;
+        size_t over = 0, at = 0;
+        for (size_t i = 0; i < n; i++) {
+            const float v = g->kind == QB_EPI_F16 ? qb_f16_to_f32(((const uint16_t *)c1)[i]) : ((const float *)c1)[i];
+            over += v > cap;
+            at += v == cap;
+        }
+        CHECK(over == 0 && (n < 64 || at > 0));
+    }
     qb_gemm_ws_destroy(ws);
     release(A.p);
     release(B.p);
@@ -206,7 +218,7 @@ int main(void)
                         gcase g = {sizes[s][0], sizes[s][1], sizes[s][2], ty, ty, la, lb,
                                    t ? QB_EPI_F16 : QB_EPI_F32, (s + la) % 2 == 0, 1 + (s + lb) % 2,
                                    isa ? QB_ISA_AVX2 : QB_ISA_AUTO, -63, 63, 0, 255, (s + lb) % 2 == 1,
-                                   true, false, false};
+                                   true, false, false, 0.0f};
                         run_case(&g);
                     }
                 }
@@ -220,7 +232,15 @@ int main(void)
             const qb_mat_type ty = t ? QB_MAT_F16 : QB_MAT_F32;
             gcase g = {sizes[s][0], sizes[s][1], sizes[s][2], ty, ty, QB_MAT_ROWS, (qb_mat_layout)(s % 2),
                        t ? QB_EPI_F16 : QB_EPI_F32, s % 2 == 0, 1 + s % 2, QB_ISA_AUTO, -63, 63, 0, 255,
-                       s % 3 != 0, true, s % 2 == 0, true};
+                       s % 3 != 0, true, s % 2 == 0, true, 0.0f};
+            run_case(&g);
+            /* and capped (ReLU6-like), on the zmm and the ymm tiles: at one
+             * standard deviation of the sums (products of two uniform [-1, 1)
+             * values have variance 1/9), so some outputs are capped and the
+             * largest output keeps the tolerance's scale */
+            g.cap = (float)(sqrt((double)g.K) / 3.0);
+            run_case(&g);
+            g.isa = QB_ISA_AVX2;
             run_case(&g);
         }
     }
@@ -235,19 +255,30 @@ int main(void)
         qb_gemm_ws *ws;
         CHECK(qb_gemm_ws_create(1, QB_ISA_AUTO, &ws) == QB_OK);
         CHECK(qb_gemm(ws, 1, 1, 1, &A, &B, &e, 1) == QB_EINTERNAL);
+        /* so is a cap without the ReLU, or a negative one */
+        float fa = 1, fb = 1, fc = 0;
+        const qb_mat Af = {.p = &fa, .ld = 1, .type = QB_MAT_F32, .layout = QB_MAT_ROWS};
+        const qb_mat Bf = {.p = &fb, .ld = 1, .type = QB_MAT_F32, .layout = QB_MAT_ROWS};
+        qb_epilogue ef = {.kind = QB_EPI_F32, .c = &fc, .ldc = 1, .cap = 6.0f};
+        CHECK(qb_gemm(ws, 1, 1, 1, &Af, &Bf, &ef, 1) == QB_EINTERNAL);
+        ef.relu = true;
+        ef.cap = -1.0f;
+        CHECK(qb_gemm(ws, 1, 1, 1, &Af, &Bf, &ef, 1) == QB_EINTERNAL);
+        ef.cap = 0.5f;
+        CHECK(qb_gemm(ws, 1, 1, 1, &Af, &Bf, &ef, 1) == QB_OK && fc == 0.5f);
         qb_gemm_ws_destroy(ws);
     }
     /* float im2col: K = C*9, N = 81 (stride 1) or 25 (stride 2) */
     for (int t = 0; t < 2; t++) {
         const qb_mat_type ty = t ? QB_MAT_F16 : QB_MAT_F32;
         gcase g1 = {10, 81, 9 * 5, ty, ty, QB_MAT_ROWS, QB_MAT_IM2COL, t ? QB_EPI_F16 : QB_EPI_F32,
-                    true, 2, QB_ISA_AUTO, -63, 63, 0, 255, true, true, false, false};
+                    true, 2, QB_ISA_AUTO, -63, 63, 0, 255, true, true, false, false, 0.0f};
         run_case(&g1);
         gcase g2 = {7, 25, 9 * 40, ty, ty, QB_MAT_ROWS, QB_MAT_IM2COL, t ? QB_EPI_F16 : QB_EPI_F32,
-                    true, 1, QB_ISA_AUTO, -63, 63, 0, 255, false, true, false, false};
+                    true, 1, QB_ISA_AUTO, -63, 63, 0, 255, false, true, false, false, 0.0f};
         run_case(&g2);
         gcase g3 = {6, 400, 9 * 3, ty, ty, QB_MAT_ROWS, QB_MAT_IM2COL, t ? QB_EPI_F16 : QB_EPI_F32,
-                    true, 2, QB_ISA_AUTO, -63, 63, 0, 255, true, true, false, false};
+                    true, 2, QB_ISA_AUTO, -63, 63, 0, 255, true, true, false, false, 0.0f};
         run_case(&g3);
     }
     /* int8: every ISA (AVX2, VNNI on zmm and wide tiles, VNNI on ymm only),
@@ -264,27 +295,27 @@ int main(void)
                                order ? QB_MAT_U8 : QB_MAT_S8, order ? QB_MAT_S8 : QB_MAT_U8,
                                order ? QB_MAT_ROWS : (s % 2 ? QB_MAT_COLS : QB_MAT_ROWS),
                                order ? QB_MAT_COLS : QB_MAT_ROWS, kinds[k], order == 0, 1 + s % 2,
-                               (qb_gemm_isa)isa, -63, 63, 0, 255, (s + k) % 2 == 0, (s + k + order) % 2 == 0, false, false};
+                               (qb_gemm_isa)isa, -63, 63, 0, 255, (s + k) % 2 == 0, (s + k + order) % 2 == 0, false, false, 0.0f};
                     run_case(&g);
                 }
             }
         }
         /* im2col with a u8 pad value, stride 1 and 2 */
         gcase g1 = {64, 81, 9 * 12, QB_MAT_S8, QB_MAT_U8, QB_MAT_ROWS, QB_MAT_IM2COL, QB_EPI_RQ_FLOAT,
-                    true, 2, (qb_gemm_isa)isa, -63, 63, 0, 255, true, true, false, false};
+                    true, 2, (qb_gemm_isa)isa, -63, 63, 0, 255, true, true, false, false, 0.0f};
         run_case(&g1);
         gcase g2 = {9, 25, 9 * 130, QB_MAT_S8, QB_MAT_U8, QB_MAT_ROWS, QB_MAT_IM2COL, QB_EPI_RQ_SHIFT,
-                    true, 1, (qb_gemm_isa)isa, -63, 63, 0, 255, false, false, false, false};
+                    true, 1, (qb_gemm_isa)isa, -63, 63, 0, 255, false, false, false, false, 0.0f};
         run_case(&g2);
         gcase g5 = {16, 400, 9 * 3, QB_MAT_S8, QB_MAT_U8, QB_MAT_ROWS, QB_MAT_IM2COL, QB_EPI_RQ_FLOAT,
-                    true, 2, (qb_gemm_isa)isa, -63, 63, 0, 255, true, true, false, false};
+                    true, 2, (qb_gemm_isa)isa, -63, 63, 0, 255, true, true, false, false, 0.0f};
         run_case(&g5);
         /* full-range data: AVX2 saturates pairs to int16 and the reference must agree */
         gcase g3 = {12, 40, 300, QB_MAT_S8, QB_MAT_U8, QB_MAT_ROWS, QB_MAT_ROWS, QB_EPI_S32, true, 1,
-                    (qb_gemm_isa)isa, -128, 127, 200, 255, false, true, false, false};
+                    (qb_gemm_isa)isa, -128, 127, 200, 255, false, true, false, false, 0.0f};
         run_case(&g3);
         gcase g4 = {12, 40, 300, QB_MAT_U8, QB_MAT_S8, QB_MAT_ROWS, QB_MAT_COLS, QB_EPI_S32, false, 2,
-                    (qb_gemm_isa)isa, -128, -100, 200, 255, false, true, false, false};
+                    (qb_gemm_isa)isa, -128, -100, 200, 255, false, true, false, false, 0.0f};
         run_case(&g4);
     }
     /* the saturation is real: with full-range data the AVX2 result differs from exact sums */
@@ -322,7 +353,7 @@ int main(void)
             const qb_epi_kind k = t == 0 ? QB_EPI_F32 : t == 1 ? QB_EPI_F16 : s % 2 ? QB_EPI_DQ_F32 : QB_EPI_RQ_FLOAT;
             gcase g = {sizes[s][0], sizes[s][1], sizes[s][2], ta, tb, QB_MAT_ROWS, s % 2 ? QB_MAT_COLS : QB_MAT_ROWS,
                        k, s % 2 == 0, 1 + s % 2, wide ? QB_ISA_AUTO : QB_ISA_AVX2, -63, 63, 0, 255, true, true, true,
-                       false};
+                       false, 0.0f};
             run_case(&g);
         }
     }
@@ -332,7 +363,7 @@ int main(void)
         const qb_mat_type tb = t % 3 == 2 ? QB_MAT_U8 : ta;
         gcase g1 = {13, 81, 9 * 7, ta, tb, t % 2 ? QB_MAT_COLS : QB_MAT_ROWS, QB_MAT_IM2COL,
                     t % 3 == 0 ? QB_EPI_F32 : t % 3 == 1 ? QB_EPI_F16 : QB_EPI_RQ_FLOAT, true, 2,
-                    t < 3 ? QB_ISA_AVX2 : QB_ISA_AUTO, -63, 63, 0, 255, true, true, false, false};
+                    t < 3 ? QB_ISA_AVX2 : QB_ISA_AUTO, -63, 63, 0, 255, true, true, false, false, 0.0f};
         run_case(&g1);
     }
     g_pack_a = false;

@@ -409,9 +409,12 @@ static void recurrent(void)
 }
 
 /* MatMul + bias Add + Relu: the Add and the Relu join the GEMM's epilogue. */
-static void linear_fused(void)
+/* MatMul + bias Add + Relu (or a ReLU6-like Clip, which rides in the float
+ * epilogue as a cap) fused into one GEMM layer. */
+static void linear_fused(bool clip)
 {
     enum { M = 3, K = 8, N = 5 };
+    const float cap = 0.3f; /* low enough that some outputs reach it */
     qb_net_graph g;
     qb_net_init(&g, "linear");
     const int x = tensor(&g, "x", 2, M, K, 0, 0, 0), w = tensor(&g, "w", 2, K, N, 0, 0, 31);
@@ -421,26 +424,33 @@ static void linear_fused(void)
     g.output = r;
     qb_net_add_node(&g, "mm", QB_NOP_MATMUL, (int[]){x, w}, 2, y, NULL);
     qb_net_add_node(&g, "bias", QB_NOP_ADD, (int[]){y, b}, 2, z, NULL);
-    qb_net_add_node(&g, "relu", QB_NOP_RELU, (int[]){z}, 1, r, NULL);
+    qb_net_attr ca = {.clip_min = 0, .clip_max = cap};
+    if (clip) qb_net_add_node(&g, "clip", QB_NOP_CLIP, (int[]){z}, 1, r, &ca);
+    else qb_net_add_node(&g, "relu", QB_NOP_RELU, (int[]){z}, 1, r, NULL);
     float in[M * K], got[M * N], want[M * N];
     qb_cq_fill(in, M * K, 41, -1.0f, 1.0f);
+    int capped = 0;
     for (int i = 0; i < M; i++)
         for (int j = 0; j < N; j++) {
             double s = D(&g, b)[j];
             for (int k = 0; k < K; k++) s += (double)in[i * K + k] * D(&g, w)[k * N + j];
-            want[i * N + j] = (float)(s > 0 ? s : 0);
+            s = s > 0 ? s : 0;
+            if (clip && s > cap) s = cap, capped++;
+            want[i * N + j] = (float)s;
         }
+    CHECK(!clip || capped > 0);
     for (int d = QB_FP32; d <= QB_INT8; d++) {
         const qb_net_exec_opts o = {.dtype = (qb_dtype)d, .gran = QB_PER_CHANNEL, .threads = 1, .calib_batches = 4};
         qb_net_exec *e = NULL;
         CHECK(qb_net_exec_create(&g, &o, &e) == QB_OK);
         if (!e) continue;
         CHECK(!qb_net_exec_layer(e, 1)->active && !qb_net_exec_layer(e, 2)->active);
-        CHECK(strncmp(qb_net_exec_layer(e, 0)->fused, "bias+relu", 9) == 0);
+        CHECK(strncmp(qb_net_exec_layer(e, 0)->fused, clip ? "bias+clip" : "bias+relu", 9) == 0);
         CHECK(qb_net_exec_run(e, in, NULL) == QB_OK);
         CHECK(qb_net_exec_tensor(e, r, got) == QB_OK);
         const double err = rel_err(got, want, M * N);
-        if (!(err < (d == QB_FP32 ? 1e-6 : d == QB_FP16 ? 2e-3 : 0.05))) fprintf(stderr, "linear %d: %g\n", d, err);
+        if (!(err < (d == QB_FP32 ? 1e-6 : d == QB_FP16 ? 2e-3 : 0.05)))
+            fprintf(stderr, "linear %s %d: %g\n", clip ? "clip" : "relu", d, err);
         CHECK(err < (d == QB_FP32 ? 1e-6 : d == QB_FP16 ? 2e-3 : 0.05));
         qb_net_exec_destroy(e);
     }
@@ -569,7 +579,8 @@ int main(void)
     planner();
     accuracy(&g);
     recurrent();
-    linear_fused();
+    linear_fused(false);
+    linear_fused(true);
     int8_add();
     broadcast();
     transpose_bytes();

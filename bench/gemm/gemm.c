@@ -109,6 +109,8 @@ static int check_types(const qb_mat *A, const qb_mat *B, const qb_epilogue *e, b
         return qb_fail(QB_EINTERNAL, "gemm: shift epilogue without shifts");
     if (e->relu && !fe)
         return qb_fail(QB_EINTERNAL, "gemm: a ReLU epilogue is for float outputs (int8: qmin at the zero point)");
+    if (e->cap != 0 && !(e->relu && e->cap > 0))
+        return qb_fail(QB_EINTERNAL, "gemm: a cap comes with the ReLU and is positive");
     *ints = ia;
     return QB_OK;
 }

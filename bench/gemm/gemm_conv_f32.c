@@ -56,7 +56,7 @@ static QB_AVX512 void conv_tile(const qb_conv_nhwc *g, const float *const px[TP]
     }
 }
 
-/* The tile's np rows of nj channels from column j into C, + bias, ReLU. */
+/* The tile's np rows of nj channels from column j into C, + bias, ReLU, cap. */
 static QB_AVX512 void store_tile(const qb_epilogue *e, const float *acc, long p0, long np, long j, long nj)
 {
     const __mmask16 m0 = nj >= PANEL ? 0xFFFF : (__mmask16)((1u << nj) - 1);
@@ -65,12 +65,14 @@ static QB_AVX512 void store_tile(const qb_epilogue *e, const float *acc, long p0
     const __m512 b1 = e->bias ? _mm512_maskz_loadu_ps(m1, e->bias + j + PANEL) : _mm512_setzero_ps();
     /* max(-inf, x) is x, NaN included: one path with and without the ReLU */
     const __m512 floor = _mm512_set1_ps(e->relu ? 0.0f : -__builtin_inff());
+    /* min(+inf, x) is x, NaN included: one path with and without a cap */
+    const __m512 ceil = _mm512_set1_ps(e->cap > 0 ? e->cap : __builtin_inff());
     for (long i = 0; i < np; i++) {
         float *d = (float *)e->c + (size_t)((p0 + i) * e->ldc + j);
         const __m512 lo = _mm512_add_ps(_mm512_load_ps(acc + i * TN), b0);
         const __m512 hi = _mm512_add_ps(_mm512_load_ps(acc + i * TN + PANEL), b1);
-        _mm512_mask_storeu_ps(d, m0, _mm512_max_ps(floor, lo));
-        _mm512_mask_storeu_ps(d + PANEL, m1, _mm512_max_ps(floor, hi));
+        _mm512_mask_storeu_ps(d, m0, _mm512_min_ps(ceil, _mm512_max_ps(floor, lo)));
+        _mm512_mask_storeu_ps(d + PANEL, m1, _mm512_min_ps(ceil, _mm512_max_ps(floor, hi)));
     }
 }
 

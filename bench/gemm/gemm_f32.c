@@ -15,10 +15,11 @@ enum { MR = QB_F32_MR, NR = QB_F32_NR };
 /* C[6][16] (ldc) = (load ? C : 0) + sum_k a[k][0..6) x b[k][0..16), plus
  * brow[i] on row i and bcol[j] on column j when given (the bias, added on the
  * last K block while the tile is still in registers), then max(0, .) when relu
+ * and min(cap, .) when cap > 0 (ReLU6; min keeps a NaN a NaN)
  * (maxps returns its second operand when either is NaN: a NaN stays NaN). */
 static void ukernel_6x16(long kc, const float *restrict a, const float *restrict b,
                          float *restrict c, long ldc, bool load, const float *brow, const float *bcol,
-                         bool relu)
+                         bool relu, float cap)
 {
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
@@ -68,6 +69,10 @@ static void ukernel_6x16(long kc, const float *restrict a, const float *restrict
             lo = _mm256_max_ps(_mm256_setzero_ps(), lo);                                           \
             hi = _mm256_max_ps(_mm256_setzero_ps(), hi);                                           \
         }                                                                                          \
+        if (cap > 0) {                                                                             \
+            lo = _mm256_min_ps(_mm256_set1_ps(cap), lo);                                           \
+            hi = _mm256_min_ps(_mm256_set1_ps(cap), hi);                                           \
+        }                                                                                          \
         _mm256_storeu_ps(r, lo);                                                                   \
         _mm256_storeu_ps(r + 8, hi);                                                               \
     } while (0)
@@ -86,7 +91,8 @@ static void ukernel_6x16(long kc, const float *restrict a, const float *restrict
  * layout is the 16-wide one, so both kernels read the same panels. */
 __attribute__((target("avx512f"))) static void
 ukernel_6x32(long kc, const float *restrict a, const float *restrict b0p, const float *restrict b1p,
-             float *restrict c, long ldc, bool load, const float *brow, const float *bcol, bool relu)
+             float *restrict c, long ldc, bool load, const float *brow, const float *bcol, bool relu,
+             float cap)
 {
     __m512 acc[MR][2];
     for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
@@ -120,6 +126,10 @@ ukernel_6x32(long kc, const float *restrict a, const float *restrict b0p, const 
             lo = _mm512_max_ps(_mm512_setzero_ps(), lo);
             hi = _mm512_max_ps(_mm512_setzero_ps(), hi);
         }
+        if (cap > 0) {
+            lo = _mm512_min_ps(_mm512_set1_ps(cap), lo);
+            hi = _mm512_min_ps(_mm512_set1_ps(cap), hi);
+        }
         _mm512_storeu_ps(r, lo);
         _mm512_storeu_ps(r + NR, hi);
     }
@@ -134,6 +144,9 @@ static void finish_tile(const qb_epilogue *e, const float *t, long ldt, long i0,
      * either is NaN): one code path with and without the ReLU */
     const __m256 floor8 = _mm256_set1_ps(e->relu ? 0.0f : -__builtin_inff());
     const float floor1 = e->relu ? 0.0f : -__builtin_inff();
+    /* min(+inf, x) is x, NaN included (minps returns its second operand) */
+    const float ceil1 = e->cap > 0 ? e->cap : __builtin_inff();
+    const __m256 ceil8 = _mm256_set1_ps(ceil1);
     const bool rowb = e->bias && e->channel_is_row, colb = e->bias && !e->channel_is_row;
     for (long ii = 0; ii < mr; ii++) {
         const float *src = t + ii * ldt;
@@ -145,11 +158,13 @@ static void finish_tile(const qb_epilogue *e, const float *t, long ldt, long i0,
             if (rowb) v = _mm256_add_ps(v, brow);
             if (colb) v = _mm256_add_ps(v, _mm256_loadu_ps(e->bias + j0 + jj));
             _mm_storeu_si128((__m128i *)(d + jj),
-                             _mm256_cvtps_ph(_mm256_max_ps(floor8, v), _MM_FROUND_TO_NEAREST_INT));
+                             _mm256_cvtps_ph(_mm256_min_ps(ceil8, _mm256_max_ps(floor8, v)),
+                                             _MM_FROUND_TO_NEAREST_INT));
         }
         for (; jj < nr; jj++) {
-            const float v = e->bias ? src[jj] + e->bias[rowb ? i0 + ii : j0 + jj] : src[jj];
-            d[jj] = qb_f32_to_f16(v < floor1 ? floor1 : v);
+            float v = e->bias ? src[jj] + e->bias[rowb ? i0 + ii : j0 + jj] : src[jj];
+            v = v < floor1 ? floor1 : v;
+            d[jj] = qb_f32_to_f16(v > ceil1 ? ceil1 : v);
         }
     }
 }
@@ -215,6 +230,14 @@ static void tile_bias(const tile_ctx *x, long i, long j, long mr, long nr, long 
     else *bcol = src;
 }
 
+/* The epilogue's ReLU and cap on one value of a partial tile (as the
+ * kernels do: a NaN stays a NaN). */
+static inline float clamp1(float v, bool relu, float cap)
+{
+    if (relu && v < 0) v = 0.0f;
+    return cap > 0 && v > cap ? cap : v;
+}
+
 /* A tile of up to 6 x 16 with the AVX2 kernel; partial tiles go through a
  * full-size buffer. */
 static void tile16(const tile_ctx *x, long i, long ir, long j, long jr, long mr, long nr)
@@ -226,22 +249,21 @@ static void tile16(const tile_ctx *x, long i, long ir, long j, long jr, long mr,
     bool load;
     float *t = tile_sums(x, i, j, tile, NR, &ldt, &load);
     const bool relu = x->last && !x->f16 && x->e->relu;
+    const float cap = x->last && !x->f16 ? x->e->cap : 0.0f;
     tile_bias(x, i, j, mr, nr, MR, NR, bpad, &brow, &bcol);
     if (mr == MR && nr == NR) {
-        ukernel_6x16(x->kc, a, b, t, ldt, load, brow, bcol, relu);
+        ukernel_6x16(x->kc, a, b, t, ldt, load, brow, bcol, relu, cap);
 #ifdef QB_TEST_SLOWDOWN
         /* CMake QB_TEST_SLOWDOWN (test only): a quarter of the tile's K loop
          * again, into a sink the compiler must keep (with packing's share,
          * about 20% more time) */
-        ukernel_6x16(x->kc / 4, a, b, qb_test_slowdown_sink, NR, false, NULL, NULL, false);
+        ukernel_6x16(x->kc / 4, a, b, qb_test_slowdown_sink, NR, false, NULL, NULL, false, 0.0f);
 #endif
     } else {
-        ukernel_6x16(x->kc, a, b, tile, NR, false, brow, bcol, false);
+        ukernel_6x16(x->kc, a, b, tile, NR, false, brow, bcol, false, 0.0f);
         for (long ii = 0; ii < mr; ii++)
-            for (long jj = 0; jj < nr; jj++) {
-                const float v = (load ? t[ii * ldt + jj] : 0.0f) + tile[ii * NR + jj];
-                t[ii * ldt + jj] = relu && v < 0 ? 0.0f : v;
-            }
+            for (long jj = 0; jj < nr; jj++)
+                t[ii * ldt + jj] = clamp1((load ? t[ii * ldt + jj] : 0.0f) + tile[ii * NR + jj], relu, cap);
     }
     if (x->last && x->f16) finish_tile(x->e, t, ldt, i, j, mr, nr);
 }
@@ -261,19 +283,18 @@ static void tile32(const tile_ctx *x, long i, long ir, long j, long jr, long mr,
     bool load;
     float *t = tile_sums(x, i, j, tile, 2 * NR, &ldt, &load);
     const bool relu = x->last && !x->f16 && x->e->relu;
+    const float cap = x->last && !x->f16 ? x->e->cap : 0.0f;
     tile_bias(x, i, j, mr, nr, MR, 2 * NR, bpad, &brow, &bcol);
     if (mr == MR && nr == 2 * NR) {
-        ukernel_6x32(x->kc, a, b0, b1, t, ldt, load, brow, bcol, relu);
+        ukernel_6x32(x->kc, a, b0, b1, t, ldt, load, brow, bcol, relu, cap);
 #ifdef QB_TEST_SLOWDOWN
-        ukernel_6x32(x->kc / 4, a, b0, b1, qb_test_slowdown_sink, 2 * NR, false, NULL, NULL, false);
+        ukernel_6x32(x->kc / 4, a, b0, b1, qb_test_slowdown_sink, 2 * NR, false, NULL, NULL, false, 0.0f);
 #endif
     } else {
-        ukernel_6x32(x->kc, a, b0, b1, tile, 2 * NR, false, brow, bcol, false);
+        ukernel_6x32(x->kc, a, b0, b1, tile, 2 * NR, false, brow, bcol, false, 0.0f);
         for (long ii = 0; ii < mr; ii++)
-            for (long jj = 0; jj < nr; jj++) {
-                const float v = (load ? t[ii * ldt + jj] : 0.0f) + tile[ii * 2 * NR + jj];
-                t[ii * ldt + jj] = relu && v < 0 ? 0.0f : v;
-            }
+            for (long jj = 0; jj < nr; jj++)
+                t[ii * ldt + jj] = clamp1((load ? t[ii * ldt + jj] : 0.0f) + tile[ii * 2 * NR + jj], relu, cap);
     }
     if (x->last && x->f16) finish_tile(x->e, t, ldt, i, j, mr, nr);
 }

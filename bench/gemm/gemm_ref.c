@@ -94,6 +94,7 @@ int qb_gemm_ref(long M, long N, long K, const qb_mat *A, const qb_mat *B, const 
                 if (e->accumulate) v += ((float *)e->c)[off];
                 if (e->bias) v += e->bias[ch];
                 if (e->relu && v < 0) v = 0.0f;
+                if (e->cap > 0 && v > e->cap) v = e->cap;
                 if (e->kind == QB_EPI_F16)
                     ((uint16_t *)e->c)[off] = qb_f32_to_f16(v);
                 else

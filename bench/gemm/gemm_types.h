@@ -57,6 +57,8 @@ typedef struct {
     bool accumulate;         /* QB_EPI_F32 only: C += A*B */
     bool relu;               /* F32, F16: max(0, .) after the bias, while the tile is in
                                 registers (an int8 ReLU is qmin at the zero point) */
+    float cap;               /* F32, F16 with relu: > 0, then min(cap, .) after the ReLU
+                                (ReLU6, ONNX Clip(0, cap)); 0: none */
     const float *bias;       /* float bias (F32, F16, DQ_F32), or NULL */
     const int32_t *bias_i32; /* int8 kinds: added to the accumulator, or NULL; an
                                 activation zero point za folds in as -za * sum_k w */

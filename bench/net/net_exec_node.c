@@ -57,16 +57,25 @@ static qb_qt qt(const qb_net_exec *e, int t)
 }
 
 /* The float epilogue (bias, and ReLU while the tile is in registers). */
+/* A Clip(0, hi) (ReLU6) rides in the float epilogue as a ReLU with a cap;
+ * other bounds take a pass over the output after the GEMM. */
+static bool clip_in_epi(const ex_node *n)
+{
+    return n->act == QB_NOP_CLIP && n->lo == 0.0f && n->hi > 0.0f && n->hi < INFINITY;
+}
+
 static qb_epilogue float_epi(const qb_net_exec *e, const ex_node *n, void *y, long ldc, bool rows)
 {
+    const bool cap = clip_in_epi(n);
     qb_epilogue ep = {.kind = e->o.dtype == QB_FP16 ? QB_EPI_F16 : QB_EPI_F32, .c = y, .ldc = ldc,
-                      .channel_is_row = rows, .relu = n->act == QB_NOP_RELU, .bias = n->bias};
+                      .channel_is_row = rows, .relu = n->act == QB_NOP_RELU || cap,
+                      .cap = cap ? n->hi : 0.0f, .bias = n->bias};
     return ep;
 }
 
 static void act_after(const qb_net_exec *e, const ex_node *n, void *y, size_t cnt)
 {
-    if (n->act != QB_NOP_CLIP || e->o.dtype == QB_INT8) return;
+    if (n->act != QB_NOP_CLIP || e->o.dtype == QB_INT8 || clip_in_epi(n)) return;
     if (e->o.dtype == QB_FP32) act_f32(n, y, cnt, e->o.threads);
     else act_f16(n, y, cnt, e->o.threads);
 }
