@@ -14,12 +14,20 @@
 
 /* The bytes a level holds for a stream, as probe mem measured it: the
  * streaming capacity, else the random-load one, else the size the cache
- * description gives. A per-core level holds that much on every thread. */
+ * description gives. A measured figure beyond QB_RL_CAPACITY_SLACK times the
+ * described size is not believed (a sweep disturbed by other work on the
+ * host placed an L3 of 96 MiB at 138 MiB, and the roofline then called a
+ * 128 MiB footprint L3-bound): the next figure is taken. A per-core level
+ * holds that much on every thread. */
 static double level_capacity(const qb_record *r, int threads)
 {
     static const char *const keys[] = {"streaming_bytes", "measured_bytes", "sysfs_bytes"};
+    const double described = qb_param_num(r, "sysfs_bytes");
     double bytes = 0;
-    for (size_t k = 0; k < sizeof keys / sizeof keys[0] && !(bytes > 0); k++) bytes = qb_param_num(r, keys[k]);
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0] && !(bytes > 0); k++) {
+        bytes = qb_param_num(r, keys[k]);
+        if (described > 0 && bytes > QB_RL_CAPACITY_SLACK * described) bytes = 0;
+    }
     if (!(bytes > 0)) return 0;
     const cJSON *pc = cJSON_GetObjectItemCaseSensitive(r->params, "per_core");
     const char *level = qb_param_str(r, "level");

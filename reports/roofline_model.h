@@ -92,6 +92,11 @@ typedef struct {
  * back by its shape (its note names the gemm's efficiency). */
 #define QB_RL_GEMM_GAP 0.15
 
+/* A cache level's measured capacity is believed up to this multiple of the
+ * size the CPU describes (a guest may see a little more than its share, never
+ * much more): beyond it the measurement was disturbed. */
+#define QB_RL_CAPACITY_SLACK 1.25
+
 /* A call shorter than this (microseconds) can be ruled by its fixed cost. */
 #define QB_RL_SHORT_CALL_US 20.0
 

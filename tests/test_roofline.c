@@ -1,5 +1,6 @@
 /* The roofline analysis on hand-made ceilings and points with known answers. */
 #include "check.h"
+#include "ceilings.h"
 #include "ops_compute_util.h"
 #include "error.h"
 #include "results.h"
@@ -204,6 +205,31 @@ int main(void)
         CHECK(m && cJSON_GetArraySize(m->notes) == 0 && g && !isfinite(qb_param_num(g, "gemm_efficiency")));
         qb_results_free(&in);
         qb_results_free(&out);
+    }
+    /* A level's measured capacity far beyond the size the CPU describes
+     * (a disturbed sweep) is not believed: the described size stands in. */
+    {
+        static const struct {
+            double streaming, described, want;
+        } cases[] = {{138.0 * (1 << 20), 96.0 * (1 << 20), 96.0 * (1 << 20)},
+                     {28.0 * (1 << 20), 96.0 * (1 << 20), 28.0 * (1 << 20)},
+                     {100.0 * (1 << 20), 96.0 * (1 << 20), 100.0 * (1 << 20)},
+                     {40.0 * (1 << 20), 0, 40.0 * (1 << 20)}};
+        for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+            qb_results res;
+            CHECK(qb_results_init(&res) == QB_OK);
+            qb_record *mr = qb_results_add(&res, "probe.mem", "probe.mem/read/L3/t1");
+            CHECK(mr && qb_record_param_str(mr, "level", "L3") == QB_OK && qb_record_param_str(mr, "kernel", "read") == QB_OK &&
+                  qb_record_param_num(mr, "threads", 1) == QB_OK &&
+                  qb_record_param_num(mr, "streaming_bytes", cases[i].streaming) == QB_OK &&
+                  (cases[i].described <= 0 || qb_record_param_num(mr, "sysfs_bytes", cases[i].described) == QB_OK) &&
+                  qb_record_metric(mr, "bandwidth", "GB/s", QB_BETTER_HIGHER, 40) == QB_OK);
+            qb_ceilings cm;
+            CHECK(qb_ceilings_from_results(&res, 1, &cm) == QB_OK);
+            const qb_rl_memory *l3 = qb_ceilings_level(&cm, "L3");
+            CHECK(l3 && l3->capacity == cases[i].want);
+            qb_results_free(&res);
+        }
     }
     TEST_DONE();
 }
