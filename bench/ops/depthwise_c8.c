@@ -4,6 +4,7 @@
 #include "depthwise.h"
 
 #include "depthwise_rq.h"
+#include "eltwise_simd.h"
 
 #include <immintrin.h>
 #include <string.h>
@@ -58,37 +59,15 @@ void qb_dw_c8_weights_i8(const qb_dw_c8 *n, const int8_t *w, float *wb)
     WEIGHTS(n, w, wb);
 }
 
-/* In place: v[j] lane k becomes v[k] lane j. */
-static inline void tr8(__m256 v[8])
-{
-    const __m256 t0 = _mm256_unpacklo_ps(v[0], v[1]), t1 = _mm256_unpackhi_ps(v[0], v[1]);
-    const __m256 t2 = _mm256_unpacklo_ps(v[2], v[3]), t3 = _mm256_unpackhi_ps(v[2], v[3]);
-    const __m256 t4 = _mm256_unpacklo_ps(v[4], v[5]), t5 = _mm256_unpackhi_ps(v[4], v[5]);
-    const __m256 t6 = _mm256_unpacklo_ps(v[6], v[7]), t7 = _mm256_unpackhi_ps(v[6], v[7]);
-    const __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-    const __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-    const __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-    const __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-    v[0] = _mm256_permute2f128_ps(s0, s4, 0x20);
-    v[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
-    v[2] = _mm256_permute2f128_ps(s2, s6, 0x20);
-    v[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
-    v[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
-    v[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
-    v[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
-    v[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
-}
-
 static inline __m256 load8(const void *x, qb_dw_type t, size_t i)
 {
     switch (t) {
     case QB_DW_F32:
         return _mm256_loadu_ps((const float *)x + i);
     case QB_DW_F16:
-        return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)x + i)));
+        return qb_v_ld16((const uint16_t *)x + i);
     default:
-        return _mm256_cvtepi32_ps(
-            _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)((const uint8_t *)x + i))));
+        return _mm256_cvtepi32_ps(qb_v_widen8((const uint8_t *)x + i, 1));
     }
 }
 
@@ -132,7 +111,7 @@ static inline void pack_in_t(const qb_dw_c8 *n, const qb_dw_c8_io *io, const voi
         for (; p + L <= pend; p += L) {
             __m256 v[L];
             for (size_t j = 0; j < L; j++) v[j] = load8(x, type, src + j * HW + p);
-            tr8(v);
+            qb_v_tr8(v);
             for (size_t k = 0; k < L; k++) {
                 _mm256_storeu_ps(o, v[k]);
                 o += L;
@@ -188,16 +167,15 @@ static inline void store_row(const qb_dw_c8_io *io, __m256 v, void *y, size_t i,
         const qb_v_rq vq = qb_v_rq_make(q->zo, q->qmin, q->qmax);
         /* the sums are whole numbers below 2^24: the conversion is exact */
         const __m256i acc = _mm256_add_epi32(_mm256_cvtps_epi32(v), _mm256_set1_epi32(q->bias));
-        const __m256i r = qb_dw_rq8(q, &vq, acc);
-        const __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
+        const uint64_t bytes = qb_v_pack1(qb_dw_rq8(q, &vq, acc), q->u8);
         esz = 1;
-        _mm_storel_epi64(o ? o : (uint8_t *)y + i, q->u8 ? _mm_packus_epi16(w, w) : _mm_packs_epi16(w, w));
+        memcpy(o ? o : (uint8_t *)y + i, &bytes, sizeof bytes);
     } else {
         if (io->clamp)
             v = _mm256_min_ps(_mm256_max_ps(v, _mm256_set1_ps(io->lo)), _mm256_set1_ps(io->hi));
         if (type == QB_DW_F16) {
             esz = 2;
-            _mm_storeu_si128(o ? o : (uint16_t *)y + i, _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT));
+            _mm_storeu_si128(o ? o : (uint16_t *)y + i, qb_v_cvt16(v));
         } else {
             esz = 4;
             _mm256_storeu_ps(o ? o : (float *)y + i, v);
@@ -242,7 +220,7 @@ static inline void conv_out_t(const qb_dw_c8 *n, const qb_dw_c8_io *io, const fl
             const size_t o = off[t];
             for (size_t k = 0; k < L; k++) v[k] = _mm256_fmadd_ps(_mm256_loadu_ps(cr[k] + o), w, v[k]);
         }
-        tr8(v);
+        qb_v_tr8(v);
         const size_t m = p1 - p < L ? p1 - p : L;
         for (size_t j = 0; j < nch; j++) store_row(io, v[j], y, (c + j) * P + p, m, c + j, type);
     }

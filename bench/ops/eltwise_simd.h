@@ -1,6 +1,6 @@
 /* AVX2 building blocks of the memory-bound kernels: exp and the activations
- * built on it, binary16 loads and stores, and the float requantization of
- * eight int32 lanes to int8/uint8.
+ * built on it, binary16 loads and stores, the float requantization of
+ * eight int32 lanes to int8/uint8, and an 8x8 register transpose.
  *
  * exp: x clamped to [-86.5, 88], x = n ln2 + r with |r| <= ln2/2 (ln2 split
  * in two parts so n ln2 is exact), e^r by its degree-7 Taylor polynomial
@@ -185,6 +185,30 @@ static inline uint64_t qb_v_pack1(__m256i a, int u8)
     const __m128i w = _mm_packs_epi32(lo, hi);
     const __m128i b = u8 ? _mm_packus_epi16(w, w) : _mm_packs_epi16(w, w);
     return (uint64_t)_mm_cvtsi128_si64(b);
+}
+
+/* An 8x8 float transpose in registers, in place: lane k of v[j] becomes
+ * lane j of v[k] (unpacks, then shuffles, then 128-bit swaps). */
+static inline __attribute__((always_inline)) void qb_v_tr8(__m256 v[8])
+{
+    __m256 t[8], u[8];
+#pragma GCC unroll 4
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm256_unpacklo_ps(v[i], v[i + 1]);
+        t[i + 1] = _mm256_unpackhi_ps(v[i], v[i + 1]);
+    }
+#pragma GCC unroll 2
+    for (int i = 0; i < 8; i += 4) {
+        u[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+        u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);
+        u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+        u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+    }
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; i++) {
+        v[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
+        v[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
+    }
 }
 
 /* Eight bytes widened to int32 lanes (signed or unsigned). */

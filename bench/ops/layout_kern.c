@@ -1,6 +1,8 @@
 /* Copy and transpose kernels (see layout_kern.h). */
 #include "layout_kern.h"
 
+#include "eltwise_simd.h"
+
 #include <immintrin.h>
 #include <stdint.h>
 #include <string.h>
@@ -36,27 +38,14 @@ void qb_lay_copy(void *dst, const void *src, size_t bytes, bool nt)
 static inline __attribute__((always_inline)) void tr8x8_f32(const float *s, size_t ss, float *d,
                                                             size_t ds)
 {
-    __m256 r[8], t[8], u[8];
+    __m256 r[8];
 #pragma GCC unroll 8
     for (int i = 0; i < 8; i++)
         r[i] = _mm256_loadu_ps(s + i * ss);
-#pragma GCC unroll 4
-    for (int i = 0; i < 8; i += 2) {
-        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
-        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
-    }
-#pragma GCC unroll 2
-    for (int i = 0; i < 8; i += 4) {
-        u[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
-        u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);
-        u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
-        u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
-    }
-#pragma GCC unroll 4
-    for (int i = 0; i < 4; i++) {
-        _mm256_storeu_ps(d + i * ds, _mm256_permute2f128_ps(u[i], u[i + 4], 0x20));
-        _mm256_storeu_ps(d + (i + 4) * ds, _mm256_permute2f128_ps(u[i], u[i + 4], 0x31));
-    }
+    qb_v_tr8(r);
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; i++)
+        _mm256_storeu_ps(d + i * ds, r[i]);
 }
 
 /* n x n with n = 8 (16-bit) or 16 (bytes): log2(n) identical stages, each

@@ -3,6 +3,8 @@
  * padded copies, so every unit takes the identical instruction path. */
 #include "lstm.h"
 
+#include "eltwise_simd.h"
+
 #include <immintrin.h>
 #include <string.h>
 
@@ -68,15 +70,10 @@ static void store_h(const float *h, long j0, long n, const qb_lstm_hout *out)
         /* qb_quant1(h, scale, 0, -128, 127): one division, round half to even, clip */
         __m256i q = _mm256_cvtps_epi32(_mm256_div_ps(hv, _mm256_set1_ps(out->scale)));
         q = _mm256_min_epi32(_mm256_max_epi32(q, _mm256_set1_epi32(-128)), _mm256_set1_epi32(127));
-        /* narrowed in order (already in range, so the saturation never acts);
-         * the u8 copy is q + 128, the sign bit flipped */
-        const __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
-        const __m128i b = _mm_packs_epi16(w, w), bu = _mm_xor_si128(b, _mm_set1_epi8((char)0x80));
-        uint8_t t[16], tu[16];
-        _mm_storeu_si128((__m128i *)t, b);
-        _mm_storeu_si128((__m128i *)tu, bu);
-        if (out->q) memcpy(out->q + j0, t, (size_t)n);
-        if (out->u8) memcpy(out->u8 + j0, tu, (size_t)n);
+        /* narrowed in order; the u8 copy is q + 128, each byte's sign bit flipped */
+        const uint64_t b = qb_v_pack1(q, 0), bu = b ^ 0x8080808080808080ull;
+        if (out->q) memcpy(out->q + j0, &b, (size_t)n);
+        if (out->u8) memcpy(out->u8 + j0, &bu, (size_t)n);
     }
 }
 

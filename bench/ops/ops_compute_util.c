@@ -6,6 +6,7 @@
 #include "defaults.h"
 #include "gemm_f16.h"
 #include "ops_mem_util.h"
+#include "stats.h"
 #include "tensor_gen.h"
 
 #include <cjson/cJSON.h>
@@ -245,13 +246,7 @@ int qb_cq_phases_record(cJSON *params, int nphase, const char *const *names, con
     for (int f = 0; f < nphase; f++) {
         double v[QB_CQ_PHASE_REPS];
         for (int r = 0; r < QB_CQ_PHASE_REPS; r++) v[r] = ns[r][f];
-        for (int i = 1; i < QB_CQ_PHASE_REPS; i++) /* three values: sort in place */
-            for (int j = i; j > 0 && v[j] < v[j - 1]; j--) {
-                const double t = v[j];
-                v[j] = v[j - 1];
-                v[j - 1] = t;
-            }
-        med[f] = v[QB_CQ_PHASE_REPS / 2] * 1e-9;
+        med[f] = qb_median_of(v, QB_CQ_PHASE_REPS) * 1e-9;
         sum += med[f];
     }
     cJSON *arr = cJSON_AddArrayToObject(params, "phases");
