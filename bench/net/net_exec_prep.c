@@ -135,7 +135,8 @@ static int prep_conv(qb_net_exec *e, int i)
             qb_dw_c8_make(&n->dc, &n->dg, (size_t)C);
             if (!(n->dw_wb = malloc(qb_dw_c8_weights_len(&n->dc) * sizeof *n->dw_wb)))
                 return nomem(nd);
-            qb_dw_c8_weights_f32(&n->dc, w, n->dw_wb); /* int8 replaces them once quantized */
+            /* int8 fills them from its quantized weights (qb_ex_prep_int8) */
+            if (e->o.dtype != QB_INT8) qb_dw_c8_weights_f32(&n->dc, w, n->dw_wb);
         }
         if (e->o.dtype == QB_FP16) {
             n->dw_wh = malloc((size_t)(C * R * S) * sizeof *n->dw_wh);
