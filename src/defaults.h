@@ -186,6 +186,13 @@
 #define QB_MEMOP_NT_BYTES_DEFAULT (8L << 20)
 #define QB_MEMOP_VERIFY_ELEMS_DEFAULT (1L << 20)
 
+/* Big buffers (src/big_buf.c): how many may be live at once and how many
+ * bytes of freed ones are kept for reuse. A suite's operators need at most
+ * three 64 MiB buffers at a time (two inputs and an output of 16 M floats),
+ * plus a float copy of an output to calibrate an int8 one. */
+#define QB_BIG_SLOTS 64
+#define QB_BIG_KEEP_BYTES ((size_t)256 << 20)
+
 /* Operator benchmarks (bench/ops_run*.c, qbench ops): what runs without
  * --dtype/--quant/--policy/--backend, and a trial repeats the op until it
  * lasts this long (fast ops would otherwise be timer noise). */

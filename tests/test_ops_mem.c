@@ -3,12 +3,16 @@
  * from its precision, int8 bit-exact), on small odd shapes that hit the
  * vector tails and the thread spans, with 1 and 2 threads; plus the shape
  * checks (malformed and absurd shapes are rejected before allocation). */
+#include "big_buf.h"
 #include "check.h"
+#include "defaults.h"
 #include "error.h"
 #include "op.h"
 #include "ops_mem_util.h"
 #include "ops_memory.h"
 
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,9 +242,90 @@ static void fill_is_one_function(void)
     CHECK(memcmp(a, b, sizeof a) != 0); /* another seed, other values */
 }
 
+/* The calibration's extremes: the vector path against a plain loop, on
+ * lengths that leave a tail and extremes in the tail, the body and the first
+ * element; an Inf or a NaN anywhere is refused. */
+static void extremes_match_loop(void)
+{
+    enum { N = 4099 };
+    static float x[N];
+    const size_t lens[] = {1, 15, 16, 17, 1000, N};
+    for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+        const size_t n = lens[li];
+        qb_mo_fill(x, n, 11 + li, -5.0f, 5.0f, 1);
+        for (size_t at = 0; at < n; at += n / 3 + 1) {
+            const float keep = x[at], keep2 = x[n - 1];
+            x[at] = -7.5f;
+            x[n - 1] = 9.25f;
+            float want_lo = INFINITY, want_hi = -INFINITY;
+            for (size_t i = 0; i < n; i++) {
+                want_lo = x[i] < want_lo ? x[i] : want_lo;
+                want_hi = x[i] > want_hi ? x[i] : want_hi;
+            }
+            float lo = 0, hi = 0;
+            CHECK(qb_mo_extremes(x, n, &lo, &hi) == QB_OK);
+            CHECK(lo == want_lo && hi == want_hi);
+            x[at] = keep;
+            x[n - 1] = keep2;
+        }
+    }
+    qb_mo_fill(x, N, 3, -1.0f, 1.0f, 2);
+    const float bad[] = {INFINITY, -INFINITY, NAN};
+    const size_t where[] = {0, 17, N - 1};
+    for (int b = 0; b < 3; b++)
+        for (int w = 0; w < 3; w++) {
+            const float keep = x[where[w]];
+            x[where[w]] = bad[b];
+            float lo, hi;
+            CHECK(qb_mo_extremes(x, N, &lo, &hi) == QB_EINPUT);
+            qb_clear_error();
+            x[where[w]] = keep;
+        }
+}
+
+/* A freed big buffer is handed out again to a request it fits (not to one
+ * less than half its size), freeing more than the kept total frees the
+ * rest, and release gives everything back. */
+static void big_buffers_are_reused(void)
+{
+    qb_big_release();
+    const size_t mb = (size_t)1 << 20;
+    unsigned char *a = qb_big_alloc(8 * mb, 2);
+    CHECK(a != NULL && ((uintptr_t)a & (QB_BIG_HUGE_BYTES - 1)) == 0);
+    a[8 * mb - 1] = 1; /* the whole size is writable */
+    qb_big_free(a);
+    CHECK(qb_big_kept_bytes() == 8 * mb);
+    unsigned char *b = qb_big_alloc(6 * mb, 1);
+    CHECK(b == a && qb_big_kept_bytes() == 0);
+    unsigned char *c = qb_big_alloc(6 * mb, 1);
+    CHECK(c != NULL && c != b);
+    qb_big_free(b);
+    unsigned char *d = qb_big_alloc(2 * mb, 1); /* 8 MiB is over twice 2 MiB: not reused */
+    CHECK(d != b);
+    qb_big_free(c);
+    qb_big_free(d);
+    CHECK(qb_big_kept_bytes() == 16 * mb);
+    /* small buffers are plain ones, never kept */
+    void *s = qb_big_alloc(100, 1);
+    CHECK(s != NULL && ((uintptr_t)s & 63) == 0);
+    qb_big_free(s);
+    CHECK(qb_big_kept_bytes() == 16 * mb);
+    /* the kept total stays under its bound: freeing one buffer of the whole
+     * bound makes room by freeing the others */
+    unsigned char *e = qb_big_alloc(QB_BIG_KEEP_BYTES, 1);
+    CHECK(e != NULL);
+    qb_big_free(e);
+    CHECK(qb_big_kept_bytes() == QB_BIG_KEEP_BYTES);
+    qb_big_release();
+    CHECK(qb_big_kept_bytes() == 0);
+    qb_big_free(NULL);
+}
+
 int main(void)
 {
     fill_is_one_function();
+    extremes_match_loop();
+    big_buffers_are_reused();
     /* once as shipped (small outputs use regular stores), once with every
      * output streamed so the non-temporal paths are checked too */
     quantize_matches_library();

@@ -8,6 +8,7 @@
 
 #include "fuse.h"
 
+#include "big_buf.h"
 #include "error.h"
 #include "pin.h"
 #include "tensor_gen.h"
@@ -17,7 +18,6 @@
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 const char *qb_fuse_form_name(qb_fuse_form f)
 {
@@ -264,24 +264,15 @@ static void slice(size_t n, int threads, int t, size_t *lo, size_t *hi)
     if (*hi > n) *hi = n;
 }
 
-static void *big_alloc(size_t bytes)
-{
-    const size_t huge = (size_t)2 << 20;
-    const size_t len = (bytes + huge - 1) / huge * huge;
-    void *p = aligned_alloc(huge, len);
-    if (p) madvise(p, len, MADV_HUGEPAGE); /* fewer TLB misses; a hint, may be ignored */
-    return p;
-}
-
 void qb_fuse_chain_destroy(qb_fuse_chain *c)
 {
     if (!c) return;
-    free(c->x);
-    free(c->t1);
-    free(c->t2);
-    free(c->t3);
-    free(c->yu);
-    free(c->y);
+    qb_big_free(c->x);
+    qb_big_free(c->t1);
+    qb_big_free(c->t2);
+    qb_big_free(c->t3);
+    qb_big_free(c->yu);
+    qb_big_free(c->y);
     free(c);
 }
 
@@ -322,7 +313,7 @@ int qb_fuse_chain_create(const char *dtype, size_t n, int threads, uint64_t seed
     c->bytes_each = n * c->esize;
     void **bufs[6] = {&c->x, &c->t1, &c->t2, &c->t3, &c->yu, &c->y};
     for (int i = 0; i < 6; i++) {
-        *bufs[i] = big_alloc(c->bytes_each);
+        *bufs[i] = qb_big_alloc(c->bytes_each, threads);
         if (!*bufs[i]) {
             const size_t each = c->bytes_each;
             qb_fuse_chain_destroy(c);

@@ -13,6 +13,7 @@
  * the fp32 output. Threads split the N x C planes. */
 #include "ops_memory.h"
 
+#include "big_buf.h"
 #include "defaults.h"
 #include "depthwise.h"
 #include "error.h"
@@ -115,7 +116,7 @@ static void destroy(qb_op_instance *c)
     free(c->wq);
     qb_qparams_free(&c->wp);
     free(c->rq);
-    free(c->scratch);
+    qb_big_free(c->scratch);
     free(c->border);
     free(c);
 }
@@ -177,9 +178,9 @@ static int int8_setup(qb_op_instance *c)
     c->xu = malloc(nin);
     c->wq = malloc(c->C * taps);
     c->rq = calloc(c->C, sizeof *c->rq);
-    float *yf = qb_mo_alloc(nout * sizeof *yf, c->v.threads);
+    float *yf = qb_big_alloc(nout * sizeof *yf, c->v.threads);
     if (!c->xu || !c->wq || !c->rq || !yf) {
-        free(yf);
+        qb_big_free(yf);
         return qb_fail(QB_ENOMEM, "depthwise-conv: out of memory for the int8 buffers");
     }
     c->vnni = qb_mo_use_vnni(&c->v);
@@ -196,7 +197,7 @@ static int int8_setup(qb_op_instance *c)
     all_planes(c, yf);
     qb_qparams op = {0};
     if (!rc) rc = qb_mo_qparams_of(yf, nout, c->v.policy, &op);
-    free(yf);
+    qb_big_free(yf);
     if (!rc) rc = qb_mo_qparams_copy(&c->y.p, &op);
     qb_qparams_free(&op);
     if (rc) return rc;
@@ -234,7 +235,7 @@ static int create(const qb_shape *s, const qb_variant *v, qb_op_instance **out)
     geom(s, &c->g);
     const size_t taps = (size_t)(c->g.R * c->g.S), nin = c->N * c->C * c->g.H * c->g.W;
     c->scratch_sz = (c->g.Hp * c->g.Wp + c->g.OH * c->g.OW + 64) * 4;
-    c->scratch = qb_mo_alloc((size_t)c->v.threads * c->scratch_sz, c->v.threads);
+    c->scratch = qb_big_alloc((size_t)c->v.threads * c->scratch_sz, c->v.threads);
     c->border = calloc((size_t)c->v.threads, sizeof *c->border);
     c->w = malloc(c->C * taps * sizeof *c->w);
     c->bias = malloc(c->C * sizeof *c->bias);

@@ -22,6 +22,7 @@
  * float. div stays in float (a quotient is not an integer). */
 #include "ops_memory.h"
 
+#include "big_buf.h"
 #include "eltwise_simd.h"
 #include "error.h"
 #include "ops_mem_util.h"
@@ -406,7 +407,7 @@ static void i8_arith_make(bkind k, const qb_qparams *pa, const qb_qparams *pb, c
 static int int8_setup(qb_op_instance *c)
 {
     const size_t n = c->a.n;
-    float *yf = qb_mo_alloc(n * sizeof *yf, c->v.threads);
+    float *yf = qb_big_alloc(n * sizeof *yf, c->v.threads);
     if (!yf) return qb_fail(QB_ENOMEM, "%s: out of memory for the calibration output", kname[c->k]);
 #pragma omp parallel num_threads(c->v.threads)
     {
@@ -416,7 +417,7 @@ static int int8_setup(qb_op_instance *c)
     }
     qb_qparams op;
     int rc = qb_mo_qparams_of(yf, n, c->v.policy, &op);
-    free(yf);
+    qb_big_free(yf);
     if (rc) return rc;
     rc = qb_mo_output(&c->y, n, &c->v, &op);
     qb_qparams_free(&op);

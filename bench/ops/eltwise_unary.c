@@ -12,6 +12,7 @@
  * quant(f(dequant(q))) with the output's scale calibrated on the fp32 output. */
 #include "ops_memory.h"
 
+#include "big_buf.h"
 #include "eltwise_lut.h"
 #include "eltwise_simd.h"
 #include "error.h"
@@ -196,7 +197,7 @@ static int int8_setup(qb_op_instance *c)
                      : qb_quant1(6.0f, in->scale[0], in->zero_point[0], in->qmin, in->qmax);
         return QB_OK;
     }
-    float *yf = qb_mo_alloc(c->x.n * sizeof *yf, c->v.threads);
+    float *yf = qb_big_alloc(c->x.n * sizeof *yf, c->v.threads);
     if (!yf) return qb_fail(QB_ENOMEM, "%s: out of memory for the calibration output", kname[c->k]);
 #pragma omp parallel num_threads(c->v.threads)
     {
@@ -206,7 +207,7 @@ static int int8_setup(qb_op_instance *c)
     }
     qb_qparams op;
     int rc = qb_mo_qparams_of(yf, c->x.n, c->v.policy, &op);
-    free(yf);
+    qb_big_free(yf);
     if (rc) return rc;
     rc = qb_mo_output(&c->y, c->x.n, &c->v, &op);
     qb_qparams_free(&op);

@@ -13,6 +13,7 @@
  * every element bit for bit against a scalar index computation. */
 #include "ops_memory.h"
 
+#include "big_buf.h"
 #include "error.h"
 #include "layout_kern.h"
 #include "layout_plan.h"
@@ -240,7 +241,7 @@ static void destroy(qb_op_instance *c)
     for (int w = 0; w < 2; w++)
         qb_mo_tensor_free(&c->in[w]);
     qb_mo_tensor_free(&c->y);
-    free(c->tmp);
+    qb_big_free(c->tmp);
     free(c);
 }
 
@@ -250,7 +251,7 @@ static int concat_inputs(qb_op_instance *c)
     for (int w = 0; w < 2; w++) {
         qb_mo_tensor *t = &c->in[w];
         t->n = in_elems(c->k, c->s, w);
-        t->f = qb_mo_alloc(t->n * sizeof *t->f, c->v.threads);
+        t->f = qb_big_alloc(t->n * sizeof *t->f, c->v.threads);
         if (!t->f) return qb_fail(QB_ENOMEM, "concat: out of memory for the inputs");
         qb_mo_fill(t->f, t->n, 502 + (uint64_t)w, -4.0f, 4.0f, c->v.threads);
     }
@@ -283,7 +284,7 @@ static int create_kind(lkind k, const qb_shape *s, const qb_variant *v, qb_op_in
     c->nin = k == L_CONCAT ? 2 : 1;
     const size_t n = out_elems(k, c->s);
     c->nt = qb_mo_nt((double)n * (double)c->esz);
-    c->tmp = qb_mo_alloc((size_t)c->v.threads * QB_LAY_TMP_BYTES, 1);
+    c->tmp = qb_big_alloc((size_t)c->v.threads * QB_LAY_TMP_BYTES, 1);
     if (!c->tmp) {
         rc = qb_fail(QB_ENOMEM, "%s: out of memory", lname[k]);
         goto fail;

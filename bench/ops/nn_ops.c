@@ -18,6 +18,7 @@
  * only one of these ops with a per-channel variant. */
 #include "ops_memory.h"
 
+#include "big_buf.h"
 #include "eltwise_lut.h"
 #include "error.h"
 #include "gemm_f16.h"
@@ -156,8 +157,8 @@ static void destroy(qb_op_instance *c)
     if (!c) return;
     qb_mo_tensor_free(&c->x);
     qb_mo_tensor_free(&c->y);
-    free(c->xf);
-    free(c->yf);
+    qb_big_free(c->xf);
+    qb_big_free(c->yf);
     free(c->pa);
     free(c->pb);
     free(c->ln_mean);
@@ -264,12 +265,12 @@ static int int8_setup(qb_op_instance *c)
         if (!rc) c->yq = qt_of(&c->y);
         return rc;
     }
-    float *yf = qb_mo_alloc(c->nout * sizeof *yf, c->v.threads);
+    float *yf = qb_big_alloc(c->nout * sizeof *yf, c->v.threads);
     if (!yf) return qb_fail(QB_ENOMEM, "%s: out of memory for the calibration output", kname[c->k]);
     run_f32(c, c->x.f, yf);
     qb_qparams op;
     int rc = qb_mo_qparams_of(yf, c->nout, c->v.policy, &op);
-    free(yf);
+    qb_big_free(yf);
     if (rc) return rc;
     rc = qb_mo_output(&c->y, c->nout, &c->v, &op);
     qb_qparams_free(&op);
@@ -341,8 +342,8 @@ static int create_kind(nkind k, const qb_shape *s, const qb_variant *v, qb_op_in
     } else {
         rc = qb_mo_output(&c->y, c->nout, &c->v, NULL);
         if (!rc && c->v.dtype == QB_FP16) {
-            c->xf = qb_mo_alloc(c->nin * sizeof *c->xf, c->v.threads);
-            c->yf = qb_mo_alloc(c->nout * sizeof *c->yf, c->v.threads);
+            c->xf = qb_big_alloc(c->nin * sizeof *c->xf, c->v.threads);
+            c->yf = qb_big_alloc(c->nout * sizeof *c->yf, c->v.threads);
             if (!c->xf || !c->yf) rc = qb_fail(QB_ENOMEM, "%s: out of memory", kname[k]);
         }
     }

@@ -14,6 +14,7 @@
  * output scale is calibrated on the fp32 cumsum of the same inputs. */
 #include "ops_memory.h"
 
+#include "big_buf.h"
 #include "eltwise_simd.h"
 #include "error.h"
 #include "ops_mem_util.h"
@@ -227,14 +228,14 @@ static void destroy(qb_op_instance *c)
 static int int8_setup(qb_op_instance *c)
 {
     const size_t n = c->x.n, L = c->cols;
-    float *yf = qb_mo_alloc(n * sizeof *yf, c->v.threads);
+    float *yf = qb_big_alloc(n * sizeof *yf, c->v.threads);
     if (!yf) return qb_fail(QB_ENOMEM, "cumsum: out of memory for the calibration output");
 #pragma omp parallel for num_threads(c->v.threads) schedule(static)
     for (size_t r = 0; r < c->rows; r++)
         row_f32(c->x.f + r * L, yf + r * L, L, 0);
     qb_qparams op;
     int rc = qb_mo_qparams_of(yf, n, c->v.policy, &op);
-    free(yf);
+    qb_big_free(yf);
     if (rc) return rc;
     rc = qb_mo_output(&c->y, n, &c->v, &op);
     qb_qparams_free(&op);

@@ -1,6 +1,8 @@
 /* Shared pieces of the memory-bound operators (see ops_mem_util.h). */
 #include "ops_mem_util.h"
 
+
+#include "big_buf.h"
 #include "cpu_features.h"
 #include "defaults.h"
 #include "error.h"
@@ -13,7 +15,6 @@
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 int qb_mo_variant(const char *op, const qb_variant *in, bool per_channel_ok, qb_variant *out)
@@ -33,25 +34,6 @@ int qb_mo_variant(const char *op, const qb_variant *in, bool per_channel_ok, qb_
         return qb_fail(QB_EUNSUPPORTED,
                        "%s: per-channel does not apply (no channel axis with its own weights)", op);
     return QB_OK;
-}
-
-void *qb_mo_alloc(size_t bytes, int threads)
-{
-    /* big buffers on 2 MiB pages where THP allows (madvise mode): a
-     * transpose touches a new 4 KiB page every few hundred bytes otherwise */
-    const bool huge = bytes >= QB_MO_HUGE_BYTES;
-    const size_t align = huge ? QB_MO_HUGE_BYTES : 64;
-    const size_t sz = (bytes + align - 1) / align * align;
-    unsigned char *p = aligned_alloc(align, sz ? sz : 64);
-    if (!p) return NULL;
-    if (huge) (void)madvise(p, sz, MADV_HUGEPAGE); /* advice only: 4 KiB pages still work */
-    if (threads < 1) threads = 1;
-        /* one write per 4 KiB page faults it in (a huge page at its first):
-         * no memset pass over data the op overwrites anyway */
-#pragma omp parallel for num_threads(threads) schedule(static)
-    for (size_t off = 0; off < sz; off += 4096)
-        p[off] = 0;
-    return p;
 }
 
 /* splitmix64 of (seed, i), its top 24 bits scaled into [lo, hi) with one
@@ -116,17 +98,50 @@ void qb_mo_fill_stream(float *x, size_t n, uint64_t base, float lo, float hi, in
     }
 }
 
+/* The extremes of y[i0..i1) into lo and hi, and into bad the sum of every
+ * y - y: 0 for finite data, NaN once an Inf or a NaN is met. */
+static void extremes_scalar(const float *y, size_t i0, size_t i1, float *lo, float *hi, float *bad)
+{
+    for (size_t i = i0; i < i1; i++) {
+        *lo = y[i] < *lo ? y[i] : *lo;
+        *hi = y[i] > *hi ? y[i] : *hi;
+        *bad += y[i] - y[i];
+    }
+}
+
+/* The same sixteen lanes at a time (the scalar loop's float sum is a chain
+ * the compiler may not reorder): the calibration of a 16 M-element output
+ * was one of the larger costs of preparing an operator. */
+__attribute__((target("avx512f"))) static void extremes_avx512(const float *y, size_t i0, size_t i1, float *lo,
+                                                               float *hi, float *bad)
+{
+    __m512 vlo = _mm512_set1_ps(*lo), vhi = _mm512_set1_ps(*hi), vbad = _mm512_setzero_ps();
+    size_t i = i0;
+    for (; i + 16 <= i1; i += 16) {
+        const __m512 v = _mm512_loadu_ps(y + i);
+        vlo = _mm512_min_ps(vlo, v);
+        vhi = _mm512_max_ps(vhi, v);
+        vbad = _mm512_add_ps(vbad, _mm512_sub_ps(v, v));
+    }
+    *lo = _mm512_reduce_min_ps(vlo);
+    *hi = _mm512_reduce_max_ps(vhi);
+    *bad += _mm512_reduce_add_ps(vbad);
+    extremes_scalar(y, i, i1, lo, hi, bad);
+}
+
 int qb_mo_extremes(const float *y, size_t n, float *lo_out, float *hi_out)
 {
     /* the default sources (absmax, minmax) depend only on the extremes: find
      * them in parallel; x - x is 0 for a finite x and NaN for Inf and NaN,
-     * which the min/max of (x - x) carry to the end */
+     * which the sums carry to the end */
+    const bool wide = qb_cpu_has("avx512f");
     float lo = INFINITY, hi = -INFINITY, bad = 0.0f;
-#pragma omp parallel for reduction(min : lo) reduction(max : hi) reduction(+ : bad) schedule(static)
-    for (size_t i = 0; i < n; i++) {
-        lo = y[i] < lo ? y[i] : lo;
-        hi = y[i] > hi ? y[i] : hi;
-        bad += y[i] - y[i];
+#pragma omp parallel reduction(min : lo) reduction(max : hi) reduction(+ : bad)
+    {
+        size_t i0, i1;
+        qb_mo_span(n, omp_get_thread_num(), omp_get_num_threads(), 64, &i0, &i1);
+        if (wide) extremes_avx512(y, i0, i1, &lo, &hi, &bad);
+        else extremes_scalar(y, i0, i1, &lo, &hi, &bad);
     }
     if (bad != 0.0f) return qb_fail(QB_EINPUT, "calibration data holds a NaN or Inf: no scale fits it");
     *lo_out = lo;
@@ -205,7 +220,7 @@ int qb_mo_input_convert(qb_mo_tensor *t, const qb_variant *v, const qb_qparams *
         t->d = t->f;
         return QB_OK;
     }
-    t->d = qb_mo_alloc(t->n * qb_dtype_bytes(v->dtype), v->threads);
+    t->d = qb_big_alloc(t->n * qb_dtype_bytes(v->dtype), v->threads);
     if (!t->d) return qb_fail(QB_ENOMEM, "out of memory for %zu elements", t->n);
     if (v->dtype == QB_FP16) {
 #pragma omp parallel num_threads(v->threads)
@@ -227,7 +242,7 @@ int qb_mo_input(qb_mo_tensor *t, size_t n, const qb_variant *v, uint64_t seed, f
 {
     memset(t, 0, sizeof *t);
     t->n = n;
-    t->f = qb_mo_alloc(n * sizeof *t->f, v->threads);
+    t->f = qb_big_alloc(n * sizeof *t->f, v->threads);
     if (!t->f) return qb_fail(QB_ENOMEM, "out of memory for %zu input elements", n);
     qb_mo_fill(t->f, n, seed, lo, hi, v->threads);
     return qb_mo_input_convert(t, v, NULL);
@@ -238,7 +253,7 @@ int qb_mo_output(qb_mo_tensor *t, size_t n, const qb_variant *v, const qb_qparam
     memset(t, 0, sizeof *t);
     t->n = n;
     t->dt = v->dtype;
-    t->d = qb_mo_alloc(n * qb_dtype_bytes(v->dtype), v->threads);
+    t->d = qb_big_alloc(n * qb_dtype_bytes(v->dtype), v->threads);
     if (!t->d) return qb_fail(QB_ENOMEM, "out of memory for %zu output elements", n);
     if (v->dtype == QB_FP32) t->f = t->d;
     if (v->dtype == QB_INT8 && p) {
@@ -251,8 +266,8 @@ int qb_mo_output(qb_mo_tensor *t, size_t n, const qb_variant *v, const qb_qparam
 
 void qb_mo_tensor_free(qb_mo_tensor *t)
 {
-    if (t->d != t->f) free(t->d);
-    free(t->f);
+    if (t->d != t->f) qb_big_free(t->d);
+    qb_big_free(t->f);
     qb_qparams_free(&t->p);
     memset(t, 0, sizeof *t);
 }

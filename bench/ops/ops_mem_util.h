@@ -45,13 +45,6 @@ typedef struct {
  * gran and policy. */
 int qb_mo_variant(const char *op, const qb_variant *in, bool per_channel_ok, qb_variant *out);
 
-/* 64-byte aligned, size rounded up to 64 bytes, every page touched by
- * `threads` threads so no page fault lands in a timed run (the contents are
- * not defined). NULL on failure.
- * From QB_MO_HUGE_BYTES on: 2 MiB aligned and advised to use transparent
- * huge pages (MADV_HUGEPAGE). */
-#define QB_MO_HUGE_BYTES ((size_t)2 << 20)
-void *qb_mo_alloc(size_t bytes, int threads);
 
 /* Uniform [lo, hi): value i depends only on (seed, i), and is
  * qb_mo_fill_value(seed, i, lo, hi) whichever code path fills it. */
@@ -65,7 +58,7 @@ void qb_mo_fill_stream(float *x, size_t n, uint64_t base, float lo, float hi, in
 /* An input: fill f from the seed, then convert to the variant's dtype
  * (int8: params chosen from the data by the variant's policy). */
 int qb_mo_input(qb_mo_tensor *t, size_t n, const qb_variant *v, uint64_t seed, float lo, float hi);
-/* An input whose float data is already in t->f (allocated with qb_mo_alloc,
+/* An input whose float data is already in t->f (allocated with qb_big_alloc,
  * t->n set): convert it; int8 with the given params (NULL: choose). */
 int qb_mo_input_convert(qb_mo_tensor *t, const qb_variant *v, const qb_qparams *p);
 /* An output buffer for the variant's dtype; int8 with a copy of params p. */

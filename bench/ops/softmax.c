@@ -16,6 +16,7 @@
  * calibrated on the fp32 softmax of the same inputs. */
 #include "ops_memory.h"
 
+#include "big_buf.h"
 #include "eltwise_simd.h"
 #include "error.h"
 #include "ops_mem_util.h"
@@ -340,14 +341,14 @@ static void destroy(qb_op_instance *c)
     if (!c) return;
     qb_mo_tensor_free(&c->x);
     qb_mo_tensor_free(&c->y);
-    free(c->scratch);
+    qb_big_free(c->scratch);
     free(c);
 }
 
 static int int8_setup(qb_op_instance *c)
 {
     const size_t n = c->x.n;
-    float *yf = qb_mo_alloc(n * sizeof *yf, c->v.threads);
+    float *yf = qb_big_alloc(n * sizeof *yf, c->v.threads);
     if (!yf) return qb_fail(QB_ENOMEM, "softmax: out of memory for the calibration output");
     const size_t L = c->cols;
 #pragma omp parallel num_threads(c->v.threads)
@@ -360,7 +361,7 @@ static int int8_setup(qb_op_instance *c)
     }
     qb_qparams op;
     int rc = qb_mo_qparams_of(yf, n, c->v.policy, &op);
-    free(yf);
+    qb_big_free(yf);
     if (rc) return rc;
     rc = qb_mo_output(&c->y, n, &c->v, &op);
     qb_qparams_free(&op);
@@ -385,7 +386,7 @@ static int create(const qb_shape *s, const qb_variant *v, qb_op_instance **out)
     const size_t n = c->rows * c->cols, esz = qb_dtype_bytes(c->v.dtype);
     /* streaming needs every row to start 32-byte aligned */
     c->nt = qb_mo_nt((double)n * (double)esz) && (c->cols * esz) % 32 == 0;
-    c->scratch = qb_mo_alloc((size_t)c->v.threads * c->cols * 4, c->v.threads);
+    c->scratch = qb_big_alloc((size_t)c->v.threads * c->cols * 4, c->v.threads);
     if (!c->scratch) {
         rc = qb_fail(QB_ENOMEM, "softmax: out of memory for the row buffers");
         goto fail;

@@ -4,7 +4,6 @@
  * which places the bandwidth level points), then the level-only points, each
  * phase in interleaved rounds. */
 #include "clock.h"
-#include "fmt.h"
 #include "defaults.h"
 #include "error.h"
 #include "fmt.h"
