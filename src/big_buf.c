@@ -18,10 +18,12 @@
 typedef struct {
     unsigned char *p;
     size_t bytes;
+    unsigned long freed; /* when it was kept, in frees */
 } big_slot;
 
 static big_slot live[QB_BIG_SLOTS], kept[QB_BIG_SLOTS];
 static size_t kept_total;
+static unsigned long frees;
 
 static void touch(unsigned char *p, size_t bytes, int threads)
 {
@@ -37,7 +39,7 @@ static void note_live(unsigned char *p, size_t bytes)
 {
     for (int i = 0; i < QB_BIG_SLOTS; i++)
         if (!live[i].p) {
-            live[i] = (big_slot){p, bytes};
+            live[i] = (big_slot){p, bytes, 0};
             return;
         }
     /* more big buffers at once than slots: this one is simply not kept later */
@@ -86,12 +88,13 @@ void *qb_big_alloc(size_t bytes, int threads)
     return p;
 }
 
-/* Free the largest kept buffer; false when none is kept. */
-static bool drop_largest(void)
+/* Free the kept buffer freed longest ago, the one least likely to be asked
+ * for next; false when none is kept. */
+static bool drop_oldest(void)
 {
     int big = -1;
     for (int i = 0; i < QB_BIG_SLOTS; i++)
-        if (kept[i].p && (big < 0 || kept[i].bytes > kept[big].bytes)) big = i;
+        if (kept[i].p && (big < 0 || kept[i].freed < kept[big].freed)) big = i;
     if (big < 0) return false;
 #if QB_BIG_CHECKED
     ASAN_UNPOISON_MEMORY_REGION(kept[big].p, kept[big].bytes);
@@ -118,7 +121,7 @@ void qb_big_free(void *ptr)
         free(s.p);
         return;
     }
-    while (kept_total + s.bytes > QB_BIG_KEEP_BYTES && drop_largest()) {
+    while (kept_total + s.bytes > QB_BIG_KEEP_BYTES && drop_oldest()) {
     }
     int k = -1;
     for (int i = 0; i < QB_BIG_SLOTS && k < 0; i++)
@@ -128,6 +131,7 @@ void qb_big_free(void *ptr)
         return;
     }
     kept[k] = s;
+    kept[k].freed = ++frees;
     kept_total += s.bytes;
 #if QB_BIG_CHECKED
     /* a kept buffer read or written after its free is reported as one */
@@ -137,7 +141,7 @@ void qb_big_free(void *ptr)
 
 void qb_big_release(void)
 {
-    while (drop_largest()) {
+    while (drop_oldest()) {
     }
 }
 

@@ -8,6 +8,7 @@
  * and, +128, the next step's u8 operand. */
 #include "ops_compute.h"
 
+#include "big_buf.h"
 #include "error.h"
 #include "gemm.h"
 #include "gemm_f16.h"
@@ -76,7 +77,7 @@ static void destroy(qb_op_instance *c)
     qb_gemm_packed_free(&c->rpk);
     void *bufs[] = {c->x, c->w, c->r, c->bias, c->y, c->g, c->gh, c->cst, c->xh, c->wh, c->rh,
                     c->yh, c->wq, c->rq, c->yq, c->mult_w, c->mult_r, c->bias_w, c->bias_r, c->hu};
-    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) qb_big_free(bufs[i]);
     qb_cq_act_free(&c->act);
     qb_qparams_free(&c->wp);
     qb_qparams_free(&c->rp);
@@ -251,11 +252,11 @@ static int create(const qb_shape *s, const qb_variant *v, qb_op_instance **out)
     const long G4 = 4 * c->H;
     const size_t nx = (size_t)(c->T * c->B * c->I), nw = (size_t)(G4 * c->I), nr = (size_t)(G4 * c->H);
     const size_t ny = output_elems(s);
-    c->x = malloc(nx * 4);
-    c->w = malloc(nw * 4);
-    c->r = malloc(nr * 4);
+    c->x = qb_big_alloc(nx * 4, 1);
+    c->w = qb_big_alloc(nw * 4, 1);
+    c->r = qb_big_alloc(nr * 4, 1);
     c->bias = malloc((size_t)G4 * 4);
-    c->g = malloc((size_t)(c->T * c->B * G4) * 4);
+    c->g = qb_big_alloc((size_t)(c->T * c->B * G4) * 4, 1);
     c->gh = malloc((size_t)(c->B * G4) * 4);
     c->cst = malloc((size_t)(c->B * c->H) * 4);
     if (!c->x || !c->w || !c->r || !c->bias || !c->g || !c->gh || !c->cst) goto nomem;
@@ -270,21 +271,21 @@ static int create(const qb_shape *s, const qb_variant *v, qb_op_instance **out)
     rc = qb_gemm_ws_create(v->threads, c->isa, &c->ws);
     if (rc) goto fail;
     if (v->dtype == QB_FP32) {
-        c->y = malloc(ny * 4);
+        c->y = qb_big_alloc(ny * 4, 1);
         if (!c->y) goto nomem;
     } else if (v->dtype == QB_FP16) {
-        c->xh = malloc(nx * 2);
-        c->wh = malloc(nw * 2);
-        c->rh = malloc(nr * 2);
-        c->yh = malloc(ny * 2);
+        c->xh = qb_big_alloc(nx * 2, 1);
+        c->wh = qb_big_alloc(nw * 2, 1);
+        c->rh = qb_big_alloc(nr * 2, 1);
+        c->yh = qb_big_alloc(ny * 2, 1);
         if (!c->xh || !c->wh || !c->rh || !c->yh) goto nomem;
         qb_f32_to_f16_n(c->x, c->xh, nx);
         qb_f32_to_f16_n(c->w, c->wh, nw);
         qb_f32_to_f16_n(c->r, c->rh, nr);
     } else {
-        c->wq = malloc(nw);
-        c->rq = malloc(nr);
-        c->yq = malloc(ny);
+        c->wq = qb_big_alloc(nw, 1);
+        c->rq = qb_big_alloc(nr, 1);
+        c->yq = qb_big_alloc(ny, 1);
         c->hu = malloc((size_t)(2 * c->B * c->H)); /* two: run_parallel alternates */
         c->mult_w = malloc((size_t)G4 * 4);
         c->mult_r = malloc((size_t)G4 * 4);

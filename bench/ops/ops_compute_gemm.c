@@ -8,6 +8,7 @@
  * every run, since it is an activation. */
 #include "ops_compute.h"
 
+#include "big_buf.h"
 #include "error.h"
 #include "gemm.h"
 #include "gemm_f16.h"
@@ -102,21 +103,21 @@ static void destroy(qb_op_instance *c)
     if (!c) return;
     qb_gemm_ws_destroy(c->ws);
     qb_gemm_packed_free(&c->wpk);
-    free(c->a);
-    free(c->b);
+    qb_big_free(c->a);
+    qb_big_free(c->b);
     free(c->bias);
-    free(c->y);
-    free(c->ah);
-    free(c->bh);
-    free(c->yh);
+    qb_big_free(c->y);
+    qb_big_free(c->ah);
+    qb_big_free(c->bh);
+    qb_big_free(c->yh);
     qb_cq_act_free(&c->act);
-    free(c->bq);
+    qb_big_free(c->bq);
     qb_qparams_free(&c->bp);
     qb_qparams_free(&c->op);
     free(c->mult);
     free(c->shift);
     free(c->bias_i32);
-    free(c->yq);
+    qb_big_free(c->yq);
     free(c);
 }
 
@@ -207,8 +208,9 @@ static int create_kind(mm_kind kind, const qb_shape *s, const qb_variant *v, qb_
     mnk(kind, s, &c->batch, &c->M, &c->N, &c->K);
     const size_t na = (size_t)(c->batch * c->M * c->K), nb = (size_t)(c->batch * c->K * c->N);
     const size_t ny = (size_t)(c->batch * c->M * c->N);
-    c->a = malloc(na * sizeof *c->a);
-    c->b = malloc(nb * sizeof *c->b);
+    /* operand buffers are reused from variant to variant (big_buf.h) */
+    c->a = qb_big_alloc(na * sizeof *c->a, 1);
+    c->b = qb_big_alloc(nb * sizeof *c->b, 1);
     c->bias = malloc((size_t)c->N * sizeof *c->bias);
     if (!c->a || !c->b || !c->bias) goto nomem;
     qb_cq_fill(c->a, na, QB_CQ_SEED_MM_A, -1.0f, 1.0f);
@@ -223,13 +225,13 @@ static int create_kind(mm_kind kind, const qb_shape *s, const qb_variant *v, qb_
     rc = qb_gemm_ws_create(v->threads, c->isa, &c->ws);
     if (rc) goto fail;
     if (v->dtype != QB_FP16) {
-        c->y = malloc(ny * sizeof *c->y);
+        c->y = qb_big_alloc(ny * sizeof *c->y, 1);
         if (!c->y) goto nomem;
     }
     if (v->dtype == QB_FP16) {
-        c->ah = malloc(na * 2);
-        c->bh = malloc(nb * 2);
-        c->yh = malloc(ny * 2);
+        c->ah = qb_big_alloc(na * 2, 1);
+        c->bh = qb_big_alloc(nb * 2, 1);
+        c->yh = qb_big_alloc(ny * 2, 1);
         if (!c->ah || !c->bh || !c->yh) goto nomem;
         qb_f32_to_f16_n(c->a, c->ah, na);
         qb_f32_to_f16_n(c->b, c->bh, nb);
@@ -238,11 +240,11 @@ static int create_kind(mm_kind kind, const qb_shape *s, const qb_variant *v, qb_
         if (!rc) rc = qb_cq_act_quant(c->a, na, v->policy, &c->act);
         if (rc) goto fail;
         const long nbias = kind == MM_GEMM ? c->N : c->batch * c->N;
-        c->bq = malloc(nb);
+        c->bq = qb_big_alloc(nb, 1);
         c->mult = malloc((size_t)c->N * sizeof *c->mult);
         c->shift = malloc((size_t)c->N * sizeof *c->shift);
         c->bias_i32 = malloc((size_t)nbias * sizeof *c->bias_i32);
-        c->yq = malloc(ny);
+        c->yq = qb_big_alloc(ny, 1);
         int32_t *wsum = malloc((size_t)c->N * sizeof *wsum);
         if (!c->bq || !c->mult || !c->shift || !c->bias_i32 || !c->yq || !wsum) {
             free(wsum);
@@ -261,7 +263,7 @@ static int create_kind(mm_kind kind, const qb_shape *s, const qb_variant *v, qb_
         }
         free(wsum);
         if (rc) goto fail;
-        free(c->y);
+        qb_big_free(c->y);
         c->y = NULL;
     }
     if (kind == MM_GEMM) {
