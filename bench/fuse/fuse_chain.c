@@ -379,10 +379,10 @@ static double value_at(const qb_fuse_chain *c, const void *p, size_t i)
 int qb_fuse_chain_verify(qb_fuse_chain *c, qb_fuse_form f, double *max_diff, double *vs_unfused)
 {
     const size_t n = c->n;
-    void *a = malloc(c->bytes_each), *b = malloc(c->bytes_each);
+    void *a = qb_big_alloc(c->bytes_each, c->threads), *b = qb_big_alloc(c->bytes_each, c->threads);
     if (!a || !b) {
-        free(a);
-        free(b);
+        qb_big_free(a);
+        qb_big_free(b);
         return qb_fail(QB_ENOMEM, "fuse: out of memory for the reference");
     }
     const void *got = f == QB_FUSE_UNFUSED ? c->yu : c->y;
@@ -403,7 +403,7 @@ int qb_fuse_chain_verify(qb_fuse_chain *c, qb_fuse_form f, double *max_diff, dou
     }
     *max_diff = d;
     *vs_unfused = u;
-    free(a);
-    free(b);
+    qb_big_free(a);
+    qb_big_free(b);
     return QB_OK;
 }

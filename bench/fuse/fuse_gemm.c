@@ -10,6 +10,7 @@
  * the roofline makes (fusion pays where the bytes are the bottleneck). */
 #include "fuse.h"
 
+#include "big_buf.h"
 #include "error.h"
 
 #include "gemm.h"
@@ -193,8 +194,8 @@ void qb_fuse_gemm_destroy(qb_fuse_gemm *vc)
     qb_fuse_gemm *c = vc;
     if (!c) return;
     qb_gemm_ws_destroy(c->ws);
-    free(c->a), free(c->b), free(c->bias), free(c->bias_i32), free(c->mult);
-    free(c->c32), free(c->t32), free(c->y), free(c->yf);
+    qb_big_free(c->a), qb_big_free(c->b), free(c->bias), free(c->bias_i32), free(c->mult);
+    qb_big_free(c->c32), qb_big_free(c->t32), qb_big_free(c->y), qb_big_free(c->yf);
     free(c);
 }
 
@@ -213,12 +214,12 @@ int qb_fuse_gemm_create(int chain, int threads, qb_fuse_gemm **out)
     const size_t nA = (size_t)(c->M * c->K), nB = (size_t)(c->K * c->N), nC = (size_t)(c->M * c->N);
     const size_t in_es = i8 ? 1 : 4;
     int rc = qb_gemm_ws_create(threads, QB_ISA_AUTO, &c->ws);
-    c->a = malloc(nA * in_es);
-    c->b = malloc(nB * in_es);
-    c->c32 = malloc(nC * 4);
-    c->t32 = malloc(nC * 4);
-    c->y = malloc(nC * out_esize(c->id));
-    c->yf = malloc(nC * out_esize(c->id));
+    c->a = qb_big_alloc(nA * in_es, 1);
+    c->b = qb_big_alloc(nB * in_es, 1);
+    c->c32 = qb_big_alloc(nC * 4, 1);
+    c->t32 = qb_big_alloc(nC * 4, 1);
+    c->y = qb_big_alloc(nC * out_esize(c->id), 1);
+    c->yf = qb_big_alloc(nC * out_esize(c->id), 1);
     c->bias = malloc((size_t)c->M * sizeof *c->bias);
     c->bias_i32 = malloc((size_t)c->M * sizeof *c->bias_i32);
     c->mult = malloc((size_t)(conv ? c->M : c->N) * sizeof *c->mult);
