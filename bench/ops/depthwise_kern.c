@@ -246,19 +246,13 @@ static void plane_i8_s1(const qb_dw_geom *g, const uint8_t *xp, const int8_t *w,
     }
 }
 
-/* Stride 2: sixteen outputs of a row per step. Each tap's inputs are the
- * even bytes of 32 loaded ones (vpshufb per 128-bit lane, then the two
- * lanes' halves joined), widened to int16; taps go in pairs through
- * vpmaddwd against (w0, w1) as the stride-1 kernel does (exact: |x w| sums
- * of two stay far inside int32). The padded row's slack covers the
- * overread of the last step. */
-static void plane_i8_s2(const qb_dw_geom *g, const uint8_t *xp, const int8_t *w, const qb_dw_rq *qp,
-                        uint8_t *y)
+/* The rows of plane_i8_s2 below, for `pairs` tap pairs: inlined with pairs
+ * a constant where it is one (3x3: five pairs), so the offsets and weights
+ * stay in registers and the pair loop unrolls. */
+__attribute__((always_inline)) static inline void rows_i8_s2(const qb_dw_geom *g, const uint8_t *xp,
+                                                            const qb_dw_rq *q, const size_t *off,
+                                                            const __m256i *wp, const int pairs, uint8_t *y)
 {
-    const qb_dw_rq qv = *qp, *q = &qv;
-    size_t off[64];
-    __m256i wp[32];
-    const int pairs = tap_pairs(g, w, off, wp);
     const size_t OW = g->OW;
     const qb_v_rq vq = qb_v_rq_make(q->zo, q->qmin, q->qmax);
     const __m256i even = _mm256_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, -1, -1, -1, -1, -1, -1, -1, -1, 0, 2, 4, 6, 8,
@@ -283,6 +277,23 @@ static void plane_i8_s2(const qb_dw_geom *g, const uint8_t *xp, const int8_t *w,
     }
 }
 
+/* Stride 2: sixteen outputs of a row per step. Each tap's inputs are the
+ * even bytes of 32 loaded ones (vpshufb per 128-bit lane, then the two
+ * lanes' halves joined), widened to int16; taps go in pairs through
+ * vpmaddwd against (w0, w1) as the stride-1 kernel does (exact: |x w| sums
+ * of two stay far inside int32). The padded row's slack covers the
+ * overread of the last step. */
+static void plane_i8_s2(const qb_dw_geom *g, const uint8_t *xp, const int8_t *w, const qb_dw_rq *qp,
+                        uint8_t *y)
+{
+    const qb_dw_rq qv = *qp, *q = &qv;
+    size_t off[64];
+    __m256i wp[32];
+    const int pairs = tap_pairs(g, w, off, wp);
+    if (pairs == 5) rows_i8_s2(g, xp, q, off, wp, 5, y);
+    else rows_i8_s2(g, xp, q, off, wp, pairs, y);
+}
+
 static void plane_i8_any(const qb_dw_geom *g, const uint8_t *xp, const int8_t *w, const qb_dw_rq *q,
                          uint8_t *y)
 {
@@ -305,30 +316,21 @@ static void plane_i8_any(const qb_dw_geom *g, const uint8_t *xp, const int8_t *w
  * 8-11|24-27, 12-15|28-31), multiplied by the dword of the four weights and
  * summed into int32 without saturation; the packs restore the order. A
  * group short of four taps repeats its first tap with weight 0. */
-__attribute__((target("avx512f,avx512vl,avx512bw,avx512vnni"))) static void
-plane_i8_s1_vnni(const qb_dw_geom *g, const uint8_t *xp, const int8_t *w, const qb_dw_rq *qp,
-                 uint8_t *y)
+/* The rows of plane_i8_s1_vnni below, for `groups` groups of four taps:
+ * inlined with groups a constant where it is one (3x3: three groups), so the
+ * taps' offsets and weights stay in registers and the group loop unrolls. */
+__attribute__((target("avx512f,avx512vl,avx512bw,avx512vnni"), always_inline)) static inline void
+rows_i8_s1_vnni(const qb_dw_geom *g, const uint8_t *xp, const qb_dw_rq *q, const size_t *off,
+                const __m256i *wg, const int groups, uint8_t *y)
 {
-    const qb_dw_rq qv = *qp, *q = &qv;
-    const int taps = g->R * g->S, groups = (taps + 3) / 4;
     const size_t OW = g->OW;
     const qb_v_rq vq = qb_v_rq_make(q->zo, q->qmin, q->qmax);
-    size_t off[64];
-    __m256i wg[16];
-    for (int t = 0; t < 4 * groups; t++)
-        off[t] = t < taps ? (size_t)(t / g->S) * g->Wp + (size_t)(t % g->S) : off[4 * (t / 4)];
-    for (int k = 0; k < groups; k++) {
-        uint32_t b = 0;
-        for (int j = 0; j < 4; j++)
-            if (4 * k + j < taps) b |= (uint32_t)(uint8_t)w[4 * k + j] << (8 * j);
-        wg[k] = _mm256_set1_epi32((int32_t)b);
-    }
     const __m256i bias = _mm256_set1_epi32(q->bias);
     for (size_t oh = 0; oh < g->OH; oh++) {
         const uint8_t *xr = xp + oh * g->Wp;
         uint8_t *yr = y + oh * OW;
         for (size_t ow = 0; ow < OW; ow += 32) {
-            __m256i acc[4] = {bias, bias, bias, bias};
+            __m256i acc0 = bias, acc1 = bias, acc2 = bias, acc3 = bias;
             for (int k = 0; k < groups; k++) {
                 const __m256i v0 = _mm256_loadu_si256((const __m256i *)(xr + off[4 * k] + ow));
                 const __m256i v1 = _mm256_loadu_si256((const __m256i *)(xr + off[4 * k + 1] + ow));
@@ -336,16 +338,13 @@ plane_i8_s1_vnni(const qb_dw_geom *g, const uint8_t *xp, const int8_t *w, const 
                 const __m256i v3 = _mm256_loadu_si256((const __m256i *)(xr + off[4 * k + 3] + ow));
                 const __m256i a = _mm256_unpacklo_epi8(v0, v1), b = _mm256_unpackhi_epi8(v0, v1);
                 const __m256i c = _mm256_unpacklo_epi8(v2, v3), d = _mm256_unpackhi_epi8(v2, v3);
-                acc[0] = _mm256_dpbusd_epi32(acc[0], _mm256_unpacklo_epi16(a, c), wg[k]);
-                acc[1] = _mm256_dpbusd_epi32(acc[1], _mm256_unpackhi_epi16(a, c), wg[k]);
-                acc[2] = _mm256_dpbusd_epi32(acc[2], _mm256_unpacklo_epi16(b, d), wg[k]);
-                acc[3] = _mm256_dpbusd_epi32(acc[3], _mm256_unpackhi_epi16(b, d), wg[k]);
+                acc0 = _mm256_dpbusd_epi32(acc0, _mm256_unpacklo_epi16(a, c), wg[k]);
+                acc1 = _mm256_dpbusd_epi32(acc1, _mm256_unpackhi_epi16(a, c), wg[k]);
+                acc2 = _mm256_dpbusd_epi32(acc2, _mm256_unpacklo_epi16(b, d), wg[k]);
+                acc3 = _mm256_dpbusd_epi32(acc3, _mm256_unpackhi_epi16(b, d), wg[k]);
             }
-#pragma GCC unroll 4
-            for (int j = 0; j < 4; j++)
-                acc[j] = qb_dw_rq8(q, &vq, acc[j]);
-            const __m256i lo = _mm256_packs_epi32(acc[0], acc[1]),
-                          hi = _mm256_packs_epi32(acc[2], acc[3]);
+            const __m256i lo = _mm256_packs_epi32(qb_dw_rq8(q, &vq, acc0), qb_dw_rq8(q, &vq, acc1)),
+                          hi = _mm256_packs_epi32(qb_dw_rq8(q, &vq, acc2), qb_dw_rq8(q, &vq, acc3));
             const __m256i r = q->u8 ? _mm256_packus_epi16(lo, hi) : _mm256_packs_epi16(lo, hi);
             if (ow + 32 <= OW) {
                 _mm256_storeu_si256((__m256i *)(yr + ow), r);
@@ -356,6 +355,32 @@ plane_i8_s1_vnni(const qb_dw_geom *g, const uint8_t *xp, const int8_t *w, const 
             }
         }
     }
+}
+
+/* Stride 1 with AVX512-VNNI on 256-bit vectors: four taps per vpdpbusd.
+ * The four taps' 32 inputs are interleaved into dwords [x0 x1 x2 x3] per
+ * output (two byte unpacks, two 16-bit unpacks: outputs 0-3|16-19, 4-7|20-23,
+ * 8-11|24-27, 12-15|28-31), multiplied by the dword of the four weights and
+ * summed into int32 without saturation; the packs restore the order. A
+ * group short of four taps repeats its first tap with weight 0. */
+__attribute__((target("avx512f,avx512vl,avx512bw,avx512vnni"))) static void
+plane_i8_s1_vnni(const qb_dw_geom *g, const uint8_t *xp, const int8_t *w, const qb_dw_rq *qp,
+                 uint8_t *y)
+{
+    const qb_dw_rq qv = *qp, *q = &qv;
+    const int taps = g->R * g->S, groups = (taps + 3) / 4;
+    size_t off[64];
+    __m256i wg[16];
+    for (int t = 0; t < 4 * groups; t++)
+        off[t] = t < taps ? (size_t)(t / g->S) * g->Wp + (size_t)(t % g->S) : off[4 * (t / 4)];
+    for (int k = 0; k < groups; k++) {
+        uint32_t b = 0;
+        for (int j = 0; j < 4; j++)
+            if (4 * k + j < taps) b |= (uint32_t)(uint8_t)w[4 * k + j] << (8 * j);
+        wg[k] = _mm256_set1_epi32((int32_t)b);
+    }
+    if (groups == 3) rows_i8_s1_vnni(g, xp, q, off, wg, 3, y);
+    else rows_i8_s1_vnni(g, xp, q, off, wg, groups, y);
 }
 
 void qb_dw_plane_i8(const qb_dw_geom *g, const uint8_t *xp, const int8_t *w, const qb_dw_rq *q,
