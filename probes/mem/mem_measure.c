@@ -447,16 +447,20 @@ static int confirm_rounds(qb_mem_run *m, int *extra)
         round_start = qb_now_ns();
         char round[32];
         snprintf(round, sizeof round, "confirming round %d/%d", r + 1, QB_MEM_CONFIRM_ROUNDS);
+        /* a round counts once it has measured a point: the budget may end
+         * it part way, and the points it did measure have one more round */
+        bool counted = false;
         for (int ti = 0; ti < m->nthreads && rc == QB_OK; ti++) {
             for (int si = 0; si < m->nbw && rc == QB_OK; si++) {
                 bool some = false;
                 for (int k = 0; k < qb_mem_kernel_count; k++) some |= want[ti][si][k];
                 if (!some) continue;
                 if (qb_now_ns() >= end || qb_interrupted()) return rc;
+                if (!counted) (*extra)++;
+                counted = true;
                 rc = measure_point(m, ti, si, want[ti][si], round);
             }
         }
-        (*extra)++;
     }
     return rc;
 }
