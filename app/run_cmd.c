@@ -74,8 +74,9 @@ static int step_ops(qb_results *res, const run_cfg *cfg)
     /* the kernels do not change between passes: the first pass checks each
      * against its reference (its record's params are the ones kept) */
     o.verify = cfg->pass == 0;
-    /* preparing a variant already ran it twice (the first call, then the
-     * timed one that sizes a trial): one discarded trial is warm-up enough */
+    /* preparing a variant already ran it (the first call, and for a short
+     * one a second that sizes a trial): one discarded trial is warm-up
+     * enough */
     qb_rep_policy pol = cfg->pol;
     if (cfg->quick && pol.warmup > 1) pol.warmup = 1;
     return qb_ops_measure(res, &o, &pol);
