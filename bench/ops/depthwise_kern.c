@@ -310,12 +310,6 @@ static void plane_i8_any(const qb_dw_geom *g, const uint8_t *xp, const int8_t *w
         }
 }
 
-/* Stride 1 with AVX512-VNNI on 256-bit vectors: four taps per vpdpbusd.
- * The four taps' 32 inputs are interleaved into dwords [x0 x1 x2 x3] per
- * output (two byte unpacks, two 16-bit unpacks: outputs 0-3|16-19, 4-7|20-23,
- * 8-11|24-27, 12-15|28-31), multiplied by the dword of the four weights and
- * summed into int32 without saturation; the packs restore the order. A
- * group short of four taps repeats its first tap with weight 0. */
 /* The rows of plane_i8_s1_vnni below, for `groups` groups of four taps:
  * inlined with groups a constant where it is one (3x3: three groups), so the
  * taps' offsets and weights stay in registers and the group loop unrolls. */

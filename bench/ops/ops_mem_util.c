@@ -1,7 +1,6 @@
 /* Shared pieces of the memory-bound operators (see ops_mem_util.h). */
 #include "ops_mem_util.h"
 
-
 #include "big_buf.h"
 #include "cpu_features.h"
 #include "defaults.h"

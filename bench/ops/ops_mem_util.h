@@ -45,7 +45,6 @@ typedef struct {
  * gran and policy. */
 int qb_mo_variant(const char *op, const qb_variant *in, bool per_channel_ok, qb_variant *out);
 
-
 /* Uniform [lo, hi): value i depends only on (seed, i), and is
  * qb_mo_fill_value(seed, i, lo, hi) whichever code path fills it. */
 void qb_mo_fill(float *x, size_t n, uint64_t seed, float lo, float hi, int threads);
