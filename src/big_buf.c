@@ -3,9 +3,11 @@
 #include "defaults.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/asan_interface.h>
@@ -105,6 +107,21 @@ static bool drop_oldest(void)
     return true;
 }
 
+bool qb_big_keeps(void)
+{
+    static int nodes = -1;
+    if (nodes < 0) {
+        int n = 0;
+        char path[64];
+        for (;; n++) {
+            snprintf(path, sizeof path, "/sys/devices/system/node/node%d", n);
+            if (access(path, F_OK) != 0) break;
+        }
+        nodes = n;
+    }
+    return nodes <= 1; /* no node folder at all: a kernel without NUMA */
+}
+
 void qb_big_free(void *ptr)
 {
     if (!ptr) return;
@@ -117,7 +134,7 @@ void qb_big_free(void *ptr)
     }
     const big_slot s = live[l];
     live[l] = (big_slot){0};
-    if (s.bytes > QB_BIG_KEEP_BYTES) {
+    if (s.bytes > QB_BIG_KEEP_BYTES || !qb_big_keeps()) {
         free(s.p);
         return;
     }
