@@ -1,4 +1,6 @@
-/* The machine profile: the ceilings of probe peak and probe mem kept between\n * runs ($XDG_CACHE_HOME/qbench/, keyed by CPU model, core count and qbench\n * version), measured quickly when missing or stale. */
+/* The machine profile: the ceilings of probe peak and probe mem kept between
+ * runs ($XDG_CACHE_HOME/qbench/, keyed by CPU model, core count and qbench
+ * version), measured quickly when missing or stale. */
 #include "profile.h"
 #include "results_pool.h"
 #include "ceilings.h"

@@ -154,6 +154,15 @@ static void operands(qb_op_instance *c, qb_mat *X, qb_mat *W, qb_mat *R, qb_epil
     *W = c->wpk, *R = c->rpk;
 }
 
+/* With ns (not NULL): the time since *t0 added to phase i, and *t0 moved on. */
+static inline void phase_end(double *ns, int i, uint64_t *t0)
+{
+    if (!ns) return;
+    const uint64_t t1 = qb_now_ns();
+    ns[i] += (double)(t1 - *t0);
+    *t0 = t1;
+}
+
 /* One step after another: the input projection, then per step the
  * recurrent GEMM (threads inside it) and the gates. ns: NULL, or the
  * nanoseconds of the three phases (input GEMM, recurrent GEMMs, gates),
@@ -164,10 +173,9 @@ static int run_serial(qb_op_instance *c, const qb_mat *X, const qb_mat *W, const
     const long T = c->T, B = c->B, I = c->I, H = c->H, G4 = 4 * H;
     const qb_dtype dt = c->v.dtype;
     uint64_t t0 = ns ? qb_now_ns() : 0;
-#define QB_LSTM_PHASE(i)                                                                               do {                                                                                                   if (ns) {                                                                                              const uint64_t t1_ = qb_now_ns();                                                                  ns[i] += (double)(t1_ - t0);                                                                       t0 = t1_;                                                                                      }                                                                                              } while (0)
     int rc = qb_gemm(c->ws, T * B, G4, I, X, W, eg, c->v.threads);
     if (rc) return rc;
-    QB_LSTM_PHASE(0);
+    phase_end(ns, 0, &t0);
     memset(c->cst, 0, (size_t)(B * H) * sizeof *c->cst);
     for (long t = 0; t < T; t++) {
         const bool rec = t > 0;
@@ -178,7 +186,7 @@ static int run_serial(qb_op_instance *c, const qb_mat *X, const qb_mat *W, const
             else Hm.p = c->hu, Hm.type = QB_MAT_U8;
             rc = qb_gemm(c->ws, B, G4, H, &Hm, R, eh, c->v.threads);
             if (rc) return rc;
-            QB_LSTM_PHASE(1);
+            phase_end(ns, 1, &t0);
         }
         for (long b = 0; b < B; b++) {
             const size_t row = (size_t)((t * B + b) * H);
@@ -188,9 +196,8 @@ static int run_serial(qb_op_instance *c, const qb_mat *X, const qb_mat *W, const
             else o.q = c->yq + row, o.u8 = c->hu + b * H;
             qb_lstm_cell(H, c->g + (t * B + b) * G4, rec ? c->gh + b * G4 : NULL, c->cst + b * H, &o);
         }
-        QB_LSTM_PHASE(2);
+        phase_end(ns, 2, &t0);
     }
-#undef QB_LSTM_PHASE
     return QB_OK;
 }
 
