@@ -56,7 +56,6 @@ static qb_qt qt(const qb_net_exec *e, int t)
     return (qb_qt){.scale = e->t[t].scale, .zp = e->t[t].zp, .s8 = false};
 }
 
-/* The float epilogue (bias, and ReLU while the tile is in registers). */
 /* A Clip(0, hi) (ReLU6) rides in the float epilogue as a ReLU with a cap;
  * other bounds take a pass over the output after the GEMM. */
 static bool clip_in_epi(const ex_node *n)
@@ -64,6 +63,8 @@ static bool clip_in_epi(const ex_node *n)
     return n->act == QB_NOP_CLIP && n->lo == 0.0f && n->hi > 0.0f && n->hi < INFINITY;
 }
 
+/* The float epilogue (bias, and ReLU or ReLU6 while the tile is in
+ * registers). */
 static qb_epilogue float_epi(const qb_net_exec *e, const ex_node *n, void *y, long ldc, bool rows)
 {
     const bool cap = clip_in_epi(n);
