@@ -58,8 +58,25 @@ int qb_conv_nhwc_pack_weights(const qb_conv_nhwc *g, const void *w, qb_mat *out)
     return rc;
 }
 
-/* Rows [h0, h1) of the padded image from the NHWC image x (H x W x C): the
- * border and the channels past C are pad_u8 bytes. */
+/* Pixel w's C channels of row ih of a planar (C x H x W) image, gathered
+ * into d. */
+static void gather_pixels(const qb_conv_nhwc *g, const uint8_t *x, long ih, uint8_t *d, size_t cpb)
+{
+    const size_t plane = (size_t)(g->H * g->W);
+    if (g->type == QB_MAT_F32) {
+        const float *s = (const float *)x + (size_t)(ih * g->W);
+        for (long w = 0; w < g->W; w++)
+            for (long c = 0; c < g->C; c++) ((float *)(d + (size_t)w * cpb))[c] = s[(size_t)c * plane + (size_t)w];
+        return;
+    }
+    const uint8_t *s = x + (size_t)(ih * g->W);
+    for (long w = 0; w < g->W; w++)
+        for (long c = 0; c < g->C; c++) d[(size_t)w * cpb + (size_t)c] = s[(size_t)c * plane + (size_t)w];
+}
+
+/* Rows [h0, h1) of the padded image from the image x (H x W x C, or
+ * C x H x W when planar_in): the border and the channels past C are pad_u8
+ * bytes. */
 static void pad_rows(const qb_conv_nhwc *g, const uint8_t *x, uint8_t pad_u8, uint8_t *xpad, long h0, long h1)
 {
     const size_t es = esize(g), cb = (size_t)g->C * es, cpb = (size_t)g->Cp * es;
@@ -75,7 +92,9 @@ static void pad_rows(const qb_conv_nhwc *g, const uint8_t *x, uint8_t pad_u8, ui
             memset(d + row - border, pad_u8, border);
         }
         const uint8_t *s = x + (size_t)(ih * g->W) * cb;
-        if (cpb == cb) {
+        if (g->planar_in) {
+            gather_pixels(g, x, ih, d + border, cpb);
+        } else if (cpb == cb) {
             memcpy(d + border, s, (size_t)g->W * cb);
         } else {
             for (long w = 0; w < g->W; w++) memcpy(d + border + (size_t)w * cpb, s + (size_t)w * cb, cb);

@@ -26,7 +26,8 @@ size_t qb_conv_nhwc_padded_bytes(const qb_conv_nhwc *g);
  * (qb_gemm_pack_b). */
 int qb_conv_nhwc_pack_weights(const qb_conv_nhwc *g, const void *w, qb_mat *out);
 
-/* y = epilogue(conv(x, w)) for one NHWC image x (H x W x C): x is first
+/* y = epilogue(conv(x, w)) for one NHWC image x (H x W x C; C x H x W when
+ * g->planar_in, set after qb_conv_nhwc_init, for a network's input): x is first
  * copied into xpad (qb_conv_nhwc_padded_bytes) with a border and channels
  * past C of pad_u8 (int8: the activations' zero point; fp32: zero), then each
  * output pixel's window is read there. C is laid out [OH*OW][K] (NHWC): rows

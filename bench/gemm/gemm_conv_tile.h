@@ -6,6 +6,7 @@
 
 #include "gemm_types.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct {
@@ -14,6 +15,7 @@ typedef struct {
     long H, W;        /* the unpadded input */
     long R, S, stride, pad;
     long OH, OW, K;   /* output pixels and channels */
+    bool planar_in;   /* the input is C x H x W (NCHW), gathered into the padded copy */
 } qb_conv_nhwc;
 
 /* A tile: 8 output pixels by 32 output channels, two weight panels of 16. */

@@ -27,15 +27,20 @@ const float *qb_ex_const(const qb_net_graph *g, int i)
 
 void qb_ex_store(const qb_net_exec *e, int t, const float *x, size_t n)
 {
+    qb_ex_store_at(e, t, x, n, e->t[t].p);
+}
+
+void qb_ex_store_at(const qb_net_exec *e, int t, const float *x, size_t n, void *dst)
+{
     const ex_tensor *et = &e->t[t];
     if (e->o.dtype == QB_FP32 || et->raw) {
-        memcpy(et->p, x, n * sizeof *x);
+        memcpy(dst, x, n * sizeof *x);
     } else if (e->o.dtype == QB_FP16) {
-        qb_f32_to_f16_n(x, et->p, n);
+        qb_f32_to_f16_n(x, dst, n);
     } else {
         /* qb_quant1 eight at a time: one division, clamped in float to
          * [-zp, 255 - zp] before the rounding conversion (half to even) */
-        uint8_t *q = et->p;
+        uint8_t *q = dst;
         const __m256 s = _mm256_set1_ps(et->scale), lo = _mm256_set1_ps((float)-et->zp),
                      hi = _mm256_set1_ps((float)(255 - et->zp));
         const __m256i zp = _mm256_set1_epi32(et->zp);
@@ -59,13 +64,18 @@ void qb_ex_store(const qb_net_exec *e, int t, const float *x, size_t n)
 
 void qb_ex_load(const qb_net_exec *e, int t, float *x, size_t n)
 {
+    qb_ex_load_at(e, t, e->t[t].p, x, n);
+}
+
+void qb_ex_load_at(const qb_net_exec *e, int t, const void *src, float *x, size_t n)
+{
     const ex_tensor *et = &e->t[t];
     if (e->o.dtype == QB_FP32 || et->raw) {
-        memcpy(x, et->p, n * sizeof *x);
+        memcpy(x, src, n * sizeof *x);
     } else if (e->o.dtype == QB_FP16) {
-        qb_f16_to_f32_n(et->p, x, n);
+        qb_f16_to_f32_n(src, x, n);
     } else {
-        const uint8_t *q = et->p;
+        const uint8_t *q = src;
         for (size_t i = 0; i < n; i++)
             x[i] = qb_dequant1(q[i], et->scale, et->zp);
     }
@@ -83,6 +93,8 @@ void qb_net_exec_destroy(qb_net_exec *e)
     for (int k = 0; k < e->nf32; k++) free(e->f32[k]);
     free(e->dw_scratch);
     free(e->lay_tmp);
+    free(e->xpad);
+    free(e->cl_in);
     qb_gemm_ws_destroy(e->ws);
     free(e);
 }
@@ -171,7 +183,7 @@ static int scratch(qb_net_exec *e)
     for (int i = 0; i < e->g->nnodes; i++) {
         const ex_node *n = &e->nodes[i];
         const qb_net_node *nd = &e->g->nodes[i];
-        if (n->kind == EX_DW) {
+        if (n->kind == EX_DW && !n->dw_wt) {
             const long s = n->dw_wb ? (long)qb_dw_c8_scratch(&n->dc)
                                     : (long)(n->dg.Hp * n->dg.Wp + n->dg.OH * n->dg.OW + 64) * 4;
             if (s > dwmax) dwmax = s;
@@ -188,7 +200,7 @@ static int scratch(qb_net_exec *e)
         if (!(e->f32[e->nf32] = malloc(maxn * sizeof(float) + GUARD)))
             return qb_fail(QB_ENOMEM, "network executor: out of memory");
     for (int i = 0; i < e->g->nnodes && !e->lay_tmp; i++)
-        if (e->nodes[i].kind == EX_TRANSPOSE &&
+        if ((e->nodes[i].kind == EX_TRANSPOSE || e->nhwc) &&
             !(e->lay_tmp = aligned_alloc(64, (size_t)e->o.threads * QB_LAY_TMP_BYTES)))
             return qb_fail(QB_ENOMEM, "network executor: out of memory");
     if (dwmax) {
@@ -242,6 +254,7 @@ int qb_net_exec_create(const qb_net_graph *g, const qb_net_exec_opts *o, qb_net_
     }
     for (int i = 0; !rc && i < g->nnodes; i++)
         rc = qb_ex_prep_node(e, i);
+    if (!rc) rc = qb_ex_nhwc_choose(e);
     /* an alias of integer data is integer data too */
     for (int pass = 0; !rc && pass < 2; pass++)
         for (int i = 0; i < g->ntensors; i++) {
@@ -263,6 +276,7 @@ int qb_net_exec_set_tensor(qb_net_exec *e, int tensor, const float *x)
 {
     if (tensor < 0 || tensor >= e->g->ntensors || !e->t[tensor].act)
         return qb_fail(QB_EINPUT, "network executor: tensor %d is not an activation", tensor);
+    if (qb_ex_nhwc_tensor(e, tensor)) return qb_ex_nhwc_store(e, tensor, x);
     qb_ex_store(e, tensor, x, e->t[tensor].numel);
     return QB_OK;
 }
@@ -274,7 +288,12 @@ int qb_net_exec_run_node(qb_net_exec *e, int node)
 
 int qb_net_exec_run(qb_net_exec *e, const float *input, double *node_ns)
 {
-    qb_ex_store(e, e->g->input, input, e->t[e->g->input].numel);
+    if (qb_ex_nhwc_tensor(e, e->g->input)) {
+        const int rc = qb_ex_nhwc_store(e, e->g->input, input);
+        if (rc) return rc;
+    } else {
+        qb_ex_store(e, e->g->input, input, e->t[e->g->input].numel);
+    }
     for (int i = 0; i < e->g->nnodes; i++) {
         if (e->nodes[i].kind == EX_SKIP) {
             if (node_ns) node_ns[i] = 0;
@@ -300,6 +319,7 @@ int qb_net_exec_tensor(const qb_net_exec *e, int tensor, float *out)
     if (!e->o.keep_all && tensor != e->g->output)
         return qb_fail(QB_EINPUT, "network executor: tensor %s was not kept (keep_all is off)",
                        e->g->tensors[tensor].name);
+    if (qb_ex_nhwc_tensor(e, tensor)) return qb_ex_nhwc_load(e, tensor, out);
     qb_ex_load(e, tensor, out, e->t[tensor].numel);
     return QB_OK;
 }

@@ -14,6 +14,14 @@
  *        Add work on the quantized values; every other layer dequantizes its
  *        inputs, runs the fp32 kernel and quantizes its output ("via fp32").
  *
+ * Layout: where every layer can run on channels-last activations (fp32 and
+ * int8 with AVX-512: convs, depthwise convs, Add, ReLU/Clip, global average
+ * pooling, Flatten and a Gemm after it), every 4-D activation is stored
+ * N x H x W x C: 1x1 convs are one GEMM over all pixels, other convs the
+ * direct kernel of gemm_conv.h, depthwise convs run 16 channels to a
+ * vector. The input is permuted on entry and tensors read back as NCHW, so
+ * the layout is invisible outside. Otherwise (or with `planar`) NCHW.
+ *
  * Fusions: a Relu or Clip whose only input is a conv's, Gemm's or Add's
  * output (read by nothing else) runs inside that layer (the GEMM epilogue's
  * ReLU; in int8 the requantization's clamp); Flatten and Reshape, and the
@@ -40,6 +48,7 @@ typedef struct {
     uint64_t seed;         /* the calibration inputs */
     bool keep_all;         /* no buffer reuse: every tensor stays readable after a run */
     bool skip_unsupported; /* a layer the executor cannot run is skipped (its output is 0) */
+    bool planar;           /* keep NCHW even where every layer could run channels-last */
 } qb_net_exec_opts;
 
 /* What one layer runs as, for the records. */

@@ -63,6 +63,8 @@ int qb_ex_calibrate(qb_net_exec *e)
     qb_net_exec_opts fo = e->o;
     fo.dtype = QB_FP32;
     fo.keep_all = false;
+    /* planar whatever the int8 layout: the ranges do not depend on it */
+    fo.planar = true;
     qb_net_exec *f = NULL;
     int rc = qb_net_exec_create(g, &fo, &f);
     if (rc) return rc;

@@ -7,6 +7,7 @@
 
 #include "depthwise.h"
 #include "conv_group.h"
+#include "gemm_conv.h"
 #include "gemm.h"
 #include "layout_plan.h"
 #include "net_exec.h"
@@ -47,6 +48,11 @@ typedef struct {
     qb_dw_rq *rq;
     qb_dw_c8 dc;  /* the 8-channel-block route (depthwise.h), taken when dw_wb is set */
     float *dw_wb; /* its weights in blocks */
+    /* channels-last (net_exec_nhwc.c): a conv's route, the direct conv's
+     * geometry, a depthwise conv's weights [taps][channels] (set: its route) */
+    int cl;       /* EX_CONV: 0 planar, CL_GEMM (1x1: one GEMM), CL_DIRECT */
+    qb_conv_nhwc nc;
+    float *dw_wt;
     /* pooling */
     qb_pool_geom pg;
     /* transpose */
@@ -89,7 +95,15 @@ struct qb_net_exec {
     unsigned char *lay_tmp;    /* per thread: QB_LAY_TMP_BYTES of the layout plans */
     unsigned char *dw_scratch; /* per thread */
     size_t dw_scratch_sz;
+    /* channels-last: every 4-D activation is stored N x H x W x C */
+    bool nhwc;
+    void *xpad;         /* the direct conv's padded image (the largest layer's) */
+    size_t xpad_bytes;
+    void *cl_in;        /* the graph input in the exec's dtype, before its permutation */
+    bool in_planar;     /* the graph input stays NCHW (only direct convs read it) */
 };
+
+enum { CL_GEMM = 1, CL_DIRECT = 2 };
 
 /* net_exec_prep.c: a layer's kind, fusion and weights (g's node i). */
 int qb_ex_prep_node(qb_net_exec *e, int i);
@@ -105,10 +119,29 @@ int qb_ex_f32_node(const qb_net_exec *e, int i, const float *const *in, float *o
 bool qb_ex_f32_supported(const qb_net_graph *g, const qb_net_node *n);
 /* net_exec_calib.c: int8 params for every activation tensor. */
 int qb_ex_calibrate(qb_net_exec *e);
+/* net_exec_nhwc.c: choose the channels-last layout when every layer can run
+ * in it (after qb_ex_prep_node), and re-prepare the layers for it. */
+int qb_ex_nhwc_choose(qb_net_exec *e);
+/* Its int8 weights (from qb_ex_prep_int8): wq [channels][inputs]. */
+int qb_ex_nhwc_int8(qb_net_exec *e, int i, const int8_t *wq);
+/* Whether tensor t is stored channels-last. */
+bool qb_ex_nhwc_tensor(const qb_net_exec *e, int t);
+/* Run a channels-last conv, depthwise conv or global average pool. */
+int qb_ex_nhwc_run(qb_net_exec *e, int i);
+/* Tensor t as float from x (NCHW) into its storage, and back out. */
+int qb_ex_nhwc_store(qb_net_exec *e, int t, const float *x);
+int qb_ex_nhwc_load(const qb_net_exec *e, int t, float *x);
+/* net_exec_node.c: the float epilogue of a layer (bias, ReLU or ReLU6), and
+ * the Clip it could not take. */
+qb_epilogue qb_ex_float_epi(const qb_net_exec *e, const ex_node *n, void *y, long ldc, bool rows);
+void qb_ex_act_after(const qb_net_exec *e, const ex_node *n, void *y, size_t cnt);
 /* The constant data of tensor i as float, or NULL (not a constant). */
 const float *qb_ex_const(const qb_net_graph *g, int i);
 /* Float value -> exec tensor element and back. */
 void qb_ex_store(const qb_net_exec *e, int t, const float *x, size_t n);
 void qb_ex_load(const qb_net_exec *e, int t, float *x, size_t n);
+/* The same into or from other storage than the tensor's own. */
+void qb_ex_store_at(const qb_net_exec *e, int t, const float *x, size_t n, void *dst);
+void qb_ex_load_at(const qb_net_exec *e, int t, const void *src, float *x, size_t n);
 
 #endif

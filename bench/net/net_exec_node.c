@@ -65,7 +65,7 @@ static bool clip_in_epi(const ex_node *n)
 
 /* The float epilogue (bias, and ReLU or ReLU6 while the tile is in
  * registers). */
-static qb_epilogue float_epi(const qb_net_exec *e, const ex_node *n, void *y, long ldc, bool rows)
+qb_epilogue qb_ex_float_epi(const qb_net_exec *e, const ex_node *n, void *y, long ldc, bool rows)
 {
     const bool cap = clip_in_epi(n);
     qb_epilogue ep = {.kind = e->o.dtype == QB_FP16 ? QB_EPI_F16 : QB_EPI_F32, .c = y, .ldc = ldc,
@@ -74,7 +74,7 @@ static qb_epilogue float_epi(const qb_net_exec *e, const ex_node *n, void *y, lo
     return ep;
 }
 
-static void act_after(const qb_net_exec *e, const ex_node *n, void *y, size_t cnt)
+void qb_ex_act_after(const qb_net_exec *e, const ex_node *n, void *y, size_t cnt)
 {
     if (n->act != QB_NOP_CLIP || e->o.dtype == QB_INT8 || clip_in_epi(n)) return;
     if (e->o.dtype == QB_FP32) act_f32(n, y, cnt, e->o.threads);
@@ -88,13 +88,13 @@ static int run_conv(qb_net_exec *e, const qb_net_node *nd, const ex_node *n)
     const long P = cg.geo.OH * cg.geo.OW;
     const size_t in_img = (size_t)(cg.geo.C * cg.group * cg.geo.H * cg.geo.W) * e->esz;
     const size_t out_img = (size_t)(n->K * P) * e->esz;
-    const qb_epilogue ep = e->o.dtype == QB_INT8 ? n->epi : float_epi(e, n, NULL, P, true);
+    const qb_epilogue ep = e->o.dtype == QB_INT8 ? n->epi : qb_ex_float_epi(e, n, NULL, P, true);
     for (long b = 0; b < n->N; b++) {
         int rc = qb_conv_group_image(e->ws, &cg, (const char *)e->t[nd->in[0]].p + b * in_img,
                                      (char *)e->t[nd->out].p + b * out_img, &ep, e->o.threads);
         if (rc) return rc;
     }
-    act_after(e, n, e->t[nd->out].p, numel(e, nd->out));
+    qb_ex_act_after(e, n, e->t[nd->out].p, numel(e, nd->out));
     return QB_OK;
 }
 
@@ -161,12 +161,12 @@ static int run_fc(qb_net_exec *e, const qb_net_node *nd, const ex_node *n)
                       .type = e->o.dtype == QB_FP32   ? QB_MAT_F32
                               : e->o.dtype == QB_FP16 ? QB_MAT_F16
                                                       : QB_MAT_U8};
-    qb_epilogue ep = e->o.dtype == QB_INT8 ? n->epi : float_epi(e, n, NULL, n->Nn, false);
+    qb_epilogue ep = e->o.dtype == QB_INT8 ? n->epi : qb_ex_float_epi(e, n, NULL, n->Nn, false);
     ep.c = e->t[nd->out].p;
     ep.ldc = n->Nn;
     ep.channel_is_row = false;
     int rc = qb_gemm(e->ws, n->M, n->Nn, n->K, &A, n->w, &ep, e->o.threads);
-    if (!rc) act_after(e, n, e->t[nd->out].p, numel(e, nd->out));
+    if (!rc) qb_ex_act_after(e, n, e->t[nd->out].p, numel(e, nd->out));
     return rc;
 }
 
@@ -287,8 +287,14 @@ int qb_ex_run_node(qb_net_exec *e, int i)
     const ex_node *n = &e->nodes[i];
     switch (n->kind) {
     case EX_SKIP: return QB_OK;
-    case EX_CONV: return run_conv(e, nd, n);
-    case EX_DW: run_dw(e, nd, n); return QB_OK;
+    case EX_CONV: return n->cl ? qb_ex_nhwc_run(e, i) : run_conv(e, nd, n);
+    case EX_DW:
+        if (n->dw_wt) return qb_ex_nhwc_run(e, i);
+        run_dw(e, nd, n);
+        return QB_OK;
+    case EX_GAP:
+        if (e->nhwc) return qb_ex_nhwc_run(e, i);
+        break;
     case EX_FC: return run_fc(e, nd, n);
     case EX_F32: return run_route(e, i);
     case EX_TRANSPOSE: {
@@ -299,11 +305,11 @@ int qb_ex_run_node(qb_net_exec *e, int i)
                     omp_get_thread_num(), omp_get_num_threads());
         return QB_OK;
     }
-    default:
-        if (e->o.dtype == QB_INT8) {
-            small_q8(e, nd, n);
-            return QB_OK;
-        }
-        return run_route(e, i);
+    default: break;
     }
+    if (e->o.dtype == QB_INT8) {
+        small_q8(e, nd, n);
+        return QB_OK;
+    }
+    return run_route(e, i);
 }

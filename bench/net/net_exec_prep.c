@@ -25,6 +25,7 @@ void qb_ex_free_node(ex_node *n)
     free(n->dw_wh);
     free(n->dw_wq);
     free(n->dw_wb);
+    free(n->dw_wt);
     free(n->rq);
     free(n->bn_a);
     free(n->bn_b);
@@ -487,6 +488,7 @@ int qb_ex_prep_int8(qb_net_exec *e, int i)
                                   .qmax = qmax, .u8 = true};
         }
         if (n->dw_wb) qb_dw_c8_weights_i8(&n->dc, n->dw_wq, n->dw_wb);
+        if (n->dw_wt) rc = qb_ex_nhwc_int8(e, i, n->dw_wq);
         goto done;
     }
     const bool fc = n->kind == EX_FC, tb = fc && nd->op == QB_NOP_GEMM && nd->attr.trans_b;
@@ -524,6 +526,8 @@ int qb_ex_prep_int8(qb_net_exec *e, int i)
         n->w = calloc(1, sizeof *n->w);
         n->group = 1;
         rc = n->w ? qb_gemm_pack_b(&B, Kin, nch, n->w) : QB_ENOMEM;
+    } else if (n->cl) {
+        rc = qb_ex_nhwc_int8(e, i, wq);
     } else {
         n->cg.geo.pad_u8 = (uint8_t)za;
         n->w = calloc((size_t)n->group, sizeof *n->w);
