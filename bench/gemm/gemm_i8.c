@@ -170,6 +170,50 @@ static QB_VNNI512 void ukernel_vnni_zmm(long kc4, const uint8_t *restrict a0, co
     }
 }
 
+/* The zmm form for a lone B micro-panel (16 columns, the last of a narrow
+ * C): C[16][16] from four A panels a[0..3] (rows 0-3, 4-7, 8-11, 12-15) and
+ * the panel b. 16 zmm accumulators, per K step of 4 one B vector and 16
+ * broadcasts: a 16-column C no longer runs the ymm kernel four rows at a
+ * time. */
+static QB_VNNI512 void ukernel_vnni_zmm16(long kc4, const uint8_t *const a[4], const uint8_t *restrict bp,
+                                          int32_t *restrict c, bool a_is_u8)
+{
+    __m512i acc[16];
+#pragma GCC unroll 16
+    for (int r = 0; r < 16; r++) acc[r] = _mm512_setzero_si512();
+    const uint8_t *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];
+    for (long k = 0; k < kc4; k++) {
+        const __m512i b = _mm512_loadu_si512(bp);
+        const uint8_t *const ap[4] = {a0, a1, a2, a3};
+#pragma GCC unroll 16
+        for (int r = 0; r < 16; r++) {
+            int32_t v;
+            memcpy(&v, ap[r / 4] + 4 * (r % 4), 4);
+            const __m512i av = _mm512_set1_epi32(v);
+            acc[r] = a_is_u8 ? _mm512_dpbusd_epi32(acc[r], av, b) : _mm512_dpbusd_epi32(acc[r], b, av);
+        }
+        a0 += MR * 4;
+        a1 += MR * 4;
+        a2 += MR * 4;
+        a3 += MR * 4;
+        bp += NR * 4;
+    }
+#pragma GCC unroll 16
+    for (int r = 0; r < 16; r++) _mm512_storeu_si512(c + r * NR, acc[r]);
+}
+
+__attribute__((target("avx512f,avx512vnni"))) static void
+ukernel16_bu8(long kc4, const uint8_t *const a[4], const uint8_t *b, int32_t *c)
+{
+    ukernel_vnni_zmm16(kc4, a, b, c, false);
+}
+
+__attribute__((target("avx512f,avx512vnni"))) static void
+ukernel16_au8(long kc4, const uint8_t *const a[4], const uint8_t *b, int32_t *c)
+{
+    ukernel_vnni_zmm16(kc4, a, b, c, true);
+}
+
 __attribute__((target("avx512f,avx512vnni"))) static void
 ukernel_zmm_bu8(long kc4, const uint8_t *a0, const uint8_t *a1, const uint8_t *b0, const uint8_t *b1,
                 int32_t *c)
@@ -187,6 +231,7 @@ ukernel_zmm_au8(long kc4, const uint8_t *a0, const uint8_t *a1, const uint8_t *b
 typedef void (*ukernel_fn)(long kc4, const uint8_t *a, const uint8_t *b, int32_t *c);
 typedef void (*ukernel2_fn)(long kc4, const uint8_t *a0, const uint8_t *a1, const uint8_t *b0, const uint8_t *b1,
                             int32_t *c);
+typedef void (*ukernel16_fn)(long kc4, const uint8_t *const a[4], const uint8_t *b, int32_t *c);
 
 /* ---- epilogues of one tile row (nr <= 16 values of channel(s) ch) -------- */
 
@@ -314,17 +359,25 @@ void qb_epi_apply(const qb_epilogue *e, const int32_t *acc, long i, long j, long
 
 /* Requantize with a float multiplier on zmm, the same steps as epi_row's
  * vector code: (acc + bias) * mult clamped to one past the output range,
- * rounded to nearest even, clamped, + zero point, narrowed to bytes. */
-__attribute__((target("avx512f"))) static void rq_float_tile32(const qb_epilogue *e, const int32_t *acc, long i0,
-                                                               long mr, long j)
+ * rounded to nearest even, clamped, + zero point, narrowed to bytes. A tile
+ * of mr rows of w int32 (16 or 32), the first nr columns kept (masked past
+ * them). */
+__attribute__((target("avx512f"))) static void rq_float_tile(const qb_epilogue *e, const int32_t *acc, long w,
+                                                             long i0, long mr, long j, long nr)
 {
     const bool row = e->channel_is_row, sgn = qb_epi_signed(e);
+    const int halves = nr > NR ? 2 : 1;
+    __mmask16 k[2];
+    for (int h = 0; h < 2; h++) {
+        const long left = nr - NR * h;
+        k[h] = left >= NR ? (__mmask16)0xffff : left > 0 ? (__mmask16)((1u << left) - 1) : 0;
+    }
     __m512i bi[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
     __m512 m[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
     if (!row)
-        for (int h = 0; h < 2; h++) {
-            if (e->bias_i32) bi[h] = _mm512_loadu_si512(e->bias_i32 + j + NR * h);
-            m[h] = _mm512_loadu_ps(e->mult + j + NR * h);
+        for (int h = 0; h < halves; h++) {
+            if (e->bias_i32) bi[h] = _mm512_maskz_loadu_epi32(k[h], e->bias_i32 + j + NR * h);
+            m[h] = _mm512_maskz_loadu_ps(k[h], e->mult + j + NR * h);
         }
     const __m512 hi = _mm512_set1_ps((float)(e->qmax - e->zo + 1)), lo = _mm512_set1_ps((float)(e->qmin - e->zo - 1));
     const __m512i rlo = _mm512_set1_epi32(e->qmin - e->zo), rhi = _mm512_set1_epi32(e->qmax - e->zo);
@@ -336,12 +389,13 @@ __attribute__((target("avx512f"))) static void rq_float_tile32(const qb_epilogue
             m[0] = m[1] = _mm512_set1_ps(e->mult[i]);
         }
         uint8_t *d = (uint8_t *)e->c + (size_t)(i * e->ldc + j);
-        for (int h = 0; h < 2; h++) {
-            const __m512i v = _mm512_add_epi32(_mm512_loadu_si512(acc + ii * 2 * NR + NR * h), bi[h]);
+        for (int h = 0; h < halves; h++) {
+            const __m512i v = _mm512_add_epi32(_mm512_loadu_si512(acc + ii * w + NR * h), bi[h]);
             __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(v), m[h]);
             f = _mm512_max_ps(_mm512_min_ps(f, hi), lo);
             const __m512i q = _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(_mm512_cvtps_epi32(f), rlo), rhi), zo);
-            _mm_storeu_si128((__m128i *)(d + NR * h), sgn ? _mm512_cvtsepi32_epi8(q) : _mm512_cvtusepi32_epi8(q));
+            if (sgn) _mm512_mask_cvtsepi32_storeu_epi8(d + NR * h, k[h], q);
+            else _mm512_mask_cvtusepi32_storeu_epi8(d + NR * h, k[h], q);
         }
     }
 }
@@ -349,7 +403,7 @@ __attribute__((target("avx512f"))) static void rq_float_tile32(const qb_epilogue
 void qb_epi_tile32(const qb_epilogue *e, const int32_t *acc, long i, long mr, long j, long n)
 {
     if (n == 2 * NR && e->kind == QB_EPI_RQ_FLOAT) {
-        rq_float_tile32(e, acc, i, mr, j);
+        rq_float_tile(e, acc, 2 * NR, i, mr, j, n);
         return;
     }
     for (long ii = 0; ii < mr; ii++) qb_epi_apply(e, acc + ii * 2 * NR, i + ii, j, n);
@@ -360,7 +414,7 @@ void qb_epi_tile32(const qb_epilogue *e, const int32_t *acc, long i, long mr, lo
  * epilogue on the last one. */
 static void finish_tile_i8(const qb_epilogue *e, const epi_info *inf, int32_t *tile, long w, int32_t *acc,
                            long nb, long m0, long n0, long i, long j, long mr, long nr, bool scratch,
-                           bool first, bool last)
+                           bool first, bool last, bool zmm)
 {
     if (scratch) {
         for (long ii = 0; ii < mr; ii++) {
@@ -373,8 +427,9 @@ static void finish_tile_i8(const qb_epilogue *e, const epi_info *inf, int32_t *t
         }
     }
     if (!last) return;
-    if (w == 2 * NR && nr == 2 * NR && e->kind == QB_EPI_RQ_FLOAT) {
-        rq_float_tile32(e, tile, i, mr, j);
+    /* the zmm tiles (on CPUs with AVX-512) requantize on zmm */
+    if (zmm && e->kind == QB_EPI_RQ_FLOAT) {
+        rq_float_tile(e, tile, w, i, mr, j, nr);
         return;
     }
     for (long ii = 0; ii < mr; ii++)
@@ -391,6 +446,7 @@ int qb_gemm_block_i8(qb_gemm_slot *s, qb_gemm_isa isa, long M, long N, long K, c
                                : (a_u8 ? ukernel_avx2_au8 : ukernel_avx2_bu8);
     /* two whole micro-panels side by side go to the zmm kernel */
     const ukernel2_fn uk2 = isa != QB_ISA_AVX512VNNI ? NULL : a_u8 ? ukernel_zmm_au8 : ukernel_zmm_bu8;
+    const ukernel16_fn uk16 = isa != QB_ISA_AVX512VNNI ? NULL : a_u8 ? ukernel16_au8 : ukernel16_bu8;
     const epi_info inf = epi_info_of(e, M, N);
     /* K blocks of a multiple of 4 (the pair structure of vpmaddubsw must not
      * straddle a block), balanced */
@@ -447,13 +503,23 @@ int qb_gemm_block_i8(qb_gemm_slot *s, qb_gemm_isa isa, long M, long N, long K, c
                             const uint8_t *a0 = QB_A_PANEL(ir), *a1 = mr > MR ? QB_A_PANEL(ir + MR) : a0;
                             uk2(kc4, a0, a1, b0, b1, tile);
                             finish_tile_i8(e, &inf, tile, 2 * NR, acc, nb, m0, n0, i, j, mr, nr, scratch,
-                                           first, last);
+                                           first, last, true);
                             ir += 2 * MR;
+                        } else if (uk16) {
+                            /* a lone panel: 16 rows at a time; missing A
+                             * panels repeat the first, their rows not kept */
+                            const long mr = mc - ir < 4 * MR ? mc - ir : 4 * MR;
+                            const uint8_t *a[4];
+                            for (int q = 0; q < 4; q++) a[q] = q * MR < mr ? QB_A_PANEL(ir + q * MR) : a[0];
+                            uk16(kc4, a, b0, tile);
+                            finish_tile_i8(e, &inf, tile, NR, acc, nb, m0, n0, i, j, mr, nr, scratch, first,
+                                           last, true);
+                            ir += 4 * MR;
                         } else {
                             const long mr = mc - ir < MR ? mc - ir : MR;
                             uk(kc4, QB_A_PANEL(ir), b0, tile);
                             finish_tile_i8(e, &inf, tile, NR, acc, nb, m0, n0, i, j, mr, nr, scratch, first,
-                                           last);
+                                           last, false);
                             ir += MR;
                         }
                     }
