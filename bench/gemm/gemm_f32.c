@@ -1,7 +1,8 @@
-/* The float GEMM driver (fp32, and fp16 storage with fp32 math) and its two
+/* The float GEMM driver (fp32, and fp16 storage with fp32 math) and its
  * microkernels: AVX2 + FMA 6x16 (12 ymm accumulators, per k two B vectors and
  * six broadcasts of A feed 12 FMAs, enough independent chains to cover the
- * FMA latency on two pipes) and its AVX-512 form 6x32 on two micro-panels. */
+ * FMA latency on two pipes) and its AVX-512 forms, 6x32 on two micro-panels
+ * and 12x16 on a lone one. */
 #include "gemm_pack.h"
 
 #include "error.h"
@@ -85,55 +86,71 @@ static void ukernel_6x16(long kc, const float *restrict a, const float *restrict
 #undef QB_STORE_ROW
 }
 
-/* The AVX-512 form of the same tile, two B micro-panels wide: C[6][32] from
- * the panels b0 (columns 0..15) and b1 (16..31), 12 zmm accumulators, per k
- * two B vectors and six broadcasts feed 12 FMAs on 16 lanes each. The packed
- * layout is the 16-wide one, so both kernels read the same panels. */
-__attribute__((target("avx512f"))) static void
-ukernel_6x32(long kc, const float *restrict a, const float *restrict b0p, const float *restrict b1p,
-             float *restrict c, long ldc, bool load, const float *brow, const float *bcol, bool relu,
-             float cap)
+/* The AVX-512 tiles: C[R][16 P] from R rows of A (6 or 12) and P B
+ * micro-panels (b0: columns 0..15, b1: 16..31), R x P zmm accumulators; per
+ * k, P B vectors and R broadcasts feed R x P FMAs on 16 lanes each: 6 x 32
+ * for two panels, 12 x 16 for a lone one (a 16-column C, or its last 16).
+ * Row i of A is read at a + (i / 6) a2 + (i % 6) lda, advancing astep per k:
+ * the packed panels (lda 1, astep 6, a2 the second panel), or A's own rows
+ * (lda its stride, astep 1), so a row-major fp32 A needs no packing. Rows
+ * past mv (a partial tile from A's rows) read row mv - 1 again and are not
+ * kept. The epilogue is ukernel_6x16's. The packed B layout is the 16-wide
+ * one, so every kernel reads the same panels. */
+__attribute__((target("avx512f"), always_inline)) static inline void
+kern512(long kc, const float *restrict a, long lda, long astep, long a2, long mv, const float *restrict b0p,
+        const float *restrict b1p, float *restrict c, long ldc, bool load, const float *brow, const float *bcol,
+        bool relu, float cap, const int R, const int P)
 {
-    __m512 acc[MR][2];
-    for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
-    for (int i = 0; i < MR; i++) _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
-    for (long k = 0; k < kc; k++) {
-        const __m512 b0 = _mm512_loadu_ps(b0p + k * NR), b1 = _mm512_loadu_ps(b1p + k * NR);
-        for (int i = 0; i < MR; i++) {
-            const __m512 av = _mm512_set1_ps(a[i]);
-            acc[i][0] = _mm512_fmadd_ps(av, b0, acc[i][0]);
-            acc[i][1] = _mm512_fmadd_ps(av, b1, acc[i][1]);
-        }
-        a += MR;
+    __m512 acc[2 * MR][2];
+    const float *ar[2 * MR];
+    for (int i = 0; i < R; i++) {
+        const long r = i < mv ? i : mv - 1;
+        ar[i] = a + (r / MR) * a2 + (r % MR) * lda;
+        acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+        _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
     }
-    const __m512 bc0 = bcol ? _mm512_loadu_ps(bcol) : _mm512_setzero_ps();
-    const __m512 bc1 = bcol ? _mm512_loadu_ps(bcol + NR) : _mm512_setzero_ps();
-    for (int i = 0; i < MR; i++) {
+    for (long k = 0; k < kc; k++) {
+        const __m512 b0 = _mm512_loadu_ps(b0p + k * NR);
+        const __m512 b1 = P == 2 ? _mm512_loadu_ps(b1p + k * NR) : b0;
+        for (int i = 0; i < R; i++) {
+            const __m512 av = _mm512_set1_ps(ar[i][k * astep]);
+            acc[i][0] = _mm512_fmadd_ps(av, b0, acc[i][0]);
+            if (P == 2) acc[i][1] = _mm512_fmadd_ps(av, b1, acc[i][1]);
+        }
+    }
+    __m512 bc[2] = {bcol ? _mm512_loadu_ps(bcol) : _mm512_setzero_ps(), _mm512_setzero_ps()};
+    if (P == 2 && bcol) bc[1] = _mm512_loadu_ps(bcol + NR);
+    for (int i = 0; i < R; i++) {
         float *r = c + i * ldc;
-        __m512 lo = acc[i][0], hi = acc[i][1];
-        if (load) {
-            lo = _mm512_add_ps(lo, _mm512_loadu_ps(r));
-            hi = _mm512_add_ps(hi, _mm512_loadu_ps(r + NR));
+        for (int h = 0; h < P; h++) {
+            __m512 v = acc[i][h];
+            if (load) v = _mm512_add_ps(v, _mm512_loadu_ps(r + NR * h));
+            if (brow) v = _mm512_add_ps(v, _mm512_set1_ps(brow[i]));
+            v = _mm512_add_ps(v, bc[h]);
+            if (relu) v = _mm512_max_ps(_mm512_setzero_ps(), v);
+            if (cap > 0) v = _mm512_min_ps(_mm512_set1_ps(cap), v);
+            _mm512_storeu_ps(r + NR * h, v);
         }
-        if (brow) {
-            const __m512 bv = _mm512_set1_ps(brow[i]);
-            lo = _mm512_add_ps(lo, bv);
-            hi = _mm512_add_ps(hi, bv);
-        }
-        lo = _mm512_add_ps(lo, bc0);
-        hi = _mm512_add_ps(hi, bc1);
-        if (relu) {
-            lo = _mm512_max_ps(_mm512_setzero_ps(), lo);
-            hi = _mm512_max_ps(_mm512_setzero_ps(), hi);
-        }
-        if (cap > 0) {
-            lo = _mm512_min_ps(_mm512_set1_ps(cap), lo);
-            hi = _mm512_min_ps(_mm512_set1_ps(cap), hi);
-        }
-        _mm512_storeu_ps(r, lo);
-        _mm512_storeu_ps(r + NR, hi);
     }
 }
+
+#define QB_KERN512(name, R, P, rows)                                                                        \
+    __attribute__((target("avx512f"))) static void name(                                                   \
+        long kc, const float *a, long lda, long a2, long mv, const float *b0, const float *b1, float *c,   \
+        long ldc, bool load, const float *brow, const float *bcol, bool relu, float cap)                   \
+    {                                                                                                      \
+        if (rows) kern512(kc, a, lda, 1, MR * lda, mv, b0, b1, c, ldc, load, brow, bcol, relu, cap, R, P); \
+        else kern512(kc, a, 1, MR, a2, 2 * MR, b0, b1, c, ldc, load, brow, bcol, relu, cap, R, P);        \
+    }
+QB_KERN512(ukernel_6x32, MR, 2, false)
+QB_KERN512(ukernel_6x32_rows, MR, 2, true)
+QB_KERN512(ukernel_12x16, 2 * MR, 1, false)
+QB_KERN512(ukernel_12x16_rows, 2 * MR, 1, true)
+#undef QB_KERN512
+
+typedef void (*kern512_fn)(long kc, const float *a, long lda, long a2, long mv, const float *b0, const float *b1,
+                           float *c, long ldc, bool load, const float *brow, const float *bcol, bool relu,
+                           float cap);
 
 /* After the last K block of an fp16 output: add the bias, apply the ReLU and
  * narrow the tile's float sums t into C. */
@@ -181,6 +198,7 @@ typedef struct {
     float *acc;           /* fp16 output over several K blocks: the float partial sums */
     long m0, n0, nb, pc, kc;
     bool f16, scratch, first, last, adirect, bdirect;
+    bool arows; /* the zmm kernels read A's fp32 rows where they lie (no packing) */
 } tile_ctx;
 
 static const float *a_panel(const tile_ctx *x, long i, long ir)
@@ -268,33 +286,46 @@ static void tile16(const tile_ctx *x, long i, long ir, long j, long jr, long mr,
     if (x->last && x->f16) finish_tile(x->e, t, ldt, i, j, mr, nr);
 }
 
-/* A tile of up to 6 x 32 with the AVX-512 kernel, over the micro-panels at
+/* A tile with an AVX-512 kernel: up to 6 x 32 over the micro-panels at
  * columns j and j + 16 (the second may be partial: 16 < nr <= 32, its
- * packed columns past N are zero). Fewer rows or columns (M not a multiple
- * of 6, the last columns of N) still take one zmm pass, into a buffer: the
- * packed A panel is zero beyond mr. */
-static void tile32(const tile_ctx *x, long i, long ir, long j, long jr, long mr, long nr)
+ * packed columns past N are zero), or up to 12 x 16 over a lone panel
+ * (lone). Fewer rows or columns (M not a multiple of the tile's rows, the
+ * last columns of N) still take one zmm pass, into a buffer: the packed A
+ * panel is zero beyond mr, and A's own rows past mr are not kept. */
+static void tile512(const tile_ctx *x, long i, long ir, long j, long jr, long mr, long nr, bool lone)
 {
+    const long rows = lone ? 2 * MR : MR, cols = lone ? NR : 2 * NR;
     float tile[MR * 2 * NR] __attribute__((aligned(64)));
     float bpad[2 * NR] = {0};
-    const float *a = a_panel(x, i, ir), *b0 = b_panel(x, j, jr), *b1 = b_panel(x, j + NR, jr + NR);
-    const float *brow, *bcol;
+    const float *b0 = b_panel(x, j, jr), *b1 = lone ? b0 : b_panel(x, j + NR, jr + NR);
+    const float *a, *brow, *bcol;
+    long lda = 0, a2 = 0;
+    if (x->arows) {
+        lda = x->A->ld;
+        a = (const float *)x->A->p + i * lda + x->pc;
+    } else {
+        a = a_panel(x, i, ir);
+        /* the second packed panel of a 12-row tile, when it has rows */
+        if (lone && mr > MR) a2 = a_panel(x, i + MR, ir + MR) - a;
+    }
     long ldt;
     bool load;
-    float *t = tile_sums(x, i, j, tile, 2 * NR, &ldt, &load);
+    float *t = tile_sums(x, i, j, tile, cols, &ldt, &load);
     const bool relu = x->last && !x->f16 && x->e->relu;
     const float cap = x->last && !x->f16 ? x->e->cap : 0.0f;
-    tile_bias(x, i, j, mr, nr, MR, 2 * NR, bpad, &brow, &bcol);
-    if (mr == MR && nr == 2 * NR) {
-        ukernel_6x32(x->kc, a, b0, b1, t, ldt, load, brow, bcol, relu, cap);
+    tile_bias(x, i, j, mr, nr, rows, cols, bpad, &brow, &bcol);
+    const kern512_fn k = lone ? (x->arows ? ukernel_12x16_rows : ukernel_12x16)
+                              : (x->arows ? ukernel_6x32_rows : ukernel_6x32);
+    if (mr == rows && nr == cols) {
+        k(x->kc, a, lda, a2, mr, b0, b1, t, ldt, load, brow, bcol, relu, cap);
 #ifdef QB_TEST_SLOWDOWN
-        ukernel_6x32(x->kc / 4, a, b0, b1, qb_test_slowdown_sink, 2 * NR, false, NULL, NULL, false, 0.0f);
+        k(x->kc / 4, a, lda, a2, mr, b0, b1, qb_test_slowdown_sink, cols, false, NULL, NULL, false, 0.0f);
 #endif
     } else {
-        ukernel_6x32(x->kc, a, b0, b1, tile, 2 * NR, false, brow, bcol, false, 0.0f);
+        k(x->kc, a, lda, a2, mr, b0, b1, tile, cols, false, brow, bcol, false, 0.0f);
         for (long ii = 0; ii < mr; ii++)
             for (long jj = 0; jj < nr; jj++)
-                t[ii * ldt + jj] = clamp1((load ? t[ii * ldt + jj] : 0.0f) + tile[ii * 2 * NR + jj], relu, cap);
+                t[ii * ldt + jj] = clamp1((load ? t[ii * ldt + jj] : 0.0f) + tile[ii * cols + jj], relu, cap);
     }
     if (x->last && x->f16) finish_tile(x->e, t, ldt, i, j, mr, nr);
 }
@@ -326,7 +357,8 @@ int qb_gemm_block_f32(qb_gemm_slot *s, bool zmm, long M, long N, long K, const q
                   .nb = nb, .f16 = f16, .scratch = scratch,
                   /* a packed fp32 operand is streamed where it lies */
                   .adirect = A->layout == QB_MAT_PACKED_A && A->type == QB_MAT_F32,
-                  .bdirect = B->layout == QB_MAT_PACKED && B->type == QB_MAT_F32};
+                  .bdirect = B->layout == QB_MAT_PACKED && B->type == QB_MAT_F32,
+                  .arows = zmm && A->layout == QB_MAT_ROWS && A->type == QB_MAT_F32};
 
     for (long jc = n0; jc < n1; jc += ncmax) {
         const long nc = n1 - jc < ncmax ? n1 - jc : ncmax;
@@ -342,19 +374,22 @@ int qb_gemm_block_f32(qb_gemm_slot *s, bool zmm, long M, long N, long K, const q
             }
             for (long ic = m0; ic < m1; ic += QB_F32_MC) {
                 const long mc = m1 - ic < QB_F32_MC ? m1 - ic : QB_F32_MC;
-                for (long ir = 0; ir < mc && !x.adirect; ir += MR) {
+                for (long ir = 0; ir < mc && !x.adirect && !x.arows; ir += MR) {
                     if (A->layout == QB_MAT_PACKED_A) qb_packed_a_f16_cols(A, ic + ir, pc, kc, ap + ir * kc);
                     else qb_pack_a_f32(A, ic + ir, mc - ir < MR ? mc - ir : MR, pc, kc, ap + ir * kc);
                 }
                 for (long jr = 0; jr < nc;) {
-                    /* two micro-panels side by side go to the zmm kernel,
-                     * the second possibly partial: 17 to 31 last columns
-                     * take one zmm tile rather than two ymm ones */
+                    /* two micro-panels side by side go to the zmm 6 x 32
+                     * kernel, the second possibly partial: 17 to 31 last
+                     * columns take one zmm tile rather than two ymm ones;
+                     * a lone panel the zmm 12 x 16 one */
                     const bool wide = zmm && nc - jr > NR;
-                    for (long ir = 0; ir < mc; ir += MR) {
-                        const long mr = mc - ir < MR ? mc - ir : MR, i = ic + ir, j = jc + jr;
-                        if (wide) {
-                            tile32(&x, i, ir, j, jr, mr, nc - jr < 2 * NR ? nc - jr : 2 * NR);
+                    const long step = zmm && !wide ? 2 * MR : MR;
+                    for (long ir = 0; ir < mc; ir += step) {
+                        const long mr = mc - ir < step ? mc - ir : step, i = ic + ir, j = jc + jr;
+                        if (zmm) {
+                            tile512(&x, i, ir, j, jr, mr, nc - jr < (wide ? 2 * NR : NR) ? nc - jr : (wide ? 2 * NR : NR),
+                                    !wide);
                         } else {
                             tile16(&x, i, ir, j, jr, mr, nc - jr < NR ? nc - jr : NR);
                         }
