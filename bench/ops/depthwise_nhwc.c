@@ -39,6 +39,12 @@ void qb_dw_nhwc_weights_i8(const int8_t *w, size_t C, size_t taps, float *wt)
     WEIGHTS(w, C, taps, wt);
 }
 
+/* The lanes of the channel block from c that are channels. */
+static inline __mmask16 mask(size_t C, size_t c)
+{
+    return C - c >= V ? (__mmask16)0xffff : (__mmask16)((1u << (C - c)) - 1);
+}
+
 /* 16 channels of pixel element i as floats (u8 widened), lanes outside m 0. */
 QB_AVX512_INLINE __m512 load(const void *x, bool u8, size_t i, __mmask16 m)
 {
@@ -98,28 +104,33 @@ QB_AVX512_INLINE void inner(const qb_dw_geom *g, size_t C, size_t Cp, const qb_d
 }
 
 /* One output pixel whose window may cross the border: taps outside read the
- * padding value (0 for floats, where they are skipped; za for int8). */
+ * padding value (0 for floats, where they are skipped; za for int8). R and
+ * S are constants in the 3x3 copy, so the taps unroll. */
 QB_AVX512_INLINE void edge(const qb_dw_geom *g, size_t C, size_t Cp, const qb_dw_nhwc_io *io, const void *x,
-                           const float *wt, void *y, size_t oh, size_t ow, size_t c, __mmask16 m, const bool u8)
+                           const float *wt, void *y, size_t oh, size_t ow, size_t c, __mmask16 m, const bool u8,
+                           const int R, const int S)
 {
     const __m512 pad = _mm512_set1_ps(u8 ? (float)io->za : 0.0f);
     const long ih0 = (long)(oh * (size_t)g->st) - g->pad, iw0 = (long)(ow * (size_t)g->st) - g->pad;
     __m512 acc = start(io, c, m);
-    for (int r = 0; r < g->R; r++) {
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++) {
         const long ih = ih0 + r;
-        for (int s = 0; s < g->S; s++) {
+        const bool row_in = ih >= 0 && ih < (long)g->H;
+#pragma GCC unroll 4
+        for (int s = 0; s < S; s++) {
             const long iw = iw0 + s;
-            const bool in = ih >= 0 && ih < (long)g->H && iw >= 0 && iw < (long)g->W;
+            const bool in = row_in && iw >= 0 && iw < (long)g->W;
             if (!in && !u8) continue;
             const __m512 v = in ? load(x, u8, ((size_t)ih * g->W + (size_t)iw) * C + c, m) : pad;
-            acc = _mm512_fmadd_ps(v, _mm512_loadu_ps(wt + (size_t)(r * g->S + s) * Cp + c), acc);
+            acc = _mm512_fmadd_ps(v, _mm512_loadu_ps(wt + (size_t)(r * S + s) * Cp + c), acc);
         }
     }
     store(io, acc, y, (oh * g->OW + ow) * C + c, c, m);
 }
 
-/* Rows [oh0, oh1): per row and block of 16 channels, the border pixels one
- * by one and the inside ones eight at a time, then singly. */
+/* Rows [oh0, oh1): per row, the border pixels one by one and the inside
+ * ones eight at a time, then singly. */
 QB_AVX512_INLINE void rows_of(const qb_dw_geom *g, size_t C, const qb_dw_nhwc_io *io, const void *x,
                               const float *wt, void *y, size_t oh0, size_t oh1, const bool u8, const int R,
                               const int S)
@@ -133,18 +144,20 @@ QB_AVX512_INLINE void rows_of(const qb_dw_geom *g, size_t C, const qb_dw_nhwc_io
     for (size_t oh = oh0; oh < oh1; oh++) {
         const long ih0 = (long)(oh * st) - (long)pad;
         const bool inside = ih0 >= 0 && ih0 + R <= (long)g->H;
-        for (size_t c = 0; c < C; c += V) {
-            const __mmask16 m = C - c >= V ? (__mmask16)0xffff : (__mmask16)((1u << (C - c)) - 1);
-            if (!inside) {
-                for (size_t ow = 0; ow < g->OW; ow++) edge(g, C, Cp, io, x, wt, y, oh, ow, c, m, u8);
-                continue;
-            }
-            for (size_t ow = 0; ow < a; ow++) edge(g, C, Cp, io, x, wt, y, oh, ow, c, m, u8);
-            size_t ow = a;
-            for (; ow + PX <= b; ow += PX) inner(g, C, Cp, io, x, wt, y, oh, ow, c, m, PX, u8, R, S);
-            for (; ow < b; ow++) inner(g, C, Cp, io, x, wt, y, oh, ow, c, m, 1, u8, R, S);
-            for (ow = b; ow < g->OW; ow++) edge(g, C, Cp, io, x, wt, y, oh, ow, c, m, u8);
+        /* the edge pixels channel block by channel block; the inside ones
+         * eight at a time through every channel block while their windows
+         * are in L1 */
+        for (size_t ow = 0; ow < g->OW; ow++) {
+            if (inside && ow == a) ow = b;
+            if (ow >= g->OW) break;
+            for (size_t c = 0; c < C; c += V) edge(g, C, Cp, io, x, wt, y, oh, ow, c, mask(C, c), u8, R, S);
         }
+        if (!inside) continue;
+        size_t ow = a;
+        for (; ow + PX <= b; ow += PX)
+            for (size_t c = 0; c < C; c += V) inner(g, C, Cp, io, x, wt, y, oh, ow, c, mask(C, c), PX, u8, R, S);
+        for (; ow < b; ow++)
+            for (size_t c = 0; c < C; c += V) inner(g, C, Cp, io, x, wt, y, oh, ow, c, mask(C, c), 1, u8, R, S);
     }
 }
 
