@@ -122,20 +122,30 @@ ukernel_vnni_au8(long kc4, const uint8_t *a, const uint8_t *b, int32_t *c)
     ukernel_vnni(kc4, a, b, c, true);
 }
 
-/* The zmm form, two B micro-panels and two A panels at once: C[8][32]
- * (rows of 32 int32) from the A panels a0 (rows 0..3) and a1 (4..7) and the
- * B panels b0 (columns 0..15) and b1 (16..31), all in their packed layouts.
- * 16 zmm accumulators, per K step of 4 two B vectors and eight broadcasts:
- * enough independent vpdpbusd chains to cover its latency on two pipes.
- * Named accumulators, not an array: the compiler then keeps them in place. */
+/* Where the zmm kernels read A: row r (of 8 or 16) at a[r / 4] + (r % 4)
+ * lda, four k at a time, advancing astep bytes per step of four k. The
+ * packed panels (a[q] the q-th panel, lda 4, astep 16), or A's own u8 rows
+ * (a[q] = row 4q, lda its stride, astep 4: no packing). */
+typedef struct {
+    const uint8_t *a[4];
+    long lda, astep;
+} qb_arows;
+
+/* The zmm form, two B micro-panels at once: C[8][32] (rows of 32 int32)
+ * from rows 0-7 of A (a->a[0], a->a[1]) and the B panels b0 (columns
+ * 0..15) and b1 (16..31). 16 zmm accumulators, per K step of 4 two B
+ * vectors and eight broadcasts: enough independent vpdpbusd chains to
+ * cover its latency on two pipes. Named accumulators, not an array: the
+ * compiler then keeps them in place. */
 #define QB_VNNI512 __attribute__((target("avx512f,avx512vnni"), always_inline)) inline
-static QB_VNNI512 void ukernel_vnni_zmm(long kc4, const uint8_t *restrict a0, const uint8_t *restrict a1,
-                                        const uint8_t *restrict b0p, const uint8_t *restrict b1p,
-                                        int32_t *restrict c, bool a_is_u8)
+static QB_VNNI512 void ukernel_vnni_zmm(long kc4, const qb_arows *ar, const uint8_t *restrict b0p,
+                                        const uint8_t *restrict b1p, int32_t *restrict c, bool a_is_u8)
 {
     __m512i c00 = _mm512_setzero_si512(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m512i c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00;
     __m512i c70 = c00, c71 = c00;
+    const long l = ar->lda, step = ar->astep;
+    const uint8_t *a0 = ar->a[0], *a1 = ar->a[1];
 #define QB_DP(acc, av, bv) acc = a_is_u8 ? _mm512_dpbusd_epi32(acc, av, bv) : _mm512_dpbusd_epi32(acc, bv, av)
 #define QB_ROW(lo, hi, p)                                                                          \
     do {                                                                                           \
@@ -148,15 +158,15 @@ static QB_VNNI512 void ukernel_vnni_zmm(long kc4, const uint8_t *restrict a0, co
     for (long k = 0; k < kc4; k++) {
         const __m512i b0 = _mm512_loadu_si512(b0p), b1 = _mm512_loadu_si512(b1p);
         QB_ROW(c00, c01, a0);
-        QB_ROW(c10, c11, a0 + 4);
-        QB_ROW(c20, c21, a0 + 8);
-        QB_ROW(c30, c31, a0 + 12);
+        QB_ROW(c10, c11, a0 + l);
+        QB_ROW(c20, c21, a0 + 2 * l);
+        QB_ROW(c30, c31, a0 + 3 * l);
         QB_ROW(c40, c41, a1);
-        QB_ROW(c50, c51, a1 + 4);
-        QB_ROW(c60, c61, a1 + 8);
-        QB_ROW(c70, c71, a1 + 12);
-        a0 += MR * 4;
-        a1 += MR * 4;
+        QB_ROW(c50, c51, a1 + l);
+        QB_ROW(c60, c61, a1 + 2 * l);
+        QB_ROW(c70, c71, a1 + 3 * l);
+        a0 += step;
+        a1 += step;
         b0p += NR * 4;
         b1p += NR * 4;
     }
@@ -171,31 +181,31 @@ static QB_VNNI512 void ukernel_vnni_zmm(long kc4, const uint8_t *restrict a0, co
 }
 
 /* The zmm form for a lone B micro-panel (16 columns, the last of a narrow
- * C): C[16][16] from four A panels a[0..3] (rows 0-3, 4-7, 8-11, 12-15) and
- * the panel b. 16 zmm accumulators, per K step of 4 one B vector and 16
- * broadcasts: a 16-column C no longer runs the ymm kernel four rows at a
- * time. */
-static QB_VNNI512 void ukernel_vnni_zmm16(long kc4, const uint8_t *const a[4], const uint8_t *restrict bp,
+ * C): C[16][16] from rows 0-15 of A (a->a[0..3]) and the panel b. 16 zmm
+ * accumulators, per K step of 4 one B vector and 16 broadcasts: a
+ * 16-column C no longer runs the ymm kernel four rows at a time. */
+static QB_VNNI512 void ukernel_vnni_zmm16(long kc4, const qb_arows *ar, const uint8_t *restrict bp,
                                           int32_t *restrict c, bool a_is_u8)
 {
     __m512i acc[16];
 #pragma GCC unroll 16
     for (int r = 0; r < 16; r++) acc[r] = _mm512_setzero_si512();
-    const uint8_t *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];
+    const long l = ar->lda, step = ar->astep;
+    const uint8_t *a0 = ar->a[0], *a1 = ar->a[1], *a2 = ar->a[2], *a3 = ar->a[3];
     for (long k = 0; k < kc4; k++) {
         const __m512i b = _mm512_loadu_si512(bp);
         const uint8_t *const ap[4] = {a0, a1, a2, a3};
 #pragma GCC unroll 16
         for (int r = 0; r < 16; r++) {
             int32_t v;
-            memcpy(&v, ap[r / 4] + 4 * (r % 4), 4);
+            memcpy(&v, ap[r / 4] + (r % 4) * l, 4);
             const __m512i av = _mm512_set1_epi32(v);
             acc[r] = a_is_u8 ? _mm512_dpbusd_epi32(acc[r], av, b) : _mm512_dpbusd_epi32(acc[r], b, av);
         }
-        a0 += MR * 4;
-        a1 += MR * 4;
-        a2 += MR * 4;
-        a3 += MR * 4;
+        a0 += step;
+        a1 += step;
+        a2 += step;
+        a3 += step;
         bp += NR * 4;
     }
 #pragma GCC unroll 16
@@ -203,35 +213,32 @@ static QB_VNNI512 void ukernel_vnni_zmm16(long kc4, const uint8_t *const a[4], c
 }
 
 __attribute__((target("avx512f,avx512vnni"))) static void
-ukernel16_bu8(long kc4, const uint8_t *const a[4], const uint8_t *b, int32_t *c)
+ukernel16_bu8(long kc4, const qb_arows *a, const uint8_t *b, int32_t *c)
 {
     ukernel_vnni_zmm16(kc4, a, b, c, false);
 }
 
 __attribute__((target("avx512f,avx512vnni"))) static void
-ukernel16_au8(long kc4, const uint8_t *const a[4], const uint8_t *b, int32_t *c)
+ukernel16_au8(long kc4, const qb_arows *a, const uint8_t *b, int32_t *c)
 {
     ukernel_vnni_zmm16(kc4, a, b, c, true);
 }
 
 __attribute__((target("avx512f,avx512vnni"))) static void
-ukernel_zmm_bu8(long kc4, const uint8_t *a0, const uint8_t *a1, const uint8_t *b0, const uint8_t *b1,
-                int32_t *c)
+ukernel_zmm_bu8(long kc4, const qb_arows *a, const uint8_t *b0, const uint8_t *b1, int32_t *c)
 {
-    ukernel_vnni_zmm(kc4, a0, a1, b0, b1, c, false);
+    ukernel_vnni_zmm(kc4, a, b0, b1, c, false);
 }
 
 __attribute__((target("avx512f,avx512vnni"))) static void
-ukernel_zmm_au8(long kc4, const uint8_t *a0, const uint8_t *a1, const uint8_t *b0, const uint8_t *b1,
-                int32_t *c)
+ukernel_zmm_au8(long kc4, const qb_arows *a, const uint8_t *b0, const uint8_t *b1, int32_t *c)
 {
-    ukernel_vnni_zmm(kc4, a0, a1, b0, b1, c, true);
+    ukernel_vnni_zmm(kc4, a, b0, b1, c, true);
 }
 
 typedef void (*ukernel_fn)(long kc4, const uint8_t *a, const uint8_t *b, int32_t *c);
-typedef void (*ukernel2_fn)(long kc4, const uint8_t *a0, const uint8_t *a1, const uint8_t *b0, const uint8_t *b1,
-                            int32_t *c);
-typedef void (*ukernel16_fn)(long kc4, const uint8_t *const a[4], const uint8_t *b, int32_t *c);
+typedef void (*ukernel2_fn)(long kc4, const qb_arows *a, const uint8_t *b0, const uint8_t *b1, int32_t *c);
+typedef void (*ukernel16_fn)(long kc4, const qb_arows *a, const uint8_t *b, int32_t *c);
 
 /* ---- epilogues of one tile row (nr <= 16 values of channel(s) ch) -------- */
 
@@ -464,6 +471,9 @@ int qb_gemm_block_i8(qb_gemm_slot *s, qb_gemm_isa isa, long M, long N, long K, c
     uint8_t *ap = s->a, *bp = s->b;
     const bool bdirect = B->layout == QB_MAT_PACKED;
     const bool adirect = A->layout == QB_MAT_PACKED_A;
+    /* the zmm kernels read a row-major u8 A where it lies when every K
+     * block is whole groups of four */
+    const bool arows = uk2 && A->layout == QB_MAT_ROWS && K % 4 == 0;
     int32_t *acc = s->acc;
     int32_t tile[2 * MR * 2 * NR] __attribute__((aligned(64)));
 
@@ -478,7 +488,7 @@ int qb_gemm_block_i8(qb_gemm_slot *s, qb_gemm_isa isa, long M, long N, long K, c
                 qb_pack_b_i8(B, pc, kc, jc + jr, nc - jr < NR ? nc - jr : NR, bp + jr * kc4 * 4);
             for (long ic = m0; ic < m1; ic += QB_I8_MC) {
                 const long mc = m1 - ic < QB_I8_MC ? m1 - ic : QB_I8_MC;
-                for (long ir = 0; ir < mc && !adirect; ir += MR)
+                for (long ir = 0; ir < mc && !adirect && !arows; ir += MR)
                     qb_pack_a_i8(A, ic + ir, mc - ir < MR ? mc - ir : MR, pc, kc, ap + ir * kc4 * 4);
 #define QB_A_PANEL(ir) \
     (adirect ? (const uint8_t *)A->p + qb_packed_a_offset(A, ic + (ir), pc) : ap + (ir) * kc4 * 4)
@@ -496,25 +506,32 @@ int qb_gemm_block_i8(qb_gemm_slot *s, qb_gemm_isa isa, long M, long N, long K, c
                                                 : bp + (jr + NR) * kc4 * 4;
                     for (long ir = 0; ir < mc;) {
                         const long i = ic + ir;
-                        if (wide) {
-                            /* a lone last panel (mc - ir <= 4) runs with itself
-                             * as the second; those rows are not kept */
-                            const long mr = mc - ir < 2 * MR ? mc - ir : 2 * MR;
-                            const uint8_t *a0 = QB_A_PANEL(ir), *a1 = mr > MR ? QB_A_PANEL(ir + MR) : a0;
-                            uk2(kc4, a0, a1, b0, b1, tile);
-                            finish_tile_i8(e, &inf, tile, 2 * NR, acc, nb, m0, n0, i, j, mr, nr, scratch,
-                                           first, last, true);
-                            ir += 2 * MR;
-                        } else if (uk16) {
-                            /* a lone panel: 16 rows at a time; missing A
-                             * panels repeat the first, their rows not kept */
-                            const long mr = mc - ir < 4 * MR ? mc - ir : 4 * MR;
-                            const uint8_t *a[4];
-                            for (int q = 0; q < 4; q++) a[q] = q * MR < mr ? QB_A_PANEL(ir + q * MR) : a[0];
-                            uk16(kc4, a, b0, tile);
-                            finish_tile_i8(e, &inf, tile, NR, acc, nb, m0, n0, i, j, mr, nr, scratch, first,
-                                           last, true);
-                            ir += 4 * MR;
+                        if (wide || uk16) {
+                            /* 8 rows (two A panels) by 32 columns, or 16 rows
+                             * (four) by a lone panel; a missing panel repeats
+                             * the first, its rows not kept */
+                            const long rows = wide ? 2 * MR : 4 * MR, mr = mc - ir < rows ? mc - ir : rows;
+                            /* A's own rows, unless the tile is partial: its
+                             * rows past M are then packed (zero) panels */
+                            const bool own = arows && mr == rows;
+                            qb_arows ar = {.lda = own ? A->ld : 4, .astep = own ? 4 : MR * 4};
+                            for (int q = 0; q < rows / MR; q++) {
+                                if (q * MR >= mr) {
+                                    ar.a[q] = ar.a[0];
+                                } else if (own) {
+                                    ar.a[q] = (const uint8_t *)A->p + (i + q * MR) * A->ld + pc;
+                                } else {
+                                    if (arows)
+                                        qb_pack_a_i8(A, i + q * MR, mr - q * MR < MR ? mr - q * MR : MR, pc, kc,
+                                                     ap + (ir + q * MR) * kc4 * 4);
+                                    ar.a[q] = QB_A_PANEL(ir + q * MR);
+                                }
+                            }
+                            if (wide) uk2(kc4, &ar, b0, b1, tile);
+                            else uk16(kc4, &ar, b0, tile);
+                            finish_tile_i8(e, &inf, tile, wide ? 2 * NR : NR, acc, nb, m0, n0, i, j, mr, nr,
+                                           scratch, first, last, true);
+                            ir += rows;
                         } else {
                             const long mr = mc - ir < MR ? mc - ir : MR;
                             uk(kc4, QB_A_PANEL(ir), b0, tile);
