@@ -15,7 +15,7 @@
 #include <string.h>
 
 typedef struct {
-    const char *model, *dtypes, *quants, *batches, *threads, *input_shape, *calib;
+    const char *model, *dtypes, *quants, *batches, *threads, *input_shape, *calib, *layout;
     bool skip;
     long seed;
     qb_net_bench_opts bo;
@@ -106,6 +106,9 @@ static int check_net(const qb_run_opts *ro, qb_rep_policy *pol, void *ctx)
     a->bo.seed = (uint64_t)a->seed;
     a->bo.load.seed = (uint64_t)a->seed;
     a->bo.load.skip_unsupported = a->skip;
+    if (a->layout && strcmp(a->layout, "nchw") != 0 && strcmp(a->layout, "auto") != 0)
+        return qb_fail(QB_EUSAGE, "qbench net --layout: unknown layout '%s' (auto, nchw)", a->layout);
+    a->bo.planar = a->layout && strcmp(a->layout, "nchw") == 0;
     a->bo.budget_s = ro->budget > 0 ? ro->budget : ro->quick ? QB_NET_QUICK_BUDGET_S : QB_NET_BUDGET_S_DEFAULT;
     /* load once now, so a bad model fails before the results begin */
     qb_net_load_opts lo = a->bo.load;
@@ -144,6 +147,8 @@ int qb_cmd_net(int argc, char **argv)
         {"calib", 0, QB_OPT_STRING, &a.calib, "METHOD",
          "int8 activation ranges: absmax (extremes) or percentile[:P] (default absmax; P "
          QB_STR(QB_NET_PERCENTILE_DEFAULT) ")", 0, 0},
+        {"layout", 0, QB_OPT_STRING, &a.layout, "L",
+         "activations: auto (channels-last where every layer can run so) or nchw (default auto)", 0, 0},
         {"seed", 0, QB_OPT_INT, &a.seed, "S", "zoo weights, inputs and calibration batches", 0, 9.0e15},
         QB_POLICY_OPTS(ro),
         QB_OUTPUT_OPTS(ro),

@@ -24,6 +24,7 @@ expect2 "median" --model mobilenet-v2 --calib median
 expect2 "no-such-model" --model no-such-model
 expect2 "x" --model mobilenet-v2 --batch 1,x
 expect2 "" --model mobilenet-v2 --batch 100000 --dtype fp32   # activations past the memory
+expect2 "nhwcx" --model mobilenet-v2 --layout nhwcx
 
 # A small input keeps the run to a few seconds; 1 thread, short budget.
 small=(--model mobilenet-v2 --input-shape 1,3,32,32 --threads 1 --quick --budget 0.01)
@@ -45,11 +46,26 @@ assert len(i8) == 1 and "nsr" in i8[0]["metrics"] and i8[0]["metrics"]["cosine"]
 layers = [r for r in recs if "/L" in r["id"]]
 assert layers and all("time" in r["metrics"] and "share" in r["metrics"] for r in layers)
 assert any("nsr_isolated" in r["metrics"] for r in layers)
+# MobileNetV2 runs channels-last where the CPU has AVX-512 (and VNNI for int8)
+flags = open("/proc/cpuinfo").read()
+if all(f in flags for f in ("avx512f", "avx512bw", "avx512vl", "avx512_vnni")):
+    assert all(r["params"]["layout"] == "nhwc" for r in cfg), [r["params"]["layout"] for r in cfg]
+    assert any(r["params"]["kernel"] == "depthwise (channels-last)" for r in layers)
 PY
     then ok; else bad "qbench net --json: records lack what was promised"; fi
 else
     bad "qbench net ${small[*]} failed:"; cat "$tmp/err"
 fi
+# --layout nchw keeps the planar kernels, and says so
+if "$QB" net "${small[@]}" --dtype fp32 --batch 1 --layout nchw --json >"$tmp/nchw.json" 2>"$tmp/err" &&
+    python3 - "$tmp/nchw.json" <<'PY'
+import json, sys
+recs = json.load(open(sys.argv[1]))["results"]
+cfg = [r for r in recs if "latency" in r["metrics"]]
+assert len(cfg) == 1 and cfg[0]["params"]["layout"] == "nchw"
+assert not any("channels-last" in r["params"].get("kernel", "") for r in recs)
+PY
+then ok; else bad "qbench net --layout nchw:"; cat "$tmp/err"; fi
 if "$QB" net "${small[@]}" --dtype fp32,int8 --quant per-tensor >"$tmp/table" 2>"$tmp/err" &&
     grep -q "^INT8 per-tensor: .* than FP32 on 1 thread" "$tmp/table" && grep -q "Top layers by time" "$tmp/table"; then
     ok

@@ -116,6 +116,7 @@ static int measure_config(qb_results *res, const config *c, const qb_rep_policy 
         .calib_batches = o->quick ? QB_NET_QUICK_CALIB_BATCHES : QB_NET_CALIB_BATCHES,
         .seed = o->seed,
         .skip_unsupported = o->load.skip_unsupported,
+        .planar = o->planar,
     };
     qb_net_exec *e = NULL;
     int rc = qb_net_exec_create(g, &eo, &e);
@@ -196,6 +197,7 @@ static int measure_config(qb_results *res, const config *c, const qb_rep_policy 
     if (!rc) rc = qb_record_param_str(r, "quant", qb_qgran_name(c->dtype == QB_INT8 ? c->gran : QB_QNONE));
     if (!rc) rc = qb_record_param_num(r, "batch", (double)c->batch);
     if (!rc) rc = qb_record_param_num(r, "threads", c->threads);
+    if (!rc) rc = qb_record_param_str(r, "layout", qb_net_exec_channels_last(e) ? "nhwc" : "nchw");
     if (!rc && c->dtype == QB_INT8)
         rc = qb_record_param_str(r, "calib", o->calib == QB_CALIB_ABSMAX ? "absmax" : "percentile");
     if (!rc && c->dtype == QB_INT8)

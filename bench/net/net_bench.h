@@ -12,7 +12,8 @@
  *   the same tensors without reuse); for fp16/int8 at the first batch and the
  *   last thread count, nsr, nsr_db and cosine of the output against fp32
  *   (measured on the model at batch 1: the analysis keeps every tensor).
- *   Params: model, variant, dtype, quant, batch, threads, calib and
+ *   Params: model, variant, dtype, quant, batch, threads, layout (nhwc
+ *   or nchw: how the executor stored the activations), calib and
  *   file_scales (int8: activations whose params a QDQ model gave), layers,
  *   fused, skipped (with the skipped share of the operations and names).
  *  <that id>/L<index>: one layer. Metrics: time (s, median of the profiled
@@ -44,6 +45,7 @@ typedef struct {
     double percentile;
     uint64_t seed;
     bool quick;
+    bool planar;           /* NCHW even where the channels-last layout could run */
     double budget_s;       /* end-to-end runs per configuration */
 } qb_net_bench_opts;
 

@@ -339,6 +339,11 @@ const qb_net_layer *qb_net_exec_layer(const qb_net_exec *e, int node)
     return &e->layers[node];
 }
 
+bool qb_net_exec_channels_last(const qb_net_exec *e)
+{
+    return e->nhwc;
+}
+
 bool qb_net_exec_qparams(const qb_net_exec *e, int tensor, float *scale, int32_t *zp)
 {
     if (e->o.dtype != QB_INT8 || !e->t[tensor].act) return false;

@@ -86,6 +86,8 @@ int qb_net_exec_tensor(const qb_net_exec *e, int tensor, float *out);
 size_t qb_net_exec_peak_bytes(const qb_net_exec *e);
 size_t qb_net_exec_total_bytes(const qb_net_exec *e);
 const qb_net_layer *qb_net_exec_layer(const qb_net_exec *e, int node);
+/* Whether the activations are stored channels-last (N x H x W x C). */
+bool qb_net_exec_channels_last(const qb_net_exec *e);
 /* The int8 params an activation tensor got from calibration (false for
  * other dtypes and for constants). */
 bool qb_net_exec_qparams(const qb_net_exec *e, int tensor, float *scale, int32_t *zp);
