@@ -1,7 +1,8 @@
 /* The executor's channels-last layout against its planar one on a small
  * MobileNet-like graph (a 3x3 stride-2 stem with ReLU6, depthwise 3x3 convs
  * of stride 1 and 2 and a 5x5 one, 1x1 convs whose channel counts are not
- * multiples of 16, a residual Add, global average pooling, Flatten, Gemm),
+ * multiples of 16, a residual Add, max pooling, global average pooling,
+ * Flatten, Gemm),
  * batch 2, 1 and 2 threads: every tensor read back alike (fp32 to float
  * rounding; int8 bit for bit, since both layouts calibrate alike and their
  * integer kernels requantize alike), the channels-last kernels chosen, and
@@ -62,10 +63,11 @@ static int conv(qb_net_graph *g, const char *name, int x, long K, long k, long s
     return c;
 }
 
-/* The graph; with `pool`, a max pool (planar only) before the head; with
- * `pre`, a 1x1 conv before the stem (the input is then permuted on entry,
- * not gathered by the stem). */
-static void build(qb_net_graph *g, bool pool, bool pre)
+/* The graph; with `pool`, a 3x3 pooling before the head (QB_NOP_MAXPOOL,
+ * which runs channels-last, or QB_NOP_AVGPOOL, which does not); with `pre`,
+ * a 1x1 conv before the stem (the input is then permuted on entry, not
+ * gathered by the stem). */
+static void build(qb_net_graph *g, qb_net_op pool, bool pre)
 {
     qb_net_init(g, "mobile");
     const int x = tensor(g, "x", 4, NB, 3, 15, 15, 0);
@@ -84,12 +86,14 @@ static void build(qb_net_graph *g, bool pool, bool pre)
     t = conv(g, "dw3", t, 36, 3, 2, 36, false);          /* 36 x 4 x 4; unclipped: dw4 pads with a nonzero zero point */
     t = conv(g, "dw4", t, 36, 5, 1, 36, false);           /* the generic-tap path */
     if (pool) {
-        const int m = tensor(g, "maxpool", 4, NB, 36, 4, 4, 0);
+        /* stride 2 with padding: windows of 4, 6 and 9 taps (36 channels:
+         * the u8 kernel's 32-byte vectors and a tail) */
+        const int m = tensor(g, "pool", 4, NB, 36, 2, 2, 0);
         qb_net_attr pa = {0};
         pa.kernel[0] = pa.kernel[1] = 3;
-        pa.strides[0] = pa.strides[1] = 1;
+        pa.strides[0] = pa.strides[1] = 2;
         pa.pads[0] = pa.pads[1] = pa.pads[2] = pa.pads[3] = 1;
-        qb_net_add_node(g, "maxpool", QB_NOP_MAXPOOL, (int[]){t}, 1, m, &pa);
+        qb_net_add_node(g, "pool", pool, (int[]){t}, 1, m, &pa);
         t = m;
     }
     const int gp = tensor(g, "gap", 4, NB, 36, 1, 1, 0);
@@ -162,7 +166,7 @@ int main(void)
     }
     qb_net_graph g;
     for (int pre = 0; pre < 2; pre++) {
-        build(&g, false, pre);
+        build(&g, pre ? QB_NOP_MAXPOOL : 0, pre);
         for (int threads = 1; threads <= 2; threads++) {
             compare(&g, QB_FP32, QB_PER_TENSOR, threads);
             compare(&g, QB_INT8, QB_PER_TENSOR, threads);
@@ -170,8 +174,8 @@ int main(void)
         }
         qb_net_free(&g);
     }
-    /* a max pool has no channels-last kernel: the whole graph stays planar */
-    build(&g, true, false);
+    /* an average pool has no channels-last kernel: the whole graph stays planar */
+    build(&g, QB_NOP_AVGPOOL, false);
     qb_net_exec_opts o = {.dtype = QB_FP32, .threads = 1};
     qb_net_exec *e = NULL;
     CHECK(qb_net_exec_create(&g, &o, &e) == QB_OK);

@@ -16,7 +16,7 @@
  *
  * Layout: where every layer can run on channels-last activations (fp32 and
  * int8 with AVX-512: convs, depthwise convs, Add, ReLU/Clip, global average
- * pooling, Flatten and a Gemm after it), every 4-D activation is stored
+ * pooling, max pooling, Flatten and a Gemm after it), every 4-D activation is stored
  * N x H x W x C: 1x1 convs are one GEMM over all pixels, other convs the
  * direct kernel of gemm_conv.h, depthwise convs run 16 channels to a
  * vector. The input is permuted on entry and tensors read back as NCHW, so

@@ -126,7 +126,7 @@ int qb_ex_nhwc_choose(qb_net_exec *e);
 int qb_ex_nhwc_int8(qb_net_exec *e, int i, const int8_t *wq);
 /* Whether tensor t is stored channels-last. */
 bool qb_ex_nhwc_tensor(const qb_net_exec *e, int t);
-/* Run a channels-last conv, depthwise conv or global average pool. */
+/* Run a channels-last conv, depthwise conv, max pool or global average pool. */
 int qb_ex_nhwc_run(qb_net_exec *e, int i);
 /* Tensor t as float from x (NCHW) into its storage, and back out. */
 int qb_ex_nhwc_store(qb_net_exec *e, int t, const float *x);

@@ -62,7 +62,8 @@ static bool layer_ok(const qb_net_exec *e, int i)
     case EX_DW: return n->dg.R * n->dg.S <= QB_DW_NHWC_MAX_TAPS;
     case EX_ADD: return same_dims(e, x, y) && same_dims(e, nd->in[1], y);
     case EX_ACT: return true;
-    case EX_GAP: return is4(e, x);
+    case EX_GAP:
+    case EX_MAXPOOL: return is4(e, x);
     case EX_FC: return one_pixel(e, x);
     default: return false;
     }
@@ -109,7 +110,7 @@ int qb_ex_nhwc_choose(qb_net_exec *e)
             if (!n->dw_wt) return qb_fail(QB_ENOMEM, "node %s: out of memory for its weights", nd->name);
             if (e->o.dtype == QB_FP32) qb_dw_nhwc_weights_f32(n->dw_w, C, taps, n->dw_wt);
             e->layers[i].kernel = "depthwise (channels-last)";
-        } else if (n->kind == EX_GAP) {
+        } else if (n->kind == EX_GAP || n->kind == EX_MAXPOOL) {
             e->layers[i].kernel = e->o.dtype == QB_INT8 ? "int8 loops (channels-last)" : "fp32 loops (channels-last)";
         }
         if (rc) return qb_fail(rc, "node %s: out of memory for its weights", nd->name);
@@ -248,12 +249,24 @@ static void run_gap(qb_net_exec *e, const qb_net_node *nd)
     }
 }
 
+/* Max pooling: the bytes' max is the values' max (the output keeps the
+ * input's int8 params, as the planar kernel's does). */
+static void run_maxpool(qb_net_exec *e, const qb_net_node *nd, const ex_node *n)
+{
+    const qb_net_tensor *xt = &e->g->tensors[nd->in[0]];
+    const void *x = e->t[nd->in[0]].p;
+    void *y = e->t[nd->out].p;
+    if (e->o.dtype == QB_FP32) qb_maxpool_nhwc_f32(&n->pg, xt->dims[0], xt->dims[1], x, y, e->o.threads);
+    else qb_maxpool_nhwc_u8(&n->pg, xt->dims[0], xt->dims[1], x, y, e->o.threads);
+}
+
 int qb_ex_nhwc_run(qb_net_exec *e, int i)
 {
     const qb_net_node *nd = &e->g->nodes[i];
     const ex_node *n = &e->nodes[i];
     if (n->kind == EX_CONV) return run_conv(e, nd, n);
     if (n->kind == EX_DW) run_dw(e, nd, n);
+    else if (n->kind == EX_MAXPOOL) run_maxpool(e, nd, n);
     else run_gap(e, nd);
     return QB_OK;
 }

@@ -293,6 +293,7 @@ int qb_ex_run_node(qb_net_exec *e, int i)
         run_dw(e, nd, n);
         return QB_OK;
     case EX_GAP:
+    case EX_MAXPOOL:
         if (e->nhwc) return qb_ex_nhwc_run(e, i);
         break;
     case EX_FC: return run_fc(e, nd, n);

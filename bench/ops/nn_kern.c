@@ -7,6 +7,7 @@
 #include "quant.h"
 
 #include <float.h>
+#include <immintrin.h>
 #include <math.h>
 #include <omp.h>
 
@@ -82,6 +83,65 @@ void qb_maxpool_q8(const qb_pool_geom *g, const qb_qt *xt, const uint8_t *x, uin
                     }
                 yp[oh * g->OW + ow] = (uint8_t)m;
             }
+    }
+}
+
+/* Channels-last max pooling: each output pixel's window, all C channels of
+ * a pixel at a time (eight floats or 32 bytes to a vector), the images'
+ * rows shared out among threads. Max is exact, so both layouts give the
+ * same values. */
+void qb_maxpool_nhwc_f32(const qb_pool_geom *g, long N, long C, const float *x, float *y, int threads)
+{
+    const long full = C / 8 * 8;
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (long row = 0; row < N * g->OH; row++) {
+        const long n = row / g->OH, oh = row % g->OH;
+        const float *xn = x + n * g->H * g->W * C;
+        for (long ow = 0; ow < g->OW; ow++) {
+            long h0, h1, w0, w1;
+            window(g, oh, ow, &h0, &h1, &w0, &w1);
+            float *yp = y + ((n * g->OH + oh) * g->OW + ow) * C;
+            for (long c = 0; c < full; c += 8) {
+                __m256 m = _mm256_set1_ps(-FLT_MAX);
+                for (long h = h0; h < h1; h++)
+                    for (long w = w0; w < w1; w++) m = _mm256_max_ps(_mm256_loadu_ps(xn + (h * g->W + w) * C + c), m);
+                _mm256_storeu_ps(yp + c, m);
+            }
+            for (long c = full; c < C; c++) {
+                float m = -FLT_MAX;
+                for (long h = h0; h < h1; h++)
+                    for (long w = w0; w < w1; w++) m = xn[(h * g->W + w) * C + c] > m ? xn[(h * g->W + w) * C + c] : m;
+                yp[c] = m;
+            }
+        }
+    }
+}
+
+void qb_maxpool_nhwc_u8(const qb_pool_geom *g, long N, long C, const uint8_t *x, uint8_t *y, int threads)
+{
+    const long full = C / 32 * 32;
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (long row = 0; row < N * g->OH; row++) {
+        const long n = row / g->OH, oh = row % g->OH;
+        const uint8_t *xn = x + n * g->H * g->W * C;
+        for (long ow = 0; ow < g->OW; ow++) {
+            long h0, h1, w0, w1;
+            window(g, oh, ow, &h0, &h1, &w0, &w1);
+            uint8_t *yp = y + ((n * g->OH + oh) * g->OW + ow) * C;
+            for (long c = 0; c < full; c += 32) {
+                __m256i m = _mm256_setzero_si256();
+                for (long h = h0; h < h1; h++)
+                    for (long w = w0; w < w1; w++)
+                        m = _mm256_max_epu8(_mm256_loadu_si256((const __m256i *)(xn + (h * g->W + w) * C + c)), m);
+                _mm256_storeu_si256((__m256i *)(yp + c), m);
+            }
+            for (long c = full; c < C; c++) {
+                uint8_t m = 0;
+                for (long h = h0; h < h1; h++)
+                    for (long w = w0; w < w1; w++) m = xn[(h * g->W + w) * C + c] > m ? xn[(h * g->W + w) * C + c] : m;
+                yp[c] = m;
+            }
+        }
     }
 }
 

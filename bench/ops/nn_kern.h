@@ -56,6 +56,9 @@ void qb_maxpool_f32(const qb_pool_geom *g, const float *x, float *y, int threads
 /* The max of the quantized values: the output has the input's params. */
 void qb_maxpool_q8(const qb_pool_geom *g, const qb_qt *xt, const uint8_t *x, uint8_t *y,
                    int threads);
+/* The same on N channels-last images of C channels (g->planes unused). */
+void qb_maxpool_nhwc_f32(const qb_pool_geom *g, long N, long C, const float *x, float *y, int threads);
+void qb_maxpool_nhwc_u8(const qb_pool_geom *g, long N, long C, const uint8_t *x, uint8_t *y, int threads);
 void qb_avgpool_f32(const qb_pool_geom *g, const float *x, float *y, int threads);
 /* Integer sum of (q - zi) over the window, requantized by si / (so * count). */
 void qb_avgpool_q8(const qb_pool_geom *g, const qb_qt *xt, const uint8_t *x, const qb_qt *yt,
