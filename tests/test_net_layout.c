@@ -22,13 +22,15 @@
 
 enum { NB = 2 };
 
-static int tensor(qb_net_graph *g, const char *name, int ndim, long d0, long d1, long d2, long d3, uint64_t seed)
+static int tensor(qb_net_graph *g, const char *name, int ndim, long d0, long d1, long d2, long d3,
+                  uint64_t seed)
 {
     const long dims[4] = {d0, d1, d2, d3};
     float *data = NULL;
     if (seed) {
         long n = 1;
-        for (int i = 0; i < ndim; i++) n *= dims[i];
+        for (int i = 0; i < ndim; i++)
+            n *= dims[i];
         data = malloc((size_t)n * sizeof *data);
         qb_cq_fill(data, (size_t)n, seed, -0.5f, 0.5f);
     }
@@ -39,7 +41,8 @@ static uint64_t seed = 10;
 
 /* conv of x (C x H x H) to K channels, k x k, stride st, pad k/2, groups G,
  * with a Clip(0, 6) after it when clip; returns the output tensor. */
-static int conv(qb_net_graph *g, const char *name, int x, long K, long k, long st, long G, bool clip)
+static int conv(qb_net_graph *g, const char *name, int x, long K, long k, long st, long G,
+                bool clip)
 {
     const qb_net_tensor *xt = &g->tensors[x];
     const long C = xt->dims[1], H = xt->dims[2], OH = (H + 2 * (k / 2) - k) / st + 1;
@@ -74,7 +77,7 @@ static void build(qb_net_graph *g, qb_net_op pool, bool pre)
     g->input = x;
     g->tensors[x].is_input = true;
     int t = pre ? conv(g, "pre", x, 3, 1, 1, 1, false) : x;
-    t = conv(g, "stem", t, 24, 3, 2, 1, true);          /* 24 x 8 x 8 */
+    t = conv(g, "stem", t, 24, 3, 2, 1, true); /* 24 x 8 x 8 */
     t = conv(g, "dw1", t, 24, 3, 1, 24, true);
     const int p = conv(g, "project1", t, 20, 1, 1, 1, false);
     t = conv(g, "expand2", p, 40, 1, 1, 1, true);
@@ -83,8 +86,9 @@ static void build(qb_net_graph *g, qb_net_op pool, bool pre)
     const int a = tensor(g, "add", 4, NB, 20, 8, 8, 0);
     qb_net_add_node(g, "add", QB_NOP_ADD, (int[]){t, p}, 2, a, NULL);
     t = conv(g, "expand3", a, 36, 1, 1, 1, true);
-    t = conv(g, "dw3", t, 36, 3, 2, 36, false);          /* 36 x 4 x 4; unclipped: dw4 pads with a nonzero zero point */
-    t = conv(g, "dw4", t, 36, 5, 1, 36, false);           /* the generic-tap path */
+    t = conv(g, "dw3", t, 36, 3, 2, 36,
+             false); /* 36 x 4 x 4; unclipped: dw4 pads with a nonzero zero point */
+    t = conv(g, "dw4", t, 36, 5, 1, 36, false); /* the generic-tap path */
     if (pool) {
         /* stride 2 with padding: windows of 4, 6 and 9 taps (36 channels:
          * the u8 kernel's 32-byte vectors and a tail) */
@@ -101,7 +105,8 @@ static void build(qb_net_graph *g, qb_net_op pool, bool pre)
     const int fl = tensor(g, "flat", 2, NB, 36, 0, 0, 0);
     qb_net_attr fa = {.axis = 1};
     qb_net_add_node(g, "flatten", QB_NOP_FLATTEN, (int[]){gp}, 1, fl, &fa);
-    const int w = tensor(g, "fc.w", 2, 10, 36, 0, 0, seed++), b = tensor(g, "fc.b", 1, 10, 0, 0, 0, seed++);
+    const int w = tensor(g, "fc.w", 2, 10, 36, 0, 0, seed++),
+              b = tensor(g, "fc.b", 1, 10, 0, 0, 0, seed++);
     const int y = tensor(g, "y", 2, NB, 10, 0, 0, 0);
     fa = (qb_net_attr){.alpha = 1, .beta = 1, .trans_b = 1};
     qb_net_add_node(g, "fc", QB_NOP_GEMM, (int[]){fl, w, b}, 3, y, &fa);
@@ -109,10 +114,12 @@ static void build(qb_net_graph *g, qb_net_op pool, bool pre)
     g->tensors[y].is_output = true;
 }
 
-static bool kernel_is(const qb_net_exec *e, const qb_net_graph *g, const char *node, const char *kernel)
+static bool kernel_is(const qb_net_exec *e, const qb_net_graph *g, const char *node,
+                      const char *kernel)
 {
     for (int i = 0; i < g->nnodes; i++)
-        if (strcmp(g->nodes[i].name, node) == 0) return strcmp(qb_net_exec_layer(e, i)->kernel, kernel) == 0;
+        if (strcmp(g->nodes[i].name, node) == 0)
+            return strcmp(qb_net_exec_layer(e, i)->kernel, kernel) == 0;
     return false;
 }
 
@@ -122,7 +129,11 @@ static void compare(const qb_net_graph *g, qb_dtype dt, qb_qgran gran, int threa
     const size_t nin = (size_t)qb_net_numel(&g->tensors[g->input]);
     float *x = malloc(nin * sizeof *x);
     qb_cq_fill(x, nin, 77, -1.0f, 1.0f);
-    qb_net_exec_opts o = {.dtype = dt, .gran = gran, .threads = threads, .calib_batches = 2, .seed = 3,
+    qb_net_exec_opts o = {.dtype = dt,
+                          .gran = gran,
+                          .threads = threads,
+                          .calib_batches = 2,
+                          .seed = 3,
                           .keep_all = true};
     qb_net_exec *cl = NULL, *pl = NULL;
     CHECK(qb_net_exec_create(g, &o, &cl) == QB_OK);
@@ -148,7 +159,9 @@ static void compare(const qb_net_graph *g, qb_dtype dt, qb_qgran gran, int threa
             mb = fmax(mb, fabs((double)b[i]));
         }
         const bool ok = dt == QB_INT8 ? md == 0 : md <= 1e-5 * mb;
-        if (!ok) fprintf(stderr, "%s dtype %d gran %d t%d: max diff %g of %g\n", g->tensors[t].name, dt, gran, threads, md, mb);
+        if (!ok)
+            fprintf(stderr, "%s dtype %d gran %d t%d: max diff %g of %g\n", g->tensors[t].name, dt,
+                    gran, threads, md, mb);
         CHECK(ok);
         free(a);
         free(b);
@@ -160,7 +173,8 @@ static void compare(const qb_net_graph *g, qb_dtype dt, qb_qgran gran, int threa
 
 int main(void)
 {
-    if (!qb_cpu_has("avx512f") || !qb_cpu_has("avx512bw") || !qb_cpu_has("avx512vl") || !qb_cpu_has("avx512vnni")) {
+    if (!qb_cpu_has("avx512f") || !qb_cpu_has("avx512bw") || !qb_cpu_has("avx512vl") ||
+        !qb_cpu_has("avx512vnni")) {
         printf("skip: channels-last kernels need AVX-512 and AVX512-VNNI\n");
         return 0;
     }

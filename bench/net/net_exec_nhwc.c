@@ -33,7 +33,8 @@ static bool same_dims(const qb_net_exec *e, int a, int b)
 }
 
 /* The route a plain conv (groups 1) takes channels-last: 0 when none can. */
-static int conv_route(const qb_net_exec *e, const qb_net_node *nd, const ex_node *n, qb_conv_nhwc *nc)
+static int conv_route(const qb_net_exec *e, const qb_net_node *nd, const ex_node *n,
+                      qb_conv_nhwc *nc)
 {
     const qb_im2col *c = &n->cg.geo;
     if (n->group != 1 || !is4(e, nd->in[0])) return 0;
@@ -43,7 +44,8 @@ static int conv_route(const qb_net_exec *e, const qb_net_node *nd, const ex_node
     const long *p = nd->attr.pads;
     if (c->sh != c->sw || p[0] != p[1] || p[0] != p[2] || p[0] != p[3]) return 0;
     const qb_mat_type t = e->o.dtype == QB_INT8 ? QB_MAT_U8 : QB_MAT_F32;
-    if (!qb_conv_nhwc_init(nc, t, e->isa, c->C, c->H, c->W, c->R, c->S, c->sh, p[0], n->K)) return 0;
+    if (!qb_conv_nhwc_init(nc, t, e->isa, c->C, c->H, c->W, c->R, c->S, c->sh, p[0], n->K))
+        return 0;
     return nc->OH == c->OH && nc->OW == c->OW ? CL_DIRECT : 0;
 }
 
@@ -58,14 +60,21 @@ static bool layer_ok(const qb_net_exec *e, int i)
     case EX_SKIP: /* an alias, a fused activation: the layout carries over, or does not matter */
         if (e->layers[i].skipped) return false;
         return x < 0 || !e->t[x].act || same_dims(e, x, y) || (one_pixel(e, x) && one_pixel(e, y));
-    case EX_CONV: return conv_route(e, nd, n, &nc) != 0;
-    case EX_DW: return n->dg.R * n->dg.S <= QB_DW_NHWC_MAX_TAPS;
-    case EX_ADD: return same_dims(e, x, y) && same_dims(e, nd->in[1], y);
-    case EX_ACT: return true;
+    case EX_CONV:
+        return conv_route(e, nd, n, &nc) != 0;
+    case EX_DW:
+        return n->dg.R * n->dg.S <= QB_DW_NHWC_MAX_TAPS;
+    case EX_ADD:
+        return same_dims(e, x, y) && same_dims(e, nd->in[1], y);
+    case EX_ACT:
+        return true;
     case EX_GAP:
-    case EX_MAXPOOL: return is4(e, x);
-    case EX_FC: return one_pixel(e, x);
-    default: return false;
+    case EX_MAXPOOL:
+        return is4(e, x);
+    case EX_FC:
+        return one_pixel(e, x);
+    default:
+        return false;
     }
 }
 
@@ -98,20 +107,24 @@ int qb_ex_nhwc_choose(qb_net_exec *e)
         int rc = QB_OK;
         if (n->kind == EX_CONV) {
             n->cl = conv_route(e, nd, n, &n->nc);
-            e->layers[i].kernel = n->cl == CL_GEMM ? "gemm (1x1, channels-last)" : "direct conv (channels-last)";
+            e->layers[i].kernel =
+                n->cl == CL_GEMM ? "gemm (1x1, channels-last)" : "direct conv (channels-last)";
             if (n->cl == CL_DIRECT && qb_conv_nhwc_padded_bytes(&n->nc) > e->xpad_bytes)
                 e->xpad_bytes = qb_conv_nhwc_padded_bytes(&n->nc);
             if (e->o.dtype == QB_FP32) rc = pack_float(e, i);
         } else if (n->kind == EX_DW) {
-            const size_t C = (size_t)e->g->tensors[nd->in[0]].dims[1], taps = (size_t)(n->dg.R * n->dg.S);
+            const size_t C = (size_t)e->g->tensors[nd->in[0]].dims[1],
+                         taps = (size_t)(n->dg.R * n->dg.S);
             free(n->dw_wb);
             n->dw_wb = NULL;
             n->dw_wt = malloc(taps * qb_dw_nhwc_cp(C) * sizeof *n->dw_wt);
-            if (!n->dw_wt) return qb_fail(QB_ENOMEM, "node %s: out of memory for its weights", nd->name);
+            if (!n->dw_wt)
+                return qb_fail(QB_ENOMEM, "node %s: out of memory for its weights", nd->name);
             if (e->o.dtype == QB_FP32) qb_dw_nhwc_weights_f32(n->dw_w, C, taps, n->dw_wt);
             e->layers[i].kernel = "depthwise (channels-last)";
         } else if (n->kind == EX_GAP || n->kind == EX_MAXPOOL) {
-            e->layers[i].kernel = e->o.dtype == QB_INT8 ? "int8 loops (channels-last)" : "fp32 loops (channels-last)";
+            e->layers[i].kernel =
+                e->o.dtype == QB_INT8 ? "int8 loops (channels-last)" : "fp32 loops (channels-last)";
         }
         if (rc) return qb_fail(rc, "node %s: out of memory for its weights", nd->name);
     }
@@ -121,10 +134,12 @@ int qb_ex_nhwc_choose(qb_net_exec *e)
     e->in_planar = true;
     for (int i = 0; i < e->g->nnodes; i++)
         for (int j = 0; j < e->g->nodes[i].nin; j++)
-            if (e->g->nodes[i].in[j] == in && (e->nodes[i].kind != EX_CONV || e->nodes[i].cl != CL_DIRECT || j))
+            if (e->g->nodes[i].in[j] == in &&
+                (e->nodes[i].kind != EX_CONV || e->nodes[i].cl != CL_DIRECT || j))
                 e->in_planar = false;
     for (int i = 0; i < e->g->nnodes && e->in_planar; i++)
-        if (e->nodes[i].cl == CL_DIRECT && e->g->nodes[i].in[0] == in) e->nodes[i].nc.planar_in = true;
+        if (e->nodes[i].cl == CL_DIRECT && e->g->nodes[i].in[0] == in)
+            e->nodes[i].nc.planar_in = true;
     if (e->xpad_bytes && !(e->xpad = aligned_alloc(64, (e->xpad_bytes + 63) & ~(size_t)63)))
         return qb_fail(QB_ENOMEM, "network executor: out of memory");
     if (qb_ex_nhwc_tensor(e, in) && !(e->cl_in = malloc(e->t[in].numel * e->esz + 64)))
@@ -138,7 +153,8 @@ int qb_ex_nhwc_int8(qb_net_exec *e, int i, const int8_t *wq)
     n->epi.channel_is_row = false;
     if (n->kind == EX_DW) {
         const qb_net_node *nd = &e->g->nodes[i];
-        const size_t C = (size_t)e->g->tensors[nd->in[0]].dims[1], taps = (size_t)(n->dg.R * n->dg.S);
+        const size_t C = (size_t)e->g->tensors[nd->in[0]].dims[1],
+                     taps = (size_t)(n->dg.R * n->dg.S);
         qb_dw_nhwc_weights_i8(wq, C, taps, n->dw_wt);
         for (size_t c = 0; c < C; c++) {
             n->bias_i32[c] = n->rq[c].bias;
@@ -176,11 +192,13 @@ static int run_conv(qb_net_exec *e, const qb_net_node *nd, const ex_node *n)
     char *y = e->t[nd->out].p;
     int rc = QB_OK;
     if (n->cl == CL_GEMM) {
-        const qb_mat A = {.p = x, .ld = c->C, .type = e->o.dtype == QB_INT8 ? QB_MAT_U8 : QB_MAT_F32};
+        const qb_mat A = {
+            .p = x, .ld = c->C, .type = e->o.dtype == QB_INT8 ? QB_MAT_U8 : QB_MAT_F32};
         const qb_epilogue ep = epi(e, n, y);
         rc = qb_gemm(e->ws, n->N * c->H * c->W, n->K, c->C, &A, n->w, &ep, e->o.threads);
     } else {
-        const size_t in_img = (size_t)(c->C * c->H * c->W) * e->esz, out_img = (size_t)(n->K * c->OH * c->OW) * e->esz;
+        const size_t in_img = (size_t)(c->C * c->H * c->W) * e->esz,
+                     out_img = (size_t)(n->K * c->OH * c->OW) * e->esz;
         const uint8_t pad = e->o.dtype == QB_INT8 ? (uint8_t)e->t[nd->in[0]].zp : 0;
         for (long b = 0; b < n->N && !rc; b++) {
             const qb_epilogue ep = epi(e, n, y + b * out_img);
@@ -198,10 +216,17 @@ static void run_dw(qb_net_exec *e, const qb_net_node *nd, const ex_node *n)
     const size_t images = e->t[nd->in[0]].numel / (C * g->H * g->W);
     const size_t in_img = C * g->H * g->W * e->esz, out_img = C * g->OH * g->OW * e->esz;
     const bool q = e->o.dtype == QB_INT8;
-    const qb_dw_nhwc_io io = {.type = q ? QB_DW_U8 : QB_DW_F32, .bias = n->bias, .clamp = n->act != 0,
-                              .lo = n->lo, .hi = n->hi, .za = (uint8_t)e->t[nd->in[0]].zp,
-                              .bias_i32 = n->bias_i32, .mult = n->mult, .zo = q ? n->rq[0].zo : 0,
-                              .qmin = q ? n->rq[0].qmin : 0, .qmax = q ? n->rq[0].qmax : 0};
+    const qb_dw_nhwc_io io = {.type = q ? QB_DW_U8 : QB_DW_F32,
+                              .bias = n->bias,
+                              .clamp = n->act != 0,
+                              .lo = n->lo,
+                              .hi = n->hi,
+                              .za = (uint8_t)e->t[nd->in[0]].zp,
+                              .bias_i32 = n->bias_i32,
+                              .mult = n->mult,
+                              .zo = q ? n->rq[0].zo : 0,
+                              .qmin = q ? n->rq[0].qmin : 0,
+                              .qmax = q ? n->rq[0].qmax : 0};
     const char *x = e->t[nd->in[0]].p;
     char *y = e->t[nd->out].p;
     /* each thread its share of every image's output rows */
@@ -229,10 +254,13 @@ static void run_gap(qb_net_exec *e, const qb_net_node *nd)
         if (e->o.dtype == QB_FP32) {
             const float *x = (const float *)xe->p + b * P * C;
             float *y = (float *)ye->p + b * C;
-            for (long c = 0; c < C; c++) y[c] = 0;
+            for (long c = 0; c < C; c++)
+                y[c] = 0;
             for (long p = 0; p < P; p++)
-                for (long c = 0; c < C; c++) y[c] += x[p * C + c];
-            for (long c = 0; c < C; c++) y[c] /= (float)P;
+                for (long c = 0; c < C; c++)
+                    y[c] += x[p * C + c];
+            for (long c = 0; c < C; c++)
+                y[c] /= (float)P;
         } else {
             const uint8_t *x = (const uint8_t *)xe->p + b * P * C;
             uint8_t *y = (uint8_t *)ye->p + b * C;
@@ -241,9 +269,11 @@ static void run_gap(qb_net_exec *e, const qb_net_node *nd)
                 const long nc = C - c0 < GAP_CH ? C - c0 : GAP_CH;
                 int32_t s[GAP_CH] = {0};
                 for (long p = 0; p < P; p++)
-                    for (long c = 0; c < nc; c++) s[c] += x[p * C + c0 + c];
+                    for (long c = 0; c < nc; c++)
+                        s[c] += x[p * C + c0 + c];
                 for (long c = 0; c < nc; c++)
-                    y[c0 + c] = (uint8_t)qb_requant_float(s[c] - (int32_t)P * xe->zp, m, ye->zp, 0, 255);
+                    y[c0 + c] =
+                        (uint8_t)qb_requant_float(s[c] - (int32_t)P * xe->zp, m, ye->zp, 0, 255);
             }
         }
     }
@@ -256,8 +286,10 @@ static void run_maxpool(qb_net_exec *e, const qb_net_node *nd, const ex_node *n)
     const qb_net_tensor *xt = &e->g->tensors[nd->in[0]];
     const void *x = e->t[nd->in[0]].p;
     void *y = e->t[nd->out].p;
-    if (e->o.dtype == QB_FP32) qb_maxpool_nhwc_f32(&n->pg, xt->dims[0], xt->dims[1], x, y, e->o.threads);
-    else qb_maxpool_nhwc_u8(&n->pg, xt->dims[0], xt->dims[1], x, y, e->o.threads);
+    if (e->o.dtype == QB_FP32)
+        qb_maxpool_nhwc_f32(&n->pg, xt->dims[0], xt->dims[1], x, y, e->o.threads);
+    else
+        qb_maxpool_nhwc_u8(&n->pg, xt->dims[0], xt->dims[1], x, y, e->o.threads);
 }
 
 int qb_ex_nhwc_run(qb_net_exec *e, int i)
@@ -265,9 +297,12 @@ int qb_ex_nhwc_run(qb_net_exec *e, int i)
     const qb_net_node *nd = &e->g->nodes[i];
     const ex_node *n = &e->nodes[i];
     if (n->kind == EX_CONV) return run_conv(e, nd, n);
-    if (n->kind == EX_DW) run_dw(e, nd, n);
-    else if (n->kind == EX_MAXPOOL) run_maxpool(e, nd, n);
-    else run_gap(e, nd);
+    if (n->kind == EX_DW)
+        run_dw(e, nd, n);
+    else if (n->kind == EX_MAXPOOL)
+        run_maxpool(e, nd, n);
+    else
+        run_gap(e, nd);
     return QB_OK;
 }
 
@@ -276,10 +311,13 @@ int qb_ex_nhwc_run(qb_net_exec *e, int i)
 static void permute(const qb_net_exec *e, int t, const void *src, void *dst, bool to_cl)
 {
     const qb_net_tensor *x = &e->g->tensors[t];
-    const size_t N = (size_t)x->dims[0], C = (size_t)x->dims[1], H = (size_t)x->dims[2], W = (size_t)x->dims[3];
+    const size_t N = (size_t)x->dims[0], C = (size_t)x->dims[1], H = (size_t)x->dims[2],
+                 W = (size_t)x->dims[3];
     qb_lay_plan p;
-    if (to_cl) qb_lay_plan_permute((const size_t[4]){N, C, H, W}, (const int[4]){0, 2, 3, 1}, e->esz, &p);
-    else qb_lay_plan_permute((const size_t[4]){N, H, W, C}, (const int[4]){0, 3, 1, 2}, e->esz, &p);
+    if (to_cl)
+        qb_lay_plan_permute((const size_t[4]){N, C, H, W}, (const int[4]){0, 2, 3, 1}, e->esz, &p);
+    else
+        qb_lay_plan_permute((const size_t[4]){N, H, W, C}, (const int[4]){0, 3, 1, 2}, e->esz, &p);
     const void *s[1] = {src};
 #pragma omp parallel num_threads(e->o.threads)
     qb_lay_exec(&p, s, dst, false, e->lay_tmp + (size_t)omp_get_thread_num() * QB_LAY_TMP_BYTES,

@@ -7,7 +7,8 @@
 #include <string.h>
 
 #define QB_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl")))
-#define QB_AVX512_INLINE __attribute__((target("avx512f,avx512bw,avx512vl"), always_inline)) static inline
+#define QB_AVX512_INLINE                                                                           \
+    __attribute__((target("avx512f,avx512bw,avx512vl"), always_inline)) static inline
 
 enum { V = 16, PX = 8 }; /* channels per vector; output pixels summed at once */
 
@@ -24,9 +25,10 @@ size_t qb_dw_nhwc_cp(size_t C)
 #define WEIGHTS(w, C, taps, wt)                                                                    \
     do {                                                                                           \
         const size_t cp_ = qb_dw_nhwc_cp(C);                                                       \
-        memset((wt), 0, (taps) * cp_ * sizeof *(wt));                                              \
+        memset((wt), 0, cp_ * (taps) * sizeof *(wt));                                              \
         for (size_t c_ = 0; c_ < (C); c_++)                                                        \
-            for (size_t t_ = 0; t_ < (taps); t_++) (wt)[t_ * cp_ + c_] = (float)(w)[c_ * (taps) + t_]; \
+            for (size_t t_ = 0; t_ < (taps); t_++)                                                 \
+                (wt)[t_ * cp_ + c_] = (float)(w)[c_ * (taps) + t_];                                \
     } while (0)
 
 void qb_dw_nhwc_weights_f32(const float *w, size_t C, size_t taps, float *wt)
@@ -40,35 +42,40 @@ void qb_dw_nhwc_weights_i8(const int8_t *w, size_t C, size_t taps, float *wt)
 }
 
 /* The lanes of the channel block from c that are channels. */
-static inline __mmask16 mask(size_t C, size_t c)
+static inline __mmask16 lane_mask(size_t C, size_t c)
 {
     return C - c >= V ? (__mmask16)0xffff : (__mmask16)((1u << (C - c)) - 1);
 }
 
 /* 16 channels of pixel element i as floats (u8 widened), lanes outside m 0. */
-QB_AVX512_INLINE __m512 load(const void *x, bool u8, size_t i, __mmask16 m)
+QB_AVX512_INLINE __m512 load16(const void *x, bool u8, size_t i, __mmask16 m)
 {
     if (!u8) return _mm512_maskz_loadu_ps(m, (const float *)x + i);
-    return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, (const uint8_t *)x + i)));
+    return _mm512_cvtepi32_ps(
+        _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, (const uint8_t *)x + i)));
 }
 
 /* The accumulator's start: the float bias, or 0 (int8 adds its bias in int32). */
-QB_AVX512_INLINE __m512 start(const qb_dw_nhwc_io *io, size_t c, __mmask16 m)
+QB_AVX512_INLINE __m512 acc_start(const qb_dw_nhwc_io *io, size_t c, __mmask16 m)
 {
-    return io->type == QB_DW_F32 && io->bias ? _mm512_maskz_loadu_ps(m, io->bias + c) : _mm512_setzero_ps();
+    return io->type == QB_DW_F32 && io->bias ? _mm512_maskz_loadu_ps(m, io->bias + c)
+                                             : _mm512_setzero_ps();
 }
 
 /* The epilogue of the 16 channels from c into y's elements from i. */
-QB_AVX512_INLINE void store(const qb_dw_nhwc_io *io, __m512 acc, void *y, size_t i, size_t c, __mmask16 m)
+QB_AVX512_INLINE void store_px(const qb_dw_nhwc_io *io, __m512 acc, void *y, size_t i, size_t c,
+                               __mmask16 m)
 {
     if (io->type == QB_DW_F32) {
-        if (io->clamp) acc = _mm512_min_ps(_mm512_max_ps(acc, _mm512_set1_ps(io->lo)), _mm512_set1_ps(io->hi));
+        if (io->clamp)
+            acc = _mm512_min_ps(_mm512_max_ps(acc, _mm512_set1_ps(io->lo)), _mm512_set1_ps(io->hi));
         _mm512_mask_storeu_ps((float *)y + i, m, acc);
         return;
     }
     /* the sum is an exact integer in float: to int32, plus the bias; then
      * qb_requant_float's steps, the clamp before the rounding conversion */
-    const __m512i a = _mm512_add_epi32(_mm512_cvtps_epi32(acc), _mm512_maskz_loadu_epi32(m, io->bias_i32 + c));
+    const __m512i a =
+        _mm512_add_epi32(_mm512_cvtps_epi32(acc), _mm512_maskz_loadu_epi32(m, io->bias_i32 + c));
     __m512 r = _mm512_mul_ps(_mm512_cvtepi32_ps(a), _mm512_maskz_loadu_ps(m, io->mult + c));
     r = _mm512_min_ps(_mm512_max_ps(r, _mm512_set1_ps((float)(io->qmin - io->zo))),
                       _mm512_set1_ps((float)(io->qmax - io->zo)));
@@ -80,14 +87,15 @@ QB_AVX512_INLINE void store(const qb_dw_nhwc_io *io, __m512 acc, void *y, size_t
  * image, for the 16 channels from c. NP, u8, R and S are constants in each
  * copy (R and S are 3 in the 3x3 one), so the loops unroll and the NP
  * accumulators stay in registers. */
-QB_AVX512_INLINE void inner(const qb_dw_geom *g, size_t C, size_t Cp, const qb_dw_nhwc_io *io, const void *x,
-                            const float *wt, void *y, size_t oh, size_t ow, size_t c, __mmask16 m, const int NP,
-                            const bool u8, const int R, const int S)
+QB_AVX512_INLINE void inner(const qb_dw_geom *g, size_t C, size_t Cp, const qb_dw_nhwc_io *io,
+                            const void *x, const float *wt, void *y, size_t oh, size_t ow, size_t c,
+                            __mmask16 m, const int NP, const bool u8, const int R, const int S)
 {
     const size_t st = (size_t)g->st, ih0 = oh * st - (size_t)g->pad, iw0 = ow * st - (size_t)g->pad;
     __m512 acc[PX];
 #pragma GCC unroll 8
-    for (int p = 0; p < NP; p++) acc[p] = start(io, c, m);
+    for (int p = 0; p < NP; p++)
+        acc[p] = acc_start(io, c, m);
 #pragma GCC unroll 4
     for (int r = 0; r < R; r++) {
         const size_t row = ((ih0 + (size_t)r) * g->W + iw0) * C + c;
@@ -96,23 +104,25 @@ QB_AVX512_INLINE void inner(const qb_dw_geom *g, size_t C, size_t Cp, const qb_d
             const __m512 w = _mm512_loadu_ps(wt + (size_t)(r * S + s) * Cp + c);
 #pragma GCC unroll 8
             for (int p = 0; p < NP; p++)
-                acc[p] = _mm512_fmadd_ps(load(x, u8, row + ((size_t)p * st + (size_t)s) * C, m), w, acc[p]);
+                acc[p] = _mm512_fmadd_ps(load16(x, u8, row + ((size_t)p * st + (size_t)s) * C, m),
+                                         w, acc[p]);
         }
     }
 #pragma GCC unroll 8
-    for (int p = 0; p < NP; p++) store(io, acc[p], y, (oh * g->OW + ow + (size_t)p) * C + c, c, m);
+    for (int p = 0; p < NP; p++)
+        store_px(io, acc[p], y, (oh * g->OW + ow + (size_t)p) * C + c, c, m);
 }
 
 /* One output pixel whose window may cross the border: taps outside read the
  * padding value (0 for floats, where they are skipped; za for int8). R and
  * S are constants in the 3x3 copy, so the taps unroll. */
-QB_AVX512_INLINE void edge(const qb_dw_geom *g, size_t C, size_t Cp, const qb_dw_nhwc_io *io, const void *x,
-                           const float *wt, void *y, size_t oh, size_t ow, size_t c, __mmask16 m, const bool u8,
-                           const int R, const int S)
+QB_AVX512_INLINE void edge(const qb_dw_geom *g, size_t C, size_t Cp, const qb_dw_nhwc_io *io,
+                           const void *x, const float *wt, void *y, size_t oh, size_t ow, size_t c,
+                           __mmask16 m, const bool u8, const int R, const int S)
 {
     const __m512 pad = _mm512_set1_ps(u8 ? (float)io->za : 0.0f);
     const long ih0 = (long)(oh * (size_t)g->st) - g->pad, iw0 = (long)(ow * (size_t)g->st) - g->pad;
-    __m512 acc = start(io, c, m);
+    __m512 acc = acc_start(io, c, m);
 #pragma GCC unroll 4
     for (int r = 0; r < R; r++) {
         const long ih = ih0 + r;
@@ -122,23 +132,24 @@ QB_AVX512_INLINE void edge(const qb_dw_geom *g, size_t C, size_t Cp, const qb_dw
             const long iw = iw0 + s;
             const bool in = row_in && iw >= 0 && iw < (long)g->W;
             if (!in && !u8) continue;
-            const __m512 v = in ? load(x, u8, ((size_t)ih * g->W + (size_t)iw) * C + c, m) : pad;
+            const __m512 v = in ? load16(x, u8, ((size_t)ih * g->W + (size_t)iw) * C + c, m) : pad;
             acc = _mm512_fmadd_ps(v, _mm512_loadu_ps(wt + (size_t)(r * S + s) * Cp + c), acc);
         }
     }
-    store(io, acc, y, (oh * g->OW + ow) * C + c, c, m);
+    store_px(io, acc, y, (oh * g->OW + ow) * C + c, c, m);
 }
 
 /* Rows [oh0, oh1): per row, the border pixels one by one and the inside
  * ones eight at a time, then singly. */
 QB_AVX512_INLINE void rows_of(const qb_dw_geom *g, size_t C, const qb_dw_nhwc_io *io, const void *x,
-                              const float *wt, void *y, size_t oh0, size_t oh1, const bool u8, const int R,
-                              const int S)
+                              const float *wt, void *y, size_t oh0, size_t oh1, const bool u8,
+                              const int R, const int S)
 {
     const size_t Cp = qb_dw_nhwc_cp(C), st = (size_t)g->st, pad = (size_t)g->pad;
     /* the columns whose window lies inside: iw0 = ow st - pad >= 0 and
      * iw0 + S <= W */
-    size_t a = (pad + st - 1) / st, b = g->W + pad >= (size_t)S ? (g->W + pad - (size_t)S) / st + 1 : 0;
+    size_t a = (pad + st - 1) / st,
+           b = g->W + pad >= (size_t)S ? (g->W + pad - (size_t)S) / st + 1 : 0;
     if (b > g->OW) b = g->OW;
     if (a > b) a = b;
     for (size_t oh = oh0; oh < oh1; oh++) {
@@ -150,22 +161,25 @@ QB_AVX512_INLINE void rows_of(const qb_dw_geom *g, size_t C, const qb_dw_nhwc_io
         for (size_t ow = 0; ow < g->OW; ow++) {
             if (inside && ow == a) ow = b;
             if (ow >= g->OW) break;
-            for (size_t c = 0; c < C; c += V) edge(g, C, Cp, io, x, wt, y, oh, ow, c, mask(C, c), u8, R, S);
+            for (size_t c = 0; c < C; c += V)
+                edge(g, C, Cp, io, x, wt, y, oh, ow, c, lane_mask(C, c), u8, R, S);
         }
         if (!inside) continue;
         size_t ow = a;
         for (; ow + PX <= b; ow += PX)
-            for (size_t c = 0; c < C; c += V) inner(g, C, Cp, io, x, wt, y, oh, ow, c, mask(C, c), PX, u8, R, S);
+            for (size_t c = 0; c < C; c += V)
+                inner(g, C, Cp, io, x, wt, y, oh, ow, c, lane_mask(C, c), PX, u8, R, S);
         for (; ow < b; ow++)
-            for (size_t c = 0; c < C; c += V) inner(g, C, Cp, io, x, wt, y, oh, ow, c, mask(C, c), 1, u8, R, S);
+            for (size_t c = 0; c < C; c += V)
+                inner(g, C, Cp, io, x, wt, y, oh, ow, c, lane_mask(C, c), 1, u8, R, S);
     }
 }
 
-#define ROWS(name, u8, R, S)                                                                        \
-    QB_AVX512 static void name(const qb_dw_geom *g, size_t C, const qb_dw_nhwc_io *io, const void *x, \
-                               const float *wt, void *y, size_t oh0, size_t oh1)                    \
-    {                                                                                               \
-        rows_of(g, C, io, x, wt, y, oh0, oh1, u8, R, S);                                            \
+#define ROWS(name, u8, R, S)                                                                       \
+    QB_AVX512 static void name(const qb_dw_geom *g, size_t C, const qb_dw_nhwc_io *io,             \
+                               const void *x, const float *wt, void *y, size_t oh0, size_t oh1)    \
+    {                                                                                              \
+        rows_of(g, C, io, x, wt, y, oh0, oh1, u8, R, S);                                           \
     }
 ROWS(rows_f32_3x3, false, 3, 3)
 ROWS(rows_u8_3x3, true, 3, 3)
@@ -176,6 +190,8 @@ void qb_dw_nhwc_rows(const qb_dw_geom *g, size_t C, const qb_dw_nhwc_io *io, con
                      const float *wt, void *y, size_t oh0, size_t oh1)
 {
     const bool u8 = io->type == QB_DW_U8;
-    if (g->R == 3 && g->S == 3) (u8 ? rows_u8_3x3 : rows_f32_3x3)(g, C, io, x, wt, y, oh0, oh1);
-    else (u8 ? rows_u8 : rows_f32)(g, C, io, x, wt, y, oh0, oh1);
+    if (g->R == 3 && g->S == 3)
+        (u8 ? rows_u8_3x3 : rows_f32_3x3)(g, C, io, x, wt, y, oh0, oh1);
+    else
+        (u8 ? rows_u8 : rows_f32)(g, C, io, x, wt, y, oh0, oh1);
 }
