@@ -25,7 +25,8 @@ size_t qb_dw_nhwc_cp(size_t C)
 #define WEIGHTS(w, C, taps, wt)                                                                    \
     do {                                                                                           \
         const size_t cp_ = qb_dw_nhwc_cp(C);                                                       \
-        memset((wt), 0, cp_ * (taps) * sizeof *(wt));                                              \
+        const size_t n_ = cp_ * (taps);                                                            \
+        memset((wt), 0, n_ * sizeof *(wt));                                                        \
         for (size_t c_ = 0; c_ < (C); c_++)                                                        \
             for (size_t t_ = 0; t_ < (taps); t_++)                                                 \
                 (wt)[t_ * cp_ + c_] = (float)(w)[c_ * (taps) + t_];                                \
