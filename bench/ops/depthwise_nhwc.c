@@ -10,6 +10,16 @@
 #define QB_AVX512_INLINE                                                                           \
     __attribute__((target("avx512f,avx512bw,avx512vl"), always_inline)) static inline
 
+/* GCC needs the unroll hints to keep the eight accumulators in registers;
+ * clang unrolls these constant loops by itself, and with the hints its
+ * sanitized build of this file took minutes. */
+#define QB_PRAGMA(x) _Pragma(#x)
+#if defined(__clang__)
+#define QB_UNROLL(n)
+#else
+#define QB_UNROLL(n) QB_PRAGMA(GCC unroll n)
+#endif
+
 enum { V = 16, PX = 8 }; /* channels per vector; output pixels summed at once */
 
 bool qb_dw_nhwc_ok(void)
@@ -94,22 +104,22 @@ QB_AVX512_INLINE void inner(const qb_dw_geom *g, size_t C, size_t Cp, const qb_d
 {
     const size_t st = (size_t)g->st, ih0 = oh * st - (size_t)g->pad, iw0 = ow * st - (size_t)g->pad;
     __m512 acc[PX];
-#pragma GCC unroll 8
+QB_UNROLL(8)
     for (int p = 0; p < NP; p++)
         acc[p] = acc_start(io, c, m);
-#pragma GCC unroll 4
+QB_UNROLL(4)
     for (int r = 0; r < R; r++) {
         const size_t row = ((ih0 + (size_t)r) * g->W + iw0) * C + c;
-#pragma GCC unroll 4
+QB_UNROLL(4)
         for (int s = 0; s < S; s++) {
             const __m512 w = _mm512_loadu_ps(wt + (size_t)(r * S + s) * Cp + c);
-#pragma GCC unroll 8
+QB_UNROLL(8)
             for (int p = 0; p < NP; p++)
                 acc[p] = _mm512_fmadd_ps(load16(x, u8, row + ((size_t)p * st + (size_t)s) * C, m),
                                          w, acc[p]);
         }
     }
-#pragma GCC unroll 8
+QB_UNROLL(8)
     for (int p = 0; p < NP; p++)
         store_px(io, acc[p], y, (oh * g->OW + ow + (size_t)p) * C + c, c, m);
 }
@@ -124,11 +134,11 @@ QB_AVX512_INLINE void edge(const qb_dw_geom *g, size_t C, size_t Cp, const qb_dw
     const __m512 pad = _mm512_set1_ps(u8 ? (float)io->za : 0.0f);
     const long ih0 = (long)(oh * (size_t)g->st) - g->pad, iw0 = (long)(ow * (size_t)g->st) - g->pad;
     __m512 acc = acc_start(io, c, m);
-#pragma GCC unroll 4
+QB_UNROLL(4)
     for (int r = 0; r < R; r++) {
         const long ih = ih0 + r;
         const bool row_in = ih >= 0 && ih < (long)g->H;
-#pragma GCC unroll 4
+QB_UNROLL(4)
         for (int s = 0; s < S; s++) {
             const long iw = iw0 + s;
             const bool in = row_in && iw >= 0 && iw < (long)g->W;
