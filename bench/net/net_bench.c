@@ -10,6 +10,7 @@
 #include "interrupt.h"
 #include "net_accuracy.h"
 #include "ops_compute_util.h"
+#include "pin.h"
 #include "stats.h"
 #include "suite.h"
 #include "timer.h"
@@ -42,9 +43,13 @@ static double median_of(double *x, size_t n)
 }
 
 /* End-to-end samples (seconds): warm-up, then runs until the budget is
- * spent with at least pol->min_reps kept. */
+ * spent with at least pol->min_reps kept. The nprof profiled runs (each
+ * layer timed, into runs[node * nprof + r], seconds) are spread evenly over
+ * the same budget, not run after it: on a shared host the pace moves within
+ * seconds, and the layer sum is compared with the end-to-end median, so
+ * both must see the same spells. */
 static int time_e2e(qb_net_exec *e, const float *in, const qb_rep_policy *pol, double budget,
-                    double **out, size_t *n)
+                    double *ns, double *runs, int nnodes, int nprof, double **out, size_t *n)
 {
     for (int i = 0; i < (pol->warmup > 0 ? pol->warmup : 1); i++) {
         int rc = qb_net_exec_run(e, in, NULL);
@@ -53,18 +58,33 @@ static int time_e2e(qb_net_exec *e, const float *in, const qb_rep_policy *pol, d
     double *s = malloc(QB_NET_MAX_SAMPLES * sizeof *s);
     if (!s) return qb_fail(QB_ENOMEM, "out of memory");
     size_t k = 0;
+    int prof = 0;
+    int rc = QB_OK;
     const uint64_t start = qb_now_ns();
-    while (k < QB_NET_MAX_SAMPLES) {
-        const uint64_t t0 = qb_now_ns();
-        int rc = qb_net_exec_run(e, in, NULL);
-        const uint64_t t1 = qb_now_ns();
-        if (rc) {
-            free(s);
-            return rc;
+    while (k < QB_NET_MAX_SAMPLES && !rc) {
+        /* profiled run r when a fraction r / nprof of the budget is spent */
+        if (prof < nprof && (double)(qb_now_ns() - start) * 1e-9 >= budget * prof / nprof) {
+            rc = qb_net_exec_run(e, in, ns);
+            for (int i = 0; i < nnodes && !rc; i++) runs[(size_t)i * (size_t)nprof + (size_t)prof] = ns[i] * 1e-9;
+            prof++;
+            continue;
         }
+        const uint64_t t0 = qb_now_ns();
+        rc = qb_net_exec_run(e, in, NULL);
+        const uint64_t t1 = qb_now_ns();
+        if (rc) break;
         s[k++] = (double)(t1 - t0) * 1e-9;
         if (k >= (size_t)pol->min_reps && (double)(t1 - start) * 1e-9 >= budget) break;
         if (qb_interrupted()) break;
+    }
+    /* the budget spent before every profiled run had its turn */
+    for (; prof < nprof && !rc; prof++) {
+        rc = qb_net_exec_run(e, in, ns);
+        for (int i = 0; i < nnodes && !rc; i++) runs[(size_t)i * (size_t)nprof + (size_t)prof] = ns[i] * 1e-9;
+    }
+    if (rc) {
+        free(s);
+        return rc;
     }
     *out = s;
     *n = k;
@@ -134,11 +154,7 @@ static int measure_config(qb_results *res, const config *c, const qb_rep_policy 
         goto done;
     }
     qb_cq_fill(in, nin, o->seed + 500, -1.0f, 1.0f);
-    rc = time_e2e(e, in, pol, o->budget_s, &samples, &nsamp);
-    for (int r = 0; r < nprof && !rc; r++) {
-        rc = qb_net_exec_run(e, in, ns);
-        for (int i = 0; i < g->nnodes; i++) runs[(size_t)i * (size_t)nprof + (size_t)r] = ns[i] * 1e-9;
-    }
+    rc = time_e2e(e, in, pol, o->budget_s, ns, runs, g->nnodes, nprof, &samples, &nsamp);
     if (rc) goto done;
     if (c->accuracy) {
         /* at batch 1: the analysis keeps every tensor of two runs */
@@ -255,6 +271,20 @@ done:
 int qb_net_bench_measure(qb_results *res, const qb_net_bench_opts *o, const qb_rep_policy *pol)
 {
     int rc = QB_OK;
+    /* as qbench ops does: the calling thread on the first allowed CPU and
+     * each thread of the largest team on its own, so a run does not move
+     * between CPUs mid-measurement (on a virtual machine two vCPUs can
+     * differ in speed for minutes, and a layer timed on one and the whole
+     * graph on the other would not add up); where pinning is refused, the
+     * runs go on unpinned */
+    cpu_set_t saved;
+    const bool pinned = qb_pin_self(qb_cpu_nth(0), &saved) == QB_OK;
+    if (pinned) {
+        int maxt = 1;
+        for (int t = 0; t < o->nthreads; t++) maxt = o->threads[t] > maxt ? o->threads[t] : maxt;
+#pragma omp parallel num_threads(maxt)
+        qb_omp_pin_thread();
+    }
     for (int b = 0; b < o->nbatches && !rc; b++) {
         qb_net_load_opts lo = o->load;
         lo.batch = o->batches[b];
@@ -275,5 +305,6 @@ int qb_net_bench_measure(qb_results *res, const qb_net_bench_opts *o, const qb_r
             }
         qb_net_free(&g);
     }
+    if (pinned) qb_unpin_self(&saved);
     return rc;
 }
