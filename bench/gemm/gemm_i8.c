@@ -503,7 +503,10 @@ int qb_gemm_block_i8(qb_gemm_slot *s, qb_gemm_isa isa, long M, long N, long K, c
                 qb_pack_b_i8(B, pc, kc, jc + jr, nc - jr < NR ? nc - jr : NR, bp + jr * kc4 * 4);
             for (long ic = m0; ic < m1; ic += QB_I8_MC) {
                 const long mc = m1 - ic < QB_I8_MC ? m1 - ic : QB_I8_MC;
-                for (long ir = 0; ir < mc && !adirect && !arows; ir += MR)
+                /* with A's own rows, only the rows of a partial last tile
+                 * (past the last whole 16, which covers the 8-row tiles'
+                 * tail too) are packed, once for the whole block */
+                for (long ir = arows ? mc / (4 * MR) * (4 * MR) : 0; ir < mc && !adirect; ir += MR)
                     qb_pack_a_i8(A, ic + ir, mc - ir < MR ? mc - ir : MR, pc, kc, ap + ir * kc4 * 4);
 #define QB_A_PANEL(ir) \
     (adirect ? (const uint8_t *)A->p + qb_packed_a_offset(A, ic + (ir), pc) : ap + (ir) * kc4 * 4)
@@ -531,16 +534,9 @@ int qb_gemm_block_i8(qb_gemm_slot *s, qb_gemm_isa isa, long M, long N, long K, c
                             const bool own = arows && mr == rows;
                             qb_arows ar = {.lda = own ? A->ld : 4, .astep = own ? 4 : MR * 4};
                             for (int q = 0; q < rows / MR; q++) {
-                                if (q * MR >= mr) {
-                                    ar.a[q] = ar.a[0];
-                                } else if (own) {
-                                    ar.a[q] = (const uint8_t *)A->p + (i + q * MR) * A->ld + pc;
-                                } else {
-                                    if (arows)
-                                        qb_pack_a_i8(A, i + q * MR, mr - q * MR < MR ? mr - q * MR : MR, pc, kc,
-                                                     ap + (ir + q * MR) * kc4 * 4);
-                                    ar.a[q] = QB_A_PANEL(ir + q * MR);
-                                }
+                                if (q * MR >= mr) ar.a[q] = ar.a[0];
+                                else if (own) ar.a[q] = (const uint8_t *)A->p + (i + q * MR) * A->ld + pc;
+                                else ar.a[q] = QB_A_PANEL(ir + q * MR);
                             }
                             if (wide) uk2(kc4, &ar, b0, b1, tile);
                             else uk16(kc4, &ar, b0, tile);
