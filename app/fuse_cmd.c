@@ -274,10 +274,8 @@ int qb_fuse_measure(qb_results *res, const char *const *chains, int nchains,
 {
     static const char *const all_dtypes[] = {"fp32", "fp16", "int8"};
     cpu_set_t saved;
-    int rc = qb_pin_self(qb_cpu_nth(0), &saved);
+    int rc = qb_pin_team(threads, &saved);
     if (rc) return rc;
-#pragma omp parallel num_threads(threads)
-    qb_omp_pin_thread();
     qb_settings_put(res, "fuse", "elements", (double)n);
     if (selected(chains, nchains, "relu-chain"))
         for (int d = 0; d < 3 && rc == QB_OK && !qb_interrupted(); d++)

@@ -608,17 +608,12 @@ int qb_ops_measure(qb_results *res, const qb_ops_opts *o, const qb_rep_policy *p
     cpu_set_t saved;
     bool pinned = false;
     if (!rc) {
-        rc = qb_pin_self(qb_cpu_nth(0), &saved);
-        pinned = rc == QB_OK;
-    }
-    if (!rc) {
         int maxt = 1;
         for (int i = 0; i < nthreads; i++) maxt = threads[i] > maxt ? threads[i] : maxt;
-        /* pin every thread of the largest team once; OpenMP reuses them */
-#pragma omp parallel num_threads(maxt)
-        qb_omp_pin_thread();
-        qb_spin_ns(20000000ull);
+        rc = qb_pin_team(maxt, &saved);
+        pinned = rc == QB_OK;
     }
+    if (!rc) qb_spin_ns(20000000ull);
     for (int i = 0; i < nops && rc == QB_OK && !qb_interrupted(); i++)
         for (int t = 0; t < nthreads && rc == QB_OK && !qb_interrupted(); t++)
             rc = measure_group(ops[i], &shapes[i], &sel, threads[t], o, pol, res, unavailable);

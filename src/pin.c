@@ -63,3 +63,12 @@ int qb_omp_pin_thread(void)
 {
     return qb_pin_self(qb_cpu_nth(omp_get_thread_num()), NULL);
 }
+
+int qb_pin_team(int threads, cpu_set_t *saved)
+{
+    const int rc = qb_pin_self(qb_cpu_nth(0), saved);
+    if (rc) return rc;
+#pragma omp parallel num_threads(threads)
+    qb_omp_pin_thread();
+    return QB_OK;
+}

@@ -15,4 +15,10 @@ int qb_unpin_self(const cpu_set_t *saved);
 /* Inside an OpenMP parallel region: pin thread t of the team to the t-th allowed CPU. */
 int qb_omp_pin_thread(void);
 
+/* Pin the calling thread to the first allowed CPU (its old mask in *saved)
+ * and each thread of an OpenMP team of `threads` to its own CPU; OpenMP
+ * reuses those threads for every smaller team. Undo the first with
+ * qb_unpin_self. */
+int qb_pin_team(int threads, cpu_set_t *saved);
+
 #endif

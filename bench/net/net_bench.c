@@ -277,14 +277,10 @@ int qb_net_bench_measure(qb_results *res, const qb_net_bench_opts *o, const qb_r
      * differ in speed for minutes, and a layer timed on one and the whole
      * graph on the other would not add up); where pinning is refused, the
      * runs go on unpinned */
+    int maxt = 1;
+    for (int t = 0; t < o->nthreads; t++) maxt = o->threads[t] > maxt ? o->threads[t] : maxt;
     cpu_set_t saved;
-    const bool pinned = qb_pin_self(qb_cpu_nth(0), &saved) == QB_OK;
-    if (pinned) {
-        int maxt = 1;
-        for (int t = 0; t < o->nthreads; t++) maxt = o->threads[t] > maxt ? o->threads[t] : maxt;
-#pragma omp parallel num_threads(maxt)
-        qb_omp_pin_thread();
-    }
+    const bool pinned = qb_pin_team(maxt, &saved) == QB_OK;
     for (int b = 0; b < o->nbatches && !rc; b++) {
         qb_net_load_opts lo = o->load;
         lo.batch = o->batches[b];
