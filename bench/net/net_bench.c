@@ -42,6 +42,14 @@ static double median_of(double *x, size_t n)
     return qb_percentile_sorted(x, n, 50);
 }
 
+/* Profiled run r: each layer's time into runs[node * nprof + r] (s). */
+static int profile_run(qb_net_exec *e, const float *in, double *ns, double *runs, int nnodes, int nprof, int r)
+{
+    const int rc = qb_net_exec_run(e, in, ns);
+    for (int i = 0; i < nnodes && !rc; i++) runs[(size_t)i * (size_t)nprof + (size_t)r] = ns[i] * 1e-9;
+    return rc;
+}
+
 /* End-to-end samples (seconds): warm-up, then runs until the budget is
  * spent with at least pol->min_reps kept. The nprof profiled runs (each
  * layer timed, into runs[node * nprof + r], seconds) are spread evenly over
@@ -64,9 +72,7 @@ static int time_e2e(qb_net_exec *e, const float *in, const qb_rep_policy *pol, d
     while (k < QB_NET_MAX_SAMPLES && !rc) {
         /* profiled run r when a fraction r / nprof of the budget is spent */
         if (prof < nprof && (double)(qb_now_ns() - start) * 1e-9 >= budget * prof / nprof) {
-            rc = qb_net_exec_run(e, in, ns);
-            for (int i = 0; i < nnodes && !rc; i++) runs[(size_t)i * (size_t)nprof + (size_t)prof] = ns[i] * 1e-9;
-            prof++;
+            rc = profile_run(e, in, ns, runs, nnodes, nprof, prof++);
             continue;
         }
         const uint64_t t0 = qb_now_ns();
@@ -78,10 +84,7 @@ static int time_e2e(qb_net_exec *e, const float *in, const qb_rep_policy *pol, d
         if (qb_interrupted()) break;
     }
     /* the budget spent before every profiled run had its turn */
-    for (; prof < nprof && !rc; prof++) {
-        rc = qb_net_exec_run(e, in, ns);
-        for (int i = 0; i < nnodes && !rc; i++) runs[(size_t)i * (size_t)nprof + (size_t)prof] = ns[i] * 1e-9;
-    }
+    for (; prof < nprof && !rc; prof++) rc = profile_run(e, in, ns, runs, nnodes, nprof, prof);
     if (rc) {
         free(s);
         return rc;

@@ -288,12 +288,8 @@ int qb_net_exec_run_node(qb_net_exec *e, int node)
 
 int qb_net_exec_run(qb_net_exec *e, const float *input, double *node_ns)
 {
-    if (qb_ex_nhwc_tensor(e, e->g->input)) {
-        const int rc = qb_ex_nhwc_store(e, e->g->input, input);
-        if (rc) return rc;
-    } else {
-        qb_ex_store(e, e->g->input, input, e->t[e->g->input].numel);
-    }
+    int rc = qb_net_exec_set_tensor(e, e->g->input, input);
+    if (rc) return rc;
     for (int i = 0; i < e->g->nnodes; i++) {
         if (e->nodes[i].kind == EX_SKIP) {
             if (node_ns) node_ns[i] = 0;
@@ -305,7 +301,7 @@ int qb_net_exec_run(qb_net_exec *e, const float *input, double *node_ns)
             continue;
         }
         const uint64_t t0 = node_ns ? qb_now_ns() : 0;
-        int rc = qb_ex_run_node(e, i);
+        rc = qb_ex_run_node(e, i);
         if (rc) return rc;
         if (node_ns) node_ns[i] = (double)(qb_now_ns() - t0);
     }
