@@ -5,7 +5,6 @@
 
 #include "depthwise_nhwc.h"
 #include "error.h"
-#include "quant.h"
 
 #include <omp.h>
 #include <stdlib.h>
@@ -239,44 +238,18 @@ static void run_dw(qb_net_exec *e, const qb_net_node *nd, const ex_node *n)
     }
 }
 
-/* Global average pooling over the pixels of each image, channel by
- * channel: each channel's sum runs over the pixels in order, as the planar
- * kernel's does, so both give the same bits. */
-enum { GAP_CH = 256 }; /* int8 channels summed at once */
-
+/* Global average pooling over the pixels of each image (nn_kern.h). */
 static void run_gap(qb_net_exec *e, const qb_net_node *nd)
 {
     const qb_net_tensor *xt = &e->g->tensors[nd->in[0]];
     const long N = xt->dims[0], C = xt->dims[1], P = xt->dims[2] * xt->dims[3];
     const ex_tensor *xe = &e->t[nd->in[0]], *ye = &e->t[nd->out];
-#pragma omp parallel for num_threads(e->o.threads) schedule(static)
-    for (long b = 0; b < N; b++) {
-        if (e->o.dtype == QB_FP32) {
-            const float *x = (const float *)xe->p + b * P * C;
-            float *y = (float *)ye->p + b * C;
-            for (long c = 0; c < C; c++)
-                y[c] = 0;
-            for (long p = 0; p < P; p++)
-                for (long c = 0; c < C; c++)
-                    y[c] += x[p * C + c];
-            for (long c = 0; c < C; c++)
-                y[c] /= (float)P;
-        } else {
-            const uint8_t *x = (const uint8_t *)xe->p + b * P * C;
-            uint8_t *y = (uint8_t *)ye->p + b * C;
-            const float m = xe->scale / ye->scale / (float)P;
-            for (long c0 = 0; c0 < C; c0 += GAP_CH) {
-                const long nc = C - c0 < GAP_CH ? C - c0 : GAP_CH;
-                int32_t s[GAP_CH] = {0};
-                for (long p = 0; p < P; p++)
-                    for (long c = 0; c < nc; c++)
-                        s[c] += x[p * C + c0 + c];
-                for (long c = 0; c < nc; c++)
-                    y[c0 + c] =
-                        (uint8_t)qb_requant_float(s[c] - (int32_t)P * xe->zp, m, ye->zp, 0, 255);
-            }
-        }
+    if (e->o.dtype == QB_FP32) {
+        qb_gap_nhwc_f32(N, P, C, xe->p, ye->p, e->o.threads);
+        return;
     }
+    const qb_qt xq = {.scale = xe->scale, .zp = xe->zp}, yq = {.scale = ye->scale, .zp = ye->zp};
+    qb_gap_nhwc_q8(N, P, C, &xq, xe->p, &yq, ye->p, e->o.threads);
 }
 
 /* Max pooling: the bytes' max is the values' max (the output keeps the

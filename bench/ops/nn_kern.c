@@ -89,60 +89,76 @@ void qb_maxpool_q8(const qb_pool_geom *g, const qb_qt *xt, const uint8_t *x, uin
 /* Channels-last max pooling: each output pixel's window, all C channels of
  * a pixel at a time (eight floats or 32 bytes to a vector), the images'
  * rows shared out among threads. Max is exact, so both layouts give the
- * same values. */
-void qb_maxpool_nhwc_f32(const qb_pool_geom *g, long N, long C, const float *x, float *y, int threads)
+ * same values. One output pixel: the max over input pixels [h0, h1) x
+ * [w0, w1) of the image xn (W pixels a row, C channels each) into yp. */
+static inline void max_px_f32(const void *xv, long W, long C, long h0, long h1, long w0, long w1, void *yv)
 {
+    const float *xn = xv;
+    float *yp = yv;
     const long full = C / 8 * 8;
+    for (long c = 0; c < full; c += 8) {
+        __m256 m = _mm256_set1_ps(-FLT_MAX);
+        for (long h = h0; h < h1; h++)
+            for (long w = w0; w < w1; w++) m = _mm256_max_ps(_mm256_loadu_ps(xn + (h * W + w) * C + c), m);
+        _mm256_storeu_ps(yp + c, m);
+    }
+    for (long c = full; c < C; c++) {
+        float m = -FLT_MAX;
+        for (long h = h0; h < h1; h++)
+            for (long w = w0; w < w1; w++) m = xn[(h * W + w) * C + c] > m ? xn[(h * W + w) * C + c] : m;
+        yp[c] = m;
+    }
+}
+
+static inline void max_px_u8(const void *xv, long W, long C, long h0, long h1, long w0, long w1, void *yv)
+{
+    const uint8_t *xn = xv;
+    uint8_t *yp = yv;
+    const long full = C / 32 * 32;
+    for (long c = 0; c < full; c += 32) {
+        __m256i m = _mm256_setzero_si256();
+        for (long h = h0; h < h1; h++)
+            for (long w = w0; w < w1; w++)
+                m = _mm256_max_epu8(_mm256_loadu_si256((const __m256i *)(xn + (h * W + w) * C + c)), m);
+        _mm256_storeu_si256((__m256i *)(yp + c), m);
+    }
+    for (long c = full; c < C; c++) {
+        uint8_t m = 0;
+        for (long h = h0; h < h1; h++)
+            for (long w = w0; w < w1; w++) m = xn[(h * W + w) * C + c] > m ? xn[(h * W + w) * C + c] : m;
+        yp[c] = m;
+    }
+}
+
+/* Every output pixel of N images, u8 or float (the test on u8 is the same
+ * for every pixel; a call through a function pointer here cost the u8
+ * pooling a fifth of its speed). */
+static void maxpool_nhwc(const qb_pool_geom *g, long N, long C, bool u8, const void *x, void *y,
+                         int threads)
+{
+    const size_t es = u8 ? 1 : sizeof(float);
 #pragma omp parallel for num_threads(threads) schedule(static)
     for (long row = 0; row < N * g->OH; row++) {
         const long n = row / g->OH, oh = row % g->OH;
-        const float *xn = x + n * g->H * g->W * C;
+        const char *xn = (const char *)x + (size_t)(n * g->H * g->W * C) * es;
         for (long ow = 0; ow < g->OW; ow++) {
             long h0, h1, w0, w1;
             window(g, oh, ow, &h0, &h1, &w0, &w1);
-            float *yp = y + ((n * g->OH + oh) * g->OW + ow) * C;
-            for (long c = 0; c < full; c += 8) {
-                __m256 m = _mm256_set1_ps(-FLT_MAX);
-                for (long h = h0; h < h1; h++)
-                    for (long w = w0; w < w1; w++) m = _mm256_max_ps(_mm256_loadu_ps(xn + (h * g->W + w) * C + c), m);
-                _mm256_storeu_ps(yp + c, m);
-            }
-            for (long c = full; c < C; c++) {
-                float m = -FLT_MAX;
-                for (long h = h0; h < h1; h++)
-                    for (long w = w0; w < w1; w++) m = xn[(h * g->W + w) * C + c] > m ? xn[(h * g->W + w) * C + c] : m;
-                yp[c] = m;
-            }
+            char *yp = (char *)y + (size_t)(((n * g->OH + oh) * g->OW + ow) * C) * es;
+            if (u8) max_px_u8(xn, g->W, C, h0, h1, w0, w1, yp);
+            else max_px_f32(xn, g->W, C, h0, h1, w0, w1, yp);
         }
     }
 }
 
+void qb_maxpool_nhwc_f32(const qb_pool_geom *g, long N, long C, const float *x, float *y, int threads)
+{
+    maxpool_nhwc(g, N, C, false, x, y, threads);
+}
+
 void qb_maxpool_nhwc_u8(const qb_pool_geom *g, long N, long C, const uint8_t *x, uint8_t *y, int threads)
 {
-    const long full = C / 32 * 32;
-#pragma omp parallel for num_threads(threads) schedule(static)
-    for (long row = 0; row < N * g->OH; row++) {
-        const long n = row / g->OH, oh = row % g->OH;
-        const uint8_t *xn = x + n * g->H * g->W * C;
-        for (long ow = 0; ow < g->OW; ow++) {
-            long h0, h1, w0, w1;
-            window(g, oh, ow, &h0, &h1, &w0, &w1);
-            uint8_t *yp = y + ((n * g->OH + oh) * g->OW + ow) * C;
-            for (long c = 0; c < full; c += 32) {
-                __m256i m = _mm256_setzero_si256();
-                for (long h = h0; h < h1; h++)
-                    for (long w = w0; w < w1; w++)
-                        m = _mm256_max_epu8(_mm256_loadu_si256((const __m256i *)(xn + (h * g->W + w) * C + c)), m);
-                _mm256_storeu_si256((__m256i *)(yp + c), m);
-            }
-            for (long c = full; c < C; c++) {
-                uint8_t m = 0;
-                for (long h = h0; h < h1; h++)
-                    for (long w = w0; w < w1; w++) m = xn[(h * g->W + w) * C + c] > m ? xn[(h * g->W + w) * C + c] : m;
-                yp[c] = m;
-            }
-        }
-    }
+    maxpool_nhwc(g, N, C, true, x, y, threads);
 }
 
 void qb_avgpool_f32(const qb_pool_geom *g, const float *x, float *y, int threads)
@@ -213,6 +229,44 @@ void qb_gap_q8(long planes, long HW, const qb_qt *xt, const uint8_t *x, const qb
             s += qb_qt_get(xt, xp, (size_t)i);
         s -= (int32_t)HW * xt->zp;
         y[p] = (uint8_t)qb_requant_float(s, m, yt->zp, qb_qt_min(yt), qb_qt_max(yt));
+    }
+}
+
+/* Channels-last global average pooling of N images of P pixels: each
+ * channel's sum runs over the pixels in order, as the planar kernels' does,
+ * so both give the same bits. */
+void qb_gap_nhwc_f32(long N, long P, long C, const float *x, float *y, int threads)
+{
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (long b = 0; b < N; b++) {
+        const float *xb = x + b * P * C;
+        float *yb = y + b * C;
+        for (long c = 0; c < C; c++) yb[c] = 0;
+        for (long p = 0; p < P; p++)
+            for (long c = 0; c < C; c++) yb[c] += xb[p * C + c];
+        for (long c = 0; c < C; c++) yb[c] /= (float)P;
+    }
+}
+
+enum { GAP_CH = 256 }; /* channels of integer sums at once */
+
+void qb_gap_nhwc_q8(long N, long P, long C, const qb_qt *xt, const uint8_t *x, const qb_qt *yt,
+                    uint8_t *y, int threads)
+{
+    const float m = xt->scale / yt->scale / (float)P;
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (long b = 0; b < N; b++) {
+        const uint8_t *xb = x + b * P * C;
+        uint8_t *yb = y + b * C;
+        for (long c0 = 0; c0 < C; c0 += GAP_CH) {
+            const long nc = C - c0 < GAP_CH ? C - c0 : GAP_CH;
+            int32_t s[GAP_CH] = {0};
+            for (long p = 0; p < P; p++)
+                for (long c = 0; c < nc; c++) s[c] += qb_qt_get(xt, xb, (size_t)(p * C + c0 + c));
+            for (long c = 0; c < nc; c++)
+                yb[c0 + c] = (uint8_t)qb_requant_float(s[c] - (int32_t)P * xt->zp, m, yt->zp,
+                                                       qb_qt_min(yt), qb_qt_max(yt));
+        }
     }
 }
 

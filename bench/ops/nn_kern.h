@@ -67,6 +67,10 @@ void qb_avgpool_q8(const qb_pool_geom *g, const qb_qt *xt, const uint8_t *x, con
 void qb_gap_f32(long planes, long HW, const float *x, float *y, int threads);
 void qb_gap_q8(long planes, long HW, const qb_qt *xt, const uint8_t *x, const qb_qt *yt,
                uint8_t *y, int threads);
+/* The same on N channels-last images of P pixels of C channels. */
+void qb_gap_nhwc_f32(long N, long P, long C, const float *x, float *y, int threads);
+void qb_gap_nhwc_q8(long N, long P, long C, const qb_qt *xt, const uint8_t *x, const qb_qt *yt,
+                    uint8_t *y, int threads);
 
 /* Batch norm in inference form, per channel c of C: y = x * a[c] + b[c]
  * (a = gamma / sqrt(var + eps), b = beta - mean * a). */
