@@ -2,6 +2,7 @@
 #include "depthwise_nhwc.h"
 
 #include "cpu_features.h"
+#include "unroll.h"
 
 #include <immintrin.h>
 #include <string.h>
@@ -9,16 +10,6 @@
 #define QB_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl")))
 #define QB_AVX512_INLINE                                                                           \
     __attribute__((target("avx512f,avx512bw,avx512vl"), always_inline)) static inline
-
-/* GCC needs the unroll hints to keep the eight accumulators in registers;
- * clang unrolls these constant loops by itself, and with the hints its
- * sanitized build of this file took minutes. */
-#define QB_PRAGMA(x) _Pragma(#x)
-#if defined(__clang__)
-#define QB_UNROLL(n)
-#else
-#define QB_UNROLL(n) QB_PRAGMA(GCC unroll n)
-#endif
 
 enum { V = 16, PX = 8 }; /* channels per vector; output pixels summed at once */
 
