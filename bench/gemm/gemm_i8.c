@@ -4,6 +4,7 @@
 #include "gemm_pack.h"
 #include "gemm_epi.h"
 #include "gemm_ref.h"
+#include "gemm_rq512.h"
 
 #include "error.h"
 #include "quant.h"
@@ -364,16 +365,14 @@ void qb_epi_apply(const qb_epilogue *e, const int32_t *acc, long i, long j, long
     for (long k = 0; k < n; k += NR) epi_row(e, &inf, acc + k, i, j + k, n - k < NR ? n - k : NR);
 }
 
-/* Requantize with a float multiplier on zmm, the same steps as epi_row's
- * vector code: (acc + bias) * mult clamped to one past the output range,
- * rounded to nearest even, clamped, + zero point, narrowed to bytes. A tile
- * of mr rows of w int32 (16 or 32), the first nr columns kept (masked past
- * them). */
+/* Requantize with a float multiplier on zmm (gemm_rq512.h): acc + bias
+ * through qb_requant_float's steps. A tile of mr rows of w int32 (16 or 32),
+ * the first nr columns kept (masked past them). */
 __attribute__((target("avx512f"), always_inline)) static inline void
 rq_float_tile_of(const qb_epilogue *e, const int32_t *acc, long w, long i0, long mr, long j, long nr,
                  const int halves, const bool full)
 {
-    const bool row = e->channel_is_row, sgn = qb_epi_signed(e);
+    const bool row = e->channel_is_row;
     __mmask16 k[2] = {0xffff, 0xffff};
     if (!full)
         for (int h = 0; h < 2; h++) {
@@ -387,9 +386,7 @@ rq_float_tile_of(const qb_epilogue *e, const int32_t *acc, long w, long i0, long
             if (e->bias_i32) bi[h] = _mm512_maskz_loadu_epi32(k[h], e->bias_i32 + j + NR * h);
             m[h] = _mm512_maskz_loadu_ps(k[h], e->mult + j + NR * h);
         }
-    const __m512 hi = _mm512_set1_ps((float)(e->qmax - e->zo + 1)), lo = _mm512_set1_ps((float)(e->qmin - e->zo - 1));
-    const __m512i rlo = _mm512_set1_epi32(e->qmin - e->zo), rhi = _mm512_set1_epi32(e->qmax - e->zo);
-    const __m512i zo = _mm512_set1_epi32(e->zo);
+    const qb_rq512 rq = qb_rq512_of(e);
     for (long ii = 0; ii < mr; ii++) {
         const long i = i0 + ii;
         if (row) {
@@ -399,15 +396,7 @@ rq_float_tile_of(const qb_epilogue *e, const int32_t *acc, long w, long i0, long
         uint8_t *d = (uint8_t *)e->c + (size_t)(i * e->ldc + j);
         for (int h = 0; h < halves; h++) {
             const __m512i v = _mm512_add_epi32(_mm512_loadu_si512(acc + ii * w + NR * h), bi[h]);
-            __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(v), m[h]);
-            f = _mm512_max_ps(_mm512_min_ps(f, hi), lo);
-            const __m512i q = _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(_mm512_cvtps_epi32(f), rlo), rhi), zo);
-            if (full)
-                _mm_storeu_si128((__m128i *)(d + NR * h), sgn ? _mm512_cvtsepi32_epi8(q) : _mm512_cvtusepi32_epi8(q));
-            else if (sgn)
-                _mm512_mask_cvtsepi32_storeu_epi8(d + NR * h, k[h], q);
-            else
-                _mm512_mask_cvtusepi32_storeu_epi8(d + NR * h, k[h], q);
+            qb_rq512_store(&rq, d + NR * h, full ? (__mmask16)0xffff : k[h], qb_rq512_apply(&rq, v, m[h]));
         }
     }
 }
