@@ -38,10 +38,10 @@ size_t qb_conv_nhwc_padded_bytes(const qb_conv_nhwc *g)
     return (size_t)((g->H + 2 * g->pad) * (g->W + 2 * g->pad) * g->Cp) * esize(g);
 }
 
-int qb_conv_nhwc_pack_weights(const qb_conv_nhwc *g, const void *w, qb_mat *out)
+int qb_conv_nhwc_pack_weights(qb_conv_nhwc *g, const void *w, qb_mat *out)
 {
     const size_t es = esize(g);
-    const long rows = g->R * g->S * g->Cp;
+    const long rows = g->R * g->S * g->Cp, taps = g->R * g->S, Kp = (g->K + TN - 1) / TN * TN;
     uint8_t *t = calloc((size_t)(rows * g->K), es);
     if (!t) return qb_fail(QB_ENOMEM, "conv: out of memory for the weights");
     /* t[(r, s, c)][k] from w[k][c][r][s] */
@@ -53,9 +53,27 @@ int qb_conv_nhwc_pack_weights(const qb_conv_nhwc *g, const void *w, qb_mat *out)
                            (const uint8_t *)w + (size_t)(((k * g->C + c) * g->R + r) * g->S + s) * es, es);
     const qb_mat B = {.p = t, .ld = g->K, .type = g->type == QB_MAT_F32 ? QB_MAT_F32 : QB_MAT_S8,
                       .layout = QB_MAT_ROWS};
-    const int rc = qb_gemm_pack_b(&B, rows, g->K, out);
+    int rc = qb_gemm_pack_b(&B, rows, g->K, out);
+    free(g->tapsum);
+    g->tapsum = NULL;
+    if (!rc && g->type != QB_MAT_F32) {
+        /* each tap's weights summed over the channels, for the border the
+         * int8 tiles skip (gemm_conv_tile.h) */
+        g->tapsum = calloc((size_t)(taps * Kp), sizeof *g->tapsum);
+        if (!g->tapsum) rc = qb_fail(QB_ENOMEM, "conv: out of memory for the weight sums");
+        for (long tap = 0; !rc && tap < taps; tap++)
+            for (long c = 0; c < g->C; c++)
+                for (long k = 0; k < g->K; k++)
+                    g->tapsum[tap * Kp + k] += ((const int8_t *)t)[(tap * g->Cp + c) * g->K + k];
+    }
     free(t);
     return rc;
+}
+
+void qb_conv_nhwc_free(qb_conv_nhwc *g)
+{
+    free(g->tapsum);
+    g->tapsum = NULL;
 }
 
 /* Pixel w's C channels of row ih of a planar (C x H x W) image, gathered
@@ -102,47 +120,55 @@ static void pad_rows(const qb_conv_nhwc *g, const uint8_t *x, uint8_t pad_u8, ui
     }
 }
 
-/* Where the 8 pixels of tile t start in the padded image, in elements (the
- * tail tile repeats its last pixel); returns how many are real. */
-static long tile_pixels(const qb_conv_nhwc *g, long t, size_t off[TP])
+/* Output rows are cut into tiles of at most 8 pixels, of even widths
+ * (14 is 7 + 7, not 8 + 6): a tile's pixels share their filter rows' reach. */
+static long tiles_per_row(const qb_conv_nhwc *g)
 {
-    const long P = g->OH * g->OW, p0 = t * TP, np = P - p0 < TP ? P - p0 : TP;
-    const long Wp = g->W + 2 * g->pad;
-    /* one division for the first pixel, then counted: a division per pixel
-     * cost several percent of a 64-channel tile's time */
-    long oh = p0 / g->OW, ow = p0 % g->OW;
+    return (g->OW + TP - 1) / TP;
+}
+
+/* Tile t: its pixels' windows in the padded image xpad (es-byte elements;
+ * past the last pixel, the last pixel again) and the taps that reach the
+ * image (gemm_conv_tile.h). */
+static void tile_at(const qb_conv_nhwc *g, long t, const void *xpad, uint8_t pad_u8, size_t es, qb_conv_tile *out)
+{
+    const long tpr = tiles_per_row(g), oh = t / tpr, k = t % tpr;
+    const long ow0 = k * g->OW / tpr, np = (k + 1) * g->OW / tpr - ow0;
+    const long Wp = g->W + 2 * g->pad, ih0 = oh * g->stride;
+    *out = (qb_conv_tile){.p0 = oh * g->OW + ow0, .np = np, .r0 = g->pad - ih0, .r1 = g->H + g->pad - ih0,
+                          .s_first = g->pad - ow0 * g->stride,
+                          .s_last = g->W + g->pad - (ow0 + np - 1) * g->stride, .zp = pad_u8};
+    if (out->r0 < 0) out->r0 = 0;
+    if (out->r1 > g->R) out->r1 = g->R;
     for (long i = 0; i < TP; i++) {
-        off[i] = (size_t)((oh * g->stride * Wp + ow * g->stride) * g->Cp);
-        if (i + 1 < np && ++ow == g->OW) ow = 0, oh++;
+        const long ow = ow0 + (i < np ? i : np - 1);
+        out->px[i] = (const char *)xpad + (size_t)((ih0 * Wp + ow * g->stride) * g->Cp) * es;
     }
-    return np;
 }
 
 /* Pixel tiles [t0, t1) under every output channel, in blocks of channels
  * whose weights stay in L2 while the tiles stream past them (a deep layer's
  * weights outgrow L2, and re-reading them for every tile from L3 halved the
  * speed of a 3x3 256 -> 256 conv). */
-static void tiles(const qb_conv_nhwc *g, const void *xpad, const qb_mat *wpk, const qb_epilogue *e, long t0,
-                  long t1)
+static void tiles(const qb_conv_nhwc *g, const void *xpad, uint8_t pad_u8, const qb_mat *wpk, const qb_epilogue *e,
+                  long t0, long t1)
 {
     const size_t es = esize(g), per32 = (size_t)(g->R * g->S * g->Cp) * TN * es;
-    void (*const tile)(const qb_conv_nhwc *, const void *const *, const void *, const void *, const qb_epilogue *,
-                       long, long, long, long) = g->type == QB_MAT_F32 ? qb_conv_nhwc_tile_f32 : qb_conv_nhwc_tile_i8;
+    void (*const tile)(const qb_conv_nhwc *, const qb_conv_tile *, const void *, const void *, const qb_epilogue *,
+                       long, long) = g->type == QB_MAT_F32 ? qb_conv_nhwc_tile_f32 : qb_conv_nhwc_tile_i8;
     long jb = (long)(QB_CONV_WEIGHT_BLOCK / per32) * TN;
     if (jb < TN) jb = TN;
     for (long j0 = 0; j0 < g->K; j0 += jb) {
         const long j1 = g->K - j0 < jb ? g->K : j0 + jb;
         for (long t = t0; t < t1; t++) {
-            size_t off[TP];
-            const long np = tile_pixels(g, t, off);
-            const void *px[TP];
-            for (int i = 0; i < TP; i++) px[i] = (const char *)xpad + off[i] * es;
+            qb_conv_tile tl;
+            tile_at(g, t, xpad, pad_u8, es, &tl);
             for (long j = j0; j < j1; j += TN) {
                 const long nj = j1 - j < TN ? j1 - j : TN;
                 const char *w0 = (const char *)wpk->p + qb_packed_offset(wpk, j, 0) * es;
                 /* a last group of 16 or fewer channels runs its panel twice */
                 const char *w1 = nj > PANEL ? (const char *)wpk->p + qb_packed_offset(wpk, j + PANEL, 0) * es : w0;
-                tile(g, px, w0, w1, e, t * TP, np, j, nj);
+                tile(g, &tl, w0, w1, e, j, nj);
             }
         }
     }
@@ -155,10 +181,10 @@ int qb_conv_nhwc_run(const qb_conv_nhwc *g, const void *x, uint8_t pad_u8, void 
     if (e->channel_is_row || (f32 ? e->kind != QB_EPI_F32 : e->kind < QB_EPI_RQ_FLOAT))
         return qb_fail(QB_EINTERNAL, "conv nhwc: the epilogue does not match (%s, channels along the columns)",
                        f32 ? "fp32" : "int8");
-    const long ntiles = (g->OH * g->OW + TP - 1) / TP, Hp = g->H + 2 * g->pad;
+    const long ntiles = g->OH * tiles_per_row(g), Hp = g->H + 2 * g->pad;
     if (threads <= 1) {
         pad_rows(g, x, pad_u8, xpad, 0, Hp);
-        tiles(g, xpad, wpk, e, 0, ntiles);
+        tiles(g, xpad, pad_u8, wpk, e, 0, ntiles);
         return QB_OK;
     }
     /* the padding is shared out too: alone it was a tenth of the call on 2 threads */
@@ -167,7 +193,7 @@ int qb_conv_nhwc_run(const qb_conv_nhwc *g, const void *x, uint8_t pad_u8, void 
         const long t = omp_get_thread_num(), nt = omp_get_num_threads();
         pad_rows(g, x, pad_u8, xpad, Hp * t / nt, Hp * (t + 1) / nt);
 #pragma omp barrier
-        tiles(g, xpad, wpk, e, ntiles * t / nt, ntiles * (t + 1) / nt);
+        tiles(g, xpad, pad_u8, wpk, e, ntiles * t / nt, ntiles * (t + 1) / nt);
     }
     return QB_OK;
 }

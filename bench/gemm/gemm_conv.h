@@ -2,7 +2,8 @@
  * of the activations. Each output pixel's window is read where it lies in a
  * padded NHWC image, a channel (fp32) or four (int8) at a time broadcast
  * against the packed weights, so the only per-call copy is the padding.
- * Tiles of 8 output pixels by 32 output channels, 16 zmm accumulators. */
+ * Tiles of up to 8 output pixels of a row by 32 output channels, 16 zmm
+ * accumulators; the taps that fall on the border are skipped. */
 #ifndef QB_GEMM_CONV_H
 #define QB_GEMM_CONV_H
 
@@ -23,8 +24,10 @@ size_t qb_conv_nhwc_padded_bytes(const qb_conv_nhwc *g);
 
 /* Weights [K][C][R][S] (f32 or s8, as g->type) as the kernel streams them: a
  * B matrix of R*S*Cp rows (tap-major, then channel) by K columns, packed once
- * (qb_gemm_pack_b). */
-int qb_conv_nhwc_pack_weights(const qb_conv_nhwc *g, const void *w, qb_mat *out);
+ * (qb_gemm_pack_b). int8 also keeps each tap's weight sums in g->tapsum, for
+ * the border (qb_conv_nhwc_free releases them). */
+int qb_conv_nhwc_pack_weights(qb_conv_nhwc *g, const void *w, qb_mat *out);
+void qb_conv_nhwc_free(qb_conv_nhwc *g);
 
 /* y = epilogue(conv(x, w)) for one NHWC image x (H x W x C; C x H x W when
  * g->planar_in, set after qb_conv_nhwc_init, for a network's input): x is first

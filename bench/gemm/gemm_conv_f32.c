@@ -1,60 +1,80 @@
-/* The direct fp32 convolution's tile (gemm_conv_tile.h): 8 output pixels by 32
- * output channels in 16 zmm accumulators of FMAs. For each filter tap the 8
- * pixels' input windows are 8 pointers into the padded NHWC image; every
- * step broadcasts one channel of each against two 16-channel weight
- * vectors. The bias and the ReLU are applied as the tile is stored. */
+/* The direct fp32 convolution's tile (gemm_conv_tile.h): up to 8 output
+ * pixels of one row by 32 output channels in 16 zmm accumulators of FMAs.
+ * For each filter tap the pixels' input windows are pointers into the padded
+ * NHWC image; every step broadcasts one channel of each against two
+ * 16-channel weight vectors. Taps that read only the zero border are skipped:
+ * whole filter rows for the tile, and the first or last pixel's products for
+ * the filter columns past the image's edge (at 14x14 with a 3x3 filter the
+ * border is a tenth of all products). The bias and the ReLU are applied as
+ * the tile is stored. */
 #include "gemm_conv_tile.h"
 
+#include "unroll.h"
 
 #include <immintrin.h>
 
 enum { TP = QB_CONV_TP, TN = QB_CONV_TN, PANEL = QB_CONV_PANEL };
 
 #define QB_AVX512 __attribute__((target("avx512f")))
+#define QB_AVX512_INLINE __attribute__((target("avx512f"), always_inline)) static inline
 
-static QB_AVX512 void conv_tile(const qb_conv_nhwc *g, const float *const px[TP], const float *w0,
-                                const float *w1, float *c)
-{
-    __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
-    __m512 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00;
-    __m512 c70 = c00, c71 = c00;
-    const long Cp = g->Cp, Wp = g->W + 2 * g->pad;
-#define QB_ROW(lo, hi, p)                                                                          \
+/* Pixel i's products in one step, when i is in [LO, HI) (constants). */
+#define QB_PX(i, LO, HI)                                                                           \
+    if ((i) >= (LO) && (i) < (HI)) {                                                               \
+        const __m512 av = _mm512_set1_ps(p##i[ci]);                                                \
+        a##i##0 = _mm512_fmadd_ps(av, b0, a##i##0);                                                \
+        a##i##1 = _mm512_fmadd_ps(av, b1, a##i##1);                                                \
+    }
+
+/* n steps of pixels [LO, HI): one channel of one tap each. */
+#define QB_RUN(LO, HI)                                                                             \
     do {                                                                                           \
-        const __m512 av = _mm512_set1_ps((p)[ci]);                                                 \
-        lo = _mm512_fmadd_ps(av, b0, lo);                                                          \
-        hi = _mm512_fmadd_ps(av, b1, hi);                                                          \
+        QB_UNROLL(4)                                                                               \
+        for (long ci = 0; ci < n; ci++) {                                                          \
+            const __m512 b0 = _mm512_loadu_ps(q0 + ci * PANEL), b1 = _mm512_loadu_ps(q1 + ci * PANEL); \
+            QB_PX(0, LO, HI) QB_PX(1, LO, HI) QB_PX(2, LO, HI) QB_PX(3, LO, HI)                    \
+            QB_PX(4, LO, HI) QB_PX(5, LO, HI) QB_PX(6, LO, HI) QB_PX(7, LO, HI)                    \
+        }                                                                                          \
     } while (0)
-    /* the taps of one filter row and their channels lie one after another in
-     * the padded image, as in the weights: one run of S * Cp steps */
-    const long run = g->S * Cp;
-    for (long r = 0; r < g->R; r++) {
-        const long off = r * Wp * Cp;
-        const float *p0 = px[0] + off, *p1 = px[1] + off, *p2 = px[2] + off, *p3 = px[3] + off;
-        const float *p4 = px[4] + off, *p5 = px[5] + off, *p6 = px[6] + off, *p7 = px[7] + off;
-#pragma GCC unroll 4
-        for (long ci = 0; ci < run; ci++) {
-            const __m512 b0 = _mm512_loadu_ps(w0), b1 = _mm512_loadu_ps(w1);
-            w0 += PANEL;
-            w1 += PANEL;
-            QB_ROW(c00, c01, p0);
-            QB_ROW(c10, c11, p1);
-            QB_ROW(c20, c21, p2);
-            QB_ROW(c30, c31, p3);
-            QB_ROW(c40, c41, p4);
-            QB_ROW(c50, c51, p5);
-            QB_ROW(c60, c61, p6);
-            QB_ROW(c70, c71, p7);
+
+/* acc[NP][32] of the tile's NP pixels (a constant once inlined). */
+QB_AVX512_INLINE void conv_tile(const qb_conv_nhwc *g, const qb_conv_tile *t, const float *w0, const float *w1,
+                                float *acc, const int NP)
+{
+    __m512 a00 = _mm512_setzero_ps(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00;
+    __m512 a30 = a00, a31 = a00, a40 = a00, a41 = a00, a50 = a00, a51 = a00, a60 = a00, a61 = a00;
+    __m512 a70 = a00, a71 = a00;
+    const long Cp = g->Cp, S = g->S, Wp = g->W + 2 * g->pad;
+    long cut[4], a, b;
+    qb_conv_tile_cuts(t, S, cut, &a, &b);
+    const float *const *px = (const float *const *)t->px;
+    for (long r = t->r0; r < t->r1; r++) {
+        for (int k = 0; k < 3; k++) {
+            const long s0 = cut[k], s1 = cut[k + 1];
+            if (s0 >= s1) continue;
+            /* the taps (r, s0..s1) and their channels lie one after another
+             * in the padded image, as in the weights: one run of steps */
+            const long off = (r * Wp + s0) * Cp, n = (s1 - s0) * Cp;
+            const float *q0 = w0 + (r * S + s0) * Cp * PANEL, *q1 = w1 + (r * S + s0) * Cp * PANEL;
+            const float *p0 = px[0] + off, *p1 = px[1] + off, *p2 = px[2] + off, *p3 = px[3] + off;
+            const float *p4 = px[4] + off, *p5 = px[5] + off, *p6 = px[6] + off, *p7 = px[7] + off;
+            const bool first = s0 < a, last = s0 >= b;
+            if (!first && !last) QB_RUN(0, NP);
+            else if (!last) QB_RUN(1, NP);
+            else if (!first) QB_RUN(0, NP - 1);
+            else QB_RUN(1, NP - 1);
         }
     }
-#undef QB_ROW
-    const __m512 rows[TP][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31},
-                                {c40, c41}, {c50, c51}, {c60, c61}, {c70, c71}};
-    for (int i = 0; i < TP; i++) {
-        _mm512_store_ps(c + i * TN, rows[i][0]);
-        _mm512_store_ps(c + i * TN + PANEL, rows[i][1]);
+    const __m512 rows[TP][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31},
+                                {a40, a41}, {a50, a51}, {a60, a61}, {a70, a71}};
+    for (int i = 0; i < NP; i++) {
+        _mm512_store_ps(acc + i * TN, rows[i][0]);
+        _mm512_store_ps(acc + i * TN + PANEL, rows[i][1]);
     }
 }
+
+#undef QB_RUN
+#undef QB_PX
 
 /* The tile's np rows of nj channels from column j into C, + bias, ReLU, cap. */
 static QB_AVX512 void store_tile(const qb_epilogue *e, const float *acc, long p0, long np, long j, long nj)
@@ -76,10 +96,21 @@ static QB_AVX512 void store_tile(const qb_epilogue *e, const float *acc, long p0
     }
 }
 
-void qb_conv_nhwc_tile_f32(const qb_conv_nhwc *g, const void *const px[TP], const void *w0, const void *w1,
-                           const qb_epilogue *e, long p0, long np, long j, long nj)
+QB_AVX512 void qb_conv_nhwc_tile_f32(const qb_conv_nhwc *g, const qb_conv_tile *t, const void *w0, const void *w1,
+                                     const qb_epilogue *e, long j, long nj)
 {
     float acc[TP * TN] __attribute__((aligned(64)));
-    conv_tile(g, (const float *const *)px, w0, w1, acc);
-    store_tile(e, acc, p0, np, j, nj);
+    const float *f0 = w0, *f1 = w1;
+    /* one copy of the kernel per pixel count, each with its constant loops */
+    switch (t->np) {
+    case 1: conv_tile(g, t, f0, f1, acc, 1); break;
+    case 2: conv_tile(g, t, f0, f1, acc, 2); break;
+    case 3: conv_tile(g, t, f0, f1, acc, 3); break;
+    case 4: conv_tile(g, t, f0, f1, acc, 4); break;
+    case 5: conv_tile(g, t, f0, f1, acc, 5); break;
+    case 6: conv_tile(g, t, f0, f1, acc, 6); break;
+    case 7: conv_tile(g, t, f0, f1, acc, 7); break;
+    default: conv_tile(g, t, f0, f1, acc, 8); break;
+    }
+    store_tile(e, acc, t->p0, t->np, j, nj);
 }

@@ -1,12 +1,17 @@
-/* The direct int8 convolution's tile (gemm_conv_tile.h): 8 output pixels by 32
- * output channels in 16 zmm accumulators of vpdpbusd. For each filter tap
- * the 8 pixels' input windows are 8 pointers into the padded NHWC image;
- * every step broadcasts 4 channels of each against two 16-channel weight
- * vectors. */
+/* The direct int8 convolution's tile (gemm_conv_tile.h): up to 8 output
+ * pixels of one row by 32 output channels in 16 zmm accumulators of
+ * vpdpbusd. For each filter tap the pixels' input windows are pointers into
+ * the padded NHWC image; every step broadcasts 4 channels of each against two
+ * 16-channel weight vectors. Taps that read only the border are skipped
+ * and their products put back from the taps' weight sums: the border holds
+ * the activations' zero point, whose products the epilogue's bias (minus the
+ * zero point times all the weights) takes out again. */
 #include "gemm_conv_tile.h"
 
 #include "gemm_epi.h"
 #include "gemm_ref.h"
+#include "gemm_rq512.h"
+#include "unroll.h"
 
 #include <immintrin.h>
 #include <string.h>
@@ -14,60 +19,152 @@
 enum { TP = QB_CONV_TP, TN = QB_CONV_TN, PANEL = QB_CONV_PANEL };
 
 #define QB_VNNI512 __attribute__((target("avx512f,avx512vnni")))
+#define QB_VNNI512_INLINE __attribute__((target("avx512f,avx512vnni"), always_inline)) static inline
 
-/* acc[8][32] (rows of 32 int32) of the pixels whose windows start at px[],
- * over every tap and channel group; w0 and w1 are the weight panels of the
- * tile's two groups of 16 output channels. */
-static QB_VNNI512 void conv_tile(const qb_conv_nhwc *g, const uint8_t *const px[TP], const uint8_t *w0,
-                                 const uint8_t *w1, int32_t *c)
-{
-    __m512i c00 = _mm512_setzero_si512(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
-    __m512i c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00;
-    __m512i c70 = c00, c71 = c00;
-    const long Cp = g->Cp, C4 = g->Cp / 4, Wp = g->W + 2 * g->pad;
-#define QB_ROW(lo, hi, p)                                                                          \
-    do {                                                                                           \
+/* Pixel i's products in one step, when i is in [LO, HI) (constants). */
+#define QB_PX(i, LO, HI)                                                                           \
+    if ((i) >= (LO) && (i) < (HI)) {                                                               \
         int32_t v;                                                                                 \
-        memcpy(&v, (p) + 4 * c4, 4);                                                               \
+        memcpy(&v, p##i + 4 * c4, 4);                                                              \
         const __m512i av = _mm512_set1_epi32(v);                                                   \
-        lo = _mm512_dpbusd_epi32(lo, av, b0);                                                      \
-        hi = _mm512_dpbusd_epi32(hi, av, b1);                                                      \
+        a##i##0 = _mm512_dpbusd_epi32(a##i##0, av, b0);                                            \
+        a##i##1 = _mm512_dpbusd_epi32(a##i##1, av, b1);                                            \
+    }
+
+/* n steps of pixels [LO, HI): four channels of one tap each. */
+#define QB_RUN(LO, HI)                                                                             \
+    do {                                                                                           \
+        const uint8_t *u0 = q0, *u1 = q1;                                                          \
+        QB_UNROLL(4)                                                                               \
+        for (long c4 = 0; c4 < n; c4++) {                                                          \
+            const __m512i b0 = _mm512_loadu_si512(u0), b1 = _mm512_loadu_si512(u1);                \
+            u0 += 4 * PANEL;                                                                       \
+            u1 += 4 * PANEL;                                                                       \
+            QB_PX(0, LO, HI) QB_PX(1, LO, HI) QB_PX(2, LO, HI) QB_PX(3, LO, HI)                    \
+            QB_PX(4, LO, HI) QB_PX(5, LO, HI) QB_PX(6, LO, HI) QB_PX(7, LO, HI)                    \
+        }                                                                                          \
     } while (0)
-    /* the taps of one filter row and their channels lie one after another in
-     * the padded image, as in the weights: one run of S * Cp / 4 steps */
-    const long run = g->S * C4;
-    for (long r = 0; r < g->R; r++) {
-        const long off = r * Wp * Cp;
-        const uint8_t *p0 = px[0] + off, *p1 = px[1] + off, *p2 = px[2] + off, *p3 = px[3] + off;
-        const uint8_t *p4 = px[4] + off, *p5 = px[5] + off, *p6 = px[6] + off, *p7 = px[7] + off;
-#pragma GCC unroll 4
-        for (long c4 = 0; c4 < run; c4++) {
-            const __m512i b0 = _mm512_loadu_si512(w0), b1 = _mm512_loadu_si512(w1);
-            w0 += 4 * PANEL;
-            w1 += 4 * PANEL;
-            QB_ROW(c00, c01, p0);
-            QB_ROW(c10, c11, p1);
-            QB_ROW(c20, c21, p2);
-            QB_ROW(c30, c31, p3);
-            QB_ROW(c40, c41, p4);
-            QB_ROW(c50, c51, p5);
-            QB_ROW(c60, c61, p6);
-            QB_ROW(c70, c71, p7);
+
+/* The tile's NP pixels (a constant once inlined) over the taps that reach
+ * the image; w0 and w1 are the weight panels of the tile's two groups of 16
+ * output channels. Into acc[NP][32] (rows of 32 int32), or with acc NULL
+ * (a full tile of a RQ_FLOAT epilogue along the columns) started from the
+ * bias and requantized from the registers into C. */
+QB_VNNI512_INLINE void conv_tile(const qb_conv_nhwc *g, const qb_conv_tile *t, const uint8_t *w0,
+                                 const uint8_t *w1, const qb_epilogue *e, long j, int32_t *acc, const int NP)
+{
+    __m512i a00 = _mm512_setzero_si512(), a01 = a00;
+    if (!acc && e->bias_i32) {
+        a00 = _mm512_loadu_si512(e->bias_i32 + j);
+        a01 = _mm512_loadu_si512(e->bias_i32 + j + PANEL);
+    }
+    __m512i a10 = a00, a11 = a01, a20 = a00, a21 = a01, a30 = a00, a31 = a01, a40 = a00, a41 = a01;
+    __m512i a50 = a00, a51 = a01, a60 = a00, a61 = a01, a70 = a00, a71 = a01;
+    const long Cp = g->Cp, S = g->S, Wp = g->W + 2 * g->pad;
+    long cut[4], a, b;
+    qb_conv_tile_cuts(t, S, cut, &a, &b);
+    const uint8_t *const *px = (const uint8_t *const *)t->px;
+    for (long r = t->r0; r < t->r1; r++) {
+        for (int k = 0; k < 3; k++) {
+            const long s0 = cut[k], s1 = cut[k + 1];
+            if (s0 >= s1) continue;
+            /* the taps (r, s0..s1) and their channels lie one after another
+             * in the padded image, as in the weights: one run of steps */
+            const long off = (r * Wp + s0) * Cp, n = (s1 - s0) * Cp / 4;
+            const uint8_t *q0 = w0 + (r * S + s0) * Cp * PANEL, *q1 = w1 + (r * S + s0) * Cp * PANEL;
+            const uint8_t *p0 = px[0] + off, *p1 = px[1] + off, *p2 = px[2] + off, *p3 = px[3] + off;
+            const uint8_t *p4 = px[4] + off, *p5 = px[5] + off, *p6 = px[6] + off, *p7 = px[7] + off;
+            const bool first = s0 < a, last = s0 >= b;
+            if (!first && !last) QB_RUN(0, NP);
+            else if (!last) QB_RUN(1, NP);
+            else if (!first) QB_RUN(0, NP - 1);
+            else QB_RUN(1, NP - 1);
         }
     }
-#undef QB_ROW
-    const __m512i rows[TP][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31},
-                                 {c40, c41}, {c50, c51}, {c60, c61}, {c70, c71}};
-    for (int i = 0; i < TP; i++) {
-        _mm512_storeu_si512(c + i * TN, rows[i][0]);
-        _mm512_storeu_si512(c + i * TN + PANEL, rows[i][1]);
+    const __m512i rows[TP][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31},
+                                 {a40, a41}, {a50, a51}, {a60, a61}, {a70, a71}};
+    if (acc) {
+        for (int i = 0; i < NP; i++) {
+            _mm512_store_si512(acc + i * TN, rows[i][0]);
+            _mm512_store_si512(acc + i * TN + PANEL, rows[i][1]);
+        }
+        return;
+    }
+    const qb_rq512 rq = qb_rq512_of(e);
+    const __m512 m0 = _mm512_loadu_ps(e->mult + j), m1 = _mm512_loadu_ps(e->mult + j + PANEL);
+    for (int i = 0; i < NP; i++) {
+        uint8_t *d = (uint8_t *)e->c + (size_t)((t->p0 + i) * e->ldc + j);
+        qb_rq512_store(&rq, d, 0xffff, qb_rq512_apply(&rq, rows[i][0], m0));
+        qb_rq512_store(&rq, d + PANEL, 0xffff, qb_rq512_apply(&rq, rows[i][1], m1));
     }
 }
 
-void qb_conv_nhwc_tile_i8(const qb_conv_nhwc *g, const void *const px[TP], const void *w0, const void *w1,
-                          const qb_epilogue *e, long p0, long np, long j, long nj)
+#undef QB_RUN
+#undef QB_PX
+
+/* Whether the tile skips taps whose border products are not zero. */
+static bool skips_border(const qb_conv_nhwc *g, const qb_conv_tile *t)
 {
-    int32_t acc[TP * TN] __attribute__((aligned(64)));
-    conv_tile(g, (const uint8_t *const *)px, w0, w1, acc);
-    qb_epi_tile32(e, acc, p0, np, j, nj);
+    long cut[4], a, b;
+    qb_conv_tile_cuts(t, g->S, cut, &a, &b);
+    return t->zp != 0 && (t->r0 > 0 || t->r1 < g->R || a > 0 || b < g->S);
+}
+
+/* What the skipped taps would have added on the border, put back into
+ * acc[np][32]: zp times the weight sums of the taps each pixel skipped, for
+ * the 32 output channels from j. */
+static QB_VNNI512 void border_back(const qb_conv_nhwc *g, const qb_conv_tile *t, long j, int32_t *acc)
+{
+    const long S = g->S, Kp = (g->K + TN - 1) / TN * TN;
+    long cut[4], a, b;
+    qb_conv_tile_cuts(t, S, cut, &a, &b);
+    /* every pixel's (rows out of reach), the first's, the last's; a lone
+     * pixel is both first and last and skipped each tap once */
+    __m512i all[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()}, first[2] = {all[0], all[0]};
+    __m512i last[2] = {all[0], all[0]};
+    const bool lone = t->np == 1;
+    for (long r = 0; r < g->R; r++)
+        for (long s = 0; s < S; s++) {
+            const int32_t *ts = g->tapsum + (r * S + s) * Kp + j;
+            const __m512i v0 = _mm512_loadu_si512(ts), v1 = _mm512_loadu_si512(ts + PANEL);
+            const bool out = r < t->r0 || r >= t->r1;
+            const bool f = !out && (s < a || (lone && s >= b)), l = !out && !lone && s >= b;
+            if (out) all[0] = _mm512_add_epi32(all[0], v0), all[1] = _mm512_add_epi32(all[1], v1);
+            if (f) first[0] = _mm512_add_epi32(first[0], v0), first[1] = _mm512_add_epi32(first[1], v1);
+            if (l) last[0] = _mm512_add_epi32(last[0], v0), last[1] = _mm512_add_epi32(last[1], v1);
+        }
+    const __m512i zp = _mm512_set1_epi32(t->zp);
+    for (long i = 0; i < t->np; i++)
+        for (int h = 0; h < 2; h++) {
+            __m512i v = all[h];
+            if (i == 0) v = _mm512_add_epi32(v, first[h]);
+            if (i == t->np - 1 && !lone) v = _mm512_add_epi32(v, last[h]);
+            int32_t *d = acc + i * TN + h * PANEL;
+            _mm512_store_si512(d, _mm512_add_epi32(_mm512_load_si512(d), _mm512_mullo_epi32(v, zp)));
+        }
+}
+
+QB_VNNI512 void qb_conv_nhwc_tile_i8(const qb_conv_nhwc *g, const qb_conv_tile *t, const void *w0, const void *w1,
+                                     const qb_epilogue *e, long j, long nj)
+{
+    int32_t buf[TP * TN] __attribute__((aligned(64)));
+    const bool border = skips_border(g, t);
+    /* requantized in registers where nothing comes between: saving the
+     * tile's trip through memory was a few percent of the conv */
+    int32_t *acc = !border && nj == TN && e->kind == QB_EPI_RQ_FLOAT && !e->channel_is_row ? NULL : buf;
+    const uint8_t *b0 = w0, *b1 = w1;
+    /* one copy of the kernel per pixel count, each with its constant loops */
+    switch (t->np) {
+    case 1: conv_tile(g, t, b0, b1, e, j, acc, 1); break;
+    case 2: conv_tile(g, t, b0, b1, e, j, acc, 2); break;
+    case 3: conv_tile(g, t, b0, b1, e, j, acc, 3); break;
+    case 4: conv_tile(g, t, b0, b1, e, j, acc, 4); break;
+    case 5: conv_tile(g, t, b0, b1, e, j, acc, 5); break;
+    case 6: conv_tile(g, t, b0, b1, e, j, acc, 6); break;
+    case 7: conv_tile(g, t, b0, b1, e, j, acc, 7); break;
+    default: conv_tile(g, t, b0, b1, e, j, acc, 8); break;
+    }
+    if (!acc) return;
+    if (border) border_back(g, t, j, acc);
+    qb_epi_tile32(e, acc, t->p0, t->np, j, nj);
 }

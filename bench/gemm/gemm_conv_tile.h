@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct {
     qb_mat_type type; /* QB_MAT_F32 or QB_MAT_U8 activations (s8 weights) */
@@ -16,19 +17,48 @@ typedef struct {
     long R, S, stride, pad;
     long OH, OW, K;   /* output pixels and channels */
     bool planar_in;   /* the input is C x H x W (NCHW), gathered into the padded copy */
+    int32_t *tapsum;  /* int8: each tap's weights summed over the input channels,
+                         [R*S][K rounded up to 32] (qb_conv_nhwc_pack_weights) */
 } qb_conv_nhwc;
 
-/* A tile: 8 output pixels by 32 output channels, two weight panels of 16. */
+/* A tile: up to 8 output pixels of one output row by 32 output channels, two
+ * weight panels of 16. */
 enum { QB_CONV_TP = 8, QB_CONV_TN = 32, QB_CONV_PANEL = 16 };
 
-/* One tile (gemm_conv_f32.c, gemm_conv_i8.c): 8 output pixels whose
- * windows start at px[] in the padded image, by the 32 output channels from
+/* The pixels of one tile and the filter taps that reach the image for them.
+ * Taps outside [r0, r1) x [0, S) read only the border for every pixel of the
+ * row; taps s < s_first read only the border for the first pixel, s >= s_last
+ * for the last. The kernels skip those products: the fp32 border is zero, and
+ * the int8 kernel adds back what the border (the zero point zp) would have
+ * given, zp times the taps' weight sums, which the epilogue's bias takes out
+ * again. */
+typedef struct {
+    const void *px[QB_CONV_TP]; /* where each pixel's window starts in the padded image */
+    long p0, np;                /* the first pixel (row of C) and how many, 1..8 */
+    long r0, r1, s_first, s_last;
+    int32_t zp;                 /* int8: the border's value */
+} qb_conv_tile;
+
+/* The filter columns [0, a) skip the tile's first pixel and [b, S) its last:
+ * cut[] = {0, min(a, b), max(a, b), S}, three runs of columns, each with one
+ * set of pixels. */
+static inline void qb_conv_tile_cuts(const qb_conv_tile *t, long S, long cut[4], long *a, long *b)
+{
+    *a = t->s_first < 0 ? 0 : t->s_first > S ? S : t->s_first;
+    *b = t->s_last < 0 ? 0 : t->s_last > S ? S : t->s_last;
+    cut[0] = 0;
+    cut[1] = *a < *b ? *a : *b;
+    cut[2] = *a < *b ? *b : *a;
+    cut[3] = S;
+}
+
+/* One tile (gemm_conv_f32.c, gemm_conv_i8.c) by the 32 output channels from
  * column j whose weight panels are w0 and w1 (the same panel twice for a
- * group of 16 or fewer), through the epilogue into rows [p0, p0 + np) and
- * nj channels of C. The pointers are to elements of the tile's type. */
-void qb_conv_nhwc_tile_f32(const qb_conv_nhwc *g, const void *const px[8], const void *w0, const void *w1,
-                           const qb_epilogue *e, long p0, long np, long j, long nj);
-void qb_conv_nhwc_tile_i8(const qb_conv_nhwc *g, const void *const px[8], const void *w0, const void *w1,
-                          const qb_epilogue *e, long p0, long np, long j, long nj);
+ * group of 16 or fewer), through the epilogue into rows [p0, p0 + np) and nj
+ * channels of C. The pointers are to elements of the tile's type. */
+void qb_conv_nhwc_tile_f32(const qb_conv_nhwc *g, const qb_conv_tile *t, const void *w0, const void *w1,
+                           const qb_epilogue *e, long j, long nj);
+void qb_conv_nhwc_tile_i8(const qb_conv_nhwc *g, const qb_conv_tile *t, const void *w0, const void *w1,
+                          const qb_epilogue *e, long j, long nj);
 
 #endif

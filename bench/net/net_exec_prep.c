@@ -32,6 +32,7 @@ void qb_ex_free_node(ex_node *n)
     free(n->lstm_gx);
     free(n->lstm_gh);
     free(n->lstm_c);
+    qb_conv_nhwc_free(&n->nc);
     memset(n, 0, sizeof *n);
 }
 

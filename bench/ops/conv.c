@@ -119,6 +119,7 @@ static void destroy(qb_op_instance *c)
     free(c->yq);
     free(c->xn);
     free(c->xpad);
+    qb_conv_nhwc_free(&c->ng);
     free(c);
 }
 
@@ -394,11 +395,12 @@ static int describe(qb_op_instance *c, cJSON *params)
     if (!rc && !cJSON_AddStringToObject(params, "algorithm",
                                         c->direct ? (c->v.dtype == QB_INT8
                                                          ? "direct on NHWC activations (converted once at creation, as a runtime keeps them; "
-                                                           "the zero-point border copied in each call), 8 pixels x 32 channels "
-                                                           "per vpdpbusd zmm tile, weights packed once at creation, output NHWC"
+                                                           "the zero-point border copied in each call), up to 8 pixels of a row x 32 channels "
+                                                           "per vpdpbusd zmm tile, border taps skipped and their sums added back, requantized in registers, "
+                                                           "weights packed once at creation, output NHWC"
                                                          : "direct on NHWC activations (converted once at creation, as a runtime keeps them; "
-                                                           "the zero border copied in each call), 8 pixels x 32 channels "
-                                                           "per FMA zmm tile, weights packed once at creation, output NHWC")
+                                                           "the zero border copied in each call), up to 8 pixels of a row x 32 channels "
+                                                           "per FMA zmm tile, border taps skipped, weights packed once at creation, output NHWC")
                                                   : "implicit im2col (packed from NCHW) + blocked GEMM per image, weights packed once at creation"))
         rc = QB_ENOMEM;
     return rc;
