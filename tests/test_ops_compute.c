@@ -65,11 +65,15 @@ int main(void)
         {&qb_op_conv, "1,35,7,9,40,5,5,1,2"},
         {&qb_op_conv, "1,1024,3,3,40,3,3,1,1"},
         /* rows of 14 in tiles of 7, border taps skipped (every pixel of the
-         * top and bottom rows, the first and last of each row); a lone pixel
+         * top and bottom rows, the first and last of each row; read in
+         * place, no padded copy); a lone pixel
          * that skips taps on both sides; two pixels of a strided row */
         {&qb_op_conv, "1,24,14,14,36,3,3,1,1"},
         {&qb_op_conv, "1,8,1,1,20,3,3,1,1"},
         {&qb_op_conv, "1,4,3,3,36,3,3,2,1"},
+        /* pad 3 > stride 2: the second pixel reaches the border too, so the
+         * tiles read a padded copy, not the input in place */
+        {&qb_op_conv, "1,8,9,10,20,7,7,2,3"},
         {&qb_op_matmul, "13,37,29"},
         {&qb_op_batched_matmul, "3,9,20,17"},
         {&qb_op_batched_matmul, "1,9,20,17"},

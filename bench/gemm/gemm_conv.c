@@ -127,22 +127,43 @@ static long tiles_per_row(const qb_conv_nhwc *g)
     return (g->OW + TP - 1) / TP;
 }
 
-/* Tile t: its pixels' windows in the padded image xpad (es-byte elements;
- * past the last pixel, the last pixel again) and the taps that reach the
- * image (gemm_conv_tile.h). */
-static void tile_at(const qb_conv_nhwc *g, long t, const void *xpad, uint8_t pad_u8, size_t es, qb_conv_tile *out)
+/* Whether the tiles can read the input where it lies, with no padded copy:
+ * every tap they would read on the border is one they skip. That holds when
+ * only a row's first and last pixels reach past its ends, pad <= stride: the
+ * second pixel starts at stride - pad >= 0, and the last but one ends a
+ * stride before the last, which ends at most pad - 1 past the row. The rows
+ * must be NHWC and an int8 pixel's channels fill whole groups of 4. The copy
+ * was a few percent of a 64-channel 3x3 conv at 56x56. */
+static bool in_place(const qb_conv_nhwc *g)
+{
+    return !g->planar_in && g->Cp == g->C && g->pad <= g->stride;
+}
+
+/* The image the tiles read: the input itself (in_place) or its padded copy. */
+typedef struct {
+    const char *p;
+    long wp, org; /* pixels per row; where the padded origin lies in it (-pad in place) */
+    size_t es;
+} tile_img;
+
+/* Tile t: its pixels' windows in the image (past the last pixel, the last
+ * pixel again) and the taps that reach the image (gemm_conv_tile.h). In
+ * place, a window may start before the first row or column: those taps are
+ * skipped, never read. */
+static void tile_at(const qb_conv_nhwc *g, long t, const tile_img *im, uint8_t pad_u8, qb_conv_tile *out)
 {
     const long tpr = tiles_per_row(g), oh = t / tpr, k = t % tpr;
     const long ow0 = k * g->OW / tpr, np = (k + 1) * g->OW / tpr - ow0;
-    const long Wp = g->W + 2 * g->pad, ih0 = oh * g->stride;
-    *out = (qb_conv_tile){.p0 = oh * g->OW + ow0, .np = np, .r0 = g->pad - ih0, .r1 = g->H + g->pad - ih0,
-                          .s_first = g->pad - ow0 * g->stride,
+    const long ih0 = oh * g->stride;
+    *out = (qb_conv_tile){.wp = im->wp, .p0 = oh * g->OW + ow0, .np = np, .r0 = g->pad - ih0,
+                          .r1 = g->H + g->pad - ih0, .s_first = g->pad - ow0 * g->stride,
                           .s_last = g->W + g->pad - (ow0 + np - 1) * g->stride, .zp = pad_u8};
     if (out->r0 < 0) out->r0 = 0;
     if (out->r1 > g->R) out->r1 = g->R;
     for (long i = 0; i < TP; i++) {
         const long ow = ow0 + (i < np ? i : np - 1);
-        out->px[i] = (const char *)xpad + (size_t)((ih0 * Wp + ow * g->stride) * g->Cp) * es;
+        const long at = ((ih0 + im->org) * im->wp + ow * g->stride + im->org) * g->Cp;
+        out->px[i] = im->p + (ptrdiff_t)at * (ptrdiff_t)im->es;
     }
 }
 
@@ -150,7 +171,7 @@ static void tile_at(const qb_conv_nhwc *g, long t, const void *xpad, uint8_t pad
  * whose weights stay in L2 while the tiles stream past them (a deep layer's
  * weights outgrow L2, and re-reading them for every tile from L3 halved the
  * speed of a 3x3 256 -> 256 conv). */
-static void tiles(const qb_conv_nhwc *g, const void *xpad, uint8_t pad_u8, const qb_mat *wpk, const qb_epilogue *e,
+static void tiles(const qb_conv_nhwc *g, const tile_img *im, uint8_t pad_u8, const qb_mat *wpk, const qb_epilogue *e,
                   long t0, long t1)
 {
     const size_t es = esize(g), per32 = (size_t)(g->R * g->S * g->Cp) * TN * es;
@@ -162,7 +183,7 @@ static void tiles(const qb_conv_nhwc *g, const void *xpad, uint8_t pad_u8, const
         const long j1 = g->K - j0 < jb ? g->K : j0 + jb;
         for (long t = t0; t < t1; t++) {
             qb_conv_tile tl;
-            tile_at(g, t, xpad, pad_u8, es, &tl);
+            tile_at(g, t, im, pad_u8, &tl);
             for (long j = j0; j < j1; j += TN) {
                 const long nj = j1 - j < TN ? j1 - j : TN;
                 const char *w0 = (const char *)wpk->p + qb_packed_offset(wpk, j, 0) * es;
@@ -182,18 +203,23 @@ int qb_conv_nhwc_run(const qb_conv_nhwc *g, const void *x, uint8_t pad_u8, void 
         return qb_fail(QB_EINTERNAL, "conv nhwc: the epilogue does not match (%s, channels along the columns)",
                        f32 ? "fp32" : "int8");
     const long ntiles = g->OH * tiles_per_row(g), Hp = g->H + 2 * g->pad;
+    const bool direct = in_place(g);
+    const tile_img im = direct ? (tile_img){.p = x, .wp = g->W, .org = -g->pad, .es = esize(g)}
+                               : (tile_img){.p = xpad, .wp = g->W + 2 * g->pad, .org = 0, .es = esize(g)};
     if (threads <= 1) {
-        pad_rows(g, x, pad_u8, xpad, 0, Hp);
-        tiles(g, xpad, pad_u8, wpk, e, 0, ntiles);
+        if (!direct) pad_rows(g, x, pad_u8, xpad, 0, Hp);
+        tiles(g, &im, pad_u8, wpk, e, 0, ntiles);
         return QB_OK;
     }
     /* the padding is shared out too: alone it was a tenth of the call on 2 threads */
 #pragma omp parallel num_threads(threads)
     {
         const long t = omp_get_thread_num(), nt = omp_get_num_threads();
-        pad_rows(g, x, pad_u8, xpad, Hp * t / nt, Hp * (t + 1) / nt);
+        if (!direct) {
+            pad_rows(g, x, pad_u8, xpad, Hp * t / nt, Hp * (t + 1) / nt);
 #pragma omp barrier
-        tiles(g, xpad, pad_u8, wpk, e, ntiles * t / nt, ntiles * (t + 1) / nt);
+        }
+        tiles(g, &im, pad_u8, wpk, e, ntiles * t / nt, ntiles * (t + 1) / nt);
     }
     return QB_OK;
 }

@@ -44,7 +44,7 @@ QB_AVX512_INLINE void conv_tile(const qb_conv_nhwc *g, const qb_conv_tile *t, co
     __m512 a00 = _mm512_setzero_ps(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00;
     __m512 a30 = a00, a31 = a00, a40 = a00, a41 = a00, a50 = a00, a51 = a00, a60 = a00, a61 = a00;
     __m512 a70 = a00, a71 = a00;
-    const long Cp = g->Cp, S = g->S, Wp = g->W + 2 * g->pad;
+    const long Cp = g->Cp, S = g->S, Wp = t->wp;
     long cut[4], a, b;
     qb_conv_tile_cuts(t, S, cut, &a, &b);
     const float *const *px = (const float *const *)t->px;

@@ -60,7 +60,7 @@ QB_VNNI512_INLINE void conv_tile(const qb_conv_nhwc *g, const qb_conv_tile *t, c
     }
     __m512i a10 = a00, a11 = a01, a20 = a00, a21 = a01, a30 = a00, a31 = a01, a40 = a00, a41 = a01;
     __m512i a50 = a00, a51 = a01, a60 = a00, a61 = a01, a70 = a00, a71 = a01;
-    const long Cp = g->Cp, S = g->S, Wp = g->W + 2 * g->pad;
+    const long Cp = g->Cp, S = g->S, Wp = t->wp;
     long cut[4], a, b;
     qb_conv_tile_cuts(t, S, cut, &a, &b);
     const uint8_t *const *px = (const uint8_t *const *)t->px;

@@ -33,7 +33,8 @@ enum { QB_CONV_TP = 8, QB_CONV_TN = 32, QB_CONV_PANEL = 16 };
  * given, zp times the taps' weight sums, which the epilogue's bias takes out
  * again. */
 typedef struct {
-    const void *px[QB_CONV_TP]; /* where each pixel's window starts in the padded image */
+    const void *px[QB_CONV_TP]; /* where each pixel's window starts in the image read */
+    long wp;                    /* that image's pixels per row (the padded copy's, or the input's) */
     long p0, np;                /* the first pixel (row of C) and how many, 1..8 */
     long r0, r1, s_first, s_last;
     int32_t zp;                 /* int8: the border's value */
