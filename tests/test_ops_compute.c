@@ -74,6 +74,8 @@ int main(void)
         /* pad 3 > stride 2: the second pixel reaches the border too, so the
          * tiles read a padded copy, not the input in place */
         {&qb_op_conv, "1,8,9,10,20,7,7,2,3"},
+        /* a one-pixel row padded by 2: a filter column both end pixels skip */
+        {&qb_op_conv, "1,8,1,1,20,3,3,1,2"},
         {&qb_op_matmul, "13,37,29"},
         {&qb_op_batched_matmul, "3,9,20,17"},
         {&qb_op_batched_matmul, "1,9,20,17"},

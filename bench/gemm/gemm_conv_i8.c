@@ -45,13 +45,57 @@ enum { TP = QB_CONV_TP, TN = QB_CONV_TN, PANEL = QB_CONV_PANEL };
         }                                                                                          \
     } while (0)
 
+/* What the taps a tile skips would have added on the border, zp times
+ * their weight sums, for the 32 output channels from j: for every pixel (the
+ * filter rows out of reach), and besides for the first and for the last
+ * pixel (the edge columns). */
+typedef struct {
+    __m512i all[2], first[2], last[2];
+} border_sums;
+
+/* Whether the tile skips taps whose border products are not zero. */
+static bool skips_border(const qb_conv_nhwc *g, const qb_conv_tile *t)
+{
+    long cut[4], a, b;
+    qb_conv_tile_cuts(t, g->S, cut, &a, &b);
+    return t->zp != 0 && (t->r0 > 0 || t->r1 < g->R || a > 0 || b < g->S);
+}
+
+static QB_VNNI512 void border_sums_of(const qb_conv_nhwc *g, const qb_conv_tile *t, long j, border_sums *bs)
+{
+    const long S = g->S, Kp = (g->K + TN - 1) / TN * TN;
+    long cut[4], a, b;
+    qb_conv_tile_cuts(t, S, cut, &a, &b);
+    for (int h = 0; h < 2; h++) bs->all[h] = bs->first[h] = bs->last[h] = _mm512_setzero_si512();
+    /* a lone pixel is both first and last, and skipped each tap once */
+    const bool lone = t->np == 1;
+    for (long r = 0; r < g->R; r++)
+        for (long s = 0; s < S; s++) {
+            const bool out = r < t->r0 || r >= t->r1;
+            const bool f = !out && (s < a || (lone && s >= b)), l = !out && !lone && s >= b;
+            __m512i *to = out ? bs->all : f ? bs->first : l ? bs->last : NULL;
+            if (!to) continue;
+            const int32_t *ts = g->tapsum + (r * S + s) * Kp + j;
+            for (int h = 0; h < 2; h++) to[h] = _mm512_add_epi32(to[h], _mm512_loadu_si512(ts + h * PANEL));
+            if (f && l) /* a filter wider than the row: both ends skip the tap */
+                for (int h = 0; h < 2; h++) bs->last[h] = _mm512_add_epi32(bs->last[h], _mm512_loadu_si512(ts + h * PANEL));
+        }
+    const __m512i zp = _mm512_set1_epi32(t->zp);
+    for (int h = 0; h < 2; h++) {
+        bs->all[h] = _mm512_mullo_epi32(bs->all[h], zp);
+        bs->first[h] = _mm512_mullo_epi32(bs->first[h], zp);
+        bs->last[h] = _mm512_mullo_epi32(bs->last[h], zp);
+    }
+}
+
 /* The tile's NP pixels (a constant once inlined) over the taps that reach
- * the image; w0 and w1 are the weight panels of the tile's two groups of 16
- * output channels. Into acc[NP][32] (rows of 32 int32), or with acc NULL
- * (a full tile of a RQ_FLOAT epilogue along the columns) started from the
- * bias and requantized from the registers into C. */
+ * the image, plus the border sums bs if any; w0 and w1 are the weight panels
+ * of the tile's two groups of 16 output channels. Into acc[NP][32] (rows of
+ * 32 int32), or with acc NULL (a full tile of a RQ_FLOAT epilogue along the
+ * columns) started from the bias and requantized from the registers into C. */
 QB_VNNI512_INLINE void conv_tile(const qb_conv_nhwc *g, const qb_conv_tile *t, const uint8_t *w0,
-                                 const uint8_t *w1, const qb_epilogue *e, long j, int32_t *acc, const int NP)
+                                 const uint8_t *w1, const border_sums *bs, const qb_epilogue *e, long j,
+                                 int32_t *acc, const int NP)
 {
     __m512i a00 = _mm512_setzero_si512(), a01 = a00;
     if (!acc && e->bias_i32) {
@@ -81,8 +125,16 @@ QB_VNNI512_INLINE void conv_tile(const qb_conv_nhwc *g, const qb_conv_tile *t, c
             else QB_RUN(1, NP - 1);
         }
     }
-    const __m512i rows[TP][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31},
-                                 {a40, a41}, {a50, a51}, {a60, a61}, {a70, a71}};
+    __m512i rows[TP][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31},
+                           {a40, a41}, {a50, a51}, {a60, a61}, {a70, a71}};
+    if (bs)
+        for (int i = 0; i < NP; i++)
+            for (int h = 0; h < 2; h++) {
+                __m512i v = _mm512_add_epi32(rows[i][h], bs->all[h]);
+                if (i == 0) v = _mm512_add_epi32(v, bs->first[h]);
+                if (i == NP - 1 && NP > 1) v = _mm512_add_epi32(v, bs->last[h]);
+                rows[i][h] = v;
+            }
     if (acc) {
         for (int i = 0; i < NP; i++) {
             _mm512_store_si512(acc + i * TN, rows[i][0]);
@@ -102,69 +154,30 @@ QB_VNNI512_INLINE void conv_tile(const qb_conv_nhwc *g, const qb_conv_tile *t, c
 #undef QB_RUN
 #undef QB_PX
 
-/* Whether the tile skips taps whose border products are not zero. */
-static bool skips_border(const qb_conv_nhwc *g, const qb_conv_tile *t)
-{
-    long cut[4], a, b;
-    qb_conv_tile_cuts(t, g->S, cut, &a, &b);
-    return t->zp != 0 && (t->r0 > 0 || t->r1 < g->R || a > 0 || b < g->S);
-}
-
-/* What the skipped taps would have added on the border, put back into
- * acc[np][32]: zp times the weight sums of the taps each pixel skipped, for
- * the 32 output channels from j. */
-static QB_VNNI512 void border_back(const qb_conv_nhwc *g, const qb_conv_tile *t, long j, int32_t *acc)
-{
-    const long S = g->S, Kp = (g->K + TN - 1) / TN * TN;
-    long cut[4], a, b;
-    qb_conv_tile_cuts(t, S, cut, &a, &b);
-    /* every pixel's (rows out of reach), the first's, the last's; a lone
-     * pixel is both first and last and skipped each tap once */
-    __m512i all[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()}, first[2] = {all[0], all[0]};
-    __m512i last[2] = {all[0], all[0]};
-    const bool lone = t->np == 1;
-    for (long r = 0; r < g->R; r++)
-        for (long s = 0; s < S; s++) {
-            const int32_t *ts = g->tapsum + (r * S + s) * Kp + j;
-            const __m512i v0 = _mm512_loadu_si512(ts), v1 = _mm512_loadu_si512(ts + PANEL);
-            const bool out = r < t->r0 || r >= t->r1;
-            const bool f = !out && (s < a || (lone && s >= b)), l = !out && !lone && s >= b;
-            if (out) all[0] = _mm512_add_epi32(all[0], v0), all[1] = _mm512_add_epi32(all[1], v1);
-            if (f) first[0] = _mm512_add_epi32(first[0], v0), first[1] = _mm512_add_epi32(first[1], v1);
-            if (l) last[0] = _mm512_add_epi32(last[0], v0), last[1] = _mm512_add_epi32(last[1], v1);
-        }
-    const __m512i zp = _mm512_set1_epi32(t->zp);
-    for (long i = 0; i < t->np; i++)
-        for (int h = 0; h < 2; h++) {
-            __m512i v = all[h];
-            if (i == 0) v = _mm512_add_epi32(v, first[h]);
-            if (i == t->np - 1 && !lone) v = _mm512_add_epi32(v, last[h]);
-            int32_t *d = acc + i * TN + h * PANEL;
-            _mm512_store_si512(d, _mm512_add_epi32(_mm512_load_si512(d), _mm512_mullo_epi32(v, zp)));
-        }
-}
-
 QB_VNNI512 void qb_conv_nhwc_tile_i8(const qb_conv_nhwc *g, const qb_conv_tile *t, const void *w0, const void *w1,
                                      const qb_epilogue *e, long j, long nj)
 {
     int32_t buf[TP * TN] __attribute__((aligned(64)));
-    const bool border = skips_border(g, t);
-    /* requantized in registers where nothing comes between: saving the
-     * tile's trip through memory was a few percent of the conv */
-    int32_t *acc = !border && nj == TN && e->kind == QB_EPI_RQ_FLOAT && !e->channel_is_row ? NULL : buf;
+    border_sums sums;
+    const border_sums *bs = NULL;
+    if (skips_border(g, t)) {
+        border_sums_of(g, t, j, &sums);
+        bs = &sums;
+    }
+    /* requantized in registers where it can be: the tile's trip through
+     * memory was a few percent of the conv */
+    int32_t *acc = nj == TN && e->kind == QB_EPI_RQ_FLOAT && !e->channel_is_row ? NULL : buf;
     const uint8_t *b0 = w0, *b1 = w1;
     /* one copy of the kernel per pixel count, each with its constant loops */
     switch (t->np) {
-    case 1: conv_tile(g, t, b0, b1, e, j, acc, 1); break;
-    case 2: conv_tile(g, t, b0, b1, e, j, acc, 2); break;
-    case 3: conv_tile(g, t, b0, b1, e, j, acc, 3); break;
-    case 4: conv_tile(g, t, b0, b1, e, j, acc, 4); break;
-    case 5: conv_tile(g, t, b0, b1, e, j, acc, 5); break;
-    case 6: conv_tile(g, t, b0, b1, e, j, acc, 6); break;
-    case 7: conv_tile(g, t, b0, b1, e, j, acc, 7); break;
-    default: conv_tile(g, t, b0, b1, e, j, acc, 8); break;
+    case 1: conv_tile(g, t, b0, b1, bs, e, j, acc, 1); break;
+    case 2: conv_tile(g, t, b0, b1, bs, e, j, acc, 2); break;
+    case 3: conv_tile(g, t, b0, b1, bs, e, j, acc, 3); break;
+    case 4: conv_tile(g, t, b0, b1, bs, e, j, acc, 4); break;
+    case 5: conv_tile(g, t, b0, b1, bs, e, j, acc, 5); break;
+    case 6: conv_tile(g, t, b0, b1, bs, e, j, acc, 6); break;
+    case 7: conv_tile(g, t, b0, b1, bs, e, j, acc, 7); break;
+    default: conv_tile(g, t, b0, b1, bs, e, j, acc, 8); break;
     }
-    if (!acc) return;
-    if (border) border_back(g, t, j, acc);
-    qb_epi_tile32(e, acc, t->p0, t->np, j, nj);
+    if (acc) qb_epi_tile32(e, acc, t->p0, t->np, j, nj);
 }
