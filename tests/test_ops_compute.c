@@ -76,6 +76,11 @@ int main(void)
         {&qb_op_conv, "1,8,9,10,20,7,7,2,3"},
         /* a one-pixel row padded by 2: a filter column both end pixels skip */
         {&qb_op_conv, "1,8,1,1,20,3,3,1,2"},
+        /* int8 tiles of 64 channels (6 pixels): 100 = 64 + 32 + 4, a strided
+         * batch, and blocks of 64 channels for a weight matrix past L2 */
+        {&qb_op_conv, "1,12,9,11,100,3,3,1,1"},
+        {&qb_op_conv, "2,16,13,13,64,3,3,2,1"},
+        {&qb_op_conv, "1,512,5,5,136,3,3,1,1"},
         {&qb_op_matmul, "13,37,29"},
         {&qb_op_batched_matmul, "3,9,20,17"},
         {&qb_op_batched_matmul, "1,9,20,17"},

@@ -120,11 +120,19 @@ static void pad_rows(const qb_conv_nhwc *g, const uint8_t *x, uint8_t pad_u8, ui
     }
 }
 
-/* Output rows are cut into tiles of at most 8 pixels, of even widths
- * (14 is 7 + 7, not 8 + 6): a tile's pixels share their filter rows' reach. */
+/* Whether the conv takes the int8 tiles of 64 channels. */
+static bool wide(const qb_conv_nhwc *g)
+{
+    return g->type != QB_MAT_F32 && g->K >= 2 * TN;
+}
+
+/* Output rows are cut into tiles of at most 8 pixels (6 wide), of even
+ * widths (14 is 7 + 7, not 8 + 6): a tile's pixels share their filter rows'
+ * reach. */
 static long tiles_per_row(const qb_conv_nhwc *g)
 {
-    return (g->OW + TP - 1) / TP;
+    const long tp = wide(g) ? QB_CONV_TP_WIDE : TP;
+    return (g->OW + tp - 1) / tp;
 }
 
 /* Whether the tiles can read the input where it lies, with no padded copy:
@@ -175,21 +183,24 @@ static void tiles(const qb_conv_nhwc *g, const tile_img *im, uint8_t pad_u8, con
                   long t0, long t1)
 {
     const size_t es = esize(g), per32 = (size_t)(g->R * g->S * g->Cp) * TN * es;
-    void (*const tile)(const qb_conv_nhwc *, const qb_conv_tile *, const void *, const void *, const qb_epilogue *,
+    void (*const tile)(const qb_conv_nhwc *, const qb_conv_tile *, const void *const *, const qb_epilogue *,
                        long, long) = g->type == QB_MAT_F32 ? qb_conv_nhwc_tile_f32 : qb_conv_nhwc_tile_i8;
+    const bool w64 = wide(g);
     long jb = (long)(QB_CONV_WEIGHT_BLOCK / per32) * TN;
-    if (jb < TN) jb = TN;
+    if (w64) jb = jb / (2 * TN) * (2 * TN);
+    if (jb < (w64 ? 2 * TN : TN)) jb = w64 ? 2 * TN : TN;
     for (long j0 = 0; j0 < g->K; j0 += jb) {
         const long j1 = g->K - j0 < jb ? g->K : j0 + jb;
         for (long t = t0; t < t1; t++) {
             qb_conv_tile tl;
             tile_at(g, t, im, pad_u8, &tl);
-            for (long j = j0; j < j1; j += TN) {
-                const long nj = j1 - j < TN ? j1 - j : TN;
-                const char *w0 = (const char *)wpk->p + qb_packed_offset(wpk, j, 0) * es;
-                /* a last group of 16 or fewer channels runs its panel twice */
-                const char *w1 = nj > PANEL ? (const char *)wpk->p + qb_packed_offset(wpk, j + PANEL, 0) * es : w0;
-                tile(g, &tl, w0, w1, e, j, nj);
+            for (long j = j0, nj; j < j1; j += nj) {
+                nj = w64 && j1 - j >= 2 * TN ? 2 * TN : j1 - j < TN ? j1 - j : TN;
+                const void *w[4];
+                for (int h = 0; h < 4; h++)
+                    w[h] = h * PANEL < nj ? (const char *)wpk->p + qb_packed_offset(wpk, j + h * PANEL, 0) * es
+                                          : w[h > 0 ? h - 1 : 0];
+                tile(g, &tl, w, e, j, nj);
             }
         }
     }

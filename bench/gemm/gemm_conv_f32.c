@@ -96,11 +96,11 @@ static QB_AVX512 void store_tile(const qb_epilogue *e, const float *acc, long p0
     }
 }
 
-QB_AVX512 void qb_conv_nhwc_tile_f32(const qb_conv_nhwc *g, const qb_conv_tile *t, const void *w0, const void *w1,
+QB_AVX512 void qb_conv_nhwc_tile_f32(const qb_conv_nhwc *g, const qb_conv_tile *t, const void *const w[4],
                                      const qb_epilogue *e, long j, long nj)
 {
     float acc[TP * TN] __attribute__((aligned(64)));
-    const float *f0 = w0, *f1 = w1;
+    const float *f0 = w[0], *f1 = w[1];
     /* one copy of the kernel per pixel count, each with its constant loops */
     switch (t->np) {
     case 1: conv_tile(g, t, f0, f1, acc, 1); break;

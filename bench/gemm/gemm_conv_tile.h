@@ -21,9 +21,10 @@ typedef struct {
                          [R*S][K rounded up to 32] (qb_conv_nhwc_pack_weights) */
 } qb_conv_nhwc;
 
-/* A tile: up to 8 output pixels of one output row by 32 output channels, two
- * weight panels of 16. */
-enum { QB_CONV_TP = 8, QB_CONV_TN = 32, QB_CONV_PANEL = 16 };
+/* A tile: up to 8 output pixels of one row by 32 output channels, two
+ * weight panels of 16; int8 convs of 64 channels or more take tiles of up to
+ * 6 pixels by 64 channels, four panels. */
+enum { QB_CONV_TP = 8, QB_CONV_TN = 32, QB_CONV_PANEL = 16, QB_CONV_TP_WIDE = 6 };
 
 /* The pixels of one tile and the filter taps that reach the image for them.
  * Taps outside [r0, r1) x [0, S) read only the border for every pixel of the
@@ -35,7 +36,7 @@ enum { QB_CONV_TP = 8, QB_CONV_TN = 32, QB_CONV_PANEL = 16 };
 typedef struct {
     const void *px[QB_CONV_TP]; /* where each pixel's window starts in the image read */
     long wp;                    /* that image's pixels per row (the padded copy's, or the input's) */
-    long p0, np;                /* the first pixel (row of C) and how many, 1..8 */
+    long p0, np;                /* the first pixel (row of C) and how many, 1..8 (1..6 wide) */
     long r0, r1, s_first, s_last;
     int32_t zp;                 /* int8: the border's value */
 } qb_conv_tile;
@@ -53,13 +54,14 @@ static inline void qb_conv_tile_cuts(const qb_conv_tile *t, long S, long cut[4],
     cut[3] = S;
 }
 
-/* One tile (gemm_conv_f32.c, gemm_conv_i8.c) by the 32 output channels from
- * column j whose weight panels are w0 and w1 (the same panel twice for a
- * group of 16 or fewer), through the epilogue into rows [p0, p0 + np) and nj
- * channels of C. The pointers are to elements of the tile's type. */
-void qb_conv_nhwc_tile_f32(const qb_conv_nhwc *g, const qb_conv_tile *t, const void *w0, const void *w1,
+/* One tile (gemm_conv_f32.c, gemm_conv_i8.c) by the nj output channels
+ * from column j (32 or fewer; int8 also 64) whose weight panels of 16 are
+ * w[] (a last group of 16 or fewer channels repeats the panel before it),
+ * through the epilogue into rows [p0, p0 + np) and nj channels of C. The
+ * pointers are to elements of the tile's type. */
+void qb_conv_nhwc_tile_f32(const qb_conv_nhwc *g, const qb_conv_tile *t, const void *const w[4],
                            const qb_epilogue *e, long j, long nj);
-void qb_conv_nhwc_tile_i8(const qb_conv_nhwc *g, const qb_conv_tile *t, const void *w0, const void *w1,
+void qb_conv_nhwc_tile_i8(const qb_conv_nhwc *g, const qb_conv_tile *t, const void *const w[4],
                           const qb_epilogue *e, long j, long nj);
 
 #endif

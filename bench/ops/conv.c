@@ -395,11 +395,11 @@ static int describe(qb_op_instance *c, cJSON *params)
     if (!rc && !cJSON_AddStringToObject(params, "algorithm",
                                         c->direct ? (c->v.dtype == QB_INT8
                                                          ? "direct on NHWC activations (converted once at creation, as a runtime keeps them; "
-                                                           "the zero-point border copied in each call), up to 8 pixels of a row x 32 channels "
+                                                           "read in place, or a zero-point border copied in each call), up to 6 pixels of a row x 64 channels (8 x 32 below 64) "
                                                            "per vpdpbusd zmm tile, border taps skipped and their sums added back, requantized in registers, "
                                                            "weights packed once at creation, output NHWC"
                                                          : "direct on NHWC activations (converted once at creation, as a runtime keeps them; "
-                                                           "the zero border copied in each call), up to 8 pixels of a row x 32 channels "
+                                                           "read in place, or a zero border copied in each call), up to 8 pixels of a row x 32 channels "
                                                            "per FMA zmm tile, border taps skipped, weights packed once at creation, output NHWC")
                                                   : "implicit im2col (packed from NCHW) + blocked GEMM per image, weights packed once at creation"))
         rc = QB_ENOMEM;
