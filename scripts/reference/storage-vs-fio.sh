@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# qbench probe storage against fio on the same folder, side by side: random
+# 4 KiB reads at queue depth 1 (psync, median completion latency) and 32
+# (io_uring, IOPS), and sequential 1 MiB reads (MB/s), all O_DIRECT.
+#
+#   bash scripts/reference/storage-vs-fio.sh DIR [PAIRS] [BUILD]   # default 6 pairs, build/
+#
+# A virtual disk's pace can move 2x within a minute, so one long run of each
+# compares two different disks. Each pair here is short (qbench --quick on a
+# 256 MiB file, then fio 2 s per figure on a freshly laid out 256 MiB file,
+# the order swapped every other pair) and the verdict is the median of the
+# pairs' ratios. fio's CPU use at depth 32 is printed too: near 100% of a
+# vCPU its own work per read sets the pace, not the disk's. Both run pinned
+# to one CPU (QB_CPU, default 0): the disk's interrupts are taken on one
+# vCPU, and a reader on that vCPU or the other pays for them differently.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+dir=${1:?usage: storage-vs-fio.sh DIR [PAIRS] [BUILD]}
+pairs=${2:-6}
+build=${3:-build}
+qb=$build/qbench
+pin="taskset -c ${QB_CPU:-0}"
+[ -x "$qb" ] || { echo "storage-vs-fio: $qb not found (bash scripts/build.sh)" >&2; exit 2; }
+command -v fio >/dev/null || { echo "storage-vs-fio: fio not found (apt-get install fio)" >&2; exit 2; }
+[ -d "$dir" ] && [ -w "$dir" ] || { echo "storage-vs-fio: '$dir' is not a writable folder" >&2; exit 2; }
+ff="$dir/.qbench-fio-$$.tmp"
+trap 'rm -f "$ff"' EXIT INT TERM
+
+# "QD1_P50_US QD32_IOPS SEQ_MBS" from each tool
+ours() {
+    $pin "$qb" probe storage --path "$dir" --quick --json 2>/dev/null | python3 -c '
+import json, sys
+m = {r["id"]: r["metrics"] for r in json.load(sys.stdin)["results"]}
+p = "probe.storage/"
+print(m[p + "randread/qd1"]["latency"]["value"], m[p + "randread/qd32"]["iops"]["value"], m[p + "seqread"]["bandwidth"]["value"])'
+}
+fio1() { $pin fio --name=r --filename="$ff" --size=256M --direct=1 --bs="$1" --rw="$2" --iodepth="$3" \
+             --ioengine="$4" --runtime=2 --time_based --output-format=json 2>/dev/null; }
+theirs() {
+    rm -f "$ff"
+    local a b c
+    a=$(fio1 4k randread 1 psync | python3 -c 'import json,sys; j=json.load(sys.stdin)["jobs"][0]; print(j["read"]["clat_ns"]["percentile"]["50.000000"] / 1e3)')
+    b=$(fio1 4k randread 32 io_uring | python3 -c 'import json,sys; j=json.load(sys.stdin)["jobs"][0]; print(j["read"]["iops"], j["usr_cpu"] + j["sys_cpu"])')
+    c=$(fio1 1M read 1 psync | python3 -c 'import json,sys; j=json.load(sys.stdin)["jobs"][0]; print(j["read"]["bw_bytes"] / 1e6)')
+    echo "$a $b $c"
+}
+rows=""
+for p in $(seq 1 "$pairs"); do
+    if [ $((p % 2)) = 1 ]; then q=$(ours); f=$(theirs); else f=$(theirs); q=$(ours); fi
+    rows+="$q $f"$'\n'
+done
+python3 - "$rows" <<'PY'
+import statistics as s, sys
+rows = [list(map(float, l.split())) for l in sys.argv[1].strip().splitlines()]
+print("pair  qd1 p50 us (qbench fio)  qd32 IOPS (qbench fio, fio cpu %)  seq MB/s (qbench fio)")
+for i, (q1, q32, qs, f1, f32, fcpu, fs) in enumerate(rows, 1):
+    print(f"{i:4}  {q1:8.1f} {f1:8.1f}       {q32:9.0f} {f32:9.0f} {fcpu:5.0f}          {qs:7.0f} {fs:7.0f}")
+for name, qi, fi in (("qd1 latency p50", 0, 3), ("qd32 IOPS", 1, 4), ("seq bandwidth", 2, 6)):
+    r = [row[qi] / row[fi] for row in rows]
+    print(f"{name}: qbench / fio, median of {len(r)} pairs {s.median(r):.2f} (pairs {min(r):.2f}..{max(r):.2f})")
+PY
