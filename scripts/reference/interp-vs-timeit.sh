@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# qbench probe interp against timeit, run by the same libpython, side by side.
+#
+#   bash scripts/reference/interp-vs-timeit.sh [PAIRS] [BUILD]   # default 6 pairs, build/
+#
+# qbench embeds the shared libpython; Debian's python3 executable is linked
+# statically from a build of its own and runs the same loop faster, so it is
+# not the reference. A small program embedding the same shared library runs
+# timeit instead (built into out/ref with python3-config --embed). Each pair:
+# qbench probe interp, then timeit with 60 repeats of 200000 loops of 'a + b' and
+# of 'pass', alternating, both pinned to one CPU (QB_CPU, default 0). Two
+# timeit figures per data type: timeit's own (fastest 'a + b' less fastest
+# 'pass') and the median of the repeats' differences, which is what qbench
+# reports (the best round's median of paired differences). Prints each pair
+# and the medians of the pairs' ratios.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+pairs=${1:-6}
+build=${2:-build}
+qb=$build/qbench
+pin="taskset -c ${QB_CPU:-0}"
+[ -x "$qb" ] || { echo "interp-vs-timeit: $qb not found (bash scripts/build.sh)" >&2; exit 2; }
+# the system's python3-config, whatever else is first on PATH: it names the
+# shared library qbench was built against
+pyconf=/usr/bin/python3-config
+[ -x "$pyconf" ] || { echo "interp-vs-timeit: $pyconf not found (apt-get install python3-dev)" >&2; exit 2; }
+mkdir -p out/ref
+if [ ! -x out/ref/pyrun ]; then
+    cat > out/ref/pyrun.c <<'C'
+#include <Python.h>
+/* Runs the Python source in argv[1] in the embedded interpreter. */
+int main(int argc, char **argv)
+{
+    if (argc != 2) return 2;
+    Py_Initialize();
+    const int rc = PyRun_SimpleString(argv[1]);
+    return Py_FinalizeEx() < 0 || rc != 0 ? 1 : 0;
+}
+C
+    # shellcheck disable=SC2046
+    cc -O2 -o out/ref/pyrun out/ref/pyrun.c $("$pyconf" --embed --cflags --ldflags)
+fi
+timeit_src='
+import statistics, timeit
+for kind, setup in (("int", "a=1; b=2"), ("float", "a=1.0; b=2.0")):
+    add, emp = timeit.Timer("a + b", setup), timeit.Timer("pass", setup)
+    n, pa, pe = 200000, [], []
+    for _ in range(60):
+        pa.append(add.timeit(n) / n * 1e9)
+        pe.append(emp.timeit(n) / n * 1e9)
+    print(min(pa) - min(pe), statistics.median(a - e for a, e in zip(pa, pe)), end=" ")
+print()'
+ours() {
+    $pin "$qb" probe interp --json 2>/dev/null | python3 -c '
+import json, sys
+m = {r["id"]: r["metrics"] for r in json.load(sys.stdin)["results"]}
+print(m["probe.interp/add-int"]["add"]["value"], m["probe.interp/add-float"]["add"]["value"])'
+}
+lib=$(ldd out/ref/pyrun | awk '/libpython/ {print $3}')
+ours_lib=$($pin "$qb" probe interp --quick --json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["results"][0]["params"]["library"])')
+[ "$(readlink -f "$lib")" = "$(readlink -f "$ours_lib")" ] ||
+    { echo "interp-vs-timeit: timeit would run in $lib, qbench runs $ours_lib" >&2; exit 2; }
+rows=""
+for p in $(seq 1 "$pairs"); do
+    if [ $((p % 2)) = 1 ]; then q=$(ours); t=$($pin out/ref/pyrun "$timeit_src"); else t=$($pin out/ref/pyrun "$timeit_src"); q=$(ours); fi
+    rows+="$q $t"$'\n'
+done
+python3 - "$rows" "$lib" <<'PY'
+import statistics as s, sys
+rows = [list(map(float, l.split())) for l in sys.argv[1].strip().splitlines()]
+print(f"timeit run by {sys.argv[2]}; ns per addition")
+print("pair  int: qbench timeit(min) timeit(median)   float: qbench timeit(min) timeit(median)")
+for i, (qi, qf, ti_min, ti_med, tf_min, tf_med) in enumerate(rows, 1):
+    print(f"{i:4}       {qi:6.2f} {ti_min:11.2f} {ti_med:14.2f}            {qf:6.2f} {tf_min:11.2f} {tf_med:14.2f}")
+for name, q, t in (("int, against timeit's figure", 0, 2), ("int, against the median of timeit's pairs", 0, 3),
+                   ("float, against timeit's figure", 1, 4), ("float, against the median of timeit's pairs", 1, 5)):
+    r = [row[q] / row[t] for row in rows]
+    print(f"{name}: qbench / timeit, median of {len(r)} pairs {s.median(r):.2f} (pairs {min(r):.2f}..{max(r):.2f})")
+PY
