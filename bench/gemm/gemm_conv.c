@@ -127,8 +127,8 @@ static bool wide(const qb_conv_nhwc *g)
 }
 
 /* Output rows are cut into tiles of at most 8 pixels (6 wide), of even
- * widths (14 is 7 + 7, not 8 + 6): a tile's pixels share their filter rows'
- * reach. */
+ * widths (14 is 7 + 7, not 8 + 6; they differ by one at most): a tile's
+ * pixels share their filter rows' reach. */
 static long tiles_per_row(const qb_conv_nhwc *g)
 {
     const long tp = wide(g) ? QB_CONV_TP_WIDE : TP;
@@ -154,14 +154,36 @@ typedef struct {
     size_t es;
 } tile_img;
 
-/* Tile t: its pixels' windows in the image (past the last pixel, the last
- * pixel again) and the taps that reach the image (gemm_conv_tile.h). In
- * place, a window may start before the first row or column: those taps are
- * skipped, never read. */
-static void tile_at(const qb_conv_nhwc *g, long t, const tile_img *im, uint8_t pad_u8, qb_conv_tile *out)
+/* Where the tiles are: row oh's tile k, of the tpr in a row, whose first q_r
+ * tiles are q + 1 pixels wide and the rest q (q, q_r: OW / tpr and its
+ * remainder). Walked tile by tile with no division. */
+typedef struct {
+    long tpr, q, q_r;
+    long oh, k;
+} tile_walk;
+
+static void walk_start(const qb_conv_nhwc *g, long t, tile_walk *w)
 {
-    const long tpr = tiles_per_row(g), oh = t / tpr, k = t % tpr;
-    const long ow0 = k * g->OW / tpr, np = (k + 1) * g->OW / tpr - ow0;
+    w->tpr = tiles_per_row(g);
+    w->q = g->OW / w->tpr;
+    w->q_r = g->OW % w->tpr;
+    w->oh = t / w->tpr;
+    w->k = t % w->tpr;
+}
+
+static void walk_next(tile_walk *w)
+{
+    if (++w->k == w->tpr) w->k = 0, w->oh++;
+}
+
+/* The walk's tile: its pixels' windows in the image (past the last pixel,
+ * the last pixel again) and the taps that reach the image
+ * (gemm_conv_tile.h). In place, a window may start before the first row or
+ * column: those taps are skipped, never read. */
+static void tile_at(const qb_conv_nhwc *g, const tile_walk *w, const tile_img *im, uint8_t pad_u8, qb_conv_tile *out)
+{
+    const long oh = w->oh, k = w->k;
+    const long ow0 = k * w->q + (k < w->q_r ? k : w->q_r), np = w->q + (k < w->q_r);
     const long ih0 = oh * g->stride;
     *out = (qb_conv_tile){.wp = im->wp, .p0 = oh * g->OW + ow0, .np = np, .r0 = g->pad - ih0,
                           .r1 = g->H + g->pad - ih0, .s_first = g->pad - ow0 * g->stride,
@@ -191,9 +213,11 @@ static void tiles(const qb_conv_nhwc *g, const tile_img *im, uint8_t pad_u8, con
     if (jb < (w64 ? 2 * TN : TN)) jb = w64 ? 2 * TN : TN;
     for (long j0 = 0; j0 < g->K; j0 += jb) {
         const long j1 = g->K - j0 < jb ? g->K : j0 + jb;
-        for (long t = t0; t < t1; t++) {
+        tile_walk walk;
+        walk_start(g, t0, &walk);
+        for (long t = t0; t < t1; t++, walk_next(&walk)) {
             qb_conv_tile tl;
-            tile_at(g, t, im, pad_u8, &tl);
+            tile_at(g, &walk, im, pad_u8, &tl);
             for (long j = j0, nj; j < j1; j += nj) {
                 nj = w64 && j1 - j >= 2 * TN ? 2 * TN : j1 - j < TN ? j1 - j : TN;
                 const void *w[4];
