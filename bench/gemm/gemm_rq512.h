@@ -8,6 +8,7 @@
 
 #include <immintrin.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #define QB_RQ512_INLINE __attribute__((target("avx512f"), always_inline)) static inline
 
@@ -17,12 +18,18 @@ typedef struct {
     bool sgn;      /* int8 output (else uint8) */
 } qb_rq512;
 
+/* For outputs in [qmin, qmax] with zero point zo (qmin < 0: int8, else uint8). */
+QB_RQ512_INLINE qb_rq512 qb_rq512_range(int32_t qmin, int32_t qmax, int32_t zo)
+{
+    return (qb_rq512){.lo = _mm512_set1_ps((float)(qmin - zo)),
+                      .hi = _mm512_set1_ps((float)(qmax - zo)),
+                      .zo = _mm512_set1_epi32(zo),
+                      .sgn = qmin < 0};
+}
+
 QB_RQ512_INLINE qb_rq512 qb_rq512_of(const qb_epilogue *e)
 {
-    return (qb_rq512){.lo = _mm512_set1_ps((float)(e->qmin - e->zo)),
-                      .hi = _mm512_set1_ps((float)(e->qmax - e->zo)),
-                      .zo = _mm512_set1_epi32(e->zo),
-                      .sgn = qb_epi_signed(e)};
+    return qb_rq512_range(e->qmin, e->qmax, e->zo);
 }
 
 /* acc (its bias added) times m, clamped, rounded to nearest even, plus the

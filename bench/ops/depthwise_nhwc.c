@@ -2,6 +2,7 @@
 #include "depthwise_nhwc.h"
 
 #include "cpu_features.h"
+#include "gemm_rq512.h"
 #include "unroll.h"
 
 #include <immintrin.h>
@@ -75,14 +76,12 @@ QB_AVX512_INLINE void store_px(const qb_dw_nhwc_io *io, __m512 acc, void *y, siz
         return;
     }
     /* the sum is an exact integer in float: to int32, plus the bias; then
-     * qb_requant_float's steps, the clamp before the rounding conversion */
+     * qb_requant_float's steps (gemm_rq512.h) */
     const __m512i a =
         _mm512_add_epi32(_mm512_cvtps_epi32(acc), _mm512_maskz_loadu_epi32(m, io->bias_i32 + c));
-    __m512 r = _mm512_mul_ps(_mm512_cvtepi32_ps(a), _mm512_maskz_loadu_ps(m, io->mult + c));
-    r = _mm512_min_ps(_mm512_max_ps(r, _mm512_set1_ps((float)(io->qmin - io->zo))),
-                      _mm512_set1_ps((float)(io->qmax - io->zo)));
-    const __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(r), _mm512_set1_epi32(io->zo));
-    _mm512_mask_cvtusepi32_storeu_epi8((uint8_t *)y + i, m, q);
+    const qb_rq512 rq = qb_rq512_range(io->qmin, io->qmax, io->zo);
+    const __m512i q = qb_rq512_apply(&rq, a, _mm512_maskz_loadu_ps(m, io->mult + c));
+    _mm512_mask_cvtusepi32_storeu_epi8((uint8_t *)y + i, m, q); /* u8 output */
 }
 
 /* NP output pixels of row oh from column ow, whose windows lie inside the
