@@ -30,10 +30,12 @@ int qb_conv_nhwc_pack_weights(qb_conv_nhwc *g, const void *w, qb_mat *out);
 void qb_conv_nhwc_free(qb_conv_nhwc *g);
 
 /* y = epilogue(conv(x, w)) for one NHWC image x (H x W x C; C x H x W when
- * g->planar_in, set after qb_conv_nhwc_init, for a network's input): x is first
- * copied into xpad (qb_conv_nhwc_padded_bytes) with a border and channels
- * past C of pad_u8 (int8: the activations' zero point; fp32: zero), then each
- * output pixel's window is read there. C is laid out [OH*OW][K] (NHWC): rows
+ * g->planar_in, set after qb_conv_nhwc_init, for a network's input). Each
+ * output pixel's window is read in x itself when the taps the tiles skip
+ * cover the border (pad <= stride, NHWC, whole groups of 4 int8 channels);
+ * otherwise x is first copied into xpad (qb_conv_nhwc_padded_bytes) with a
+ * border and channels past C of pad_u8 (int8: the activations' zero point;
+ * fp32: zero) and read there. C is laid out [OH*OW][K] (NHWC): rows
  * are pixels, columns output channels (the epilogue's channel_is_row false;
  * fp32: QB_EPI_F32 with bias and ReLU, int8: an int8 epilogue). */
 int qb_conv_nhwc_run(const qb_conv_nhwc *g, const void *x, uint8_t pad_u8, void *xpad, const qb_mat *wpk,
