@@ -170,6 +170,15 @@ QB_VNNI512_INLINE void conv_tile(const qb_conv_nhwc *g, const qb_conv_tile *t, c
 QB_VNNI512 void qb_conv_nhwc_tile_i8(const qb_conv_nhwc *g, const qb_conv_tile *t, const void *const w[4],
                                      const qb_epilogue *e, long j, long nj)
 {
+    if (nj > TN && t->np < 4) {
+        /* a 64-channel tile of 1-3 pixels (rows of 7 or fewer) as two of 32:
+         * three fewer copies of the wide kernel, which took most of this
+         * file's compile time */
+        const void *const hi[4] = {w[2], w[3], w[3], w[3]};
+        qb_conv_nhwc_tile_i8(g, t, w, e, j, TN);
+        qb_conv_nhwc_tile_i8(g, t, hi, e, j + TN, nj - TN);
+        return;
+    }
     int32_t buf[2 * TP * TN] __attribute__((aligned(64)));
     const int npan = nj > TN ? 4 : 2;
     border_sums sums;
@@ -185,9 +194,6 @@ QB_VNNI512 void qb_conv_nhwc_tile_i8(const qb_conv_nhwc *g, const qb_conv_tile *
      * constant loops */
     if (npan == 4) {
         switch (t->np) {
-        case 1: conv_tile(g, t, w, bs, e, j, acc, 1, 4); break;
-        case 2: conv_tile(g, t, w, bs, e, j, acc, 2, 4); break;
-        case 3: conv_tile(g, t, w, bs, e, j, acc, 3, 4); break;
         case 4: conv_tile(g, t, w, bs, e, j, acc, 4, 4); break;
         case 5: conv_tile(g, t, w, bs, e, j, acc, 5, 4); break;
         default: conv_tile(g, t, w, bs, e, j, acc, 6, 4); break;
