@@ -329,6 +329,52 @@ static void big_buffers_are_reused(void)
     qb_big_free(NULL);
 }
 
+/* The output of one variant through op->output (NCHW floats), or NULL. */
+static float *output_of(const qb_op_desc *op, const qb_shape *s, const qb_variant *v, size_t *n)
+{
+    qb_op_instance *inst = NULL;
+    if (op->create(s, v, &inst) != QB_OK) return NULL;
+    *n = op->output_elems(s);
+    float *out = malloc(*n * sizeof *out);
+    const int rc = out ? op->run(inst) : QB_ENOMEM;
+    if (rc || op->output(inst, out) != QB_OK) {
+        free(out);
+        out = NULL;
+    }
+    op->destroy(inst);
+    return out;
+}
+
+/* depthwise-conv's fp32 channels-last route (AVX-512, its NHWC output turned
+ * back to NCHW by output) gives what the planes give (--isa avx2), to
+ * rounding; int8 takes the planes either way and gives the same bytes. On a
+ * CPU without AVX-512 both are planes. */
+static void depthwise_routes_agree(void)
+{
+    const qb_op_desc *op = qb_op_find("depthwise-conv");
+    static const char *const shapes[] = {"2,20,9,13,3,3,1,1", "1,17,12,10,3,3,2,1"};
+    for (size_t i = 0; op && i < sizeof shapes / sizeof shapes[0]; i++) {
+        qb_shape s;
+        CHECK(qb_op_shape(op, shapes[i], &s) == QB_OK);
+        for (int d = 0; d < 2; d++) {
+            qb_variant v = {.dtype = d ? QB_INT8 : QB_FP32, .threads = 2};
+            size_t n = 0, n2 = 0;
+            float *a = output_of(op, &s, &v, &n);
+            v.isa = "avx2";
+            float *b = output_of(op, &s, &v, &n2);
+            CHECK(a && b && n == n2);
+            double worst = 0;
+            for (size_t k = 0; a && b && k < n; k++)
+                worst = fmax(worst, fabs((double)a[k] - (double)b[k]));
+            CHECK(worst <= (d ? 0.0 : 1e-4));
+            if (worst > (d ? 0.0 : 1e-4))
+                fprintf(stderr, "depthwise %s %s: routes differ by %g\n", shapes[i], d ? "int8" : "fp32", worst);
+            free(a);
+            free(b);
+        }
+    }
+}
+
 int main(void)
 {
     fill_is_one_function();
@@ -337,6 +383,7 @@ int main(void)
     /* once as shipped (small outputs use regular stores), once with every
      * output streamed so the non-temporal paths are checked too */
     quantize_matches_library();
+    depthwise_routes_agree();
     qb_mo_nt_min_bytes = 1e300;
     const int found = run_cases();
     qb_mo_nt_min_bytes = 0;

@@ -10,12 +10,19 @@
  * weights s8 symmetric (pow2 for the pow2 policy) per tensor or per output
  * channel in the full int8 range (the kernel's vpmaddwd products cannot
  * saturate), output int8 (uint8 for asymmetric) with params calibrated on
- * the fp32 output. Threads split the N x C planes. */
+ * the fp32 output. Threads split the N x C planes.
+ *
+ * On CPUs with AVX-512 (F, BW, VL), fp32 and int8 with a float requantization
+ * run the channels-last kernel of depthwise_nhwc.h instead, as a network
+ * executor keeps activations: the input converted to NHWC once at creation,
+ * the output NHWC, threads splitting the output rows. fp16 and the pow2
+ * policy (a requantization by shift) keep the planes, as does --isa avx2. */
 #include "ops_memory.h"
 
 #include "big_buf.h"
 #include "defaults.h"
 #include "depthwise.h"
+#include "depthwise_nhwc.h"
 #include "error.h"
 #include "gemm_f16.h"
 #include "ops_mem_util.h"
@@ -47,6 +54,11 @@ struct qb_op_instance {
     unsigned char *scratch; /* per thread: padded plane and an output plane */
     size_t scratch_sz;
     int *border; /* per thread: which padding its scratch holds (0 none, 1 float, 2 u8) */
+    /* channels-last (fp32): the input as N x H x W x C, the weights
+     * [taps][Cp]; y is then N x OH x OW x C */
+    bool nhwc;
+    float *xn, *wt;
+    qb_dw_nhwc_io io;
 };
 
 static int check(const qb_shape *sh)
@@ -67,14 +79,15 @@ static int check(const qb_shape *sh)
                        s[KPAD]);
     size_t n;
     int rc = qb_mo_elems("depthwise-conv", sh, 4, &n);
-    /* the tensors (float source, dtype copies, output, calibration) and one
-     * padded plane plus one output plane of scratch per CPU */
+    /* the tensors (float source, dtype copies, output, calibration, the
+     * channels-last copy) and one padded plane plus one output plane of
+     * scratch per CPU */
     const double plane =
         (double)(s[KH] + 2 * s[KPAD]) * (double)(s[KW] + 2 * s[KPAD] + 32) + (double)s[KH] * s[KW];
     const long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     return rc ? rc
               : qb_mo_mem_check("depthwise-conv",
-                                14.0 * (double)n + 4.0 * plane * (double)(ncpu > 0 ? ncpu : 1));
+                                18.0 * (double)n + 4.0 * plane * (double)(ncpu > 0 ? ncpu : 1));
 }
 
 static void geom(const qb_shape *s, qb_dw_geom *g)
@@ -118,6 +131,8 @@ static void destroy(qb_op_instance *c)
     free(c->rq);
     qb_big_free(c->scratch);
     free(c->border);
+    qb_big_free(c->xn);
+    free(c->wt);
     free(c);
 }
 
@@ -164,14 +179,58 @@ static void all_planes(const qb_op_instance *c, float *yf)
     }
 }
 
+/* Channels-last: each image's output rows shared out among the threads. */
+static void all_rows(const qb_op_instance *c)
+{
+    const qb_dw_geom *g = &c->g;
+    const size_t in = g->H * g->W * c->C, out = g->OH * g->OW * c->C;
+#pragma omp parallel num_threads(c->v.threads)
+    {
+        const size_t t = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
+        for (size_t n = 0; n < c->N; n++)
+            qb_dw_nhwc_rows(g, c->C, &c->io, c->xn + n * in, c->wt, (float *)c->y.d + n * out, g->OH * t / nt,
+                            g->OH * (t + 1) / nt);
+    }
+}
+
 static int run(qb_op_instance *c)
 {
-    all_planes(c, NULL);
+    if (c->nhwc) all_rows(c);
+    else all_planes(c, NULL);
     return QB_OK;
 }
 
-/* Activations as u8, weights as s8, the output params and each channel's
- * epilogue. */
+/* Where NCHW element o of the output lies in y. */
+static size_t out_at(const qb_op_instance *c, size_t o)
+{
+    if (!c->nhwc) return o;
+    const size_t P = c->g.OH * c->g.OW, n = o / (c->C * P), ch = o / P % c->C;
+    return (n * P + o % P) * c->C + ch;
+}
+
+/* The channels-last route (fp32), when the CPU allows it: the input in NHWC
+ * and the weights as its kernel reads them. */
+static int nhwc_setup(qb_op_instance *c)
+{
+    const qb_dw_geom *g = &c->g;
+    const size_t taps = (size_t)(g->R * g->S), hw = g->H * g->W, C = c->C;
+    const bool ymm = c->v.isa && strcmp(c->v.isa, "avx2") == 0; /* --isa avx2 keeps the AVX2 planes */
+    if (!qb_dw_nhwc_ok() || ymm || taps > QB_DW_NHWC_MAX_TAPS || c->v.dtype != QB_FP32) return QB_OK;
+    c->xn = qb_big_alloc(c->N * hw * C * sizeof(float), c->v.threads);
+    c->wt = malloc(taps * qb_dw_nhwc_cp(C) * sizeof *c->wt);
+    if (!c->xn || !c->wt) return qb_fail(QB_ENOMEM, "depthwise-conv: out of memory for the channels-last buffers");
+    /* NCHW to NHWC once, outside the timing */
+    const float *src = c->x.d;
+    float *dst = c->xn;
+    for (size_t n = 0; n < c->N; n++)
+        for (size_t ch = 0; ch < C; ch++)
+            for (size_t p = 0; p < hw; p++) dst[(n * hw + p) * C + ch] = src[(n * C + ch) * hw + p];
+    qb_dw_nhwc_weights_f32(c->w, C, taps, c->wt);
+    c->io = (qb_dw_nhwc_io){.type = QB_DW_F32, .bias = c->bias};
+    c->nhwc = true;
+    return QB_OK;
+}
+
 static int int8_setup(qb_op_instance *c)
 {
     const size_t nin = c->x.n, nout = c->y.n, taps = (size_t)(c->g.R * c->g.S);
@@ -260,6 +319,8 @@ static int create(const qb_shape *s, const qb_variant *v, qb_op_instance **out)
         rc = int8_setup(c);
         if (rc) goto fail;
     }
+    rc = nhwc_setup(c);
+    if (rc) goto fail;
     *out = c;
     return QB_OK;
 fail:
@@ -309,10 +370,10 @@ static int verify(qb_op_instance *c, double *max_err, bool *ok)
         int32_t q = 0;
         ref_one(c, o, &f, &q);
         if (c->v.dtype == QB_INT8) {
-            const int32_t d = abs(qb_mo_q(&c->y, o) - q);
+            const int32_t d = abs(qb_mo_q(&c->y, out_at(c, o)) - q);
             worst = d > worst ? d : worst;
         } else {
-            qb_mo_err_add(&e, qb_mo_get(&c->y, o), f);
+            qb_mo_err_add(&e, qb_mo_get(&c->y, out_at(c, o)), f);
         }
     }
     if (c->v.dtype == QB_INT8) {
@@ -327,13 +388,22 @@ static int verify(qb_op_instance *c, double *max_err, bool *ok)
 
 static int output(qb_op_instance *c, float *out)
 {
-    qb_mo_to_float(&c->y, out);
+    if (!c->nhwc) {
+        qb_mo_to_float(&c->y, out);
+        return QB_OK;
+    }
+    float *t = qb_big_alloc(c->y.n * sizeof *t, c->v.threads);
+    if (!t) return qb_fail(QB_ENOMEM, "depthwise-conv: out of memory for the output");
+    qb_mo_to_float(&c->y, t);
+    for (size_t o = 0; o < c->y.n; o++) out[o] = t[out_at(c, o)]; /* NHWC to NCHW */
+    qb_big_free(t);
     return QB_OK;
 }
 
 static int describe(qb_op_instance *c, cJSON *params)
 {
-    const char *isa = c->v.dtype == QB_FP32   ? "avx2+fma"
+    const char *isa = c->nhwc                 ? "avx512f"
+                      : c->v.dtype == QB_FP32 ? "avx2+fma"
                       : c->v.dtype == QB_FP16 ? "avx2+fma+f16c"
                       : c->vnni               ? "avx512vnni"
                                               : "avx2";
@@ -355,8 +425,10 @@ static int describe(qb_op_instance *c, cJSON *params)
         rc = QB_ENOMEM;
     if (!rc && !cJSON_AddStringToObject(
                    params, "algorithm",
-                   c->g.st == 1 ? "direct, padded plane per channel, vectorized along W"
-                                : "direct, padded plane per channel, scalar loops (stride > 1)"))
+                   c->nhwc ? "channels-last (NHWC input converted once at creation, as a runtime keeps "
+                             "activations; output NHWC): 16 channels per zmm, 8 output pixels at a time"
+                   : c->g.st == 1 ? "direct, padded plane per channel, vectorized along W"
+                                  : "direct, padded plane per channel, scalar loops (stride > 1)"))
         rc = QB_ENOMEM;
     if (!rc && !cJSON_AddStringToObject(params, "ops_counted", "2 per multiply-add"))
         rc = QB_ENOMEM;
