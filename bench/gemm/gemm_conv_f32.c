@@ -45,24 +45,18 @@ QB_AVX512_INLINE void conv_tile(const qb_conv_nhwc *g, const qb_conv_tile *t, co
     __m512 a30 = a00, a31 = a00, a40 = a00, a41 = a00, a50 = a00, a51 = a00, a60 = a00, a61 = a00;
     __m512 a70 = a00, a71 = a00;
     const long Cp = g->Cp, S = g->S, Wp = t->wp;
-    long cut[4], a, b;
-    qb_conv_tile_cuts(t, S, cut, &a, &b);
+    qb_conv_run run[3];
+    const int nrun = qb_conv_tile_runs(t, S, run);
     const float *const *px = (const float *const *)t->px;
     for (long r = t->r0; r < t->r1; r++) {
-        for (int k = 0; k < 3; k++) {
-            const long s0 = cut[k], s1 = cut[k + 1];
-            if (s0 >= s1) continue;
+        for (int k = 0; k < nrun; k++) {
             /* the taps (r, s0..s1) and their channels lie one after another
-             * in the padded image, as in the weights: one run of steps */
-            const long off = (r * Wp + s0) * Cp, n = (s1 - s0) * Cp;
+             * in the image, as in the weights: one run of steps */
+            const long s0 = run[k].s0, off = (r * Wp + s0) * Cp, n = (run[k].s1 - s0) * Cp;
             const float *q0 = w0 + (r * S + s0) * Cp * PANEL, *q1 = w1 + (r * S + s0) * Cp * PANEL;
             const float *p0 = px[0] + off, *p1 = px[1] + off, *p2 = px[2] + off, *p3 = px[3] + off;
             const float *p4 = px[4] + off, *p5 = px[5] + off, *p6 = px[6] + off, *p7 = px[7] + off;
-            const bool first = s0 < a, last = s0 >= b;
-            if (!first && !last) QB_RUN(0, NP);
-            else if (!last) QB_RUN(1, NP);
-            else if (!first) QB_RUN(0, NP - 1);
-            else QB_RUN(1, NP - 1);
+            QB_CONV_RUN_PIXELS(&run[k], NP, QB_RUN);
         }
     }
     const __m512 rows[TP][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31},

@@ -66,8 +66,8 @@ typedef struct {
 /* Whether the tile skips taps whose border products are not zero. */
 static bool skips_border(const qb_conv_nhwc *g, const qb_conv_tile *t)
 {
-    long cut[4], a, b;
-    qb_conv_tile_cuts(t, g->S, cut, &a, &b);
+    long a, b;
+    qb_conv_tile_edges(t, g->S, &a, &b);
     return t->zp != 0 && (t->r0 > 0 || t->r1 < g->R || a > 0 || b < g->S);
 }
 
@@ -75,8 +75,8 @@ static QB_VNNI512 void border_sums_of(const qb_conv_nhwc *g, const qb_conv_tile 
                                       border_sums *bs)
 {
     const long S = g->S, Kp = (g->K + TN - 1) / TN * TN;
-    long cut[4], a, b;
-    qb_conv_tile_cuts(t, S, cut, &a, &b);
+    long a, b;
+    qb_conv_tile_edges(t, S, &a, &b);
     for (int h = 0; h < 4; h++) bs->all[h] = bs->first[h] = bs->last[h] = _mm512_setzero_si512();
     /* a lone pixel is both first and last, and skipped each tap once */
     const bool lone = t->np == 1;
@@ -118,25 +118,20 @@ QB_VNNI512_INLINE void conv_tile(const qb_conv_nhwc *g, const qb_conv_tile *t, c
     __m512i a40 = z[0], a41 = z[1], a42 = z[2], a43 = z[3], a50 = z[0], a51 = z[1], a52 = z[2], a53 = z[3];
     __m512i a60 = z[0], a61 = z[1], a62 = z[2], a63 = z[3], a70 = z[0], a71 = z[1], a72 = z[2], a73 = z[3];
     const long Cp = g->Cp, S = g->S, Wp = t->wp;
-    long cut[4], a, b;
-    qb_conv_tile_cuts(t, S, cut, &a, &b);
+    qb_conv_run run[3];
+    const int nrun = qb_conv_tile_runs(t, S, run);
     const uint8_t *const *px = (const uint8_t *const *)t->px;
     for (long r = t->r0; r < t->r1; r++) {
-        for (int k = 0; k < 3; k++) {
-            const long s0 = cut[k], s1 = cut[k + 1];
-            if (s0 >= s1) continue;
+        for (int k = 0; k < nrun; k++) {
             /* the taps (r, s0..s1) and their channels lie one after another
              * in the image, as in the weights: one run of steps */
-            const long off = (r * Wp + s0) * Cp, n = (s1 - s0) * Cp / 4, woff = (r * S + s0) * Cp * PANEL;
+            const long s0 = run[k].s0, off = (r * Wp + s0) * Cp, n = (run[k].s1 - s0) * Cp / 4;
+            const long woff = (r * S + s0) * Cp * PANEL;
             const uint8_t *q[4];
             for (int h = 0; h < 4; h++) q[h] = (const uint8_t *)w[h < NPAN ? h : 0] + woff;
             const uint8_t *p0 = px[0] + off, *p1 = px[1] + off, *p2 = px[2] + off, *p3 = px[3] + off;
             const uint8_t *p4 = px[4] + off, *p5 = px[5] + off, *p6 = px[6] + off, *p7 = px[7] + off;
-            const bool first = s0 < a, last = s0 >= b;
-            if (!first && !last) QB_RUN(0, NP);
-            else if (!last) QB_RUN(1, NP);
-            else if (!first) QB_RUN(0, NP - 1);
-            else QB_RUN(1, NP - 1);
+            QB_CONV_RUN_PIXELS(&run[k], NP, QB_RUN);
         }
     }
     __m512i rows[TP][4] = {{a00, a01, a02, a03}, {a10, a11, a12, a13}, {a20, a21, a22, a23},

@@ -41,18 +41,46 @@ typedef struct {
     int32_t zp;                 /* int8: the border's value */
 } qb_conv_tile;
 
-/* The filter columns [0, a) skip the tile's first pixel and [b, S) its last:
- * cut[] = {0, min(a, b), max(a, b), S}, three runs of columns, each with one
- * set of pixels. */
-static inline void qb_conv_tile_cuts(const qb_conv_tile *t, long S, long cut[4], long *a, long *b)
+/* The tile's filter columns [0, *a) skip its first pixel and [*b, S) its
+ * last (s_first and s_last kept within the row of S). */
+static inline void qb_conv_tile_edges(const qb_conv_tile *t, long S, long *a, long *b)
 {
     *a = t->s_first < 0 ? 0 : t->s_first > S ? S : t->s_first;
     *b = t->s_last < 0 ? 0 : t->s_last > S ? S : t->s_last;
-    cut[0] = 0;
-    cut[1] = *a < *b ? *a : *b;
-    cut[2] = *a < *b ? *b : *a;
-    cut[3] = S;
 }
+
+/* A run of filter columns [s0, s1) over which the same pixels of a tile read
+ * the image: all of them, or all but the first and/or the last. */
+typedef struct {
+    long s0, s1;
+    bool skip_first, skip_last;
+} qb_conv_run;
+
+/* The tile's runs along a row of S filter columns, cut where the first or
+ * the last pixel starts or stops reading the border: runs[] and how many
+ * (1 to 3). */
+static inline int qb_conv_tile_runs(const qb_conv_tile *t, long S, qb_conv_run runs[3])
+{
+    long a, b;
+    qb_conv_tile_edges(t, S, &a, &b);
+    const long cut[4] = {0, a < b ? a : b, a < b ? b : a, S};
+    int n = 0;
+    for (int k = 0; k < 3; k++)
+        if (cut[k] < cut[k + 1])
+            runs[n++] = (qb_conv_run){.s0 = cut[k], .s1 = cut[k + 1], .skip_first = cut[k] < a,
+                                      .skip_last = cut[k] >= b};
+    return n;
+}
+
+/* A kernel's RUN(LO, HI), its loop over the pixels [LO, HI) of its NP (both
+ * constants in each copy), for the pixels run u reads. */
+#define QB_CONV_RUN_PIXELS(u, NP, RUN)                                                             \
+    do {                                                                                           \
+        if (!(u)->skip_first && !(u)->skip_last) RUN(0, NP);                                       \
+        else if (!(u)->skip_last) RUN(1, NP);                                                      \
+        else if (!(u)->skip_first) RUN(0, NP - 1);                                                 \
+        else RUN(1, NP - 1);                                                                       \
+    } while (0)
 
 /* One tile (gemm_conv_f32.c, gemm_conv_i8.c) by the nj output channels
  * from column j (32 or fewer; int8 also 64) whose weight panels of 16 are
