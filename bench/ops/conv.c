@@ -11,6 +11,7 @@
 #include "gemm.h"
 #include "gemm_conv.h"
 #include "gemm_f16.h"
+#include "layout_plan.h"
 #include "ops_compute_util.h"
 
 #include <cjson/cJSON.h>
@@ -260,15 +261,12 @@ static int create(const qb_shape *s, const qb_variant *v, qb_op_instance **out)
         c->xpad = malloc(qb_conv_nhwc_padded_bytes(&c->ng));
         if (!c->xn || !c->xpad) goto nomem;
         /* NCHW to NHWC once, outside the timing (a runtime's layout choice) */
-        const size_t hw = (size_t)(c->H * c->W), C = (size_t)c->C;
         const void *src = v->dtype == QB_FP32 ? (const void *)c->x : (const void *)c->act.q;
-        for (size_t n = 0; n < (size_t)c->N; n++)
-            for (size_t ci = 0; ci < C; ci++)
-                for (size_t p = 0; p < hw; p++)
-                    memcpy((uint8_t *)c->xn + ((n * hw + p) * C + ci) * es,
-                           (const uint8_t *)src + ((n * C + ci) * hw + p) * es, es);
-        rc = qb_conv_nhwc_pack_weights(&c->ng, v->dtype == QB_FP32 ? (const void *)c->w : (const void *)c->wq,
-                                       &c->wpk);
+        rc = qb_lay_permute(src, c->xn, (const size_t[4]){(size_t)c->N, (size_t)c->C, (size_t)c->H, (size_t)c->W},
+                            (const int[4]){0, 2, 3, 1}, es);
+        if (!rc)
+            rc = qb_conv_nhwc_pack_weights(&c->ng, v->dtype == QB_FP32 ? (const void *)c->w : (const void *)c->wq,
+                                           &c->wpk);
     } else {
         const qb_mat w = weights(c);
         rc = qb_gemm_pack_a(&w, c->K, c->C * c->R * c->S, &c->wpk);
@@ -374,19 +372,15 @@ static int output(qb_op_instance *c, float *out)
     if (c->v.dtype == QB_FP32) memcpy(out, c->y, ny * sizeof *out);
     else if (c->v.dtype == QB_FP16) qb_f16_to_f32_n(c->yh, out, ny);
     else qb_cq_dequant_out(c->yq, ny, &c->op, out);
-    if (c->direct) { /* NHWC to NCHW */
-        const size_t P = (size_t)(c->OH * c->OW), K = (size_t)c->K;
-        float *t = malloc(P * K * sizeof *t);
-        if (!t) return qb_fail(QB_ENOMEM, "conv: out of memory for the output");
-        for (long n = 0; n < c->N; n++) {
-            float *o = out + (size_t)n * P * K;
-            memcpy(t, o, P * K * sizeof *t);
-            for (size_t p = 0; p < P; p++)
-                for (size_t k = 0; k < K; k++) o[k * P + p] = t[p * K + k];
-        }
-        free(t);
-    }
-    return QB_OK;
+    if (!c->direct) return QB_OK;
+    /* NHWC to NCHW */
+    float *t = malloc(ny * sizeof *t);
+    if (!t) return qb_fail(QB_ENOMEM, "conv: out of memory for the output");
+    memcpy(t, out, ny * sizeof *t);
+    const int rc = qb_lay_permute(t, out, (const size_t[4]){(size_t)c->N, (size_t)c->OH, (size_t)c->OW, (size_t)c->K},
+                                  (const int[4]){0, 3, 1, 2}, sizeof *t);
+    free(t);
+    return rc;
 }
 
 static int describe(qb_op_instance *c, cJSON *params)

@@ -27,6 +27,7 @@
 #include "depthwise_nhwc.h"
 #include "error.h"
 #include "gemm_f16.h"
+#include "layout_plan.h"
 #include "ops_mem_util.h"
 #include "tensor_gen.h"
 
@@ -222,11 +223,9 @@ static int nhwc_setup(qb_op_instance *c)
     c->wt = malloc(taps * qb_dw_nhwc_cp(C) * sizeof *c->wt);
     if (!c->xn || !c->wt) return qb_fail(QB_ENOMEM, "depthwise-conv: out of memory for the channels-last buffers");
     /* NCHW to NHWC once, outside the timing */
-    const float *src = c->x.d;
-    float *dst = c->xn;
-    for (size_t n = 0; n < c->N; n++)
-        for (size_t ch = 0; ch < C; ch++)
-            for (size_t p = 0; p < hw; p++) dst[(n * hw + p) * C + ch] = src[(n * C + ch) * hw + p];
+    const int rc = qb_lay_permute(c->x.d, c->xn, (const size_t[4]){c->N, C, g->H, g->W}, (const int[4]){0, 2, 3, 1},
+                                  sizeof(float));
+    if (rc) return rc;
     qb_dw_nhwc_weights_f32(c->w, C, taps, c->wt);
     c->io = (qb_dw_nhwc_io){.type = QB_DW_F32, .bias = c->bias};
     c->nhwc = true;
@@ -399,9 +398,10 @@ static int output(qb_op_instance *c, float *out)
     float *t = qb_big_alloc(c->y.n * sizeof *t, c->v.threads);
     if (!t) return qb_fail(QB_ENOMEM, "depthwise-conv: out of memory for the output");
     qb_mo_to_float(&c->y, t);
-    for (size_t o = 0; o < c->y.n; o++) out[o] = t[out_at(c, o)]; /* NHWC to NCHW */
+    const int rc = qb_lay_permute(t, out, (const size_t[4]){c->N, c->g.OH, c->g.OW, c->C}, (const int[4]){0, 3, 1, 2},
+                                  sizeof *t); /* NHWC to NCHW */
     qb_big_free(t);
-    return QB_OK;
+    return rc;
 }
 
 static int describe(qb_op_instance *c, cJSON *params)

@@ -1,10 +1,12 @@
 /* Layout plans: building and running them (see layout_plan.h). */
 #include "layout_plan.h"
 
+#include "error.h"
 #include "layout_kern.h"
 #include "ops_mem_util.h"
 
 #include <immintrin.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Drop size-1 axes and merge axes adjacent in both orders; pad back to four
@@ -232,4 +234,16 @@ void qb_lay_exec(const qb_lay_plan *p, const void *const *src, void *dst, bool n
         exec_transpose(p, src[0], dst, nt, tmp, t, nt_threads);
     else
         exec_rows(p, src, dst, nt, tmp, t, nt_threads);
+}
+
+int qb_lay_permute(const void *src, void *dst, const size_t dims[4], const int perm[4], size_t esz)
+{
+    void *tmp = aligned_alloc(64, QB_LAY_TMP_BYTES);
+    if (!tmp) return qb_fail(QB_ENOMEM, "out of memory for a layout change");
+    qb_lay_plan p;
+    qb_lay_plan_permute(dims, perm, esz, &p);
+    const void *s[1] = {src};
+    qb_lay_exec(&p, s, dst, false, tmp, 0, 1);
+    free(tmp);
+    return QB_OK;
 }

@@ -68,4 +68,10 @@ void qb_lay_plan_rows(size_t nrows, size_t len, size_t esz, qb_lay_row_fn fn, co
 void qb_lay_exec(const qb_lay_plan *p, const void *const *src, void *dst, bool nt, void *tmp, int t,
                  int nt_threads);
 
+/* The whole 4-D permutation from src to dst on the calling thread: for the
+ * layout changes an operator makes outside its timing (NCHW activations to
+ * NHWC at creation, an NHWC result back for output). QB_ENOMEM without the
+ * working buffer. */
+int qb_lay_permute(const void *src, void *dst, const size_t dims[4], const int perm[4], size_t esz);
+
 #endif
