@@ -137,11 +137,11 @@ done
 
 # Loaded latency: the idle point draws no bandwidth, the loaded one does, and
 # the knee names a point of the curve.
-if "$QB" probe mem --loaded --loaded-delays idle,60,0 --sizes 64M --quick --warmup 0 --reps 3 --max-reps 3 \
+if "$QB" probe mem --loaded --loaded-delays idle,2000,0 --sizes 64M --quick --warmup 0 --reps 3 --max-reps 3 \
         --budget 0.01 --json >"$tmp/ld.json" 2>"$tmp/err" && python3 - "$tmp/ld.json" <<'PY'
 import json, sys
 R = {r["id"]: r for r in json.load(open(sys.argv[1]))["results"]}
-idle, d60, d0 = R["probe.mem/loaded/idle"], R["probe.mem/loaded/delay60"], R["probe.mem/loaded/delay0"]
+idle, d60, d0 = R["probe.mem/loaded/idle"], R["probe.mem/loaded/delay2000"], R["probe.mem/loaded/delay0"]
 for r in (idle, d60, d0):
     m = r["metrics"]
     assert m["latency"]["unit"] == "ns" and m["latency"]["value"] > 0 and len(m["latency"]["samples"]) >= 3, r["id"]
