@@ -53,7 +53,8 @@ static void print_storage(const qb_results *res)
     }
     qb_table_print(&t, stdout);
     qb_table_free(&t);
-    printf("\nLatency over every timed read, IOPS and MB/s (1e6 bytes/s) over every trial: medians.\n"
+    printf("\nLatency: percentiles of every timed read. IOPS and MB/s (1e6 bytes/s): reads and\n"
+           "bytes over the time of every trial, the sustained rate.\n"
            "Compare with fio --direct=1 on the same folder (psync at depth 1, io_uring at 32).\n\n");
     qb_print_notes(res);
 }
@@ -116,8 +117,10 @@ int qb_cmd_probe_storage(int argc, char **argv)
             "  sequential 1 MiB preads: MB/s (1e6 bytes/s).\n"
             "Offsets come from a seeded random stream. Each trial reads for 50 ms (20 with\n"
             "--quick); the budget per benchmark and round is 2 s (0.3 with --quick).\n"
-            "Every figure is the median over all rounds, not the best round's: a disk's\n"
-            "pace moves both ways.\n"
+            "Latency is the median of every timed read; IOPS and MB/s are the reads and\n"
+            "bytes over the time of every trial of every round (the sustained rate, as\n"
+            "fio reports it), not the best round's median: a disk's pace moves both ways,\n"
+            "and a rate-limited one can stall for part of every 100 ms or so.\n"
             "The records name the block device behind DIR, whether it is rotational and\n"
             "the file system. tmpfs (no O_DIRECT), read-only folders and a size above the\n"
             "free space are refused.",

@@ -76,6 +76,18 @@ else:
     assert any("unavailable" in n for n in q32["notes"]), q32
 s = ids["probe.storage/seqread"]["metrics"]["bandwidth"]
 assert s["unit"] == "MB/s" and s["value"] > 0
+# A rate is the sustained one, over the time of every trial (equal trials: the
+# mean of their rates), and a note says when the median trial is far from it.
+rates = [("probe.storage/seqread", "bandwidth")]
+if q32["params"].get("available", True):
+    rates.append(("probe.storage/randread/qd32", "iops"))
+for rid, name in rates:
+    r = ids[rid]
+    m = r["metrics"][name]
+    mean = sum(m["samples"]) / len(m["samples"])
+    assert abs(m["value"] - mean) <= 1e-9 * mean, (rid, m["value"], mean)
+    split = abs(m["median"] - mean) > 0.05 * mean
+    assert split == any(name + ": the trials' rates split" in n for n in r["notes"]), (rid, r["notes"])
 PY
 then ok; else bad "probe storage JSON"; cat "$tmp/err"; fi
 [ "$(leftovers "$disk")" -eq 0 ] && ok || bad "a finished run left a file in $disk"

@@ -13,6 +13,7 @@
 #include "repeat.h"
 #include "stats.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,23 +123,25 @@ static int common_params(qb_record *rec, const char *path, const qb_storage_dev 
     return rc;
 }
 
-/* A rate over every trial of every round, valued at the median of all of
- * them, not at the best round's median as qb_pooled_record values it: a CPU
- * kernel is only ever slowed by interference, but a disk's pace moves both
- * ways with whatever caches or throttles it below the file system (a fresh
- * file reads faster for a while on a virtual disk), so the best round is
- * not the device's figure and the median of all trials is what fio's
- * figure over its whole run compares with. Rounds that disagree are put
- * down to the device, not to a shared core. */
+/* A rate over every trial of every round, valued at the mean of the trials'
+ * rates. The trials last equally long, so that mean is the reads (or bytes)
+ * over the time of all of them: the sustained rate, as fio reports it over
+ * its run. Neither the best round's median (qb_pooled_record's value) nor
+ * the median trial would do. A CPU kernel is only ever slowed by
+ * interference, but a disk's pace moves both ways with whatever caches or
+ * throttles it below the file system. And a rate-limited virtual disk can
+ * stall for a few tens of ms in every period of about 100 ms: trials
+ * shorter than a few periods then alternate between a fast and a slow rate,
+ * and a median lands on either. The median trial and every sample stay in
+ * the metric; a note says when the trials split so. */
 static int pooled_record(qb_record *rec, const char *name, const char *unit, const qb_pooled *p,
                          double target_cv)
 {
     const int before = cJSON_GetArraySize(rec->notes);
     int rc = qb_pooled_record(rec, name, unit, QB_BETTER_HIGHER, p, target_cv);
-    if (!rc) {
-        qb_metric *m = &rec->metrics[rec->nmetrics - 1];
-        if (m->has_stats) m->value = m->st.median;
-    }
+    if (rc) return rc;
+    qb_metric *m = &rec->metrics[rec->nmetrics - 1];
+    if (m->has_stats) m->value = m->st.mean;
     for (int i = cJSON_GetArraySize(rec->notes) - 1; !rc && i >= before; i--) {
         const char *n = cJSON_GetStringValue(cJSON_GetArrayItem(rec->notes, i));
         if (!n || !strstr(n, "round medians range")) continue;
@@ -150,8 +153,15 @@ static int pooled_record(qb_record *rec, const char *name, const char *unit, con
         }
         rc = qb_record_note(rec, "%s: round medians range %.3g..%.3g %s: the device (or a cache "
                                  "or rate limit below the file system) changed pace during the "
-                                 "run; the median of all rounds is reported", name, lo, hi, unit);
+                                 "run; the rate over all rounds is reported", name, lo, hi, unit);
     }
+    if (!rc && m->has_stats && m->st.mean > 0 &&
+        fabs(m->st.median - m->st.mean) > QB_STORAGE_SPLIT * m->st.mean)
+        rc = qb_record_note(rec, "%s: the trials' rates split (quartiles %.3g and %.3g %s, median "
+                                 "%.3g): the device changes pace within about a trial's length, "
+                                 "as a rate limit that stalls it for part of every period does; "
+                                 "the rate over all trials is reported", name, m->st.p25,
+                            m->st.p75, unit, m->st.median);
     return rc;
 }
 

@@ -11,6 +11,9 @@
 #define QB_STORAGE_BLOCK 4096u          /* random-read size and alignment */
 #define QB_STORAGE_SEQ_BLOCK (1u << 20) /* sequential-read size */
 #define QB_STORAGE_QD 32                /* queue depth of the io_uring benchmark */
+/* A rate's median trial further than this from the trials' mean rate is said
+ * in a note: the device changed pace within about a trial's length. */
+#define QB_STORAGE_SPLIT 0.05
 
 /* What backs a folder: the block device (partition and whole disk, from
  * /sys/dev/block/MAJ:MIN), whether the disk is rotational (-1: unknown), the

@@ -7,10 +7,11 @@
 #
 # A virtual disk's pace can move 2x within a minute, so one long run of each
 # compares two different disks. Each pair here is short (qbench --quick on a
-# 256 MiB file, then fio 2 s per figure on a freshly laid out 256 MiB file,
-# the order swapped every other pair) and the verdict is the median of the
-# pairs' ratios. fio's CPU use at depth 32 is printed too: near 100% of a
-# vCPU its own work per read sets the pace, not the disk's. Both run pinned
+# 256 MiB file, then fio 2 s per figure on a freshly written 256 MiB file,
+# the order swapped every other pair). It prints each tool's median over the
+# pairs against the other's, and the median of the pairs' ratios. fio's CPU
+# use at depth 32 is printed too: near 100% of a vCPU its own work per read
+# sets the pace, not the disk's. Both run pinned
 # to one CPU (QB_CPU, default 0): the disk's interrupts are taken on one
 # vCPU, and a reader on that vCPU or the other pays for them differently.
 set -euo pipefail
@@ -37,7 +38,12 @@ print(m[p + "randread/qd1"]["latency"]["value"], m[p + "randread/qd32"]["iops"][
 fio1() { $pin fio --name=r --filename="$ff" --size=256M --direct=1 --bs="$1" --rw="$2" --iodepth="$3" \
              --ioengine="$4" --runtime=2 --time_based --output-format=json 2>/dev/null; }
 theirs() {
+    # fio's file is written as qbench writes its own: incompressible data in
+    # 1 MiB O_DIRECT writes. fio's own layout repeats one buffer, which a
+    # compressing or deduplicating layer under a virtual disk could serve
+    # faster than the file qbench reads.
     rm -f "$ff"
+    dd if=/dev/urandom of="$ff" bs=1M count=256 oflag=direct status=none
     local a b c
     a=$(fio1 4k randread 1 psync | python3 -c 'import json,sys; j=json.load(sys.stdin)["jobs"][0]; print(j["read"]["clat_ns"]["percentile"]["50.000000"] / 1e3)')
     b=$(fio1 4k randread 32 io_uring | python3 -c 'import json,sys; j=json.load(sys.stdin)["jobs"][0]; print(j["read"]["iops"], j["usr_cpu"] + j["sys_cpu"])')
@@ -57,5 +63,7 @@ for i, (q1, q32, qs, f1, f32, fcpu, fs) in enumerate(rows, 1):
     print(f"{i:4}  {q1:8.1f} {f1:8.1f}       {q32:9.0f} {f32:9.0f} {fcpu:5.0f}          {qs:7.0f} {fs:7.0f}")
 for name, qi, fi in (("qd1 latency p50", 0, 3), ("qd32 IOPS", 1, 4), ("seq bandwidth", 2, 6)):
     r = [row[qi] / row[fi] for row in rows]
-    print(f"{name}: qbench / fio, median of {len(r)} pairs {s.median(r):.2f} (pairs {min(r):.2f}..{max(r):.2f})")
+    mq, mf = s.median(row[qi] for row in rows), s.median(row[fi] for row in rows)
+    print(f"{name}: qbench / fio, median against median {mq:.4g} / {mf:.4g} = {mq / mf:.2f};"
+          f" median of the {len(r)} pairs' ratios {s.median(r):.2f} ({min(r):.2f}..{max(r):.2f})")
 PY
