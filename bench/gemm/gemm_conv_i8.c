@@ -58,10 +58,9 @@ enum { TP = QB_CONV_TP, TN = QB_CONV_TN, PANEL = QB_CONV_PANEL };
 /* What the taps a tile skips would have added on the border, zp times
  * their weight sums, for the npan panels of 16 output channels from j: for
  * every pixel (the filter rows out of reach), and besides for the first and
- * for the last pixel (the edge columns). */
-typedef struct {
-    __m512i all[4], first[4], last[4];
-} border_sums;
+ * for the last pixel (the edge columns). Rows of int32 as
+ * qb_conv_border_entry holds them. */
+enum { BS_ALL = 0, BS_FIRST = 1, BS_LAST = 2 };
 
 /* Whether the tile skips taps whose border products are not zero. */
 static bool skips_border(const qb_conv_nhwc *g, const qb_conv_tile *t)
@@ -72,32 +71,48 @@ static bool skips_border(const qb_conv_nhwc *g, const qb_conv_tile *t)
 }
 
 static QB_VNNI512 void border_sums_of(const qb_conv_nhwc *g, const qb_conv_tile *t, long j, int npan,
-                                      border_sums *bs)
+                                      int32_t out[3][4 * PANEL])
 {
     const long S = g->S, Kp = (g->K + TN - 1) / TN * TN;
     long a, b;
     qb_conv_tile_edges(t, S, &a, &b);
-    for (int h = 0; h < 4; h++) bs->all[h] = bs->first[h] = bs->last[h] = _mm512_setzero_si512();
+    __m512i bs[3][4];
+    for (int k = 0; k < 3; k++)
+        for (int h = 0; h < 4; h++) bs[k][h] = _mm512_setzero_si512();
     /* a lone pixel is both first and last, and skipped each tap once */
     const bool lone = t->np == 1;
     for (long r = 0; r < g->R; r++)
         for (long s = 0; s < S; s++) {
-            const bool out = r < t->r0 || r >= t->r1;
-            const bool f = !out && (s < a || (lone && s >= b)), l = !out && !lone && s >= b;
-            __m512i *to = out ? bs->all : f ? bs->first : l ? bs->last : NULL;
-            if (!to) continue;
+            const bool out_r = r < t->r0 || r >= t->r1;
+            const bool f = !out_r && (s < a || (lone && s >= b)), l = !out_r && !lone && s >= b;
+            const int k = out_r ? BS_ALL : f ? BS_FIRST : l ? BS_LAST : -1;
+            if (k < 0) continue;
             const int32_t *ts = g->tapsum + (r * S + s) * Kp + j;
-            for (int h = 0; h < npan; h++) to[h] = _mm512_add_epi32(to[h], _mm512_loadu_si512(ts + h * PANEL));
+            for (int h = 0; h < npan; h++) bs[k][h] = _mm512_add_epi32(bs[k][h], _mm512_loadu_si512(ts + h * PANEL));
             if (f && l) /* a filter wider than the row: both ends skip the tap */
                 for (int h = 0; h < npan; h++)
-                    bs->last[h] = _mm512_add_epi32(bs->last[h], _mm512_loadu_si512(ts + h * PANEL));
+                    bs[BS_LAST][h] = _mm512_add_epi32(bs[BS_LAST][h], _mm512_loadu_si512(ts + h * PANEL));
         }
     const __m512i zp = _mm512_set1_epi32(t->zp);
-    for (int h = 0; h < npan; h++) {
-        bs->all[h] = _mm512_mullo_epi32(bs->all[h], zp);
-        bs->first[h] = _mm512_mullo_epi32(bs->first[h], zp);
-        bs->last[h] = _mm512_mullo_epi32(bs->last[h], zp);
-    }
+    for (int k = 0; k < 3; k++)
+        for (int h = 0; h < 4; h++) _mm512_store_si512(out[k] + h * PANEL, _mm512_mullo_epi32(bs[k][h], zp));
+}
+
+/* The tile's border sums from the walk's memo, computed there first if its
+ * kind of tile (reach of rows and columns, lone pixel, channels) is new. */
+static QB_VNNI512 const int32_t (*border_sums(const qb_conv_nhwc *g, const qb_conv_tile *t, long j,
+                                              int npan))[4 * PANEL]
+{
+    qb_conv_border_memo *m = t->memo;
+    long a, b;
+    qb_conv_tile_edges(t, g->S, &a, &b);
+    const long key[7] = {t->r0, t->r1, a, b, t->np == 1, j, npan};
+    for (int i = 0; i < m->n; i++)
+        if (memcmp(m->e[i].key, key, sizeof key) == 0) return m->e[i].sums;
+    qb_conv_border_entry *e = &m->e[m->n < QB_CONV_MEMO ? m->n++ : m->next++ % QB_CONV_MEMO];
+    memcpy(e->key, key, sizeof key);
+    border_sums_of(g, t, j, npan, e->sums);
+    return e->sums;
 }
 
 /* The tile's NP pixels by NPAN panels (constants once inlined) over the taps
@@ -106,7 +121,7 @@ static QB_VNNI512 void border_sums_of(const qb_conv_nhwc *g, const qb_conv_tile 
  * NULL (a full tile of a RQ_FLOAT epilogue along the columns) started from
  * the bias and requantized from the registers into C. */
 QB_VNNI512_INLINE void conv_tile(const qb_conv_nhwc *g, const qb_conv_tile *t, const void *const w[4],
-                                 const border_sums *bs, const qb_epilogue *e, long j, int32_t *acc, const int NP,
+                                 const int32_t (*bs)[4 * PANEL], const qb_epilogue *e, long j, int32_t *acc, const int NP,
                                  const int NPAN)
 {
     __m512i z[4];
@@ -137,24 +152,33 @@ QB_VNNI512_INLINE void conv_tile(const qb_conv_nhwc *g, const qb_conv_tile *t, c
     __m512i rows[TP][4] = {{a00, a01, a02, a03}, {a10, a11, a12, a13}, {a20, a21, a22, a23},
                            {a30, a31, a32, a33}, {a40, a41, a42, a43}, {a50, a51, a52, a53},
                            {a60, a61, a62, a63}, {a70, a71, a72, a73}};
+    /* The loops over the pixels and panels below are unrolled whole, or
+     * rows[] would live on the stack and every tile requantize from there. */
     if (bs)
+        QB_UNROLL(8)
         for (int i = 0; i < NP; i++)
+            QB_UNROLL(4)
             for (int h = 0; h < NPAN; h++) {
-                __m512i v = _mm512_add_epi32(rows[i][h], bs->all[h]);
-                if (i == 0) v = _mm512_add_epi32(v, bs->first[h]);
-                if (i == NP - 1) v = _mm512_add_epi32(v, bs->last[h]); /* zero for a lone pixel */
+                __m512i v = _mm512_add_epi32(rows[i][h], _mm512_load_si512(bs[BS_ALL] + h * PANEL));
+                if (i == 0) v = _mm512_add_epi32(v, _mm512_load_si512(bs[BS_FIRST] + h * PANEL));
+                if (i == NP - 1) /* zero for a lone pixel */
+                    v = _mm512_add_epi32(v, _mm512_load_si512(bs[BS_LAST] + h * PANEL));
                 rows[i][h] = v;
             }
     if (acc) {
+        QB_UNROLL(8)
         for (int i = 0; i < NP; i++)
+            QB_UNROLL(4)
             for (int h = 0; h < NPAN; h++) _mm512_store_si512(acc + (h / 2) * TP * TN + i * TN + (h % 2) * PANEL, rows[i][h]);
         return;
     }
     const qb_rq512 rq = qb_rq512_of(e);
     __m512 m[4];
     for (int h = 0; h < NPAN; h++) m[h] = _mm512_loadu_ps(e->mult + j + h * PANEL);
+    QB_UNROLL(8)
     for (int i = 0; i < NP; i++) {
         uint8_t *d = (uint8_t *)e->c + (size_t)((t->p0 + i) * e->ldc + j);
+        QB_UNROLL(4)
         for (int h = 0; h < NPAN; h++) qb_rq512_store(&rq, d + h * PANEL, 0xffff, qb_rq512_apply(&rq, rows[i][h], m[h]));
     }
 }
@@ -176,12 +200,7 @@ QB_VNNI512 void qb_conv_nhwc_tile_i8(const qb_conv_nhwc *g, const qb_conv_tile *
     }
     int32_t buf[2 * TP * TN] __attribute__((aligned(64)));
     const int npan = nj > TN ? 4 : 2;
-    border_sums sums;
-    const border_sums *bs = NULL;
-    if (skips_border(g, t)) {
-        border_sums_of(g, t, j, npan, &sums);
-        bs = &sums;
-    }
+    const int32_t(*bs)[4 * PANEL] = skips_border(g, t) ? border_sums(g, t, j, npan) : NULL;
     /* requantized in registers where it can be: the tile's trip through
      * memory was a few percent of the conv */
     int32_t *acc = (nj == TN || nj == 2 * TN) && e->kind == QB_EPI_RQ_FLOAT && !e->channel_is_row ? NULL : buf;

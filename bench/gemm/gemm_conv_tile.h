@@ -26,6 +26,20 @@ typedef struct {
  * 6 pixels by 64 channels, four panels. */
 enum { QB_CONV_TP = 8, QB_CONV_TN = 32, QB_CONV_PANEL = 16, QB_CONV_TP_WIDE = 6 };
 
+/* The int8 tiles' border sums (zp times the weight sums of the taps a tile
+ * skips) for the few kinds of tile a conv has, all / first / last pixel by
+ * up to 4 panels of 16 channels, kept over one thread's walk: computed anew
+ * for every border tile they cost 3-4% of a 64-channel 3x3 conv at 56x56. */
+enum { QB_CONV_MEMO = 16 };
+typedef struct {
+    int32_t sums[3][4 * QB_CONV_PANEL] __attribute__((aligned(64)));
+    long key[7];
+} qb_conv_border_entry;
+typedef struct {
+    qb_conv_border_entry e[QB_CONV_MEMO];
+    int n, next; /* entries filled; the one to replace once all are */
+} qb_conv_border_memo;
+
 /* The pixels of one tile and the filter taps that reach the image for them.
  * Taps outside [r0, r1) x [0, S) read only the border for every pixel of the
  * row; taps s < s_first read only the border for the first pixel, s >= s_last
@@ -39,6 +53,7 @@ typedef struct {
     long p0, np;                /* the first pixel (row of C) and how many, 1..8 (1..6 wide) */
     long r0, r1, s_first, s_last;
     int32_t zp;                 /* int8: the border's value */
+    qb_conv_border_memo *memo;  /* int8: the walk's border sums so far */
 } qb_conv_tile;
 
 /* The tile's filter columns [0, *a) skip its first pixel and [*b, S) its
