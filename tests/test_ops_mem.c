@@ -345,19 +345,28 @@ static float *output_of(const qb_op_desc *op, const qb_shape *s, const qb_varian
     return out;
 }
 
-/* depthwise-conv's fp32 channels-last route (AVX-512, its NHWC output turned
- * back to NCHW by output) gives what the planes give (--isa avx2), to
- * rounding; int8 takes the planes either way and gives the same bytes. On a
- * CPU without AVX-512 both are planes. */
+/* depthwise-conv's channels-last route (AVX-512, its NHWC output turned
+ * back to NCHW by output) gives what the planes give (--isa avx2): fp32 to
+ * rounding, int8 the same bytes, for a signed (symmetric) and an unsigned
+ * (asymmetric) output; pow2 keeps the planes either way. The shapes take
+ * the 3x3 kernel's groups of 8 (stride 1) and 6 (stride 2) inside a row,
+ * border groups, tails, and a channel count past whole vectors. On a CPU
+ * without AVX-512 both are planes. */
 static void depthwise_routes_agree(void)
 {
     const qb_op_desc *op = qb_op_find("depthwise-conv");
-    static const char *const shapes[] = {"2,20,9,13,3,3,1,1", "1,17,12,10,3,3,2,1"};
+    static const char *const shapes[] = {"2,20,9,13,3,3,1,1", "1,17,12,10,3,3,2,1", "1,33,7,40,3,3,1,1",
+                                         "1,17,9,41,3,3,2,1"};
+    static const struct {
+        qb_dtype dtype;
+        qb_qpolicy policy;
+    } kinds[] = {{QB_FP32, QB_SYMMETRIC}, {QB_INT8, QB_SYMMETRIC}, {QB_INT8, QB_ASYMMETRIC}, {QB_INT8, QB_POW2}};
     for (size_t i = 0; op && i < sizeof shapes / sizeof shapes[0]; i++) {
         qb_shape s;
         CHECK(qb_op_shape(op, shapes[i], &s) == QB_OK);
-        for (int d = 0; d < 2; d++) {
-            qb_variant v = {.dtype = d ? QB_INT8 : QB_FP32, .threads = 2};
+        for (size_t d = 0; d < sizeof kinds / sizeof kinds[0]; d++) {
+            const bool i8 = kinds[d].dtype == QB_INT8;
+            qb_variant v = {.dtype = kinds[d].dtype, .policy = kinds[d].policy, .threads = 2};
             size_t n = 0, n2 = 0;
             float *a = output_of(op, &s, &v, &n);
             v.isa = "avx2";
@@ -366,9 +375,9 @@ static void depthwise_routes_agree(void)
             double worst = 0;
             for (size_t k = 0; a && b && k < n; k++)
                 worst = fmax(worst, fabs((double)a[k] - (double)b[k]));
-            CHECK(worst <= (d ? 0.0 : 1e-4));
-            if (worst > (d ? 0.0 : 1e-4))
-                fprintf(stderr, "depthwise %s %s: routes differ by %g\n", shapes[i], d ? "int8" : "fp32", worst);
+            CHECK(worst <= (i8 ? 0.0 : 1e-4));
+            if (worst > (i8 ? 0.0 : 1e-4))
+                fprintf(stderr, "depthwise %s kind %zu: routes differ by %g\n", shapes[i], d, worst);
             free(a);
             free(b);
         }

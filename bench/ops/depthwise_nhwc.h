@@ -28,14 +28,14 @@
 #define QB_DW_NHWC_MAX_TAPS 256
 
 typedef struct {
-    qb_dw_type type;   /* QB_DW_F32 or QB_DW_U8 (x and y alike) */
+    qb_dw_type type;   /* QB_DW_F32, or QB_DW_U8: u8 x, and y bytes of u8 or int8 */
     const float *bias; /* f32: [C] or NULL */
     bool clamp;        /* f32: min(max(., lo), hi) after the bias */
     float lo, hi;
     uint8_t za;              /* u8: the input's zero point, the padding value */
     const int32_t *bias_i32; /* u8: [C] */
     const float *mult;       /* u8: [C], sa sw[c] / so */
-    int32_t zo, qmin, qmax;  /* u8: the output's zero point and range (0 <= qmin) */
+    int32_t zo, qmin, qmax;  /* u8: the output's zero point and range (qmin < 0: int8 output) */
 } qb_dw_nhwc_io;
 
 bool qb_dw_nhwc_ok(void);
