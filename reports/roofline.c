@@ -18,9 +18,12 @@ const char *qb_roofline_ceiling_dtype(const qb_record *r)
     if (i8 && strcmp(isa, "avx512vnni") == 0) return "int8-vnni-zmm";
     if (i8 && strstr(isa, "vnni")) return "int8-vnni";
     /* float tiles on zmm ("avx512f..." here, "avx512" from oneDNN): fp16 is
-     * widened to fp32 before the same FMAs */
+     * widened to fp32 before the same FMAs, and an int8 kernel that names
+     * plain "avx512f" widens its bytes to float and sums them exactly in
+     * float FMAs (the channels-last depthwise conv) */
     if ((strcmp(dt, "fp32") == 0 || strcmp(dt, "fp16") == 0) && strncmp(isa, "avx512", 6) == 0)
         return "fp32-avx512";
+    if (i8 && strcmp(isa, "avx512f") == 0) return "fp32-avx512";
     return dt;
 }
 

@@ -135,6 +135,7 @@ int main(void)
             {"int8", "avx2", "int8"},                {"fp32", "avx512f", "fp32-avx512"},
             {"fp16", "avx512f+f16c", "fp32-avx512"}, {"fp32", "avx512", "fp32-avx512"},
             {"fp32", "avx2+fma", "fp32"},            {"fp16", "avx2+fma+f16c", "fp16"},
+            {"int8", "avx512f", "fp32-avx512"}, /* int8 summed exactly in float FMAs */
         };
         qb_results res;
         CHECK(qb_results_init(&res) == QB_OK);
