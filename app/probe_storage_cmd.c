@@ -60,7 +60,7 @@ static void print_storage(const qb_results *res)
 }
 
 typedef struct {
-    const char *path, *size_s;
+    const char *path, *size_s, *reads;
     qb_storage_opts o;
 } storage_args;
 
@@ -76,6 +76,7 @@ static int check_storage(const qb_run_opts *ro, qb_rep_policy *pol, void *ctx)
                                    : ro->quick ? QB_STORAGE_QUICK_SIZE : QB_STORAGE_SIZE_DEFAULT;
     int rc = qb_mem_parse_size("qbench probe storage --size", size_s, &a->o.size);
     if (rc) return rc;
+    if (a->reads && (rc = qb_storage_parse_reads(&a->o, a->reads)) != QB_OK) return rc;
     if (a->o.size % (1u << 20) != 0 || a->o.size < (4u << 20))
         return qb_fail(QB_EUSAGE, "qbench probe storage --size: '%s' must be a whole number of "
                                   "MiB, at least 4M", size_s);
@@ -101,6 +102,8 @@ int qb_cmd_probe_storage(int argc, char **argv)
         {"size", 0, QB_OPT_STRING, &a.size_s, "SIZE",
          "test file size, whole MiB (default " QB_STORAGE_SIZE_DEFAULT ", " QB_STORAGE_QUICK_SIZE
          " with --quick)", 0, 0},
+        {"reads", 0, QB_OPT_STRING, &a.reads, "LIST",
+         "the benchmarks to run: qd1, qd32, seq (default all three)", 0, 0},
         QB_POLICY_OPTS(ro),
         QB_OUTPUT_OPTS(ro),
     };
@@ -125,6 +128,7 @@ int qb_cmd_probe_storage(int argc, char **argv)
             "the file system. tmpfs (no O_DIRECT), read-only folders and a size above the\n"
             "free space are refused.",
         .examples = "  qbench probe storage --path /var/tmp --quick\n"
+                    "  qbench probe storage --path /var/tmp --quick --reads qd32\n"
                     "  qbench probe storage --path /data --size 4G -o storage.json\n",
         .opts = opts,
         .nopts = (int)(sizeof opts / sizeof opts[0]),

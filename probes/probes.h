@@ -115,14 +115,20 @@ int qb_probe_interp_measure(qb_results *res, const qb_interp_opts *o, const qb_r
  *   probe.storage/seqread        sequential 1 MiB preads; metric bandwidth (MB/s)
  * Every read is O_DIRECT on a test file of size bytes in path, which has no
  * name from the moment it is open. */
+enum { QB_STORAGE_READ_QD1 = 1, QB_STORAGE_READ_QD32 = 2, QB_STORAGE_READ_SEQ = 4, QB_STORAGE_READ_ALL = 7 };
 typedef struct {
     const char *path;
     size_t size;     /* test file bytes, a whole number of MiB */
     double trial_ms; /* one timed trial */
     bool quick;
+    unsigned reads;  /* the benchmarks to run, QB_STORAGE_READ_* (all by default) */
 } qb_storage_opts;
 
 void qb_storage_opts_init(qb_storage_opts *o, bool quick);
+/* The benchmarks named in a comma list of qd1, qd32 and seq into o->reads;
+ * QB_EUSAGE naming the option for another word. */
+int qb_storage_parse_reads(qb_storage_opts *o, const char *list);
+
 /* Check path and size before anything is measured: QB_EUSAGE with one line
  * for a missing path, a file, tmpfs, a read-only folder or too little room. */
 int qb_storage_check(const qb_storage_opts *o);

@@ -28,6 +28,8 @@ expect 2 "has no blocks" probe storage --path /proc --quick
 expect 2 "does not fit" probe storage --path "$disk" --size 1000T
 expect 2 "whole number of MiB" probe storage --path "$disk" --size 5K
 expect 2 "12Q" probe storage --path "$disk" --size 12Q
+expect 2 "'qd3' is not qd1, qd32 or seq" probe storage --path "$disk" --quick --reads qd1,qd3
+expect 2 "--reads" probe storage --path "$disk" --quick --reads ,
 expect 0 "" probe storage --help
 
 # tmpfs: a small one of our own when mounting is allowed, else /dev/shm.
@@ -91,6 +93,15 @@ for rid, name in rates:
 PY
 then ok; else bad "probe storage JSON"; cat "$tmp/err"; fi
 [ "$(leftovers "$disk")" -eq 0 ] && ok || bad "a finished run left a file in $disk"
+
+# --reads runs and records only the benchmarks it names.
+if "$QB" probe storage --path "$disk" --size 16M --quick --reads seq,qd1 --json >"$tmp/r.json" 2>"$tmp/err" &&
+    python3 - "$tmp/r.json" <<'PY'
+import json, sys
+ids = sorted(r["id"] for r in json.load(open(sys.argv[1]))["results"])
+assert ids == ["probe.storage/randread/qd1", "probe.storage/seqread"], ids
+PY
+then ok; else bad "probe storage --reads seq,qd1"; cat "$tmp/err"; fi
 
 # Interrupted while writing or reading: exit 130 and no file left.
 "$QB" probe storage --path "$disk" --size 256M --json >"$tmp/i.json" 2>"$tmp/ierr" &

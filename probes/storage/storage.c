@@ -4,6 +4,7 @@
  * bounded by the policy whatever the device's speed. */
 #include "storage.h"
 
+#include "cli.h"
 #include "defaults.h"
 #include "error.h"
 #include "interrupt.h"
@@ -26,6 +27,27 @@ void qb_storage_opts_init(qb_storage_opts *o, bool quick)
     memset(o, 0, sizeof *o);
     o->quick = quick;
     o->trial_ms = quick ? QB_STORAGE_QUICK_TRIAL_MS : QB_STORAGE_TRIAL_MS_DEFAULT;
+    o->reads = QB_STORAGE_READ_ALL;
+}
+
+int qb_storage_parse_reads(qb_storage_opts *o, const char *list)
+{
+    static const struct {
+        const char *name;
+        unsigned bit;
+    } names[] = {{"qd1", QB_STORAGE_READ_QD1}, {"qd32", QB_STORAGE_READ_QD32}, {"seq", QB_STORAGE_READ_SEQ}};
+    char buf[64], *w[8];
+    const int n = qb_split_words("qbench probe storage --reads", list, buf, sizeof buf, w, 8);
+    if (n < 0) return QB_EUSAGE;
+    o->reads = 0;
+    for (int i = 0; i < n; i++) {
+        size_t k = 0;
+        while (k < sizeof names / sizeof names[0] && strcmp(w[i], names[k].name) != 0) k++;
+        if (k == sizeof names / sizeof names[0])
+            return qb_fail(QB_EUSAGE, "qbench probe storage --reads: '%s' is not qd1, qd32 or seq", w[i]);
+        o->reads |= names[k].bit;
+    }
+    return QB_OK;
 }
 
 int qb_storage_check(const qb_storage_opts *o)
@@ -229,7 +251,9 @@ int qb_probe_storage_measure(qb_results *res, const qb_storage_opts *o, const qb
         qb_progress("probe storage: writing the %zu MiB test file", o->size >> 20);
         rc = qb_storage_file_fill(&f);
     }
-    if (!rc && qb_storage_uring_open(&b.uring, &f, SEED_QD32) != QB_OK) {
+    const bool qd1 = o->reads & QB_STORAGE_READ_QD1, qd32_on = o->reads & QB_STORAGE_READ_QD32,
+               seq_on = o->reads & QB_STORAGE_READ_SEQ;
+    if (!rc && qd32_on && qb_storage_uring_open(&b.uring, &f, SEED_QD32) != QB_OK) {
         snprintf(uring_why, sizeof uring_why, "%s", qb_last_error(QB_EUNSUPPORTED));
         qb_clear_error();
     }
@@ -239,13 +263,15 @@ int qb_probe_storage_measure(qb_results *res, const qb_storage_opts *o, const qb
         /* Each round keeps at most its share of the latency samples. */
         b.cap = QB_STORAGE_MAX_LAT_SAMPLES / (size_t)rounds * (size_t)(r + 1);
         b.calls = 0;
-        qb_rep_result qr;
-        rc = qb_repeat(pol, trial_qd1, &b, &qr);
-        if (rc) break;
-        qb_rep_result_free(&qr);
+        if (qd1) {
+            qb_rep_result qr;
+            rc = qb_repeat(pol, trial_qd1, &b, &qr);
+            if (rc) break;
+            qb_rep_result_free(&qr);
+        }
         round_end[r] = b.nlat;
         if (b.uring) rc = run_round(pol, trial_qd32, &b, &qd32);
-        if (!rc) rc = run_round(pol, trial_seq, &b, &seq);
+        if (!rc && seq_on) rc = run_round(pol, trial_seq, &b, &seq);
         if (!rc) done = r + 1;
     }
     qb_progress_done();
@@ -257,7 +283,7 @@ int qb_probe_storage_measure(qb_results *res, const qb_storage_opts *o, const qb
     int rc2 = QB_OK;
     if (done > 0 && b.nlat > 0)
         rc2 = record_qd1(res, o, &dev, b.lat, round_end, done, b.timed_reads);
-    if (!rc2 && done > 0) {
+    if (!rc2 && done > 0 && qd32_on) {
         qb_record *rec = qb_results_add(res, "probe.storage", "randread/qd32");
         rc2 = rec ? common_params(rec, o->path, &dev, o->size, QB_STORAGE_BLOCK, QB_STORAGE_QD,
                                   "io_uring")
@@ -272,7 +298,7 @@ int qb_probe_storage_measure(qb_results *res, const qb_storage_opts *o, const qb
             rc2 = qb_record_note(rec, "unavailable: %s", uring_why);
         }
     }
-    if (!rc2 && done > 0) {
+    if (!rc2 && done > 0 && seq_on) {
         qb_record *rec = qb_results_add(res, "probe.storage", "seqread");
         rc2 = rec ? common_params(rec, o->path, &dev, o->size, QB_STORAGE_SEQ_BLOCK, 1, "pread")
                   : QB_ENOMEM;

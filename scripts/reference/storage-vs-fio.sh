@@ -6,12 +6,13 @@
 #   bash scripts/reference/storage-vs-fio.sh DIR [PAIRS] [BUILD]   # default 6 pairs, build/
 #
 # A virtual disk's pace can move 2x within a minute, so one long run of each
-# compares two different disks. Each pair here is short (qbench --quick on a
-# 256 MiB file, then fio 2 s per figure on a freshly written 256 MiB file,
-# the order swapped every other pair). It prints each tool's median over the
-# pairs against the other's, and the median of the pairs' ratios. fio's CPU
-# use at depth 32 is printed too: near 100% of a vCPU its own work per read
-# sets the pace, not the disk's. Both run pinned
+# compares two different disks. Each pair here is short and tight: for each
+# figure in turn, qbench probe storage --quick --reads of that figure alone
+# (its own 256 MiB file, about 0.6 s of reads) and fio for 1 s on a 256 MiB
+# file written just before (both files equally new), back to back, the order swapped every other pair. It prints each
+# tool's median over the pairs against the other's, and the median of the
+# pairs' ratios. fio's CPU use at depth 32 is printed too: near 100% of a
+# vCPU its own work per read sets the pace, not the disk's. Both run pinned
 # to one CPU (QB_CPU, default 0): the disk's interrupts are taken on one
 # vCPU, and a reader on that vCPU or the other pays for them differently.
 set -euo pipefail
@@ -27,41 +28,52 @@ command -v fio >/dev/null || { echo "storage-vs-fio: fio not found (apt-get inst
 ff="$dir/.qbench-fio-$$.tmp"
 trap 'rm -f "$ff"' EXIT INT TERM
 
-# "QD1_P50_US QD32_IOPS SEQ_MBS" from each tool
+# One figure from each tool: qd1 (p50 latency, us), qd32 (IOPS, and fio's
+# CPU %) or seq (MB/s).
 ours() {
-    $pin "$qb" probe storage --path "$dir" --quick --json 2>/dev/null | python3 -c '
+    $pin "$qb" probe storage --path "$dir" --quick --reads "$1" --json 2>/dev/null | python3 -c '
 import json, sys
 m = {r["id"]: r["metrics"] for r in json.load(sys.stdin)["results"]}
 p = "probe.storage/"
-print(m[p + "randread/qd1"]["latency"]["value"], m[p + "randread/qd32"]["iops"]["value"], m[p + "seqread"]["bandwidth"]["value"])'
+k = sys.argv[1]
+print(m[p + "randread/qd1"]["latency"]["value"] if k == "qd1" else
+      m[p + "randread/qd32"]["iops"]["value"] if k == "qd32" else m[p + "seqread"]["bandwidth"]["value"])' "$1"
 }
 fio1() { $pin fio --name=r --filename="$ff" --size=256M --direct=1 --bs="$1" --rw="$2" --iodepth="$3" \
-             --ioengine="$4" --runtime=2 --time_based --output-format=json 2>/dev/null; }
+             --ioengine="$4" --runtime=1 --time_based --output-format=json 2>/dev/null; }
 theirs() {
-    # fio's file is written as qbench writes its own: incompressible data in
-    # 1 MiB O_DIRECT writes. fio's own layout repeats one buffer, which a
-    # compressing or deduplicating layer under a virtual disk could serve
-    # faster than the file qbench reads.
+    case $1 in
+    qd1) fio1 4k randread 1 psync | python3 -c 'import json,sys; j=json.load(sys.stdin)["jobs"][0]; print(j["read"]["clat_ns"]["percentile"]["50.000000"] / 1e3)' ;;
+    qd32) fio1 4k randread 32 io_uring | python3 -c 'import json,sys; j=json.load(sys.stdin)["jobs"][0]; print(j["read"]["iops"], j["usr_cpu"] + j["sys_cpu"])' ;;
+    seq) fio1 1M read 1 psync | python3 -c 'import json,sys; j=json.load(sys.stdin)["jobs"][0]; print(j["read"]["bw_bytes"] / 1e6)' ;;
+    esac
+}
+# fio's file is written as qbench writes its own: incompressible data in
+# 1 MiB O_DIRECT writes. fio's own layout repeats one buffer, which a
+# compressing or deduplicating layer under a virtual disk could serve
+# faster than the file qbench reads.
+fresh() {
     rm -f "$ff"
     dd if=/dev/urandom of="$ff" bs=1M count=256 oflag=direct status=none
-    local a b c
-    a=$(fio1 4k randread 1 psync | python3 -c 'import json,sys; j=json.load(sys.stdin)["jobs"][0]; print(j["read"]["clat_ns"]["percentile"]["50.000000"] / 1e3)')
-    b=$(fio1 4k randread 32 io_uring | python3 -c 'import json,sys; j=json.load(sys.stdin)["jobs"][0]; print(j["read"]["iops"], j["usr_cpu"] + j["sys_cpu"])')
-    c=$(fio1 1M read 1 psync | python3 -c 'import json,sys; j=json.load(sys.stdin)["jobs"][0]; print(j["read"]["bw_bytes"] / 1e6)')
-    echo "$a $b $c"
 }
 rows=""
 for p in $(seq 1 "$pairs"); do
-    if [ $((p % 2)) = 1 ]; then q=$(ours); f=$(theirs); else f=$(theirs); q=$(ours); fi
-    rows+="$q $f"$'\n'
+    row=""
+    for k in qd1 qd32 seq; do
+        # each tool reads a file written just before, as qbench writes its own
+        if [ $((p % 2)) = 1 ]; then q=$(ours $k); fresh; f=$(theirs $k); else fresh; f=$(theirs $k); q=$(ours $k); fi
+        row+="$q $f "
+    done
+    # "QD1_Q QD1_F QD32_Q QD32_F FIO_CPU SEQ_Q SEQ_F"
+    rows+="$row"$'\n'
 done
 python3 - "$rows" <<'PY'
 import statistics as s, sys
 rows = [list(map(float, l.split())) for l in sys.argv[1].strip().splitlines()]
 print("pair  qd1 p50 us (qbench fio)  qd32 IOPS (qbench fio, fio cpu %)  seq MB/s (qbench fio)")
-for i, (q1, q32, qs, f1, f32, fcpu, fs) in enumerate(rows, 1):
+for i, (q1, f1, q32, f32, fcpu, qs, fs) in enumerate(rows, 1):
     print(f"{i:4}  {q1:8.1f} {f1:8.1f}       {q32:9.0f} {f32:9.0f} {fcpu:5.0f}          {qs:7.0f} {fs:7.0f}")
-for name, qi, fi in (("qd1 latency p50", 0, 3), ("qd32 IOPS", 1, 4), ("seq bandwidth", 2, 6)):
+for name, qi, fi in (("qd1 latency p50", 0, 1), ("qd32 IOPS", 2, 3), ("seq bandwidth", 5, 6)):
     r = [row[qi] / row[fi] for row in rows]
     mq, mf = s.median(row[qi] for row in rows), s.median(row[fi] for row in rows)
     print(f"{name}: qbench / fio, median against median {mq:.4g} / {mf:.4g} = {mq / mf:.2f};"
