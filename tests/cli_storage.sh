@@ -89,7 +89,7 @@ for rid, name in rates:
     mean = sum(m["samples"]) / len(m["samples"])
     assert abs(m["value"] - mean) <= 1e-9 * mean, (rid, m["value"], mean)
     split = abs(m["median"] - mean) > 0.05 * mean
-    assert split == any(name + ": the trials' rates split" in n for n in r["notes"]), (rid, r["notes"])
+    assert split == any(name + ": the rate over all trials" in n for n in r["notes"]), (rid, r["notes"])
 PY
 then ok; else bad "probe storage JSON"; cat "$tmp/err"; fi
 [ "$(leftovers "$disk")" -eq 0 ] && ok || bad "a finished run left a file in $disk"

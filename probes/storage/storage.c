@@ -179,11 +179,13 @@ static int pooled_record(qb_record *rec, const char *name, const char *unit, con
     }
     if (!rc && m->has_stats && m->st.mean > 0 &&
         fabs(m->st.median - m->st.mean) > QB_STORAGE_SPLIT * m->st.mean)
-        rc = qb_record_note(rec, "%s: the trials' rates split (quartiles %.3g and %.3g %s, median "
-                                 "%.3g): the device changes pace within about a trial's length, "
-                                 "as a rate limit that stalls it for part of every period does; "
-                                 "the rate over all trials is reported", name, m->st.p25,
-                            m->st.p75, unit, m->st.median);
+        rc = qb_record_note(rec, "%s: the rate over all trials, %.3g %s, is %.0f%% off the median "
+                                 "trial's %.3g (trials %.3g..%.3g, quartiles %.3g and %.3g): the "
+                                 "device changes pace within about a trial's length, as a rate "
+                                 "limit that stalls it for part of every period does; the rate "
+                                 "over all trials is reported", name, m->st.mean, unit,
+                            100 * fabs(m->st.median - m->st.mean) / m->st.mean, m->st.median,
+                            m->st.min, m->st.max, m->st.p25, m->st.p75);
     return rc;
 }
 
