@@ -140,7 +140,8 @@ typedef struct {
  * compiler then keeps them in place. */
 #define QB_VNNI512 __attribute__((target("avx512f,avx512vnni"), always_inline)) inline
 static QB_VNNI512 void ukernel_vnni_zmm(long kc4, const qb_arows *ar, const uint8_t *restrict b0p,
-                                        const uint8_t *restrict b1p, int32_t *restrict c, bool a_is_u8)
+                                        const uint8_t *restrict b1p, int32_t *restrict c, bool a_is_u8,
+                                        const bool RQ, const qb_epilogue *e, long i0, long j)
 {
     __m512i c00 = _mm512_setzero_si512(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m512i c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00;
@@ -173,6 +174,33 @@ static QB_VNNI512 void ukernel_vnni_zmm(long kc4, const qb_arows *ar, const uint
     }
 #undef QB_ROW
 #undef QB_DP
+    if (RQ) {
+        /* the sums where the loop left them, for GCC: without this it
+         * kept a second copy of all 16 and moved them on every K step */
+        __asm__("" : "+v"(c00), "+v"(c01), "+v"(c10), "+v"(c11), "+v"(c20), "+v"(c21), "+v"(c30), "+v"(c31));
+        __asm__("" : "+v"(c40), "+v"(c41), "+v"(c50), "+v"(c51), "+v"(c60), "+v"(c61), "+v"(c70), "+v"(c71));
+        const qb_rq512 rq = qb_rq512_of(e);
+        const __m512 m0 = _mm512_loadu_ps(e->mult + j), m1 = _mm512_loadu_ps(e->mult + j + NR);
+        const __m512i bi0 = e->bias_i32 ? _mm512_loadu_si512(e->bias_i32 + j) : _mm512_setzero_si512();
+        const __m512i bi1 = e->bias_i32 ? _mm512_loadu_si512(e->bias_i32 + j + NR) : _mm512_setzero_si512();
+        uint8_t *d = (uint8_t *)e->c + (size_t)(i0 * e->ldc + j);
+#define QB_RQ_ROW(lo, hi)                                                                          \
+    do {                                                                                           \
+        qb_rq512_store(&rq, d, 0xffff, qb_rq512_apply(&rq, _mm512_add_epi32(lo, bi0), m0));        \
+        qb_rq512_store(&rq, d + NR, 0xffff, qb_rq512_apply(&rq, _mm512_add_epi32(hi, bi1), m1));   \
+        d += e->ldc;                                                                               \
+    } while (0)
+        QB_RQ_ROW(c00, c01);
+        QB_RQ_ROW(c10, c11);
+        QB_RQ_ROW(c20, c21);
+        QB_RQ_ROW(c30, c31);
+        QB_RQ_ROW(c40, c41);
+        QB_RQ_ROW(c50, c51);
+        QB_RQ_ROW(c60, c61);
+        QB_RQ_ROW(c70, c71);
+#undef QB_RQ_ROW
+        return;
+    }
     const __m512i rows[8][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31},
                                 {c40, c41}, {c50, c51}, {c60, c61}, {c70, c71}};
     for (int i = 0; i < 8; i++) {
@@ -228,18 +256,35 @@ ukernel16_au8(long kc4, const qb_arows *a, const uint8_t *b, int32_t *c)
 __attribute__((target("avx512f,avx512vnni"))) static void
 ukernel_zmm_bu8(long kc4, const qb_arows *a, const uint8_t *b0, const uint8_t *b1, int32_t *c)
 {
-    ukernel_vnni_zmm(kc4, a, b0, b1, c, false);
+    ukernel_vnni_zmm(kc4, a, b0, b1, c, false, false, NULL, 0, 0);
 }
 
 __attribute__((target("avx512f,avx512vnni"))) static void
 ukernel_zmm_au8(long kc4, const qb_arows *a, const uint8_t *b0, const uint8_t *b1, int32_t *c)
 {
-    ukernel_vnni_zmm(kc4, a, b0, b1, c, true);
+    ukernel_vnni_zmm(kc4, a, b0, b1, c, true, false, NULL, 0, 0);
+}
+
+/* The same tiles requantized into C from the registers (ukernel_vnni_zmm's RQ). */
+__attribute__((target("avx512f,avx512vnni"))) static void
+ukernel_zmm_rq_bu8(long kc4, const qb_arows *a, const uint8_t *b0, const uint8_t *b1, const qb_epilogue *e,
+                   long i0, long j)
+{
+    ukernel_vnni_zmm(kc4, a, b0, b1, NULL, false, true, e, i0, j);
+}
+
+__attribute__((target("avx512f,avx512vnni"))) static void
+ukernel_zmm_rq_au8(long kc4, const qb_arows *a, const uint8_t *b0, const uint8_t *b1, const qb_epilogue *e,
+                   long i0, long j)
+{
+    ukernel_vnni_zmm(kc4, a, b0, b1, NULL, true, true, e, i0, j);
 }
 
 typedef void (*ukernel_fn)(long kc4, const uint8_t *a, const uint8_t *b, int32_t *c);
 typedef void (*ukernel2_fn)(long kc4, const qb_arows *a, const uint8_t *b0, const uint8_t *b1, int32_t *c);
 typedef void (*ukernel16_fn)(long kc4, const qb_arows *a, const uint8_t *b, int32_t *c);
+typedef void (*ukernel2_rq_fn)(long kc4, const qb_arows *a, const uint8_t *b0, const uint8_t *b1,
+                               const qb_epilogue *e, long i0, long j);
 
 /* ---- epilogues of one tile row (nr <= 16 values of channel(s) ch) -------- */
 
@@ -458,6 +503,7 @@ int qb_gemm_block_i8(qb_gemm_slot *s, qb_gemm_isa isa, long M, long N, long K, c
     /* two whole micro-panels side by side go to the zmm kernel */
     const ukernel2_fn uk2 = isa != QB_ISA_AVX512VNNI ? NULL : a_u8 ? ukernel_zmm_au8 : ukernel_zmm_bu8;
     const ukernel16_fn uk16 = isa != QB_ISA_AVX512VNNI ? NULL : a_u8 ? ukernel16_au8 : ukernel16_bu8;
+    const ukernel2_rq_fn uk2rq = a_u8 ? ukernel_zmm_rq_au8 : ukernel_zmm_rq_bu8;
     const epi_info inf = epi_info_of(e, M, N);
     /* K blocks of a multiple of 4 (the pair structure of vpmaddubsw must not
      * straddle a block), balanced */
@@ -526,6 +572,14 @@ int qb_gemm_block_i8(qb_gemm_slot *s, qb_gemm_isa isa, long M, long N, long K, c
                                 if (q * MR >= mr) ar.a[q] = ar.a[0];
                                 else if (own) ar.a[q] = (const uint8_t *)A->p + (i + q * MR) * A->ld + pc;
                                 else ar.a[q] = QB_A_PANEL(ir + q * MR);
+                            }
+                            /* a whole tile with the whole K: requantized
+                             * in the kernel's registers */
+                            if (wide && mr == rows && nr == 2 * NR && first && last &&
+                                e->kind == QB_EPI_RQ_FLOAT && !e->channel_is_row) {
+                                uk2rq(kc4, &ar, b0, b1, e, i, j);
+                                ir += rows;
+                                continue;
                             }
                             if (wide) uk2(kc4, &ar, b0, b1, tile);
                             else uk16(kc4, &ar, b0, tile);
