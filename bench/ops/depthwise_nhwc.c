@@ -58,12 +58,13 @@ QB_AVX512_INLINE __m512 load16(const void *x, bool u8, size_t i, __mmask16 m)
         _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, (const uint8_t *)x + i)));
 }
 
-/* What the epilogue of one block of 16 channels needs, read from io once
- * per block rather than per pixel: the accumulator's start (the float bias,
- * or 0: int8 adds its bias in int32), the fp32 clamp, the int8 bias,
- * multiplier and output range; m, the lanes that are channels. */
+/* What one block of 16 channels needs from io, read once per block rather
+ * than per pixel: the value of a tap outside the image (0, or the int8
+ * input's zero point), the accumulator's start (the float bias, or 0: int8
+ * adds its bias in int32), the fp32 clamp, the int8 bias, multiplier and
+ * output range; m, the lanes that are channels. */
 typedef struct {
-    __m512 start, lo, hi, mult;
+    __m512 pad, start, lo, hi, mult;
     __m512i bias;
     qb_rq512 rq;
     bool clamp;
@@ -72,7 +73,8 @@ typedef struct {
 
 QB_AVX512_INLINE dw_epi epi_of(const qb_dw_nhwc_io *io, size_t C, size_t c, const bool u8)
 {
-    dw_epi e = {.m = lane_mask(C, c), .start = _mm512_setzero_ps()};
+    dw_epi e = {.m = lane_mask(C, c), .start = _mm512_setzero_ps(),
+                .pad = _mm512_set1_ps(u8 ? (float)io->za : 0.0f)};
     if (!u8) {
         if (io->bias) e.start = _mm512_maskz_loadu_ps(e.m, io->bias + c);
         e.clamp = io->clamp;
@@ -141,14 +143,14 @@ QB_UNROLL(8)
  * chains, so a group costs about what one pixel's nine dependent FMAs do:
  * pixels taken one at a time, as the general kernel above takes the border
  * and a row's tail, made up half the time of a 56x56 image. */
-QB_AVX512_INLINE void inner3(const qb_dw_geom *g, size_t C, const qb_dw_nhwc_io *io, const dw_epi *e,
-                             const void *x, const __m512 w[9], void *y, size_t oh, size_t ow, size_t c,
-                             const int NP, const bool u8, const int ST, const bool EDGE)
+QB_AVX512_INLINE void inner3(const qb_dw_geom *g, size_t C, const dw_epi *e, const void *x, const __m512 w[9],
+                             void *y, size_t oh, size_t ow, size_t c, const int NP, const bool u8, const int ST,
+                             const bool EDGE)
 {
     enum { NV = (PX - 1) * 2 + 3 };
+    const int nv = (NP - 1) * ST + 3; /* the input pixels NP windows cover */
     const size_t es = u8 ? 1 : sizeof(float), step = C * es;
     const long ih0 = (long)(oh * (size_t)ST) - g->pad, iw0 = (long)(ow * (size_t)ST) - g->pad;
-    const __m512 pad = _mm512_set1_ps(u8 ? (float)io->za : 0.0f);
     __m512 acc[PX];
 QB_UNROLL(8)
     for (int p = 0; p < NP; p++)
@@ -160,19 +162,19 @@ QB_UNROLL(3)
         __m512 v[NV];
         if (EDGE && !row_in) {
 QB_UNROLL(16)
-            for (int k = 0; k < (NP - 1) * ST + 3; k++) v[k] = pad;
+            for (int k = 0; k < nv; k++) v[k] = e->pad;
         } else if (EDGE) {
             /* a pixel's address is formed only when it lies in the image */
             const char *q = (const char *)x + ((size_t)ih * g->W * C + c) * es;
 QB_UNROLL(16)
-            for (int k = 0; k < (NP - 1) * ST + 3; k++) {
+            for (int k = 0; k < nv; k++) {
                 const long iw = iw0 + k;
-                v[k] = iw >= 0 && iw < (long)g->W ? load16(q + (size_t)iw * step, u8, 0, e->m) : pad;
+                v[k] = iw >= 0 && iw < (long)g->W ? load16(q + (size_t)iw * step, u8, 0, e->m) : e->pad;
             }
         } else {
             const char *q = (const char *)x + (((size_t)ih * g->W + (size_t)iw0) * C + c) * es;
 QB_UNROLL(16)
-            for (int k = 0; k < (NP - 1) * ST + 3; k++, q += step) v[k] = load16(q, u8, 0, e->m);
+            for (int k = 0; k < nv; k++, q += step) v[k] = load16(q, u8, 0, e->m);
         }
 QB_UNROLL(3)
         for (int s = 0; s < 3; s++)
@@ -188,11 +190,10 @@ QB_UNROLL(8)
 /* One output pixel whose window may cross the border: taps outside read the
  * padding value (0 for floats, where they are skipped; za for int8). R and
  * S are constants in the 3x3 copy, so the taps unroll. */
-QB_AVX512_INLINE void edge(const qb_dw_geom *g, size_t C, size_t Cp, const qb_dw_nhwc_io *io,
-                           const dw_epi *e, const void *x, const float *wt, void *y, size_t oh, size_t ow,
-                           size_t c, const bool u8, const int R, const int S)
+QB_AVX512_INLINE void edge(const qb_dw_geom *g, size_t C, size_t Cp, const dw_epi *e, const void *x,
+                           const float *wt, void *y, size_t oh, size_t ow, size_t c, const bool u8, const int R,
+                           const int S)
 {
-    const __m512 pad = _mm512_set1_ps(u8 ? (float)io->za : 0.0f);
     const long ih0 = (long)(oh * (size_t)g->st) - g->pad, iw0 = (long)(ow * (size_t)g->st) - g->pad;
     __m512 acc = e->start;
 QB_UNROLL(4)
@@ -204,11 +205,22 @@ QB_UNROLL(4)
             const long iw = iw0 + s;
             const bool in = row_in && iw >= 0 && iw < (long)g->W;
             if (!in && !u8) continue;
-            const __m512 v = in ? load16(x, u8, ((size_t)ih * g->W + (size_t)iw) * C + c, e->m) : pad;
+            const __m512 v = in ? load16(x, u8, ((size_t)ih * g->W + (size_t)iw) * C + c, e->m) : e->pad;
             acc = _mm512_fmadd_ps(v, _mm512_loadu_ps(wt + (size_t)(r * S + s) * Cp + c), acc);
         }
     }
     store_px(e, acc, y, (oh * g->OW + ow) * C + c, u8);
+}
+
+/* The output columns [*a, *b) whose window of S columns at stride st lies
+ * inside the image: iw0 = ow st - pad >= 0 and iw0 + S <= W. */
+static inline void inside_columns(const qb_dw_geom *g, int S, size_t st, size_t *a, size_t *b)
+{
+    const size_t pad = (size_t)g->pad;
+    *a = (pad + st - 1) / st;
+    *b = g->W + pad >= (size_t)S ? (g->W + pad - (size_t)S) / st + 1 : 0;
+    if (*b > g->OW) *b = g->OW;
+    if (*a > *b) *a = *b;
 }
 
 /* Rows [oh0, oh1): per row, the border pixels one by one and the inside
@@ -218,12 +230,8 @@ QB_AVX512_INLINE void rows_of(const qb_dw_geom *g, size_t C, const qb_dw_nhwc_io
                               const int R, const int S)
 {
     const size_t Cp = qb_dw_nhwc_cp(C), st = (size_t)g->st, pad = (size_t)g->pad;
-    /* the columns whose window lies inside: iw0 = ow st - pad >= 0 and
-     * iw0 + S <= W */
-    size_t a = (pad + st - 1) / st,
-           b = g->W + pad >= (size_t)S ? (g->W + pad - (size_t)S) / st + 1 : 0;
-    if (b > g->OW) b = g->OW;
-    if (a > b) a = b;
+    size_t a, b;
+    inside_columns(g, S, st, &a, &b);
     for (size_t oh = oh0; oh < oh1; oh++) {
         const long ih0 = (long)(oh * st) - (long)pad;
         const bool inside = ih0 >= 0 && ih0 + R <= (long)g->H;
@@ -235,7 +243,7 @@ QB_AVX512_INLINE void rows_of(const qb_dw_geom *g, size_t C, const qb_dw_nhwc_io
             if (ow >= g->OW) break;
             for (size_t c = 0; c < C; c += V) {
                 const dw_epi e = epi_of(io, C, c, u8);
-                edge(g, C, Cp, io, &e, x, wt, y, oh, ow, c, u8, R, S);
+                edge(g, C, Cp, &e, x, wt, y, oh, ow, c, u8, R, S);
             }
         }
         if (!inside) continue;
@@ -263,11 +271,8 @@ QB_AVX512_INLINE void rows3_of(const qb_dw_geom *g, size_t C, const qb_dw_nhwc_i
                                const int ST, const int NP)
 {
     const size_t Cp = qb_dw_nhwc_cp(C), pad = (size_t)g->pad;
-    /* the columns whose window lies inside: iw0 = ow ST - pad >= 0 and
-     * iw0 + 3 <= W */
-    size_t a = (pad + (size_t)ST - 1) / (size_t)ST, b = g->W + pad >= 3 ? (g->W + pad - 3) / (size_t)ST + 1 : 0;
-    if (b > g->OW) b = g->OW;
-    if (a > b) a = b;
+    size_t a, b;
+    inside_columns(g, 3, (size_t)ST, &a, &b);
     for (size_t oh = oh0; oh < oh1; oh++) {
         const long ih0 = (long)(oh * (size_t)ST) - (long)pad;
         const bool inside = ih0 >= 0 && ih0 + 3 <= (long)g->H;
@@ -279,17 +284,18 @@ QB_UNROLL(9)
             for (size_t ow = 0; ow < g->OW;) {
                 const size_t np = g->OW - ow < (size_t)NP ? g->OW - ow : (size_t)NP;
                 if (np == (size_t)NP && inside && ow >= a && ow + np <= b)
-                    inner3(g, C, io, &e, x, w, y, oh, ow, c, NP, u8, ST, false);
+                    inner3(g, C, &e, x, w, y, oh, ow, c, NP, u8, ST, false);
                 else
                     switch (np) {
-                    case 1: inner3(g, C, io, &e, x, w, y, oh, ow, c, 1, u8, ST, true); break;
-                    case 2: inner3(g, C, io, &e, x, w, y, oh, ow, c, 2, u8, ST, true); break;
-                    case 3: inner3(g, C, io, &e, x, w, y, oh, ow, c, 3, u8, ST, true); break;
-                    case 4: inner3(g, C, io, &e, x, w, y, oh, ow, c, 4, u8, ST, true); break;
-                    case 5: inner3(g, C, io, &e, x, w, y, oh, ow, c, 5, u8, ST, true); break;
-                    case 6: inner3(g, C, io, &e, x, w, y, oh, ow, c, 6, u8, ST, true); break;
-                    case 7: inner3(g, C, io, &e, x, w, y, oh, ow, c, NP > 7 ? 7 : NP, u8, ST, true); break;
-                    default: inner3(g, C, io, &e, x, w, y, oh, ow, c, NP, u8, ST, true); break;
+                    case 1: inner3(g, C, &e, x, w, y, oh, ow, c, 1, u8, ST, true); break;
+                    case 2: inner3(g, C, &e, x, w, y, oh, ow, c, 2, u8, ST, true); break;
+                    case 3: inner3(g, C, &e, x, w, y, oh, ow, c, 3, u8, ST, true); break;
+                    case 4: inner3(g, C, &e, x, w, y, oh, ow, c, 4, u8, ST, true); break;
+                    case 5: inner3(g, C, &e, x, w, y, oh, ow, c, 5, u8, ST, true); break;
+                    case 6: inner3(g, C, &e, x, w, y, oh, ow, c, 6, u8, ST, true); break;
+                    /* 7 only where NP is 8: the stride-2 walker (NP 6) gets no copy of it */
+                    case 7: inner3(g, C, &e, x, w, y, oh, ow, c, NP > 7 ? 7 : NP, u8, ST, true); break;
+                    default: inner3(g, C, &e, x, w, y, oh, ow, c, NP, u8, ST, true); break;
                     }
                 ow += np;
             }
@@ -297,27 +303,23 @@ QB_UNROLL(9)
     }
 }
 
-#define ROWS3(name, u8, ST, NP)                                                                    \
+/* One copy of a row walker with its constants: CALL runs it on the
+ * function's arguments. */
+#define ROWS(name, CALL)                                                                           \
     QB_AVX512 static void name(const qb_dw_geom *g, size_t C, const qb_dw_nhwc_io *io,             \
                                const void *x, const float *wt, void *y, size_t oh0, size_t oh1)    \
     {                                                                                              \
-        rows3_of(g, C, io, x, wt, y, oh0, oh1, u8, ST, NP);                                        \
+        CALL;                                                                                      \
     }
-ROWS3(rows_f32_3x3_s1, false, 1, 8)
-ROWS3(rows_u8_3x3_s1, true, 1, 8)
-ROWS3(rows_f32_3x3_s2, false, 2, 6)
-ROWS3(rows_u8_3x3_s2, true, 2, 6)
-
-#define ROWS(name, u8, R, S)                                                                       \
-    QB_AVX512 static void name(const qb_dw_geom *g, size_t C, const qb_dw_nhwc_io *io,             \
-                               const void *x, const float *wt, void *y, size_t oh0, size_t oh1)    \
-    {                                                                                              \
-        rows_of(g, C, io, x, wt, y, oh0, oh1, u8, R, S);                                           \
-    }
-ROWS(rows_f32_3x3, false, 3, 3)
-ROWS(rows_u8_3x3, true, 3, 3)
-ROWS(rows_f32, false, g->R, g->S)
-ROWS(rows_u8, true, g->R, g->S)
+ROWS(rows_f32_3x3_s1, rows3_of(g, C, io, x, wt, y, oh0, oh1, false, 1, 8))
+ROWS(rows_u8_3x3_s1, rows3_of(g, C, io, x, wt, y, oh0, oh1, true, 1, 8))
+ROWS(rows_f32_3x3_s2, rows3_of(g, C, io, x, wt, y, oh0, oh1, false, 2, 6))
+ROWS(rows_u8_3x3_s2, rows3_of(g, C, io, x, wt, y, oh0, oh1, true, 2, 6))
+ROWS(rows_f32_3x3, rows_of(g, C, io, x, wt, y, oh0, oh1, false, 3, 3))
+ROWS(rows_u8_3x3, rows_of(g, C, io, x, wt, y, oh0, oh1, true, 3, 3))
+ROWS(rows_f32, rows_of(g, C, io, x, wt, y, oh0, oh1, false, g->R, g->S))
+ROWS(rows_u8, rows_of(g, C, io, x, wt, y, oh0, oh1, true, g->R, g->S))
+#undef ROWS
 
 void qb_dw_nhwc_rows(const qb_dw_geom *g, size_t C, const qb_dw_nhwc_io *io, const void *x,
                      const float *wt, void *y, size_t oh0, size_t oh1)
