@@ -62,14 +62,6 @@ enum { TP = QB_CONV_TP, TN = QB_CONV_TN, PANEL = QB_CONV_PANEL };
  * qb_conv_border_entry holds them. */
 enum { BS_ALL = 0, BS_FIRST = 1, BS_LAST = 2 };
 
-/* Whether the tile skips taps whose border products are not zero. */
-static bool skips_border(const qb_conv_nhwc *g, const qb_conv_tile *t)
-{
-    long a, b;
-    qb_conv_tile_edges(t, g->S, &a, &b);
-    return t->zp != 0 && (t->r0 > 0 || t->r1 < g->R || a > 0 || b < g->S);
-}
-
 static QB_VNNI512 void border_sums_of(const qb_conv_nhwc *g, const qb_conv_tile *t, long j, int npan,
                                       int32_t out[3][4 * PANEL])
 {
@@ -99,13 +91,15 @@ static QB_VNNI512 void border_sums_of(const qb_conv_nhwc *g, const qb_conv_tile 
 }
 
 /* The tile's border sums from the walk's memo, computed there first if its
- * kind of tile (reach of rows and columns, lone pixel, channels) is new. */
+ * kind of tile (reach of rows and columns, lone pixel, channels) is new;
+ * NULL when the tile skips no tap whose border products are not zero. */
 static QB_VNNI512 const int32_t (*border_sums(const qb_conv_nhwc *g, const qb_conv_tile *t, long j,
                                               int npan))[4 * PANEL]
 {
-    qb_conv_border_memo *m = t->memo;
     long a, b;
     qb_conv_tile_edges(t, g->S, &a, &b);
+    if (t->zp == 0 || (t->r0 == 0 && t->r1 == g->R && a == 0 && b == g->S)) return NULL;
+    qb_conv_border_memo *m = t->memo;
     const long key[7] = {t->r0, t->r1, a, b, t->np == 1, j, npan};
     for (int i = 0; i < m->n; i++)
         if (memcmp(m->e[i].key, key, sizeof key) == 0) return m->e[i].sums;
@@ -200,7 +194,7 @@ QB_VNNI512 void qb_conv_nhwc_tile_i8(const qb_conv_nhwc *g, const qb_conv_tile *
     }
     int32_t buf[2 * TP * TN] __attribute__((aligned(64)));
     const int npan = nj > TN ? 4 : 2;
-    const int32_t(*bs)[4 * PANEL] = skips_border(g, t) ? border_sums(g, t, j, npan) : NULL;
+    const int32_t(*bs)[4 * PANEL] = border_sums(g, t, j, npan);
     /* requantized in registers where it can be: the tile's trip through
      * memory was a few percent of the conv */
     int32_t *acc = (nj == TN || nj == 2 * TN) && e->kind == QB_EPI_RQ_FLOAT && !e->channel_is_row ? NULL : buf;
