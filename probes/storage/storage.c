@@ -253,7 +253,7 @@ int qb_probe_storage_measure(qb_results *res, const qb_storage_opts *o, const qb
         qb_progress("probe storage: writing the %zu MiB test file", o->size >> 20);
         rc = qb_storage_file_fill(&f);
     }
-    const bool qd1 = o->reads & QB_STORAGE_READ_QD1, qd32_on = o->reads & QB_STORAGE_READ_QD32,
+    const bool qd1_on = o->reads & QB_STORAGE_READ_QD1, qd32_on = o->reads & QB_STORAGE_READ_QD32,
                seq_on = o->reads & QB_STORAGE_READ_SEQ;
     if (!rc && qd32_on && qb_storage_uring_open(&b.uring, &f, SEED_QD32) != QB_OK) {
         snprintf(uring_why, sizeof uring_why, "%s", qb_last_error(QB_EUNSUPPORTED));
@@ -265,7 +265,7 @@ int qb_probe_storage_measure(qb_results *res, const qb_storage_opts *o, const qb
         /* Each round keeps at most its share of the latency samples. */
         b.cap = QB_STORAGE_MAX_LAT_SAMPLES / (size_t)rounds * (size_t)(r + 1);
         b.calls = 0;
-        if (qd1) {
+        if (qd1_on) {
             qb_rep_result qr;
             rc = qb_repeat(pol, trial_qd1, &b, &qr);
             if (rc) break;
