@@ -45,6 +45,7 @@ static void print_interp(const qb_results *res)
 typedef struct {
     const char *filter;
     long iterations;
+    long processes;
     qb_interp_opts o;
 } interp_args;
 
@@ -56,6 +57,7 @@ static int check_interp(const qb_run_opts *ro, qb_rep_policy *pol, void *ctx)
     qb_interp_opts_init(&a->o, ro->quick);
     a->o.filter = a->filter;
     a->o.iterations = a->iterations;
+    a->o.processes = (int)a->processes;
     /* An unknown name fails here, before the machine is probed, naming the
      * choices (qbench list does not list them). */
     bool sel[2];
@@ -82,6 +84,10 @@ int qb_cmd_probe_interp(int argc, char **argv)
         {"filter", 'f', QB_OPT_STRING, &a.filter, "LIST", "add-int, add-float (default both)", 0, 0},
         {"iterations", 'n', QB_OPT_INT, &a.iterations, "N",
          "loop iterations per timed call (default: sized to the trial length)", 1000, 1000000000},
+        {"processes", 'P', QB_OPT_INT, &a.processes, "N",
+         "worker processes, each with an interpreter of its own (default " QB_STR(QB_INTERP_PROCESSES_DEFAULT) ", " QB_STR(
+             QB_INTERP_QUICK_PROCESSES) " with --quick)",
+         1, QB_INTERP_MAX_PROCESSES},
         QB_POLICY_OPTS(ro),
         QB_OUTPUT_OPTS(ro),
     };
@@ -94,7 +100,9 @@ int qb_cmd_probe_interp(int argc, char **argv)
             "and the empty loop 'for _ in repeat(None, n): pass', each body followed by its own\n"
             "'pass' line, as python3 -m timeit builds its function. An addition costs\n"
             "(loop - empty loop) / n, the two called back to back in each trial, the best\n"
-            "round's median; every sample is kept. Each timed call lasts about "
+            "round's median in each of several worker processes (each with an interpreter of\n"
+            "its own: one process is one draw of where its objects lie in memory), and the\n"
+            "median over the processes; every sample is kept. Each timed call lasts about "
             QB_STR(QB_INTERP_TRIAL_US_DEFAULT) " us (" QB_STR(QB_INTERP_QUICK_TRIAL_US) "\n"
             "with --quick). Not part of qbench run.",
         .examples = "  qbench probe interp --quick\n"

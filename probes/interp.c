@@ -11,8 +11,16 @@
  * (in turn first) and times each call: its sample is the difference per
  * iteration, so a slow spell of a shared host, which lasts far longer than
  * the pair, slows both halves instead of one side of the subtraction. The
- * empty loop is also measured alone. All run in interleaved rounds, and each
- * figure is the best round's median. */
+ * empty loop is also measured alone. All run in interleaved rounds, and a
+ * process's figure is its best round's median.
+ *
+ * One interpreter's figure is one draw: the same loops in another process
+ * (other addresses and pages for the interpreter's objects) cost up to a
+ * third more or less, while within a process they repeat closely. So the
+ * measurement runs in several worker processes forked one after the other,
+ * each with an interpreter of its own, and each figure is the median of the
+ * workers' figures. The parent never starts Python itself; the workers send
+ * their samples back through a pipe. */
 #ifdef QB_HAVE_PYTHON
 /* Python.h sets feature macros of its own, so it comes before every system header. */
 #define PY_SSIZE_T_CLEAN
@@ -22,6 +30,7 @@
 #include "clock.h"
 #include "defaults.h"
 #include "error.h"
+#include "fd_io.h"
 #include "interrupt.h"
 #include "output.h"
 #include "pin.h"
@@ -31,9 +40,13 @@
 #include "timer.h"
 
 #include <dlfcn.h>
+#include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 void qb_interp_opts_init(qb_interp_opts *o, bool quick)
 {
@@ -238,8 +251,252 @@ static int compile_loops(interp_run *ir, PyObject **module)
     return QB_OK;
 }
 
+/* What a worker sends first. */
+typedef struct {
+    int rc;        /* its outcome: QB_OK, QB_EINTR (it kept what it finished) or an error */
+    long n;        /* the loop count it ran */
+    char msg[240]; /* the error's line */
+} worker_head;
+
+/* What a worker sends per kind after its head: this, then nsamples trials'
+ * ns per iteration and nsamples cycles. kind -1 ends the report. */
+typedef struct {
+    int kind, nsamples, dropped, target_missed;
+    double worst_cv;
+    double fig, fig_cycles; /* its best round's medians */
+    double loop, empty;     /* an addition's halves' medians (NAN for the empty loop) */
+} worker_kind;
+
+/* One kind over the workers, in the parent. */
+typedef struct {
+    double *all, *aux; /* every kept trial, worker after worker */
+    size_t n, cap;
+    double fig[QB_INTERP_MAX_PROCESSES], cycles[QB_INTERP_MAX_PROCESSES];
+    double loop[QB_INTERP_MAX_PROCESSES], empty[QB_INTERP_MAX_PROCESSES];
+    size_t size[QB_INTERP_MAX_PROCESSES]; /* trials per worker */
+    int workers, dropped;
+    bool target_missed;
+    double worst_cv;
+} kind_acc;
+
+static int measure_rounds(interp_run *ir, const bool sel[NKINDS], const qb_rep_policy *pol, int worker,
+                          int workers)
+{
+    int rc = QB_OK;
+    for (int round = 0; round < pol->rounds && !rc && !qb_interrupted(); round++) {
+        for (int k = 0; k < NKINDS && !rc && !qb_interrupted(); k++) {
+            if (!sel[k]) continue;
+            qb_progress("probe interp: process %d/%d, round %d/%d: %s", worker + 1, workers, round + 1,
+                        pol->rounds, kind_names[k]);
+            ir->kind = k;
+            ir->calls = 0;
+            ir->warmup = pol->warmup;
+            qb_rep_result r;
+            rc = qb_repeat(pol, loop_trial, ir, &r);
+            if (rc) break;
+            rc = qb_pooled_add(&ir->pool[k], &r);
+            qb_rep_result_free(&r);
+        }
+    }
+    qb_progress_done();
+    if (rc == QB_OK && qb_interrupted()) rc = QB_EINTR;
+    return rc;
+}
+
+static int set_count(interp_run *ir)
+{
+    ir->count = PyLong_FromLong(ir->n);
+    return ir->count ? QB_OK : py_fail("count");
+}
+
+/* Send the worker's outcome and, unless it failed, every kind it measured. */
+static int worker_send(int fd, const interp_run *ir, const bool sel[NKINDS], int rc)
+{
+    worker_head h = {.rc = rc, .n = ir->n};
+    const bool failed = rc != QB_OK && rc != QB_EINTR;
+    if (failed) snprintf(h.msg, sizeof h.msg, "%s", qb_last_error(rc));
+    if (qb_write_full(fd, &h, sizeof h) != 0) return -1;
+    for (int k = 0; k < NKINDS && !failed; k++) {
+        const qb_pooled *p = &ir->pool[k];
+        if (!sel[k] || p->n == 0) continue;
+        const halves *hv = &ir->half[k];
+        const worker_kind w = {
+            .kind = k,
+            .nsamples = p->n,
+            .dropped = p->dropped,
+            .target_missed = p->target_missed,
+            .worst_cv = p->worst_cv,
+            .fig = qb_pooled_best(p, QB_BETTER_LOWER),
+            .fig_cycles = qb_pooled_best_aux(p, QB_BETTER_LOWER),
+            .loop = k == K_EMPTY ? NAN : qb_median_of(hv->add, hv->n),
+            .empty = k == K_EMPTY ? NAN : qb_median_of(hv->empty, hv->n),
+        };
+        if (qb_write_full(fd, &w, sizeof w) != 0 ||
+            qb_write_full(fd, p->all, (size_t)p->n * sizeof *p->all) != 0 ||
+            qb_write_full(fd, p->aux, (size_t)p->n * sizeof *p->aux) != 0)
+            return -1;
+    }
+    const worker_kind end = {.kind = -1};
+    return qb_write_full(fd, &end, sizeof end);
+}
+
+/* A worker process: an interpreter of its own measures every selected kind
+ * and reports through fd. ir->n is the loop count, or 0 to size it here. */
+static _Noreturn void worker_main(interp_run *ir, const bool sel[NKINDS], const qb_rep_policy *pol,
+                                  double trial_us, int fd, int worker, int workers)
+{
+    Py_InitializeEx(0);
+    PyObject *module = NULL;
+    int rc = compile_loops(ir, &module);
+    if (!rc) {
+        qb_spin_ns(20000000ull);
+        rc = ir->n > 0 ? set_count(ir) : size_loops(ir, trial_us);
+    }
+    if (!rc) rc = measure_rounds(ir, sel, pol, worker, workers);
+    /* The process ends here: the interpreter is not finalized. */
+    _exit(worker_send(fd, ir, sel, rc) == 0 ? 0 : 1);
+}
+
+static int acc_add(kind_acc *a, const worker_kind *w, const double *all, const double *aux)
+{
+    if (a->n + (size_t)w->nsamples > a->cap) {
+        size_t cap = a->cap ? a->cap : 256;
+        while (cap < a->n + (size_t)w->nsamples) cap *= 2;
+        double *x = realloc(a->all, cap * sizeof *x);
+        if (!x) return qb_fail(QB_ENOMEM, "out of memory");
+        a->all = x;
+        double *y = realloc(a->aux, cap * sizeof *y);
+        if (!y) return qb_fail(QB_ENOMEM, "out of memory");
+        a->aux = y;
+        a->cap = cap;
+    }
+    memcpy(a->all + a->n, all, (size_t)w->nsamples * sizeof *all);
+    memcpy(a->aux + a->n, aux, (size_t)w->nsamples * sizeof *aux);
+    a->n += (size_t)w->nsamples;
+    const int i = a->workers++;
+    a->fig[i] = w->fig;
+    a->cycles[i] = w->fig_cycles;
+    a->loop[i] = w->loop;
+    a->empty[i] = w->empty;
+    a->size[i] = (size_t)w->nsamples;
+    a->dropped += w->dropped;
+    a->target_missed |= w->target_missed != 0;
+    if (w->worst_cv > a->worst_cv) a->worst_cv = w->worst_cv;
+    return QB_OK;
+}
+
+/* Read one worker's report into acc. Returns its outcome, or -1 when the
+ * report broke off (the caller says how the worker ended). */
+static int read_worker(int fd, interp_run *ir, kind_acc acc[NKINDS])
+{
+    worker_head h;
+    if (qb_read_full(fd, &h, sizeof h) != 0) return -1;
+    if (h.rc != QB_OK && h.rc != QB_EINTR) {
+        h.msg[sizeof h.msg - 1] = '\0';
+        return qb_fail(h.rc, "%s", h.msg);
+    }
+    if (ir->n == 0) ir->n = h.n;
+    double *buf = NULL;
+    int rc = QB_OK;
+    for (;;) {
+        worker_kind w;
+        if (qb_read_full(fd, &w, sizeof w) != 0) {
+            rc = -1;
+            break;
+        }
+        if (w.kind < 0) break;
+        if (w.kind >= NKINDS || w.nsamples <= 0 || w.nsamples > 10000000 ||
+            acc[w.kind].workers >= QB_INTERP_MAX_PROCESSES) {
+            rc = -1;
+            break;
+        }
+        double *b = realloc(buf, 2 * (size_t)w.nsamples * sizeof *b);
+        if (!b) {
+            rc = qb_fail(QB_ENOMEM, "out of memory");
+            break;
+        }
+        buf = b;
+        if (qb_read_full(fd, buf, 2 * (size_t)w.nsamples * sizeof *buf) != 0) {
+            rc = -1;
+            break;
+        }
+        rc = acc_add(&acc[w.kind], &w, buf, buf + w.nsamples);
+        if (rc) break;
+    }
+    free(buf);
+    return rc ? rc : h.rc;
+}
+
+/* Fork worker `worker`, collect its report and wait for it. */
+static int run_worker(interp_run *ir, const bool sel[NKINDS], const qb_rep_policy *pol, double trial_us,
+                      int worker, int workers, kind_acc acc[NKINDS])
+{
+    int fds[2];
+    if (pipe(fds) != 0) return qb_fail(QB_EIO, "probe interp: pipe: %s", strerror(errno));
+    fflush(stdout);
+    fflush(stderr);
+    const pid_t pid = fork();
+    if (pid < 0) {
+        const int e = errno;
+        close(fds[0]);
+        close(fds[1]);
+        return qb_fail(QB_EIO, "probe interp: fork: %s", strerror(e));
+    }
+    if (pid == 0) {
+        close(fds[0]);
+        worker_main(ir, sel, pol, trial_us, fds[1], worker, workers);
+    }
+    close(fds[1]);
+    int rc = read_worker(fds[0], ir, acc);
+    close(fds[0]);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    if (rc == -1)
+        rc = WIFSIGNALED(status)
+                 ? qb_fail(QB_EINTERNAL, "probe interp: worker process %d died of signal %d", worker + 1,
+                           WTERMSIG(status))
+                 : qb_fail(QB_EINTERNAL, "probe interp: worker process %d ended without its report (status %d)",
+                           worker + 1, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    return rc;
+}
+
+/* A metric over the workers: every trial kept as a sample, grouped by worker,
+ * valued at the median of the workers' figures. */
+static int workers_metric(qb_record *r, const char *name, const char *unit, const kind_acc *a,
+                          const double *samples, const double *figures)
+{
+    int rc = qb_record_metric_samples(r, name, unit, QB_BETTER_LOWER, samples, a->n);
+    if (rc) return rc;
+    qb_metric *m = &r->metrics[r->nmetrics - 1];
+    m->value = qb_median_of(figures, (size_t)a->workers);
+    double med[QB_INTERP_MAX_PROCESSES];
+    size_t off = 0;
+    for (int w = 0; w < a->workers; w++) {
+        med[w] = qb_median_of(samples + off, a->size[w]);
+        off += a->size[w];
+    }
+    return qb_metric_set_rounds(m, med, a->size, (size_t)a->workers);
+}
+
+/* Say how far the workers' figures were apart, when that is far. */
+static int spread_note(qb_record *r, const char *name, const char *unit, const kind_acc *a)
+{
+    double lo = a->fig[0], hi = a->fig[0];
+    for (int w = 1; w < a->workers; w++) {
+        if (a->fig[w] < lo) lo = a->fig[w];
+        if (a->fig[w] > hi) hi = a->fig[w];
+    }
+    const double med = qb_median_of(a->fig, (size_t)a->workers);
+    if (a->workers < 2 || !(med > 0) || (hi - lo) / med <= QB_INTERP_PROCESS_SPREAD) return QB_OK;
+    return qb_record_note(r,
+                          "%s: the %d worker processes gave %.3g..%.3g %s (median %.3g): one interpreter is "
+                          "one draw of where its objects lie in memory, so the figure is the median over "
+                          "processes",
+                          name, a->workers, lo, hi, unit, med);
+}
+
 /* The params every record of the probe carries. */
-static int common_params(qb_record *r, const interp_run *ir, int kind)
+static int common_params(qb_record *r, long n, int workers, int kind)
 {
     const char *version = Py_GetVersion();
     char short_version[32];
@@ -253,7 +510,8 @@ static int common_params(qb_record *r, const interp_run *ir, int kind)
     Dl_info where;
     if (!rc) rc = qb_record_param_str(r, "library", dladdr((const void *)Py_GetVersion, &where) && where.dli_fname
                                                         ? where.dli_fname : "unknown");
-    if (!rc) rc = qb_record_param_num(r, "iterations", (double)ir->n);
+    if (!rc) rc = qb_record_param_num(r, "iterations", (double)n);
+    if (!rc) rc = qb_record_param_num(r, "processes", workers);
     if (!rc) rc = qb_record_param_str(r, "operands", kind == K_ADD_INT     ? "a = 1; b = 2 (small ints)"
                                                      : kind == K_ADD_FLOAT ? "a = 1.0; b = 2.0 (floats)"
                                                                            : "none");
@@ -262,70 +520,37 @@ static int common_params(qb_record *r, const interp_run *ir, int kind)
     if (!rc) rc = qb_record_param_str(r, "method",
                                       "embedded libpython; a, b locals of the function (LOAD_FAST), "
                                       "as timeit's function; addition = (loop - empty loop) / n per "
-                                      "trial, the two called back to back; the best round's median");
+                                      "trial, the two called back to back; each worker process's best "
+                                      "round's median, then the median over the processes");
     return rc;
 }
 
-static double median_of(const double *v, size_t n)
-{
-    qb_stats st;
-    return n && qb_stats_compute(v, n, &st) == QB_OK ? st.median : 0;
-}
-
-/* An addition's metrics: add (ns) and add_cycles from the paired trials'
- * differences, every sample kept; the halves' medians beside, as
- * information (the subtraction is per pair, so add is not exactly their
- * difference). */
-static int add_metrics(qb_record *rec, const qb_pooled *p, const halves *h, const qb_rep_policy *pol)
-{
-    int rc = qb_pooled_record(rec, "add", "ns", QB_BETTER_LOWER, p, pol->target_cv);
-    if (!rc) rc = qb_pooled_record_aux(rec, "add_cycles", "cycles", QB_BETTER_LOWER, p, QB_BETTER_LOWER);
-    if (!rc) rc = qb_record_metric(rec, "loop", "ns", QB_BETTER_NONE, median_of(h->add, h->n));
-    if (!rc) rc = qb_record_metric(rec, "empty_loop", "ns", QB_BETTER_NONE, median_of(h->empty, h->n));
-    const double net = qb_pooled_best(p, QB_BETTER_LOWER);
-    if (!rc && !(net > 0))
-        rc = qb_record_note(rec, "add: the loop was no slower than the empty loop (%.3g ns apart)", net);
-    return rc;
-}
-
-static int make_records(qb_results *res, const interp_run *ir, const bool sel[NKINDS], const qb_rep_policy *pol)
+static int make_records(qb_results *res, long n, const kind_acc acc[NKINDS], const qb_rep_policy *pol)
 {
     int rc = QB_OK;
     for (int k = 0; k < NKINDS && !rc; k++) {
-        if (!sel[k] || ir->pool[k].n == 0) continue;
+        const kind_acc *a = &acc[k];
+        if (a->workers == 0) continue;
         qb_record *r = qb_results_add(res, "probe.interp", kind_names[k]);
         if (!r) return QB_ENOMEM;
-        rc = common_params(r, ir, k);
-        if (rc) break;
-        if (k == K_EMPTY) {
-            rc = qb_pooled_record(r, "loop", "ns", QB_BETTER_LOWER, &ir->pool[k], pol->target_cv);
-            if (!rc) rc = qb_pooled_record_aux(r, "loop_cycles", "cycles", QB_BETTER_LOWER, &ir->pool[k],
-                                               QB_BETTER_LOWER);
-        } else {
-            rc = add_metrics(r, &ir->pool[k], &ir->half[k], pol);
+        rc = common_params(r, n, a->workers, k);
+        const char *name = k == K_EMPTY ? "loop" : "add";
+        if (!rc) rc = workers_metric(r, name, "ns", a, a->all, a->fig);
+        if (!rc) rc = workers_metric(r, k == K_EMPTY ? "loop_cycles" : "add_cycles", "cycles", a, a->aux, a->cycles);
+        if (!rc && k != K_EMPTY) {
+            /* As information: the medians of the pairs' halves (the
+             * subtraction is per pair, so add is not exactly their difference). */
+            rc = qb_record_metric(r, "loop", "ns", QB_BETTER_NONE, qb_median_of(a->loop, (size_t)a->workers));
+            if (!rc)
+                rc = qb_record_metric(r, "empty_loop", "ns", QB_BETTER_NONE,
+                                      qb_median_of(a->empty, (size_t)a->workers));
+            const double net = qb_metric_value(r, "add");
+            if (!rc && !(net > 0))
+                rc = qb_record_note(r, "add: the loop was no slower than the empty loop (%.3g ns apart)", net);
         }
+        if (!rc) rc = spread_note(r, name, "ns", a);
+        if (!rc) rc = qb_pooled_note_trials(r, name, a->target_missed, a->worst_cv, pol->target_cv, a->dropped);
     }
-    return rc;
-}
-
-static int measure_rounds(interp_run *ir, const bool sel[NKINDS], const qb_rep_policy *pol)
-{
-    int rc = QB_OK;
-    for (int round = 0; round < pol->rounds && !rc && !qb_interrupted(); round++) {
-        for (int k = 0; k < NKINDS && !rc && !qb_interrupted(); k++) {
-            if (!sel[k]) continue;
-            qb_progress("probe interp: round %d/%d: %s", round + 1, pol->rounds, kind_names[k]);
-            ir->kind = k;
-            ir->calls = 0;
-            ir->warmup = pol->warmup;
-            qb_rep_result r;
-            rc = qb_repeat(pol, loop_trial, ir, &r);
-            if (rc) break;
-            rc = qb_pooled_add(&ir->pool[k], &r);
-            qb_rep_result_free(&r);
-        }
-    }
-    qb_progress_done();
     return rc;
 }
 
@@ -334,49 +559,44 @@ int qb_probe_interp_measure(qb_results *res, const qb_interp_opts *o, const qb_r
     bool sel[NKINDS] = {true, false, false};
     int rc = qb_filter_select("probe interp --filter", o->filter, add_names, 2, sel + 1);
     if (rc) return rc;
+    const int workers = o->processes > 0 ? o->processes
+                        : o->quick       ? QB_INTERP_QUICK_PROCESSES
+                                         : QB_INTERP_PROCESSES_DEFAULT;
+    if (workers > QB_INTERP_MAX_PROCESSES)
+        return qb_fail(QB_EUSAGE, "probe interp: %d processes (at most %d)", workers, QB_INTERP_MAX_PROCESSES);
     const double trial_us = o->quick ? QB_INTERP_QUICK_TRIAL_US : QB_INTERP_TRIAL_US_DEFAULT;
     interp_run *ir = calloc(1, sizeof *ir);
-    if (!ir) return qb_fail(QB_ENOMEM, "out of memory");
+    kind_acc *acc = calloc(NKINDS, sizeof *acc);
+    if (!ir || !acc) {
+        free(ir);
+        free(acc);
+        return qb_fail(QB_ENOMEM, "out of memory");
+    }
     cpu_set_t saved;
     rc = qb_pin_self(qb_cpu_nth(0), &saved);
-    if (rc) {
-        free(ir);
-        return rc;
-    }
-    Py_InitializeEx(0);
-    PyObject *module = NULL;
-    rc = compile_loops(ir, &module);
     if (!rc) {
-        qb_spin_ns(20000000ull);
+        /* Calibrated once here: the workers inherit the clock. */
         (void)qb_core_ghz();
-        rc = o->iterations > 0 ? QB_OK : size_loops(ir, trial_us);
-        if (!rc && o->iterations > 0) {
-            ir->n = o->iterations;
-            ir->count = PyLong_FromLong(ir->n);
-            if (!ir->count) rc = py_fail("count");
-        }
+        ir->n = o->iterations; /* 0: the first worker sizes it for all */
+        for (int w = 0; w < workers && !rc && !qb_interrupted(); w++)
+            rc = run_worker(ir, sel, pol, trial_us, w, workers, acc);
+        qb_unpin_self(&saved);
     }
-    if (!rc) {
+    if (rc == QB_OK || rc == QB_EINTR) {
+        const int keep = rc;
         qb_settings_put(res, "probe.interp", "trial_us", trial_us);
         qb_settings_put(res, "probe.interp", "iterations", (double)ir->n);
-        rc = measure_rounds(ir, sel, pol);
-    }
-    const int keep = rc;
-    if (rc == QB_OK || rc == QB_EINTR) {
-        rc = make_records(res, ir, sel, pol);
+        qb_settings_put(res, "probe.interp", "processes", workers);
+        rc = make_records(res, ir->n, acc, pol);
         if (rc == QB_OK) rc = keep;
     }
-    Py_XDECREF(ir->count);
-    Py_XDECREF(module);
-    if (Py_FinalizeEx() < 0 && rc == QB_OK) rc = qb_fail(QB_EINTERNAL, "probe interp: Python did not finalize");
-    qb_unpin_self(&saved);
     for (int k = 0; k < NKINDS; k++) {
-        qb_pooled_free(&ir->pool[k]);
-        free(ir->half[k].add);
-        free(ir->half[k].empty);
+        free(acc[k].all);
+        free(acc[k].aux);
     }
+    free(acc);
     free(ir);
-    if (rc == QB_OK && qb_interrupted()) rc = qb_fail(QB_EINTR, "probe interp: interrupted");
+    if (rc == QB_EINTR || (rc == QB_OK && qb_interrupted())) rc = qb_fail(QB_EINTR, "probe interp: interrupted");
     return rc;
 }
 

@@ -88,10 +88,13 @@ int qb_probe_ctx_measure(qb_results *res, const qb_ctx_opts *o, const qb_rep_pol
  *       each trial), add_cycles, and as information loop and empty_loop (the
  *       medians of the pairs' halves, ns per iteration)
  * params kind, python (e.g. "3.11.2"), python_version (Py_GetVersion),
- * library (the libpython file), iterations, operands, loop, method. */
+ * library (the libpython file), iterations, processes, operands, loop, method.
+ * Each figure is the median over worker processes, each with an interpreter
+ * of its own; the samples are grouped by process (round_medians). */
 typedef struct {
     const char *filter; /* comma list of add-int, add-float; NULL: both */
     long iterations;    /* loop count per trial; 0: sized to the trial length */
+    int processes;      /* worker processes; 0: the default (QB_INTERP_*PROCESSES) */
     bool quick;
 } qb_interp_opts;
 

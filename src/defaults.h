@@ -162,6 +162,13 @@
 /* Interpreter probe (probes/interp.c, qbench probe interp). */
 #define QB_INTERP_TRIAL_US_DEFAULT 2000 /* one timed loop call (iterations sized from a pilot) */
 #define QB_INTERP_QUICK_TRIAL_US 1000
+/* Worker processes, each with an interpreter of its own: one process's
+ * figure is one draw of where its objects lie, so the figure is their median. */
+#define QB_INTERP_PROCESSES_DEFAULT 7
+#define QB_INTERP_QUICK_PROCESSES 5
+#define QB_INTERP_MAX_PROCESSES 32
+/* Workers' figures further apart than this (relative to their median) are noted. */
+#define QB_INTERP_PROCESS_SPREAD 0.10
 /* Storage probe (probes/storage/, qbench probe storage). */
 #define QB_STORAGE_SIZE_DEFAULT "1G"    /* test file: past any cache a disk or host keeps per file */
 #define QB_STORAGE_QUICK_SIZE "256M"

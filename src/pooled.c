@@ -90,13 +90,16 @@ int qb_pooled_record_aux(qb_record *rec, const char *name, const char *unit, int
     if (p->n == 0) return qb_fail(QB_EINTERNAL, "%s: no samples for %s", rec->id, name);
     int rc = qb_record_metric_samples(rec, name, unit, better, p->aux, (size_t)p->n);
     if (rc) return rc;
+    rec->metrics[rec->nmetrics - 1].value = qb_pooled_best_aux(p, primary_better);
+    return set_rounds(rec, p->aux, p);
+}
+
+double qb_pooled_best_aux(const qb_pooled *p, int primary_better)
+{
+    if (p->rounds == 0) return NAN;
     const int b = best_round(p, primary_better);
     const int from = p->round_start[b], to = b + 1 < p->rounds ? p->round_start[b + 1] : p->n;
-    qb_stats st;
-    rc = qb_stats_compute(p->aux + from, (size_t)(to - from), &st);
-    if (rc) return rc;
-    rec->metrics[rec->nmetrics - 1].value = st.median;
-    return set_rounds(rec, p->aux, p);
+    return qb_median_of(p->aux + from, (size_t)(to - from));
 }
 
 int qb_pooled_record(qb_record *rec, const char *name, const char *unit, int better,
@@ -119,12 +122,20 @@ int qb_pooled_record(qb_record *rec, const char *name, const char *unit, int bet
                             "%s: round medians range %.3g..%.3g %s: something else used this core "
                             "(SMT sibling or host); the best round is reported",
                             name, lo, hi, unit);
-    if (!rc && p->target_missed)
+    if (!rc) rc = qb_pooled_note_trials(rec, name, p->target_missed, p->worst_cv, target_cv, p->dropped);
+    return rc;
+}
+
+int qb_pooled_note_trials(qb_record *rec, const char *name, bool target_missed, double worst_cv,
+                          double target_cv, int dropped)
+{
+    int rc = QB_OK;
+    if (target_missed)
         rc = qb_record_note(rec, "%s: spread up to %.2f%% within a round, above the %.2f%% target",
-                            name, 100 * p->worst_cv, 100 * target_cv);
-    if (!rc && p->dropped > 0)
+                            name, 100 * worst_cv, 100 * target_cv);
+    if (!rc && dropped > 0)
         rc = qb_record_note(rec, "%s: %d trials dropped (preempted, clock changed or core shared)", name,
-                            p->dropped);
+                            dropped);
     return rc;
 }
 

@@ -36,6 +36,10 @@ int qb_pooled_record_aux(qb_record *rec, const char *name, const char *unit, int
 /* The best round's median in the metric's direction. */
 double qb_pooled_best(const qb_pooled *p, int better);
 
+/* The median of the second quantities of the round whose primary median was
+ * best (NAN without rounds). */
+double qb_pooled_best_aux(const qb_pooled *p, int primary_better);
+
 /* True when the best two rounds' medians agree within tol of the best: a
  * figure two rounds reached is the machine's, not one quiet moment's, and a
  * best round that a busy moment spoiled shows as a gap to the next. */
@@ -45,6 +49,11 @@ bool qb_pooled_confirmed(const qb_pooled *p, int better, double tol);
  * notes on dropped trials, missed spread targets and disagreeing rounds. */
 int qb_pooled_record(qb_record *rec, const char *name, const char *unit, int better,
                      const qb_pooled *p, double target_cv);
+
+/* The notes on a measurement's trials qb_pooled_record adds: a round's
+ * spread above target_cv (worst_cv, when target_missed) and dropped trials. */
+int qb_pooled_note_trials(qb_record *rec, const char *name, bool target_missed, double worst_cv,
+                          double target_cv, int dropped);
 
 void qb_pooled_free(qb_pooled *p);
 

@@ -24,6 +24,8 @@ expect 2 "out of range" probe interp --iterations 0
 expect 2 "x" probe interp --iterations x
 expect 2 "extra" probe interp extra
 expect 2 "--nope" probe interp --nope
+expect 2 "out of range" probe interp --processes 0
+expect 2 "out of range" probe interp --processes 33
 expect 0 "" probe interp --help
 
 if "$QB" probe interp --quick --rounds 1 --reps 5 --max-reps 5 --json >"$tmp/i.json" 2>"$tmp/err" &&
@@ -56,6 +58,43 @@ for kind in ("add-int", "add-float"):
     assert 0.05 < m["add"]["value"] < 1000, m["add"]
 PY
 then ok; else bad "probe interp JSON"; cat "$tmp/err"; fi
+
+# Three worker processes, one round each: the samples are grouped by process,
+# and each figure is the median of the processes' figures (with one round, a
+# process's figure is its group's median).
+if "$QB" probe interp --quick --processes 3 --rounds 1 --reps 5 --max-reps 5 --json >"$tmp/p.json" 2>"$tmp/err" &&
+    python3 - "$tmp/p.json" <<'PY'
+import json, statistics, sys
+d = json.load(open(sys.argv[1]))
+assert d["settings"]["probe.interp"]["processes"] == 3, d["settings"]
+for r in d["results"]:
+    assert r["params"]["processes"] == 3, r["params"]
+    for name in ("add", "add_cycles") if "add" in r["metrics"] else ("loop", "loop_cycles"):
+        m = r["metrics"][name]
+        assert len(m["round_medians"]) == 3 and sum(m["round_sizes"]) == len(m["samples"]), (r["id"], name, m)
+        off = 0
+        for med, size in zip(m["round_medians"], m["round_sizes"]):
+            assert size >= 5 and abs(statistics.median(m["samples"][off:off + size]) - med) < 1e-9
+            off += size
+        assert abs(m["value"] - statistics.median(m["round_medians"])) < 1e-9, (r["id"], name, m["value"])
+PY
+then ok; else bad "probe interp --processes 3"; cat "$tmp/err"; fi
+
+# SIGINT between worker processes: exit 130, and the file keeps the figures
+# of the processes that finished.
+"$QB" probe interp --quick --processes 30 -o "$tmp/int.json" >/dev/null 2>"$tmp/err" &
+pid=$!
+sleep 2
+kill -INT "$pid"
+wait "$pid"
+status=$?
+if [ "$status" -eq 130 ] && python3 - "$tmp/int.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+recs = [r for r in d["results"] if r["group"] == "probe.interp"]
+assert len(recs) == 3 and all(0 < r["params"]["processes"] < 30 for r in recs), [r["params"] for r in recs]
+PY
+then ok; else bad "probe interp interrupted: exit $status"; cat "$tmp/err"; fi
 
 # The table names the Python version and both additions.
 if "$QB" probe interp --quick --rounds 1 --reps 1 --max-reps 1 --filter add-int >"$tmp/t" 2>"$tmp/err" &&

@@ -5,6 +5,7 @@
 #include "ctx_bench.h"
 
 #include "error.h"
+#include "fd_io.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -35,30 +36,6 @@ typedef struct {
     int papi; /* counted with PAPI (else getrusage) */
     long long switches;
 } child_report;
-
-static int read_full(int fd, void *buf, size_t n)
-{
-    size_t got = 0;
-    while (got < n) {
-        const ssize_t r = read(fd, (char *)buf + got, n - got);
-        if (r > 0) got += (size_t)r;
-        else if (r < 0 && errno == EINTR) continue;
-        else return -1;
-    }
-    return 0;
-}
-
-static int write_full(int fd, const void *buf, size_t n)
-{
-    size_t put = 0;
-    while (put < n) {
-        const ssize_t r = write(fd, (const char *)buf + put, n - put);
-        if (r > 0) put += (size_t)r;
-        else if (r < 0 && errno == EINTR) continue;
-        else return -1;
-    }
-    return 0;
-}
 
 static unsigned char *touched_buffer(size_t bytes)
 {
@@ -93,15 +70,15 @@ static void child_main(qb_ring *r, int member, qb_ctx_place place)
     qb_switches_start(&sc);
     int tok;
     for (;;) {
-        if (read_full(r->pipes[member][0], &tok, sizeof tok) != 0) _exit(5);
+        if (qb_read_full(r->pipes[member][0], &tok, sizeof tok) != 0) _exit(5);
         if (tok < 0) break;
         qb_ctx_touch(ws, r->wsb);
-        if (write_full(r->pipes[next][1], &tok, sizeof tok) != 0) _exit(6);
+        if (qb_write_full(r->pipes[next][1], &tok, sizeof tok) != 0) _exit(6);
     }
     child_report rep = {member, sc.c != NULL, qb_switches_stop(&sc)};
     /* Report, then pass the end on: the parent reads every report after the token returns. */
-    if (write_full(r->result[1], &rep, sizeof rep) != 0) _exit(7);
-    if (write_full(r->pipes[next][1], &tok, sizeof tok) != 0) _exit(8);
+    if (qb_write_full(r->result[1], &rep, sizeof rep) != 0) _exit(7);
+    if (qb_write_full(r->pipes[next][1], &tok, sizeof tok) != 0) _exit(8);
     _exit(0);
 }
 
@@ -172,8 +149,8 @@ int qb_ring_run(qb_ring *r, uint64_t laps)
     int tok = 0;
     for (uint64_t i = 0; i < laps; i++) {
         qb_ctx_touch(r->ws, r->wsb);
-        if (write_full(r->pipes[1][1], &tok, sizeof tok) != 0 ||
-            read_full(r->pipes[0][0], &tok, sizeof tok) != 0)
+        if (qb_write_full(r->pipes[1][1], &tok, sizeof tok) != 0 ||
+            qb_read_full(r->pipes[0][0], &tok, sizeof tok) != 0)
             return qb_fail(QB_EIO, "probe ctx: the process ring broke: %s", strerror(errno));
     }
     return QB_OK;
@@ -186,14 +163,14 @@ int qb_ring_close(qb_ring *r, long long *counts, const char **source)
     bool all_papi = r->sc.c != NULL;
     for (int i = 1; i < r->procs; i++) counts[i] = -1;
     int tok = -1;
-    if (write_full(r->pipes[1][1], &tok, sizeof tok) != 0 ||
-        read_full(r->pipes[0][0], &tok, sizeof tok) != 0) {
+    if (qb_write_full(r->pipes[1][1], &tok, sizeof tok) != 0 ||
+        qb_read_full(r->pipes[0][0], &tok, sizeof tok) != 0) {
         rc = qb_fail(QB_EIO, "probe ctx: the process ring broke while ending");
         ring_kill(r);
     } else {
         for (int i = 1; i < r->procs; i++) {
             child_report rep;
-            if (read_full(r->result[0], &rep, sizeof rep) != 0) break;
+            if (qb_read_full(r->result[0], &rep, sizeof rep) != 0) break;
             if (rep.member > 0 && rep.member < r->procs) counts[rep.member] = rep.switches;
             all_papi &= rep.papi != 0;
         }
@@ -232,7 +209,7 @@ int qb_pipe_self_run(qb_pipe_self *p, uint64_t hops)
     int tok = 0;
     for (uint64_t i = 0; i < hops; i++) {
         qb_ctx_touch(p->ws, p->wsb);
-        if (write_full(p->p[1], &tok, sizeof tok) != 0 || read_full(p->p[0], &tok, sizeof tok) != 0)
+        if (qb_write_full(p->p[1], &tok, sizeof tok) != 0 || qb_read_full(p->p[0], &tok, sizeof tok) != 0)
             return qb_fail(QB_EIO, "probe ctx: pipe: %s", strerror(errno));
     }
     return QB_OK;

@@ -6,19 +6,23 @@
 # qbench embeds the shared libpython; Debian's python3 executable is linked
 # statically from a build of its own and runs the same loop faster, so it is
 # not the reference. A small program embedding the same shared library runs
-# timeit instead (built into out/ref with python3-config --embed). Each pair:
-# qbench probe interp, then timeit with 60 repeats of 200000 loops of 'a + b' and
-# of 'pass', alternating, both pinned to one CPU (QB_CPU, default 0). Two
-# timeit figures per data type: timeit's own (fastest 'a + b' less fastest
-# 'pass') and the median of the repeats' differences, which is what qbench
-# reports (the best round's median of paired differences). Prints each pair
-# and the medians of the pairs' ratios.
+# timeit instead (built into out/ref with python3-config --embed). One
+# process's figure, in either tool, is one draw of where the interpreter's
+# objects lie in memory, so both sides are medians over processes: each pair
+# is qbench probe interp with --processes P (QB_PROCS, default 7), then P
+# timeit processes, each with 60 repeats of 200000 loops of 'a + b' and of
+# 'pass', alternating, all pinned to one CPU (QB_CPU, default 0). Two timeit
+# figures per data type: timeit's own (fastest 'a + b' less fastest 'pass')
+# and the median of the repeats' differences, which is what qbench reports
+# (the best round's median of paired differences), each the median over the
+# P processes. Prints each pair and the medians of the pairs' ratios.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 pairs=${1:-6}
 build=${2:-build}
 qb=$build/qbench
 pin="taskset -c ${QB_CPU:-0}"
+procs=${QB_PROCS:-7}
 [ -x "$qb" ] || { echo "interp-vs-timeit: $qb not found (bash scripts/build.sh)" >&2; exit 2; }
 # the system's python3-config, whatever else is first on PATH: it names the
 # shared library qbench was built against
@@ -51,7 +55,7 @@ for kind, setup in (("int", "a=1; b=2"), ("float", "a=1.0; b=2.0")):
     print(min(pa) - min(pe), statistics.median(a - e for a, e in zip(pa, pe)), end=" ")
 print()'
 ours() {
-    $pin "$qb" probe interp --json 2>/dev/null | python3 -c '
+    $pin "$qb" probe interp --processes "$procs" --json 2>/dev/null | python3 -c '
 import json, sys
 m = {r["id"]: r["metrics"] for r in json.load(sys.stdin)["results"]}
 print(m["probe.interp/add-int"]["add"]["value"], m["probe.interp/add-float"]["add"]["value"])'
@@ -60,15 +64,22 @@ lib=$(ldd out/ref/pyrun | awk '/libpython/ {print $3}')
 ours_lib=$($pin "$qb" probe interp --quick --json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["results"][0]["params"]["library"])')
 [ "$(readlink -f "$lib")" = "$(readlink -f "$ours_lib")" ] ||
     { echo "interp-vs-timeit: timeit would run in $lib, qbench runs $ours_lib" >&2; exit 2; }
+# timeit in P processes: the median of each of its four figures
+theirs() {
+    for _ in $(seq 1 "$procs"); do $pin out/ref/pyrun "$timeit_src"; done | python3 -c '
+import statistics, sys
+rows = [list(map(float, l.split())) for l in sys.stdin if l.strip()]
+print(*(statistics.median(c) for c in zip(*rows)))'
+}
 rows=""
 for p in $(seq 1 "$pairs"); do
-    if [ $((p % 2)) = 1 ]; then q=$(ours); t=$($pin out/ref/pyrun "$timeit_src"); else t=$($pin out/ref/pyrun "$timeit_src"); q=$(ours); fi
+    if [ $((p % 2)) = 1 ]; then q=$(ours); t=$(theirs); else t=$(theirs); q=$(ours); fi
     rows+="$q $t"$'\n'
 done
-python3 - "$rows" "$lib" <<'PY'
+python3 - "$rows" "$lib" "$procs" <<'PY'
 import statistics as s, sys
 rows = [list(map(float, l.split())) for l in sys.argv[1].strip().splitlines()]
-print(f"timeit run by {sys.argv[2]}; ns per addition")
+print(f"timeit run by {sys.argv[2]}; ns per addition, each figure the median over {sys.argv[3]} processes")
 print("pair  int: qbench timeit(min) timeit(median)   float: qbench timeit(min) timeit(median)")
 for i, (qi, qf, ti_min, ti_med, tf_min, tf_med) in enumerate(rows, 1):
     print(f"{i:4}       {qi:6.2f} {ti_min:11.2f} {ti_med:14.2f}            {qf:6.2f} {tf_min:11.2f} {tf_med:14.2f}")
