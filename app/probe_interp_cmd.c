@@ -18,27 +18,29 @@ static void print_interp(const qb_results *res)
     for (size_t i = 0; i < res->n && !python[0]; i++)
         if (strcmp(res->recs[i].group, "probe.interp") == 0) python = qb_param_str(&res->recs[i], "python_version");
     printf("qbench probe interp: one interpreted addition in CPython %s\n\n", python);
-    static const char *const head[] = {"kind", "cost ns", "cycles", "loop ns/iter", "empty loop ns/iter"};
+    static const char *const head[] = {"kind", "cost ns", "cycles", "timeit ns", "loop ns/iter", "empty loop ns/iter"};
     qb_table t;
-    qb_table_init(&t, 5, head);
+    qb_table_init(&t, 6, head);
     for (size_t i = 0; i < res->n; i++) {
         const qb_record *r = &res->recs[i];
         if (strcmp(r->group, "probe.interp") != 0) continue;
         const bool empty = strcmp(qb_param_str(r, "kind"), "empty-loop") == 0;
-        char c[4][32];
+        char c[5][32];
         qb_fmt_num(c[0], sizeof c[0], empty ? qb_metric_value(r, "loop") : qb_metric_value(r, "add"), "%.2f");
         qb_fmt_num(c[1], sizeof c[1],
                    empty ? qb_metric_value(r, "loop_cycles") : qb_metric_value(r, "add_cycles"), "%.1f");
         qb_fmt_num(c[2], sizeof c[2], qb_metric_value(r, "loop"), "%.2f");
         qb_fmt_num(c[3], sizeof c[3], empty ? qb_metric_value(r, "loop") : qb_metric_value(r, "empty_loop"),
                    "%.2f");
-        qb_table_rowf(&t, "%s\t%s\t%s\t%s\t%s", qb_param_str(r, "kind"), c[0], c[1], c[2], c[3]);
+        qb_fmt_num(c[4], sizeof c[4], qb_metric_value(r, "timeit"), "%.2f");
+        qb_table_rowf(&t, "%s\t%s\t%s\t%s\t%s\t%s", qb_param_str(r, "kind"), c[0], c[1], c[4], c[2], c[3]);
     }
     qb_table_print(&t, stdout);
     qb_table_free(&t);
     printf("\ncost = (loop - empty loop) / n for a + b on locals (LOAD_FAST), as\n"
            "'python3 -m timeit -s \"a=1; b=2\" \"a + b\"' less the same with \"pass\" (the empty loop's\n"
-           "cost is one iteration of timeit's loop around \"pass\").\n\n");
+           "cost is one iteration of timeit's loop around \"pass\"). timeit ns: timeit itself, run in\n"
+           "the same worker processes (fastest \"a + b\" less fastest \"pass\"), for reference.\n\n");
     qb_print_notes(res);
 }
 

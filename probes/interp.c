@@ -96,7 +96,23 @@ static const char loop_source[] =
     "    a = 1.0; b = 2.0\n"
     "    for _ in repeat(None, n):\n"
     "        a + b\n"
-    "        pass\n";
+    "        pass\n"
+    "def by_timeit(setup, n, repeats):\n"
+    "    import timeit\n"
+    "    add = timeit.Timer('a + b', setup)\n"
+    "    empty = timeit.Timer('pass', setup)\n"
+    "    ta, te = [], []\n"
+    "    for _ in range(repeats):\n"
+    "        ta.append(add.timeit(n))\n"
+    "        te.append(empty.timeit(n))\n"
+    "    return (min(ta) - min(te)) / n * 1e9\n";
+
+/* timeit's own figure for an addition, in the worker after qbench's: the
+ * fastest of its repeats of "a + b" less the fastest of "pass", each repeat
+ * one call of the same count as qbench's loops, the two alternating. The
+ * same interpreter in the same process, so whatever sets one process apart
+ * from another (see the top) is common to both figures. */
+static const char *const timeit_setup[NKINDS] = {NULL, "a = 1; b = 2", "a = 1.0; b = 2.0"};
 
 /* The halves of the paired trials of one addition, per iteration: every
  * timed trial's, dropped ones too (they are information, not the figure). */
@@ -107,6 +123,8 @@ typedef struct {
 
 typedef struct {
     PyObject *fn[NKINDS];
+    PyObject *by_timeit;
+    double timeit_ns[NKINDS]; /* timeit's figure, NAN until measured */
     PyObject *count; /* n as a Python int */
     long n;
     int kind;        /* what the trial runs */
@@ -247,6 +265,11 @@ static int compile_loops(interp_run *ir, PyObject **module)
             return qb_fail(QB_EINTERNAL, "probe interp: function %s not defined", fn_names[k]);
         }
     }
+    ir->by_timeit = PyDict_GetItemString(globals, "by_timeit");
+    if (!ir->by_timeit) {
+        Py_DECREF(globals);
+        return qb_fail(QB_EINTERNAL, "probe interp: function by_timeit not defined");
+    }
     *module = globals;
     return QB_OK;
 }
@@ -265,6 +288,7 @@ typedef struct {
     double worst_cv;
     double fig, fig_cycles; /* its best round's medians */
     double loop, empty;     /* an addition's halves' medians (NAN for the empty loop) */
+    double timeit;          /* timeit's figure in the same process (NAN for the empty loop) */
 } worker_kind;
 
 /* One kind over the workers, in the parent. */
@@ -272,7 +296,7 @@ typedef struct {
     double *all, *aux; /* every kept trial, worker after worker */
     size_t n, cap;
     double fig[QB_INTERP_MAX_PROCESSES], cycles[QB_INTERP_MAX_PROCESSES];
-    double loop[QB_INTERP_MAX_PROCESSES], empty[QB_INTERP_MAX_PROCESSES];
+    double loop[QB_INTERP_MAX_PROCESSES], empty[QB_INTERP_MAX_PROCESSES], timeit[QB_INTERP_MAX_PROCESSES];
     size_t size[QB_INTERP_MAX_PROCESSES]; /* trials per worker */
     int workers, dropped;
     bool target_missed;
@@ -330,6 +354,7 @@ static int worker_send(int fd, const interp_run *ir, const bool sel[NKINDS], int
             .fig_cycles = qb_pooled_best_aux(p, QB_BETTER_LOWER),
             .loop = k == K_EMPTY ? NAN : qb_median_of(hv->add, hv->n),
             .empty = k == K_EMPTY ? NAN : qb_median_of(hv->empty, hv->n),
+            .timeit = ir->timeit_ns[k],
         };
         if (qb_write_full(fd, &w, sizeof w) != 0 ||
             qb_write_full(fd, p->all, (size_t)p->n * sizeof *p->all) != 0 ||
@@ -340,19 +365,55 @@ static int worker_send(int fd, const interp_run *ir, const bool sel[NKINDS], int
     return qb_write_full(fd, &end, sizeof end);
 }
 
+/* timeit's figure for kind k (see by_timeit in loop_source), repeats
+ * alternating pairs of calls. */
+static int timeit_figure(interp_run *ir, int k, int repeats)
+{
+    qb_progress("probe interp: timeit: %s", kind_names[k]);
+    PyObject *r = PyObject_CallFunction(ir->by_timeit, "sli", timeit_setup[k], ir->n, repeats);
+    if (!r) return py_fail("timeit");
+    ir->timeit_ns[k] = PyFloat_AsDouble(r);
+    Py_DECREF(r);
+    qb_progress_done();
+    return PyErr_Occurred() ? py_fail("timeit") : QB_OK;
+}
+
+/* Allocate and keep a different number of small objects in each worker, of
+ * sizes spread over the allocator's classes, so the loops' code, frames and
+ * iterators land elsewhere in each: forked from one parent, the workers
+ * would otherwise lay them out alike and draw the same placement. */
+static int shift_heap(int worker)
+{
+    PyObject *keep = PyList_New(0);
+    if (!keep) return py_fail("heap shift");
+    for (int i = 0; i < worker * 29; i++) {
+        PyObject *b = PyBytes_FromStringAndSize(NULL, 8 + 40 * (i % 13));
+        if (!b || PyList_Append(keep, b) != 0) {
+            Py_XDECREF(b);
+            return py_fail("heap shift");
+        }
+        Py_DECREF(b);
+    }
+    return QB_OK; /* keep stays allocated until the worker exits */
+}
+
 /* A worker process: an interpreter of its own measures every selected kind
  * and reports through fd. ir->n is the loop count, or 0 to size it here. */
 static _Noreturn void worker_main(interp_run *ir, const bool sel[NKINDS], const qb_rep_policy *pol,
                                   double trial_us, int fd, int worker, int workers)
 {
     Py_InitializeEx(0);
+    int rc = shift_heap(worker);
     PyObject *module = NULL;
-    int rc = compile_loops(ir, &module);
+    if (!rc) rc = compile_loops(ir, &module);
     if (!rc) {
         qb_spin_ns(20000000ull);
         rc = ir->n > 0 ? set_count(ir) : size_loops(ir, trial_us);
     }
     if (!rc) rc = measure_rounds(ir, sel, pol, worker, workers);
+    for (int k = 0; k < NKINDS; k++) ir->timeit_ns[k] = NAN;
+    for (int k = K_ADD_INT; k < NKINDS && !rc; k++)
+        if (sel[k]) rc = timeit_figure(ir, k, pol->rounds * QB_INTERP_TIMEIT_REPEATS);
     /* The process ends here: the interpreter is not finalized. */
     _exit(worker_send(fd, ir, sel, rc) == 0 ? 0 : 1);
 }
@@ -378,6 +439,7 @@ static int acc_add(kind_acc *a, const worker_kind *w, const double *all, const d
     a->cycles[i] = w->fig_cycles;
     a->loop[i] = w->loop;
     a->empty[i] = w->empty;
+    a->timeit[i] = w->timeit;
     a->size[i] = (size_t)w->nsamples;
     a->dropped += w->dropped;
     a->target_missed |= w->target_missed != 0;
@@ -495,6 +557,15 @@ static int spread_note(qb_record *r, const char *name, const char *unit, const k
                           name, a->workers, lo, hi, unit, med);
 }
 
+/* Say when timeit, run in the same workers, disagrees with the figure. */
+static int timeit_note(qb_record *r)
+{
+    const double add = qb_metric_value(r, "add"), ref = qb_metric_value(r, "timeit");
+    if (!(add > 0) || !(ref > 0) || fabs(add / ref - 1) <= QB_INTERP_TIMEIT_AGREE) return QB_OK;
+    return qb_record_note(r, "add: %.3g ns, %.0f%% %s timeit's %.3g ns in the same processes", add,
+                          100 * fabs(add / ref - 1), add > ref ? "above" : "below", ref);
+}
+
 /* The params every record of the probe carries. */
 static int common_params(qb_record *r, long n, int workers, int kind)
 {
@@ -544,11 +615,16 @@ static int make_records(qb_results *res, long n, const kind_acc acc[NKINDS], con
             if (!rc)
                 rc = qb_record_metric(r, "empty_loop", "ns", QB_BETTER_NONE,
                                       qb_median_of(a->empty, (size_t)a->workers));
+            /* The reference beside the figure: timeit in the same processes. */
+            if (!rc)
+                rc = qb_record_metric(r, "timeit", "ns", QB_BETTER_NONE,
+                                      qb_median_of(a->timeit, (size_t)a->workers));
             const double net = qb_metric_value(r, "add");
             if (!rc && !(net > 0))
                 rc = qb_record_note(r, "add: the loop was no slower than the empty loop (%.3g ns apart)", net);
         }
         if (!rc) rc = spread_note(r, name, "ns", a);
+        if (!rc && k != K_EMPTY) rc = timeit_note(r);
         if (!rc) rc = qb_pooled_note_trials(r, name, a->target_missed, a->worst_cv, pol->target_cv, a->dropped);
     }
     return rc;

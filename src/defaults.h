@@ -169,6 +169,10 @@
 #define QB_INTERP_MAX_PROCESSES 32
 /* Workers' figures further apart than this (relative to their median) are noted. */
 #define QB_INTERP_PROCESS_SPREAD 0.10
+/* timeit's repeats per round of the probe, in each worker, after qbench's own
+ * measurement: the reference figure beside qbench's (metric timeit). */
+#define QB_INTERP_TIMEIT_REPEATS 5
+#define QB_INTERP_TIMEIT_AGREE 0.10 /* further apart than this, a note says so */
 /* Storage probe (probes/storage/, qbench probe storage). */
 #define QB_STORAGE_SIZE_DEFAULT "1G"    /* test file: past any cache a disk or host keeps per file */
 #define QB_STORAGE_QUICK_SIZE "256M"

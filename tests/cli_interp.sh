@@ -54,6 +54,11 @@ for kind in ("add-int", "add-float"):
     assert m["loop"]["value"] > m["empty_loop"]["value"] > 0, (m["loop"], m["empty_loop"])
     assert m["empty_loop"]["better"] == "none" and m["loop"]["better"] == "none"
     assert m["add"]["better"] == "lower"
+    # timeit itself, run in the same workers, beside the figure as a reference:
+    # the same operation, so within a small factor of it.
+    t = m["timeit"]
+    assert t["unit"] == "ns" and t["better"] == "none", t
+    assert m["add"]["value"] / 3 < t["value"] < 3 * m["add"]["value"], (kind, t, m["add"])
     # An interpreted addition takes nanoseconds, not picoseconds or microseconds.
     assert 0.05 < m["add"]["value"] < 1000, m["add"]
 PY

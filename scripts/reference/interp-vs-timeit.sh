@@ -1,24 +1,28 @@
 #!/usr/bin/env bash
 # qbench probe interp against timeit, run by the same libpython, side by side.
 #
-#   bash scripts/reference/interp-vs-timeit.sh [PAIRS] [BUILD]   # default 6 pairs, build/
+#   bash scripts/reference/interp-vs-timeit.sh [PAIRS] [BUILD]   # default 12 pairs, build/
 #
 # qbench embeds the shared libpython; Debian's python3 executable is linked
 # statically from a build of its own and runs the same loop faster, so it is
 # not the reference. A small program embedding the same shared library runs
 # timeit instead (built into out/ref with python3-config --embed). One
-# process's figure, in either tool, is one draw of where the interpreter's
-# objects lie in memory, so both sides are medians over processes: each pair
-# is qbench probe interp with --processes P (QB_PROCS, default 7), then P
-# timeit processes, each with 60 repeats of 200000 loops of 'a + b' and of
-# 'pass', alternating, all pinned to one CPU (QB_CPU, default 0). Two timeit
-# figures per data type: timeit's own (fastest 'a + b' less fastest 'pass')
-# and the median of the repeats' differences, which is what qbench reports
-# (the best round's median of paired differences), each the median over the
-# P processes. Prints each pair and the medians of the pairs' ratios.
+# process's figure, in either tool, is one draw (an interpreted addition's
+# cost moves with where the interpreter's objects lie), so both sides are
+# medians over processes: each pair is qbench probe interp with --processes P
+# (QB_PROCS, default 7; its figure is the median over its P worker
+# processes), then P timeit processes, each with 60 repeats of 200000 loops
+# of 'a + b' and of 'pass', alternating, the pair's order swapped every
+# other pair, all pinned to one CPU (QB_CPU, default 0). Two timeit figures
+# per data type: timeit's own (fastest 'a + b' less fastest 'pass') and the
+# median of the repeats' differences, which is what qbench reports (the best
+# round's median of paired differences), each the median over the P
+# processes. Also shown: qbench's metric timeit, timeit run inside qbench's
+# own workers. Prints each pair, then per data type the medians of both sides
+# over the pairs and the median of the pairs' ratios.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-pairs=${1:-6}
+pairs=${1:-12}
 build=${2:-build}
 qb=$build/qbench
 pin="taskset -c ${QB_CPU:-0}"
@@ -58,12 +62,9 @@ ours() {
     $pin "$qb" probe interp --processes "$procs" --json 2>/dev/null | python3 -c '
 import json, sys
 m = {r["id"]: r["metrics"] for r in json.load(sys.stdin)["results"]}
-print(m["probe.interp/add-int"]["add"]["value"], m["probe.interp/add-float"]["add"]["value"])'
+i, f = m["probe.interp/add-int"], m["probe.interp/add-float"]
+print(i["add"]["value"], f["add"]["value"], i["timeit"]["value"], f["timeit"]["value"])'
 }
-lib=$(ldd out/ref/pyrun | awk '/libpython/ {print $3}')
-ours_lib=$($pin "$qb" probe interp --quick --json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["results"][0]["params"]["library"])')
-[ "$(readlink -f "$lib")" = "$(readlink -f "$ours_lib")" ] ||
-    { echo "interp-vs-timeit: timeit would run in $lib, qbench runs $ours_lib" >&2; exit 2; }
 # timeit in P processes: the median of each of its four figures
 theirs() {
     for _ in $(seq 1 "$procs"); do $pin out/ref/pyrun "$timeit_src"; done | python3 -c '
@@ -71,6 +72,10 @@ import statistics, sys
 rows = [list(map(float, l.split())) for l in sys.stdin if l.strip()]
 print(*(statistics.median(c) for c in zip(*rows)))'
 }
+lib=$(ldd out/ref/pyrun | awk '/libpython/ {print $3}')
+ours_lib=$($pin "$qb" probe interp --quick --json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["results"][0]["params"]["library"])')
+[ "$(readlink -f "$lib")" = "$(readlink -f "$ours_lib")" ] ||
+    { echo "interp-vs-timeit: timeit would run in $lib, qbench runs $ours_lib" >&2; exit 2; }
 rows=""
 for p in $(seq 1 "$pairs"); do
     if [ $((p % 2)) = 1 ]; then q=$(ours); t=$(theirs); else t=$(theirs); q=$(ours); fi
@@ -80,11 +85,16 @@ python3 - "$rows" "$lib" "$procs" <<'PY'
 import statistics as s, sys
 rows = [list(map(float, l.split())) for l in sys.argv[1].strip().splitlines()]
 print(f"timeit run by {sys.argv[2]}; ns per addition, each figure the median over {sys.argv[3]} processes")
-print("pair  int: qbench timeit(min) timeit(median)   float: qbench timeit(min) timeit(median)")
-for i, (qi, qf, ti_min, ti_med, tf_min, tf_med) in enumerate(rows, 1):
-    print(f"{i:4}       {qi:6.2f} {ti_min:11.2f} {ti_med:14.2f}            {qf:6.2f} {tf_min:11.2f} {tf_med:14.2f}")
-for name, q, t in (("int, against timeit's figure", 0, 2), ("int, against the median of timeit's pairs", 0, 3),
-                   ("float, against timeit's figure", 1, 4), ("float, against the median of timeit's pairs", 1, 5)):
+print("pair  int: qbench (its timeit) timeit(min) timeit(median)   float: qbench (its timeit) timeit(min) timeit(median)")
+for i, (qi, qf, qti, qtf, ti_min, ti_med, tf_min, tf_med) in enumerate(rows, 1):
+    print(f"{i:4}       {qi:6.2f} ({qti:5.2f}) {ti_min:11.2f} {ti_med:14.2f}"
+          f"            {qf:6.2f} ({qtf:5.2f}) {tf_min:11.2f} {tf_med:14.2f}")
+for name, q, t in (("int, against timeit's figure", 0, 4), ("int, against the median of timeit's pairs", 0, 5),
+                   ("int, timeit inside qbench against timeit's figure", 2, 4),
+                   ("float, against timeit's figure", 1, 6), ("float, against the median of timeit's pairs", 1, 7),
+                   ("float, timeit inside qbench against timeit's figure", 3, 6)):
     r = [row[q] / row[t] for row in rows]
-    print(f"{name}: qbench / timeit, median of {len(r)} pairs {s.median(r):.2f} (pairs {min(r):.2f}..{max(r):.2f})")
+    mq, mt = s.median(row[q] for row in rows), s.median(row[t] for row in rows)
+    print(f"{name}: median {mq:.2f} against {mt:.2f} ns, {mq / mt:.2f}; "
+          f"median of the {len(r)} pairs' ratios {s.median(r):.2f} (pairs {min(r):.2f}..{max(r):.2f})")
 PY
