@@ -80,7 +80,7 @@ typedef struct {
 void qb_ctx_opts_init(qb_ctx_opts *o, bool quick);
 int qb_probe_ctx_measure(qb_results *res, const qb_ctx_opts *o, const qb_rep_policy *pol);
 
-/* probe interp (probes/interp.c): the cost of one interpreted addition in
+/* probe interp (probes/interp/): the cost of one interpreted addition in
  * CPython, through an embedded libpython. Records in group "probe.interp":
  *   probe.interp/empty-loop   metrics loop (ns per iteration), loop_cycles
  *   probe.interp/add-int, probe.interp/add-float   metrics add (ns per

@@ -159,7 +159,7 @@
 #define QB_CTX_PROCS_DEFAULT 2        /* processes in the pipe ring, as lmbench lat_ctx */
 #define QB_CTX_WS_DEFAULT "0,16K,64K,256K" /* per-process working sets touched at each hop */
 
-/* Interpreter probe (probes/interp.c, qbench probe interp). */
+/* Interpreter probe (probes/interp/, qbench probe interp). */
 #define QB_INTERP_TRIAL_US_DEFAULT 2000 /* one timed loop call (iterations sized from a pilot) */
 #define QB_INTERP_QUICK_TRIAL_US 1000
 /* Worker processes, each with an interpreter of its own: one process's
