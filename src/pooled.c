@@ -1,6 +1,7 @@
 #include "pooled.h"
 
 #include "error.h"
+#include "grow.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -8,16 +9,10 @@
 
 int qb_pooled_add(qb_pooled *p, const qb_rep_result *r)
 {
-    if (p->n + r->n > p->cap) {
-        const int cap = (p->n + r->n) * 2;
-        double *na = realloc(p->all, (size_t)cap * sizeof *na);
-        if (!na) return qb_fail(QB_ENOMEM, "out of memory");
-        p->all = na;
-        double *nx = realloc(p->aux, (size_t)cap * sizeof *nx);
-        if (!nx) return qb_fail(QB_ENOMEM, "out of memory");
-        p->aux = nx;
-        p->cap = cap;
-    }
+    size_t cap = (size_t)p->cap;
+    const int rc = qb_grow_two(&p->all, &p->aux, (size_t)(p->n + r->n), &cap);
+    if (rc) return rc;
+    p->cap = (int)cap;
     memcpy(p->all + p->n, r->samples, (size_t)r->n * sizeof *r->samples);
     memcpy(p->aux + p->n, r->aux, (size_t)r->n * sizeof *r->aux);
     if (p->rounds < (int)(sizeof p->round_start / sizeof p->round_start[0]))

@@ -36,6 +36,7 @@
 #include "defaults.h"
 #include "error.h"
 #include "fd_io.h"
+#include "grow.h"
 #include "interrupt.h"
 #include "output.h"
 #include "pin.h"
@@ -89,17 +90,8 @@ typedef struct {
 
 static int acc_add(kind_acc *a, const qb_interp_report *w, const double *all, const double *aux)
 {
-    if (a->n + (size_t)w->nsamples > a->cap) {
-        size_t cap = a->cap ? a->cap : 256;
-        while (cap < a->n + (size_t)w->nsamples) cap *= 2;
-        double *x = realloc(a->all, cap * sizeof *x);
-        if (!x) return qb_fail(QB_ENOMEM, "out of memory");
-        a->all = x;
-        double *y = realloc(a->aux, cap * sizeof *y);
-        if (!y) return qb_fail(QB_ENOMEM, "out of memory");
-        a->aux = y;
-        a->cap = cap;
-    }
+    const int rc = qb_grow_two(&a->all, &a->aux, a->n + (size_t)w->nsamples, &a->cap);
+    if (rc) return rc;
     memcpy(a->all + a->n, all, (size_t)w->nsamples * sizeof *all);
     memcpy(a->aux + a->n, aux, (size_t)w->nsamples * sizeof *aux);
     a->n += (size_t)w->nsamples;

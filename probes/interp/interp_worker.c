@@ -12,6 +12,7 @@
 #include "clock.h"
 #include "error.h"
 #include "fd_io.h"
+#include "grow.h"
 #include "interrupt.h"
 #include "output.h"
 #include "pooled.h"
@@ -117,16 +118,8 @@ static int run_loop(interp_run *ir, int kind, double *ns)
 
 static int halves_add(halves *h, double add, double empty)
 {
-    if (h->n == h->cap) {
-        const size_t cap = h->cap ? 2 * h->cap : 64;
-        double *a = realloc(h->add, cap * sizeof *a);
-        if (!a) return qb_fail(QB_ENOMEM, "out of memory");
-        h->add = a;
-        double *e = realloc(h->empty, cap * sizeof *e);
-        if (!e) return qb_fail(QB_ENOMEM, "out of memory");
-        h->empty = e;
-        h->cap = cap;
-    }
+    const int rc = qb_grow_two(&h->add, &h->empty, h->n + 1, &h->cap);
+    if (rc) return rc;
     h->add[h->n] = add;
     h->empty[h->n++] = empty;
     return QB_OK;
