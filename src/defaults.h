@@ -169,8 +169,8 @@
 #define QB_INTERP_MAX_PROCESSES 32
 /* Workers' figures further apart than this (relative to their median) are noted. */
 #define QB_INTERP_PROCESS_SPREAD 0.10
-/* timeit's repeats per round of the probe, in each worker, after qbench's own
- * measurement: the reference figure beside qbench's (metric timeit). */
+/* timeit's repeats after each round of the probe, in each worker: the
+ * reference figure beside qbench's (metric timeit). */
 #define QB_INTERP_TIMEIT_REPEATS 5
 #define QB_INTERP_TIMEIT_AGREE 0.10 /* further apart than this, a note says so */
 /* Storage probe (probes/storage/, qbench probe storage). */

@@ -50,21 +50,25 @@ static const char loop_source[] =
     "    for _ in repeat(None, n):\n"
     "        a + b\n"
     "        pass\n"
+    "timers = {}\n"
     "def by_timeit(setup, n, repeats):\n"
-    "    import timeit\n"
-    "    add = timeit.Timer('a + b', setup)\n"
-    "    empty = timeit.Timer('pass', setup)\n"
+    "    if setup not in timers:\n"
+    "        import timeit\n"
+    "        timers[setup] = timeit.Timer('a + b', setup), timeit.Timer('pass', setup)\n"
+    "    add, empty = timers[setup]\n"
     "    ta, te = [], []\n"
     "    for _ in range(repeats):\n"
     "        ta.append(add.timeit(n))\n"
     "        te.append(empty.timeit(n))\n"
-    "    return (min(ta) - min(te)) / n * 1e9\n";
+    "    return min(ta), min(te)\n";
 
-/* timeit's own figure for an addition, in the worker after qbench's: the
- * fastest of its repeats of "a + b" less the fastest of "pass", each repeat
- * one call of the same count as qbench's loops, the two alternating. The
- * same interpreter in the same process, so whatever sets one process apart
- * from another (see the top) is common to both figures. */
+/* timeit's own figure for an addition, beside qbench's: the fastest of its
+ * repeats of "a + b" less the fastest of "pass", each repeat one call of the
+ * same count as qbench's loops, the two alternating, a few repeats after
+ * each round so both figures see the same moments of a shared host. One
+ * pair of timers per addition, built once, as python3 -m timeit builds
+ * its. The same interpreter in the same process, so whatever sets one
+ * process apart from another (see interp.c) is common to both figures. */
 static const char *const timeit_setup[QB_IK_N] = {NULL, "a = 1; b = 2", "a = 1.0; b = 2.0"};
 
 /* The halves of the paired trials of one addition, per iteration: every
@@ -77,7 +81,7 @@ typedef struct {
 typedef struct {
     PyObject *fn[QB_IK_N];
     PyObject *by_timeit;
-    double timeit_ns[QB_IK_N]; /* timeit's figure, NAN until measured */
+    double timeit_add[QB_IK_N], timeit_pass[QB_IK_N]; /* timeit's fastest calls so far, s */
     PyObject *count; /* n as a Python int */
     long n;
     int kind;        /* what the trial runs */
@@ -219,6 +223,21 @@ static int compile_loops(interp_run *ir, PyObject **module)
     return QB_OK;
 }
 
+/* repeats more of timeit's calls for kind k (by_timeit in loop_source),
+ * keeping the fastest of each loop. */
+static int timeit_round(interp_run *ir, int k, int repeats)
+{
+    PyObject *r = PyObject_CallFunction(ir->by_timeit, "sli", timeit_setup[k], ir->n, repeats);
+    if (!r) return py_fail("timeit");
+    double add = NAN, pass = NAN;
+    const int ok = PyArg_ParseTuple(r, "dd", &add, &pass);
+    Py_DECREF(r);
+    if (!ok) return py_fail("timeit");
+    if (!(add >= ir->timeit_add[k])) ir->timeit_add[k] = add;
+    if (!(pass >= ir->timeit_pass[k])) ir->timeit_pass[k] = pass;
+    return QB_OK;
+}
+
 static int measure_rounds(interp_run *ir, const bool sel[QB_IK_N], const qb_rep_policy *pol, int worker,
                           int workers)
 {
@@ -236,6 +255,12 @@ static int measure_rounds(interp_run *ir, const bool sel[QB_IK_N], const qb_rep_
             if (rc) break;
             rc = qb_pooled_add(&ir->pool[k], &r);
             qb_rep_result_free(&r);
+        }
+        for (int k = QB_IK_ADD_INT; k < QB_IK_N && !rc && !qb_interrupted(); k++) {
+            if (!sel[k]) continue;
+            qb_progress("probe interp: process %d/%d, round %d/%d: timeit %s", worker + 1, workers, round + 1,
+                        pol->rounds, qb_interp_kind_names[k]);
+            rc = timeit_round(ir, k, QB_INTERP_TIMEIT_REPEATS);
         }
     }
     qb_progress_done();
@@ -270,7 +295,7 @@ static int worker_send(int fd, const interp_run *ir, const bool sel[QB_IK_N], in
             .fig_cycles = qb_pooled_best_aux(p, QB_BETTER_LOWER),
             .loop = k == QB_IK_EMPTY ? NAN : qb_median_of(hv->add, hv->n),
             .empty = k == QB_IK_EMPTY ? NAN : qb_median_of(hv->empty, hv->n),
-            .timeit = ir->timeit_ns[k],
+            .timeit = (ir->timeit_add[k] - ir->timeit_pass[k]) / (double)ir->n * 1e9,
         };
         if (qb_write_full(fd, &w, sizeof w) != 0 ||
             qb_write_full(fd, p->all, (size_t)p->n * sizeof *p->all) != 0 ||
@@ -279,19 +304,6 @@ static int worker_send(int fd, const interp_run *ir, const bool sel[QB_IK_N], in
     }
     const qb_interp_report end = {.kind = -1};
     return qb_write_full(fd, &end, sizeof end);
-}
-
-/* timeit's figure for kind k (see by_timeit in loop_source), repeats
- * alternating pairs of calls. */
-static int timeit_figure(interp_run *ir, int k, int repeats)
-{
-    qb_progress("probe interp: timeit: %s", qb_interp_kind_names[k]);
-    PyObject *r = PyObject_CallFunction(ir->by_timeit, "sli", timeit_setup[k], ir->n, repeats);
-    if (!r) return py_fail("timeit");
-    ir->timeit_ns[k] = PyFloat_AsDouble(r);
-    Py_DECREF(r);
-    qb_progress_done();
-    return PyErr_Occurred() ? py_fail("timeit") : QB_OK;
 }
 
 /* Allocate and keep a different number of small objects in each worker, of
@@ -327,10 +339,8 @@ _Noreturn void qb_interp_worker(long n, const bool sel[QB_IK_N], const qb_rep_po
         qb_spin_ns(20000000ull);
         rc = ir->n > 0 ? set_count(ir) : size_loops(ir, trial_us);
     }
+    for (int k = 0; k < QB_IK_N; k++) ir->timeit_add[k] = ir->timeit_pass[k] = NAN;
     if (!rc) rc = measure_rounds(ir, sel, pol, worker, workers);
-    for (int k = 0; k < QB_IK_N; k++) ir->timeit_ns[k] = NAN;
-    for (int k = QB_IK_ADD_INT; k < QB_IK_N && !rc; k++)
-        if (sel[k]) rc = timeit_figure(ir, k, pol->rounds * QB_INTERP_TIMEIT_REPEATS);
     /* The process ends here: the interpreter is not finalized. */
     _exit(worker_send(fd, ir, sel, rc) == 0 ? 0 : 1);
 }
