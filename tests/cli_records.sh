@@ -53,6 +53,11 @@ check probe-inst probe inst --filter add-r64,imul-r64,vfmadd231ps-ymm "${fast[@]
 check probe-peak probe peak --filter fp32,int8-vnni --threads 1 "${fast[@]}" --json
 check probe-mem probe mem --sizes 16K,64M --kernels read,copy,latency --threads 1 "${fast[@]}" --json
 check probe-ctx probe ctx --kinds syscall,thread --placements same-cpu --ws 0 "${fast[@]}" --json
+# probe interp where qbench embeds libpython (cli_interp.sh checks the message
+# of a build without it)
+if ! "$QB" probe interp --processes 1 "${fast[@]}" --iterations 1000 2>&1 >/dev/null | grep -q "without libpython"; then
+    check probe-interp probe interp --processes 2 --iterations 1000 "${fast[@]}" --json
+fi
 check ops ops --op relu,add,transpose,conv,gemm --dtype fp32,fp16,int8 --threads 1 "${fast[@]}" --json
 check quant quant --input gaussian:64x64 --trials 4 --threads 1 "${fast[@]}" --json
 check quant-op quant --op relu,conv --threads 1 "${fast[@]}" --json
