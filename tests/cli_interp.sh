@@ -101,6 +101,26 @@ assert len(recs) == 3 and all(0 < r["params"]["processes"] < 30 for r in recs), 
 PY
 then ok; else bad "probe interp interrupted: exit $status"; cat "$tmp/err"; fi
 
+# Ctrl-C reaches the worker too (the whole process group): one interrupted in
+# its first round, before any timeit, still gives exit 130 and the records it
+# finished, without a timeit metric. 200 trials of 1 ms per kind put 1.5 s
+# inside the first round's additions.
+setsid "$QB" probe interp --quick --processes 1 --rounds 1 --reps 200 --max-reps 200 --warmup 0 \
+    -o "$tmp/grp.json" >/dev/null 2>"$tmp/err" &
+pid=$!
+sleep 1.5
+kill -INT -- -"$pid"
+wait "$pid"
+status=$?
+if [ "$status" -eq 130 ] && python3 - "$tmp/grp.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+recs = {r["id"]: r for r in d["results"]}
+adds = [r for i, r in recs.items() if i != "probe.interp/empty-loop"]
+assert adds and all("timeit" not in r["metrics"] and r["metrics"]["add"]["value"] > 0 for r in adds), recs
+PY
+then ok; else bad "probe interp interrupted in a worker's first round: exit $status"; cat "$tmp/err"; fi
+
 # The table names the Python version and both additions.
 if "$QB" probe interp --quick --rounds 1 --reps 1 --max-reps 1 --filter add-int >"$tmp/t" 2>"$tmp/err" &&
     grep -q "CPython 3\." "$tmp/t" && grep -q "^add-int" "$tmp/t" && grep -q "^empty-loop" "$tmp/t" &&

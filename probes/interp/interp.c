@@ -20,7 +20,7 @@
  * measurement runs in several worker processes forked one after the other,
  * each with an interpreter of its own and its heap shifted by its own amount
  * (forked from one parent, they would otherwise lay the loops out alike),
- * and each figure is the median of the workers' figures. After its rounds,
+ * and each figure is the median of the workers' figures. After each round,
  * each worker also runs timeit on the same interpreter: the reference beside
  * the figure. The parent never starts Python itself; the workers send their
  * samples back through a pipe (interp_worker.h). */
@@ -276,10 +276,13 @@ static int make_records(qb_results *res, long n, const kind_acc acc[QB_IK_N], co
             if (!rc)
                 rc = qb_record_metric(r, "empty_loop", "ns", QB_BETTER_NONE,
                                       qb_median_of(a->empty, (size_t)a->workers));
-            /* The reference beside the figure: timeit in the same processes. */
-            if (!rc)
-                rc = qb_record_metric(r, "timeit", "ns", QB_BETTER_NONE,
-                                      qb_median_of(a->timeit, (size_t)a->workers));
+            /* The reference beside the figure: timeit in the same processes,
+             * those that reached it (one interrupted in its first round did not). */
+            double t[QB_INTERP_MAX_PROCESSES];
+            size_t nt = 0;
+            for (int w = 0; w < a->workers; w++)
+                if (isfinite(a->timeit[w])) t[nt++] = a->timeit[w];
+            if (!rc && nt > 0) rc = qb_record_metric(r, "timeit", "ns", QB_BETTER_NONE, qb_median_of(t, nt));
             const double net = qb_metric_value(r, "add");
             if (!rc && !(net > 0))
                 rc = qb_record_note(r, "add: the loop was no slower than the empty loop (%.3g ns apart)", net);

@@ -26,11 +26,12 @@ typedef struct {
     double worst_cv;
     double fig, fig_cycles; /* its best round's medians */
     double loop, empty;     /* an addition's halves' medians (NAN for the empty loop) */
-    double timeit;          /* timeit's figure in the same process (NAN for the empty loop) */
+    double timeit;          /* timeit's figure in the same process (NAN for the empty loop, and
+                             * when the worker was interrupted before any round's timeit) */
 } qb_interp_report;
 
 /* The worker: in a forked child, start an interpreter, measure the kinds
- * sel[] names in rounds (pol), then timeit beside them, and report through
+ * sel[] names in rounds (pol), each round followed by timeit, and report through
  * fd; n is the loop count, or 0 to size it to trial_us. Worker `worker` of
  * `workers` (numbered from 0) shifts its heap by its own amount first. It
  * ends the process. */
