@@ -9,8 +9,9 @@
 # compares two different disks. Each pair here is short and tight: for each
 # figure in turn, qbench probe storage --quick --reads of that figure alone
 # (its own 256 MiB file, about 0.6 s of reads) and fio for 1 s on a 256 MiB
-# file written just before (both files equally new), back to back, the order swapped every other pair. It prints each
-# tool's median over the pairs against the other's, and the median of the
+# file written just before (both files equally new), back to back, the
+# order swapped every other pair. It prints each tool's median over the
+# pairs against the other's, and the median of the
 # pairs' ratios. fio's CPU use at depth 32 is printed too: near 100% of a
 # vCPU its own work per read sets the pace, not the disk's. Both run pinned
 # to one CPU (QB_CPU, default 0): the disk's interrupts are taken on one
