@@ -88,6 +88,11 @@ typedef struct {
      * "phases" (qb_cq_phases_record): where its time goes, for the roofline's
      * note on an operator far below its roof. */
     int (*phases)(qb_op_instance *inst, struct cJSON *params);
+    /* Of ops(), the multiply-adds whose input falls on zero padding (a padded
+     * conv's border taps): ops() counts them, as libraries count a conv's
+     * work, but a kernel may skip them. Recorded as the metric padding_ops;
+     * a kernel that skips them says so in its params (padding_taps). */
+    double (*padding_ops)(const qb_shape *s);
 } qb_op_desc;
 
 /* The registry: bench/op_table.c lists every op's descriptor (defined in the

@@ -44,6 +44,7 @@ typedef struct {
     qb_pooled pooled;
     long reps; /* runs per trial */
     double ops, bytes;
+    double padding_ops; /* of ops, those on zero padding (qb_op_desc.padding_ops) */
     int shared; /* trials that found a core shared (core_share.h) */
     int distance_checks, far; /* trials whose threads were checked, and found far apart (core_distance.h) */
     double far_rt;            /* the slowest round trip of a far trial, ns */
@@ -301,6 +302,7 @@ static int prepare(const qb_op_desc *op, const qb_shape *s, const qb_ops_opts *o
     int rc = x->impl ? x->impl->create(op, s, &x->v, &x->inst) : op->create(s, &x->v, &x->inst);
     if (rc) return rc;
     x->ops = op->ops(s);
+    x->padding_ops = op->padding_ops ? op->padding_ops(s) : 0;
     x->bytes = op->bytes(s, &x->v);
     const uint64_t t0 = qb_now_ns();
     rc = run_once(op, x);
@@ -379,6 +381,7 @@ static int finish(const qb_op_desc *op, variant *x, const qb_rep_policy *pol)
                                         x->bytes * 1e-9);
     if (!rc) rc = qb_record_metric(r, "ops", "op", QB_BETTER_NONE, x->ops);
     if (!rc) rc = qb_record_metric(r, "bytes", "B", QB_BETTER_NONE, x->bytes);
+    if (!rc && x->padding_ops > 0) rc = qb_record_metric(r, "padding_ops", "op", QB_BETTER_NONE, x->padding_ops);
     if (!rc && x->shared > 0)
         rc = qb_record_note(r,
                             "%d trials found a thread's core shared (an FMA check beside the trial ran below "

@@ -166,6 +166,46 @@ static void phases_text(const qb_record *src, char *buf, size_t cap)
     }
 }
 
+/* A compute-bound point above its peak. A padded conv's formula counts
+ * every tap, as libraries count a conv's work, and a kernel that skips the
+ * taps on the zero padding (params padding_taps "skipped", metric
+ * padding_ops) does that much less: on the taps it computes, it runs at the
+ * efficiency times the share inside the image. What is left above the peak
+ * has no such reason the record can give. */
+static int above_peak_note(qb_record *o, const qb_record *src, const qb_rl_result *a)
+{
+    const char *peak = qb_param_str(o, "ceiling_dtype");
+    const double pad = qb_metric_value(src, "padding_ops"), ops = qb_metric_value(src, "ops");
+    const char *taps = qb_param_str(src, "padding_taps");
+    char why[400] = "";
+    double left = a->efficiency; /* the efficiency still to explain */
+    const char *tail = "; above it still: ";
+    const bool computed = strncmp(taps, "computed", 8) == 0;
+    if (isfinite(pad) && pad > 0 && isfinite(ops) && ops > pad && !computed) {
+        const double share = 100 * pad / ops, inside = a->efficiency * (1 - pad / ops);
+        if (strcmp(taps, "skipped") == 0) {
+            snprintf(why, sizeof why, "%.1f%% of the operations its formula counts (every tap, as libraries "
+                                      "count a conv) fall on the zero padding, and this kernel skips them: on "
+                                      "the taps it computes it runs at %.0f%% of the peak",
+                     share, 100 * inside);
+            left = inside;
+        } else {
+            snprintf(why, sizeof why, "%.1f%% of the operations its formula counts fall on the zero padding, "
+                                      "which a kernel may skip (%s): without them it would run at %.0f%% of "
+                                      "the peak",
+                     share, taps[0] ? taps : "whether this one does is not recorded", 100 * inside);
+            /* how much it skips is not known: the padding may explain it, or not */
+            if (inside <= 1) tail = "; if it skips too few, ";
+            else left = inside;
+        }
+    }
+    const char *clock = "the peak probe ran at a lower clock than this operator, or the FLOP formula counts "
+                        "less work than the kernel does";
+    if (!why[0]) return qb_record_note(o, "runs at %.0f%% of the %s peak: %s", 100 * a->efficiency, peak, clock);
+    return qb_record_note(o, "runs at %.0f%% of the %s peak: %s%s%s", 100 * a->efficiency, peak, why,
+                          left > 1 ? tail : "", left > 1 ? clock : "");
+}
+
 static int verdict_note(qb_record *o, const qb_record *src, const qb_ceilings *c, const qb_rl_result *a,
                         const qb_rl_point *p, bool cache_aware, const qb_record *gemm, double gemm_eff)
 {
@@ -212,10 +252,7 @@ static int verdict_note(qb_record *o, const qb_record *src, const qb_ceilings *c
                               call_us < 1000 ? call_us : call_us / 1000, call_us < 1000 ? "us" : "ms", why2,
                               phases);
     }
-    if (a->bound_level < 0)
-        return qb_record_note(o, "runs at %.0f%% of the %s peak: the peak probe ran at a lower clock than this "
-                                 "operator, or the FLOP formula counts less work than the kernel does",
-                              100 * a->efficiency, qb_param_str(o, "ceiling_dtype"));
+    if (a->bound_level < 0) return above_peak_note(o, src, a);
     int inside = -1; /* the cache its footprint fits in, when the classic roof was used */
     if (!cache_aware) inside = qb_ceilings_footprint_level(c, p->bytes);
     if (inside >= 0 && inside < c->nmemory - 1) {

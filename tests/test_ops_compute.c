@@ -132,6 +132,28 @@ int main(void)
             free(ref);
         }
     }
+    /* a conv's taps on the zero padding, counted one by one: square and
+     * not, strided, pad 0, pad larger than the stride, a one-pixel image */
+    const char *const padded[] = {"1,64,56,56,64,3,3,1,1", "2,5,9,7,6,3,3,2,1", "1,16,6,6,8,1,1,1,0",
+                                  "1,8,9,10,20,7,7,2,3", "1,8,1,1,20,3,3,1,2", "1,3,224,224,64,7,7,2,3"};
+    for (size_t i = 0; i < sizeof padded / sizeof *padded; i++) {
+        qb_shape cs;
+        CHECK(qb_op_shape(&qb_op_conv, padded[i], &cs) == QB_OK);
+        const long N = cs.v[0], C = cs.v[1], H = cs.v[2], W = cs.v[3], K = cs.v[4], R = cs.v[5], S = cs.v[6];
+        const long st = cs.v[7], pad = cs.v[8], OH = (H + 2 * pad - R) / st + 1, OW = (W + 2 * pad - S) / st + 1;
+        double outside = 0;
+        for (long oh = 0; oh < OH; oh++)
+            for (long ow = 0; ow < OW; ow++)
+                for (long r = 0; r < R; r++)
+                    for (long c = 0; c < S; c++) {
+                        const long ih = oh * st - pad + r, iw = ow * st - pad + c;
+                        outside += ih < 0 || ih >= H || iw < 0 || iw >= W;
+                    }
+        const double want = 2.0 * N * K * C * outside, got = qb_op_conv.padding_ops(&cs);
+        if (got != want) fprintf(stderr, "conv %s: padding ops %g, counted %g\n", padded[i], got, want);
+        CHECK(got == want);
+        CHECK(got < qb_op_conv.ops(&cs));
+    }
     /* bad shapes are refused before allocation, naming the word */
     qb_shape s;
     CHECK(qb_op_shape(&qb_op_conv, "1,64,56,56,64,3,3,1", &s) == QB_EUSAGE);

@@ -78,6 +78,30 @@ static double ops(const qb_shape *s)
     return 2.0 * s->v[KN] * s->v[KK] * OH * OW * s->v[KC] * s->v[KR] * s->v[KS];
 }
 
+/* Along one axis of n inputs, padded by pad, out positions of a filter of f
+ * taps with this stride: how many (position, tap) pairs read an input inside
+ * the image, not the padding. */
+static double taps_inside(long n, long f, long stride, long pad, long out)
+{
+    double in = 0;
+    for (long o = 0; o < out; o++) {
+        const long first = o * stride - pad, lo = first < 0 ? -first : 0, hi = n - first < f ? n - first : f;
+        if (hi > lo) in += (double)(hi - lo);
+    }
+    return in;
+}
+
+/* The multiply-adds of ops() on zero padding: every tap less those inside the
+ * image, axis by axis (a tap is inside when both its row and column are). */
+static double padding_ops(const qb_shape *s)
+{
+    long OH, OW;
+    dims(s, &OH, &OW);
+    const double rows = taps_inside(s->v[KH], s->v[KR], s->v[KSTRIDE], s->v[KPAD], OH);
+    const double cols = taps_inside(s->v[KW], s->v[KS], s->v[KSTRIDE], s->v[KPAD], OW);
+    return ops(s) - 2.0 * s->v[KN] * s->v[KK] * s->v[KC] * rows * cols;
+}
+
 static double bytes(const qb_shape *s, const qb_variant *v)
 {
     long OH, OW;
@@ -397,6 +421,12 @@ static int describe(qb_op_instance *c, cJSON *params)
                                                            "per FMA zmm tile, border taps skipped, weights packed once at creation, output NHWC")
                                                   : "implicit im2col (packed from NCHW) + blocked GEMM per image, weights packed once at creation"))
         rc = QB_ENOMEM;
+    if (!rc && !cJSON_AddStringToObject(params, "padding_taps",
+                                        !c->direct               ? "computed (zeros packed in the panels)"
+                                        : c->pad <= c->st ? "skipped"
+                                                          : "partly skipped (the rows outside the image; "
+                                                            "columns only for a tile's first and last pixels)"))
+        rc = QB_ENOMEM;
     return rc;
 }
 
@@ -418,5 +448,6 @@ const qb_op_desc qb_op_conv = {
     .output_elems = output_elems,
     .output = output,
     .describe = describe,
+    .padding_ops = padding_ops,
     .zero_keys = "pad",
 };
