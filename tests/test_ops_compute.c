@@ -7,10 +7,12 @@
 #include "check.h"
 #include "cpu_features.h"
 #include "error.h"
+#include "lstm.h"
 #include "op.h"
 #include "ops_compute.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,8 +55,42 @@ static float *run_variant(const qb_op_desc *op, const qb_shape *s, const qb_vari
     return out;
 }
 
+/* The LSTM gates sixteen units a zmm give what they give eight a ymm, bit
+ * for bit, in every output (cell state, float, binary16, int8 and u8 h),
+ * over a row of 16 + 16 + 8 + 5 units and inputs from deep saturation to 0. */
+static void lstm_gates_widths(void)
+{
+    enum { H = 45 };
+    float gx[4 * H], gh[4 * H], c[2][H], f32[2][H];
+    uint16_t f16[2][H];
+    int8_t q[2][H];
+    uint8_t u8[2][H];
+    uint32_t r = 12345;
+    for (int rep = 0; rep < 50; rep++) {
+        const float range = rep < 10 ? 100.0f : rep < 30 ? 8.0f : 0.5f;
+        for (int i = 0; i < 4 * H; i++) {
+            r = r * 1664525u + 1013904223u;
+            gx[i] = range * ((float)(r >> 8) / 8388608.0f - 1.0f);
+            r = r * 1664525u + 1013904223u;
+            gh[i] = range * ((float)(r >> 8) / 8388608.0f - 1.0f);
+        }
+        for (int w = 0; w < 2; w++) {
+            for (int j = 0; j < H; j++) c[w][j] = (float)j / H - 0.5f;
+            const qb_lstm_hout o = {.f32 = f32[w], .f16 = f16[w], .q = q[w], .u8 = u8[w], .scale = 1.0f / 127,
+                                    .zmm = w == 1};
+            qb_lstm_cell(H, gx, rep % 2 ? gh : NULL, c[w], &o);
+        }
+        const bool same = !memcmp(c[0], c[1], sizeof c[0]) && !memcmp(f32[0], f32[1], sizeof f32[0]) &&
+                          !memcmp(f16[0], f16[1], sizeof f16[0]) && !memcmp(q[0], q[1], sizeof q[0]) &&
+                          !memcmp(u8[0], u8[1], sizeof u8[0]);
+        if (!same) fprintf(stderr, "lstm gates: zmm and ymm differ (inputs within +-%g)\n", range);
+        CHECK(same);
+    }
+}
+
 int main(void)
 {
+    if (qb_cpu_has("avx512f")) lstm_gates_widths();
     const tcase cases[] = {
         {&qb_op_conv, "2,5,9,7,6,3,3,1,1"},
         {&qb_op_conv, "1,8,10,10,13,3,3,2,1"},
@@ -88,6 +124,7 @@ int main(void)
         {&qb_op_lstm, "4,3,20,13"},
         {&qb_op_lstm, "3,2,16,16"},
         {&qb_op_lstm, "4,3,24,48"}, /* 3 blocks of 16 units: the one-region parallel path */
+        {&qb_op_lstm, "3,2,8,45"},  /* 16 + 16 units a zmm, 8 a ymm, 5 on padded copies */
         {&qb_op_conv_transpose, "1,6,5,5,4,4,4,2,1"},
         {&qb_op_conv_transpose, "2,3,4,4,5,2,2,2,0"},
         {&qb_op_grouped_conv, "2,8,9,7,12,3,3,1,1,4"},

@@ -222,6 +222,7 @@ static int lstm(const qb_net_exec *e, const qb_net_node *nd, const ex_node *n, c
     const qb_epilogue eg = {.kind = QB_EPI_F32, .c = n->lstm_gx, .ldc = 4 * H, .bias = n->bn_b};
     int rc = qb_gemm(e->ws, seq * B, 4 * H, I, &A, &Wm, &eg, e->o.threads);
     memset(n->lstm_c, 0, (size_t)(B * H) * sizeof *n->lstm_c);
+    const bool zmm = qb_gemm_f32_zmm(e->isa);
     for (long t = 0; t < seq && !rc; t++) {
         const float *hp = t ? y + (t - 1) * B * H : NULL;
         if (hp) {
@@ -231,7 +232,7 @@ static int lstm(const qb_net_exec *e, const qb_net_node *nd, const ex_node *n, c
             rc = qb_gemm(e->ws, B, 4 * H, H, &Hm, &Rm, &eh, e->o.threads);
         }
         for (long b = 0; b < B && !rc; b++) {
-            const qb_lstm_hout ho = {.f32 = y + (t * B + b) * H};
+            const qb_lstm_hout ho = {.f32 = y + (t * B + b) * H, .zmm = zmm};
             qb_lstm_cell(H, n->lstm_gx + (t * B + b) * 4 * H, hp ? n->lstm_gh + b * 4 * H : NULL,
                          n->lstm_c + b * H, &ho);
         }

@@ -116,7 +116,7 @@ static int run_parallel(qb_op_instance *c, const qb_mat *X, const qb_mat *W, con
             }
             for (long b = 0; b < B && !r; b++) {
                 const size_t row = (size_t)((step * B + b) * H);
-                qb_lstm_hout o = {.scale = c->hscale};
+                qb_lstm_hout o = {.scale = c->hscale, .zmm = qb_gemm_f32_zmm(c->isa)};
                 if (dt == QB_FP32) o.f32 = c->y + row;
                 else if (dt == QB_FP16) o.f16 = c->yh + row;
                 else o.q = c->yq + row, o.u8 = c->hu + cur + b * H;
@@ -190,7 +190,7 @@ static int run_serial(qb_op_instance *c, const qb_mat *X, const qb_mat *W, const
         }
         for (long b = 0; b < B; b++) {
             const size_t row = (size_t)((t * B + b) * H);
-            qb_lstm_hout o = {.scale = c->hscale};
+            qb_lstm_hout o = {.scale = c->hscale, .zmm = qb_gemm_f32_zmm(c->isa)};
             if (dt == QB_FP32) o.f32 = c->y + row;
             else if (dt == QB_FP16) o.f16 = c->yh + row;
             else o.q = c->yq + row, o.u8 = c->hu + b * H;
@@ -463,8 +463,13 @@ static int describe(qb_op_instance *c, cJSON *params)
     if (rc) return rc;
     const bool ok =
         cJSON_AddStringToObject(params, "algorithm",
-                                "input projection of all steps as one GEMM, then per step a "
-                                "[batch, 4H] GEMM and AVX2 gates; weights packed once at creation; threads own hidden units, one barrier per step; cell state fp32") &&
+                                qb_gemm_f32_zmm(c->isa)
+                                    ? "input projection of all steps as one GEMM, then per step a [batch, 4H] GEMM "
+                                      "and AVX-512 gates (16 units a vector); weights packed once at creation; "
+                                      "threads own hidden units, one barrier per step; cell state fp32"
+                                    : "input projection of all steps as one GEMM, then per step a [batch, 4H] GEMM "
+                                      "and AVX2 gates (8 units a vector); weights packed once at creation; "
+                                      "threads own hidden units, one barrier per step; cell state fp32") &&
         (c->v.dtype != QB_INT8 ||
          (cJSON_ReplaceItemInObject(params, "output", cJSON_CreateString("int8 h, fixed scale")) &&
           cJSON_AddNumberToObject(params, "hidden_scale", c->hscale) &&

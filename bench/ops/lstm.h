@@ -5,11 +5,13 @@
  * Gates in ONNX order i, o, f, c over 4H pre-activations g = gx + gh:
  *   i = sigmoid(g_i), o = sigmoid(g_o), f = sigmoid(g_f), z = tanh(g_c)
  *   c' = f * c + i * z,  h = o * tanh(c')
- * sigmoid and tanh use an AVX2 exp (range reduction by ln 2 and a degree-6
- * polynomial, about 2 ulp), eight lanes at a time. */
+ * sigmoid and tanh use a vector exp (range reduction by ln 2 and a degree-6
+ * polynomial, about 2 ulp), eight lanes at a time on AVX2 or sixteen on
+ * AVX-512, with identical results. */
 #ifndef QB_LSTM_H
 #define QB_LSTM_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef struct {
@@ -18,6 +20,7 @@ typedef struct {
     int8_t *q;       /* h quantized: clip(rint(h / scale), -128, 127), or NULL */
     uint8_t *u8;     /* the same + 128 (the next step's u8 GEMM operand), or NULL */
     float scale;
+    bool zmm;        /* sixteen units per AVX-512 vector (the caller checked the CPU has AVX-512F) */
 } qb_lstm_hout;
 
 /* One batch row of H units: gx and gh hold 4H pre-activations (gh may be
