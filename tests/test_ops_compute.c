@@ -127,6 +127,12 @@ int main(void)
         {&qb_op_lstm, "3,2,8,45"},  /* 16 + 16 units a zmm, 8 a ymm, 5 on padded copies */
         {&qb_op_conv_transpose, "1,6,5,5,4,4,4,2,1"},
         {&qb_op_conv_transpose, "2,3,4,4,5,2,2,2,0"},
+        /* col2im: stride 1 (contiguous runs), stride 2 with an odd filter
+         * (a pair of columns, then one alone) over a wide row (the
+         * vectorised middle and both ends), stride 3 (column by column) */
+        {&qb_op_conv_transpose, "1,5,6,7,4,3,3,1,1"},
+        {&qb_op_conv_transpose, "1,4,5,37,3,5,5,2,2"},
+        {&qb_op_conv_transpose, "1,3,4,5,4,5,5,3,2"},
         {&qb_op_grouped_conv, "2,8,9,7,12,3,3,1,1,4"},
         {&qb_op_grouped_conv, "1,6,10,10,6,3,3,2,1,3"},
         {&qb_op_grouped_conv, "1,8,6,6,8,1,1,1,0,2"},

@@ -12,6 +12,8 @@
 #include "timer.h"
 
 #include <cjson/cJSON.h>
+#include <immintrin.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +33,8 @@ struct qb_op_instance {
     int32_t *shift, *bias_q, *bias_col, *coli, *acci;
     uint8_t *yq;
     qb_mat wpk; /* W^T packed once at creation */
+    char *planes; /* col2im: one output plane with rows widened by 2 pad (int32 or float sums) per thread */
+    bool zmm;   /* col2im on AVX-512 */
 };
 
 static void dims(const qb_shape *s, long *OH, long *OW)
@@ -88,7 +92,7 @@ static void destroy(qb_op_instance *c)
     qb_gemm_ws_destroy(c->ws);
     qb_gemm_packed_free(&c->wpk);
     void *bufs[] = {c->x, c->w, c->bias, c->y, c->colf, c->accf, c->xh, c->wh, c->yh, c->wq,
-                    c->mult, c->shift, c->bias_q, c->bias_col, c->coli, c->acci, c->yq};
+                    c->mult, c->shift, c->bias_q, c->bias_col, c->coli, c->acci, c->yq, c->planes};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
     qb_cq_act_free(&c->act);
     qb_qparams_free(&c->wp);
@@ -96,25 +100,98 @@ static void destroy(qb_op_instance *c)
     free(c);
 }
 
-/* out[k][oh][ow] += col[(k, r, s)][h][w] for oh = h*st - pad + r (and ow alike). */
-#define COL2IM(T, col, out, c, k)                                                                  \
+/* Two filter columns s and s + 1 of stride 2 fill alternate outputs of a
+ * row: row[2w] += a[w], row[2w + 1] += b[w] for w in [0, n), the row already
+ * offset to column s. Each output takes one value, so the order of a
+ * float's sums does not change. AVX-512: sixteen w a step, interleaved by
+ * two permutes. */
+#define QB_ZMM __attribute__((target("avx512f")))
+static QB_ZMM void pair_i32_zmm(int32_t *row, const int32_t *a, const int32_t *b, long n)
+{
+    const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const __m512i hi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+    for (long w = 0; w < n; w += 16) {
+        const long m = n - w < 16 ? n - w : 16, m2 = 2 * m;
+        const __mmask16 ka = (__mmask16)((1u << m) - 1);
+        const __mmask16 k0 = (__mmask16)(m2 >= 16 ? 0xffffu : (1u << m2) - 1);
+        const __mmask16 k1 = (__mmask16)(m2 <= 16 ? 0 : (1u << (m2 - 16)) - 1);
+        const __m512i va = _mm512_maskz_loadu_epi32(ka, a + w), vb = _mm512_maskz_loadu_epi32(ka, b + w);
+        int32_t *o = row + 2 * w;
+        _mm512_mask_storeu_epi32(o, k0, _mm512_add_epi32(_mm512_maskz_loadu_epi32(k0, o),
+                                                         _mm512_permutex2var_epi32(va, lo, vb)));
+        _mm512_mask_storeu_epi32(o + 16, k1, _mm512_add_epi32(_mm512_maskz_loadu_epi32(k1, o + 16),
+                                                              _mm512_permutex2var_epi32(va, hi, vb)));
+    }
+}
+
+static QB_ZMM void pair_f32_zmm(float *row, const float *a, const float *b, long n)
+{
+    const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const __m512i hi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+    for (long w = 0; w < n; w += 16) {
+        const long m = n - w < 16 ? n - w : 16, m2 = 2 * m;
+        const __mmask16 ka = (__mmask16)((1u << m) - 1);
+        const __mmask16 k0 = (__mmask16)(m2 >= 16 ? 0xffffu : (1u << m2) - 1);
+        const __mmask16 k1 = (__mmask16)(m2 <= 16 ? 0 : (1u << (m2 - 16)) - 1);
+        const __m512 va = _mm512_maskz_loadu_ps(ka, a + w), vb = _mm512_maskz_loadu_ps(ka, b + w);
+        float *o = row + 2 * w;
+        _mm512_mask_storeu_ps(o, k0, _mm512_add_ps(_mm512_maskz_loadu_ps(k0, o), _mm512_permutex2var_ps(va, lo, vb)));
+        _mm512_mask_storeu_ps(o + 16, k1,
+                              _mm512_add_ps(_mm512_maskz_loadu_ps(k1, o + 16), _mm512_permutex2var_ps(va, hi, vb)));
+    }
+}
+
+/* The output plane of channel k, each row widened by pad on both sides:
+ * plane[oh][ow + pad] (ow from -pad to OW + pad - 1), so that every tap of
+ * an output row lands inside it and none is clipped. It starts at the bias
+ * and takes col[(k, r, s)][h][w] at oh = h*st - pad + r, ow = w*st - pad +
+ * s, r then s in order, as the reference sums them; then its rows' OW middle
+ * values go to out. The col planes are read in order, row after row. Stride
+ * 2 adds two filter columns at once. */
+#define COL2IM_PLANE(T, col, plane, bias0, out, c, k, zmm, pair_zmm)                                 \
     do {                                                                                           \
-        for (long r = 0; r < (c)->R; r++)                                                          \
-            for (long s = 0; s < (c)->S; s++) {                                                    \
-                const T *cr = (col) + (((k) * (c)->R + r) * (c)->S + s) * (c)->H * (c)->W;         \
-                /* w range whose ow lands inside [0, OW) */                                        \
-                long w0 = 0, w1 = (c)->W;                                                          \
-                while (w0 < w1 && w0 * (c)->st - (c)->pad + s < 0) w0++;                           \
-                while (w1 > w0 && (w1 - 1) * (c)->st - (c)->pad + s >= (c)->OW) w1--;              \
+        const long HW_ = (c)->H * (c)->W, W_ = (c)->W, L_ = (c)->OW + 2 * (c)->pad;                \
+        for (long i = 0; i < (c)->OH * L_; i++) (plane)[i] = (bias0);                              \
+        for (long r = 0; r < (c)->R; r++) {                                                        \
+            const T *cr = (col) + ((k) * (c)->R + r) * (c)->S * HW_;                               \
+            long s = 0;                                                                            \
+            if ((c)->st == 2)                                                                      \
+                for (; s + 1 < (c)->S; s += 2) {                                                   \
+                    for (long h = 0; h < (c)->H; h++) {                                            \
+                        const long oh = 2 * h - (c)->pad + r;                                      \
+                        if (oh < 0 || oh >= (c)->OH) continue;                                     \
+                        const T *a = cr + s * HW_ + h * W_, *b = a + HW_;                          \
+                        T *row = (plane) + oh * L_ + s;                                            \
+                        if (zmm) {                                                                 \
+                            pair_zmm(row, a, b, W_);                                               \
+                        } else {                                                                   \
+                            for (long w = 0; w < W_; w++) {                                        \
+                                row[2 * w] += a[w];                                                \
+                                row[2 * w + 1] += b[w];                                            \
+                            }                                                                      \
+                        }                                                                          \
+                    }                                                                              \
+                }                                                                                  \
+            for (; s < (c)->S; s++)                                                                \
                 for (long h = 0; h < (c)->H; h++) {                                                \
                     const long oh = h * (c)->st - (c)->pad + r;                                    \
                     if (oh < 0 || oh >= (c)->OH) continue;                                         \
-                    T *o = (out) + ((k) * (c)->OH + oh) * (c)->OW;                                 \
-                    const T *ci = cr + h * (c)->W;                                                 \
-                    for (long w = w0; w < w1; w++) o[w * (c)->st - (c)->pad + s] += ci[w];         \
+                    const T *a = cr + s * HW_ + h * W_;                                            \
+                    T *row = (plane) + oh * L_ + s;                                                \
+                    for (long w = 0; w < W_; w++) row[w * (c)->st] += a[w];                        \
                 }                                                                                  \
-            }                                                                                      \
+        }                                                                                          \
+        for (long oh = 0; oh < (c)->OH; oh++)                                                      \
+            memcpy((out) + oh * (c)->OW, (plane) + oh * L_ + (c)->pad, (size_t)(c)->OW * sizeof *(out)); \
     } while (0)
+
+/* One thread's col2im plane in bytes: OH rows of OW + 2 pad sums of 4
+ * bytes, rounded up to whole cache lines so that no two threads write one
+ * line. */
+static size_t plane_bytes(const qb_op_instance *c)
+{
+    return ((size_t)(c->OH * (c->OW + 2 * c->pad)) * 4 + 63) / 64 * 64;
+}
 
 /* One run in dtype dt (fp32 output into yf). ns: NULL, or the nanoseconds
  * of the two phases (the GEMM into columns, the col2im with its epilogue),
@@ -145,18 +222,20 @@ static int pass(qb_op_instance *c, qb_dtype dt, float *yf, double *ns)
         if (rc) break;
         const uint64_t t1 = ns ? qb_now_ns() : 0;
         eo.c = c->yq + n * out_img;
-#pragma omp parallel for num_threads(c->v.threads) schedule(static)
-        for (long k = 0; k < c->K; k++) {
-            if (dt == QB_INT8) {
-                int32_t *acc = c->acci + k * P;
-                for (long p = 0; p < P; p++) acc[p] = c->bias_q[k];
-                COL2IM(int32_t, c->coli, c->acci, c, k);
-                qb_epi_apply(&eo, acc, k, 0, P);
-            } else {
-                float *acc = dt == QB_FP32 ? yf + n * out_img + k * P : c->accf + k * P;
-                for (long p = 0; p < P; p++) acc[p] = c->bias[k];
-                COL2IM(float, c->colf, dt == QB_FP32 ? yf + n * out_img : c->accf, c, k);
-                if (dt == QB_FP16) qb_f32_to_f16_n(acc, c->yh + n * out_img + k * P, (size_t)P);
+#pragma omp parallel num_threads(c->v.threads)
+        {
+            void *plane = c->planes + (size_t)omp_get_thread_num() * plane_bytes(c);
+#pragma omp for schedule(static)
+            for (long k = 0; k < c->K; k++) {
+                if (dt == QB_INT8) {
+                    int32_t *acc = c->acci + k * P;
+                    COL2IM_PLANE(int32_t, c->coli, (int32_t *)plane, c->bias_q[k], acc, c, k, c->zmm, pair_i32_zmm);
+                    qb_epi_apply(&eo, acc, k, 0, P);
+                } else {
+                    float *acc = dt == QB_FP32 ? yf + n * out_img + k * P : c->accf + k * P;
+                    COL2IM_PLANE(float, c->colf, (float *)plane, c->bias[k], acc, c, k, c->zmm, pair_f32_zmm);
+                    if (dt == QB_FP16) qb_f32_to_f16_n(acc, c->yh + n * out_img + k * P, (size_t)P);
+                }
             }
         }
         if (ns) {
@@ -203,7 +282,9 @@ static int create(const qb_shape *s, const qb_variant *v, qb_op_instance **out)
     c->w = malloc(nw * 4);
     c->bias = malloc((size_t)c->K * 4);
     c->colf = malloc(ncol * 4);
-    if (!c->x || !c->w || !c->bias || !c->colf) goto nomem;
+    c->planes = aligned_alloc(64, (size_t)v->threads * plane_bytes(c));
+    c->zmm = qb_gemm_f32_zmm(c->isa);
+    if (!c->x || !c->w || !c->bias || !c->colf || !c->planes) goto nomem;
     qb_cq_fill(c->x, nx, 41, -1.0f, 1.0f);
     qb_cq_fill(c->w, nw, 42, -1.0f, 1.0f);
     qb_cq_channel_spread(c->w, (size_t)c->C, (size_t)c->K, (size_t)(c->R * c->S)); /* w[C][K][R][S] */
