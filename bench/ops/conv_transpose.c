@@ -441,8 +441,11 @@ static int describe(qb_op_instance *c, cJSON *params)
 {
     int rc = qb_cq_describe(params, &c->v, c->isa);
     if (!rc && !cJSON_AddStringToObject(params, "algorithm",
-                                        "GEMM of every tap (col = W^T x) then col2im; int8 sums "
-                                        "in int32 and requantizes once"))
+                                        c->zmm ? "GEMM of every tap (col = W^T x) then col2im plane by plane, stride-2 filter "
+                                                 "columns in interleaved AVX-512 pairs; int8 sums in int32 and "
+                                                 "requantizes once"
+                                               : "GEMM of every tap (col = W^T x) then col2im plane by plane; int8 "
+                                                 "sums in int32 and requantizes once"))
         rc = QB_ENOMEM;
     return rc;
 }
