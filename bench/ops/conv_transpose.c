@@ -9,6 +9,7 @@
 #include "gemm.h"
 #include "gemm_f16.h"
 #include "ops_compute_util.h"
+#include "pin.h"
 #include "timer.h"
 
 #include <cjson/cJSON.h>
@@ -59,7 +60,9 @@ static int check(const qb_shape *s)
     const double wt = (double)s->v[KK] * s->v[KC] * s->v[KR] * s->v[KS];
     const double out = (double)s->v[KN] * s->v[KK] * OH * OW;
     const double col = (double)s->v[KK] * s->v[KR] * s->v[KS] * s->v[KH] * s->v[KW];
-    return qb_cq_mem_check("conv-transpose", (in + wt + 2 * out + col) * 4 * 1.5 + 64e6);
+    /* col2im's planes, one a thread, on at most every CPU */
+    const double planes = (double)OH * (double)(OW + 2 * s->v[KPAD]) * qb_cpu_count();
+    return qb_cq_mem_check("conv-transpose", (in + wt + 2 * out + col + planes) * 4 * 1.5 + 64e6);
 }
 
 static double ops(const qb_shape *s)
