@@ -2,7 +2,8 @@
  * microkernels: AVX2 + FMA 6x16 (12 ymm accumulators, per k two B vectors and
  * six broadcasts of A feed 12 FMAs, enough independent chains to cover the
  * FMA latency on two pipes) and its AVX-512 forms, 6x32 on two micro-panels
- * and 12x16 on a lone one. */
+ * (4x32 for the last rows of an A read in place, where a 6-row tile would
+ * idle) and 12x16 on a lone one. */
 #include "gemm_pack.h"
 
 #include "error.h"
@@ -146,6 +147,7 @@ QB_KERN512(ukernel_6x32, MR, 2, false)
 QB_KERN512(ukernel_6x32_rows, MR, 2, true)
 QB_KERN512(ukernel_12x16, 2 * MR, 1, false)
 QB_KERN512(ukernel_12x16_rows, 2 * MR, 1, true)
+QB_KERN512(ukernel_4x32_rows, 4, 2, true)
 #undef QB_KERN512
 
 typedef void (*kern512_fn)(long kc, const float *a, long lda, long a2, long mv, const float *b0, const float *b1,
@@ -288,13 +290,14 @@ static void tile16(const tile_ctx *x, long i, long ir, long j, long jr, long mr,
 
 /* A tile with an AVX-512 kernel: up to 6 x 32 over the micro-panels at
  * columns j and j + 16 (the second may be partial: 16 < nr <= 32, its
- * packed columns past N are zero), or up to 12 x 16 over a lone panel
- * (lone). Fewer rows or columns (M not a multiple of the tile's rows, the
- * last columns of N) still take one zmm pass, into a buffer: the packed A
- * panel is zero beyond mr, and A's own rows past mr are not kept. */
-static void tile512(const tile_ctx *x, long i, long ir, long j, long jr, long mr, long nr, bool lone)
+ * packed columns past N are zero), up to 4 x 32 there (four: A read in its
+ * own rows only), or up to 12 x 16 over a lone panel (lone). Fewer rows or
+ * columns (M not a multiple of the tile's rows, the last columns of N) still
+ * take one zmm pass, into a buffer: the packed A panel is zero beyond mr,
+ * and A's own rows past mr are not kept. */
+static void tile512(const tile_ctx *x, long i, long ir, long j, long jr, long mr, long nr, bool lone, bool four)
 {
-    const long rows = lone ? 2 * MR : MR, cols = lone ? NR : 2 * NR;
+    const long rows = lone ? 2 * MR : four ? 4 : MR, cols = lone ? NR : 2 * NR;
     float tile[MR * 2 * NR] __attribute__((aligned(64)));
     float bpad[2 * NR] = {0};
     const float *b0 = b_panel(x, j, jr), *b1 = lone ? b0 : b_panel(x, j + NR, jr + NR);
@@ -314,8 +317,9 @@ static void tile512(const tile_ctx *x, long i, long ir, long j, long jr, long mr
     const bool relu = x->last && !x->f16 && x->e->relu;
     const float cap = x->last && !x->f16 ? x->e->cap : 0.0f;
     tile_bias(x, i, j, mr, nr, rows, cols, bpad, &brow, &bcol);
-    const kern512_fn k = lone ? (x->arows ? ukernel_12x16_rows : ukernel_12x16)
-                              : (x->arows ? ukernel_6x32_rows : ukernel_6x32);
+    const kern512_fn k = lone   ? (x->arows ? ukernel_12x16_rows : ukernel_12x16)
+                         : four ? ukernel_4x32_rows
+                                : (x->arows ? ukernel_6x32_rows : ukernel_6x32);
     if (mr == rows && nr == cols) {
         k(x->kc, a, lda, a2, mr, b0, b1, t, ldt, load, brow, bcol, relu, cap);
 #ifdef QB_TEST_SLOWDOWN
@@ -384,15 +388,23 @@ int qb_gemm_block_f32(qb_gemm_slot *s, bool zmm, long M, long N, long K, const q
                      * columns take one zmm tile rather than two ymm ones;
                      * a lone panel the zmm 12 x 16 one */
                     const bool wide = zmm && nc - jr > NR;
-                    const long step = zmm && !wide ? 2 * MR : MR;
-                    for (long ir = 0; ir < mc; ir += step) {
-                        const long mr = mc - ir < step ? mc - ir : step, i = ic + ir, j = jc + jr;
+                    for (long ir = 0; ir < mc;) {
+                        /* a 6-row tile costs its six rows whatever it keeps:
+                         * A read in its own rows ends in 4-row tiles where
+                         * those would idle, 8 rows as 4 + 4 and the last 1
+                         * to 4 alone (8 accumulators still cover the FMA
+                         * latency on two pipes) */
+                        const long rem = mc - ir;
+                        const bool four = wide && x.arows && (rem <= 4 || rem == 8);
+                        const long step = four ? 4 : zmm && !wide ? 2 * MR : MR;
+                        const long mr = rem < step ? rem : step, i = ic + ir, j = jc + jr;
                         if (zmm) {
                             tile512(&x, i, ir, j, jr, mr, nc - jr < (wide ? 2 * NR : NR) ? nc - jr : (wide ? 2 * NR : NR),
-                                    !wide);
+                                    !wide, four);
                         } else {
                             tile16(&x, i, ir, j, jr, mr, nc - jr < NR ? nc - jr : NR);
                         }
+                        ir += step;
                     }
                     jr += wide ? 2 * NR : NR;
                 }
