@@ -206,8 +206,10 @@ int main(void)
     static const long sizes[][3] = {{1, 1, 1}, {6, 16, 8}, {7, 17, 5}, {13, 33, 330}, {64, 48, 700},
                                     {130, 70, 2100}, {5, 200, 64},
                                     {9, 49, 600}, {12, 25, 40},
-                                    /* rows ending in 4-row tiles: 8 = 4 + 4, 10 = 6 + 4, 2, 14 = 6 + 4 + 4 */
-                                    {8, 70, 300}, {10, 40, 17}, {2, 33, 64}, {14, 64, 129}};
+                                    /* the last rows of an A read in place: 8 in one 8-row tile
+                                     * (its last columns, 18, in a partial one), 10 = 6 + 4, 2,
+                                     * 14 = 6 + 4 + 4 */
+                                    {8, 50, 300}, {10, 40, 17}, {2, 33, 64}, {14, 64, 129}};
     const int ns = (int)(sizeof sizes / sizeof sizes[0]);
     /* float: f32 and f16 with every B layout, on the zmm tiles (auto, where
      * the CPU has AVX-512) and on the ymm ones (avx2) */

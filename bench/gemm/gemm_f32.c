@@ -2,8 +2,8 @@
  * microkernels: AVX2 + FMA 6x16 (12 ymm accumulators, per k two B vectors and
  * six broadcasts of A feed 12 FMAs, enough independent chains to cover the
  * FMA latency on two pipes) and its AVX-512 forms, 6x32 on two micro-panels
- * (4x32 for the last rows of an A read in place, where a 6-row tile would
- * idle) and 12x16 on a lone one. */
+ * (8x32 or 4x32 for the last rows of an A read in place, where a 6-row tile
+ * would idle) and 12x16 on a lone one. */
 #include "gemm_pack.h"
 
 #include "error.h"
@@ -13,6 +13,8 @@
 #include <string.h>
 
 enum { MR = QB_F32_MR, NR = QB_F32_NR };
+/* The most values a zmm tile holds: 8 x 32 (6 x 32 and 12 x 16 hold fewer). */
+enum { TILE_MAX = 8 * 2 * NR };
 
 /* C[6][16] (ldc) = (load ? C : 0) + sum_k a[k][0..6) x b[k][0..16), plus
  * brow[i] on row i and bcol[j] on column j when given (the bias, added on the
@@ -148,6 +150,7 @@ QB_KERN512(ukernel_6x32_rows, MR, 2, true)
 QB_KERN512(ukernel_12x16, 2 * MR, 1, false)
 QB_KERN512(ukernel_12x16_rows, 2 * MR, 1, true)
 QB_KERN512(ukernel_4x32_rows, 4, 2, true)
+QB_KERN512(ukernel_8x32_rows, 8, 2, true)
 #undef QB_KERN512
 
 typedef void (*kern512_fn)(long kc, const float *a, long lda, long a2, long mv, const float *b0, const float *b1,
@@ -189,7 +192,7 @@ static void finish_tile(const qb_epilogue *e, const float *t, long ldt, long i0,
 }
 
 #ifdef QB_TEST_SLOWDOWN
-_Thread_local float qb_test_slowdown_sink[MR * 2 * NR] __attribute__((aligned(64)));
+_Thread_local float qb_test_slowdown_sink[TILE_MAX] __attribute__((aligned(64)));
 #endif
 
 /* One block of C, one K block: what every tile of it shares. */
@@ -290,15 +293,15 @@ static void tile16(const tile_ctx *x, long i, long ir, long j, long jr, long mr,
 
 /* A tile with an AVX-512 kernel: up to 6 x 32 over the micro-panels at
  * columns j and j + 16 (the second may be partial: 16 < nr <= 32, its
- * packed columns past N are zero), up to 4 x 32 there (four: A read in its
- * own rows only), or up to 12 x 16 over a lone panel (lone). Fewer rows or
+ * packed columns past N are zero), up to own x 32 there (own 8 or 4: A read
+ * in its own rows only), or up to 12 x 16 over a lone panel (lone). Fewer rows or
  * columns (M not a multiple of the tile's rows, the last columns of N) still
  * take one zmm pass, into a buffer: the packed A panel is zero beyond mr,
  * and A's own rows past mr are not kept. */
-static void tile512(const tile_ctx *x, long i, long ir, long j, long jr, long mr, long nr, bool lone, bool four)
+static void tile512(const tile_ctx *x, long i, long ir, long j, long jr, long mr, long nr, bool lone, long own)
 {
-    const long rows = lone ? 2 * MR : four ? 4 : MR, cols = lone ? NR : 2 * NR;
-    float tile[MR * 2 * NR] __attribute__((aligned(64)));
+    const long rows = lone ? 2 * MR : own ? own : MR, cols = lone ? NR : 2 * NR;
+    float tile[TILE_MAX] __attribute__((aligned(64)));
     float bpad[2 * NR] = {0};
     const float *b0 = b_panel(x, j, jr), *b1 = lone ? b0 : b_panel(x, j + NR, jr + NR);
     const float *a, *brow, *bcol;
@@ -318,7 +321,7 @@ static void tile512(const tile_ctx *x, long i, long ir, long j, long jr, long mr
     const float cap = x->last && !x->f16 ? x->e->cap : 0.0f;
     tile_bias(x, i, j, mr, nr, rows, cols, bpad, &brow, &bcol);
     const kern512_fn k = lone   ? (x->arows ? ukernel_12x16_rows : ukernel_12x16)
-                         : four ? ukernel_4x32_rows
+                         : own  ? (own == 8 ? ukernel_8x32_rows : ukernel_4x32_rows)
                                 : (x->arows ? ukernel_6x32_rows : ukernel_6x32);
     if (mr == rows && nr == cols) {
         k(x->kc, a, lda, a2, mr, b0, b1, t, ldt, load, brow, bcol, relu, cap);
@@ -390,17 +393,18 @@ int qb_gemm_block_f32(qb_gemm_slot *s, bool zmm, long M, long N, long K, const q
                     const bool wide = zmm && nc - jr > NR;
                     for (long ir = 0; ir < mc;) {
                         /* a 6-row tile costs its six rows whatever it keeps:
-                         * A read in its own rows ends in 4-row tiles where
-                         * those would idle, 8 rows as 4 + 4 and the last 1
-                         * to 4 alone (8 accumulators still cover the FMA
-                         * latency on two pipes) */
+                         * A read in its own rows ends where those would
+                         * idle in an 8-row tile (8 rows left, B read once
+                         * for them) or a 4-row one (1 to 4 left; its 8
+                         * accumulators still cover the FMA latency on two
+                         * pipes) */
                         const long rem = mc - ir;
-                        const bool four = wide && x.arows && (rem <= 4 || rem == 8);
-                        const long step = four ? 4 : zmm && !wide ? 2 * MR : MR;
+                        const long own = !wide || !x.arows ? 0 : rem <= 4 ? 4 : rem == 8 ? 8 : 0;
+                        const long step = own ? own : zmm && !wide ? 2 * MR : MR;
                         const long mr = rem < step ? rem : step, i = ic + ir, j = jc + jr;
                         if (zmm) {
                             tile512(&x, i, ir, j, jr, mr, nc - jr < (wide ? 2 * NR : NR) ? nc - jr : (wide ? 2 * NR : NR),
-                                    !wide, four);
+                                    !wide, own);
                         } else {
                             tile16(&x, i, ir, j, jr, mr, nc - jr < NR ? nc - jr : NR);
                         }
