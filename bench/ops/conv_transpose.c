@@ -105,42 +105,30 @@ static void destroy(qb_op_instance *c)
 
 /* Two filter columns s and s + 1 of stride 2 fill alternate outputs of a
  * row: row[2w] += a[w], row[2w + 1] += b[w] for w in [0, n), the row already
- * offset to column s. Each output takes one value, so the order of a
- * float's sums does not change. AVX-512: sixteen w a step, interleaved by
- * two permutes. */
+ * offset to column s, of int32 sums or (f32) float ones. Each output takes
+ * one value, so the order of a float's sums does not change. AVX-512:
+ * sixteen w a step, interleaved by two permutes of the values' bits. */
 #define QB_ZMM __attribute__((target("avx512f")))
-static QB_ZMM void pair_i32_zmm(int32_t *row, const int32_t *a, const int32_t *b, long n)
+static QB_ZMM void pair_zmm(void *row, const void *a, const void *b, long n, bool f32)
 {
     const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
     const __m512i hi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
     for (long w = 0; w < n; w += 16) {
         const long m = n - w < 16 ? n - w : 16, m2 = 2 * m;
         const __mmask16 ka = (__mmask16)((1u << m) - 1);
-        const __mmask16 k0 = (__mmask16)(m2 >= 16 ? 0xffffu : (1u << m2) - 1);
-        const __mmask16 k1 = (__mmask16)(m2 <= 16 ? 0 : (1u << (m2 - 16)) - 1);
-        const __m512i va = _mm512_maskz_loadu_epi32(ka, a + w), vb = _mm512_maskz_loadu_epi32(ka, b + w);
-        int32_t *o = row + 2 * w;
-        _mm512_mask_storeu_epi32(o, k0, _mm512_add_epi32(_mm512_maskz_loadu_epi32(k0, o),
-                                                         _mm512_permutex2var_epi32(va, lo, vb)));
-        _mm512_mask_storeu_epi32(o + 16, k1, _mm512_add_epi32(_mm512_maskz_loadu_epi32(k1, o + 16),
-                                                              _mm512_permutex2var_epi32(va, hi, vb)));
-    }
-}
-
-static QB_ZMM void pair_f32_zmm(float *row, const float *a, const float *b, long n)
-{
-    const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-    const __m512i hi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-    for (long w = 0; w < n; w += 16) {
-        const long m = n - w < 16 ? n - w : 16, m2 = 2 * m;
-        const __mmask16 ka = (__mmask16)((1u << m) - 1);
-        const __mmask16 k0 = (__mmask16)(m2 >= 16 ? 0xffffu : (1u << m2) - 1);
-        const __mmask16 k1 = (__mmask16)(m2 <= 16 ? 0 : (1u << (m2 - 16)) - 1);
-        const __m512 va = _mm512_maskz_loadu_ps(ka, a + w), vb = _mm512_maskz_loadu_ps(ka, b + w);
-        float *o = row + 2 * w;
-        _mm512_mask_storeu_ps(o, k0, _mm512_add_ps(_mm512_maskz_loadu_ps(k0, o), _mm512_permutex2var_ps(va, lo, vb)));
-        _mm512_mask_storeu_ps(o + 16, k1,
-                              _mm512_add_ps(_mm512_maskz_loadu_ps(k1, o + 16), _mm512_permutex2var_ps(va, hi, vb)));
+        const __mmask16 k[2] = {(__mmask16)(m2 >= 16 ? 0xffffu : (1u << m2) - 1),
+                                (__mmask16)(m2 <= 16 ? 0 : (1u << (m2 - 16)) - 1)};
+        const __m512i va = _mm512_maskz_loadu_epi32(ka, (const int32_t *)a + w);
+        const __m512i vb = _mm512_maskz_loadu_epi32(ka, (const int32_t *)b + w);
+        const __m512i v[2] = {_mm512_permutex2var_epi32(va, lo, vb), _mm512_permutex2var_epi32(va, hi, vb)};
+        for (int h = 0; h < 2; h++) {
+            int32_t *o = (int32_t *)row + 2 * w + 16 * h;
+            const __m512i old = _mm512_maskz_loadu_epi32(k[h], o);
+            const __m512i sum = f32 ? _mm512_castps_si512(_mm512_add_ps(_mm512_castsi512_ps(old),
+                                                                        _mm512_castsi512_ps(v[h])))
+                                    : _mm512_add_epi32(old, v[h]);
+            _mm512_mask_storeu_epi32(o, k[h], sum);
+        }
     }
 }
 
@@ -151,7 +139,7 @@ static QB_ZMM void pair_f32_zmm(float *row, const float *a, const float *b, long
  * s, r then s in order, as the reference sums them; then its rows' OW middle
  * values go to out. The col planes are read in order, row after row. Stride
  * 2 adds two filter columns at once. */
-#define COL2IM_PLANE(T, col, plane, bias0, out, c, k, zmm, pair_zmm)                                 \
+#define COL2IM_PLANE(T, col, plane, bias0, out, c, k, zmm, f32)                                 \
     do {                                                                                           \
         const long HW_ = (c)->H * (c)->W, W_ = (c)->W, L_ = (c)->OW + 2 * (c)->pad;                \
         for (long i = 0; i < (c)->OH * L_; i++) (plane)[i] = (bias0);                              \
@@ -166,7 +154,7 @@ static QB_ZMM void pair_f32_zmm(float *row, const float *a, const float *b, long
                         const T *a = cr + s * HW_ + h * W_, *b = a + HW_;                          \
                         T *row = (plane) + oh * L_ + s;                                            \
                         if (zmm) {                                                                 \
-                            pair_zmm(row, a, b, W_);                                               \
+                            pair_zmm(row, a, b, W_, f32);                                               \
                         } else {                                                                   \
                             for (long w = 0; w < W_; w++) {                                        \
                                 row[2 * w] += a[w];                                                \
@@ -232,11 +220,11 @@ static int pass(qb_op_instance *c, qb_dtype dt, float *yf, double *ns)
             for (long k = 0; k < c->K; k++) {
                 if (dt == QB_INT8) {
                     int32_t *acc = c->acci + k * P;
-                    COL2IM_PLANE(int32_t, c->coli, (int32_t *)plane, c->bias_q[k], acc, c, k, c->zmm, pair_i32_zmm);
+                    COL2IM_PLANE(int32_t, c->coli, (int32_t *)plane, c->bias_q[k], acc, c, k, c->zmm, false);
                     qb_epi_apply(&eo, acc, k, 0, P);
                 } else {
                     float *acc = dt == QB_FP32 ? yf + n * out_img + k * P : c->accf + k * P;
-                    COL2IM_PLANE(float, c->colf, (float *)plane, c->bias[k], acc, c, k, c->zmm, pair_f32_zmm);
+                    COL2IM_PLANE(float, c->colf, (float *)plane, c->bias[k], acc, c, k, c->zmm, true);
                     if (dt == QB_FP16) qb_f32_to_f16_n(acc, c->yh + n * out_img + k * P, (size_t)P);
                 }
             }
