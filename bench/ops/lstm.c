@@ -25,6 +25,7 @@
 struct qb_op_instance {
     qb_variant v;
     qb_gemm_isa isa;
+    bool zmm; /* the gates sixteen units a vector (qb_gemm_f32_zmm of isa) */
     long T, B, I, H;
     qb_gemm_ws *ws;
     float *x, *w, *r, *bias, *y;
@@ -116,7 +117,7 @@ static int run_parallel(qb_op_instance *c, const qb_mat *X, const qb_mat *W, con
             }
             for (long b = 0; b < B && !r; b++) {
                 const size_t row = (size_t)((step * B + b) * H);
-                qb_lstm_hout o = {.scale = c->hscale, .zmm = qb_gemm_f32_zmm(c->isa)};
+                qb_lstm_hout o = {.scale = c->hscale, .zmm = c->zmm};
                 if (dt == QB_FP32) o.f32 = c->y + row;
                 else if (dt == QB_FP16) o.f16 = c->yh + row;
                 else o.q = c->yq + row, o.u8 = c->hu + cur + b * H;
@@ -190,7 +191,7 @@ static int run_serial(qb_op_instance *c, const qb_mat *X, const qb_mat *W, const
         }
         for (long b = 0; b < B; b++) {
             const size_t row = (size_t)((t * B + b) * H);
-            qb_lstm_hout o = {.scale = c->hscale, .zmm = qb_gemm_f32_zmm(c->isa)};
+            qb_lstm_hout o = {.scale = c->hscale, .zmm = c->zmm};
             if (dt == QB_FP32) o.f32 = c->y + row;
             else if (dt == QB_FP16) o.f16 = c->yh + row;
             else o.q = c->yq + row, o.u8 = c->hu + b * H;
@@ -255,6 +256,7 @@ static int create(const qb_shape *s, const qb_variant *v, qb_op_instance **out)
     c->v = *v;
     int rc = qb_cq_isa(v, &c->isa);
     if (rc) goto fail;
+    c->zmm = qb_gemm_f32_zmm(c->isa);
     c->T = s->v[0], c->B = s->v[1], c->I = s->v[2], c->H = s->v[3];
     const long G4 = 4 * c->H;
     const size_t nx = (size_t)(c->T * c->B * c->I), nw = (size_t)(G4 * c->I), nr = (size_t)(G4 * c->H);
@@ -463,7 +465,7 @@ static int describe(qb_op_instance *c, cJSON *params)
     if (rc) return rc;
     const bool ok =
         cJSON_AddStringToObject(params, "algorithm",
-                                qb_gemm_f32_zmm(c->isa)
+                                c->zmm
                                     ? "input projection of all steps as one GEMM, then per step a [batch, 4H] GEMM "
                                       "and AVX-512 gates (16 units a vector); weights packed once at creation; "
                                       "threads own hidden units, one barrier per step; cell state fp32"
